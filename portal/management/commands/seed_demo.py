@@ -1,0 +1,32 @@
+"""``manage.py seed_demo``: load (or top up) the demo world. Idempotent: running it twice changes nothing."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal.demo import DemoContext, seeders
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations, roster and users (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--no-passwords", action="store_true",
+            help="Create demo users without usable passwords (the only mode allowed when DEBUG is off).",
+        )
+
+    def handle(self, *args, **options):
+        create_passwords = not options["no_passwords"]
+        if create_passwords and not settings.DEBUG:
+            raise CommandError(
+                "Refusing to create demo users with the known password while DEBUG is off. "
+                "Run with DEBUG=true, or pass --no-passwords."
+            )
+        ctx = DemoContext(stdout=self.stdout, style=self.style, create_passwords=create_passwords)
+        found = seeders()
+        for number, (label, seed) in enumerate(found, start=1):
+            self.stdout.write(self.style.MIGRATE_HEADING(f"[{number}/{len(found)}] {label}"))
+            with transaction.atomic():
+                seed(ctx)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

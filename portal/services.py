@@ -1,0 +1,73 @@
+"""Writes owned by the portal: memberships and background-job bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.models import Membership, TaskRun
+from portal.scoping import forget_scope
+
+HOUSEKEEPING = "housekeeping"
+
+
+@transaction.atomic
+def membership_grant(*, actor, user, organization, role: str) -> Membership:
+    """Give ``user`` a role in ``organization`` (admins only); idempotent."""
+    if not actor.is_superuser:
+        raise PermissionDenied
+    membership, _created = Membership.objects.get_or_create(user=user, organization=organization, role=role)
+    forget_scope(user)
+    return membership
+
+
+@transaction.atomic
+def housekeeping_request(*, actor) -> TaskRun:
+    """Queue a housekeeping run now (admins), recorded as queued; the task is sent after commit."""
+    from portal.tasks import housekeeping
+
+    if not actor.is_superuser:
+        raise PermissionDenied
+    run, _created = TaskRun.objects.get_or_create(name=HOUSEKEEPING)
+    run.status = TaskRun.Status.QUEUED
+    run.queued_at = timezone.now()
+    run.save(update_fields=["status", "queued_at"])
+    housekeeping.delay_on_commit()
+    return run
+
+
+def housekeeping_run(*, now=None) -> dict:
+    """Nightly clean-up: expired sessions, stale login-failure records, inactive-user memberships.
+
+    Records its start and result in ``TaskRun`` so the admin's 工作台 shows when it last ran.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        run, _created = TaskRun.objects.select_for_update().get_or_create(name=HOUSEKEEPING)
+        run.status = TaskRun.Status.RUNNING
+        run.started_at = now
+        run.save(update_fields=["status", "started_at"])
+    summary: dict[str, int] = {}
+    try:
+        with transaction.atomic():
+            summary["expired_sessions"] = Session.objects.filter(expire_date__lt=now).delete()[0]
+            cutoff = now - timedelta(hours=settings.AXES_COOLOFF_TIME)
+            summary["stale_login_failures"] = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0]
+            summary["inactive_user_memberships"] = Membership.objects.filter(
+                user__in=get_user_model().objects.filter(is_active=False)
+            ).delete()[0]
+    except Exception:
+        TaskRun.objects.filter(name=HOUSEKEEPING).update(status=TaskRun.Status.FAILED, finished_at=timezone.now())
+        raise
+    TaskRun.objects.filter(name=HOUSEKEEPING).update(
+        status=TaskRun.Status.DONE, finished_at=timezone.now(), summary=summary, run_count=F("run_count") + 1
+    )
+    return summary

@@ -1,0 +1,10 @@
+"""Celery tasks of the portal: thin wrappers that call services."""
+
+from celery import shared_task
+
+from portal import services
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def housekeeping() -> dict:
+    return services.housekeeping_run()
