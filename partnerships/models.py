@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, Q, When
 from django.urls import reverse
@@ -13,6 +14,8 @@ from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 from portal.scoping import ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
 PHONE_REGEX = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})$"
+PHONE_MESSAGE = _("Enter an 11-digit mobile number or a landline such as 010-12345678.")
+phone_validator = RegexValidator(PHONE_REGEX, PHONE_MESSAGE, code="phone")
 
 
 class OrganizationQuerySet(ScopedQuerySet, MP_NodeQuerySet):
@@ -62,7 +65,7 @@ class Organization(MP_Node):
     )
     secretary_name = models.CharField(_("secretary"), max_length=40, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=40, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.CharField(_("address"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -83,7 +86,7 @@ class Organization(MP_Node):
             models.CheckConstraint(
                 condition=Q(contact_phone="") | Q(contact_phone__regex=PHONE_REGEX),
                 name="organization_contact_phone_format",
-                violation_error_message=_("Enter an 11-digit mobile number or a landline such as 010-12345678."),
+                violation_error_message=PHONE_MESSAGE,
             ),
         ]
 
@@ -148,7 +151,7 @@ class Member(models.Model):
     title = models.CharField(_("title or post"), max_length=60, blank=True)
     status = models.CharField(_("party status"), max_length=20, choices=Status.choices, default=Status.FULL)
     joined_party_on = models.DateField(_("joined the party on"), null=True, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user account"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="member",
@@ -172,7 +175,7 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__regex=PHONE_REGEX),
                 name="member_phone_format",
-                violation_error_message=_("Enter an 11-digit mobile number or a landline such as 010-12345678."),
+                violation_error_message=PHONE_MESSAGE,
             ),
         ]
 

@@ -35,9 +35,10 @@ def organization_create(*, actor: AbstractBaseUser, parent: Organization | None,
     # full_clean before the tree insert, so a bad row never takes a path.
     organization.full_clean(exclude=["path", "depth", "numchild"])
     if parent is None:
-        return Organization.add_root(instance=organization)
-    parent = Organization.objects.select_for_update().get(pk=parent.pk)
-    return parent.add_child(instance=organization)
+        return Organization.objects.add_root(instance=organization)
+    # Fresh path/numchild: the parent may have gained children since the caller loaded it.
+    parent.refresh_from_db()
+    return Organization.objects.add_child(parent, instance=organization)
 
 
 @transaction.atomic

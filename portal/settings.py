@@ -123,6 +123,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 AXES_VERBOSE = False
+# Lock per user name, not per IP: a whole office signs in from one NAT address, and one person's typos must not
+# lock out their colleagues. axes warns about this choice (W006); it is deliberate.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = env.choice("LANGUAGE_CODE", "zh-hans", ["zh-hans", "en"])
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -215,7 +218,6 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
     if env.bool("BEHIND_HTTPS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", [])
 
 LOGGING = {
     "version": 1,

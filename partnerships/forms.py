@@ -1,0 +1,124 @@
+"""Forms validate input and lay it out; services do the writing."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+from partnerships.models import Member, Organization
+
+
+class _CrispyMixin:
+    """Crispy layout without the <form> tag: templates own the tag, the CSRF token and the buttons."""
+
+    def _helper(self, layout: Layout | None = None) -> FormHelper:
+        helper = FormHelper(self)
+        helper.form_tag = False
+        if layout is not None:
+            helper.layout = layout
+        return helper
+
+
+class OrganizationForm(_CrispyMixin, forms.ModelForm):
+    """Directory entry of an organization; ``parent`` is offered only when creating."""
+
+    parent = forms.ModelChoiceField(
+        label=_("Parent organization"), queryset=Organization.objects.none(), required=False,
+        help_text=_("Leave empty to create a new top-level organization (administrators only)."),
+    )
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name", "short_name", "kind", "sector", "unit_name", "secretary_name", "contact_name",
+            "contact_phone", "address", "description",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, parent_choices=None, allow_root: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allow_root = allow_root
+        if parent_choices is None:
+            del self.fields["parent"]
+        else:
+            self.fields["parent"].queryset = parent_choices
+            self.fields["parent"].required = not allow_root
+            if not allow_root:
+                self.fields["parent"].help_text = ""
+        self.helper = self._helper(
+            Layout(
+                *(["parent"] if "parent" in self.fields else []),
+                Row(Column("name", css_class="col-md-8"), Column("short_name", css_class="col-md-4")),
+                Row(Column("kind", css_class="col-md-6"), Column("sector", css_class="col-md-6")),
+                "unit_name",
+                Row(
+                    Column("secretary_name", css_class="col-md-4"),
+                    Column("contact_name", css_class="col-md-4"),
+                    Column("contact_phone", css_class="col-md-4"),
+                ),
+                "address",
+                "description",
+            )
+        )
+
+
+class MemberForm(_CrispyMixin, forms.ModelForm):
+    """A roster row. The organization is one the user is secretary of."""
+
+    class Meta:
+        model = Member
+        fields = ["organization", "name", "gender", "title", "status", "joined_party_on", "phone"]
+        widgets = {
+            "joined_party_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations if organizations is not None else Organization.objects.none()
+        self.fields["phone"].help_text = _("Mobile (11 digits) or landline with area code, e.g. 010-12345678.")
+        self.helper = self._helper(
+            Layout(
+                "organization",
+                Row(Column("name", css_class="col-8"), Column("gender", css_class="col-4")),
+                "title",
+                Row(Column("status", css_class="col-md-6"), Column("joined_party_on", css_class="col-md-6")),
+                "phone",
+            )
+        )
+
+
+class MemberImportForm(_CrispyMixin, forms.Form):
+    """Upload of a filled-in roster template."""
+
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    file = forms.FileField(
+        label=_("Excel file (.xlsx)"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def __init__(self, *args, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations if organizations is not None else Organization.objects.none()
+        self.helper = self._helper()
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.ROSTER_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the limit is %(limit)s."),
+                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+            )
+        head = upload.read(4)
+        upload.seek(0)
+        # An .xlsx is a zip archive; checking the content, not the name, refuses renamed files.
+        if head != b"PK\x03\x04":
+            raise forms.ValidationError(_("The file is not an Excel workbook (.xlsx). Download the template and fill it in."))
+        return upload

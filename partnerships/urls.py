@@ -1,0 +1,19 @@
+from django.urls import path
+
+from partnerships import views
+
+app_name = "partnerships"
+
+urlpatterns = [
+    path("organizations/", views.OrganizationListView.as_view(), name="organization_list"),
+    path("organizations/tree/", views.OrganizationTreeView.as_view(), name="organization_tree"),
+    path("organizations/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
+    path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization_detail"),
+    path("organizations/<int:pk>/edit/", views.OrganizationUpdateView.as_view(), name="organization_update"),
+    path("members/", views.MemberListView.as_view(), name="member_list"),
+    path("members/new/", views.MemberCreateView.as_view(), name="member_create"),
+    path("members/import/", views.MemberImportView.as_view(), name="member_import"),
+    path("members/import/template.xlsx", views.MemberImportTemplateView.as_view(), name="member_import_template"),
+    path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
+    path("members/<int:pk>/edit/", views.MemberUpdateView.as_view(), name="member_update"),
+]

@@ -1,0 +1,20 @@
+"""Template helpers shared by every app."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **kwargs) -> str:
+    """The current query string with some parameters replaced (keeps filters across pages)."""
+    query = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        query[key] = value
+    return query.urlencode()
+
+
+@register.filter
+def indent(depth: int) -> str:
+    """Left padding for a tree node at ``depth`` (1 = root), in rem."""
+    return f"{max(int(depth) - 1, 0) * 1.25:.2f}rem"

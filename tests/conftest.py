@@ -1,0 +1,123 @@
+"""The fixed cast (DESIGN.md §8) and the CI rule that nothing core may be skipped.
+
+The world:
+
+    集团党委 (committee: reviewer)                      社区党委 (partner root)
+    ├── 第一党总支                                        └─ liaison1 (liaison)
+    │   └── 甲党支部 (secretary1 secretary, member1 member)
+    └── 第二党总支                                      外单位党委 (unrelated root)
+        └── 乙党支部 (secretary2 secretary)               └─ outsider (secretary)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from partnerships.models import Organization
+from portal.models import Membership
+from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip a test whose real part is missing here — except under CI, where that is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI a skipped test fails the run: browser and real-worker tests must really run."""
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; under CI that is a failure.", red=True)
+        session.exitstatus = 1
+
+
+@dataclass
+class World:
+    group: Organization
+    general_1: Organization
+    general_2: Organization
+    branch_a: Organization
+    branch_b: Organization
+    partner: Organization
+    unrelated: Organization
+    admin: object
+    committee: object
+    secretary1: object
+    secretary2: object
+    liaison1: object
+    member1: object
+    outsider: object
+
+    def user(self, name: str):
+        return getattr(self, name)
+
+
+@pytest.fixture
+def world(db) -> World:
+    group = OrganizationFactory(name="测试集团党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.CENTRAL_SOE)
+    general_1 = OrganizationFactory(name="第一党总支", kind=Organization.Kind.GENERAL_BRANCH, parent=group)
+    general_2 = OrganizationFactory(name="第二党总支", kind=Organization.Kind.GENERAL_BRANCH, parent=group)
+    branch_a = OrganizationFactory(name="甲项目党支部", parent=general_1)
+    branch_b = OrganizationFactory(name="乙机关党支部", parent=general_2)
+    partner = OrganizationFactory(
+        name="和平街道社区党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.STREET_COMMUNITY
+    )
+    unrelated = OrganizationFactory(name="外单位党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.PRIVATE)
+
+    admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    committee = UserFactory(username="committee")
+    secretary1 = UserFactory(username="secretary1")
+    secretary2 = UserFactory(username="secretary2")
+    liaison1 = UserFactory(username="liaison1")
+    member1 = UserFactory(username="member1")
+    outsider = UserFactory(username="outsider")
+    Role = Membership.Role
+    MembershipFactory(user=committee, organization=group, role=Role.REVIEWER)
+    MembershipFactory(user=secretary1, organization=branch_a, role=Role.SECRETARY)
+    MembershipFactory(user=secretary2, organization=branch_b, role=Role.SECRETARY)
+    MembershipFactory(user=liaison1, organization=partner, role=Role.LIAISON)
+    MembershipFactory(user=member1, organization=branch_a, role=Role.MEMBER)
+    MembershipFactory(user=outsider, organization=unrelated, role=Role.SECRETARY)
+    return World(
+        group=group, general_1=general_1, general_2=general_2, branch_a=branch_a, branch_b=branch_b,
+        partner=partner, unrelated=unrelated, admin=admin, committee=committee, secretary1=secretary1,
+        secretary2=secretary2, liaison1=liaison1, member1=member1, outsider=outsider,
+    )
+
+
+@pytest.fixture
+def member_a(world):
+    return MemberFactory(organization=world.branch_a, name="李红梅", phone="13912345678")
+
+
+@pytest.fixture
+def member_b(world):
+    return MemberFactory(organization=world.branch_b, name="赵志强", phone="13987654321")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as one of the cast: ``client_for(world.secretary1)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture(autouse=True)
+def _chinese(settings):
+    settings.LANGUAGE_CODE = "zh-hans"

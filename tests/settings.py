@@ -1,0 +1,29 @@
+"""Test settings: the real settings module, with fast hashing, an in-memory broker unless REDIS_URL is set,
+and media in a temporary folder. DATABASE_URL / REDIS_URL from the environment select PostgreSQL / Redis."""
+
+import os
+import tempfile
+
+if not os.environ.get("DEBUG"):
+    os.environ["DEBUG"] = "true"
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="gongjian-test-data-"))
+
+from portal.settings import *  # noqa: E402,F403
+from portal.settings import REDIS_URL  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="gongjian-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="gongjian-test-static-")
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Unit tests run tasks in-process; the real-worker tests switch this off and talk to the broker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+if not REDIS_URL:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = "cache+memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
