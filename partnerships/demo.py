@@ -28,8 +28,8 @@ Pairing rules for later demo data (agreements, meetings, activities, zones, asse
 
 ``seed(ctx)`` leaves in ``ctx.data["partnerships"]``: every organization by key under ``"organizations"``,
 the named ones above as top-level keys, ``"branch_a_partners"``, ``"key_project"`` and ``"users"``
-(username → User). Branch A's roster includes its two 党小组, so query its subtree
-(``organization__path__startswith=branch_a.path``) to get all of its members.
+(username → User). Branch A's two 党小组 have no roster of their own: a Member has one organization, and
+a party group is part of its branch, so the group members (and leaders) stay on branch A's roster.
 
 Re-running changes nothing: organizations are found by their unique name, users by username, members by
 (organization, name). Missing rows are created; existing ones are left alone, passwords included.
@@ -157,7 +157,7 @@ ORGANIZATIONS: tuple[OrgSpec, ...] = (
         unit_name="中衡华东公司临江市轨道交通5号线一期工程项目经理部",
         secretary="周振华", contact="周振华", phone="13905521586", address=LINE5_SITE,
         description="负责5号线一期工程建设管理，与施工总承包方、沿线社区和高新区结对共建。",
-        roster=22, profile="project",
+        roster=30, profile="metro",
     ),
     OrgSpec(
         "group_shield", "branch_a", Kind.GROUP, Sector.CENTRAL_SOE,
@@ -165,7 +165,6 @@ ORGANIZATIONS: tuple[OrgSpec, ...] = (
         unit_name="5号线项目部盾构工区",
         secretary="邓海波", contact="邓海波", phone="15055218342", address=LINE5_SITE + "盾构始发井",
         description="由盾构掘进、管片拼装和测量岗位的党员组成。",
-        roster=6, profile="shield",
     ),
     OrgSpec(
         "group_station", "branch_a", Kind.GROUP, Sector.CENTRAL_SOE,
@@ -173,7 +172,6 @@ ORGANIZATIONS: tuple[OrgSpec, ...] = (
         unit_name="5号线项目部车站工区",
         secretary="范立军", contact="范立军", phone="15155209476", address=LINE5_SITE + "望江路站",
         description="由车站主体结构施工和安全管理岗位的党员组成。",
-        roster=6, profile="station",
     ),
     OrgSpec(
         "intercity", "gb_rail", Kind.BRANCH, Sector.CENTRAL_SOE,
@@ -320,15 +318,11 @@ PROFILES: dict[str, Profile] = {
         ("技术员", "施工员", "安全员", "质量员", "测量员", "试验员", "材料员", "资料员", "机械管理员",
          "造价员", "党务专员", "环保专员"),
     ),
-    "shield": Profile(
-        0.9, (2005, 2024),
-        ("盾构机长",),
-        ("盾构司机", "管片拼装工程师", "注浆技术员", "测量员", "盾构机电工程师"),
-    ),
-    "station": Profile(
-        0.85, (2003, 2024),
-        ("车站工区长",),
-        ("车站土建工程师", "施工员", "钢筋工长", "模板工长", "安全员"),
+    "metro": Profile(
+        0.82, (1998, 2024),
+        ("项目经理", "项目总工程师", "安全总监", "生产经理", "盾构机长", "车站工区长"),
+        ("技术员", "施工员", "安全员", "质量员", "测量员", "试验员", "资料员", "盾构司机", "管片拼装工程师",
+         "注浆技术员", "车站土建工程师", "钢筋工长", "模板工长", "党务专员"),
     ),
     "joint": Profile(
         0.75, (1996, 2024),
@@ -398,8 +392,8 @@ FIXED_MEMBERS: tuple[FixedMember, ...] = (
     FixedMember("office_3", "曹永强", "m", "党支部书记、工程管理部副部长"),
     FixedMember("office_3", "田甜", "f", "科技信息部宣传干事"),
     FixedMember("branch_a", "周振华", "m", "党支部书记、项目副经理", "secretary1"),
-    FixedMember("group_shield", "邓海波", "m", "党小组长、盾构工区长"),
-    FixedMember("group_station", "范立军", "m", "党小组长、车站主体施工员"),
+    FixedMember("branch_a", "邓海波", "m", "盾构施工党小组组长、盾构工区长"),
+    FixedMember("branch_a", "范立军", "m", "车站主体党小组组长、车站主体施工员"),
     FixedMember("intercity", "蒋文斌", "m", "党支部书记、项目经理"),
     FixedMember("intercity", "唐丽娟", "f", "项目综合办党务专员"),
     FixedMember("corridor", "谢国强", "m", "党支部书记、项目副经理"),
@@ -502,6 +496,7 @@ def _mobile(rng: random.Random, used: set[str]) -> str:
 
 
 def _joined(rng: random.Random, years: tuple[int, int]) -> dt.date:
+    """A day in a year drawn from ``years`` (inclusive)."""
     return dt.date(rng.randint(*years), 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
@@ -519,7 +514,8 @@ def roster_plan() -> dict[str, list[dict]]:
     """Member rows per organization key, identical on every run; ``username`` names a demo user's own row."""
     rng = random.Random(SEED)
     # The directory's mobile numbers belong to their contacts; no one else may draw them.
-    used_phones = {spec.phone for spec in ORGANIZATIONS if spec.phone.startswith("1")}
+    contact_mobiles = {spec.contact: spec.phone for spec in ORGANIZATIONS if spec.phone.startswith("1")}
+    used_phones = set(contact_mobiles.values())
     plan: dict[str, list[dict]] = {}
     for spec in ORGANIZATIONS:
         if not spec.roster:
@@ -533,8 +529,7 @@ def roster_plan() -> dict[str, list[dict]]:
             {
                 "name": person.name, "gender": person.gender, "title": person.title, "status": Status.FULL,
                 "joined_party_on": _joined(rng, senior_years),
-                "phone": spec.phone if person.name == spec.contact and spec.phone in used_phones
-                else _mobile(rng, used_phones),
+                "phone": contact_mobiles.get(person.name) or _mobile(rng, used_phones),
                 "username": person.username,
             }
             for person in fixed
@@ -631,7 +626,7 @@ def _ensure_roster(ctx: DemoContext, admin, orgs: dict[str, Organization], users
 
 
 def _free_user(users: dict, username: str | None, linked: set[int]):
-    """The demo user for a roster row, unless that user is already on a roster (Member.user is one-to-one)."""
+    """The demo user for a roster row, marked as linked, unless already on a roster (the link is one-to-one)."""
     if username is None or users[username].pk in linked:
         return None
     linked.add(users[username].pk)

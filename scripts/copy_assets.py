@@ -135,10 +135,7 @@ def plan() -> list[tuple[Path, Path]]:
             print(f"  (optional, not shipped by this version: {source})")
 
     if missing:
-        fail(
-            "missing in node_modules/ (is package-lock.json installed with `npm ci`?):\n  "
-            + "\n  ".join(missing)
-        )
+        fail("missing in node_modules/ (is package-lock.json installed with `npm ci`?):\n  " + "\n  ".join(missing))
     return pairs
 
 
@@ -153,9 +150,7 @@ def main() -> int:
         shutil.copy2(source, destination)
         size = destination.stat().st_size
         total += size
-        print(
-            f"  {source.relative_to(NODE_MODULES)} -> {destination.relative_to(ROOT)} ({size / 1024:.1f} KiB)"
-        )
+        print(f"  {source.relative_to(NODE_MODULES)} -> {destination.relative_to(ROOT)} ({size / 1024:.1f} KiB)")
     print(f"Copied {len(pairs)} files ({total / 1024 / 1024:.1f} MiB) into {VENDOR.relative_to(ROOT)}/.")
     return 0
 

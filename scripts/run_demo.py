@@ -56,9 +56,7 @@ class Child:
 
     def start(self) -> None:
         log(f"starting {self.name}: {' '.join(self.argv)}")
-        self.process = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, process_group=0
-        )
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, process_group=0)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -197,8 +195,9 @@ def main() -> int:
         return 1
 
     data = data_dir()
-    # The filesystem broker's folders (see CELERY_BROKER_TRANSPORT_OPTIONS); kombu does not create them.
-    for folder in (data / "broker" / "queue", data / "broker" / "processed"):
+    # The filesystem broker's folders (see CELERY_BROKER_TRANSPORT_OPTIONS): kombu does not create the queue
+    # folders, and creates the control folder without parents.
+    for folder in (data / "broker" / "queue", data / "broker" / "processed", data / "broker" / "control"):
         folder.mkdir(parents=True, exist_ok=True)
 
     env = dict(os.environ, DEBUG="true", PYTHONUNBUFFERED="1")
@@ -211,9 +210,15 @@ def main() -> int:
         Child(
             "worker",
             [
-                str(venv_bin / "celery"), "-A", "portal", "worker", "-B",
-                "--loglevel=INFO", "--concurrency=2",
-                "--schedule", str(data / "celerybeat-schedule"),
+                str(venv_bin / "celery"),
+                "-A",
+                "portal",
+                "worker",
+                "-B",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--schedule",
+                str(data / "celerybeat-schedule"),
                 "--pool=threads",
             ],
             env,
