@@ -18,7 +18,9 @@ class OrganizationFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(name__icontains=value) | Q(short_name__icontains=value) | Q(unit_name__icontains=value)
+            Q(name__icontains=value)
+            | Q(short_name__icontains=value)
+            | Q(unit_name__icontains=value)
             | Q(secretary_name__icontains=value)
         )
 

@@ -27,15 +27,25 @@ class OrganizationForm(_CrispyMixin, forms.ModelForm):
     """Directory entry of an organization; ``parent`` is offered only when creating."""
 
     parent = forms.ModelChoiceField(
-        label=_("Parent organization"), queryset=Organization.objects.none(), required=False,
+        label=_("Parent organization"),
+        queryset=Organization.objects.none(),
+        required=False,
         help_text=_("Leave empty to create a new top-level organization (administrators only)."),
     )
 
     class Meta:
         model = Organization
         fields = [
-            "name", "short_name", "kind", "sector", "unit_name", "secretary_name", "contact_name",
-            "contact_phone", "address", "description",
+            "name",
+            "short_name",
+            "kind",
+            "sector",
+            "unit_name",
+            "secretary_name",
+            "contact_name",
+            "contact_phone",
+            "address",
+            "description",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
@@ -79,7 +89,9 @@ class MemberForm(_CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organizations if organizations is not None else Organization.objects.none()
+        self.fields["organization"].queryset = (
+            organizations if organizations is not None else Organization.objects.none()
+        )
         self.fields["phone"].help_text = _("Mobile (11 digits) or landline with area code, e.g. 010-12345678.")
         self.helper = self._helper(
             Layout(
@@ -105,7 +117,9 @@ class MemberImportForm(_CrispyMixin, forms.Form):
 
     def __init__(self, *args, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organizations if organizations is not None else Organization.objects.none()
+        self.fields["organization"].queryset = (
+            organizations if organizations is not None else Organization.objects.none()
+        )
         self.helper = self._helper()
 
     def clean_file(self):
@@ -120,5 +134,7 @@ class MemberImportForm(_CrispyMixin, forms.Form):
         upload.seek(0)
         # An .xlsx is a zip archive; checking the content, not the name, refuses renamed files.
         if head != b"PK\x03\x04":
-            raise forms.ValidationError(_("The file is not an Excel workbook (.xlsx). Download the template and fill it in."))
+            raise forms.ValidationError(
+                _("The file is not an Excel workbook (.xlsx). Download the template and fill it in.")
+            )
         return upload

@@ -80,7 +80,8 @@ class Organization(MP_Node):
         verbose_name_plural = _("organizations")
         constraints = [
             models.UniqueConstraint(
-                fields=["name"], name="organization_name_unique",
+                fields=["name"],
+                name="organization_name_unique",
                 violation_error_message=_("An organization with this name already exists."),
             ),
             models.CheckConstraint(
@@ -146,15 +147,19 @@ class Member(models.Model):
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="members"
     )
-    name = models.CharField(_("name"), max_length=40)
+    name = models.CharField(_("full name"), max_length=40)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     title = models.CharField(_("title or post"), max_length=60, blank=True)
     status = models.CharField(_("party status"), max_length=20, choices=Status.choices, default=Status.FULL)
     joined_party_on = models.DateField(_("joined the party on"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("user account"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="member",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -169,7 +174,9 @@ class Member(models.Model):
         indexes = [models.Index(fields=["organization", "name"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "phone"], condition=~Q(phone=""), name="member_phone_unique_in_org",
+                fields=["organization", "phone"],
+                condition=~Q(phone=""),
+                name="member_phone_unique_in_org",
                 violation_error_message=_("Another member of this organization already has this phone number."),
             ),
             models.CheckConstraint(

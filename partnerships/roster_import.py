@@ -40,7 +40,9 @@ def build_template() -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="C00000")
-    ws.append(["张三", str(Member.Gender.MALE.label), "施工员", str(Member.Status.FULL.label), "2015-07-01", "13800138000"])
+    ws.append(
+        ["张三", str(Member.Gender.MALE.label), "施工员", str(Member.Status.FULL.label), "2015-07-01", "13800138000"]
+    )
     for letter, width in zip("ABCDEF", (12, 8, 18, 14, 22, 16), strict=True):
         ws.column_dimensions[letter].width = width
     genders = ",".join(str(label) for label in Member.Gender.labels)
@@ -106,13 +108,17 @@ def parse_sheet(data: bytes) -> ParsedSheet:
         problems = []
         gender = _text(raw["gender"]).lower()
         if gender and gender not in genders:
-            problems.append(_("gender %(value)s is not one of %(choices)s") % {
-                "value": raw["gender"], "choices": "、".join(str(label) for label in Member.Gender.labels)})
+            problems.append(
+                _("gender %(value)s is not one of %(choices)s")
+                % {"value": raw["gender"], "choices": "、".join(str(label) for label in Member.Gender.labels)}
+            )
         row["gender"] = genders.get(gender, "")
         status = _text(raw["status"]).lower()
         if status and status not in statuses:
-            problems.append(_("party status %(value)s is not one of %(choices)s") % {
-                "value": raw["status"], "choices": "、".join(str(label) for label in Member.Status.labels)})
+            problems.append(
+                _("party status %(value)s is not one of %(choices)s")
+                % {"value": raw["status"], "choices": "、".join(str(label) for label in Member.Status.labels)}
+            )
         row["status"] = statuses.get(status, Member.Status.FULL)
         joined = raw["joined_party_on"]
         if isinstance(joined, dt.datetime):

@@ -15,8 +15,16 @@ from partnerships.models import Member, Organization
 from portal.scoping import ensure_editable, get_scope
 
 ORGANIZATION_FIELDS = (
-    "name", "short_name", "kind", "sector", "unit_name", "secretary_name", "contact_name", "contact_phone",
-    "address", "description",
+    "name",
+    "short_name",
+    "kind",
+    "sector",
+    "unit_name",
+    "secretary_name",
+    "contact_name",
+    "contact_phone",
+    "address",
+    "description",
 )
 MEMBER_FIELDS = ("name", "gender", "title", "status", "joined_party_on", "phone", "user")
 

@@ -30,6 +30,8 @@ class DemoContext:
 
     def progress(self, label: str, done: int, total: int) -> None:
         """A one-line progress bar, rewritten in place."""
+        if not self.stdout.isatty() and done < total:
+            return  # in logs and CI, only the finished line is useful
         width = 30
         filled = int(width * done / total) if total else width
         end = "\n" if done >= total else ""

@@ -79,7 +79,9 @@ class Env:
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ImproperlyConfigured(f"{name} must be an IANA time zone such as Asia/Shanghai, not {value!r}.") from None
+            raise ImproperlyConfigured(
+                f"{name} must be an IANA time zone such as Asia/Shanghai, not {value!r}."
+            ) from None
         return value
 
     def database(self, name: str, default: str) -> dict:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal.scoping import ROLE_LIAISON, ROLE_MEMBER, ROLE_REVIEWER, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
@@ -21,13 +22,16 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
     )
     organization = models.ForeignKey(
-        "partnerships.Organization", verbose_name=_("organization"), on_delete=models.CASCADE,
+        "partnerships.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
         related_name="memberships",
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("membership")
@@ -35,7 +39,8 @@ class Membership(models.Model):
         ordering = ["organization__path", "role"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "organization", "role"], name="membership_unique",
+                fields=["user", "organization", "role"],
+                name="membership_unique",
                 violation_error_message=_("This user already holds this role in this organization."),
             )
         ]

@@ -35,4 +35,6 @@ ROLE_HEADINGS = {
 
 def role_summary(user) -> list[str]:
     scope = get_scope(user)
-    return sorted({str(ROLE_HEADINGS[role]) for roles in scope.roles.values() for role in roles if role in ROLE_HEADINGS})
+    return sorted(
+        {str(ROLE_HEADINGS[role]) for roles in scope.roles.values() for role in roles if role in ROLE_HEADINGS}
+    )

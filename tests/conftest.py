@@ -66,7 +66,9 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
-    group = OrganizationFactory(name="测试集团党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.CENTRAL_SOE)
+    group = OrganizationFactory(
+        name="测试集团党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.CENTRAL_SOE
+    )
     general_1 = OrganizationFactory(name="第一党总支", kind=Organization.Kind.GENERAL_BRANCH, parent=group)
     general_2 = OrganizationFactory(name="第二党总支", kind=Organization.Kind.GENERAL_BRANCH, parent=group)
     branch_a = OrganizationFactory(name="甲项目党支部", parent=general_1)
@@ -74,7 +76,9 @@ def world(db) -> World:
     partner = OrganizationFactory(
         name="和平街道社区党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.STREET_COMMUNITY
     )
-    unrelated = OrganizationFactory(name="外单位党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.PRIVATE)
+    unrelated = OrganizationFactory(
+        name="外单位党委", kind=Organization.Kind.COMMITTEE, sector=Organization.Sector.PRIVATE
+    )
 
     admin = UserFactory(username="admin", is_superuser=True, is_staff=True)
     committee = UserFactory(username="committee")
@@ -91,9 +95,20 @@ def world(db) -> World:
     MembershipFactory(user=member1, organization=branch_a, role=Role.MEMBER)
     MembershipFactory(user=outsider, organization=unrelated, role=Role.SECRETARY)
     return World(
-        group=group, general_1=general_1, general_2=general_2, branch_a=branch_a, branch_b=branch_b,
-        partner=partner, unrelated=unrelated, admin=admin, committee=committee, secretary1=secretary1,
-        secretary2=secretary2, liaison1=liaison1, member1=member1, outsider=outsider,
+        group=group,
+        general_1=general_1,
+        general_2=general_2,
+        branch_a=branch_a,
+        branch_b=branch_b,
+        partner=partner,
+        unrelated=unrelated,
+        admin=admin,
+        committee=committee,
+        secretary1=secretary1,
+        secretary2=secretary2,
+        liaison1=liaison1,
+        member1=member1,
+        outsider=outsider,
     )
 
 

@@ -39,49 +39,98 @@ def _member_post(world, objs):
 
 
 CASES: dict[str, Case] = {
-    "home": Case(lambda w, o: reverse("home"), owner="secretary1", outsider_status=200,
-                 outsider_must_not_see=lambda w, o: w.branch_a.name),
-    "profile": Case(lambda w, o: reverse("profile"), owner="secretary1", outsider_status=200,
-                    outsider_must_not_see=lambda w, o: w.branch_a.name),
-    "logout": Case(lambda w, o: reverse("logout"), owner="secretary1", get_ok=False, outsider_status=405,
-                   owner_post=lambda w, o: {}),
+    "home": Case(
+        lambda w, o: reverse("home"),
+        owner="secretary1",
+        outsider_status=200,
+        outsider_must_not_see=lambda w, o: w.branch_a.name,
+    ),
+    "profile": Case(
+        lambda w, o: reverse("profile"),
+        owner="secretary1",
+        outsider_status=200,
+        outsider_must_not_see=lambda w, o: w.branch_a.name,
+    ),
+    "logout": Case(
+        lambda w, o: reverse("logout"),
+        owner="secretary1",
+        get_ok=False,
+        outsider_status=405,
+        owner_post=lambda w, o: {},
+    ),
     "password_change": Case(lambda w, o: reverse("password_change"), owner="secretary1", outsider_status=200),
     "password_change_done": Case(lambda w, o: reverse("password_change_done"), owner="secretary1", outsider_status=200),
-    "housekeeping_run_now": Case(lambda w, o: reverse("housekeeping_run_now"), owner="admin", get_ok=False,
-                                 owner_post=lambda w, o: {}, read_only=("committee", "secretary1"),
-                                 outsider_status=405),
-    "partnerships:organization_list": Case(lambda w, o: reverse("partnerships:organization_list"), owner="secretary1",
-                                           outsider_status=200),
-    "partnerships:organization_tree": Case(lambda w, o: reverse("partnerships:organization_tree"), owner="secretary1",
-                                           outsider_status=200),
+    "housekeeping_run_now": Case(
+        lambda w, o: reverse("housekeeping_run_now"),
+        owner="admin",
+        get_ok=False,
+        owner_post=lambda w, o: {},
+        read_only=("committee", "secretary1"),
+        outsider_status=405,
+    ),
+    "partnerships:organization_list": Case(
+        lambda w, o: reverse("partnerships:organization_list"), owner="secretary1", outsider_status=200
+    ),
+    "partnerships:organization_tree": Case(
+        lambda w, o: reverse("partnerships:organization_tree"), owner="secretary1", outsider_status=200
+    ),
     # The directory is every signed-in user's (DESIGN.md §4); the roster card on it is not.
     "partnerships:organization_detail": Case(
-        lambda w, o: reverse("partnerships:organization_detail", args=[w.branch_a.pk]), owner="secretary1",
-        outsider_status=200, outsider_must_not_see=lambda w, o: 'data-testid="roster-card"'),
+        lambda w, o: reverse("partnerships:organization_detail", args=[w.branch_a.pk]),
+        owner="secretary1",
+        outsider_status=200,
+        outsider_must_not_see=lambda w, o: 'data-testid="roster-card"',
+    ),
     "partnerships:organization_create": Case(
-        lambda w, o: reverse("partnerships:organization_create"), owner="committee", owner_post=_org_post,
-        read_only=("secretary1", "liaison1"), outsider_status=403),
+        lambda w, o: reverse("partnerships:organization_create"),
+        owner="committee",
+        owner_post=_org_post,
+        read_only=("secretary1", "liaison1"),
+        outsider_status=403,
+    ),
     "partnerships:organization_update": Case(
-        lambda w, o: reverse("partnerships:organization_update", args=[w.branch_a.pk]), owner="committee",
+        lambda w, o: reverse("partnerships:organization_update", args=[w.branch_a.pk]),
+        owner="committee",
         owner_post=lambda w, o: {"name": "甲项目党支部（更名）", "kind": "branch", "sector": "soe"},
-        read_only=("secretary1",), outsider_status=403),
-    "partnerships:member_list": Case(lambda w, o: reverse("partnerships:member_list"), owner="secretary1",
-                                     outsider_status=200, outsider_must_not_see=lambda w, o: o["member_a"].name),
+        read_only=("secretary1",),
+        outsider_status=403,
+    ),
+    "partnerships:member_list": Case(
+        lambda w, o: reverse("partnerships:member_list"),
+        owner="secretary1",
+        outsider_status=200,
+        outsider_must_not_see=lambda w, o: o["member_a"].name,
+    ),
     "partnerships:member_detail": Case(
-        lambda w, o: reverse("partnerships:member_detail", args=[o["member_a"].pk]), owner="secretary1"),
+        lambda w, o: reverse("partnerships:member_detail", args=[o["member_a"].pk]), owner="secretary1"
+    ),
     "partnerships:member_create": Case(
-        lambda w, o: reverse("partnerships:member_create"), owner="secretary1", owner_post=_member_post,
-        read_only=("member1", "committee", "liaison1"), outsider_status=200),
+        lambda w, o: reverse("partnerships:member_create"),
+        owner="secretary1",
+        owner_post=_member_post,
+        read_only=("member1", "committee", "liaison1"),
+        outsider_status=200,
+    ),
     "partnerships:member_update": Case(
-        lambda w, o: reverse("partnerships:member_update", args=[o["member_a"].pk]), owner="secretary1",
-        owner_post=lambda w, o: {"organization": w.branch_a.pk, "name": "李红梅", "status": "full",
-                                 "phone": "13912345679"},
-        read_only=("member1", "committee")),
+        lambda w, o: reverse("partnerships:member_update", args=[o["member_a"].pk]),
+        owner="secretary1",
+        owner_post=lambda w, o: {
+            "organization": w.branch_a.pk,
+            "name": "李红梅",
+            "status": "full",
+            "phone": "13912345679",
+        },
+        read_only=("member1", "committee"),
+    ),
     "partnerships:member_import": Case(
-        lambda w, o: reverse("partnerships:member_import"), owner="secretary1", read_only=("member1", "committee"),
-        outsider_status=200),
+        lambda w, o: reverse("partnerships:member_import"),
+        owner="secretary1",
+        read_only=("member1", "committee"),
+        outsider_status=200,
+    ),
     "partnerships:member_import_template": Case(
-        lambda w, o: reverse("partnerships:member_import_template"), owner="secretary1", outsider_status=200),
+        lambda w, o: reverse("partnerships:member_import_template"), owner="secretary1", outsider_status=200
+    ),
 }
 
 

@@ -101,7 +101,9 @@ def test_it_hands_its_world_to_later_seeders(debug):
     assert data["branch_a"] == Membership.objects.get(user__username="secretary1", role=Role.SECRETARY).organization
     assert data["branch_b"] == Membership.objects.get(user__username="secretary2").organization
     assert set(data["branch_a_partners"]) == {
-        data["contractor_branch"], data["street_committee"], data["dev_zone_committee"]
+        data["contractor_branch"],
+        data["street_committee"],
+        data["dev_zone_committee"],
     }
     assert data["branch_b"] not in data["branch_a_partners"]
     assert set(data["users"]) == {"admin", "committee", "secretary1", "secretary2", "liaison1"}

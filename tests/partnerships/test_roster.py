@@ -18,7 +18,9 @@ from tests.factories import MemberFactory
 
 
 def test_it_adds_a_member_for_the_branch_secretary(world):
-    member = services.member_create(actor=world.secretary1, organization=world.branch_a, name="周文", phone="13600001111")
+    member = services.member_create(
+        actor=world.secretary1, organization=world.branch_a, name="周文", phone="13600001111"
+    )
     assert member.pk and member.organization == world.branch_a
     assert member.history.count() == 1
 
@@ -97,7 +99,8 @@ def test_search_and_filters_narrow_the_roster(client_for, world, member_a):
     assert names(client.get(reverse("partnerships:member_list"), {"q": "红梅"})) == {"李红梅"}
     assert names(client.get(reverse("partnerships:member_list"), {"status": "probationary"})) == {"王小二"}
     assert names(client.get(reverse("partnerships:member_list"), {"organization": world.branch_a.pk})) == {
-        "李红梅", "王小二"
+        "李红梅",
+        "王小二",
     }
 
 
@@ -132,8 +135,12 @@ def test_the_template_downloads_with_chinese_headers(client_for, world):
 
 
 def test_it_imports_a_valid_sheet(client_for, world):
-    data = _sheet([["陈晓", "女", "资料员", "正式党员", "2018-06-30", "13511112222"],
-                   ["孙伟", "男", "安全员", "预备党员", None, 13511113333]])
+    data = _sheet(
+        [
+            ["陈晓", "女", "资料员", "正式党员", "2018-06-30", "13511112222"],
+            ["孙伟", "男", "安全员", "预备党员", None, 13511113333],
+        ]
+    )
     response = _upload(client_for(world.secretary1), data, world)
     assert response.status_code == 302
     imported = {m.name: m for m in Member.objects.filter(organization=world.branch_a)}
@@ -142,8 +149,9 @@ def test_it_imports_a_valid_sheet(client_for, world):
 
 
 def test_one_bad_row_imports_nothing_and_names_the_row(client_for, world):
-    data = _sheet([["陈晓", "女", "资料员", "正式党员", "2018-06-30", "13511112222"],
-                   ["", "男", "安全员", "群众", "昨天", "555"]])
+    data = _sheet(
+        [["陈晓", "女", "资料员", "正式党员", "2018-06-30", "13511112222"], ["", "男", "安全员", "群众", "昨天", "555"]]
+    )
     response = _upload(client_for(world.secretary1), data, world)
     assert response.status_code == 200
     errors = " ".join(response.context["row_errors"])
@@ -152,9 +160,13 @@ def test_one_bad_row_imports_nothing_and_names_the_row(client_for, world):
 
 
 def test_rows_failing_model_checks_are_all_reported(client_for, world):
-    data = _sheet([["陈晓", "女", "", "正式党员", None, "13511112222"],
-                   ["", "男", "", "正式党员", None, "555"],
-                   ["孙伟", "男", "", "正式党员", None, "13511112222"]])
+    data = _sheet(
+        [
+            ["陈晓", "女", "", "正式党员", None, "13511112222"],
+            ["", "男", "", "正式党员", None, "555"],
+            ["孙伟", "男", "", "正式党员", None, "13511112222"],
+        ]
+    )
     response = _upload(client_for(world.secretary1), data, world)
     errors = response.context["row_errors"]
     assert any("第3行" in e for e in errors) and any("第4行" in e for e in errors)
@@ -199,8 +211,9 @@ def _queries(client, url) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url_name", ["partnerships:member_list", "partnerships:organization_list",
-                                      "partnerships:organization_tree", "home"])
+@pytest.mark.parametrize(
+    "url_name", ["partnerships:member_list", "partnerships:organization_list", "partnerships:organization_tree", "home"]
+)
 def test_list_pages_cost_the_same_at_5_and_50_rows(client_for, world, url_name):
     from tests.factories import OrganizationFactory
 

@@ -17,7 +17,9 @@ from tests.conftest import require
 
 
 def _old_session():
-    return Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now() - dt.timedelta(days=1))
+    return Session.objects.create(
+        session_key="x" * 32, session_data="", expire_date=timezone.now() - dt.timedelta(days=1)
+    )
 
 
 def test_it_cleans_expired_sessions_stale_failures_and_inactive_members(world):

@@ -59,8 +59,12 @@ def test_it_parses_email_urls():
         Env({"EMAIL_URL": "pigeon://coop"}).email("EMAIL_URL", "console://")
 
 
+# Variables the test process itself sets (the browser tests allow sync ORM calls in Playwright's loop thread).
+SCRUBBED = ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+
+
 def _manage(*args, **env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
     env.setdefault("DATABASE_URL", "sqlite:////tmp/gongjian-deploy-check.sqlite3")
     env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     env.update(env_overrides)
@@ -85,8 +89,14 @@ def test_deploy_check_is_clean_under_production_settings():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DEBUG", "maybe"), ("DATABASE_URL", "oracle://x"), ("REDIS_URL", "localhost"), ("TIME_ZONE", "Moon/Base"),
-     ("LANGUAGE_CODE", "de"), ("EMAIL_URL", "fax://x")],
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "oracle://x"),
+        ("REDIS_URL", "localhost"),
+        ("TIME_ZONE", "Moon/Base"),
+        ("LANGUAGE_CODE", "de"),
+        ("EMAIL_URL", "fax://x"),
+    ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(variable, value):
     result = _manage("check", **{**PRODUCTION, variable: value})

@@ -30,6 +30,8 @@ class Command(BaseCommand):
                     raise CommandError(f"{po_path}: {exc}") from exc
                 catalogue.save_as_mofile(str(mo_path))
                 compiled += 1
-                self.stdout.write(f"compiled {po_path.relative_to(settings.BASE_DIR)} ({catalogue.percent_translated()}%)")
+                self.stdout.write(
+                    f"compiled {po_path.relative_to(settings.BASE_DIR)} ({catalogue.percent_translated()}%)"
+                )
         if not compiled:
             self.stdout.write("translations up to date")

@@ -12,7 +12,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--no-passwords", action="store_true",
+            "--no-passwords",
+            action="store_true",
             help="Create demo users without usable passwords (the only mode allowed when DEBUG is off).",
         )
 
