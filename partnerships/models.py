@@ -200,3 +200,454 @@ class Member(models.Model):
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         return scope.in_orgs_q("organization_id", ROLE_SECRETARY)
+
+
+# =====================================================================================================
+# Agreements, joint meetings, decisions and supervised action items
+# =====================================================================================================
+
+
+def _agreement_ids_for(scope: UserScope, *roles: str):
+    """Agreement ids where one of the user's organizations (with ``roles``) or their reviewed subtree is a party."""
+    condition = scope.in_orgs_q("organization_id", *roles)
+    if not roles:
+        condition |= scope.subtree_q("organization__path")
+    return AgreementParty.objects.filter(condition).values("agreement_id")
+
+
+class Dimension(models.Model):
+    """A co-construction dimension (思想共建, 组织共建, 活动联办 …): data, editable by admins."""
+
+    name = models.CharField(_("name"), max_length=20, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("co-construction dimension")
+        verbose_name_plural = _("co-construction dimensions")
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgreementQuerySet(ScopedQuerySet):
+    def expiring_within(self, days: int, today=None):
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        return self.filter(
+            status=Agreement.Status.ACTIVE, term_end__gte=today, term_end__lte=today + timezone.timedelta(days=days)
+        )
+
+
+class Agreement(models.Model):
+    """A co-construction agreement (共建协议) between two or more party organizations of different trees."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("In force")
+        EXPIRED = "expired", _("Expired")
+        TERMINATED = "terminated", _("Terminated")
+
+    number = models.CharField(_("agreement number"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    brand = models.CharField(_("party-building brand"), max_length=60, blank=True)
+    dimensions = models.ManyToManyField(Dimension, verbose_name=_("co-construction dimensions"), blank=True)
+    goals = models.TextField(_("goals"), blank=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    term_start = models.DateField(_("term starts"))
+    term_end = models.DateField(_("term ends"))
+    document = models.FileField(_("signed agreement scan"), upload_to="agreements/%Y/", blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    predecessor = models.OneToOneField(
+        "self", verbose_name=_("renews"), null=True, blank=True, on_delete=models.SET_NULL, related_name="successor"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[dimensions])
+
+    class Meta:
+        verbose_name = _("co-construction agreement")
+        verbose_name_plural = _("co-construction agreements")
+        ordering = ["-term_start", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_end__gte=models.F("term_start")),
+                name="agreement_term_end_after_start",
+                violation_error_message=_("The term cannot end before it starts."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="terminated") | ~Q(termination_reason=""),
+                name="agreement_termination_has_reason",
+                violation_error_message=_("A terminated agreement needs a reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:agreement_detail", args=[self.pk])
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q(pk__in=_agreement_ids_for(scope))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        # Any party's secretary or liaison keeps the agreement's record; reviewers only read it.
+        return Q(pk__in=_agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
+
+
+class AgreementParty(models.Model):
+    """One party of an agreement: its role, signatory, liaison officer and commitments."""
+
+    class Role(models.TextChoices):
+        INITIATOR = "initiator", _("Initiating party")
+        PARTNER = "partner", _("Co-building party")
+
+    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="parties")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="agreement_parties"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PARTNER)
+    signatory = models.CharField(_("signatory"), max_length=40, blank=True)
+    liaison = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("liaison officer"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="liaison_parties",
+    )
+    commitments = models.TextField(_("commitments"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agreement party")
+        verbose_name_plural = _("agreement parties")
+        ordering = ["agreement", "role", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "organization"], name="agreement_party_unique",
+                violation_error_message=_("The same organization cannot be a party twice."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.get_role_display()})"
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q(agreement_id__in=_agreement_ids_for(scope))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return Q(agreement_id__in=_agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
+
+
+class JointMeeting(models.Model):
+    """A joint meeting (联席会议) of an agreement's parties, with its agenda, minutes and decisions."""
+
+    class MinutesStatus(models.TextChoices):
+        PENDING = "pending", _("Not yet recorded")
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="meetings")
+    title = models.CharField(_("title"), max_length=120)
+    starts_at = models.DateTimeField(_("date and time"))
+    place = models.CharField(_("place"), max_length=120)
+    host = models.ForeignKey(
+        Organization, verbose_name=_("host organization"), on_delete=models.PROTECT, related_name="hosted_meetings"
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("attendees"), blank=True, related_name="joint_meetings"
+    )
+    guests = models.TextField(_("other attendees and guests"), blank=True, help_text=_("One per line."))
+    minutes = models.TextField(_("minutes"), blank=True)
+    minutes_status = models.CharField(
+        _("minutes status"), max_length=10, choices=MinutesStatus.choices, default=MinutesStatus.PENDING
+    )
+    minutes_version = models.PositiveSmallIntegerField(_("minutes version"), default=0)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("joint meeting")
+        verbose_name_plural = _("joint meetings")
+        ordering = ["-starts_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:meeting_detail", args=[self.pk])
+
+    @property
+    def is_published(self) -> bool:
+        return self.minutes_status == self.MinutesStatus.PUBLISHED
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q(agreement_id__in=_agreement_ids_for(scope))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        # The host's secretary or liaison records the minutes.
+        return Q(agreement_id__in=_agreement_ids_for(scope)) & scope.in_orgs_q("host_id", ROLE_SECRETARY, ROLE_LIAISON)
+
+
+class MinutesVersion(models.Model):
+    """A published version of a meeting's minutes; corrections add versions, never overwrite one."""
+
+    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="minutes_versions")
+    number = models.PositiveSmallIntegerField(_("version"))
+    body = models.TextField(_("minutes"))
+    reason = models.CharField(_("reason for correction"), max_length=200, blank=True)
+    published_at = models.DateTimeField(_("published at"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("minutes version")
+        verbose_name_plural = _("minutes versions")
+        ordering = ["meeting", "-number"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "number"], name="minutes_version_unique")]
+
+
+class AgendaItem(models.Model):
+    """An agenda item; carried-over action items are listed automatically with their latest progress."""
+
+    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    title = models.CharField(_("agenda item"), max_length=200)
+    presenter = models.CharField(_("presenter"), max_length=40, blank=True)
+    carried_item = models.ForeignKey(
+        "ActionItem", verbose_name=_("carried-over action item"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="agenda_entries",
+    )
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["meeting", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "carried_item"], condition=Q(carried_item__isnull=False),
+                name="agenda_carried_item_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Decision(models.Model):
+    """A decision recorded in a meeting's minutes; it may yield action items or rule on a carried-over one."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", _("New decision")
+        EXTEND = "extend", _("Extend the due date")
+        REASSIGN = "reassign", _("Reassign")
+        CLOSE = "close", _("Close")
+
+    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions")
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    text = models.TextField(_("decision"))
+    outcome = models.CharField(_("kind"), max_length=10, choices=Outcome.choices, default=Outcome.NEW)
+    carried_item = models.ForeignKey(
+        "ActionItem", verbose_name=_("carried-over action item"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="rulings",
+    )
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["meeting", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class ActionItemQuerySet(ScopedQuerySet):
+    OPEN = ("open", "in_progress", "awaiting_confirmation")
+
+    def open(self):
+        return self.filter(status__in=self.OPEN)
+
+    def overdue(self, today=None):
+        from django.utils import timezone
+
+        return self.filter(status__in=("open", "in_progress"), due_on__lt=today or timezone.localdate())
+
+    def confirmable_by(self, user):
+        """Items awaiting confirmation that this user may confirm: another party's liaison, or the meeting host."""
+        scope = get_scope(user)
+        if scope.is_superuser:
+            return self.filter(status=ActionItem.Status.AWAITING_CONFIRMATION)
+        liaison_orgs = sorted(scope.org_ids(ROLE_LIAISON))
+        host_orgs = sorted(scope.org_ids(ROLE_SECRETARY, ROLE_LIAISON))
+        other_party = Q(
+            agreement_id__in=AgreementParty.objects.filter(organization_id__in=liaison_orgs).values("agreement_id")
+        ) & ~Q(responsible_party_id__in=liaison_orgs)
+        host = Q(decision__meeting__host_id__in=host_orgs) & ~Q(responsible_party_id__in=host_orgs)
+        return self.filter(status=ActionItem.Status.AWAITING_CONFIRMATION).filter(other_party | host)
+
+
+class ActionItem(models.Model):
+    """A supervised action item (督办事项) owned by one party, with progress, evidence and confirmation."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
+        DONE = "done", _("Closed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Priority(models.IntegerChoices):
+        HIGH = 1, _("High")
+        NORMAL = 2, _("Normal")
+        LOW = 3, _("Low")
+
+    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="action_items")
+    decision = models.ForeignKey(
+        Decision, verbose_name=_("decision"), null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
+    title = models.CharField(_("action item"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    responsible_party = models.ForeignKey(
+        Organization, verbose_name=_("responsible party"), on_delete=models.PROTECT, related_name="action_items"
+    )
+    responsible_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="action_items",
+    )
+    due_on = models.DateField(_("due on"))
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.OPEN)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ActionItemQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        ordering = ["due_on", "priority", "pk"]
+        indexes = [models.Index(fields=["status", "due_on"]), models.Index(fields=["responsible_party", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="action_item_progress_percent",
+                violation_error_message=_("Progress is a percentage between 0 and 100."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="action_item_cancel_has_reason",
+                violation_error_message=_("Cancelling an item needs a reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("partnerships:action_item_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in ActionItemQuerySet.OPEN
+
+    def days_overdue(self, today=None) -> int:
+        from django.utils import timezone
+
+        if self.status not in (self.Status.OPEN, self.Status.IN_PROGRESS):
+            return 0
+        return max(((today or timezone.localdate()) - self.due_on).days, 0)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.days_overdue() > 0
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q(agreement_id__in=_agreement_ids_for(scope))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        # Only the responsible party's secretary or liaison moves the item forward.
+        return scope.in_orgs_q("responsible_party_id", ROLE_SECRETARY, ROLE_LIAISON)
+
+
+class ActionItemUpdate(models.Model):
+    """One entry of an item's story: progress, a closing request, a confirmation, a send-back, a cancellation."""
+
+    class Kind(models.TextChoices):
+        PROGRESS = "progress", _("Progress update")
+        CLOSE_REQUEST = "close_request", _("Closure requested")
+        CONFIRM = "confirm", _("Closure confirmed")
+        SEND_BACK = "send_back", _("Sent back")
+        CANCEL = "cancel", _("Cancelled")
+        EXTEND = "extend", _("Due date extended")
+        REASSIGN = "reassign", _("Reassigned")
+
+    item = models.ForeignKey(ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PROGRESS)
+    note = models.TextField(_("note"))
+    percent = models.PositiveSmallIntegerField(_("progress (%)"), null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("action item update")
+        verbose_name_plural = _("action item updates")
+        ordering = ["item", "-created_at", "-pk"]
+        indexes = [models.Index(fields=["item", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.note[:30]}"
+
+
+class Evidence(models.Model):
+    """A supporting file (佐证材料) attached to an item update; type checked by content, size limited."""
+
+    update = models.ForeignKey(ActionItemUpdate, verbose_name=_("update"), on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=80)
+    size = models.PositiveIntegerField(_("size"))
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return self.original_name

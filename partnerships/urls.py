@@ -1,6 +1,7 @@
 from django.urls import path
 
-from partnerships import views
+from partnerships.views import action_items, agreements, meetings
+from partnerships.views import directory as views
 
 app_name = "partnerships"
 
@@ -16,4 +17,7 @@ urlpatterns = [
     path("members/import/template.xlsx", views.MemberImportTemplateView.as_view(), name="member_import_template"),
     path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member_detail"),
     path("members/<int:pk>/edit/", views.MemberUpdateView.as_view(), name="member_update"),
+    *agreements.urlpatterns,
+    *meetings.urlpatterns,
+    *action_items.urlpatterns,
 ]

@@ -18,3 +18,11 @@ def query_replace(context, **kwargs) -> str:
 def indent(depth: int) -> str:
     """Left padding for a tree node at ``depth`` (1 = root), in rem."""
     return f"{max(int(depth) - 1, 0) * 1.25:.2f}rem"
+
+
+@register.filter
+def richtext(text: str):
+    """Render light Markdown to sanitised HTML (see portal.richtext)."""
+    from portal.richtext import render
+
+    return render(text)

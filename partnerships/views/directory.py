@@ -13,7 +13,7 @@ from django_filters.views import FilterView
 
 from partnerships import selectors, services
 from partnerships.filters import MemberFilter, OrganizationFilter
-from partnerships.forms import MemberForm, MemberImportForm, OrganizationForm
+from partnerships.forms.directory import MemberForm, MemberImportForm, OrganizationForm
 from partnerships.models import Member, Organization
 from partnerships.roster_import import XLSX_CONTENT_TYPE, build_template, parse_sheet
 from portal.scoping import ScopedViewMixin

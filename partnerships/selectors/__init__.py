@@ -1,0 +1,11 @@
+"""Composed reads of the partnerships app, one module per area."""
+
+from partnerships.selectors.directory import (  # noqa: F401
+    directory_summary,
+    member_list,
+    organization_creatable_parents,
+    organizations_with_member_counts,
+    roster_organizations,
+    roster_summary,
+    roster_writable_organizations,
+)

@@ -1,0 +1,1 @@
+"""Views of the partnerships app, one module per area (directory, agreements, meetings, action_items)."""

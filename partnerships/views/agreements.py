@@ -1,0 +1,3 @@
+"""agreements views (issue 3). Each module lists its own routes in ``urlpatterns``; partnerships/urls.py joins them."""
+
+urlpatterns: list = []
