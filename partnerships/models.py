@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from portal.scoping import ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
 PHONE_REGEX = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})$"
 PHONE_MESSAGE = _("Enter an 11-digit mobile number or a landline such as 010-12345678.")
@@ -430,6 +430,9 @@ class MinutesVersion(models.Model):
         ordering = ["meeting", "-number"]
         constraints = [models.UniqueConstraint(fields=["meeting", "number"], name="minutes_version_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.meeting} v{self.number}"
+
 
 class AgendaItem(models.Model):
     """An agenda item; carried-over action items are listed automatically with their latest progress."""
@@ -469,11 +472,17 @@ class Decision(models.Model):
 
     meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    text = models.TextField(_("decision"))
+    text = models.TextField(_("decision"), blank=True)
     outcome = models.CharField(_("kind"), max_length=10, choices=Outcome.choices, default=Outcome.NEW)
     carried_item = models.ForeignKey(
         "ActionItem", verbose_name=_("carried-over action item"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="rulings",
+    )
+    # A ruling's parameters, applied to the carried item when the minutes are published.
+    new_due_on = models.DateField(_("new due date"), null=True, blank=True)
+    new_responsible_party = models.ForeignKey(
+        Organization, verbose_name=_("new responsible party"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
     )
 
     class Meta:
@@ -550,7 +559,8 @@ class ActionItem(models.Model):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -5,6 +5,7 @@ See README.md for the variables. A malformed value stops start-up with Improperl
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -201,7 +202,12 @@ else:
 CELERY_BEAT_SCHEDULE = {
     "nightly-housekeeping": {
         "task": "portal.tasks.housekeeping",
-        "schedule": __import__("celery.schedules", fromlist=["crontab"]).crontab(hour=2, minute=30),
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "daily-agreement-expiry": {
+        "task": "partnerships.tasks.expire_agreements",
+        # Just after midnight in TIME_ZONE, so an agreement ending yesterday shows as expired all of today.
+        "schedule": crontab(hour=0, minute=5),
     },
 }
 

@@ -1,3 +1,431 @@
-"""action_items views (issue 3). Each module lists its own routes in ``urlpatterns``; partnerships/urls.py joins them."""
+"""Action items (督办事项): the ledger and its Excel export, 我的督办, an item's page and the forms that move it.
 
-urlpatterns: list = []
+Thin: querysets come from the scoped managers and the selectors, writes from the services. Each module lists its
+own routes in ``urlpatterns``; partnerships/urls.py joins them.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView, View
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+
+from partnerships.forms.action_items import (
+    ActionItemEditForm,
+    ActionItemFilter,
+    ActionItemForm,
+    CloseForm,
+    ConfirmForm,
+    ProgressForm,
+    ReasonForm,
+    WorkspaceFilter,
+)
+from partnerships.models import ActionItem, Agreement, Decision, Evidence
+from partnerships.selectors import action_items as selectors
+from partnerships.services import action_items as services
+from portal.scoping import ScopedViewMixin
+from portal.uploads import IMAGES, PDF
+from portal.xlsx import build_workbook, xlsx_response
+
+WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class _LedgerFilterMixin:
+    """The filters' choice lists limited to what the user may see."""
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        user = self.request.user
+        kwargs["agreements"] = selectors.raisable_agreements(user)
+        if filterset_class is ActionItemFilter:
+            kwargs["organizations"] = selectors.party_organizations(user)
+        return kwargs
+
+
+class ActionItemListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+    """督办台账: every item the user may see, filtered, searchable, paginated, exportable."""
+
+    model = ActionItem
+    filterset_class = ActionItemFilter
+    template_name = "partnerships/action_items/item_list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.action_item_list(self.request.user)
+
+
+class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+    """The ledger as Excel: the list's filters applied, one row per item."""
+
+    model = ActionItem
+    filterset_class = ActionItemFilter
+
+    def get_queryset(self):
+        return selectors.action_item_list(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset(self.get_filterset_class())
+        items = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+        today = timezone.localdate()
+        headers = [
+            _("Agreement"),
+            _("Meeting"),
+            _("Decision"),
+            _("Action item"),
+            _("Responsible party"),
+            _("Responsible person"),
+            _("Due on"),
+            _("Status"),
+            _("Days overdue"),
+            _("Latest progress"),
+            _("Progress (%)"),
+            _("Updated"),
+        ]
+        rows = (_ledger_row(item, today) for item in items.iterator(chunk_size=500))
+        content = build_workbook([(_("Action items"), headers, rows)])
+        return xlsx_response(_("Action item ledger %(date)s.xlsx") % {"date": today.strftime("%Y%m%d")}, content)
+
+
+def _ledger_row(item: ActionItem, today) -> list:
+    meeting = item.decision.meeting if item.decision_id else None
+    person = item.responsible_person
+    latest = item.latest_note or ""
+    updated = item.latest_at or item.updated_at
+    return [
+        f"{item.agreement.number} {item.agreement.title}",
+        f"{timezone.localdate(meeting.starts_at).isoformat()} {meeting.title}" if meeting else "",
+        item.decision.text if item.decision_id else "",
+        item.title,
+        item.responsible_party.name,
+        (person.get_full_name() or person.get_username()) if person else "",
+        item.due_on,
+        item.get_status_display(),
+        item.days_overdue(today),
+        f"{latest} ({item.progress}%)" if latest else f"{item.progress}%",
+        item.progress,
+        timezone.localtime(updated),
+    ]
+
+
+class MyActionItemsView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+    """我的督办: my organizations' items by tab (open, due in 7 days, overdue, awaiting my confirmation, closed)."""
+
+    model = ActionItem
+    filterset_class = WorkspaceFilter
+    template_name = "partnerships/action_items/workspace.html"
+    paginate_by = 25
+    TAB_LABELS = {
+        "open": gettext_lazy("Open"),
+        "due_soon": gettext_lazy("Due in 7 days"),
+        "overdue": gettext_lazy("Overdue"),
+        "awaiting": gettext_lazy("Awaiting my confirmation"),
+        "closed": gettext_lazy("Recently closed"),
+    }
+
+    def get_tab(self) -> str:
+        tab = self.request.GET.get("tab", "open")
+        return tab if tab in selectors.WORKSPACE_TABS else "open"
+
+    def get_queryset(self):
+        return selectors.my_action_items(self.request.user, self.get_tab())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = selectors.workspace_counts(self.request.user)
+        context["tab"] = self.get_tab()
+        context["tabs"] = [(key, self.TAB_LABELS[key], counts[key]) for key in selectors.WORKSPACE_TABS]
+        context["counts"] = counts
+        context["has_organizations"] = bool(selectors.my_organization_ids(self.request.user))
+        return context
+
+
+class ActionItemCreateView(ScopedViewMixin, FormView):
+    """Raise an item under an agreement (``?decision=<id>`` links it to a decision of that agreement's meetings)."""
+
+    model = ActionItem
+    form_class = ActionItemForm
+    template_name = "partnerships/action_items/item_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=kwargs["pk"])
+        if not services.may_raise_items(request.user, self.agreement):
+            raise PermissionDenied
+        self.decision = None
+        decision_id = request.GET.get("decision")
+        if decision_id:
+            if not decision_id.isdigit():
+                raise Http404
+            self.decision = get_object_or_404(
+                Decision.objects.select_related("meeting"), pk=decision_id, meeting__agreement=self.agreement
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["agreement"] = self.agreement
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.decision is not None:
+            initial["title"] = self.decision.text[:200]
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["agreement"] = self.agreement
+        context["decision"] = self.decision
+        return context
+
+    def form_valid(self, form):
+        try:
+            item = services.action_item_create(
+                actor=self.request.user, agreement=self.agreement, decision=self.decision, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Action item “%(title)s” raised.") % {"title": item.title})
+        return redirect(item)
+
+
+def _detail_queryset(user):
+    return ActionItem.objects.visible_to(user).select_related(
+        "agreement", "decision__meeting__host", "responsible_party", "responsible_person", "confirmed_by", "created_by"
+    )
+
+
+class ActionItemDetailView(ScopedViewMixin, DetailView):
+    """One item: status, overdue, its timeline with evidence, its change history, and what the viewer may do."""
+
+    model = ActionItem
+    template_name = "partnerships/action_items/item_detail.html"
+    context_object_name = "item"
+
+    def get_queryset(self):
+        return _detail_queryset(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        item = self.object
+        editable = self.can_edit(item)
+        context["can_edit"] = editable and item.status in OPEN
+        context["can_progress"] = editable and item.status in WORKING
+        context["can_cancel"] = editable and item.status in OPEN
+        context["can_confirm"] = (
+            item.status == ActionItem.Status.AWAITING_CONFIRMATION
+            and ActionItem.objects.confirmable_by(self.request.user).filter(pk=item.pk).exists()
+        )
+        context["timeline"] = selectors.item_timeline(item)
+        context["history"] = item.history.select_related("history_user").order_by("-history_date")[:30]
+        return context
+
+
+class _ItemFormView(ScopedViewMixin, SingleObjectMixin, FormView):
+    """A form acting on one item. ``allowed`` lists the states it applies to; other states go back to the item."""
+
+    model = ActionItem
+    scope_action = "edit"
+    allowed: tuple = WORKING
+    template_name = "partnerships/action_items/action_form.html"
+    context_object_name = "item"
+    heading = ""
+    submit_label = gettext_lazy("Save")
+    submit_class = "btn-primary"
+    multipart = False
+    state_message = gettext_lazy("This item is not in a state that allows this.")
+
+    def get_queryset(self):
+        return _detail_queryset(self.request.user)
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        self.check_permission()
+        if self.object.status not in self.allowed:
+            messages.info(request, self.state_message)
+            return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def check_permission(self) -> None:
+        """Editing views: ``get_object`` has already refused users who cannot edit (403)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(heading=self.heading, submit_label=self.submit_label, submit_class=self.submit_class)
+        context["multipart"] = self.multipart
+        return context
+
+    def form_valid(self, form):
+        try:
+            self.perform(form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(self.object)
+
+    def perform(self, data: dict) -> None:
+        raise NotImplementedError
+
+
+class ActionItemUpdateView(_ItemFormView):
+    """Edit an open item's due date, person, priority, description (the responsible party)."""
+
+    form_class = ActionItemEditForm
+    allowed = OPEN
+    heading = gettext_lazy("Edit action item")
+    success_message = gettext_lazy("Changes saved.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["item"] = self.object
+        return kwargs
+
+    def get_initial(self):
+        item = self.object
+        return {
+            "due_on": item.due_on,
+            "responsible_person": item.responsible_person_id,
+            "priority": item.priority,
+            "description": item.description,
+        }
+
+    def perform(self, data):
+        services.action_item_edit(actor=self.request.user, item=self.object, **data)
+
+
+class ActionItemProgressView(_ItemFormView):
+    """Post progress: a note, a percent and optional evidence files (quick on a phone)."""
+
+    form_class = ProgressForm
+    template_name = "partnerships/action_items/progress_form.html"
+    multipart = True
+    heading = gettext_lazy("Post progress")
+    success_message = gettext_lazy("Progress posted.")
+    state_message = gettext_lazy("Progress can only be posted on an item that is still being worked on.")
+
+    def get_initial(self):
+        return {"percent": self.object.progress}
+
+    def perform(self, data):
+        services.action_item_update_progress(actor=self.request.user, item=self.object, **data)
+
+
+class ActionItemCloseView(_ItemFormView):
+    """Submit for closure with evidence; the other side then confirms."""
+
+    form_class = CloseForm
+    multipart = True
+    heading = gettext_lazy("Submit for closure")
+    submit_label = gettext_lazy("Submit for confirmation")
+    success_message = gettext_lazy("Submitted; the other party will confirm the closure.")
+    state_message = gettext_lazy("Only an item still being worked on can be submitted for closure.")
+
+    def perform(self, data):
+        services.action_item_close(actor=self.request.user, item=self.object, **data)
+
+
+class _ConfirmerView(_ItemFormView):
+    """Confirm or send back: the other party's liaison or the meeting host, not the responsible party."""
+
+    scope_action = "view"
+    allowed = (ActionItem.Status.AWAITING_CONFIRMATION,)
+    state_message = gettext_lazy("This item is not awaiting confirmation.")
+
+    def needs_edit(self) -> bool:
+        return False  # confirming is not editing: the check below decides
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if self.object.status not in self.allowed:
+            messages.info(request, self.state_message)
+            return redirect(self.object)
+        if not ActionItem.objects.confirmable_by(request.user).filter(pk=self.object.pk).exists():
+            raise PermissionDenied
+        return super(_ItemFormView, self).dispatch(request, *args, **kwargs)
+
+
+class ActionItemConfirmView(_ConfirmerView):
+    form_class = ConfirmForm
+    heading = gettext_lazy("Confirm closure")
+    submit_label = gettext_lazy("Confirm closure")
+    submit_class = "btn-success"
+    success_message = gettext_lazy("Closure confirmed.")
+
+    def perform(self, data):
+        services.action_item_confirm(actor=self.request.user, item=self.object, **data)
+
+
+class ActionItemSendBackView(_ConfirmerView):
+    form_class = ReasonForm
+    heading = gettext_lazy("Send back")
+    submit_label = gettext_lazy("Send back")
+    submit_class = "btn-warning"
+    success_message = gettext_lazy("Sent back to the responsible party.")
+
+    def perform(self, data):
+        services.action_item_send_back(actor=self.request.user, item=self.object, **data)
+
+
+class ActionItemCancelView(_ItemFormView):
+    form_class = ReasonForm
+    allowed = OPEN
+    heading = gettext_lazy("Cancel action item")
+    submit_label = gettext_lazy("Cancel the item")
+    submit_class = "btn-danger"
+    success_message = gettext_lazy("Action item cancelled.")
+    state_message = gettext_lazy("Only an open item can be cancelled.")
+
+    def perform(self, data):
+        services.action_item_cancel(actor=self.request.user, item=self.object, **data)
+
+
+class EvidenceDownloadView(View):
+    """An evidence file, for those who may see its item (404 for everyone else)."""
+
+    def get(self, request, pk):
+        evidence = get_object_or_404(
+            Evidence.objects.all(), pk=pk, update__item__in=ActionItem.objects.visible_to(request.user).values("pk")
+        )
+        try:
+            handle = evidence.file.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        inline = evidence.content_type in PDF or evidence.content_type in IMAGES
+        return FileResponse(
+            handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
+        )
+
+
+urlpatterns = [
+    path("items/", ActionItemListView.as_view(), name="action_item_list"),
+    path("items/export.xlsx", ActionItemExportView.as_view(), name="action_item_export"),
+    path("items/mine/", MyActionItemsView.as_view(), name="my_action_items"),
+    path("agreements/<int:pk>/items/new/", ActionItemCreateView.as_view(), name="action_item_create"),
+    path("items/<int:pk>/", ActionItemDetailView.as_view(), name="action_item_detail"),
+    path("items/<int:pk>/edit/", ActionItemUpdateView.as_view(), name="action_item_update"),
+    path("items/<int:pk>/progress/", ActionItemProgressView.as_view(), name="action_item_progress"),
+    path("items/<int:pk>/close/", ActionItemCloseView.as_view(), name="action_item_close"),
+    path("items/<int:pk>/confirm/", ActionItemConfirmView.as_view(), name="action_item_confirm"),
+    path("items/<int:pk>/send-back/", ActionItemSendBackView.as_view(), name="action_item_send_back"),
+    path("items/<int:pk>/cancel/", ActionItemCancelView.as_view(), name="action_item_cancel"),
+    path("evidence/<int:pk>/", EvidenceDownloadView.as_view(), name="evidence_download"),
+]

@@ -1,3 +1,322 @@
-"""agreements views (issue 3). Each module lists its own routes in ``urlpatterns``; partnerships/urls.py joins them."""
+"""Agreement pages: list (+ Excel ledger), detail with tabs, create/edit, activate, renew, terminate, the scan.
 
-urlpatterns: list = []
+Thin: querysets come from the scoped manager (out of scope → 404, visible but not editable → 403 on write) and
+every write from ``partnerships.services.agreements``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, View
+from django.views.generic.base import TemplateResponseMixin
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+
+from partnerships.forms.agreements import (
+    AgreementFilter,
+    AgreementForm,
+    PartyFormSet,
+    RenewForm,
+    TerminateForm,
+    party_initial,
+)
+from partnerships.models import Agreement
+from partnerships.selectors import agreements as selectors
+from partnerships.services import agreements as services
+from portal.scoping import ScopedViewMixin
+from portal.xlsx import build_workbook, xlsx_response
+
+
+def _show_errors(form, exc: ValidationError) -> None:
+    """Put a service's field-keyed errors next to the form's fields (others above the form)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
+
+
+class AgreementListView(ScopedViewMixin, FilterView):
+    """The agreements the user may see, with filters (status, party, dimension, expiring soon) and search."""
+
+    model = Agreement
+    filterset_class = AgreementFilter
+    template_name = "partnerships/agreements/list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.agreement_list(self.request.user)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["organizations"] = selectors.agreement_party_organizations(self.request.user)
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = services.may_create_agreement(self.request.user)
+        return context
+
+
+class AgreementExportView(ScopedViewMixin, View):
+    """The agreement ledger (共建协议台账) as Excel, with the list's filters applied."""
+
+    model = Agreement
+
+    def get(self, request, *args, **kwargs):
+        filterset = AgreementFilter(
+            request.GET,
+            queryset=selectors.agreement_list(request.user),
+            organizations=selectors.agreement_party_organizations(request.user),
+            request=request,
+        )
+        agreements = filterset.qs if filterset.is_valid() else Agreement.objects.none()
+        headers = [
+            _("Agreement number"),
+            _("Title"),
+            _("Party-building brand"),
+            _("Parties"),
+            _("Co-construction dimensions"),
+            _("Signed on"),
+            _("Term starts"),
+            _("Term ends"),
+            _("Status"),
+            _("Meetings held"),
+            _("Open action items"),
+            _("Overdue action items"),
+        ]
+        rows = (
+            [
+                agreement.number,
+                agreement.title,
+                agreement.brand,
+                "、".join(party.organization.name for party in agreement.parties.all()),
+                "、".join(dimension.name for dimension in agreement.dimensions.all()),
+                agreement.signed_on,
+                agreement.term_start,
+                agreement.term_end,
+                agreement.get_status_display(),
+                agreement.meetings_held,
+                agreement.open_items,
+                agreement.overdue_items,
+            ]
+            for agreement in agreements
+        )
+        content = build_workbook([(_("Agreements"), headers, rows)])
+        filename = _("Agreement ledger %(date)s.xlsx") % {"date": timezone.localdate().isoformat()}
+        return xlsx_response(filename, content)
+
+
+class AgreementDetailView(ScopedViewMixin, DetailView):
+    """One agreement with tabs: parties, meetings, action items, change history."""
+
+    model = Agreement
+    template_name = "partnerships/agreements/detail.html"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("predecessor", "created_by").prefetch_related("dimensions")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement = self.object
+        can_edit = self.can_edit(agreement)
+        status = Agreement.Status
+        successor = Agreement.objects.visible_to(self.request.user).filter(predecessor=agreement).first()
+        context.update(
+            parties=list(agreement.parties.select_related("organization", "liaison").order_by("role", "pk")),
+            meetings=list(selectors.agreement_meetings(agreement)),
+            items=list(selectors.agreement_action_items(agreement)),
+            history=selectors.agreement_history(agreement),
+            successor=successor,
+            can_edit=can_edit and agreement.status in (status.DRAFT, status.ACTIVE),
+            can_add_under=can_edit and agreement.status in (status.DRAFT, status.ACTIVE),
+            can_activate=can_edit and agreement.status == status.DRAFT,
+            can_renew=can_edit and agreement.status in (status.ACTIVE, status.EXPIRED) and successor is None,
+            can_terminate=can_edit and agreement.status in (status.DRAFT, status.ACTIVE),
+            document_name=PurePath(agreement.document.name).name if agreement.document else "",
+        )
+        return context
+
+
+class _AgreementFormView(TemplateResponseMixin, View):
+    """Agreement form plus parties formset; both must be valid before the service is called."""
+
+    template_name = "partnerships/agreements/form.html"
+    object = None
+
+    def build(self):
+        bound = self.request.method == "POST"
+        form = AgreementForm(
+            self.request.POST if bound else None, self.request.FILES if bound else None, instance=self.object
+        )
+        formset = PartyFormSet(
+            self.request.POST if bound else None, initial=party_initial(self.object), prefix="parties"
+        )
+        return form, formset
+
+    def render(self, form, formset):
+        document = self.object.document if self.object is not None else None
+        return self.render_to_response(
+            {
+                "form": form,
+                "formset": formset,
+                "object": self.object,
+                "document_name": PurePath(document.name).name if document else "",
+            }
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render(*self.build())
+
+    def post(self, request, *args, **kwargs):
+        form, formset = self.build()
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render(form, formset)
+        data = dict(form.cleaned_data)
+        data["document"] = data.get("document") or None
+        try:
+            agreement = self.save(data, formset.parties_data())
+        except ValidationError as exc:
+            _show_errors(form, exc)
+            return self.render(form, formset)
+        except PermissionDenied as exc:
+            if self.object is not None:
+                raise
+            # Creating: the user may create agreements, just not between these parties — say so on the form.
+            form.add_error(None, str(exc) or _("You cannot record this agreement."))
+            return self.render(form, formset)
+        messages.success(request, _("Agreement “%(number)s” saved.") % {"number": agreement.number})
+        return redirect(agreement)
+
+
+class AgreementCreateView(ScopedViewMixin, _AgreementFormView):
+    """Record a new (draft) agreement; for secretaries and liaisons of one of its parties, and admins."""
+
+    model = Agreement
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not services.may_create_agreement(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, data, parties):
+        return services.agreement_create(actor=self.request.user, parties=parties, **data)
+
+
+class AgreementUpdateView(ScopedViewMixin, SingleObjectMixin, _AgreementFormView):
+    """Edit a draft or active agreement and its parties (any party's secretary or liaison)."""
+
+    model = Agreement
+    scope_action = "edit"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            if self.object.status in services.CLOSED_STATUSES:
+                messages.error(
+                    request, _("An expired or terminated agreement is a closed record and cannot be edited.")
+                )
+                return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, data, parties):
+        return services.agreement_update(actor=self.request.user, agreement=self.object, parties=parties, **data)
+
+
+class AgreementActivateView(ScopedViewMixin, SingleObjectMixin, View):
+    """Put a draft agreement in force (POST only)."""
+
+    model = Agreement
+
+    def post(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        try:
+            services.agreement_activate(actor=request.user, agreement=agreement)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The agreement is now in force."))
+        return redirect(agreement)
+
+
+class _AgreementActionView(ScopedViewMixin, SingleObjectMixin, FormView):
+    model = Agreement
+    scope_action = "edit"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            result = self.act(form.cleaned_data)
+        except ValidationError as exc:
+            _show_errors(form, exc)
+            return self.form_invalid(form)
+        return redirect(result)
+
+
+class AgreementRenewView(_AgreementActionView):
+    """Renew: a linked draft successor carrying the parties and dimensions over."""
+
+    form_class = RenewForm
+    template_name = "partnerships/agreements/renew.html"
+
+    def get_initial(self):
+        return RenewForm.initial_for(self.object)
+
+    def act(self, data):
+        successor = services.agreement_renew(actor=self.request.user, agreement=self.object, **data)
+        messages.success(self.request, _("Renewal recorded as a draft; check it and put it in force."))
+        return successor
+
+
+class AgreementTerminateView(_AgreementActionView):
+    """End an agreement early, with the reason."""
+
+    form_class = TerminateForm
+    template_name = "partnerships/agreements/terminate.html"
+
+    def act(self, data):
+        agreement = services.agreement_terminate(actor=self.request.user, agreement=self.object, **data)
+        messages.success(self.request, _("The agreement has been terminated."))
+        return agreement
+
+
+class AgreementDocumentView(ScopedViewMixin, SingleObjectMixin, View):
+    """The signed scan, streamed only to those who may see the agreement (uploads are never served from MEDIA)."""
+
+    model = Agreement
+
+    def get(self, request, *args, **kwargs):
+        agreement = self.get_object()
+        if not agreement.document:
+            raise Http404
+        try:
+            handle = agreement.document.open("rb")
+        except FileNotFoundError as exc:
+            raise Http404 from exc
+        return FileResponse(handle, as_attachment=False, filename=PurePath(agreement.document.name).name)
+
+
+urlpatterns = [
+    path("agreements/", AgreementListView.as_view(), name="agreement_list"),
+    path("agreements/export.xlsx", AgreementExportView.as_view(), name="agreement_export"),
+    path("agreements/new/", AgreementCreateView.as_view(), name="agreement_create"),
+    path("agreements/<int:pk>/", AgreementDetailView.as_view(), name="agreement_detail"),
+    path("agreements/<int:pk>/edit/", AgreementUpdateView.as_view(), name="agreement_update"),
+    path("agreements/<int:pk>/activate/", AgreementActivateView.as_view(), name="agreement_activate"),
+    path("agreements/<int:pk>/renew/", AgreementRenewView.as_view(), name="agreement_renew"),
+    path("agreements/<int:pk>/terminate/", AgreementTerminateView.as_view(), name="agreement_terminate"),
+    path("agreements/<int:pk>/document/", AgreementDocumentView.as_view(), name="agreement_document"),
+]

@@ -1,3 +1,330 @@
-"""meetings views (issue 3). Each module lists its own routes in ``urlpatterns``; partnerships/urls.py joins them."""
+"""Joint meeting pages: schedule, detail (agenda with carried-over items, minutes, decisions, versions), edit,
+minutes (draft, attendance, decisions, rulings), publish, correct, print. Thin: reads from the selectors, writes
+through ``partnerships.services.meetings``. Each module lists its own routes in ``urlpatterns``."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, View
+from django.views.generic.detail import SingleObjectMixin
+
+from partnerships.forms.meetings import (
+    CorrectionForm,
+    DecisionFormSet,
+    MeetingForm,
+    MinutesForm,
+    RulingFormSet,
+)
+from partnerships.models import Agreement, Decision, JointMeeting, Organization
+from partnerships.selectors.meetings import annotate_meeting, meeting_detail_queryset
+from partnerships.services import meetings as services
+from portal.scoping import ScopedViewMixin, get_scope
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Put a service's errors next to the form's fields; errors about other fields go on top."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _parties(agreement: Agreement):
+    return Organization.objects.filter(agreement_parties__agreement=agreement).order_by("path")
+
+
+class _MeetingObjectMixin(ScopedViewMixin):
+    model = JointMeeting
+
+    def get_queryset(self):
+        return meeting_detail_queryset(self.request.user)
+
+    def get_object(self, queryset=None):
+        if not hasattr(self, "_meeting"):
+            self._meeting = annotate_meeting(super().get_object(queryset))
+        return self._meeting
+
+
+class MeetingCreateView(ScopedViewMixin, FormView):
+    """Schedule a joint meeting under an agreement; open action items join its agenda by themselves."""
+
+    model = JointMeeting
+    form_class = MeetingForm
+    template_name = "partnerships/meetings/meeting_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=kwargs["pk"])
+        if not Agreement.objects.editable_by(request.user).filter(pk=self.agreement.pk).exists():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["parties"] = _parties(self.agreement)
+        kwargs["attendee_choices"] = services.eligible_attendees(self.agreement)
+        return kwargs
+
+    def get_initial(self):
+        own = get_scope(self.request.user).org_ids("secretary", "liaison")
+        host = _parties(self.agreement).filter(pk__in=sorted(own)).first()
+        count = self.agreement.meetings.count()
+        return {
+            "host": host,
+            "title": _("Joint meeting no. %(number)s") % {"number": count + 1},
+            "starts_at": timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=7),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["agreement"] = self.agreement
+        context["open_items"] = self.agreement.action_items.open().select_related("responsible_party")
+        return context
+
+    def form_valid(self, form):
+        try:
+            meeting = services.meeting_schedule(actor=self.request.user, agreement=self.agreement, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Meeting scheduled."))
+        return redirect(meeting)
+
+
+class MeetingDetailView(_MeetingObjectMixin, DetailView):
+    """The meeting: agenda (carried-over items with their latest progress), attendance, minutes, decisions with
+    their action items, and the minutes' version history."""
+
+    template_name = "partnerships/meetings/meeting_detail.html"
+    context_object_name = "meeting"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = self.can_edit(self.object)
+        return context
+
+
+class MeetingPrintView(MeetingDetailView):
+    """The minutes on A4 paper."""
+
+    template_name = "partnerships/meetings/meeting_print.html"
+
+
+class MeetingUpdateView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+    """Change time, place, host, attendees or the typed agenda, until the minutes are published."""
+
+    scope_action = "edit"
+    form_class = MeetingForm
+    template_name = "partnerships/meetings/meeting_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            if self.object.is_published:
+                messages.error(request, _("The minutes are published and locked; record a correction to change them."))
+                return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["parties"] = _parties(self.object.agreement)
+        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        return kwargs
+
+    def get_initial(self):
+        meeting = self.object
+        return {
+            "title": meeting.title,
+            "starts_at": timezone.localtime(meeting.starts_at),
+            "place": meeting.place,
+            "host": meeting.host,
+            "attendees": list(meeting.attendees.all()),
+            "guests": meeting.guests,
+            "agenda": "\n".join(row.title for row in meeting.agenda_rows if not row.carried_item_id),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["meeting"] = self.object
+        context["agreement"] = self.object.agreement
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.meeting_update(actor=self.request.user, meeting=self.object, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Changes saved."))
+        return redirect(self.object)
+
+
+class MeetingMinutesView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+    """Record the draft minutes: text, attendance, new decisions and a ruling on each carried-over item."""
+
+    scope_action = "edit"
+    form_class = MinutesForm
+    template_name = "partnerships/meetings/meeting_minutes.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            if self.object.is_published and request.method == "GET":
+                messages.info(request, _("The minutes are published and locked; record a correction to change them."))
+                return redirect("partnerships:meeting_correct", self.object.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        return kwargs
+
+    def get_initial(self):
+        meeting = self.object
+        return {"minutes": meeting.minutes, "attendees": list(meeting.attendees.all()), "guests": meeting.guests}
+
+    def _carried_rows(self):
+        return [row for row in self.object.agenda_rows if row.carried_item_id]
+
+    def _formsets(self):
+        meeting = self.object
+        data = self.request.POST if self.request.method == "POST" else None
+        new_decisions = [d for d in meeting.decision_rows if d.outcome == Decision.Outcome.NEW]
+        decisions = DecisionFormSet(
+            data, prefix="decisions", initial=[{"id": d.pk, "text": d.ruling.text} for d in new_decisions]
+        )
+        rulings_by_item = {d.carried_item_id: d for d in meeting.decision_rows if d.carried_item_id}
+        initial = []
+        for row in self._carried_rows():
+            ruling = rulings_by_item.get(row.carried_item_id)
+            entry = {"carried_item": row.carried_item_id}
+            if ruling:
+                entry.update(
+                    outcome=ruling.outcome,
+                    text=ruling.ruling.text,
+                    due_on=ruling.ruling.due_on,
+                    responsible_party=ruling.ruling.party_id,
+                )
+            initial.append(entry)
+        rulings = RulingFormSet(
+            data, prefix="rulings", initial=initial, form_kwargs={"parties": _parties(meeting.agreement)}
+        )
+        rows = {row.carried_item_id: row for row in self._carried_rows()}
+        for form in rulings:
+            item_id = form.initial.get("carried_item")
+            form.agenda_row = rows.get(item_id)
+        return decisions, rulings, rulings_by_item
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if "decision_formset" not in kwargs:
+            context["decision_formset"], context["ruling_formset"], _unused = self._formsets()
+        context["meeting"] = self.object
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        decision_formset, ruling_formset, rulings_by_item = self._formsets()
+        context = {"form": form, "decision_formset": decision_formset, "ruling_formset": ruling_formset}
+        if not (form.is_valid() and decision_formset.is_valid() and ruling_formset.is_valid()):
+            return self.render_to_response(self.get_context_data(**context))
+        decisions = []
+        for decision_form in decision_formset:
+            data = decision_form.cleaned_data
+            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
+                continue
+            decisions.append({"id": data.get("id"), "text": data["text"], "outcome": Decision.Outcome.NEW})
+        for ruling_form in ruling_formset:
+            data = ruling_form.cleaned_data
+            if not data.get("outcome"):
+                continue
+            existing = rulings_by_item.get(data["carried_item"])
+            decisions.append({**data, "id": existing.pk if existing else None})
+        try:
+            services.minutes_save_draft(
+                actor=request.user,
+                meeting=self.object,
+                minutes=form.cleaned_data["minutes"],
+                attendee_ids=[user.pk for user in form.cleaned_data["attendees"]],
+                guests=form.cleaned_data["guests"],
+                decisions=decisions,
+            )
+        except services.RulingError as exc:
+            target = next((f for f in ruling_formset if f.cleaned_data.get("carried_item") == exc.item_id), None)
+            _add_errors(target or form, exc)
+            return self.render_to_response(self.get_context_data(**context))
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            return self.render_to_response(self.get_context_data(**context))
+        messages.success(request, _("Draft minutes saved."))
+        return redirect(self.object)
+
+
+class MeetingPublishView(_MeetingObjectMixin, SingleObjectMixin, View):
+    """Publish the draft minutes (POST): they lock, become version 1, and rulings reach the items."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        meeting = self.get_object()
+        try:
+            services.minutes_publish(actor=request.user, meeting=meeting)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect("partnerships:meeting_minutes", meeting.pk)
+        messages.success(request, _("Minutes published."))
+        return redirect(meeting)
+
+
+class MeetingCorrectView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+    """Correct published minutes: a new version with its reason; the earlier versions stay readable."""
+
+    scope_action = "edit"
+    form_class = CorrectionForm
+    template_name = "partnerships/meetings/meeting_correct.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            if not self.object.is_published:
+                messages.info(request, _("The minutes are not published yet; edit the draft instead."))
+                return redirect("partnerships:meeting_minutes", self.object.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        return {"minutes": self.object.minutes}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["meeting"] = self.object
+        return context
+
+    def form_valid(self, form):
+        try:
+            version = services.minutes_correct(actor=self.request.user, meeting=self.object, **form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Correction published as version %(number)s.") % {"number": version.number})
+        return redirect(reverse("partnerships:meeting_detail", args=[self.object.pk]))
+
+
+urlpatterns = [
+    path("agreements/<int:pk>/meetings/new/", MeetingCreateView.as_view(), name="meeting_create"),
+    path("meetings/<int:pk>/", MeetingDetailView.as_view(), name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", MeetingUpdateView.as_view(), name="meeting_update"),
+    path("meetings/<int:pk>/minutes/", MeetingMinutesView.as_view(), name="meeting_minutes"),
+    path("meetings/<int:pk>/publish/", MeetingPublishView.as_view(), name="meeting_publish"),
+    path("meetings/<int:pk>/correct/", MeetingCorrectView.as_view(), name="meeting_correct"),
+    path("meetings/<int:pk>/print/", MeetingPrintView.as_view(), name="meeting_print"),
+]

@@ -1,0 +1,157 @@
+"""Forms for joint meetings: scheduling, minutes, decisions, rulings on carried-over items, corrections.
+
+They validate and lay out input; ``partnerships.services.meetings`` does the writing (and checks again)."""
+
+from __future__ import annotations
+
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partnerships.forms.directory import _CrispyMixin
+from partnerships.models import AgendaItem, Decision, JointMeeting, Organization
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+MINUTES_HELP = _("Blank line between paragraphs; start a line with “- ” for a list.")
+
+
+def _user_label(user) -> str:
+    full_name = user.get_full_name()
+    return f"{full_name} ({user.username})" if full_name else user.username
+
+
+class _UserChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _user_label(obj)
+
+
+class MeetingForm(_CrispyMixin, forms.Form):
+    """Schedule or edit a joint meeting: time, place, host, attendees, guests and the typed agenda."""
+
+    title = forms.CharField(label=_("Title"), max_length=JointMeeting._meta.get_field("title").max_length)
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"),
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    place = forms.CharField(label=_("Place"), max_length=JointMeeting._meta.get_field("place").max_length)
+    host = forms.ModelChoiceField(label=_("Host organization"), queryset=Organization.objects.none())
+    attendees = _UserChoices(label=_("Attendees"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    guests = forms.CharField(
+        label=_("Other attendees and guests"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line."),
+    )
+    agenda = forms.CharField(
+        label=_("Agenda"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One agenda item per line. Open action items of the agreement are added automatically."),
+    )
+
+    def __init__(self, *args, parties=None, attendee_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = parties if parties is not None else Organization.objects.none()
+        self.fields["attendees"].queryset = attendee_choices
+        self.helper = self._helper(
+            Layout(
+                "title",
+                Row(Column("starts_at", css_class="col-md-5"), Column("place", css_class="col-md-7")),
+                "host",
+                "attendees",
+                "guests",
+                "agenda",
+            )
+        )
+
+    def clean_agenda(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["agenda"].splitlines() if line.strip()]
+        limit = AgendaItem._meta.get_field("title").max_length
+        if any(len(line) > limit for line in lines):
+            raise forms.ValidationError(_("Each agenda item is at most %(limit)s characters."), params={"limit": limit})
+        return lines
+
+
+class MinutesForm(_CrispyMixin, forms.Form):
+    """The minutes text (light Markdown) and who actually attended."""
+
+    minutes = forms.CharField(
+        label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 12}), help_text=MINUTES_HELP
+    )
+    attendees = _UserChoices(label=_("Attendance"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    guests = forms.CharField(
+        label=_("Other attendees and guests"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line."),
+    )
+
+    def __init__(self, *args, attendee_choices=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attendees"].queryset = attendee_choices
+        self.helper = self._helper()
+
+
+class DecisionForm(forms.Form):
+    """One new decision of the meeting; action items are raised from it afterwards."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    text = forms.CharField(label=_("Decision"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+DecisionFormSet = forms.formset_factory(DecisionForm, extra=2, can_delete=True)
+
+
+class RulingForm(forms.Form):
+    """The meeting's ruling on one carried-over item: extend (new due date), reassign (new party) or close (note)."""
+
+    RULINGS = [
+        ("", _("No ruling")),
+        (Decision.Outcome.EXTEND, Decision.Outcome.EXTEND.label),
+        (Decision.Outcome.REASSIGN, Decision.Outcome.REASSIGN.label),
+        (Decision.Outcome.CLOSE, Decision.Outcome.CLOSE.label),
+    ]
+
+    carried_item = forms.IntegerField(widget=forms.HiddenInput)
+    outcome = forms.ChoiceField(label=_("Ruling"), choices=RULINGS, required=False)
+    due_on = forms.DateField(
+        label=_("New due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    responsible_party = forms.ModelChoiceField(
+        label=_("New responsible party"), queryset=Organization.objects.none(), required=False
+    )
+    text = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, parties=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_party"].queryset = parties if parties is not None else Organization.objects.none()
+
+    def clean(self):
+        data = super().clean()
+        outcome = data.get("outcome")
+        if outcome == Decision.Outcome.EXTEND and not data.get("due_on"):
+            self.add_error("due_on", _("Extending an item needs a new due date."))
+        if outcome == Decision.Outcome.REASSIGN and not data.get("responsible_party"):
+            self.add_error("responsible_party", _("Reassigning an item needs a new responsible party."))
+        if outcome == Decision.Outcome.CLOSE and not (data.get("text") or "").strip():
+            self.add_error("text", _("Closing an item at the meeting needs a note on why it is done."))
+        return data
+
+
+RulingFormSet = forms.formset_factory(RulingForm, extra=0)
+
+
+class CorrectionForm(_CrispyMixin, forms.Form):
+    """A correction of published minutes: the corrected text and why."""
+
+    minutes = forms.CharField(
+        label=_("Corrected minutes"), widget=forms.Textarea(attrs={"rows": 12}), help_text=MINUTES_HELP
+    )
+    reason = forms.CharField(label=_("Reason for correction"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = self._helper()

@@ -1,0 +1,70 @@
+"""Composed reads for agreements: the list (and its Excel ledger) and the detail page's tabs."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from partnerships.models import ActionItem, ActionItemQuerySet, Agreement, AgreementParty, JointMeeting, Organization
+from portal.models import Membership
+
+
+def _count(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT(*) over ``queryset`` (already filtered on ``agreement=OuterRef("pk")``), 0 when none."""
+    counted = queryset.order_by().values("agreement_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def parties_prefetch() -> Prefetch:
+    return Prefetch(
+        "parties",
+        queryset=AgreementParty.objects.select_related("organization", "liaison").order_by("role", "pk"),
+    )
+
+
+def with_figures(queryset: QuerySet[Agreement], today=None) -> QuerySet[Agreement]:
+    """Annotate ``meetings_held``, ``open_items`` and ``overdue_items``: subqueries, not a query per row."""
+    today = today or timezone.localdate()
+    items = ActionItem.objects.filter(agreement=OuterRef("pk"))
+    return queryset.annotate(
+        meetings_held=_count(JointMeeting.objects.filter(agreement=OuterRef("pk"), starts_at__lte=timezone.now())),
+        open_items=_count(items.filter(status__in=ActionItemQuerySet.OPEN)),
+        overdue_items=_count(items.filter(status__in=("open", "in_progress"), due_on__lt=today)),
+    )
+
+
+def agreement_list(user, today=None) -> QuerySet[Agreement]:
+    """The agreements the user may see, with parties and dimensions prefetched and the meeting/item figures."""
+    return with_figures(Agreement.objects.visible_to(user), today).prefetch_related(parties_prefetch(), "dimensions")
+
+
+def agreement_party_organizations(user) -> QuerySet[Organization]:
+    """Organizations that are a party of an agreement the user sees (the list's "party" filter)."""
+    visible = Agreement.objects.visible_to(user).values("pk")
+    return Organization.objects.filter(
+        pk__in=AgreementParty.objects.filter(agreement_id__in=visible).values("organization_id")
+    )
+
+
+def agreement_meetings(agreement: Agreement) -> QuerySet[JointMeeting]:
+    return agreement.meetings.select_related("host").order_by("-starts_at", "-pk")
+
+
+def agreement_action_items(agreement: Agreement) -> QuerySet[ActionItem]:
+    return agreement.action_items.select_related("responsible_party", "responsible_person").order_by(
+        "due_on", "priority", "pk"
+    )
+
+
+def agreement_history(agreement: Agreement, limit: int = 30):
+    return agreement.history.select_related("history_user").order_by("-history_date")[:limit]
+
+
+def liaison_candidates() -> QuerySet:
+    """Users who hold the liaison role in some organization (the parties form's liaison choices)."""
+    User = get_user_model()
+    return User.objects.filter(
+        pk__in=Membership.objects.filter(role=Membership.Role.LIAISON).values("user_id")
+    ).order_by("last_name", "first_name", "username")

@@ -1,0 +1,59 @@
+"""Composed reads for joint meetings: one meeting with its agenda, carried-over items' latest progress, decisions
+and their items, attendees and minutes versions — in a fixed number of queries however long the agenda is."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from partnerships.models import ActionItem, ActionItemUpdate, AgendaItem, Decision, JointMeeting, MinutesVersion
+from partnerships.services.meetings import decision_ruling
+
+
+def meeting_list(user) -> QuerySet[JointMeeting]:
+    """Meetings the user may see, with what a list row shows joined."""
+    return JointMeeting.objects.visible_to(user).select_related("agreement", "host")
+
+
+def _latest_update_prefetch() -> Prefetch:
+    # A sliced prefetch: the database picks each item's newest update (window function), one query in all.
+    latest = ActionItemUpdate.objects.select_related("author").order_by("-created_at", "-pk")[:1]
+    return Prefetch("agenda__carried_item__updates", queryset=latest, to_attr="latest_updates")
+
+
+def meeting_detail_queryset(user) -> QuerySet[JointMeeting]:
+    """The visible meetings, each prefetched for the detail, minutes and print pages."""
+    agenda = AgendaItem.objects.select_related("carried_item__responsible_party", "carried_item__responsible_person")
+    items = ActionItem.objects.select_related("responsible_party", "responsible_person").order_by("due_on", "pk")
+    decisions = Decision.objects.select_related("carried_item").prefetch_related(Prefetch("items", queryset=items))
+    return (
+        JointMeeting.objects.visible_to(user)
+        .select_related("agreement", "host", "published_by")
+        .prefetch_related(
+            Prefetch("agenda", queryset=agenda),
+            _latest_update_prefetch(),
+            Prefetch("decisions", queryset=decisions),
+            Prefetch("attendees"),
+            Prefetch("minutes_versions", queryset=MinutesVersion.objects.select_related("published_by")),
+            "agreement__parties__organization",
+        )
+    )
+
+
+def annotate_meeting(meeting: JointMeeting) -> JointMeeting:
+    """Attach what templates read, computed from the prefetched rows (no further queries):
+
+    * ``agenda_rows``: agenda items; a carried one has ``latest_update`` (or None);
+    * ``decision_rows``: decisions with ``ruling`` (visible text and ruling parameters) and ``party`` (reassign);
+    * ``party_orgs``: the agreement's parties' organizations, by id.
+    """
+    meeting.party_orgs = {party.organization_id: party.organization for party in meeting.agreement.parties.all()}
+    meeting.agenda_rows = list(meeting.agenda.all())
+    for row in meeting.agenda_rows:
+        item = row.carried_item
+        row.latest_update = (getattr(item, "latest_updates", None) or [None])[0] if item else None
+    meeting.decision_rows = list(meeting.decisions.all())
+    for decision in meeting.decision_rows:
+        decision.ruling = decision_ruling(decision)
+        decision.new_party = meeting.party_orgs.get(decision.ruling.party_id) if decision.ruling.party_id else None
+        decision.item_rows = list(decision.items.all())
+    return meeting

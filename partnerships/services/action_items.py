@@ -1,0 +1,376 @@
+"""Every write to supervised action items (督办事项): raise, edit, progress, close, confirm, send back, cancel.
+
+Each function checks who may act, validates, writes the item and one ``ActionItemUpdate`` (the item's story, shown
+as its timeline) inside one transaction; simple_history records the item row itself (the 变更记录 tab).
+The functions use plain ``transaction.atomic`` rather than ``durable=True``: minutes publishing (carry-over rulings
+that extend or reassign an item) calls them inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerships.models import (
+    ActionItem,
+    ActionItemUpdate,
+    Agreement,
+    AgreementParty,
+    Decision,
+    Evidence,
+    Organization,
+)
+from portal.models import Membership
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
+from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
+
+EVIDENCE_MAX_BYTES = 10 * MB
+EVIDENCE_MAX_FILES = 10
+# Open states in which the responsible party still works on the item.
+WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
+UNCHANGED = object()  # action_item_edit: "leave this field as it is" (None means "no responsible person")
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+
+
+def may_raise_items(actor, agreement: Agreement) -> bool:
+    """A secretary or liaison of one of the agreement's parties (or an admin) may raise items under it."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if scope.is_superuser:
+        return True
+    return (
+        AgreementParty.objects.filter(agreement=agreement)
+        .filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY, ROLE_LIAISON))
+        .exists()
+    )
+
+
+def check_evidence(files: Sequence[UploadedFile]) -> list[CheckedUpload]:
+    """Check every file by content and size; all problems at once, under the ``evidence`` key."""
+    files = [f for f in files or () if f]
+    if len(files) > EVIDENCE_MAX_FILES:
+        raise ValidationError(
+            {"evidence": _("Attach at most %(n)s files at a time.") % {"n": EVIDENCE_MAX_FILES}}, code="too_many"
+        )
+    checked, problems = [], []
+    for upload in files:
+        try:
+            checked.append(check_upload(upload, allowed=EVIDENCE, max_bytes=EVIDENCE_MAX_BYTES))
+        except ValidationError as exc:
+            problems.extend(exc.error_list)
+    if problems:
+        raise ValidationError({"evidence": problems})
+    return checked
+
+
+def _store_evidence(update: ActionItemUpdate, checked: list[CheckedUpload]) -> list[Evidence]:
+    stored = []
+    for upload in checked:
+        evidence = Evidence(
+            update=update,
+            original_name=(upload.original_name or "file")[-200:],
+            content_type=upload.content_type,
+            size=upload.size,
+        )
+        upload.file.seek(0)
+        # The stored name is ours (random, with the extension the content proved); the user's name is kept as data.
+        evidence.file.save(f"{uuid.uuid4().hex}{upload.extension}", upload.file, save=False)
+        evidence.save()
+        stored.append(evidence)
+    return stored
+
+
+def _lock(item: ActionItem) -> ActionItem:
+    """Lock the row and reload it, so two people acting at once cannot both move the item from the same state."""
+    list(ActionItem.objects.select_for_update().filter(pk=item.pk).values_list("pk", flat=True))
+    item.refresh_from_db()
+    return item
+
+
+def _save(item: ActionItem, actor, fields: list[str]) -> None:
+    # created_by may be empty on imported or legacy rows; it is not what these writes are about.
+    item.full_clean(exclude=["created_by"])
+    item._history_user = actor  # simple_history: who, even outside a request
+    item.save(update_fields=[*fields, "updated_at"])
+
+
+def _record(item: ActionItem, actor, kind: str, note: str = "", percent: int | None = None) -> ActionItemUpdate:
+    return ActionItemUpdate.objects.create(item=item, author=actor, kind=kind, note=note, percent=percent)
+
+
+def _require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message}, code="required")
+    return value
+
+
+def _meeting_date(decision: Decision | None) -> dt.date | None:
+    if decision is None:
+        return None
+    return timezone.localdate(decision.meeting.starts_at)
+
+
+def _check_due(due_on: dt.date, decision: Decision | None) -> None:
+    meeting_date = _meeting_date(decision)
+    if meeting_date and due_on < meeting_date:
+        raise ValidationError(
+            {"due_on": _("The due date cannot be before the meeting (%(date)s).") % {"date": meeting_date.isoformat()}},
+            code="before_meeting",
+        )
+
+
+def _check_person(person, party: Organization) -> None:
+    if person is not None and not Membership.objects.filter(user=person, organization=party).exists():
+        raise ValidationError(
+            {"responsible_person": _("The responsible person must belong to the responsible party.")},
+            code="not_in_party",
+        )
+
+
+def _may_confirm(actor, item: ActionItem) -> bool:
+    return ActionItem.objects.confirmable_by(actor).filter(pk=item.pk).exists()
+
+
+# --- services -----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def action_item_create(
+    *,
+    actor: AbstractBaseUser,
+    agreement: Agreement,
+    title: str,
+    responsible_party: Organization,
+    due_on: dt.date,
+    responsible_person=None,
+    priority: int = ActionItem.Priority.NORMAL,
+    description: str = "",
+    decision: Decision | None = None,
+) -> ActionItem:
+    """Raise an action item under an agreement, optionally from a meeting decision.
+
+    The actor is a secretary or liaison of one of the parties; the responsible party is a party of the agreement; the
+    responsible person belongs to it; an item from a decision is not due before that meeting.
+    """
+    if not may_raise_items(actor, agreement):
+        raise PermissionDenied
+    if agreement.status in CLOSED_AGREEMENT:
+        raise ValidationError(_("Items cannot be raised under an agreement that is no longer in force."), code="closed")
+    if decision is not None and decision.meeting.agreement_id != agreement.pk:
+        raise ValidationError({"decision": _("The decision belongs to another agreement.")}, code="other_agreement")
+    if responsible_party is None or not agreement.parties.filter(organization=responsible_party).exists():
+        raise ValidationError(
+            {"responsible_party": _("The responsible party must be a party of the agreement.")}, code="not_a_party"
+        )
+    _check_person(responsible_person, responsible_party)
+    _check_due(due_on, decision)
+    item = ActionItem(
+        agreement=agreement,
+        decision=decision,
+        title=(title or "").strip(),
+        description=description or "",
+        responsible_party=responsible_party,
+        responsible_person=responsible_person,
+        due_on=due_on,
+        priority=priority,
+        created_by=actor,
+    )
+    item.full_clean()
+    item._history_user = actor
+    item.save()
+    # notify: the responsible party's liaison and person — a new item is theirs.
+    return item
+
+
+@transaction.atomic
+def action_item_edit(
+    *,
+    actor: AbstractBaseUser,
+    item: ActionItem,
+    due_on: dt.date | None = None,
+    responsible_person=UNCHANGED,
+    priority: int | None = None,
+    description: str | None = None,
+    note: str = "",
+) -> ActionItem:
+    """Change an open item's due date, person, priority or description (the responsible party).
+
+    A new due date is recorded as an extension and a new person as a reassignment in the item's timeline; priority
+    and description changes are in the item's change history.
+    """
+    ensure_editable(actor, item)
+    item = _lock(item)
+    if not item.is_open:
+        raise ValidationError(_("A closed or cancelled item can no longer be changed."), code="closed")
+    note = (note or "").strip()
+    changed: list[str] = []
+    entries: list[tuple[str, str]] = []
+    if due_on is not None and due_on != item.due_on:
+        _check_due(due_on, item.decision)
+        entries.append(
+            (
+                ActionItemUpdate.Kind.EXTEND,
+                note or _("Due date %(old)s → %(new)s") % {"old": item.due_on.isoformat(), "new": due_on.isoformat()},
+            )
+        )
+        item.due_on = due_on
+        changed.append("due_on")
+    if responsible_person is not UNCHANGED and responsible_person != item.responsible_person:
+        _check_person(responsible_person, item.responsible_party)
+        old = item.responsible_person
+        entries.append(
+            (
+                ActionItemUpdate.Kind.REASSIGN,
+                note
+                or _("Responsible person %(old)s → %(new)s")
+                % {"old": _person(old), "new": _person(responsible_person)},
+            )
+        )
+        item.responsible_person = responsible_person
+        changed.append("responsible_person")
+    if priority is not None and priority != item.priority:
+        item.priority = priority
+        changed.append("priority")
+    if description is not None and description != item.description:
+        item.description = description
+        changed.append("description")
+    if not changed:
+        return item
+    _save(item, actor, changed)
+    for kind, text in entries:
+        _record(item, actor, kind, text)
+    ensure_editable(actor, item)
+    return item
+
+
+def _person(user) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def action_item_update_progress(
+    *,
+    actor: AbstractBaseUser,
+    item: ActionItem,
+    note: str,
+    percent: int,
+    evidence: Sequence[UploadedFile] = (),
+) -> ActionItemUpdate:
+    """Post a progress update (text, percent, optional evidence) — the responsible party's secretary or liaison.
+
+    The percent may go down as well as up: an honest figure beats a monotone one (a send-back often means it did).
+    """
+    ensure_editable(actor, item)
+    item = _lock(item)
+    if item.status not in WORKING:
+        raise ValidationError(_("Progress can only be posted on an item that is still being worked on."), code="state")
+    note = _require_text(note, "note", _("Describe the progress."))
+    if percent is None or not 0 <= int(percent) <= 100:
+        raise ValidationError({"percent": _("Progress is a percentage between 0 and 100.")}, code="range")
+    checked = check_evidence(evidence)
+    item.status = ActionItem.Status.IN_PROGRESS
+    item.progress = int(percent)
+    _save(item, actor, ["status", "progress"])
+    update = _record(item, actor, ActionItemUpdate.Kind.PROGRESS, note, int(percent))
+    _store_evidence(update, checked)
+    ensure_editable(actor, item)
+    return update
+
+
+@transaction.atomic
+def action_item_close(
+    *, actor: AbstractBaseUser, item: ActionItem, note: str, evidence: Sequence[UploadedFile]
+) -> ActionItem:
+    """Ask the other side to confirm the item is done: at least one evidence file; status → awaiting confirmation."""
+    ensure_editable(actor, item)
+    item = _lock(item)
+    if item.status not in WORKING:
+        raise ValidationError(_("Only an item still being worked on can be submitted for closure."), code="state")
+    note = _require_text(note, "note", _("Describe what was done."))
+    if not [f for f in evidence or () if f]:
+        raise ValidationError(
+            {"evidence": _("Closing an item needs at least one piece of evidence.")}, code="evidence_required"
+        )
+    checked = check_evidence(evidence)
+    item.status = ActionItem.Status.AWAITING_CONFIRMATION
+    item.progress = 100
+    _save(item, actor, ["status", "progress"])
+    update = _record(item, actor, ActionItemUpdate.Kind.CLOSE_REQUEST, note, 100)
+    _store_evidence(update, checked)
+    ensure_editable(actor, item)
+    # notify: the other party's liaison (and the meeting host) — an item awaits their confirmation.
+    return item
+
+
+def _confirmer_checks(actor, item: ActionItem) -> ActionItem:
+    if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied
+    item = _lock(item)
+    if item.status != ActionItem.Status.AWAITING_CONFIRMATION:
+        raise ValidationError(_("This item is not awaiting confirmation."), code="state")
+    if not _may_confirm(actor, item):
+        raise PermissionDenied
+    return item
+
+
+@transaction.atomic
+def action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str = "") -> ActionItem:
+    """Confirm a closure (验收确认): the other party's liaison or the meeting host, never the responsible party."""
+    item = _confirmer_checks(actor, item)
+    now = timezone.now()
+    item.status = ActionItem.Status.DONE
+    item.confirmed_by = actor
+    item.confirmed_at = now
+    item.closed_at = now
+    _save(item, actor, ["status", "confirmed_by", "confirmed_at", "closed_at"])
+    _record(item, actor, ActionItemUpdate.Kind.CONFIRM, (note or "").strip(), item.progress)
+    if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied
+    # notify: the responsible party — their item is confirmed closed.
+    return item
+
+
+@transaction.atomic
+def action_item_send_back(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
+    """Refuse a closure with a reason (the same people who may confirm); the item goes back to in progress."""
+    item = _confirmer_checks(actor, item)
+    reason = _require_text(reason, "reason", _("Say why the item is sent back."))
+    item.status = ActionItem.Status.IN_PROGRESS
+    _save(item, actor, ["status"])
+    _record(item, actor, ActionItemUpdate.Kind.SEND_BACK, reason)
+    if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied
+    # notify: the responsible party — their closure was sent back.
+    return item
+
+
+@transaction.atomic
+def action_item_cancel(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
+    """Cancel an open item with a reason (the responsible party, or an admin)."""
+    ensure_editable(actor, item)
+    item = _lock(item)
+    if not item.is_open:
+        raise ValidationError(_("Only an open item can be cancelled."), code="state")
+    reason = _require_text(reason, "reason", _("Cancelling an item needs a reason."))
+    item.status = ActionItem.Status.CANCELLED
+    item.cancel_reason = reason
+    item.closed_at = timezone.now()
+    _save(item, actor, ["status", "cancel_reason", "closed_at"])
+    _record(item, actor, ActionItemUpdate.Kind.CANCEL, reason)
+    ensure_editable(actor, item)
+    return item

@@ -1,0 +1,451 @@
+"""Every write to joint meetings (联席会议): scheduling with carry-over, minutes, decisions, publication, corrections.
+
+Rules kept here:
+
+* A meeting is scheduled by a secretary or liaison of any party of the agreement (or an admin); the host must be a
+  party. Agreements that are draft or in force accept meetings (parties often meet before signing); expired and
+  terminated ones do not.
+* Scheduling lists every still-open action item of the agreement on the agenda (carry-over), so the meeting rules
+  on each of them.
+* Only the host's secretary or liaison (``JointMeeting.objects.editable_by``) edits the meeting and records,
+  publishes and corrects its minutes. Published minutes are never edited: a correction is a new ``MinutesVersion``.
+* Publishing applies the meeting's rulings on carried-over items (extend / reassign / close), each recorded in the
+  item's history with the publishing user as author.
+
+Rulings on carried-over items keep their parameters on the decision (``new_due_on`` for extend,
+``new_responsible_party`` for reassign) until the minutes are published and the ruling is applied.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partnerships.models import (
+    ActionItem,
+    ActionItemUpdate,
+    AgendaItem,
+    Agreement,
+    Decision,
+    JointMeeting,
+    MinutesVersion,
+    Organization,
+)
+from portal.scoping import ensure_editable
+
+SCHEDULABLE_STATUSES = (Agreement.Status.DRAFT, Agreement.Status.ACTIVE)
+Outcome = Decision.Outcome
+
+# --- ruling parameters -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a decision says and the parameters of its ruling (if any)."""
+
+    text: str
+    due_on: datetime.date | None = None
+    party_id: int | None = None
+
+
+def decision_ruling(decision: Decision) -> Ruling:
+    """The decision's text and ruling parameters, as one value for pages and the publishing step."""
+    return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def eligible_attendees(agreement: Agreement):
+    """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organization__agreement_parties__agreement=agreement, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def _party_ids(agreement: Agreement) -> set[int]:
+    return set(agreement.parties.values_list("organization_id", flat=True))
+
+
+def _agenda_lines(agenda: Iterable[str]) -> list[str]:
+    return [line.strip() for line in agenda if line and line.strip()]
+
+
+def _check_host_and_attendees(agreement: Agreement, host: Organization | None, attendees: Sequence) -> None:
+    errors: dict[str, list[str]] = {}
+    if host is None or host.pk not in _party_ids(agreement):
+        errors["host"] = [_("The host must be a party of the agreement.")]
+    attendee_ids = {getattr(user, "pk", user) for user in attendees}
+    allowed = set(eligible_attendees(agreement).filter(pk__in=attendee_ids).values_list("pk", flat=True))
+    if attendee_ids - allowed:
+        errors["attendees"] = [_("Attendees must be users of the agreement's parties.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _carry_over(meeting: JointMeeting) -> int:
+    """List the agreement's still-open items on the agenda (those not listed yet); returns how many were added."""
+    listed = set(meeting.agenda.filter(carried_item__isnull=False).values_list("carried_item_id", flat=True))
+    items = (
+        ActionItem.objects.filter(agreement_id=meeting.agreement_id)
+        .open()
+        .exclude(pk__in=listed)
+        # Items this very meeting decided are new business, not carried over.
+        .exclude(decision__meeting=meeting)
+        .order_by("due_on", "pk")
+    )
+    last = max(meeting.agenda.values_list("order", flat=True), default=0)
+    rows = [
+        AgendaItem(
+            meeting=meeting,
+            order=last + index,
+            title=_("Follow-up on action item: %(title)s") % {"title": item.title},
+            carried_item=item,
+        )
+        for index, item in enumerate(items, start=1)
+    ]
+    for row in rows:
+        row.title = row.title[: AgendaItem._meta.get_field("title").max_length]
+    AgendaItem.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _set_agenda(meeting: JointMeeting, agenda: list[str]) -> None:
+    """Replace the typed agenda items; carried-over items stay, after them."""
+    meeting.agenda.filter(carried_item__isnull=True).delete()
+    typed = []
+    for index, line in enumerate(agenda, start=1):
+        row = AgendaItem(meeting=meeting, order=index, title=line)
+        row.full_clean(exclude=["meeting", "carried_item"])
+        typed.append(row)
+    AgendaItem.objects.bulk_create(typed)
+    carried = list(meeting.agenda.filter(carried_item__isnull=False).order_by("order", "pk"))
+    for offset, row in enumerate(carried, start=len(typed) + 1):
+        row.order = offset
+    AgendaItem.objects.bulk_update(carried, ["order"])
+
+
+def _ensure_not_published(meeting: JointMeeting, field: str = "minutes") -> None:
+    if meeting.is_published:
+        raise ValidationError({field: _("The minutes are published and locked; record a correction to change them.")})
+
+
+def _lock(meeting: JointMeeting) -> JointMeeting:
+    """Re-read the meeting under a row lock so two saves of the same minutes do not interleave."""
+    return JointMeeting.objects.select_for_update().get(pk=meeting.pk)
+
+
+# --- scheduling --------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    actor: AbstractBaseUser,
+    agreement: Agreement,
+    title: str,
+    starts_at: datetime.datetime,
+    place: str,
+    host: Organization,
+    attendees: Sequence = (),
+    guests: str = "",
+    agenda: Sequence[str] = (),
+) -> JointMeeting:
+    """Schedule a joint meeting of ``agreement``; its agenda lists ``agenda`` then every still-open action item."""
+    if not Agreement.objects.editable_by(actor).filter(pk=agreement.pk).exists():
+        raise PermissionDenied
+    if agreement.status not in SCHEDULABLE_STATUSES:
+        raise ValidationError(_("The agreement is no longer in force; no meeting can be scheduled under it."))
+    meeting = JointMeeting(
+        agreement=agreement, title=title, starts_at=starts_at, place=place, host=host, guests=(guests or "").strip()
+    )
+    meeting.full_clean()
+    _check_host_and_attendees(agreement, host, attendees)
+    meeting._history_user = actor
+    meeting.save()
+    meeting.attendees.set(attendees)
+    _set_agenda(meeting, _agenda_lines(agenda))
+    _carry_over(meeting)
+    if not JointMeeting.objects.visible_to(actor).filter(pk=meeting.pk).exists():
+        raise PermissionDenied
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    actor: AbstractBaseUser,
+    meeting: JointMeeting,
+    title: str,
+    starts_at: datetime.datetime,
+    place: str,
+    host: Organization,
+    attendees: Sequence = (),
+    guests: str = "",
+    agenda: Sequence[str] = (),
+) -> JointMeeting:
+    """Change a meeting's time, place, host, attendees or typed agenda; refused once its minutes are published.
+
+    Items opened since scheduling are added to the carried-over part of the agenda."""
+    ensure_editable(actor, meeting)
+    meeting = _lock(meeting)
+    _ensure_not_published(meeting, "__all__")
+    meeting.title, meeting.starts_at, meeting.place, meeting.host = title, starts_at, place, host
+    meeting.guests = (guests or "").strip()
+    meeting.full_clean()
+    _check_host_and_attendees(meeting.agreement, host, attendees)
+    meeting._history_user = actor
+    meeting.save()
+    meeting.attendees.set(attendees)
+    _set_agenda(meeting, _agenda_lines(agenda))
+    _carry_over(meeting)
+    # Handing the meeting to another party's host is allowed; it must stay within the actor's sight.
+    if not JointMeeting.objects.visible_to(actor).filter(pk=meeting.pk).exists():
+        raise PermissionDenied
+    return meeting
+
+
+# --- minutes -----------------------------------------------------------------------------------------------------
+
+
+class RulingError(ValidationError):
+    """A bad ruling, naming the carried-over item it was about (so a page can show it next to that item)."""
+
+    def __init__(self, error: ValidationError, item_id: int):
+        super().__init__(error.error_dict)
+        self.item_id = item_id
+
+
+def _validate_ruling(
+    meeting: JointMeeting, item: ActionItem, outcome: str, data: dict, party_ids: set[int]
+) -> tuple[str, dict]:
+    """Check one ruling on a carried-over item; return its text and parameters. Errors keyed by field."""
+    text = (data.get("text") or "").strip()
+    if outcome == Outcome.EXTEND:
+        due_on = data.get("due_on")
+        if not due_on:
+            raise ValidationError({"due_on": _("Extending an item needs a new due date.")})
+        if due_on < timezone.localtime(meeting.starts_at).date():
+            raise ValidationError({"due_on": _("The new due date cannot be before the meeting.")})
+        if due_on <= item.due_on:
+            raise ValidationError({"due_on": _("The new due date must be later than the current one.")})
+        return text, {"due_on": due_on}
+    if outcome == Outcome.REASSIGN:
+        party = data.get("responsible_party")
+        party_id = getattr(party, "pk", party)
+        if not party_id:
+            raise ValidationError({"responsible_party": _("Reassigning an item needs a new responsible party.")})
+        if int(party_id) not in party_ids:
+            raise ValidationError(
+                {"responsible_party": _("The new responsible party must be a party of the agreement.")}
+            )
+        if int(party_id) == item.responsible_party_id:
+            raise ValidationError({"responsible_party": _("The item already belongs to this party.")})
+        return text, {"party_id": int(party_id)}
+    if outcome == Outcome.CLOSE:
+        if not text:
+            raise ValidationError({"text": _("Closing an item at the meeting needs a note on why it is done.")})
+        return text, {}
+    raise ValidationError({"outcome": _("Choose extend, reassign or close for a carried-over item.")})
+
+
+@transaction.atomic
+def minutes_save_draft(
+    *,
+    actor: AbstractBaseUser,
+    meeting: JointMeeting,
+    minutes: str,
+    attendee_ids: Iterable[int] = (),
+    guests: str = "",
+    decisions: Sequence[dict[str, Any]] = (),
+) -> JointMeeting:
+    """Record (or rework) the draft minutes, attendance and decisions of a meeting not yet published.
+
+    ``decisions`` is the full list; each dict has ``text`` and optionally ``id`` (an existing decision to keep),
+    ``outcome`` (``new`` by default) and, for a ruling on a carried-over item, ``carried_item`` with ``due_on``
+    (extend) or ``responsible_party`` (reassign); a closing ruling's ``text`` is its note. Decisions left out are
+    removed, unless action items were already raised from them.
+    """
+    ensure_editable(actor, meeting)
+    meeting = _lock(meeting)
+    _ensure_not_published(meeting)
+    attendee_ids = [int(pk) for pk in attendee_ids]
+    _check_host_and_attendees(meeting.agreement, meeting.host, attendee_ids)
+    meeting.minutes = minutes or ""
+    meeting.guests = (guests or "").strip()
+    meeting.minutes_status = JointMeeting.MinutesStatus.DRAFT
+    meeting.full_clean()
+    meeting._history_user = actor
+    meeting.save()
+    meeting.attendees.set(attendee_ids)
+    _save_decisions(meeting, decisions)
+    return meeting
+
+
+def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) -> None:
+    existing = {decision.pk: decision for decision in meeting.decisions.all()}
+    carried = {
+        row.carried_item_id: row.carried_item
+        for row in meeting.agenda.filter(carried_item__isnull=False).select_related("carried_item")
+    }
+    party_ids = _party_ids(meeting.agreement)
+    kept: set[int] = set()
+    ruled: set[int] = set()
+    to_save: list[Decision] = []
+    for index, data in enumerate(decisions, start=1):
+        outcome = data.get("outcome") or Outcome.NEW
+        if outcome not in Outcome.values:
+            raise ValidationError({"outcome": _("Unknown kind of decision.")})
+        decision_id = data.get("id")
+        if decision_id:
+            decision = existing.get(int(decision_id))
+            if decision is None:
+                raise ValidationError(_("A decision being edited does not belong to this meeting."))
+            kept.add(decision.pk)
+        else:
+            decision = Decision(meeting=meeting)
+        item_ref = data.get("carried_item")
+        item_id = getattr(item_ref, "pk", item_ref)
+        if outcome == Outcome.NEW:
+            text = (data.get("text") or "").strip()
+            params: dict = {}
+            item = None
+        else:
+            if not item_id or int(item_id) not in carried:
+                raise ValidationError(
+                    {"carried_item": _("Rulings are made only on the items carried over to this meeting.")}
+                )
+            item = carried[int(item_id)]
+            if item.pk in ruled:
+                raise ValidationError({"carried_item": _("Each carried-over item takes one ruling.")})
+            ruled.add(item.pk)
+            try:
+                text, params = _validate_ruling(meeting, item, outcome, data, party_ids)
+            except ValidationError as exc:
+                raise RulingError(exc, item.pk) from exc
+        if not text and outcome in (Outcome.NEW, Outcome.CLOSE):
+            raise ValidationError({"text": _("A decision needs its text.")})
+        decision.order = index
+        decision.outcome = outcome
+        decision.carried_item = item
+        decision.text = text
+        decision.new_due_on = params.get("due_on")
+        decision.new_responsible_party_id = params.get("party_id")
+        decision.full_clean(exclude=["meeting"])
+        to_save.append(decision)
+    dropped = [pk for pk in existing if pk not in kept]
+    if dropped and ActionItem.objects.filter(decision_id__in=dropped).exists():
+        raise ValidationError(_("A decision that already has action items cannot be removed."))
+    Decision.objects.filter(pk__in=dropped).delete()
+    for decision in to_save:
+        decision.save()
+
+
+@transaction.atomic
+def minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointMeeting:
+    """Publish the minutes: lock them as version 1 and apply the meeting's rulings on carried-over items."""
+    ensure_editable(actor, meeting)
+    meeting = _lock(meeting)
+    _ensure_not_published(meeting)
+    if not meeting.minutes.strip():
+        raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
+    now = timezone.now()
+    meeting.minutes_status = JointMeeting.MinutesStatus.PUBLISHED
+    meeting.minutes_version = 1
+    meeting.published_at = now
+    meeting.published_by = actor
+    meeting.full_clean()
+    meeting._history_user = actor
+    meeting.save()
+    MinutesVersion.objects.create(meeting=meeting, number=1, body=meeting.minutes, published_at=now, published_by=actor)
+    rulings = meeting.decisions.exclude(outcome=Outcome.NEW).filter(carried_item__isnull=False)
+    for decision in rulings.select_related("carried_item").order_by("order", "pk"):
+        _apply_ruling(actor=actor, meeting=meeting, decision=decision, now=now)
+    ensure_editable(actor, meeting)
+    return meeting
+
+
+def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: datetime.datetime) -> None:
+    """Carry one ruling into the item's record; the meeting is the authority, the publishing user the author."""
+    item = ActionItem.objects.select_for_update().get(pk=decision.carried_item_id)
+    if not item.is_open:
+        return  # closed or cancelled since the meeting: nothing left to rule on
+    ruling = decision_ruling(decision)
+    if decision.outcome == Outcome.EXTEND and ruling.due_on:
+        what = _("due date moved from %(old)s to %(new)s") % {"old": item.due_on, "new": ruling.due_on}
+    elif decision.outcome == Outcome.REASSIGN and ruling.party_id:
+        new_party = Organization.objects.get(pk=ruling.party_id)
+        what = _("reassigned from %(old)s to %(new)s") % {"old": item.responsible_party.name, "new": new_party.name}
+    else:
+        what = _("closed")
+    note = _("Joint meeting “%(meeting)s” decided: %(what)s.") % {"meeting": meeting.title, "what": what}
+    if ruling.text:
+        note = f"{note} {ruling.text}"
+    if decision.outcome == Outcome.EXTEND and ruling.due_on:
+        item.due_on = ruling.due_on
+        kind, fields = ActionItemUpdate.Kind.EXTEND, ["due_on", "updated_at"]
+    elif decision.outcome == Outcome.REASSIGN and ruling.party_id:
+        item.responsible_party_id = ruling.party_id
+        item.responsible_person = None  # the person belonged to the previous party
+        kind, fields = ActionItemUpdate.Kind.REASSIGN, ["responsible_party", "responsible_person", "updated_at"]
+    elif decision.outcome == Outcome.CLOSE:
+        item.status = ActionItem.Status.DONE
+        item.progress = 100
+        item.closed_at = now
+        item.confirmed_by = actor
+        item.confirmed_at = now
+        kind = ActionItemUpdate.Kind.CONFIRM
+        fields = ["status", "progress", "closed_at", "confirmed_by", "confirmed_at", "updated_at"]
+    else:
+        return
+    # Validate what the ruling changes; an unrelated gap (say a creator since deleted) must not block it.
+    item.full_clean(exclude=[field.name for field in ActionItem._meta.fields if field.name not in fields])
+    item._history_user = actor
+    item.save(update_fields=fields)
+    ActionItemUpdate.objects.create(
+        item=item, kind=kind, note=note, author=actor, percent=100 if kind == ActionItemUpdate.Kind.CONFIRM else None
+    )
+
+
+@transaction.atomic
+def minutes_correct(*, actor: AbstractBaseUser, meeting: JointMeeting, minutes: str, reason: str) -> MinutesVersion:
+    """Correct published minutes: a new version with its reason; earlier versions stay as they were."""
+    ensure_editable(actor, meeting)
+    meeting = _lock(meeting)
+    if not meeting.is_published:
+        raise ValidationError({"minutes": _("Only published minutes are corrected; edit the draft instead.")})
+    errors = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = [_("A correction needs a reason.")]
+    if not (minutes or "").strip():
+        errors["minutes"] = [_("The minutes cannot be empty.")]
+    elif minutes.strip() == meeting.minutes.strip():
+        errors["minutes"] = [_("The correction changes nothing.")]
+    if errors:
+        raise ValidationError(errors)
+    number = (meeting.minutes_versions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    now = timezone.now()
+    version = MinutesVersion(
+        meeting=meeting, number=number, body=minutes, reason=reason, published_at=now, published_by=actor
+    )
+    version.full_clean()
+    version.save()
+    meeting.minutes = minutes
+    meeting.minutes_version = number
+    meeting._history_user = actor
+    meeting.save(update_fields=["minutes", "minutes_version", "updated_at"])
+    ensure_editable(actor, meeting)
+    return version
