@@ -45,6 +45,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 
+from partnerships import demo_joint_work
 from partnerships.models import Member, Organization
 from partnerships.services import member_import, member_update, organization_create
 from portal.demo import DEMO_PASSWORD, DemoContext
@@ -952,3 +953,4 @@ def seed(ctx: DemoContext) -> None:
         "key_project": dict(KEY_PROJECT),
         "users": users,
     }
+    demo_joint_work.seed(ctx)

@@ -314,15 +314,21 @@ class AgreementParty(models.Model):
         INITIATOR = "initiator", _("Initiating party")
         PARTNER = "partner", _("Co-building party")
 
-    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="parties")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="parties"
+    )
     organization = models.ForeignKey(
         Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="agreement_parties"
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PARTNER)
     signatory = models.CharField(_("signatory"), max_length=40, blank=True)
     liaison = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("liaison officer"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="liaison_parties",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("liaison officer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="liaison_parties",
     )
     commitments = models.TextField(_("commitments"), blank=True)
 
@@ -335,7 +341,8 @@ class AgreementParty(models.Model):
         ordering = ["agreement", "role", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["agreement", "organization"], name="agreement_party_unique",
+                fields=["agreement", "organization"],
+                name="agreement_party_unique",
                 violation_error_message=_("The same organization cannot be a party twice."),
             )
         ]
@@ -360,7 +367,9 @@ class JointMeeting(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
-    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="meetings")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="meetings"
+    )
     title = models.CharField(_("title"), max_length=120)
     starts_at = models.DateTimeField(_("date and time"))
     place = models.CharField(_("place"), max_length=120)
@@ -378,8 +387,12 @@ class JointMeeting(models.Model):
     minutes_version = models.PositiveSmallIntegerField(_("minutes version"), default=0)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -415,7 +428,9 @@ class JointMeeting(models.Model):
 class MinutesVersion(models.Model):
     """A published version of a meeting's minutes; corrections add versions, never overwrite one."""
 
-    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="minutes_versions")
+    meeting = models.ForeignKey(
+        JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="minutes_versions"
+    )
     number = models.PositiveSmallIntegerField(_("version"))
     body = models.TextField(_("minutes"))
     reason = models.CharField(_("reason for correction"), max_length=200, blank=True)
@@ -437,13 +452,19 @@ class MinutesVersion(models.Model):
 class AgendaItem(models.Model):
     """An agenda item; carried-over action items are listed automatically with their latest progress."""
 
-    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda")
+    meeting = models.ForeignKey(
+        JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="agenda"
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     title = models.CharField(_("agenda item"), max_length=200)
     presenter = models.CharField(_("presenter"), max_length=40, blank=True)
     carried_item = models.ForeignKey(
-        "ActionItem", verbose_name=_("carried-over action item"), null=True, blank=True,
-        on_delete=models.CASCADE, related_name="agenda_entries",
+        "ActionItem",
+        verbose_name=_("carried-over action item"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="agenda_entries",
     )
 
     class Meta:
@@ -452,7 +473,8 @@ class AgendaItem(models.Model):
         ordering = ["meeting", "order", "pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["meeting", "carried_item"], condition=Q(carried_item__isnull=False),
+                fields=["meeting", "carried_item"],
+                condition=Q(carried_item__isnull=False),
                 name="agenda_carried_item_once",
             )
         ]
@@ -470,19 +492,29 @@ class Decision(models.Model):
         REASSIGN = "reassign", _("Reassign")
         CLOSE = "close", _("Close")
 
-    meeting = models.ForeignKey(JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions")
+    meeting = models.ForeignKey(
+        JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions"
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     text = models.TextField(_("decision"), blank=True)
     outcome = models.CharField(_("kind"), max_length=10, choices=Outcome.choices, default=Outcome.NEW)
     carried_item = models.ForeignKey(
-        "ActionItem", verbose_name=_("carried-over action item"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="rulings",
+        "ActionItem",
+        verbose_name=_("carried-over action item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rulings",
     )
     # A ruling's parameters, applied to the carried item when the minutes are published.
     new_due_on = models.DateField(_("new due date"), null=True, blank=True)
     new_responsible_party = models.ForeignKey(
-        Organization, verbose_name=_("new responsible party"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        Organization,
+        verbose_name=_("new responsible party"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -534,7 +566,9 @@ class ActionItem(models.Model):
         NORMAL = 2, _("Normal")
         LOW = 3, _("Low")
 
-    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="action_items")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="action_items"
+    )
     decision = models.ForeignKey(
         Decision, verbose_name=_("decision"), null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
     )
@@ -544,8 +578,12 @@ class ActionItem(models.Model):
         Organization, verbose_name=_("responsible party"), on_delete=models.PROTECT, related_name="action_items"
     )
     responsible_person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("responsible person"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="action_items",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="action_items",
     )
     due_on = models.DateField(_("due on"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
@@ -554,13 +592,21 @@ class ActionItem(models.Model):
     cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -575,11 +621,13 @@ class ActionItem(models.Model):
         indexes = [models.Index(fields=["status", "due_on"]), models.Index(fields=["responsible_party", "status"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(progress__gte=0, progress__lte=100), name="action_item_progress_percent",
+                condition=Q(progress__gte=0, progress__lte=100),
+                name="action_item_progress_percent",
                 violation_error_message=_("Progress is a percentage between 0 and 100."),
             ),
             models.CheckConstraint(
-                condition=~Q(status="cancelled") | ~Q(cancel_reason=""), name="action_item_cancel_has_reason",
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                name="action_item_cancel_has_reason",
                 violation_error_message=_("Cancelling an item needs a reason."),
             ),
         ]
@@ -627,7 +675,9 @@ class ActionItemUpdate(models.Model):
         EXTEND = "extend", _("Due date extended")
         REASSIGN = "reassign", _("Reassigned")
 
-    item = models.ForeignKey(ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates")
+    item = models.ForeignKey(
+        ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PROGRESS)
     note = models.TextField(_("note"))
     percent = models.PositiveSmallIntegerField(_("progress (%)"), null=True, blank=True)
@@ -649,7 +699,9 @@ class ActionItemUpdate(models.Model):
 class Evidence(models.Model):
     """A supporting file (佐证材料) attached to an item update; type checked by content, size limited."""
 
-    update = models.ForeignKey(ActionItemUpdate, verbose_name=_("update"), on_delete=models.CASCADE, related_name="evidence")
+    update = models.ForeignKey(
+        ActionItemUpdate, verbose_name=_("update"), on_delete=models.CASCADE, related_name="evidence"
+    )
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=80)

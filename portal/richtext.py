@@ -5,8 +5,28 @@ import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 
-ALLOWED_TAGS = {"p", "br", "ul", "ol", "li", "strong", "em", "b", "i", "u", "h3", "h4", "blockquote", "table",
-                "thead", "tbody", "tr", "th", "td", "hr"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "h3",
+    "h4",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+}
 
 
 def sanitize(html: str) -> str:

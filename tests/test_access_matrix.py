@@ -137,7 +137,9 @@ def _all_url_names(patterns=None, namespace=None) -> set[str]:
 
 # Each area of the product keeps its rows in tests/matrix/<area>.py: ``CASES`` (same shape as above) and
 # ``objects(world) -> dict`` for the objects its URLs need.
-AREAS = [importlib.import_module(f"tests.matrix.{p.stem}") for p in sorted(Path(__file__).parent.glob("matrix/[a-z]*.py"))]
+AREAS = [
+    importlib.import_module(f"tests.matrix.{p.stem}") for p in sorted(Path(__file__).parent.glob("matrix/[a-z]*.py"))
+]
 for _area in AREAS:
     _clash = set(CASES) & set(_area.CASES)
     assert not _clash, _clash

@@ -22,5 +22,3 @@ class Case:
     outsider_must_not_see: Callable[[World, dict], str] | None = None
     get_ok: bool = True  # False for POST-only endpoints
     extra: dict = field(default_factory=dict)
-
-
