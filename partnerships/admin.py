@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from partnerships.models import Member, Organization
+from partnerships.models import ActionItem, Agreement, AgreementParty, Dimension, JointMeeting, Member, Organization
 
 
 @admin.register(Organization)
@@ -21,3 +21,41 @@ class MemberAdmin(SimpleHistoryAdmin):
     search_fields = ("name", "phone", "organization__name")
     list_select_related = ("organization", "user")
     autocomplete_fields = ("organization", "user")
+
+
+@admin.register(Dimension)
+class DimensionAdmin(admin.ModelAdmin):
+    """The co-construction dimensions are data: admins rename, reorder or add them."""
+
+    list_display = ("name", "description", "order")
+    list_editable = ("order",)
+
+
+class AgreementPartyInline(admin.TabularInline):
+    model = AgreementParty
+    extra = 0
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "title", "status", "term_start", "term_end")
+    list_filter = ("status", "dimensions")
+    search_fields = ("number", "title", "brand")
+    inlines = [AgreementPartyInline]
+
+
+@admin.register(JointMeeting)
+class JointMeetingAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "agreement", "starts_at", "host", "minutes_status")
+    list_filter = ("minutes_status",)
+    search_fields = ("title", "agreement__number")
+    list_select_related = ("agreement", "host")
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "agreement", "responsible_party", "due_on", "status", "progress")
+    list_filter = ("status", "priority")
+    search_fields = ("title", "agreement__number")
+    list_select_related = ("agreement", "responsible_party")
