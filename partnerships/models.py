@@ -207,7 +207,7 @@ class Member(models.Model):
 # =====================================================================================================
 
 
-def _agreement_ids_for(scope: UserScope, *roles: str):
+def agreement_ids_for(scope: UserScope, *roles: str):
     """Agreement ids where one of the user's organizations (with ``roles``) or their reviewed subtree is a party."""
     condition = scope.in_orgs_q("organization_id", *roles)
     if not roles:
@@ -299,12 +299,12 @@ class Agreement(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return Q(pk__in=_agreement_ids_for(scope))
+        return Q(pk__in=agreement_ids_for(scope))
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         # Any party's secretary or liaison keeps the agreement's record; reviewers only read it.
-        return Q(pk__in=_agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
+        return Q(pk__in=agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
 
 
 class AgreementParty(models.Model):
@@ -352,11 +352,11 @@ class AgreementParty(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return Q(agreement_id__in=_agreement_ids_for(scope))
+        return Q(agreement_id__in=agreement_ids_for(scope))
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return Q(agreement_id__in=_agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
+        return Q(agreement_id__in=agreement_ids_for(scope, ROLE_SECRETARY, ROLE_LIAISON))
 
 
 class JointMeeting(models.Model):
@@ -417,12 +417,12 @@ class JointMeeting(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return Q(agreement_id__in=_agreement_ids_for(scope))
+        return Q(agreement_id__in=agreement_ids_for(scope))
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         # The host's secretary or liaison records the minutes.
-        return Q(agreement_id__in=_agreement_ids_for(scope)) & scope.in_orgs_q("host_id", ROLE_SECRETARY, ROLE_LIAISON)
+        return Q(agreement_id__in=agreement_ids_for(scope)) & scope.in_orgs_q("host_id", ROLE_SECRETARY, ROLE_LIAISON)
 
 
 class MinutesVersion(models.Model):
@@ -655,7 +655,7 @@ class ActionItem(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return Q(agreement_id__in=_agreement_ids_for(scope))
+        return Q(agreement_id__in=agreement_ids_for(scope))
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:

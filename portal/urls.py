@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("partnerships.urls")),
+    path("", include("activities.urls")),
 ]
 # Uploaded files (agreement scans, evidence) are never served from MEDIA_URL: each goes through a view that checks
 # the requester's scope first.

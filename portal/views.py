@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 
 from portal import selectors, services
 from portal.forms import LoginForm
+from portal.home import sections_for
 
 
 class HomeView(TemplateView):
@@ -40,6 +41,7 @@ class ProfileView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["memberships"] = selectors.user_memberships(self.request.user)
+        context["sections"] = sections_for("profile", self.request.user)
         return context
 
 

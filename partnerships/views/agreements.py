@@ -31,6 +31,7 @@ from partnerships.forms.agreements import (
 from partnerships.models import Agreement
 from partnerships.selectors import agreements as selectors
 from partnerships.services import agreements as services
+from portal.home import sections_for
 from portal.scoping import ScopedViewMixin
 from portal.xlsx import build_workbook, xlsx_response
 
@@ -142,6 +143,7 @@ class AgreementDetailView(ScopedViewMixin, DetailView):
             can_renew=can_edit and agreement.status in (status.ACTIVE, status.EXPIRED) and successor is None,
             can_terminate=can_edit and agreement.status in (status.DRAFT, status.ACTIVE),
             document_name=PurePath(agreement.document.name).name if agreement.document else "",
+            sections=sections_for("agreement_detail", self.request.user, agreement),
         )
         return context
 

@@ -16,6 +16,7 @@ from partnerships.filters import MemberFilter, OrganizationFilter
 from partnerships.forms.directory import MemberForm, MemberImportForm, OrganizationForm
 from partnerships.models import Member, Organization
 from partnerships.roster_import import XLSX_CONTENT_TYPE, build_template, parse_sheet
+from portal.home import sections_for
 from portal.scoping import ScopedViewMixin
 
 
@@ -67,6 +68,7 @@ class OrganizationDetailView(ScopedViewMixin, DetailView):
             context["roster"] = selectors.roster_summary(Organization.objects.filter(pk=org.pk))
             context["can_add_member"] = selectors.roster_writable_organizations(user).filter(pk=org.pk).exists()
         context["history"] = org.history.select_related("history_user").order_by("-history_date")[:20]
+        context["sections"] = sections_for("organization_detail", user, org)
         return context
 
 

@@ -1,0 +1,1 @@
+"""Home panels and page sections contributed by the calendar area."""

@@ -1,0 +1,1 @@
+"""By area: plans, activities, calendar, projects (zones, posts, teams)."""
