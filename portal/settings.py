@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
         # Just after midnight in TIME_ZONE, so an agreement ending yesterday shows as expired all of today.
         "schedule": crontab(hour=0, minute=5),
     },
+    "activities-mark-held": {
+        "task": "activities.tasks.mark_held",
+        # Ended activities show as held (awaiting their log) within a quarter of an hour.
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Security (production) -----------------------------------------------------------------------------

@@ -1,3 +1,454 @@
-"""TODO: filled in by the activities work."""
+"""Activities: the ledger (活动台账) and its Excel export, the 记录活动 landing, schedule/edit, an activity's page,
+the quick log, cancellation, and its photos.
 
-urlpatterns = []
+Thin: querysets come from the scoped managers and the selectors, writes from ``activities.services.activities``.
+The 30-day lock: the pages hide the buttons, and opening or posting a locked activity's edit, log or cancel form
+sends the user back to the activity with the reason as a message (nothing changes).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView, ListView, View
+from django.views.generic.detail import SingleObjectMixin
+from django_filters.views import FilterView
+
+from activities.filters import ActivityFilter
+from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLogForm, CancelForm
+from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
+from activities.photos import photo_response
+from activities.selectors import activities as selectors
+from activities.services import activities as services
+from partnerships.models import Agreement, Organization
+from portal.scoping import ScopedViewMixin
+from portal.xlsx import build_workbook, xlsx_response
+
+Status = Activity.Status
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class _LedgerFilterMixin:
+    """The ledger's filters, their choice lists limited to what the user may see."""
+
+    filterset_class = ActivityFilter
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        user = self.request.user
+        kwargs["agreements"] = selectors.ledger_agreements(user)
+        kwargs["organizations"] = selectors.ledger_organizations(user)
+        kwargs["types"] = selectors.activity_types()
+        return kwargs
+
+
+class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+    """活动台账: every activity the user may see, filtered, searchable, paginated, exportable."""
+
+    model = Activity
+    template_name = "activities/activities/list.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return selectors.activity_list(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_create"] = services.may_create_activities(self.request.user)
+        return context
+
+
+class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+    """The ledger as Excel: the list's filters applied, one row per activity."""
+
+    model = Activity
+
+    def get_queryset(self):
+        return selectors.activity_list(self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        filterset = self.get_filterset(self.get_filterset_class())
+        activities = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+        headers = [
+            _("Date"),
+            _("Starts at"),
+            _("Type"),
+            _("Title"),
+            _("Place"),
+            _("Agreement"),
+            _("Lead organization"),
+            _("Co-organizers"),
+            _("Headcount by organization"),
+            _("Total headcount"),
+            _("Named participants"),
+            _("Status"),
+            _("Summary"),
+            _("Outcomes"),
+            _("Photos"),
+            _("Plan row"),
+            _("Publicity report"),
+        ]
+        rows = (_ledger_row(activity) for activity in activities)
+        content = build_workbook([(_("Activities"), headers, rows)])
+        filename = _("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")}
+        return xlsx_response(filename, content)
+
+
+def _ledger_row(activity: Activity) -> list:
+    starts = timezone.localtime(activity.starts_at)
+    plan_row = activity.plan_row
+    return [
+        starts.date(),
+        starts,
+        activity.type.name,
+        activity.title,
+        activity.place,
+        str(activity.agreement) if activity.agreement_id else "",
+        activity.lead.name,
+        "、".join(org.name for org in activity.co_organizers.all()),
+        "；".join(f"{p.organization.name} {p.headcount}" for p in activity.headcounts),
+        activity.total_headcount,
+        activity.participant_count,
+        activity.get_status_display(),
+        activity.summary,
+        activity.outcomes,
+        activity.photo_count,
+        f"{plan_row.plan.year} · {plan_row.month} · {plan_row.theme}" if plan_row else "",
+        f"{activity.publicity_title} {activity.publicity_url}".strip(),
+    ]
+
+
+class ActivityToLogView(ScopedViewMixin, ListView):
+    """记录活动: my organizations' activities that have ended and are not logged, each with a big log button."""
+
+    model = Activity
+    template_name = "activities/activities/to_log.html"
+    context_object_name = "activities"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.to_log(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        bypass = self.request.user.is_superuser
+        for activity in context["activities"]:
+            activity.locked = services.is_locked(activity, now) and not bypass
+        context["can_create"] = services.may_create_activities(self.request.user)
+        return context
+
+
+def _form_choices(request, activity: Activity | None = None, agreement: Agreement | None = None) -> dict:
+    """The activity form's choice lists: the user's lead organizations, their agreements, the types in use (plus the
+    activity's own), the plan rows the user may see, and the possible co-organizers — the agreement's parties when
+    the form is about one (ticked as checkboxes), every organization for a branch's own activity.
+
+    ``agreement`` is the one the form starts with; a posted form goes by the agreement it posts.
+    """
+    user = request.user
+    types = ActivityType.objects.filter(active=True)
+    if activity is not None:
+        types = ActivityType.objects.filter(pk__in=types.values("pk")) | ActivityType.objects.filter(
+            pk=activity.type_id
+        )
+    leads = services.lead_choices(user)
+    agreements = services.activity_agreements(user)
+    if activity is not None:
+        # Keep the activity's own lead and agreement selectable, so an admin's or a colleague's choice survives.
+        leads = Organization.objects.filter(pk__in=leads.values("pk")) | Organization.objects.filter(
+            pk=activity.lead_id
+        )
+        if activity.agreement_id:
+            agreements = Agreement.objects.filter(pk__in=agreements.values("pk")) | Agreement.objects.filter(
+                pk=activity.agreement_id
+            )
+    if request.method == "POST":
+        posted = request.POST.get("agreement", "")
+        agreement = agreements.filter(pk=posted).first() if posted.isdigit() else None
+    if agreement is not None:
+        co_organizers = Organization.objects.filter(agreement_parties__agreement=agreement).order_by("path")
+    else:
+        co_organizers = Organization.objects.all()
+    return {
+        "leads": leads.order_by("path"),
+        "agreements": agreements.order_by("-term_start", "-pk"),
+        "co_organizers": co_organizers,
+        "parties_only": agreement is not None,
+        "plan_rows": PlannedActivity.objects.visible_to(user),
+        "types": types.order_by("order", "pk"),
+    }
+
+
+class ActivityCreateView(ScopedViewMixin, FormView):
+    """Schedule an activity: ``?plan_row=<id>`` prefills it from a plan row, ``?agreement=<id>`` the agreement."""
+
+    model = Activity
+    form_class = ActivityForm
+    template_name = "activities/activities/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.plan_row = self._from_query(
+                "plan_row",
+                PlannedActivity.objects.visible_to(request.user).select_related("plan__agreement", "type", "lead"),
+            )
+            self.agreement = self._from_query("agreement", Agreement.objects.visible_to(request.user))
+            if not services.may_create_activities(request.user):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _from_query(self, name, queryset):
+        value = self.request.GET.get(name)
+        if not value:
+            return None
+        if not value.isdigit():
+            raise Http404
+        return get_object_or_404(queryset, pk=value)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        row = self.plan_row
+        kwargs.update(_form_choices(self.request, agreement=row.plan.agreement if row else self.agreement))
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        row = self.plan_row
+        if row is not None:
+            initial.update(
+                title=row.theme,
+                type=row.type_id,
+                agreement=row.plan.agreement_id,
+                lead=row.lead_id,
+                co_organizers=[org.pk for org in row.co_organizers.all()],
+                plan_row=row.pk,
+                description=row.content,
+            )
+        elif self.agreement is not None:
+            initial["agreement"] = self.agreement.pk
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["plan_row"] = self.plan_row
+        return context
+
+    def form_valid(self, form):
+        try:
+            activity = services.activity_create(actor=self.request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Activity “%(title)s” scheduled.") % {"title": activity.title})
+        return redirect(activity)
+
+
+class ActivityDetailView(ScopedViewMixin, DetailView):
+    """One activity: details, headcounts, participants, photos, publicity, change history, buttons by permission."""
+
+    model = Activity
+    template_name = "activities/activities/detail.html"
+    context_object_name = "activity"
+
+    def get_queryset(self):
+        return selectors.detail_queryset(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.object
+        now = timezone.now()
+        editable = self.can_edit(activity)
+        locked = services.is_locked(activity, now)
+        free = editable and not (locked and not self.request.user.is_superuser)
+        context.update(
+            locked=locked,
+            can_edit=free and activity.status != Status.CANCELLED,
+            can_log=free and activity.status != Status.CANCELLED and services.has_started(activity, now),
+            can_cancel=free and activity.status in (Status.PLANNED, Status.HELD),
+            history=selectors.activity_history(activity),
+            total_headcount=sum(p.headcount for p in activity.headcounts),
+            participants=list(activity.participants.all()),
+        )
+        return context
+
+
+class _ActivityFormView(ScopedViewMixin, SingleObjectMixin, FormView):
+    """A form acting on one activity the user may edit (403 otherwise); refused states go back to the activity."""
+
+    model = Activity
+    scope_action = "edit"
+    context_object_name = "activity"
+
+    def get_queryset(self):
+        return Activity.objects.visible_to(self.request.user).select_related("type", "agreement", "lead", "plan_row")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            refusal = self.refusal()
+            if refusal:
+                messages.error(request, refusal)
+                return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def refusal(self) -> str | None:
+        """Why this form cannot be used now (the 30-day lock, the state), or None."""
+        if services.locked_for(self.request.user, self.object):
+            return services.lock_message()
+        if self.object.status == Status.CANCELLED:
+            return _("A cancelled activity can no longer be changed.")
+        return None
+
+    def form_valid(self, form):
+        try:
+            activity = self.perform(form)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success_message)
+        return redirect(activity)
+
+    def perform(self, form) -> Activity:
+        raise NotImplementedError
+
+
+class ActivityUpdateView(_ActivityFormView):
+    """Edit an activity's details (the lead's secretary; not once locked or cancelled)."""
+
+    form_class = ActivityForm
+    template_name = "activities/activities/form.html"
+    success_message = gettext_lazy("Changes saved.")
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs.update(_form_choices(self.request, self.object, self.object.agreement))
+        return kwargs
+
+    def get_initial(self):
+        activity = self.object
+        local = timezone.localtime
+        return {
+            "title": activity.title,
+            "type": activity.type_id,
+            "agreement": activity.agreement_id,
+            "plan_row": activity.plan_row_id,
+            "lead": activity.lead_id,
+            "co_organizers": list(activity.co_organizers.values_list("pk", flat=True)),
+            "starts_at": local(activity.starts_at).strftime(DATETIME_LOCAL),
+            "ends_at": local(activity.ends_at).strftime(DATETIME_LOCAL),
+            "place": activity.place,
+            "description": activity.description,
+        }
+
+    def perform(self, form):
+        data = dict(form.cleaned_data)
+        row, agreement = data.get("plan_row"), data.get("agreement")
+        if row is not None and (agreement is None or row.plan.agreement_id != agreement.pk):
+            # Moving the activity to another agreement (or making it the branch's own) leaves the old plan behind.
+            data["plan_row"] = None
+        return services.activity_update(actor=self.request.user, activity=self.object, **data)
+
+
+class ActivityLogView(_ActivityFormView):
+    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos, publicity."""
+
+    form_class = ActivityLogForm
+    template_name = "activities/activities/log_form.html"
+    success_message = gettext_lazy("Activity logged.")
+
+    def refusal(self):
+        refusal = super().refusal()
+        if refusal is None and not services.has_started(self.object):
+            refusal = _("An activity can be logged once it has started.")
+        return refusal
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        activity = self.object
+        org_ids = services.participating_ids(activity)
+        organizations = {org.pk: org for org in Organization.objects.filter(pk__in=org_ids)}
+        chosen = list(activity.participants.values_list("pk", flat=True))
+        kwargs.update(
+            organizations=[organizations[pk] for pk in org_ids],
+            members=selectors.participant_choices(org_ids, chosen),
+            photos=activity.photos.order_by("pk"),
+        )
+        return kwargs
+
+    def get_initial(self):
+        activity = self.object
+        initial = {
+            "summary": activity.summary,
+            "outcomes": activity.outcomes,
+            "participants": list(activity.participants.values_list("pk", flat=True)),
+            "publicity_title": activity.publicity_title,
+            "publicity_text": activity.publicity_text,
+            "publicity_url": activity.publicity_url,
+        }
+        for participation in activity.participations.all():
+            initial[ActivityLogForm.headcount_field(participation.organization_id)] = participation.headcount
+        return initial
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["photos"] = list(self.object.photos.order_by("pk"))
+        return context
+
+    def perform(self, form):
+        return services.activity_log(actor=self.request.user, activity=self.object, **form.service_kwargs())
+
+
+class ActivityCancelView(_ActivityFormView):
+    """Cancel a planned or held activity with a reason."""
+
+    form_class = CancelForm
+    template_name = "activities/activities/cancel.html"
+    success_message = gettext_lazy("Activity cancelled.")
+
+    def refusal(self):
+        refusal = super().refusal()
+        if refusal is None and self.object.status == Status.LOGGED:
+            refusal = _("A logged activity cannot be cancelled.")
+        return refusal
+
+    def perform(self, form):
+        return services.activity_cancel(actor=self.request.user, activity=self.object, **form.cleaned_data)
+
+
+class ActivityPhotoView(View):
+    """A photo, or its thumbnail, for those who may see its activity (404 for everyone else)."""
+
+    thumbnail = False
+
+    def get(self, request, pk):
+        photo = get_object_or_404(ActivityPhoto.objects.visible_to(request.user), pk=pk)
+        return photo_response(photo, thumbnail=self.thumbnail)
+
+
+urlpatterns = [
+    path("activities/", ActivityListView.as_view(), name="activity_list"),
+    path("activities/export.xlsx", ActivityExportView.as_view(), name="activity_export"),
+    path("activities/to-log/", ActivityToLogView.as_view(), name="activity_to_log"),
+    path("activities/new/", ActivityCreateView.as_view(), name="activity_create"),
+    path("activities/<int:pk>/", ActivityDetailView.as_view(), name="activity_detail"),
+    path("activities/<int:pk>/edit/", ActivityUpdateView.as_view(), name="activity_update"),
+    path("activities/<int:pk>/log/", ActivityLogView.as_view(), name="activity_log"),
+    path("activities/<int:pk>/cancel/", ActivityCancelView.as_view(), name="activity_cancel"),
+    path("activity-photos/<int:pk>/", ActivityPhotoView.as_view(), name="activity_photo"),
+    path("activity-photos/<int:pk>/thumb/", ActivityPhotoView.as_view(thumbnail=True), name="activity_photo_thumb"),
+]

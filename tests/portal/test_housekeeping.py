@@ -49,7 +49,11 @@ def test_running_it_twice_is_harmless(world):
 def test_it_is_scheduled_once_in_settings(settings):
     schedule = settings.CELERY_BEAT_SCHEDULE
     tasks = [entry["task"] for entry in schedule.values()]
-    assert sorted(tasks) == ["partnerships.tasks.expire_agreements", "portal.tasks.housekeeping"]
+    assert sorted(tasks) == [
+        "activities.tasks.mark_held",
+        "partnerships.tasks.expire_agreements",
+        "portal.tasks.housekeeping",
+    ]
     assert all(task in app.tasks for task in tasks)
 
 

@@ -16,6 +16,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Create demo users without usable passwords (the only mode allowed when DEBUG is off).",
         )
+        parser.add_argument(
+            "--upto",
+            metavar="APP",
+            help="Seed the apps in order up to and including APP (e.g. partnerships); later apps are left out.",
+        )
 
     def handle(self, *args, **options):
         create_passwords = not options["no_passwords"]
@@ -26,6 +31,11 @@ class Command(BaseCommand):
             )
         ctx = DemoContext(stdout=self.stdout, style=self.style, create_passwords=create_passwords)
         found = seeders()
+        if options["upto"]:
+            labels = [label for label, _seed in found]
+            if options["upto"] not in labels:
+                raise CommandError(f"--upto: no demo seeder for {options['upto']!r}; choose from {', '.join(labels)}.")
+            found = found[: labels.index(options["upto"]) + 1]
         for number, (label, seed) in enumerate(found, start=1):
             self.stdout.write(self.style.MIGRATE_HEADING(f"[{number}/{len(found)}] {label}"))
             with transaction.atomic():

@@ -1,0 +1,202 @@
+"""Forms for activities: schedule/edit, the quick log (built for a phone), cancellation. Validation only; the
+services write and check again."""
+
+from __future__ import annotations
+
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
+from activities.photos import PHOTO_MAX_FILES, check_photos
+from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
+from partnerships.forms.directory import _CrispyMixin
+from partnerships.models import Agreement, Member, Organization
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+PHOTO_ACCEPT = "image/*"
+
+
+def _datetime_field(label) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+
+
+class OrganizationChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class ActivityForm(_CrispyMixin, forms.Form):
+    """Schedule or edit an activity. The lead is one of the user's organizations; under an agreement, the lead and
+    co-organizers are its parties (the service checks and reports next to the fields)."""
+
+    title = forms.CharField(label=_("Title"), max_length=Activity._meta.get_field("title").max_length)
+    type = forms.ModelChoiceField(label=_("Type"), queryset=ActivityType.objects.none())
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        help_text=_("Leave empty for the branch's own activity."),
+    )
+    plan_row = forms.ModelChoiceField(queryset=PlannedActivity.objects.none(), required=False, widget=forms.HiddenInput)
+    lead = forms.ModelChoiceField(label=_("Lead organization"), queryset=Organization.objects.none())
+    co_organizers = OrganizationChoices(
+        label=_("Co-organizers"),
+        queryset=Organization.objects.none(),
+        required=False,
+        help_text=_("Under an agreement, the lead and the co-organizers must be its parties."),
+    )
+    starts_at = _datetime_field(_("Starts at"))
+    ends_at = _datetime_field(_("Ends at"))
+    place = forms.CharField(label=_("Place"), max_length=Activity._meta.get_field("place").max_length)
+    description = forms.CharField(label=_("Arrangements"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, leads, agreements, co_organizers, plan_rows, types, parties_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = leads
+        self.fields["agreement"].queryset = agreements
+        field = self.fields["co_organizers"]
+        if parties_only:
+            # Under an agreement only its parties can co-organize: a few checkboxes, quick to tick on a phone.
+            field.widget = forms.CheckboxSelectMultiple()
+            field.help_text = _("Only the parties of the agreement can co-organize.")
+        else:
+            field.widget.attrs["size"] = 6
+        field.queryset = co_organizers
+        self.fields["plan_row"].queryset = plan_rows
+        self.fields["type"].queryset = types
+        self.helper = self._helper(
+            Layout(
+                "title",
+                Row(Column("type", css_class="col-md-4"), Column("agreement", css_class="col-md-8")),
+                Row(Column("lead", css_class="col-md-6"), Column("co_organizers", css_class="col-md-6")),
+                Row(Column("starts_at", css_class="col-6"), Column("ends_at", css_class="col-6")),
+                "place",
+                "description",
+                "plan_row",
+            )
+        )
+
+    def clean(self):
+        data = super().clean()
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if starts_at and ends_at and ends_at < starts_at:
+            self.add_error("ends_at", _("The activity cannot end before it starts."))
+        return data
+
+
+class MemberChoices(forms.ModelMultipleChoiceField):
+    """Roster members shown as “name（organization）” — never with their phone numbers."""
+
+    def label_from_instance(self, obj: Member) -> str:
+        return f"{obj.name}（{obj.organization.display_name}）"
+
+
+class PhotoChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: ActivityPhoto) -> str:
+        return obj.original_name
+
+
+class ActivityLogForm(forms.Form):
+    """The quick log: summary, outcomes, one headcount per participating organization, named participants, photos
+    to add or remove, and an optional publicity report. Headcount fields are named ``headcount_<organization id>``
+    so the service's errors land next to them."""
+
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
+    outcomes = forms.CharField(label=_("Outcomes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    participants = MemberChoices(
+        label=_("Named participants"),
+        queryset=Member.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    photos = MultipleFileField(
+        label=_("Photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}),
+        help_text=_("Images only, up to 10 MB each, at most %(n)s at a time.") % {"n": PHOTO_MAX_FILES},
+    )
+    remove_photos = PhotoChoices(
+        label=_("Remove photos"),
+        queryset=ActivityPhoto.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    publicity_title = forms.CharField(label=_("Publicity report title"), max_length=120, required=False)
+    publicity_text = forms.CharField(
+        label=_("Publicity report text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    publicity_url = forms.URLField(
+        label=_("Publicity report link"), required=False, assume_scheme="https", max_length=200
+    )
+
+    def __init__(self, *args, organizations, members, photos, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organizations = list(organizations)
+        self.fields["participants"].queryset = members
+        self.fields["remove_photos"].queryset = photos
+        for org in self.organizations:
+            self.fields[self.headcount_field(org.pk)] = forms.IntegerField(
+                label=org.name, min_value=0, max_value=100000, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+            )
+
+    @staticmethod
+    def headcount_field(org_id: int) -> str:
+        return f"headcount_{org_id}"
+
+    def headcount_fields(self):
+        """The bound headcount fields in participation order (lead first), for the template."""
+        return [self[self.headcount_field(org.pk)] for org in self.organizations]
+
+    def clean_photos(self):
+        files = self.cleaned_data.get("photos") or []
+        try:
+            check_photos(files)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["photos"]) from exc
+        return files
+
+    def clean(self):
+        data = super().clean()
+        named: dict[int, int] = {}
+        for member in data.get("participants") or ():
+            named[member.organization_id] = named.get(member.organization_id, 0) + 1
+        for org in self.organizations:
+            field = self.headcount_field(org.pk)
+            headcount = data.get(field)
+            if headcount is not None and headcount < named.get(org.pk, 0):
+                self.add_error(
+                    field,
+                    gettext("%(org)s: the headcount (%(headcount)s) is below the %(named)s participants named from it.")
+                    % {"org": org.name, "headcount": headcount, "named": named[org.pk]},
+                )
+        return data
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data as ``activity_log`` keyword arguments."""
+        data = self.cleaned_data
+        return {
+            "summary": data["summary"],
+            "outcomes": data.get("outcomes", ""),
+            "headcounts": {org.pk: data.get(self.headcount_field(org.pk)) for org in self.organizations},
+            "participants": list(data.get("participants") or ()),
+            "photos": data.get("photos") or [],
+            "remove_photos": list(data.get("remove_photos") or ()),
+            "publicity_title": data.get("publicity_title", ""),
+            "publicity_text": data.get("publicity_text", ""),
+            "publicity_url": data.get("publicity_url", ""),
+        }
+
+
+class CancelForm(_CrispyMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason for cancellation"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = self._helper()

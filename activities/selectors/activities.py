@@ -1,0 +1,155 @@
+"""Composed reads of activities: the ledger (活动台账) and its export, the to-log list, one activity's page, the
+home panel's week, the agreement page's latest activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType
+from partnerships.models import Agreement, Member, Organization
+from portal.scoping import ROLE_SECRETARY, get_scope
+
+NOT_LOGGED = (Activity.Status.PLANNED, Activity.Status.HELD)
+
+
+def _subquery_count(queryset: QuerySet, aggregate) -> Coalesce:
+    """A correlated aggregate over ``queryset`` (filtered on ``activity=OuterRef("pk")``), 0 when there is none."""
+    value = queryset.order_by().values("activity_id").annotate(n=aggregate).values("n")
+    return Coalesce(Subquery(value, output_field=IntegerField()), Value(0))
+
+
+def with_ledger_figures(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Annotate ``photo_count``, ``participant_count`` and ``total_headcount`` as subqueries (no row multiplication,
+    no query per row)."""
+    same = OuterRef("pk")
+    participants = Activity.participants.through.objects.filter(activity_id=same)
+    return queryset.annotate(
+        photo_count=_subquery_count(ActivityPhoto.objects.filter(activity_id=same), Count("pk")),
+        participant_count=_subquery_count(participants, Count("pk")),
+        total_headcount=_subquery_count(ActivityParticipation.objects.filter(activity_id=same), Sum("headcount")),
+    )
+
+
+def participations_prefetch() -> Prefetch:
+    return Prefetch(
+        "participations",
+        queryset=ActivityParticipation.objects.select_related("organization").order_by("pk"),
+        to_attr="headcounts",
+    )
+
+
+def ledger_rows(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    """What a ledger row shows, joined, prefetched or annotated: three queries per page whatever its length."""
+    return with_ledger_figures(
+        queryset.select_related("type", "agreement", "lead", "plan_row__plan").prefetch_related(
+            "co_organizers", participations_prefetch()
+        )
+    )
+
+
+def activity_list(user) -> QuerySet[Activity]:
+    """Every activity the user may see, newest first, ready for the ledger."""
+    return ledger_rows(Activity.objects.visible_to(user)).order_by("-starts_at", "-pk")
+
+
+def ledger_agreements(user) -> QuerySet[Agreement]:
+    return Agreement.objects.visible_to(user).order_by("-term_start", "-pk")
+
+
+def ledger_organizations(user) -> QuerySet[Organization]:
+    """Organizations leading or co-organizing an activity the user may see (the ledger's organization filter)."""
+    visible = Activity.objects.visible_to(user)
+    joined = Activity.co_organizers.through.objects.filter(activity__in=visible.values("pk")).values("organization_id")
+    return Organization.objects.filter(Q(pk__in=visible.values("lead_id")) | Q(pk__in=joined)).order_by("path")
+
+
+def activity_types() -> QuerySet[ActivityType]:
+    return ActivityType.objects.order_by("order", "pk")
+
+
+def detail_queryset(user) -> QuerySet[Activity]:
+    """One activity's page: everything it shows in a fixed number of queries."""
+    return (
+        Activity.objects.visible_to(user)
+        .select_related("type", "agreement", "plan_row__plan", "lead", "logged_by", "created_by")
+        .prefetch_related(
+            "co_organizers",
+            participations_prefetch(),
+            Prefetch(
+                "participants",
+                queryset=Member.objects.select_related("organization").order_by("organization__path", "name", "pk"),
+            ),
+            Prefetch("photos", queryset=ActivityPhoto.objects.order_by("pk")),
+        )
+    )
+
+
+def activity_history(activity: Activity, limit: int = 30):
+    return activity.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
+
+
+def to_log(user, now: dt.datetime | None = None) -> QuerySet[Activity]:
+    """Activities the user should log: ended, not logged, led by one of their organizations (admins: all)."""
+    return (
+        Activity.objects.editable_by(user)
+        .awaiting_log(now)
+        .select_related("type", "agreement", "lead")
+        .prefetch_related("co_organizers")
+        .order_by("ends_at", "pk")
+    )
+
+
+def week_bounds(today: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Monday 00:00 to the next Monday 00:00 of ``today``'s week, in the local time zone (Asia/Shanghai)."""
+    today = today or timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(monday, dt.time.min, tzinfo=zone)
+    return start, start + dt.timedelta(days=7)
+
+
+def secretary_org_ids(user) -> list[int]:
+    return sorted(get_scope(user).org_ids(ROLE_SECRETARY))
+
+
+def week_activities(user, today: dt.date | None = None) -> QuerySet[Activity]:
+    """This week's activities (Mon–Sun, local dates) that the user's organizations lead or co-organize."""
+    orgs = secretary_org_ids(user)
+    start, end = week_bounds(today)
+    joined = Activity.co_organizers.through.objects.filter(organization_id__in=orgs).values("activity_id")
+    return (
+        Activity.objects.filter(Q(lead_id__in=orgs) | Q(pk__in=joined), starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=Activity.Status.CANCELLED)
+        .select_related("type", "lead")
+        .order_by("starts_at", "pk")
+    )
+
+
+def awaiting_log_for_orgs(org_ids, now: dt.datetime | None = None) -> QuerySet[Activity]:
+    """Ended, not logged, led by one of ``org_ids`` (the home panel's list)."""
+    return (
+        Activity.objects.filter(lead_id__in=list(org_ids))
+        .awaiting_log(now)
+        .select_related("type", "lead")
+        .order_by("ends_at", "pk")
+    )
+
+
+def agreement_activities(agreement: Agreement, limit: int = 10) -> list[Activity]:
+    """The agreement's latest activities (its page's section): one query."""
+    return list(agreement.activities.select_related("type", "lead").order_by("-starts_at", "-pk")[:limit])
+
+
+def participant_choices(organization_ids, chosen_ids=()) -> QuerySet[Member]:
+    """Roster members of the participating organizations (plus anyone already named), by organization then name.
+
+    The log form shows names with their organization only: phone numbers stay on the roster pages.
+    """
+    condition = Q(organization_id__in=list(organization_ids)) & ~Q(status=Member.Status.TRANSFERRED_OUT)
+    if chosen_ids:
+        condition |= Q(pk__in=list(chosen_ids))
+    return Member.objects.filter(condition).select_related("organization").order_by("organization__path", "name", "pk")

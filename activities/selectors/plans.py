@@ -1,0 +1,74 @@
+"""Composed reads of yearly plans: the list with completion figures, a plan's rows with planned vs held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from activities.models import Activity, ActivityPlan, PlannedActivity
+from partnerships.models import Agreement
+
+# An activity counts towards its plan row once it has taken place.
+DONE = (Activity.Status.HELD, Activity.Status.LOGGED)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How many of a plan's rows have at least one held or logged activity."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def with_completion(queryset: QuerySet[ActivityPlan]) -> QuerySet[ActivityPlan]:
+    """Annotate ``row_count`` and ``rows_done`` (rows with a held or logged activity): no query per plan."""
+    return queryset.annotate(
+        row_count=Count("rows", distinct=True),
+        rows_done=Count("rows", filter=Q(rows__activities__status__in=DONE), distinct=True),
+    )
+
+
+def plan_list(user) -> QuerySet[ActivityPlan]:
+    """The plans the user may see, newest year first, with their agreement and completion figures."""
+    return with_completion(ActivityPlan.objects.visible_to(user).select_related("agreement")).order_by(
+        "-year", "agreement__number", "pk"
+    )
+
+
+def agreement_plans(agreement: Agreement) -> list[ActivityPlan]:
+    """An agreement's plans with completion figures (the agreement page's section): one query."""
+    return list(with_completion(agreement.activity_plans.all()).order_by("-year", "pk"))
+
+
+def plan_agreements(user) -> QuerySet[Agreement]:
+    """Agreements visible to the user (the plan list's agreement filter)."""
+    return Agreement.objects.visible_to(user).order_by("-term_start", "-pk")
+
+
+def plan_rows(plan: ActivityPlan) -> list[PlannedActivity]:
+    """The plan's rows in month order, each with ``scheduled`` (its activities) and ``held`` (how many took place).
+
+    Three queries whatever the number of rows and activities: rows, co-organizers, activities.
+    """
+    activities = Activity.objects.select_related("type").order_by("starts_at", "pk")
+    rows = list(
+        plan.rows.select_related("type", "lead")
+        .prefetch_related("co_organizers", Prefetch("activities", queryset=activities, to_attr="scheduled"))
+        .order_by("month", "order", "pk")
+    )
+    for row in rows:
+        row.held = sum(1 for activity in row.scheduled if activity.status in DONE)
+    return rows
+
+
+def completion(rows: list[PlannedActivity]) -> Completion:
+    return Completion(done=sum(1 for row in rows if row.held), total=len(rows))
+
+
+def plan_history(plan: ActivityPlan, limit: int = 30):
+    return plan.history.select_related("history_user").order_by("-history_date")[:limit]

@@ -1,0 +1,212 @@
+/*
+ * Gongjian — the activity calendar page and the calendar-subscription card of the profile page.
+ *
+ * Everything is wired from data attributes (no inline scripts):
+ *   #gj-calendar[data-events-url][data-locale][data-error-text]  the FullCalendar page (needs the vendor bundles)
+ *   #gj-calendar-filters                                           its filter form: a change refetches the events
+ *   [data-gj-copy="#input"][data-gj-copied="Copied"]               copy an input's value to the clipboard
+ *   form[data-gj-confirm="Question?"]                              ask before submitting
+ */
+(function () {
+  "use strict";
+
+  if (window.gjCalendarLoaded) {
+    return; // the profile card and a page may both include this file
+  }
+  window.gjCalendarLoaded = true;
+
+  var FILTERS = ["agreement", "organization", "type"];
+  var PHONE = "(max-width: 575.98px)";
+
+  function filterValues(form) {
+    var values = {};
+    if (!form) {
+      return values;
+    }
+    FILTERS.forEach(function (name) {
+      var field = form.elements.namedItem(name);
+      if (field && field.value) {
+        values[name] = field.value;
+      }
+    });
+    return values;
+  }
+
+  function rememberFilters(values) {
+    // Keep the filters in the address so a reload or a shared link shows the same selection.
+    if (!window.history || !window.history.replaceState) {
+      return;
+    }
+    var params = new URLSearchParams(values);
+    var query = params.toString();
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+  }
+
+  function toolbars(isPhone) {
+    if (isPhone) {
+      return {
+        headerToolbar: { left: "prev,next", center: "title", right: "today" },
+        footerToolbar: { center: "dayGridMonth,timeGridWeek,listMonth" },
+      };
+    }
+    return {
+      headerToolbar: { left: "prev,next today", center: "title", right: "dayGridMonth,timeGridWeek,listMonth" },
+      footerToolbar: false,
+    };
+  }
+
+  function initCalendar(element) {
+    if (typeof window.FullCalendar === "undefined") {
+      return;
+    }
+    var form = document.getElementById("gj-calendar-filters");
+    var errorBox = document.getElementById("gj-calendar-error");
+    var loading = document.getElementById("gj-calendar-loading");
+    var isPhone = window.matchMedia(PHONE).matches;
+    var bars = toolbars(isPhone);
+
+    function showError(message) {
+      if (!errorBox) {
+        return;
+      }
+      errorBox.textContent = message || "";
+      errorBox.classList.toggle("d-none", !message);
+    }
+
+    var calendar = new window.FullCalendar.Calendar(element, {
+      locale: element.dataset.locale || "en",
+      initialView: isPhone ? "listMonth" : "dayGridMonth",
+      // ?date=YYYY-MM-DD opens the month of that day (links from an activity's page).
+      initialDate: /^\d{4}-\d{2}-\d{2}$/.test(new URLSearchParams(window.location.search).get("date") || "")
+        ? new URLSearchParams(window.location.search).get("date")
+        : undefined,
+      headerToolbar: bars.headerToolbar,
+      footerToolbar: bars.footerToolbar,
+      height: "auto",
+      dayMaxEvents: true,
+      nowIndicator: true,
+      // Blocks, not dots: the type's colour is the point of the month view.
+      eventDisplay: "block",
+      eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+      // On a phone a month cell is too narrow for time and title: keep the title.
+      views: { dayGridMonth: { displayEventTime: !isPhone } },
+      navLinks: true,
+      eventSources: [
+        {
+          id: "activities",
+          url: element.dataset.eventsUrl,
+          extraParams: function () {
+            return filterValues(form);
+          },
+          failure: function () {
+            showError(element.dataset.errorText);
+          },
+        },
+      ],
+      eventSourceSuccess: function (content) {
+        showError("");
+        return content;
+      },
+      eventDidMount: function (info) {
+        var props = info.event.extendedProps || {};
+        info.el.setAttribute("data-testid", "calendar-event");
+        info.el.setAttribute("data-activity-id", info.event.id);
+        info.el.setAttribute("data-status", props.status || "");
+        info.el.title = [info.event.title, props.typeName, props.lead, props.place, props.statusLabel]
+          .filter(Boolean)
+          .join(" · ");
+      },
+      loading: function (isLoading) {
+        if (loading) {
+          loading.classList.toggle("d-none", !isLoading);
+        }
+      },
+    });
+    calendar.render();
+
+    // Crossing the phone breakpoint (rotation, resizing) swaps the toolbars; the chosen view stays.
+    var query = window.matchMedia(PHONE);
+    var onChange = function (event) {
+      var next = toolbars(event.matches);
+      calendar.setOption("headerToolbar", next.headerToolbar);
+      calendar.setOption("footerToolbar", next.footerToolbar);
+    };
+    if (query.addEventListener) {
+      query.addEventListener("change", onChange);
+    }
+
+    if (form) {
+      form.addEventListener("change", function () {
+        rememberFilters(filterValues(form));
+        calendar.refetchEvents();
+      });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        rememberFilters(filterValues(form));
+        calendar.refetchEvents();
+      });
+    }
+    element.gjCalendar = calendar; // for browser tests and debugging
+  }
+
+  function copyFrom(button) {
+    var input = document.querySelector(button.getAttribute("data-gj-copy"));
+    if (!input) {
+      return;
+    }
+    var label = button.querySelector("span") || button;
+    var original = label.textContent;
+    var done = function () {
+      label.textContent = button.getAttribute("data-gj-copied") || original;
+      window.setTimeout(function () {
+        label.textContent = original;
+      }, 2000);
+    };
+    var fallback = function () {
+      input.focus();
+      input.select();
+      try {
+        if (document.execCommand("copy")) {
+          done();
+        }
+      } catch (error) {
+        /* the address stays selected for a manual copy */
+      }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function init() {
+    var element = document.getElementById("gj-calendar");
+    if (element) {
+      initCalendar(element);
+    }
+    document.querySelectorAll("[data-gj-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        copyFrom(button);
+      });
+    });
+    document.querySelectorAll("[data-gj-select-on-focus]").forEach(function (input) {
+      input.addEventListener("focus", function () {
+        input.select();
+      });
+    });
+    document.querySelectorAll("form[data-gj-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-gj-confirm"))) {
+          event.preventDefault();
+        }
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
