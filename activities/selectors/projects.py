@@ -4,6 +4,7 @@ queries, whatever the number of zones, claims, checks, posts or teams."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -194,13 +195,17 @@ def zone_detail(zone: ResponsibilityZone, today: dt.date | None = None) -> dict:
 def zone_board(zone: ResponsibilityZone) -> dict:
     """What the publicity board (公示牌) shows: leaders first, the pledges line by line, the supervision phone."""
     assignments = list(zone.assignments.select_related("member__organization").order_by("role", "pk"))
-    pledges = [line.strip() for line in (zone.pledges or "").splitlines() if line.strip()]
+    # People type their own numbering ("1." "（一）" "①"); the board numbers the list itself.
+    pledges = [_PLEDGE_NUMBER.sub("", line.strip()) for line in (zone.pledges or "").splitlines() if line.strip()]
     return {
         "assignments": assignments,
         "pledges": pledges,
         "phone": zone.supervision_phone or zone.project.supervision_phone,
         "density_class": board_density(assignments, pledges, zone.area),
     }
+
+
+_PLEDGE_NUMBER = re.compile(r"^(\(?[0-9一二三四五六七八九十]+[.)、．）]|（[一二三四五六七八九十0-9]+）|[①-⑳])\s*")
 
 
 def board_density(assignments, pledges: list[str], area: str) -> str:
