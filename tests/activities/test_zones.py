@@ -517,7 +517,9 @@ def test_the_board_uses_the_zones_own_phone_and_shrinks_for_long_lists(world, pr
 
 
 def test_the_board_numbers_the_pledges_itself(world, project):
-    zone = make_zone(project, world, name="承诺编号责任区", pledges="1. 班前讲安全\n（二）围挡到位\n③ 隐患不过夜\n2026年目标：零事故")
+    zone = make_zone(
+        project, world, name="承诺编号责任区", pledges="1. 班前讲安全\n（二）围挡到位\n③ 隐患不过夜\n2026年目标：零事故"
+    )
     assert zone_board(zone)["pledges"] == ["班前讲安全", "围挡到位", "隐患不过夜", "2026年目标：零事故"]
 
 
