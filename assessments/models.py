@@ -1,1 +1,338 @@
-"""Models arrive with their issue; the app is installed so the layout and migrations are in place."""
+"""Quarterly assessment (季度考核): yearly schemes of indicators, per-quarter rollups and their indicator scores.
+
+* ``AssessmentScheme`` + ``Indicator``: one scheme per year; each indicator is automatic (a named metric of
+  ``assessments.metrics``) or manual (scored by the reviewer).
+* ``QuarterRollup`` + ``IndicatorScore``: one rollup per subject (a branch or an agreement) and quarter, computed
+  set-based by ``assessments.services.rollup_compute``; each automatic score keeps its metric value.
+* ``RollupRun``: one requested or scheduled computation, so a page can show queued / running / done.
+
+Scope (DESIGN.md §4): schemes are read by every signed-in user and edited by admins and reviewers; an
+organization's rollups are seen by its people and its reviewers, an agreement's by its parties and their reviewers.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from partnerships.models import AgreementParty, agreement_ids_for
+from portal.scoping import ScopedQuerySet, UserScope
+
+
+def _reviewer_q(scope: UserScope) -> Q:
+    """Everything for reviewers (admins pass through ``ScopedQuerySet``), nothing for anyone else."""
+    return Q() if scope.reviewer_paths else Q(pk__in=[])
+
+
+class AssessmentScheme(models.Model):
+    """The assessment scheme (考核方案) of one year: its indicators and their points."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    notes = models.TextField(_("notes"), blank=True)
+    is_active = models.BooleanField(_("in force"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="assessment_scheme_year_range",
+                violation_error_message=_("Enter a year between 2000 and 2100."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q()
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return _reviewer_q(scope)
+
+
+class Indicator(models.Model):
+    """One indicator (指标) of a scheme: points, target, and where its value comes from."""
+
+    class Category(models.TextChoices):
+        THOUGHT = "thought", _("Joint ideological building")
+        ORGANIZATION = "organization", _("Joint organizational building")
+        ACTIVITIES = "activities", _("Joint activities")
+        AFFAIRS = "affairs", _("Joint consultation and problem solving")
+        RESOURCES = "resources", _("Resource sharing")
+        BRAND = "brand", _("Joint brand building")
+        PARTICIPATION = "participation", _("Member participation")
+        ZONES = "zones", _("Responsibility zones")
+
+    class Source(models.TextChoices):
+        AUTOMATIC = "automatic", _("Automatic (from the records)")
+        MANUAL = "manual", _("Manual (scored by the reviewer)")
+
+    scheme = models.ForeignKey(
+        AssessmentScheme, verbose_name=_("scheme"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    name = models.CharField(_("name"), max_length=60)
+    description = models.TextField(_("description"), blank=True)
+    points = models.DecimalField(
+        _("points"), max_digits=5, decimal_places=1, help_text=_("Full marks, or the largest deduction.")
+    )
+    is_deduction = models.BooleanField(_("deduction"), default=False)
+    target = models.DecimalField(
+        _("target"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The value that earns full marks; for a deduction, the points taken per unit."),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.AUTOMATIC)
+    metric = models.CharField(_("metric"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["scheme", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "name"],
+                name="indicator_name_unique_in_scheme",
+                violation_error_message=_("The scheme already has an indicator with this name."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(source="automatic") & ~Q(metric="")) | (Q(source="manual") & Q(metric="")),
+                name="indicator_metric_iff_automatic",
+                violation_error_message=_("An automatic indicator needs a metric; a manual one has none."),
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gt=0),
+                name="indicator_points_positive",
+                violation_error_message=_("Points must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(target__isnull=True) | Q(target__gt=0),
+                name="indicator_target_positive",
+                violation_error_message=_("The target must be greater than zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q()
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return _reviewer_q(scope)
+
+
+def subject_key(*, organization_id: int | None = None, agreement_id: int | None = None) -> str:
+    """The plain unique key of a rollup's subject, e.g. ``org:12`` or ``agr:5``.
+
+    Upserts (``INSERT … ON CONFLICT``) need a plain unique constraint as their conflict target on both SQLite and
+    PostgreSQL; the conditional unique constraints on the two nullable foreign keys cannot be one.
+    """
+    return f"org:{organization_id}" if organization_id is not None else f"agr:{agreement_id}"
+
+
+class QuarterRollup(models.Model):
+    """The quarter's result (季度考核) of one subject: a branch or an agreement."""
+
+    class Status(models.TextChoices):
+        PROVISIONAL = "provisional", _("Provisional")
+        FINAL = "final", _("Final")
+        PUBLISHED = "published", _("Published")
+
+    organization = models.ForeignKey(
+        "partnerships.Organization",
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quarter_rollups",
+    )
+    agreement = models.ForeignKey(
+        "partnerships.Agreement",
+        verbose_name=_("agreement"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quarter_rollups",
+    )
+    subject = models.CharField(_("subject key"), max_length=24, editable=False)
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    scheme = models.ForeignKey(
+        AssessmentScheme, verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="rollups"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROVISIONAL)
+    total = models.DecimalField(_("total"), max_digits=6, decimal_places=1, default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quarter result")
+        verbose_name_plural = _("quarter results")
+        ordering = ["-year", "-quarter", "-total", "pk"]
+        indexes = [models.Index(fields=["year", "quarter", "status"], name="quarter_rollup_period_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(organization__isnull=False) & Q(agreement__isnull=True))
+                | (Q(organization__isnull=True) & Q(agreement__isnull=False)),
+                name="quarter_rollup_one_subject",
+                violation_error_message=_("A result is for an organization or an agreement, not both."),
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4),
+                name="quarter_rollup_quarter_range",
+                violation_error_message=_("The quarter is between 1 and 4."),
+            ),
+            models.UniqueConstraint(fields=["subject", "year", "quarter"], name="quarter_rollup_subject_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "year", "quarter"],
+                condition=Q(organization__isnull=False),
+                name="quarter_rollup_org_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "year", "quarter"],
+                condition=Q(agreement__isnull=False),
+                name="quarter_rollup_agreement_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization or self.agreement} {self.year}Q{self.quarter}"
+
+    def save(self, *args, **kwargs):
+        self.subject = subject_key(organization_id=self.organization_id, agreement_id=self.agreement_id)
+        super().save(*args, **kwargs)
+
+    @property
+    def subject_object(self):
+        return self.organization if self.organization_id else self.agreement
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return (
+            scope.in_orgs_q("organization_id")
+            | scope.subtree_q("organization__path")
+            | Q(agreement_id__in=agreement_ids_for(scope))
+        )
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        # Reviewers score and publish what lies in their subtree; secretaries' self-assessment has its own rule.
+        reviewed_agreements = AgreementParty.objects.filter(scope.subtree_q("organization__path")).values(
+            "agreement_id"
+        )
+        return scope.subtree_q("organization__path") | Q(agreement_id__in=reviewed_agreements)
+
+
+class IndicatorScore(models.Model):
+    """One indicator's score in a quarter result: the metric value and automatic points, or manual scores."""
+
+    rollup = models.ForeignKey(QuarterRollup, verbose_name=_("result"), on_delete=models.CASCADE, related_name="scores")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="+")
+    metric_value = models.DecimalField(_("metric value"), max_digits=12, decimal_places=2, null=True, blank=True)
+    points = models.DecimalField(_("automatic points"), max_digits=5, decimal_places=1, default=0)
+    self_points = models.DecimalField(_("self-assessed points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    review_points = models.DecimalField(_("reviewer's points"), max_digits=5, decimal_places=1, null=True, blank=True)
+    adjustment = models.DecimalField(_("adjustment"), max_digits=5, decimal_places=1, default=0)
+    adjustment_reason = models.TextField(_("reason for the adjustment"), blank=True)
+    final_points = models.DecimalField(_("points"), max_digits=5, decimal_places=1, default=0)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("indicator score")
+        verbose_name_plural = _("indicator scores")
+        ordering = ["rollup", "indicator__order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rollup", "indicator"], name="indicator_score_once"),
+            models.CheckConstraint(
+                condition=Q(adjustment=0) | ~Q(adjustment_reason=""),
+                name="indicator_score_adjustment_has_reason",
+                violation_error_message=_("An adjustment needs a reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}: {self.final_points}"
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return Q(rollup__in=QuarterRollup.objects.filter(QuarterRollup.scope_visible_q(scope)).values("pk"))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return Q(rollup__in=QuarterRollup.objects.filter(QuarterRollup.scope_editable_q(scope)).values("pk"))
+
+
+class RollupRun(models.Model):
+    """One computation of a quarter's results, scheduled or requested by a reviewer."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
+    final = models.BooleanField(_("final"), default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("result computation")
+        verbose_name_plural = _("result computations")
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["year", "quarter", "-queued_at"], name="rollup_run_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.quarter} {self.get_status_display()}"
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return _reviewer_q(scope)
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return _reviewer_q(scope)

@@ -7,6 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import home
+        from portal import home, reminders
 
         home.autodiscover()
+        reminders.autodiscover()

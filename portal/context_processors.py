@@ -1,4 +1,6 @@
-"""Values every page of the shell needs: the user's roles, for the navigation."""
+"""Values every page of the shell needs: the user's roles, for the navigation, and the unread-notification count."""
+
+from functools import partial
 
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY, get_scope
 
@@ -15,5 +17,13 @@ def shell(request):
             "is_liaison": scope.has_role(ROLE_LIAISON),
             "is_reviewer": scope.has_role(ROLE_REVIEWER),
             "has_roster": scope.is_superuser or bool(scope.roles),
-        }
+        },
+        # A callable, so the count query runs only when a page actually shows the badge (once, in base.html).
+        "unread_notifications": partial(_unread_count, user),
     }
+
+
+def _unread_count(user) -> int:
+    from portal.models import Notification
+
+    return Notification.objects.unread_for(user).count()

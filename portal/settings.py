@@ -214,6 +214,21 @@ CELERY_BEAT_SCHEDULE = {
         # Ended activities show as held (awaiting their log) within a quarter of an hour.
         "schedule": crontab(minute="*/15"),
     },
+    "reminders-sweep": {
+        "task": "portal.tasks.sweep_reminders",
+        # Reminders are rows: a lost or late run only delays them until the next sweep (DESIGN.md §5).
+        "schedule": crontab(minute="*/5"),
+    },
+    "assessments-rollup-open-quarter": {
+        "task": "assessments.tasks.rollup_open_quarter",
+        # Nightly provisional results for the quarter under way, after the day's logging.
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "assessments-rollup-close-quarter": {
+        "task": "assessments.tasks.rollup_close_quarter",
+        # Just after midnight; it acts only in the first days of a quarter (the closed quarter, final).
+        "schedule": crontab(hour=0, minute=20),
+    },
 }
 
 # --- Security (production) -----------------------------------------------------------------------------

@@ -8,3 +8,11 @@ from portal import services
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
 def housekeeping() -> dict:
     return services.housekeeping_run()
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=290)
+def sweep_reminders() -> dict:
+    """Every 5 minutes: create, cancel, claim and send due reminders (portal/reminders.py)."""
+    from portal import reminders
+
+    return reminders.sweep()

@@ -13,6 +13,10 @@ admin.site.index_title = _("System administration")
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("me/", views.ProfileView.as_view(), name="profile"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
+    path("notifications/read-all/", views.notifications_mark_all_read, name="notifications_mark_all_read"),
+    path("notifications/preferences/", views.NotificationPreferencesView.as_view(), name="notification_preferences"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

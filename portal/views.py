@@ -1,4 +1,4 @@
-"""The shell's pages: home (工作台), profile, sign-in lockout, health check, background-job trigger."""
+"""The shell's pages: home (工作台), profile, sign-in lockout, health check, background-job trigger, notifications."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django.views.generic import TemplateView
+from django.views.generic import ListView, TemplateView
 
-from portal import selectors, services
+from portal import notifications, reminders, selectors, services
 from portal.forms import LoginForm
 from portal.home import sections_for
+from portal.models import Notification
 
 
 class HomeView(TemplateView):
@@ -79,3 +81,78 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- notification centre ----------------------------------------------------------------------------------------
+
+
+class NotificationListView(ListView):
+    """通知中心: the user's delivered notifications, unread or all, filtered by kind, newest first."""
+
+    template_name = "portal/notifications/list.html"
+    context_object_name = "notifications"
+    paginate_by = 20
+
+    def get_queryset(self):
+        rows = Notification.objects.in_app_for(self.request.user).order_by("-sent_at", "-pk")
+        if self.request.GET.get("show", "unread") != "all":
+            rows = rows.filter(read_at__isnull=True)
+        kind = self.request.GET.get("kind", "")
+        if kind in reminders.kinds():
+            rows = rows.filter(kind=kind)
+        return rows.only("pk", "kind", "title", "body", "url", "sent_at", "due_at", "read_at")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        labels = {kind: entry.label for kind, entry in reminders.kinds().items()}
+        for notification in context["notifications"]:
+            notification.kind_label = labels.get(notification.kind, notification.kind)
+        context["kinds"] = list(labels.items())
+        context["show"] = "all" if self.request.GET.get("show") == "all" else "unread"
+        context["kind"] = self.request.GET.get("kind", "")
+        return context
+
+
+def notification_open(request, pk: int):
+    """Open a notification: mark it read, then go to what it is about. Only its recipient may (others: 404)."""
+    notification = get_object_or_404(Notification.objects.in_app_for(request.user), pk=pk)
+    notifications.notification_mark_read(actor=request.user, notification=notification)
+    url = notification.url
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        return redirect(url)
+    return redirect("notifications")
+
+
+@require_POST
+def notifications_mark_all_read(request):
+    """Mark all of the user's notifications read."""
+    notifications.notifications_mark_all_read(actor=request.user)
+    return redirect("notifications")
+
+
+CHANNELS = ("in_app", "email", "digest")
+
+
+class NotificationPreferencesView(TemplateView):
+    """The user's channels per kind of reminder: a row per kind, a checkbox per channel."""
+
+    template_name = "portal/notifications/preferences.html"
+
+    def _rows(self):
+        saved = notifications.preferences_for([self.request.user.pk])
+        rows = []
+        for kind, entry in reminders.kinds().items():
+            pref = saved.get((self.request.user.pk, kind), notifications.Preference())
+            rows.append({"kind": kind, "label": entry.label, "values": {c: getattr(pref, c) for c in CHANNELS}})
+        return rows
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = self._rows()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        choices = {kind: {c: f"{kind}:{c}" in request.POST for c in CHANNELS} for kind in reminders.kinds()}
+        notifications.notification_preferences_save(actor=request.user, choices=choices)
+        messages.success(request, _("Your notification preferences are saved."))
+        return redirect("notification_preferences")

@@ -51,8 +51,11 @@ def test_it_is_scheduled_once_in_settings(settings):
     tasks = [entry["task"] for entry in schedule.values()]
     assert sorted(tasks) == [
         "activities.tasks.mark_held",
+        "assessments.tasks.rollup_close_quarter",
+        "assessments.tasks.rollup_open_quarter",
         "partnerships.tasks.expire_agreements",
         "portal.tasks.housekeeping",
+        "portal.tasks.sweep_reminders",
     ]
     assert all(task in app.tasks for task in tasks)
 

@@ -1,0 +1,94 @@
+"""What the activities app asks to be reminded of (registered with portal.reminders, discovered at start-up).
+
+An activity coming up (two reminders: ``offset_days`` before — 3 by default — and the day before) to the lead's and
+co-organizers' secretaries; an activity held but not logged ``offset_days`` (2) after its end, to the lead's
+secretary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from activities.models import Activity
+from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from portal.scoping import ROLE_SECRETARY
+
+LAST_DAY_OFFSET = 1  # the second, fixed reminder: the day before
+
+
+def upcoming(now: dt.datetime, rule) -> list[Candidate]:
+    today = timezone.localdate(now)
+    offsets = sorted({max(rule.offset_days, LAST_DAY_OFFSET), LAST_DAY_OFFSET})
+    horizon = at_local(today + dt.timedelta(days=offsets[-1] + 1), hour=0)
+    activities = list(
+        Activity.objects.filter(status=Activity.Status.PLANNED, starts_at__gt=now, starts_at__lt=horizon)
+        .select_related("lead")
+        .prefetch_related("co_organizers")
+    )
+    orgs = {activity.lead_id for activity in activities}
+    orgs |= {org.pk for activity in activities for org in activity.co_organizers.all()}
+    people = users_by_organization(orgs, (ROLE_SECRETARY,))
+    candidates = []
+    for activity in activities:
+        start = timezone.localdate(activity.starts_at)
+        days_left = (start - today).days
+        # The latest threshold crossed: created two days ahead, it gets the "d-3" reminder now and "d-1" tomorrow.
+        offset = min(offset for offset in offsets if offset >= days_left)
+        recipients = unique_users(
+            people.get(activity.lead_id, []),
+            *(people.get(org.pk, []) for org in activity.co_organizers.all()),
+        )
+        candidates.append(
+            Candidate(
+                target=activity,
+                occurrence=f"d-{offset}:{start.isoformat()}",
+                recipients=recipients,
+                due_at=at_local(start - dt.timedelta(days=offset)),
+                title=_("Activity on %(date)s: %(title)s") % {"date": start, "title": activity.title},
+                body=_("Place: %(place)s. Lead: %(lead)s.") % {"place": activity.place, "lead": activity.lead.name},
+                url=activity.get_absolute_url(),
+            )
+        )
+    return candidates
+
+
+def not_logged(now: dt.datetime, rule) -> list[Candidate]:
+    days = max(rule.offset_days, 0)
+    activities = list(
+        Activity.objects.filter(
+            status__in=(Activity.Status.PLANNED, Activity.Status.HELD),
+            ends_at__lte=now - dt.timedelta(days=days),
+            ends_at__gte=now - dt.timedelta(days=days + LOOKBACK_DAYS),
+        )
+    )
+    people = users_by_organization({activity.lead_id for activity in activities}, (ROLE_SECRETARY,))
+    return [
+        Candidate(
+            target=activity,
+            occurrence=timezone.localdate(activity.ends_at).isoformat(),
+            recipients=people.get(activity.lead_id, []),
+            due_at=activity.ends_at + dt.timedelta(days=days),
+            title=_("Activity held on %(date)s is not logged yet: %(title)s")
+            % {"date": timezone.localdate(activity.starts_at), "title": activity.title},
+            url=activity.get_absolute_url(),
+        )
+        for activity in activities
+    ]
+
+
+register(
+    "activity.upcoming",
+    label=gettext_lazy("Activity coming up"),
+    default_offset_days=3,
+    candidates=upcoming,
+)
+register(
+    "activity.not_logged",
+    label=gettext_lazy("Activity not logged"),
+    default_offset_days=2,
+    candidates=not_logged,
+)

@@ -1,0 +1,426 @@
+"""The named metrics behind automatic indicators, and the quarters they are measured over (Asia/Shanghai).
+
+Each metric is defined once by a *base* queryset of the records it counts (meetings, plan rows, activities,
+action items, zone checks, roster members), annotated with two integers per record: ``n`` (the record counts
+towards the numerator) and ``d`` (it counts towards the denominator), and by the *links* from a record to the
+subjects it belongs to (``lead``, ``co_organizers``, ``agreement`` …). From that single definition:
+
+* ``values(kind, year, quarter)`` runs ONE statement for all subjects of a kind::
+
+      SELECT s, SUM(n), SUM(d) FROM (
+          SELECT lead_id AS s, id AS i, <n> AS n, <d> AS d FROM activity WHERE <quarter> AND <lead_id IS NOT NULL>
+          UNION
+          SELECT co.organization_id, id, <n>, <d> FROM activity JOIN activity_co_organizers co … WHERE <quarter>
+      ) u GROUP BY s
+
+  (``UNION`` drops the duplicate when a record reaches a subject by two links; the inner selects are compiled by
+  the ORM, so the statement is the same on SQLite and PostgreSQL);
+* ``records(subject, year, quarter)`` returns the same base filtered on the subject: the evidence drill-down lists
+  exactly the records the number was computed from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
+from operator import or_
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+ORG = "org"
+AGR = "agr"
+HUNDRED = Decimal(100)
+
+
+# --- quarters ------------------------------------------------------------------------------------------------
+
+
+def _tz():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    """First day of the quarter and first day after it."""
+    if not 1 <= quarter <= 4:
+        raise ValueError("quarter must be between 1 and 4")
+    start = dt.date(year, 3 * quarter - 2, 1)
+    end = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return start, end
+
+
+def quarter_datetimes(year: int, quarter: int) -> tuple[dt.datetime, dt.datetime]:
+    """The quarter as aware datetimes [start, end) at midnight in the portal's time zone (Asia/Shanghai)."""
+    start, end = quarter_bounds(year, quarter)
+    tz = _tz()
+    return dt.datetime.combine(start, dt.time(), tz), dt.datetime.combine(end, dt.time(), tz)
+
+
+def quarter_of(day: dt.date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def current_quarter(today: dt.date | None = None) -> tuple[int, int]:
+    return quarter_of(today or timezone.localdate())
+
+
+def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
+def quarter_months(quarter: int) -> list[int]:
+    return [3 * quarter - 2, 3 * quarter - 1, 3 * quarter]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A quarter and the moment it is measured at: records whose deadline has not passed yet are not held
+    against anyone (``cutoff`` is the end of the quarter, or now while it is still open)."""
+
+    year: int
+    quarter: int
+    now: dt.datetime
+
+    @property
+    def start(self) -> dt.date:
+        return quarter_bounds(self.year, self.quarter)[0]
+
+    @property
+    def end(self) -> dt.date:
+        return quarter_bounds(self.year, self.quarter)[1]
+
+    @property
+    def start_dt(self) -> dt.datetime:
+        return quarter_datetimes(self.year, self.quarter)[0]
+
+    @property
+    def end_dt(self) -> dt.datetime:
+        return quarter_datetimes(self.year, self.quarter)[1]
+
+    @property
+    def cutoff(self) -> dt.date:
+        """The first day not yet measured: the day after the quarter, or today while it is open."""
+        return min(self.end, timezone.localtime(self.now, _tz()).date())
+
+
+# --- the registry --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    # "count": the value is SUM(n); "rate": 100 × SUM(n) / SUM(d), in per cent.
+    kind: str
+    # base(period) -> queryset of records annotated with integer ``n`` and ``d``
+    base: Callable[[Period], QuerySet]
+    # subject kind -> the lookups from a record to its subjects' ids
+    links: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # A rate with nothing due: "full" (nothing was late) or "zero" (nothing was done).
+    when_empty: str = "zero"
+
+    def values(self, kind: str, year: int, quarter: int, *, now: dt.datetime | None = None) -> dict[int, Decimal]:
+        """The metric for every subject of ``kind`` in one statement: ``{subject_id: value}``.
+
+        Subjects absent from the result have no record at all: a count of 0, a rate by ``when_empty``."""
+        period = Period(year, quarter, now or timezone.now())
+        base = self.base(period).order_by()
+        parts, params = [], []
+        for path in self.links[kind]:
+            qs = (
+                base.filter(**{f"{path}__isnull": False})
+                .annotate(s=F(path), i=F("pk"))
+                .values_list("s", "i", "n", "d")
+                .order_by()
+            )
+            sql, part_params = qs.query.sql_with_params()
+            parts.append(sql)
+            params.extend(part_params)
+        sql = f"SELECT s, SUM(n), SUM(d) FROM ({' UNION '.join(parts)}) u GROUP BY s"  # noqa: S608 (ORM-compiled)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        values = {subject: self._value(n or 0, d or 0) for subject, n, d in rows}
+        return {subject: value for subject, value in values.items() if value is not None}
+
+    def _value(self, n: int, d: int) -> Decimal | None:
+        if self.kind == "count":
+            return Decimal(n)
+        if not d:
+            return None
+        return (Decimal(n) * HUNDRED / Decimal(d)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+    def empty_value(self) -> Decimal | None:
+        """The value of a subject with no record: 0 for counts; 100 or None for rates (see ``when_empty``)."""
+        if self.kind == "count":
+            return Decimal(0)
+        return HUNDRED if self.when_empty == "full" else None
+
+    def records(self, subject, year: int, quarter: int, *, now: dt.datetime | None = None) -> QuerySet:
+        """The records behind ``subject``'s value (an Organization or an Agreement), annotated with ``n``/``d``."""
+        from partnerships.models import Agreement
+
+        kind = AGR if isinstance(subject, Agreement) else ORG
+        period = Period(year, quarter, now or timezone.now())
+        condition = reduce(or_, (Q(**{path: subject.pk}) for path in self.links[kind]))
+        return self.base(period).filter(condition, d=1).distinct()
+
+
+REGISTRY: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    REGISTRY[metric.key] = metric
+    return metric
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    return [(key, metric.label) for key, metric in REGISTRY.items()]
+
+
+def _flag(condition: Q | Exists) -> Case:
+    """An integer 0/1 column (SUM over booleans is not portable)."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+ONE = Value(1, output_field=IntegerField())
+ACTIVITY_LINKS = {ORG: ("lead", "co_organizers"), AGR: ("agreement",)}
+DONE_ACTIVITY = ("held", "logged")
+
+
+# --- the metrics of the default scheme -------------------------------------------------------------------------
+
+
+def _joint_meetings(p: Period) -> QuerySet:
+    from partnerships.models import JointMeeting
+
+    return JointMeeting.objects.filter(
+        minutes_status=JointMeeting.MinutesStatus.PUBLISHED, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt
+    ).annotate(n=ONE, d=ONE)
+
+
+register(
+    Metric(
+        "joint_meetings",
+        _("Joint meetings held (minutes published)"),
+        _("meetings"),
+        "count",
+        _joint_meetings,
+        {ORG: ("host", "agreement__parties__organization"), AGR: ("agreement",)},
+    )
+)
+
+
+def _plan_completion(p: Period) -> QuerySet:
+    from activities.models import Activity, PlannedActivity
+
+    done = Activity.objects.filter(plan_row=OuterRef("pk"), status__in=DONE_ACTIVITY)
+    return PlannedActivity.objects.filter(plan__year=p.year, month__in=quarter_months(p.quarter)).annotate(
+        n=_flag(Exists(done)), d=ONE
+    )
+
+
+register(
+    Metric(
+        "plan_completion",
+        _("Plan completion rate"),
+        "%",
+        "rate",
+        _plan_completion,
+        {ORG: ("lead", "co_organizers"), AGR: ("plan__agreement",)},
+    )
+)
+
+
+def _logged_in_time(p: Period) -> QuerySet:
+    from activities.models import Activity
+
+    grace = dt.timedelta(days=7)
+    # An activity whose 7-day window is still open is only counted once it is logged.
+    due = Q(status=Activity.Status.LOGGED) | Q(ends_at__lte=p.now - grace)
+    return (
+        Activity.objects.filter(ends_at__gte=p.start_dt, ends_at__lt=p.end_dt)
+        .exclude(status=Activity.Status.CANCELLED)
+        .annotate(
+            n=_flag(Q(status=Activity.Status.LOGGED, logged_at__lte=F("ends_at") + grace)),
+            d=_flag(due),
+        )
+    )
+
+
+register(
+    Metric(
+        "logged_in_time",
+        _("Activities logged within 7 days"),
+        "%",
+        "rate",
+        _logged_in_time,
+        # Logging is the lead's job: co-organizers are not marked down for the lead's delay.
+        {ORG: ("lead",), AGR: ("agreement",)},
+    )
+)
+
+
+def _closed_on():
+    return TruncDate(Coalesce("confirmed_at", "closed_at"), tzinfo=_tz())
+
+
+def _items_on_time(p: Period) -> QuerySet:
+    from partnerships.models import ActionItem
+
+    done = ActionItem.Status.DONE
+    return (
+        ActionItem.objects.filter(due_on__gte=p.start, due_on__lt=p.end)
+        .exclude(status=ActionItem.Status.CANCELLED)
+        .annotate(closed_on=_closed_on())
+        .annotate(
+            n=_flag(Q(status=done, closed_on__lte=F("due_on"))),
+            # Not yet due items count only once closed.
+            d=_flag(Q(status=done) | Q(due_on__lt=p.cutoff)),
+        )
+    )
+
+
+ITEM_LINKS = {ORG: ("responsible_party",), AGR: ("agreement",)}
+register(
+    Metric(
+        "items_on_time",
+        _("Action items closed on time"),
+        "%",
+        "rate",
+        _items_on_time,
+        ITEM_LINKS,
+        when_empty="full",
+    )
+)
+
+
+def _overdue_items(p: Period) -> QuerySet:
+    from partnerships.models import ActionItem
+
+    # Still open at the cutoff although due before it — whichever quarter it was due in.
+    still_open = ~Q(status=ActionItem.Status.DONE) | Q(closed_on__gte=p.cutoff)
+    return (
+        ActionItem.objects.filter(due_on__lt=p.cutoff)
+        .exclude(status=ActionItem.Status.CANCELLED)
+        .annotate(closed_on=_closed_on())
+        .filter(still_open)
+        .annotate(n=ONE, d=ONE)
+    )
+
+
+register(Metric("overdue_items", _("Overdue action items"), _("items"), "count", _overdue_items, ITEM_LINKS))
+
+
+def _participation(p: Period) -> QuerySet:
+    from activities.models import Activity
+    from partnerships.models import Member
+
+    took_part = Activity.participants.through.objects.filter(
+        member_id=OuterRef("pk"),
+        activity__status__in=DONE_ACTIVITY,
+        activity__starts_at__gte=p.start_dt,
+        activity__starts_at__lt=p.end_dt,
+    )
+    return Member.objects.exclude(status=Member.Status.TRANSFERRED_OUT).annotate(n=_flag(Exists(took_part)), d=ONE)
+
+
+register(
+    Metric(
+        "participation",
+        _("Member participation rate"),
+        "%",
+        "rate",
+        _participation,
+        # For an agreement: the parties' rosters, and whether each member took part in any joint activity.
+        {ORG: ("organization",), AGR: ("organization__agreement_parties__agreement",)},
+    )
+)
+
+
+def _zone_checks(p: Period) -> QuerySet:
+    from activities.models import ZoneCheck
+
+    return ZoneCheck.objects.filter(checked_on__gte=p.start, checked_on__lt=p.end).annotate(n=ONE, d=ONE)
+
+
+ZONE_LINKS = {ORG: ("zone__lead",), AGR: ("zone__project__agreement",)}
+register(Metric("zone_checks", _("Zone checks done"), _("checks"), "count", _zone_checks, ZONE_LINKS))
+
+
+def _findings_fixed(p: Period) -> QuerySet:
+    from activities.models import ZoneCheck
+
+    return (
+        ZoneCheck.objects.exclude(category=ZoneCheck.Category.NONE)
+        .filter(fix_due_on__gte=p.start, fix_due_on__lt=p.end)
+        .annotate(
+            n=_flag(Q(fixed_on__isnull=False, fixed_on__lte=F("fix_due_on"))),
+            d=_flag(Q(fixed_on__isnull=False) | Q(fix_due_on__lt=p.cutoff)),
+        )
+    )
+
+
+register(
+    Metric(
+        "findings_fixed",
+        _("Findings fixed on time"),
+        "%",
+        "rate",
+        _findings_fixed,
+        ZONE_LINKS,
+        when_empty="full",
+    )
+)
+
+
+def _publicity(p: Period) -> QuerySet:
+    from activities.models import Activity
+
+    return (
+        Activity.objects.filter(status=Activity.Status.LOGGED, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt)
+        .filter(~Q(publicity_title="") | ~Q(publicity_text="") | ~Q(publicity_url=""))
+        .annotate(n=ONE, d=ONE)
+    )
+
+
+register(Metric("publicity", _("Publicity reports"), _("reports"), "count", _publicity, ACTIVITY_LINKS))
+
+
+def _joint_study(p: Period) -> QuerySet:
+    from activities.models import Activity
+
+    return Activity.objects.filter(
+        type__is_study=True, status__in=DONE_ACTIVITY, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt
+    ).annotate(n=ONE, d=ONE)
+
+
+register(Metric("joint_study", _("Joint study sessions"), _("sessions"), "count", _joint_study, ACTIVITY_LINKS))
+
+
+# --- points ------------------------------------------------------------------------------------------------------
+
+TENTH = Decimal("0.1")
+
+
+def points_for(*, value: Decimal | None, points: Decimal, target: Decimal | None, is_deduction: bool) -> Decimal:
+    """Linear points: ``value / target`` of full marks, capped at full marks, to 0.1.
+
+    A deduction takes ``target`` points (1 when unset) per unit, at most the indicator's points, as a negative."""
+    if value is None:
+        return Decimal(0)
+    if is_deduction:
+        per_unit = target or Decimal(1)
+        return -min(value * per_unit, points).quantize(TENTH, rounding=ROUND_HALF_UP)
+    if not target:
+        return points if value > 0 else Decimal(0)
+    return min(points * value / target, points).quantize(TENTH, rounding=ROUND_HALF_UP)

@@ -1,0 +1,224 @@
+"""What the partnerships app asks to be reminded of (registered with portal.reminders, discovered at start-up).
+
+Action items (督办事项): due soon, due today, overdue (daily while open) and escalated to the committee reviewers
+after a week overdue (督办升级); agreements expiring; joint-meeting minutes not published a week after the meeting.
+Each candidate function reads its objects and their recipients in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
+from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY
+
+WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+
+
+def _items(**filters):
+    return ActionItem.objects.filter(status__in=WORKING, **filters).select_related("responsible_person", "agreement")
+
+
+def _item_recipients(items) -> dict[int, list]:
+    """The responsible party's secretaries and liaisons, plus the responsible person, for each item."""
+    people = users_by_organization({item.responsible_party_id for item in items}, (ROLE_SECRETARY, ROLE_LIAISON))
+    return {
+        item.pk: unique_users(people.get(item.responsible_party_id, []), [item.responsible_person]) for item in items
+    }
+
+
+def _item_candidates(items, occurrence, due_at, title) -> list[Candidate]:
+    items = list(items)
+    recipients = _item_recipients(items)
+    return [
+        Candidate(
+            target=item,
+            occurrence=occurrence(item),
+            recipients=recipients[item.pk],
+            due_at=due_at(item),
+            title=title(item),
+            body=_("Agreement: %(agreement)s. Due on %(due)s.")
+            % {"agreement": item.agreement.title, "due": item.due_on.isoformat()},
+            url=item.get_absolute_url(),
+        )
+        for item in items
+    ]
+
+
+def due_soon(now: dt.datetime, rule) -> list[Candidate]:
+    today = timezone.localdate(now)
+    days = max(rule.offset_days, 1)
+    return _item_candidates(
+        _items(due_on__gt=today, due_on__lte=today + dt.timedelta(days=days)),
+        occurrence=lambda item: f"d-{days}:{item.due_on.isoformat()}",
+        due_at=lambda item: at_local(item.due_on - dt.timedelta(days=days)),
+        title=lambda item: _("Action item due on %(due)s: %(title)s") % {"due": item.due_on, "title": item.title},
+    )
+
+
+def due_today(now: dt.datetime, rule) -> list[Candidate]:
+    today = timezone.localdate(now)
+    return _item_candidates(
+        _items(due_on=today),
+        occurrence=lambda item: item.due_on.isoformat(),
+        due_at=lambda item: at_local(item.due_on),
+        title=lambda item: _("Action item due today: %(title)s") % {"title": item.title},
+    )
+
+
+def overdue(now: dt.datetime, rule) -> list[Candidate]:
+    today = timezone.localdate(now)
+    after = max(rule.offset_days, 1)
+
+    def occurrence(item):
+        # Daily: one reminder per day while it stays open; otherwise one per due date.
+        return f"overdue:{today.isoformat()}" if rule.repeat_daily else f"overdue:{item.due_on.isoformat()}"
+
+    def due_at(item):
+        first = item.due_on + dt.timedelta(days=after)
+        return at_local(today if rule.repeat_daily else first)
+
+    return _item_candidates(
+        _items(due_on__lte=today - dt.timedelta(days=after)),
+        occurrence=occurrence,
+        due_at=due_at,
+        title=lambda item: (
+            _("Action item overdue by %(days)s days: %(title)s")
+            % {"days": (today - item.due_on).days, "title": item.title}
+        ),
+    )
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    step = Organization.steplen
+    return [path[:end] for end in range(step, len(path), step)]
+
+
+def escalated(now: dt.datetime, rule) -> list[Candidate]:
+    """督办升级: items overdue for ``offset_days`` reach the reviewers of the responsible party's committees."""
+    from portal.models import Membership
+
+    today = timezone.localdate(now)
+    after = max(rule.offset_days, 1)
+    items = list(_items(due_on__lte=today - dt.timedelta(days=after)).select_related("responsible_party"))
+    paths = {path for item in items for path in _ancestor_paths(item.responsible_party.path)}
+    reviewers: dict[str, list] = {}
+    memberships = Membership.objects.filter(
+        role=ROLE_REVIEWER, organization__path__in=paths, user__is_active=True
+    ).select_related("user", "organization")
+    for membership in memberships.order_by("user_id"):
+        reviewers.setdefault(membership.organization.path, []).append(membership.user)
+    candidates = []
+    for item in items:
+        recipients = unique_users(*(reviewers.get(path, []) for path in _ancestor_paths(item.responsible_party.path)))
+        if not recipients:
+            continue
+        candidates.append(
+            Candidate(
+                target=item,
+                occurrence=f"escalated:{item.due_on.isoformat()}",
+                recipients=recipients,
+                due_at=at_local(item.due_on + dt.timedelta(days=after)),
+                title=_("Escalated: %(party)s's action item is %(days)s days overdue: %(title)s")
+                % {"party": item.responsible_party.name, "days": (today - item.due_on).days, "title": item.title},
+                body=_("Agreement: %(agreement)s. Due on %(due)s.")
+                % {"agreement": item.agreement.title, "due": item.due_on.isoformat()},
+                url=item.get_absolute_url(),
+            )
+        )
+    return candidates
+
+
+def agreement_expiring(now: dt.datetime, rule) -> list[Candidate]:
+    today = timezone.localdate(now)
+    days = max(rule.offset_days, 1)
+    agreements = list(
+        Agreement.objects.filter(
+            status=Agreement.Status.ACTIVE, term_end__gte=today, term_end__lte=today + dt.timedelta(days=days)
+        )
+    )
+    parties = list(AgreementParty.objects.filter(agreement__in=agreements).select_related("liaison").order_by("pk"))
+    people = users_by_organization({party.organization_id for party in parties}, (ROLE_SECRETARY, ROLE_LIAISON))
+    by_agreement: dict[int, list] = {}
+    for party in parties:
+        by_agreement.setdefault(party.agreement_id, []).extend([*people.get(party.organization_id, []), party.liaison])
+    return [
+        Candidate(
+            target=agreement,
+            occurrence=f"d-{days}:{agreement.term_end.isoformat()}",
+            recipients=unique_users(by_agreement.get(agreement.pk, [])),
+            due_at=at_local(agreement.term_end - dt.timedelta(days=days)),
+            title=_("Agreement expires on %(end)s: %(title)s") % {"end": agreement.term_end, "title": agreement.title},
+            body=_("Agreement number %(number)s. Renew it or let it end.") % {"number": agreement.number},
+            url=agreement.get_absolute_url(),
+        )
+        for agreement in agreements
+    ]
+
+
+def minutes_unpublished(now: dt.datetime, rule) -> list[Candidate]:
+    days = max(rule.offset_days, 1)
+    meetings = list(
+        JointMeeting.objects.exclude(minutes_status=JointMeeting.MinutesStatus.PUBLISHED).filter(
+            starts_at__lte=now - dt.timedelta(days=days),
+            starts_at__gte=now - dt.timedelta(days=days + LOOKBACK_DAYS),
+            agreement__status=Agreement.Status.ACTIVE,
+        )
+    )
+    people = users_by_organization({meeting.host_id for meeting in meetings}, (ROLE_SECRETARY, ROLE_LIAISON))
+    return [
+        Candidate(
+            target=meeting,
+            occurrence=timezone.localdate(meeting.starts_at).isoformat(),
+            recipients=people.get(meeting.host_id, []),
+            due_at=meeting.starts_at + dt.timedelta(days=days),
+            title=_("Minutes not yet published for the meeting of %(date)s: %(title)s")
+            % {"date": timezone.localdate(meeting.starts_at), "title": meeting.title},
+            url=meeting.get_absolute_url(),
+        )
+        for meeting in meetings
+    ]
+
+
+register(
+    "action_item.due_soon",
+    label=gettext_lazy("Action item due soon"),
+    default_offset_days=3,
+    candidates=due_soon,
+)
+register(
+    "action_item.due_today",
+    label=gettext_lazy("Action item due today"),
+    default_offset_days=0,
+    candidates=due_today,
+)
+register(
+    "action_item.overdue",
+    label=gettext_lazy("Action item overdue"),
+    default_offset_days=1,
+    repeat_daily=True,
+    candidates=overdue,
+)
+register(
+    "action_item.escalated",
+    label=gettext_lazy("Action item escalated to the committee"),
+    default_offset_days=7,
+    candidates=escalated,
+)
+register(
+    "agreement.expiring",
+    label=gettext_lazy("Agreement expiring"),
+    default_offset_days=30,
+    candidates=agreement_expiring,
+)
+register(
+    "meeting.minutes_unpublished",
+    label=gettext_lazy("Meeting minutes not published"),
+    default_offset_days=7,
+    candidates=minutes_unpublished,
+)

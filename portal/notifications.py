@@ -1,0 +1,169 @@
+"""Notifications: delivery of claimed rows on each channel, reading them, and each user's channel preferences.
+
+Channels now: in-app (the row itself, shown in the notification centre) and email (plain text + HTML, rendered in
+the site language). The 企业微信/钉钉 webhooks and the daily digest plug in at ``_deliver_one``: a channel records its
+outcome in ``Notification.channels`` so a retry never repeats a channel that already succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from portal import reminders
+from portal.models import Notification, NotificationPreference
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+RETRY_BASE = dt.timedelta(minutes=5)  # then 10, 20, 40 minutes
+
+
+class Preference:
+    """A user's effective channels for one kind (the defaults when they saved nothing)."""
+
+    def __init__(self, in_app: bool = True, email: bool = True, digest: bool = False):
+        self.in_app, self.email, self.digest = in_app, email, digest
+
+
+def preferences_for(user_ids, kinds=None) -> dict[tuple[int, str], Preference]:
+    """Saved preferences keyed by (user id, kind), in one query."""
+    rows = NotificationPreference.objects.filter(user_id__in=set(user_ids))
+    if kinds is not None:
+        rows = rows.filter(kind__in=set(kinds))
+    return {(row.user_id, row.kind): Preference(row.in_app, row.email, row.digest) for row in rows}
+
+
+def render_email(notification: Notification) -> EmailMultiAlternatives:
+    """The email for one notification: subject, plain text and an HTML alternative, in the site language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "notification": notification,
+            "kind_label": reminders.label_for(notification.kind),
+            "link": _absolute(notification.url),
+            "recipient": notification.recipient,
+        }
+        subject = render_to_string("emails/notification_subject.txt", context)
+        text = render_to_string("emails/notification.txt", context)
+        html = render_to_string("emails/notification.html", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _absolute(url: str) -> str:
+    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    return f"{base}{url}" if url.startswith("/") and base else url
+
+
+def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send claimed rows (status ``sending``) on the recipients' channels and record the outcome.
+
+    Rows are read in one query and preferences in another; the in-app-only rows are marked sent together. A row
+    that needs an email is marked right after its own send, so a worker dying mid-batch leaves at most that one
+    row to be sent again after recovery.
+    """
+    now = now or timezone.now()
+    rows = list(Notification.objects.filter(pk__in=ids, status=Notification.Status.SENDING).select_related("recipient"))
+    prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
+    in_app_only: dict[tuple[bool, str], list[int]] = {}
+    sent = failed = 0
+    for row in rows:
+        pref = prefs.get((row.recipient_id, row.kind), Preference())
+        email = _email_plan(row, pref)
+        if email != "pending":
+            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+            continue
+        try:
+            render_email(row).send()
+        except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+            logger.warning("notification %s: email failed: %s", row.pk, exc)
+            _fail(row, exc, now)
+            failed += 1
+            continue
+        Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
+            status=Notification.Status.SENT,
+            sent_at=now,
+            in_app=pref.in_app,
+            channels={**row.channels, "email": "sent"},
+            last_error="",
+        )
+        sent += 1
+    for (in_app, email), pks in in_app_only.items():
+        sent += Notification.objects.filter(pk__in=pks, status=Notification.Status.SENDING).update(
+            status=Notification.Status.SENT, sent_at=now, in_app=in_app, channels={"email": email}
+        )
+    return {"sent": sent, "failed": failed}
+
+
+def _email_plan(row: Notification, pref: Preference) -> str:
+    if row.channels.get("email") == "sent":
+        return "sent"  # a retry after another channel failed must not send the email twice
+    if not pref.email:
+        return "off"
+    if not row.recipient.email:
+        return "no_address"
+    if pref.digest:
+        return "digest"  # the daily digest collects these
+    return "pending"
+
+
+def _fail(row: Notification, exc: Exception, now: dt.datetime) -> None:
+    attempts = row.attempts + 1
+    final = attempts >= MAX_ATTEMPTS
+    Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
+        status=Notification.Status.FAILED if final else Notification.Status.PENDING,
+        attempts=F("attempts") + 1,
+        last_error=str(exc)[:2000],
+        retry_at=None if final else now + RETRY_BASE * (2 ** (attempts - 1)),
+        claim_token="",
+    )
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def notification_mark_read(*, actor, notification: Notification) -> Notification:
+    """Mark one of the actor's notifications read (idempotent); nobody else may."""
+    if notification.recipient_id != actor.pk:
+        raise PermissionDenied
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, actor) -> int:
+    """Mark every unread notification of the actor read; returns how many changed."""
+    return Notification.objects.unread_for(actor).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_save(*, actor, choices: dict[str, dict[str, bool]]) -> list[NotificationPreference]:
+    """Save the actor's channels per kind (``{kind: {"in_app": .., "email": .., "digest": ..}}``); unknown kinds
+    are ignored. One upsert per kind the user changed from the stored value."""
+    known = reminders.kinds()
+    stored = {pref.kind: pref for pref in NotificationPreference.objects.filter(user=actor)}
+    saved = []
+    for kind, values in choices.items():
+        if kind not in known:
+            continue
+        pref = stored.get(kind) or NotificationPreference(user=actor, kind=kind)
+        pref.in_app = bool(values.get("in_app"))
+        pref.email = bool(values.get("email"))
+        pref.digest = bool(values.get("digest"))
+        pref.full_clean(validate_unique=False)
+        pref.save()
+        saved.append(pref)
+    return saved

@@ -1,0 +1,263 @@
+"""The reminder registry and the sweep that turns what is due into notifications (DESIGN.md §5).
+
+Domain apps say what they want reminded in their own ``reminders.py`` (imported by ``autodiscover``, so portal never
+imports them)::
+
+    register("action_item.due_soon", label=_("Action item due soon"), default_offset_days=3, candidates=due_soon)
+
+``candidates(now, rule)`` returns ``Candidate`` objects built from one or a few queries (never a query per object).
+Reminders are rows, not delayed tasks: each sweep
+
+1. inserts one ``Notification`` per (kind, object, recipient, occurrence) for every current candidate, with
+   ``bulk_create(ignore_conflicts=True)`` — the unique constraint makes two sweeps at once harmless;
+2. cancels the pending rows of that kind that are no longer candidates (the item was closed, or its date moved, which
+   changes the occurrence: the old reminder is cancelled and the new one created);
+3. returns rows stuck in ``sending`` for more than ``STALE_AFTER`` (their worker died) to ``pending``;
+4. claims due pending rows in batches (``SELECT … FOR UPDATE SKIP LOCKED`` where the database has it, then a
+   conditional ``UPDATE … WHERE status='pending'`` stamped with a claim token, so only the rows this sweep really
+   claimed are sent), and delivers them outside the transaction (portal/notifications.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.module_loading import autodiscover_modules
+
+REMINDER_HOUR = 8  # reminders for a day go out from 08:00 local time, not at midnight
+STALE_AFTER = dt.timedelta(minutes=15)
+BATCH_SIZE = 200
+# One-shot "after" reminders (minutes, logs) look back this far, so switching reminders on does not flood users
+# with reminders about last year's meetings.
+LOOKBACK_DAYS = 60
+
+
+@dataclass
+class Candidate:
+    """Something a kind wants reminded now (or later today): the object, its occurrence and who hears about it."""
+
+    target: object
+    occurrence: str
+    recipients: list
+    due_at: dt.datetime
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    label: object
+    default_offset_days: int
+    repeat_daily: bool
+    escalate_after_days: int | None
+    candidates: Callable[[dt.datetime, object], Iterable[Candidate]] = field(compare=False)
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(
+    kind: str,
+    *,
+    label,
+    default_offset_days: int,
+    repeat_daily: bool = False,
+    escalate_after_days: int | None = None,
+    candidates: Callable,
+) -> Kind:
+    """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``)."""
+    entry = Kind(kind, label, default_offset_days, repeat_daily, escalate_after_days, candidates)
+    _KINDS[kind] = entry
+    return entry
+
+
+def kinds() -> dict[str, Kind]:
+    return dict(sorted(_KINDS.items()))
+
+
+def label_for(kind: str):
+    entry = _KINDS.get(kind)
+    return entry.label if entry else kind
+
+
+def autodiscover() -> None:
+    autodiscover_modules("reminders")
+
+
+# --- helpers for the domain apps' candidate functions ------------------------------------------------------------
+
+
+def at_local(day: dt.date, hour: int = REMINDER_HOUR) -> dt.datetime:
+    """An aware datetime at ``hour`` o'clock of ``day`` in the project's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+
+def users_by_organization(org_ids: Iterable[int], roles: Iterable[str]) -> dict[int, list]:
+    """Active users holding one of ``roles`` in each organization, in one query."""
+    from portal.models import Membership
+
+    found: dict[int, list] = {}
+    memberships = Membership.objects.filter(
+        organization_id__in=set(org_ids), role__in=list(roles), user__is_active=True
+    ).select_related("user")
+    for membership in memberships.order_by("organization_id", "user_id"):
+        people = found.setdefault(membership.organization_id, [])
+        if membership.user not in people:
+            people.append(membership.user)
+    return found
+
+
+def unique_users(*groups: Iterable) -> list:
+    """Users from several lists, each once, inactive and missing ones dropped."""
+    seen: dict[int, object] = {}
+    for group in groups:
+        for user in group or ():
+            if user is not None and user.is_active:
+                seen.setdefault(user.pk, user)
+    return list(seen.values())
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------
+
+
+def ensure_rules() -> dict:
+    """Every registered kind's rule, created from the registry's defaults the first time (two queries at most)."""
+    from portal.models import ReminderRule
+
+    rules = {rule.kind: rule for rule in ReminderRule.objects.filter(kind__in=list(_KINDS))}
+    missing = [
+        ReminderRule(
+            kind=entry.kind,
+            offset_days=entry.default_offset_days,
+            repeat_daily=entry.repeat_daily,
+            escalate_after_days=entry.escalate_after_days,
+        )
+        for kind, entry in _KINDS.items()
+        if kind not in rules
+    ]
+    if missing:
+        ReminderRule.objects.bulk_create(missing, ignore_conflicts=True)
+        rules = {rule.kind: rule for rule in ReminderRule.objects.filter(kind__in=list(_KINDS))}
+    return rules
+
+
+def plan(now: dt.datetime | None = None) -> dict[str, int]:
+    """Steps 1 and 2: create the rows for current candidates and cancel the pending ones that no longer are."""
+    from portal.models import Notification
+
+    now = now or timezone.now()
+    created = cancelled = 0
+    rules = ensure_rules()
+    for kind, entry in sorted(_KINDS.items()):
+        rule = rules[kind]
+        wanted: dict[tuple, Notification] = {}
+        if rule.enabled:
+            with translation.override(settings.LANGUAGE_CODE):
+                for candidate in entry.candidates(now, rule):
+                    target_type = ContentType.objects.get_for_model(type(candidate.target))
+                    for user in candidate.recipients:
+                        key = (target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)
+                        wanted[key] = Notification(
+                            kind=kind,
+                            target_type=target_type,
+                            target_id=candidate.target.pk,
+                            occurrence=candidate.occurrence,
+                            recipient=user,
+                            title=str(candidate.title)[:200],
+                            body=str(candidate.body),
+                            url=candidate.url,
+                            due_at=candidate.due_at,
+                        )
+        pending = Notification.objects.filter(kind=kind, status=Notification.Status.PENDING).values_list(
+            "pk", "target_type_id", "target_id", "occurrence", "recipient_id"
+        )
+        existing = {tuple(row[1:]): row[0] for row in pending}
+        stale = [pk for key, pk in existing.items() if key not in wanted]
+        if stale:
+            cancelled += Notification.objects.filter(pk__in=stale, status=Notification.Status.PENDING).update(
+                status=Notification.Status.CANCELLED
+            )
+        # Rows already pending need no insert; sent and cancelled ones are skipped by the unique constraint.
+        new = [row for key, row in wanted.items() if key not in existing]
+        if new:
+            before = Notification.objects.filter(kind=kind).count()
+            Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
+            created += Notification.objects.filter(kind=kind).count() - before
+    return {"created": created, "cancelled": cancelled}
+
+
+def recover_stale(now: dt.datetime | None = None) -> int:
+    """Step 3: rows a dead worker left in ``sending`` go back to ``pending`` to be claimed again."""
+    from portal.models import Notification
+
+    now = now or timezone.now()
+    return Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_AFTER).update(
+        status=Notification.Status.PENDING, claim_token=""
+    )
+
+
+def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
+    """Claim the given rows if they are still pending; returns only the ids this call won.
+
+    The conditional update is what makes the claim exclusive: a concurrent claimer that read the same ids finds
+    them no longer pending and updates none, so it never sees its token on them.
+    """
+    from portal.models import Notification
+
+    if not ids:
+        return []
+    token = uuid.uuid4().hex
+    won = Notification.objects.filter(pk__in=ids, status=Notification.Status.PENDING).update(
+        status=Notification.Status.SENDING, claimed_at=now, claim_token=token
+    )
+    if not won:
+        return []
+    return list(
+        Notification.objects.filter(claim_token=token, status=Notification.Status.SENDING).values_list("pk", flat=True)
+    )
+
+
+def claim_batch(now: dt.datetime, size: int = BATCH_SIZE) -> list[int]:
+    """Step 4a: lock (skipping rows another worker holds) and claim up to ``size`` due pending rows."""
+    from portal.models import Notification
+
+    with transaction.atomic():
+        due = (
+            Notification.objects.filter(status=Notification.Status.PENDING, due_at__lte=now)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .order_by("due_at", "pk")
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("pk", flat=True)[:size])
+        return claim_ids(ids, now)
+
+
+def sweep(now: dt.datetime | None = None) -> dict[str, int]:
+    """Plan, recover, then claim and deliver everything due, batch by batch. Safe to run in several workers."""
+    from portal import notifications
+
+    now = now or timezone.now()
+    summary = plan(now)
+    summary["recovered"] = recover_stale(now)
+    summary.update(sent=0, failed=0)
+    while True:
+        ids = claim_batch(now)
+        if not ids:
+            break
+        result = notifications.deliver(ids, now=now)
+        summary["sent"] += result["sent"]
+        summary["failed"] += result["failed"]
+        if len(ids) < BATCH_SIZE:
+            break
+    return summary
