@@ -9,7 +9,7 @@ sends the user back to the activity with the reason as a message (nothing change
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
@@ -27,19 +27,11 @@ from activities.photos import photo_response
 from activities.selectors import activities as selectors
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
+from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin
 from portal.xlsx import build_workbook, xlsx_response
 
 Status = Activity.Status
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class _LedgerFilterMixin:
@@ -252,7 +244,7 @@ class ActivityCreateView(ScopedViewMixin, FormView):
         try:
             activity = services.activity_create(actor=self.request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Activity “%(title)s” scheduled.") % {"title": activity.title})
         return redirect(activity)
@@ -318,7 +310,7 @@ class _ActivityFormView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             activity = self.perform(form)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, self.success_message)
         return redirect(activity)

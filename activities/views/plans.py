@@ -6,7 +6,7 @@ Thin: querysets come from the scoped managers and the selectors, writes from ``a
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
@@ -23,22 +23,11 @@ from activities.models import ActivityPlan, ActivityType
 from activities.selectors import plans as selectors
 from activities.services import plans as services
 from partnerships.models import Agreement
+from portal.forms import show_service_errors
 from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, get_scope
 from portal.xlsx import build_workbook, xlsx_response
 
 EXTRA_ROWS = 3
-
-
-def _show_errors(form, exc: ValidationError) -> None:
-    """Put a service's field-keyed errors next to the form's fields, the rest (rows included) above the form."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        if field in form.fields and field != NON_FIELD_ERRORS:
-            form.add_error(field, errors)
-        else:
-            form.add_error(None, errors)
 
 
 class PlanListView(ScopedViewMixin, FilterView):
@@ -99,7 +88,7 @@ class PlanCreateView(ScopedViewMixin, FormView):
         try:
             plan = services.activity_plan_create(actor=self.request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Plan “%(title)s” created; now add its activities.") % {"title": plan.title})
         return redirect("activities:plan_update", plan.pk)
@@ -192,7 +181,7 @@ class PlanUpdateView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin, 
                 actor=request.user, plan=self.object, rows=formset.rows_data(), rotate=rotate, **data
             )
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.render(form, formset, parties)
         messages.success(request, _("Plan “%(title)s” saved.") % {"title": plan.title})
         return redirect(plan)

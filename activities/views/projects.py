@@ -8,7 +8,7 @@ selectors; every write goes through ``activities.services.projects``, whose erro
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -35,21 +35,8 @@ from activities.photos import photo_response
 from activities.selectors import projects as selectors
 from activities.services import projects as services
 from partnerships.models import Agreement, Member, Organization
+from portal.forms import show_service_errors
 from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, ensure_editable, get_scope
-
-
-def _show_errors(form, exc: ValidationError, formset=None) -> None:
-    """Put a service's field-keyed errors next to the form's fields; list-wide ones on the formset (or on top)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        if field in form.fields and field != NON_FIELD_ERRORS:
-            form.add_error(field, errors)
-        elif formset is not None and field != NON_FIELD_ERRORS:
-            formset.add_general_errors([message for error in errors for message in error.messages])
-        else:
-            form.add_error(None, errors)
 
 
 def _int_param(request, name: str) -> int | None:
@@ -133,7 +120,7 @@ class ProjectCreateView(ScopedViewMixin, FormView):
         try:
             project = services.key_project_create(actor=self.request.user, agreement=agreement, **data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Key project “%(name)s” recorded.") % {"name": project.name})
         return redirect(project)
@@ -198,7 +185,7 @@ class ProjectUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             project = services.key_project_update(actor=self.request.user, project=self.object, owner=owner, **data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Changes saved."))
         return redirect(project)
@@ -233,7 +220,7 @@ class ZoneCreateView(ScopedViewMixin, FormView):
         try:
             zone = services.zone_create(actor=self.request.user, project=self.project, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Zone “%(name)s” added; now let members claim it.") % {"name": zone.name})
         return redirect("activities:zone_members", zone.pk)
@@ -291,7 +278,7 @@ class ZoneUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             zone = services.zone_update(actor=self.request.user, zone=self.object, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Changes saved."))
         return redirect(zone)
@@ -386,7 +373,7 @@ class ZoneCheckCreateView(ScopedViewMixin, FormView):
         try:
             services.zone_check_create(actor=self.request.user, zone=self.zone, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Check recorded."))
         return redirect(reverse("activities:zone_detail", args=[self.zone.pk]) + "#checks")
@@ -420,7 +407,7 @@ class ZoneCheckFixView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             services.zone_check_fix(actor=self.request.user, check=self.object, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Fix recorded."))
         return redirect(reverse("activities:zone_detail", args=[self.object.zone_id]) + "#checks")
@@ -501,7 +488,7 @@ class PostCreateView(ScopedViewMixin, FormView):
         try:
             pioneer_post = services.pioneer_post_create(actor=self.request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Pioneer post “%(post)s” set up.") % {"post": pioneer_post.post})
         return _post_redirect(pioneer_post)
@@ -546,7 +533,7 @@ class PostUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
                 actor=self.request.user, pioneer_post=self.object, **form.cleaned_data
             )
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Changes saved."))
         return _post_redirect(pioneer_post)
@@ -621,7 +608,7 @@ class _TeamFormView(TemplateResponseMixin, View):
         try:
             team = self.save(data, formset.rows())
         except ValidationError as exc:
-            _show_errors(form, exc, formset)
+            show_service_errors(form, exc, formset)
             return self.render(form, formset)
         messages.success(request, _("Team “%(name)s” saved.") % {"name": team.name})
         return redirect(team)

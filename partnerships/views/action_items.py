@@ -31,21 +31,13 @@ from partnerships.forms.action_items import (
 from partnerships.models import ActionItem, Agreement, Decision, Evidence
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
+from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin
 from portal.uploads import IMAGES, PDF
 from portal.xlsx import build_workbook, xlsx_response
 
 WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError next to the fields it names (or on top of the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class _LedgerFilterMixin:
@@ -201,7 +193,7 @@ class ActionItemCreateView(ScopedViewMixin, FormView):
                 actor=self.request.user, agreement=self.agreement, decision=self.decision, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Action item “%(title)s” raised.") % {"title": item.title})
         return redirect(item)
@@ -277,7 +269,7 @@ class _ItemFormView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             self.perform(form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, self.success_message)
         return redirect(self.object)

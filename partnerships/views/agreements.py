@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import path
@@ -31,18 +31,10 @@ from partnerships.forms.agreements import (
 from partnerships.models import Agreement
 from partnerships.selectors import agreements as selectors
 from partnerships.services import agreements as services
+from portal.forms import show_service_errors
 from portal.home import sections_for
 from portal.scoping import ScopedViewMixin
 from portal.xlsx import build_workbook, xlsx_response
-
-
-def _show_errors(form, exc: ValidationError) -> None:
-    """Put a service's field-keyed errors next to the form's fields (others above the form)."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields and field != NON_FIELD_ERRORS else None, errors)
 
 
 class AgreementListView(ScopedViewMixin, FilterView):
@@ -187,7 +179,7 @@ class _AgreementFormView(TemplateResponseMixin, View):
         try:
             agreement = self.save(data, formset.parties_data())
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.render(form, formset)
         except PermissionDenied as exc:
             if self.object is not None:
@@ -263,7 +255,7 @@ class _AgreementActionView(ScopedViewMixin, SingleObjectMixin, FormView):
         try:
             result = self.act(form.cleaned_data)
         except ValidationError as exc:
-            _show_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         return redirect(result)
 

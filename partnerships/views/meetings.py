@@ -25,16 +25,8 @@ from partnerships.forms.meetings import (
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
 from partnerships.selectors.meetings import annotate_meeting, meeting_detail_queryset
 from partnerships.services import meetings as services
+from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """Put a service's errors next to the form's fields; errors about other fields go on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _parties(agreement: Agreement):
@@ -94,7 +86,7 @@ class MeetingCreateView(ScopedViewMixin, FormView):
         try:
             meeting = services.meeting_schedule(actor=self.request.user, agreement=self.agreement, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Meeting scheduled."))
         return redirect(meeting)
@@ -162,7 +154,7 @@ class MeetingUpdateView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         try:
             services.meeting_update(actor=self.request.user, meeting=self.object, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Changes saved."))
         return redirect(self.object)
@@ -260,10 +252,10 @@ class MeetingMinutesView(_MeetingObjectMixin, SingleObjectMixin, FormView):
             )
         except services.RulingError as exc:
             target = next((f for f in ruling_formset if f.cleaned_data.get("carried_item") == exc.item_id), None)
-            _add_errors(target or form, exc)
+            show_service_errors(target or form, exc)
             return self.render_to_response(self.get_context_data(**context))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_service_errors(form, exc)
             return self.render_to_response(self.get_context_data(**context))
         messages.success(request, _("Draft minutes saved."))
         return redirect(self.object)
@@ -313,7 +305,7 @@ class MeetingCorrectView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         try:
             version = services.minutes_correct(actor=self.request.user, meeting=self.object, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            show_service_errors(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Correction published as version %(number)s.") % {"number": version.number})
         return redirect(reverse("partnerships:meeting_detail", args=[self.object.pk]))
