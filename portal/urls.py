@@ -35,6 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("partnerships.urls")),
     path("", include("activities.urls")),
+    path("assessments/", include("assessments.urls")),
 ]
 # Uploaded files (agreement scans, evidence) are never served from MEDIA_URL: each goes through a view that checks
 # the requester's scope first.

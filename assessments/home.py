@@ -1,0 +1,3 @@
+"""Autodiscovered by portal.home: registers this app's home panels and page sections."""
+
+from assessments.panels import dashboard, review  # noqa: F401

@@ -1,0 +1,1 @@
+"""Home panels and page sections by area (imported by assessments/home.py)."""

@@ -1,0 +1,3 @@
+"""dashboard views (placeholder: filled in by its owner)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""schemes views (placeholder: filled in by its owner)."""
+
+urlpatterns: list = []
