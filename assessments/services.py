@@ -47,6 +47,21 @@ DEFAULT_INDICATORS = [
 
 # --- schemes -------------------------------------------------------------------------------------------------
 
+# The fields of an indicator that the scheme pages edit (``order`` follows the rows' order).
+INDICATOR_FIELDS = ("category", "name", "description", "points", "is_deduction", "target", "source", "metric")
+
+
+def may_edit_schemes(actor) -> bool:
+    """Reviewers and admins create, edit and activate schemes; everyone signed in reads them."""
+    scope = get_scope(actor)
+    return scope.is_superuser or bool(scope.reviewer_paths)
+
+
+def _total_error(total: Decimal) -> ValidationError:
+    return ValidationError(
+        _("The indicators' points total %(total)s; they must total 100.") % {"total": total}, code="total"
+    )
+
 
 def scheme_validate(scheme: AssessmentScheme) -> None:
     """Positive indicators total exactly 100 points; every automatic indicator names a known metric."""
@@ -54,11 +69,7 @@ def scheme_validate(scheme: AssessmentScheme) -> None:
     total = sum((i.points for i in indicators if not i.is_deduction), Decimal(0))
     errors = []
     if total != SCHEME_TOTAL:
-        errors.append(
-            ValidationError(
-                _("The indicators' points total %(total)s; they must total 100.") % {"total": total}, code="total"
-            )
-        )
+        errors.append(_total_error(total))
     unknown = sorted({i.metric for i in indicators if i.source == AUTO and i.metric not in metrics.REGISTRY})
     if unknown:
         errors.append(
@@ -68,7 +79,213 @@ def scheme_validate(scheme: AssessmentScheme) -> None:
         raise ValidationError({"indicators": errors})
 
 
-@transaction.atomic
+def indicator_rows_errors(rows) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+    """Check a scheme's indicator rows (dicts of ``INDICATOR_FIELDS``) before anything is written.
+
+    Returns ``(general messages, {row index: {field: [messages]}})``. The service raises these; the indicators
+    formset calls the same function so each message lands next to its field, the 100-point total above the rows.
+    """
+    by_row: dict[int, dict[str, list[str]]] = {}
+
+    def add(index: int, field: str, message: str) -> None:
+        by_row.setdefault(index, {}).setdefault(field, []).append(message)
+
+    seen: set[str] = set()
+    total = Decimal(0)
+    for index, row in enumerate(rows):
+        name = (row.get("name") or "").strip()
+        if not name:
+            add(index, "name", _("Enter the name of the indicator."))
+        elif name in seen:
+            add(index, "name", _("Another indicator of the scheme already has this name."))
+        seen.add(name)
+        if row.get("category") not in Indicator.Category.values:
+            add(index, "category", _("Choose the category of the indicator."))
+        points = row.get("points")
+        if points is None or points <= 0:
+            add(index, "points", _("Points must be greater than zero."))
+        elif not row.get("is_deduction"):
+            total += points
+        target = row.get("target")
+        if target is not None and target <= 0:
+            add(index, "target", _("The target must be greater than zero."))
+        metric = row.get("metric") or ""
+        if row.get("source") == AUTO:
+            if not metric:
+                add(index, "metric", _("An automatic indicator needs a metric."))
+            elif metric not in metrics.REGISTRY:
+                add(index, "metric", _("Unknown metric: %(keys)s.") % {"keys": metric})
+        elif row.get("source") == MANUAL:
+            if metric:
+                add(index, "metric", _("A manual indicator is scored by the reviewer and has no metric."))
+        else:
+            add(index, "source", _("Choose where the indicator's value comes from."))
+    general = [] if total == SCHEME_TOTAL else [_total_error(total).message]
+    return general, by_row
+
+
+def _flatten_row_errors(general: list[str], by_row: dict[int, dict[str, list[str]]]) -> list[str]:
+    """Row errors as "Row n: …" lines after the general ones (a caller without the formset still gets all)."""
+    messages = list(general)
+    for index in sorted(by_row):
+        for field_messages in by_row[index].values():
+            messages.extend(
+                _("Row %(n)s: %(message)s") % {"n": index + 1, "message": message} for message in field_messages
+            )
+    return messages
+
+
+def _copied_indicators(scheme: AssessmentScheme, previous: AssessmentScheme | None) -> list[Indicator]:
+    """Unsaved indicators for ``scheme``: a copy of ``previous``'s, else the default scheme's."""
+    if previous is not None:
+        return [
+            Indicator(scheme=scheme, order=i.order, **{f: getattr(i, f) for f in INDICATOR_FIELDS})
+            for i in previous.indicators.all()
+        ]
+    return [
+        Indicator(
+            scheme=scheme,
+            category=category,
+            name=name,
+            points=Decimal(points),
+            target=None if target is None else Decimal(target),
+            source=AUTO if metric else MANUAL,
+            metric=metric,
+            is_deduction=deduction,
+            order=order,
+        )
+        for order, (category, name, points, target, metric, deduction) in enumerate(DEFAULT_INDICATORS)
+    ]
+
+
+def _default_scheme_name(year: int) -> str:
+    return _("%(year)s co-construction assessment scheme") % {"year": year}
+
+
+def scheme_suggested_year() -> int:
+    """The year a new scheme is most likely for: the one after the latest scheme, at least the current year."""
+    latest = AssessmentScheme.objects.order_by("-year").values_list("year", flat=True).first()
+    this_year = timezone.localdate().year
+    return max(latest + 1, this_year) if latest else this_year
+
+
+@transaction.atomic(durable=True)
+def scheme_create(*, actor, year: int, name: str = "", notes: str = "") -> AssessmentScheme:
+    """Create the scheme of ``year`` (reviewers and admins), not yet in force: a copy of the latest earlier
+    year's indicators, else the default ones. A blank name becomes "<year> co-construction assessment scheme"."""
+    if not may_edit_schemes(actor):
+        raise PermissionDenied
+    if year is None or not 2000 <= int(year) <= 2100:
+        raise ValidationError({"year": _("Enter a year between 2000 and 2100.")})
+    year = int(year)
+    if AssessmentScheme.objects.filter(year=year).exists():
+        raise ValidationError({"year": _("There is already a scheme for %(year)s.") % {"year": year}})
+    previous = AssessmentScheme.objects.filter(year__lt=year).order_by("-year").first()
+    scheme = AssessmentScheme(
+        year=year,
+        name=(name or "").strip() or _default_scheme_name(year),
+        notes=(notes or "").strip() or (previous.notes if previous else ""),
+        is_active=False,
+    )
+    scheme.full_clean()
+    scheme._history_user = actor
+    try:
+        with transaction.atomic():
+            scheme.save()
+    except IntegrityError:  # a second reviewer created the same year a moment ago
+        raise ValidationError({"year": _("There is already a scheme for %(year)s.") % {"year": year}}) from None
+    rows = _copied_indicators(scheme, previous)
+    Indicator.objects.bulk_create(rows)
+    Indicator.history.bulk_history_create(
+        rows,
+        default_user=actor,
+        default_change_reason=f"copied from {previous.year}" if previous else "default scheme",
+    )
+    return scheme
+
+
+@transaction.atomic(durable=True)
+def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = "", indicators) -> AssessmentScheme:
+    """Edit a scheme's name and notes and its indicators (the full new list, in order), recorded with the actor.
+
+    Rows carrying the ``id`` of an existing indicator update it; others are added; indicators left out are
+    removed — unless a published result already scores them (then nothing is saved). Their scores in results not
+    yet published go with them and those results' totals are recomputed. The positive indicators must total 100.
+    """
+    ensure_editable(actor, scheme)
+    scheme = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
+    rows = [dict(row) for row in indicators]
+    general, by_row = indicator_rows_errors(rows)
+    existing = {i.pk: i for i in scheme.indicators.all()}
+    wanted = {row["id"] for row in rows if row.get("id")}
+    if wanted - set(existing):
+        general.append(_("An indicator of this scheme was not found; reload the page and try again."))
+    removed = [i for pk, i in existing.items() if pk not in wanted]
+    scored = sorted(
+        set(
+            IndicatorScore.objects.filter(
+                indicator__in=removed, rollup__status=QuarterRollup.Status.PUBLISHED
+            ).values_list("indicator__name", flat=True)
+        )
+    )
+    if scored:
+        general.append(
+            _("%(names)s already have scores in a published result and cannot be removed.")
+            % {"names": "、".join(f"“{n}”" for n in scored)}
+        )
+    scheme.name = (name or "").strip()
+    scheme.notes = (notes or "").strip()
+    errors: dict[str, list] = {}
+    try:
+        scheme.full_clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    messages = _flatten_row_errors(general, by_row)
+    if messages:
+        errors["indicators"] = messages
+    if errors:
+        raise ValidationError(errors)
+
+    scheme._history_user = actor
+    scheme.save(update_fields=["name", "notes", "updated_at"])
+    if removed:
+        unpublished = IndicatorScore.objects.filter(indicator__in=removed)
+        affected = set(unpublished.values_list("rollup_id", flat=True))
+        unpublished.delete()
+        for indicator in removed:
+            indicator._history_user = actor
+            indicator.delete()
+        if affected:
+            rollup_totals_refresh(affected)
+    try:
+        with transaction.atomic():
+            for order, row in enumerate(rows):
+                indicator = existing.get(row.get("id")) or Indicator(scheme=scheme)
+                before = {f: getattr(indicator, f) for f in (*INDICATOR_FIELDS, "order")}
+                for field in INDICATOR_FIELDS:
+                    value = row.get(field)
+                    if field in ("name", "description", "metric"):
+                        value = (value or "").strip()
+                    setattr(indicator, field, value if field != "is_deduction" else bool(value))
+                indicator.order = order
+                if indicator.pk and before == {f: getattr(indicator, f) for f in (*INDICATOR_FIELDS, "order")}:
+                    continue  # unchanged: no history row
+                try:
+                    indicator.full_clean(exclude=["scheme"], validate_constraints=False)
+                except ValidationError as exc:
+                    raise ValidationError({"indicators": _flatten_row_errors([], {order: exc.message_dict})}) from None
+                indicator._history_user = actor
+                indicator.save()
+    except IntegrityError:
+        # Two rows swapping names collide on the way (the names are unique within a scheme).
+        raise ValidationError(
+            {"indicators": [_("Two indicators cannot exchange names in one save; rename one of them first.")]}
+        ) from None
+    scheme_validate(scheme)
+    return scheme
+
+
+@transaction.atomic(durable=True)
 def scheme_activate(*, actor, scheme: AssessmentScheme) -> AssessmentScheme:
     """Put a scheme in force after checking its indicators (reviewers and admins)."""
     ensure_editable(actor, scheme)
@@ -91,34 +308,11 @@ def scheme_create_default(year: int) -> AssessmentScheme:
         with transaction.atomic():
             scheme = AssessmentScheme.objects.create(
                 year=year,
-                name=_("%(year)s co-construction assessment scheme") % {"year": year},
+                name=_default_scheme_name(year),
                 notes=previous.notes if previous else "",
                 is_active=True,
             )
-            if previous:
-                rows = [
-                    Indicator(
-                        scheme=scheme,
-                        **{f: getattr(i, f) for f in ("category", "name", "description", "points", "is_deduction")},
-                        **{f: getattr(i, f) for f in ("target", "source", "metric", "order")},
-                    )
-                    for i in previous.indicators.all()
-                ]
-            else:
-                rows = [
-                    Indicator(
-                        scheme=scheme,
-                        category=category,
-                        name=name,
-                        points=Decimal(points),
-                        target=None if target is None else Decimal(target),
-                        source=AUTO if metric else MANUAL,
-                        metric=metric,
-                        is_deduction=deduction,
-                        order=order,
-                    )
-                    for order, (category, name, points, target, metric, deduction) in enumerate(DEFAULT_INDICATORS)
-                ]
+            rows = _copied_indicators(scheme, previous)
             Indicator.objects.bulk_create(rows)
             Indicator.history.bulk_history_create(rows, default_change_reason="default scheme")
     except IntegrityError:
@@ -399,3 +593,460 @@ def rollup_close_due(today: dt.date | None = None) -> tuple[int, int] | None:
     if (today - start).days < CLOSE_WINDOW_DAYS:
         return metrics.previous_quarter(year, quarter)
     return None
+
+
+# --- self-assessment (自评), review (评审) and publishing ---------------------------------------------------------
+#
+# Rules (decided here, documented for the pages and the reminders):
+# * the self-assessment of a quarter opens ``SELF_ASSESSMENT_OPENS_DAYS`` days before the quarter ends (its last 15
+#   days) and stays open until the result is published; it is due on the ``SELF_ASSESSMENT_DUE_DAY``-th day after the
+#   quarter ends (reminders only: a late submission is still accepted until publication);
+# * who writes it: ``assessments.models.self_assessor_q`` (a branch's secretaries; an agreement's parties'
+#   secretaries and liaisons); reviewers over the subject (``QuarterRollup.scope_editable_q``) review and publish;
+# * a published result is locked: every write below refuses it, and ``rollup_compute`` skips it;
+# * every score write recomputes ``final_points`` with ``final_points_of`` and the total with
+#   ``rollup_totals_refresh``, in the same transaction.
+
+import uuid  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from assessments.models import Review, SelfAssessment, SelfAssessmentAttachment, self_assessor_q  # noqa: E402
+from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload  # noqa: E402
+
+SELF_ASSESSMENT_OPENS_DAYS = 15
+SELF_ASSESSMENT_DUE_DAY = 10
+ATTACHMENT_MAX_BYTES = 10 * MB
+ATTACHMENT_MAX_FILES = 10  # per save
+ATTACHMENT_MAX_TOTAL = 20  # per self-assessment
+TENTH = Decimal("0.1")
+
+
+def locked_message() -> str:
+    return _("This result has been published and is locked; it can no longer be changed.")
+
+
+def self_assessment_window(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    """(the day the quarter's self-assessment opens, the day it is due)."""
+    _start, end = metrics.quarter_bounds(year, quarter)
+    return end - dt.timedelta(days=SELF_ASSESSMENT_OPENS_DAYS), end + dt.timedelta(days=SELF_ASSESSMENT_DUE_DAY - 1)
+
+
+def self_assessment_is_open(rollup: QuarterRollup, today: dt.date | None = None) -> bool:
+    opens_on, _due = self_assessment_window(rollup.year, rollup.quarter)
+    return rollup.status != QuarterRollup.Status.PUBLISHED and (today or timezone.localdate()) >= opens_on
+
+
+def may_self_assess(actor, rollup: QuarterRollup) -> bool:
+    """Whether ``actor`` writes this result's self-assessment (whatever its state)."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if scope.is_superuser:
+        return True
+    return QuarterRollup.objects.filter(pk=rollup.pk).filter(self_assessor_q(scope)).exists()
+
+
+def may_review(actor, rollup: QuarterRollup) -> bool:
+    return QuarterRollup.objects.editable_by(actor).filter(pk=rollup.pk).exists()
+
+
+def check_attachments(files: Sequence) -> list[CheckedUpload]:
+    """Check every file by content and size; all problems at once, under the ``attachments`` key."""
+    files = [f for f in files or () if f]
+    if len(files) > ATTACHMENT_MAX_FILES:
+        raise ValidationError(
+            {"attachments": _("Attach at most %(n)s files at a time.") % {"n": ATTACHMENT_MAX_FILES}}, code="too_many"
+        )
+    checked, problems = [], []
+    for upload in files:
+        try:
+            checked.append(check_upload(upload, allowed=EVIDENCE, max_bytes=ATTACHMENT_MAX_BYTES))
+        except ValidationError as exc:
+            problems.extend(exc.error_list)
+    if problems:
+        raise ValidationError({"attachments": problems})
+    return checked
+
+
+def _lock_rollup(rollup: QuarterRollup) -> QuarterRollup:
+    locked = QuarterRollup.objects.select_for_update(of=("self",)).select_related("scheme").get(pk=rollup.pk)
+    if locked.status == QuarterRollup.Status.PUBLISHED:
+        raise ValidationError(locked_message(), code="locked")
+    return locked
+
+
+def _points_value(raw, *, key: str, maximum: Decimal, errors: dict) -> Decimal | None:
+    """A manual score: empty → None; otherwise a number with at most one decimal between 0 and ``maximum``."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = Decimal(str(raw))
+    except ArithmeticError:
+        errors[key] = _("Enter a number.")
+        return None
+    if not value.is_finite():
+        errors[key] = _("Enter a number.")
+        return None
+    if value != value.quantize(TENTH):
+        errors[key] = _("Use at most one decimal place.")
+    elif not Decimal(0) <= value <= maximum:
+        errors[key] = _("Enter a score between 0 and %(max)s.") % {"max": maximum}
+    return value
+
+
+def _scores(rollup: QuarterRollup) -> dict[int, IndicatorScore]:
+    return {
+        s.indicator_id: s
+        for s in IndicatorScore.objects.select_for_update().filter(rollup=rollup).select_related("indicator")
+    }
+
+
+def _save_score(score: IndicatorScore, actor, fields: list[str]) -> None:
+    score.final_points = final_points_of(
+        score.indicator,
+        points=score.points,
+        self_points=score.self_points,
+        review_points=score.review_points,
+        adjustment=score.adjustment,
+    )
+    score.full_clean(exclude=["rollup", "indicator"], validate_unique=False)
+    score._history_user = actor
+    score.save(update_fields=[*fields, "final_points"])
+
+
+def _store_attachments(sa: SelfAssessment, checked: list[CheckedUpload], actor) -> list[SelfAssessmentAttachment]:
+    stored = []
+    for upload in checked:
+        attachment = SelfAssessmentAttachment(
+            self_assessment=sa,
+            original_name=(upload.original_name or "file")[-200:],
+            content_type=upload.content_type,
+            size=upload.size,
+            uploaded_by=actor,
+        )
+        upload.file.seek(0)
+        # The stored name is ours (random, with the extension the content proved); the user's name is kept as data.
+        attachment.file.save(f"{uuid.uuid4().hex}{upload.extension}", upload.file, save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _self_assessment_for(rollup: QuarterRollup, actor) -> SelfAssessment:
+    sa = SelfAssessment.objects.select_for_update().filter(rollup=rollup).first()
+    if sa is None:
+        sa = SelfAssessment(rollup=rollup)
+        sa._history_user = actor
+        sa.save()
+    return sa
+
+
+@transaction.atomic(durable=True)
+def self_assessment_save(
+    *,
+    actor,
+    rollup: QuarterRollup,
+    narrative: str,
+    self_points: dict,
+    attachments: Sequence = (),
+    submit: bool = False,
+) -> SelfAssessment:
+    """Save the self-assessment's draft — narrative, self scores ``{indicator_id: value or None}`` on the manual
+    indicators, new attachments — and, with ``submit``, hand it in (one transaction either way)."""
+    return _self_assessment_write(
+        actor=actor, rollup=rollup, narrative=narrative, self_points=self_points, attachments=attachments, submit=submit
+    )
+
+
+def _self_assessment_write(*, actor, rollup, narrative, self_points, attachments, submit) -> SelfAssessment:
+    if not may_self_assess(actor, rollup):
+        raise PermissionDenied
+    rollup = _lock_rollup(rollup)
+    opens_on, _due = self_assessment_window(rollup.year, rollup.quarter)
+    if timezone.localdate() < opens_on:
+        raise ValidationError(
+            _("The self-assessment of this quarter opens on %(date)s.") % {"date": opens_on.isoformat()},
+            code="not_open",
+        )
+    sa = _self_assessment_for(rollup, actor)
+    if sa.status == SelfAssessment.Status.SUBMITTED:
+        raise ValidationError(
+            _("The self-assessment has been submitted; the reviewer may return it for changes."), code="submitted"
+        )
+    scores = _scores(rollup)
+    errors: dict[str, str] = {}
+    values: dict[int, Decimal | None] = {}
+    for indicator_id, raw in (self_points or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"self_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+        elif score.indicator.source != MANUAL:
+            errors[key] = _("Self scores are given only on manual indicators.")
+        else:
+            values[score.indicator_id] = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
+    narrative = (narrative or "").strip()
+    if submit:
+        if not narrative:
+            errors["narrative"] = _("Write the self-assessment before submitting it.")
+        for indicator_id, score in scores.items():
+            if score.indicator.source == MANUAL and values.get(indicator_id, score.self_points) is None:
+                errors.setdefault(f"self_{indicator_id}", _("Give a self score before submitting."))
+    checked = []
+    try:
+        checked = check_attachments(attachments)
+    except ValidationError as exc:
+        errors["attachments"] = exc.message_dict["attachments"]
+    if checked and sa.attachments.count() + len(checked) > ATTACHMENT_MAX_TOTAL:
+        errors["attachments"] = _("A self-assessment has at most %(n)s attachments.") % {"n": ATTACHMENT_MAX_TOTAL}
+    if errors:
+        raise ValidationError(errors)
+
+    for indicator_id, value in values.items():
+        score = scores[indicator_id]
+        if score.self_points != value:
+            score.self_points = value
+            _save_score(score, actor, ["self_points"])
+    sa.narrative = narrative
+    fields = ["narrative", "updated_at"]
+    if submit:
+        sa.status = SelfAssessment.Status.SUBMITTED
+        sa.submitted_at = timezone.now()
+        sa.submitted_by = actor
+        fields += ["status", "submitted_at", "submitted_by"]
+    elif sa.status == SelfAssessment.Status.RETURNED:
+        pass  # a returned one stays "returned" (with its reason shown) until it is submitted again
+    sa._history_user = actor
+    sa.full_clean(exclude=["rollup"], validate_unique=False)
+    sa.save(update_fields=fields)
+    _store_attachments(sa, checked, actor)
+    rollup_totals_refresh([rollup.pk])
+    if not may_self_assess(actor, rollup):
+        raise PermissionDenied
+    return sa
+
+
+@transaction.atomic(durable=True)
+def self_assessment_submit(*, actor, rollup: QuarterRollup) -> SelfAssessment:
+    """Hand in the self-assessment as it stands (a narrative and every manual indicator's self score are needed)."""
+    sa = SelfAssessment.objects.filter(rollup=rollup).first()
+    return _self_assessment_write(
+        actor=actor, rollup=rollup, narrative=sa.narrative if sa else "", self_points={}, attachments=(), submit=True
+    )
+
+
+@transaction.atomic(durable=True)
+def self_assessment_attachment_delete(*, actor, attachment: SelfAssessmentAttachment) -> None:
+    """Remove an attachment from a self-assessment still being drafted; the file goes after commit."""
+    sa = attachment.self_assessment
+    if not may_self_assess(actor, sa.rollup):
+        raise PermissionDenied
+    _lock_rollup(sa.rollup)
+    if SelfAssessment.objects.get(pk=sa.pk).status == SelfAssessment.Status.SUBMITTED:
+        raise ValidationError(_("The self-assessment has been submitted; its attachments can no longer change."))
+    storage, name = attachment.file.storage, attachment.file.name
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic(durable=True)
+def self_assessment_return(*, actor, rollup: QuarterRollup, reason: str) -> SelfAssessment:
+    """The reviewer sends a submitted self-assessment back with a reason; the authors may change and resubmit it."""
+    ensure_editable(actor, rollup)
+    rollup = _lock_rollup(rollup)
+    sa = SelfAssessment.objects.select_for_update().filter(rollup=rollup).first()
+    if sa is None or sa.status != SelfAssessment.Status.SUBMITTED:
+        raise ValidationError(_("Only a submitted self-assessment can be returned."), code="state")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say what should be changed.")}, code="required")
+    sa.status = SelfAssessment.Status.RETURNED
+    sa.return_reason = reason
+    sa.returned_at = timezone.now()
+    sa._history_user = actor
+    sa.save(update_fields=["status", "return_reason", "returned_at", "updated_at"])
+    ensure_editable(actor, rollup)
+    return sa
+
+
+@transaction.atomic(durable=True)
+def review_save(
+    *,
+    actor,
+    rollup: QuarterRollup,
+    review_points: dict,
+    adjustments: dict,
+    highlights: str,
+    weaknesses: str,
+) -> Review:
+    """The reviewer's scores and comments: ``review_points`` ``{indicator_id: value or None}`` on manual indicators,
+    ``adjustments`` ``{indicator_id: (value, reason)}`` on any indicator (a non-zero one needs a reason and keeps
+    the indicator's points within ±its full points), 闪光点 and 薄弱点."""
+    ensure_editable(actor, rollup)
+    rollup = _lock_rollup(rollup)
+    scores = _scores(rollup)
+    errors: dict[str, str] = {}
+    changes: dict[int, dict] = {}
+    for indicator_id, raw in (review_points or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"review_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+        elif score.indicator.source != MANUAL:
+            errors[key] = _("Reviewer's points are given only on manual indicators.")
+        else:
+            value = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
+            changes.setdefault(score.indicator_id, {})["review_points"] = value
+    for indicator_id, (raw, reason) in (adjustments or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"adjust_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+            continue
+        reason = (reason or "").strip()
+        try:
+            value = Decimal(str(raw)) if raw not in (None, "") else Decimal(0)
+            if not value.is_finite():
+                raise ArithmeticError
+        except ArithmeticError:
+            errors[key] = _("Enter a number.")
+            continue
+        if value != value.quantize(TENTH):
+            errors[key] = _("Use at most one decimal place.")
+            continue
+        if value and not reason:
+            errors[f"reason_{indicator_id}"] = _("An adjustment needs a reason.")
+        changes.setdefault(score.indicator_id, {}).update(adjustment=value, adjustment_reason=reason if value else "")
+    # The resulting points of every changed indicator stay within ±its full points.
+    for indicator_id, fields in changes.items():
+        score = scores[indicator_id]
+        if f"adjust_{indicator_id}" in errors or f"review_{indicator_id}" in errors:
+            continue
+        result = final_points_of(
+            score.indicator,
+            points=score.points,
+            self_points=score.self_points,
+            review_points=fields.get("review_points", score.review_points),
+            adjustment=fields.get("adjustment", score.adjustment),
+        )
+        limit = score.indicator.points
+        if not -limit <= result <= limit:
+            errors[f"adjust_{indicator_id}"] = _(
+                "With this adjustment the indicator would count %(result)s; keep it between -%(max)s and %(max)s."
+            ) % {"result": result, "max": limit}
+    if errors:
+        raise ValidationError(errors)
+
+    for indicator_id, fields in changes.items():
+        score = scores[indicator_id]
+        changed = [name for name, value in fields.items() if getattr(score, name) != value]
+        if changed:
+            for name in changed:
+                setattr(score, name, fields[name])
+            _save_score(score, actor, changed)
+    review = Review.objects.select_for_update().filter(rollup=rollup).first() or Review(rollup=rollup)
+    review.highlights = (highlights or "").strip()
+    review.weaknesses = (weaknesses or "").strip()
+    review.reviewer = actor
+    review.reviewed_at = timezone.now()
+    review._history_user = actor
+    review.save()
+    rollup_totals_refresh([rollup.pk])
+    ensure_editable(actor, rollup)
+    return review
+
+
+def missing_review_points(rollup: QuarterRollup) -> list[Indicator]:
+    """The manual indicators of the result that still lack the reviewer's points."""
+    return [
+        s.indicator
+        for s in IndicatorScore.objects.filter(rollup=rollup, indicator__source=MANUAL, review_points__isnull=True)
+        .select_related("indicator")
+        .order_by("indicator__order", "pk")
+    ]
+
+
+def _publish(actor, rollup: QuarterRollup, now: dt.datetime) -> None:
+    if rollup.status != QuarterRollup.Status.FINAL:
+        raise ValidationError(
+            _("Only a closed quarter's final result can be published; compute the quarter final first."),
+            code="not_final",
+        )
+    missing = missing_review_points(rollup)
+    if missing:
+        raise ValidationError(
+            _("Score every manual indicator before publishing; missing: %(names)s.")
+            % {"names": "、".join(i.name for i in missing)},
+            code="unscored",
+        )
+    rollup.status = QuarterRollup.Status.PUBLISHED
+    rollup._history_user = actor
+    rollup.save(update_fields=["status"])
+    review = Review.objects.select_for_update().filter(rollup=rollup).first() or Review(rollup=rollup, reviewer=actor)
+    review.published_at = now
+    review.published_by = actor
+    review._history_user = actor
+    review.save()
+
+
+def _after_publish(rollup_ids: list[int]) -> None:
+    from assessments import reminders
+
+    transaction.on_commit(lambda: reminders.notify_published(rollup_ids))
+
+
+@transaction.atomic(durable=True)
+def rollup_publish(*, actor, rollup: QuarterRollup) -> QuarterRollup:
+    """Publish a reviewed final result: it is locked from now on and its subject's people are notified."""
+    ensure_editable(actor, rollup)
+    rollup = _lock_rollup(rollup)
+    _publish(actor, rollup, timezone.now())
+    ensure_editable(actor, rollup)
+    _after_publish([rollup.pk])
+    return rollup
+
+
+@transaction.atomic(durable=True)
+def rollup_publish_quarter(*, actor, year: int, quarter: int) -> dict:
+    """Publish every result of a quarter in the reviewer's subtree that is final and fully scored; the others are
+    left as they are and counted."""
+    if not may_request_rollup(actor):
+        raise PermissionDenied
+    now = timezone.now()
+    candidates = list(
+        QuarterRollup.objects.editable_by(actor)
+        .filter(year=year, quarter=quarter, status=QuarterRollup.Status.FINAL)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    published, skipped = [], 0
+    for rollup in candidates:
+        try:
+            _publish(actor, rollup, now)
+        except ValidationError:
+            skipped += 1
+            continue
+        published.append(rollup.pk)
+    if published:
+        _after_publish(published)
+    return {"published": len(published), "skipped": skipped}
+
+
+@transaction.atomic(durable=True)
+def rollup_unpublish(*, actor, rollup: QuarterRollup) -> QuarterRollup:
+    """Admins only: reopen a published result (back to final) to correct it; it must be published again."""
+    if not get_scope(actor).is_superuser:
+        raise PermissionDenied
+    rollup = QuarterRollup.objects.select_for_update().get(pk=rollup.pk)
+    if rollup.status != QuarterRollup.Status.PUBLISHED:
+        raise ValidationError(_("This result is not published."), code="state")
+    rollup.status = QuarterRollup.Status.FINAL
+    rollup._history_user = actor
+    rollup.save(update_fields=["status"])
+    review = Review.objects.filter(rollup=rollup).first()
+    if review:
+        review.published_at = None
+        review.published_by = None
+        review._history_user = actor
+        review.save(update_fields=["published_at", "published_by"])
+    return rollup

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from portal import reminders
-from portal.models import Membership, Notification, ReminderRule, TaskRun
+from portal.models import Membership, Notification, ReminderRule, TaskRun, WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Membership)
@@ -54,6 +54,39 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind")
     search_fields = ("title", "recipient__username", "occurrence")
     list_select_related = ("recipient",)
+    date_hierarchy = "due_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Group robots; the address and secret are shown masked in the list (the change form holds them)."""
+
+    list_display = ("name", "organization", "platform", "masked_url", "enabled", "last_success_at", "last_error_at")
+    list_filter = ("platform", "enabled")
+    search_fields = ("name", "organization__name")
+    list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
+    readonly_fields = ("created_by", "created_at", "updated_at", "last_success_at", "last_error", "last_error_at")
+
+    @admin.display(description=_("robot address"))
+    def masked_url(self, endpoint):
+        return endpoint.masked_url
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """Read-only: what each group robot was asked to post and how it went."""
+
+    list_display = ("title", "endpoint", "kind", "occurrence", "status", "attempts", "due_at", "sent_at", "retry_at")
+    list_filter = ("status", "kind", "endpoint__platform")
+    search_fields = ("title", "endpoint__name", "endpoint__organization__name", "occurrence")
+    list_select_related = ("endpoint",)
     date_hierarchy = "due_at"
 
     def has_add_permission(self, request):

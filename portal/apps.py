@@ -7,7 +7,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import home, reminders
+        from portal import home, reminders, webhook_sections  # noqa: F401 - registers the organization page's card
 
         home.autodiscover()
         reminders.autodiscover()

@@ -113,6 +113,23 @@ class Env:
             raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
         return value
 
+    def url(self, name: str, default: str | None = None) -> str | None:
+        """An absolute http(s) address without query or fragment, e.g. ``https://gongjian.example.cn``; returned
+        without a trailing slash so paths can be appended."""
+        value = self.str(name, default)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ImproperlyConfigured(
+                f"{name} must be an absolute http(s) address such as https://example.cn, not {value!r}."
+            )
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
+        return value.rstrip("/")
+
     def email(self, name: str, default: str) -> dict:
         """Parse ``EMAIL_URL`` (smtp://user:pass@host:port?tls=1, smtps://…, console://, locmem://, dummy://)."""
         value = self.str(name, default)

@@ -1,6 +1,10 @@
+from crispy_forms.helper import FormHelper
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from portal.models import WebhookEndpoint, validate_webhook_url
 
 
 class LoginForm(AuthenticationForm):
@@ -26,3 +30,87 @@ def show_service_errors(form, exc: ValidationError, formset=None) -> None:
             formset.add_general_errors([message for error in errors for message in error.messages])
         else:
             form.add_error(None, errors)
+
+
+class WebhookEndpointForm(forms.Form):
+    """A group robot's settings. The stored address and secret are never put back in the page: on edit, an empty
+    address or secret keeps the stored one, and "remove the secret" clears it."""
+
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=None)
+    platform = forms.ChoiceField(label=_("Platform"), choices=WebhookEndpoint.Platform.choices)
+    name = forms.CharField(label=_("Name"), max_length=60, help_text=WebhookEndpoint._meta.get_field("name").help_text)
+    url = forms.URLField(
+        label=_("Robot address"),
+        max_length=500,
+        assume_scheme="https",
+        validators=[validate_webhook_url],
+        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    secret = forms.CharField(
+        label=_("Signing secret"),
+        max_length=200,
+        required=False,
+        strip=True,
+        help_text=WebhookEndpoint._meta.get_field("secret").help_text,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    clear_secret = forms.BooleanField(label=_("Remove the stored secret"), required=False)
+    kinds = forms.MultipleChoiceField(
+        label=_("Reminders posted"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked to post every kind of reminder about the organization."),
+    )
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+    def __init__(self, *args, organizations=None, endpoint: WebhookEndpoint | None = None, **kwargs):
+        from portal import reminders
+
+        if endpoint is not None:
+            kwargs["initial"] = {
+                "platform": endpoint.platform,
+                "name": endpoint.name,
+                "kinds": endpoint.kinds,
+                "enabled": endpoint.enabled,
+                **(kwargs.get("initial") or {}),
+            }
+        super().__init__(*args, **kwargs)
+        self.endpoint = endpoint
+        self.fields["kinds"].choices = [(kind, entry.label) for kind, entry in reminders.kinds().items()]
+        if endpoint is None:
+            self.fields["organization"].queryset = organizations
+            del self.fields["clear_secret"]
+            if organizations is not None and len(organizations) == 1:
+                self.fields["organization"].initial = organizations[0]
+        else:
+            del self.fields["organization"]
+            self.fields["url"].required = False
+            self.fields["url"].help_text = _("Stored: %(url)s. Leave empty to keep it.") % {"url": endpoint.masked_url}
+            if endpoint.secret:
+                self.fields["secret"].help_text = _("Stored: %(secret)s. Leave empty to keep it.") % {
+                    "secret": endpoint.masked_secret
+                }
+            else:
+                del self.fields["clear_secret"]
+        self.helper = FormHelper(self)
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("secret") and cleaned.get("platform") != WebhookEndpoint.Platform.DINGTALK:
+            self.add_error("secret", _("Only DingTalk robots sign their messages; leave the secret empty for WeCom."))
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        """The cleaned values as the webhook services take them."""
+        data = dict(self.cleaned_data)
+        kwargs = {key: data[key] for key in ("platform", "name", "url", "kinds", "enabled")}
+        if self.endpoint is None:
+            kwargs["organization"] = data["organization"]
+            kwargs["secret"] = data.get("secret", "")
+        elif data.get("clear_secret"):
+            kwargs["secret"] = ""
+        elif data.get("secret"):
+            kwargs["secret"] = data["secret"]
+        return kwargs

@@ -155,6 +155,10 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # The daily digest claims a user's rows by stamping them with its token (a conditional update on digested_at),
+    # so two workers never put the same row into two emails.
+    digested_at = models.DateTimeField(_("put in a digest at"), null=True, blank=True)
+    digest_token = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -201,3 +205,199 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.kind}"
+
+
+# --- group robots (企业微信 / 钉钉 群机器人) ---------------------------------------------------------------------
+
+
+def validate_webhook_url(value: str) -> None:
+    """http(s) with a host; when ``WEBHOOK_ALLOWED_HOSTS`` is set, only those hosts (production: the two platforms)."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(_("Enter the robot's full address, starting with https://."), code="scheme")
+    allowed = [host.lower() for host in getattr(settings, "WEBHOOK_ALLOWED_HOSTS", [])]
+    if allowed and parts.hostname.lower() not in allowed:
+        raise ValidationError(
+            _("Robots may only post to %(hosts)s."), code="host", params={"hosts": ", ".join(allowed)}
+        )
+
+
+def mask_secret(value: str, keep: int = 4) -> str:
+    """``abcdef123456`` → ``••••3456``: enough to tell two keys apart, never enough to use one."""
+    if not value:
+        return ""
+    if len(value) <= keep * 2:
+        return "••••"
+    return "••••" + value[-keep:]
+
+
+class WebhookEndpoint(models.Model):
+    """An organization's group robot (企业微信 or 钉钉 群机器人): reminders about the organization are posted to
+    its group chat as markdown messages.
+
+    The robot's address holds its key, and ``secret`` is DingTalk's signing secret (加签); pages only ever show
+    them masked. ``kinds`` lists the reminder kinds the robot posts; empty means every kind.
+    """
+
+    class Platform(models.TextChoices):
+        WECOM = "wecom", _("WeCom group robot")
+        DINGTALK = "dingtalk", _("DingTalk group robot")
+
+    organization = models.ForeignKey(
+        "partnerships.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+    )
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    name = models.CharField(
+        _("name"), max_length=60, help_text=_("The group chat's name, so people know where the messages go.")
+    )
+    url = models.URLField(
+        _("robot address"),
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text=_("The webhook address shown when the robot was added to the group."),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk only: the signing secret (it starts with SEC) when the robot signs its messages."),
+    )
+    kinds = models.JSONField(_("reminders posted"), default=list, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last failed"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+        ordering = ["organization__path", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                name="webhook_endpoint_name_unique",
+                violation_error_message=_("This organization already has a robot with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(platform__in=["wecom", "dingtalk"]),
+                name="webhook_endpoint_platform_known",
+                violation_error_message=_("Choose WeCom or DingTalk."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("webhook_detail", args=[self.pk])
+
+    @property
+    def masked_url(self) -> str:
+        """The address with every query value (the robot's key or access token) masked."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        parts = urlsplit(self.url)
+        query = "&".join(f"{key}={mask_secret(value)}" for key, value in parse_qsl(parts.query, keep_blank_values=True))
+        return f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")
+
+    @property
+    def masked_secret(self) -> str:
+        return mask_secret(self.secret)
+
+    def posts_kind(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+    # --- scope: its organization's people and reviewers see it; its secretary and reviewers manage it --------
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path")
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return scope.in_orgs_q("organization_id", ROLE_SECRETARY) | scope.subtree_q("organization__path")
+
+
+class WebhookDelivery(models.Model):
+    """One reminder posted to one group robot, created by the sweep, claimed, then sent (like ``Notification``).
+
+    Unique per (robot, kind, object, occurrence): each group hears of each reminder once however many of its people
+    are recipients. A test message from the settings page is a delivery too (kind ``webhook.test``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("group robot"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    kind = models.CharField(_("kind"), max_length=60)
+    target_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("object type"), on_delete=models.CASCADE, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(_("object id"))
+    occurrence = models.CharField(_("occurrence"), max_length=60)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True, help_text=_("Markdown, as posted."))
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    response = models.CharField(_("reply"), max_length=300, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("group robot message")
+        verbose_name_plural = _("group robot messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="webhook_delivery_status_due"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "kind", "target_type", "target_id", "occurrence"],
+                name="webhook_delivery_once_per_occurrence",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        return scope.in_orgs_q("endpoint__organization_id") | scope.subtree_q("endpoint__organization__path")
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        return Q(pk__in=[])  # written by the sweep only

@@ -1,14 +1,17 @@
 """Notifications: delivery of claimed rows on each channel, reading them, and each user's channel preferences.
 
-Channels now: in-app (the row itself, shown in the notification centre) and email (plain text + HTML, rendered in
-the site language). The 企业微信/钉钉 webhooks and the daily digest plug in at ``_deliver_one``: a channel records its
-outcome in ``Notification.channels`` so a retry never repeats a channel that already succeeded.
+Channels: in-app (the row itself, shown in the notification centre), email (plain text + HTML, rendered in the
+site language, links absolute with ``SITE_URL``) and the daily digest: rows whose recipient chose the digest are
+marked ``channels["email"] == "digest"`` and ``digest_send_all`` (a daily beat task) collects them into one email per
+user. A channel records its outcome in ``Notification.channels`` so a retry never repeats a channel that already
+succeeded. The organizations' group robots (企业微信/钉钉) are not a per-user channel: see portal/webhooks.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -16,6 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from portal import reminders
@@ -61,7 +65,7 @@ def render_email(notification: Notification) -> EmailMultiAlternatives:
 
 
 def _absolute(url: str) -> str:
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
+    base = (getattr(settings, "SITE_URL", "") or "").rstrip("/")
     return f"{base}{url}" if url.startswith("/") and base else url
 
 
@@ -127,6 +131,80 @@ def _fail(row: Notification, exc: Exception, now: dt.datetime) -> None:
         retry_at=None if final else now + RETRY_BASE * (2 ** (attempts - 1)),
         claim_token="",
     )
+
+
+# --- the daily digest -------------------------------------------------------------------------------------------
+
+DIGEST = "digest"
+
+
+def _digest_waiting():
+    return Notification.objects.filter(
+        status=Notification.Status.SENT, channels__email=DIGEST, digested_at__isnull=True
+    )
+
+
+def render_digest(user, rows: list[Notification]) -> EmailMultiAlternatives:
+    """One email with the user's digest rows, grouped by kind (in the registry's order), each with its link."""
+    known = list(reminders.kinds())
+    groups: dict[str, list[Notification]] = {}
+    for row in sorted(rows, key=lambda r: (known.index(r.kind) if r.kind in known else len(known), r.due_at, r.pk)):
+        row.link = _absolute(row.url)
+        groups.setdefault(row.kind, []).append(row)
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "recipient": user,
+            "count": len(rows),
+            "groups": [{"label": reminders.label_for(kind), "rows": items} for kind, items in groups.items()],
+            "centre": _absolute(reverse("notifications")),
+            "preferences": _absolute(reverse("notification_preferences")),
+        }
+        subject = render_to_string("emails/digest_subject.txt", context)
+        text = render_to_string("emails/digest.txt", context)
+        html = render_to_string("emails/digest.html", context)
+    subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [user.email])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def digest_send(*, user, now: dt.datetime | None = None) -> int:
+    """Send ``user`` one email with every digest row not yet put in a digest; returns how many rows it carried.
+
+    The rows are claimed first with a conditional update (``digested_at IS NULL``) stamped with a token, so a second
+    worker running at the same time finds nothing to claim and no row is ever in two emails. If the mail server
+    refuses, the claim is released and the rows wait for the next run. A worker dying between claim and send loses
+    that email (the reminders stay in the notification centre) rather than risking it twice.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    claimed = _digest_waiting().filter(recipient=user).update(digested_at=now, digest_token=token)
+    if not claimed:
+        return 0
+    rows = list(Notification.objects.filter(digest_token=token, recipient=user))
+    if not user.email or not user.is_active:
+        return 0  # nowhere to send them: they stay in the notification centre
+    try:
+        render_digest(user, rows).send()
+    except Exception as exc:  # any transport error: give the rows back for the next run
+        logger.warning("digest for user %s failed: %s", user.pk, exc)
+        Notification.objects.filter(digest_token=token).update(digested_at=None, digest_token="")
+        return 0
+    return len(rows)
+
+
+def digest_send_all(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The daily digest run: one email per user who has digest rows waiting."""
+    from django.contrib.auth import get_user_model
+
+    now = now or timezone.now()
+    user_ids = set(_digest_waiting().values_list("recipient_id", flat=True))
+    emails = rows = 0
+    for user in get_user_model().objects.filter(pk__in=user_ids).order_by("pk"):
+        carried = digest_send(user=user, now=now)
+        emails += 1 if carried else 0
+        rows += carried
+    return {"emails": emails, "notifications": rows}
 
 
 # --- reading ----------------------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ Reminders are rows, not delayed tasks: each sweep
 3. returns rows stuck in ``sending`` for more than ``STALE_AFTER`` (their worker died) to ``pending``;
 4. claims due pending rows in batches (``SELECT … FOR UPDATE SKIP LOCKED`` where the database has it, then a
    conditional ``UPDATE … WHERE status='pending'`` stamped with a claim token, so only the rows this sweep really
-   claimed are sent), and delivers them outside the transaction (portal/notifications.py).
+   claimed are sent), and delivers them outside the transaction (portal/notifications.py);
+5. does the same for the organizations' group robots (企业微信 / 钉钉): steps 1–2 inside ``plan`` from the same
+   candidates, then recovery, claims and posts (portal/webhooks.py).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ class Candidate:
     title: str
     body: str = ""
     url: str = ""
+    # The organizations whose group robots post this reminder (ids or objects). None: derived from the recipients'
+    # organizations (portal/webhooks.py explains the rule); an empty list: no group.
+    organizations: list | None = None
 
 
 @dataclass(frozen=True)
@@ -153,18 +158,22 @@ def ensure_rules() -> dict:
 
 def plan(now: dt.datetime | None = None) -> dict[str, int]:
     """Steps 1 and 2: create the rows for current candidates and cancel the pending ones that no longer are."""
+    from portal import webhooks
     from portal.models import Notification
 
     now = now or timezone.now()
     created = cancelled = 0
     rules = ensure_rules()
+    found: dict[str, list[tuple[ContentType, Candidate]]] = {}
     for kind, entry in sorted(_KINDS.items()):
         rule = rules[kind]
         wanted: dict[tuple, Notification] = {}
+        found[kind] = []
         if rule.enabled:
             with translation.override(settings.LANGUAGE_CODE):
                 for candidate in entry.candidates(now, rule):
                     target_type = ContentType.objects.get_for_model(type(candidate.target))
+                    found[kind].append((target_type, candidate))
                     for user in candidate.recipients:
                         key = (target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)
                         wanted[key] = Notification(
@@ -193,7 +202,12 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
             before = Notification.objects.filter(kind=kind).count()
             Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
             created += Notification.objects.filter(kind=kind).count() - before
-    return {"created": created, "cancelled": cancelled}
+    summary = {"created": created, "cancelled": cancelled}
+    # The same candidates, once per group robot of the organizations concerned (portal/webhooks.py).
+    hooks = webhooks.plan(found, now)
+    if any(hooks.values()):
+        summary["webhooks"] = hooks
+    return summary
 
 
 def recover_stale(now: dt.datetime | None = None) -> int:
@@ -243,9 +257,13 @@ def claim_batch(now: dt.datetime, size: int = BATCH_SIZE) -> list[int]:
         return claim_ids(ids, now)
 
 
-def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """Plan, recover, then claim and deliver everything due, batch by batch. Safe to run in several workers."""
-    from portal import notifications
+def sweep(now: dt.datetime | None = None) -> dict:
+    """Plan, recover, then claim and deliver everything due, batch by batch. Safe to run in several workers.
+
+    Group-robot messages go last, so a slow robot never delays anyone's notifications; their counts appear under
+    ``"webhooks"`` when there was any robot work.
+    """
+    from portal import notifications, webhooks
 
     now = now or timezone.now()
     summary = plan(now)
@@ -260,4 +278,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
         summary["failed"] += result["failed"]
         if len(ids) < BATCH_SIZE:
             break
+    hooks = {**summary.pop("webhooks", {"created": 0, "cancelled": 0}), **webhooks.deliver_due(now)}
+    if any(hooks.values()):
+        summary["webhooks"] = hooks
     return summary

@@ -32,6 +32,10 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+# The address users reach the portal at: links in emails and group-robot messages are made absolute with it.
+SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None)
+if not DEBUG and not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set (e.g. https://gongjian.example.cn) when DEBUG is off.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,6 +166,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "共建平台 <noreply@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[共建] "
 
+# 企业微信 / 钉钉 group robots: how long one post may take, and (optionally) the only hosts a robot's address may
+# name — production sets WEBHOOK_ALLOWED_HOSTS=qyapi.weixin.qq.com,oapi.dingtalk.com so a robot address can never
+# point the server at an internal service.
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [])
+
 # --- Celery -------------------------------------------------------------------------------------------
 # Broker: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under DATA_DIR, which needs no
 # server and is what `make run` uses. Tests switch to the in-memory transport (see tests/settings.py).
@@ -218,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.sweep_reminders",
         # Reminders are rows: a lost or late run only delays them until the next sweep (DESIGN.md §5).
         "schedule": crontab(minute="*/5"),
+    },
+    "reminders-daily-digest": {
+        "task": "portal.tasks.send_digests",
+        # One email a day with the reminders users chose to take as a digest: a quarter of an hour after the 08:00
+        # reminders, so the sweeps have delivered that morning's rows and the digest carries them the same day.
+        "schedule": crontab(hour=8, minute=15),
     },
     "assessments-rollup-open-quarter": {
         "task": "assessments.tasks.rollup_open_quarter",

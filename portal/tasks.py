@@ -16,3 +16,11 @@ def sweep_reminders() -> dict:
     from portal import reminders
 
     return reminders.sweep()
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def send_digests() -> dict:
+    """Daily at 08:15: each user's digest email (portal/notifications.py)."""
+    from portal import notifications
+
+    return notifications.digest_send_all()

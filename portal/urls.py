@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from portal import views
+from portal import views, views_webhooks
 
 admin.site.site_header = admin.site.site_title = _("Gongjian administration")
 admin.site.index_title = _("System administration")
@@ -17,6 +17,12 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notifications_mark_all_read, name="notifications_mark_all_read"),
     path("notifications/preferences/", views.NotificationPreferencesView.as_view(), name="notification_preferences"),
+    path("webhooks/", views_webhooks.WebhookListView.as_view(), name="webhook_list"),
+    path("webhooks/new/", views_webhooks.WebhookCreateView.as_view(), name="webhook_create"),
+    path("webhooks/<int:pk>/", views_webhooks.WebhookDetailView.as_view(), name="webhook_detail"),
+    path("webhooks/<int:pk>/edit/", views_webhooks.WebhookUpdateView.as_view(), name="webhook_update"),
+    path("webhooks/<int:pk>/delete/", views_webhooks.WebhookDeleteView.as_view(), name="webhook_delete"),
+    path("webhooks/<int:pk>/test/", views_webhooks.WebhookTestView.as_view(), name="webhook_test"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,6 +1,111 @@
-"""Self-assessment and review panels (placeholder)."""
+"""Self-assessment and review on other pages: the card on a result's page (and its print version), and the
+secretary's home panel "this quarter's self-assessment"."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments import metrics, services
+from assessments.models import QuarterRollup, SelfAssessment, self_assessor_q
+from portal.home import register_panel
+from portal.scoping import get_scope
+
+
+def result_url(rollup: QuarterRollup) -> str:
+    """The result's page (the dashboard's detail page), else its self-assessment page."""
+    try:
+        return reverse("assessments:rollup_detail", args=[rollup.pk])
+    except NoReverseMatch:
+        return reverse("assessments:self_assessment", args=[rollup.pk])
+
+
+def _one_to_one(rollup, name):
+    try:
+        return getattr(rollup, name)
+    except ObjectDoesNotExist:
+        return None
 
 
 def rollup_review_context(user, rollup) -> dict:
-    """Context for templates/assessments/includes/rollup_review_card.html and rollup_review_print.html."""
-    return {}
+    """Context for templates/assessments/includes/rollup_review_card.html and rollup_review_print.html.
+
+    Everything sits under one key, ``review_card``, so it never collides with the page's own context. The
+    self-assessment's content is shown to its authors always and to everyone else once submitted (or published);
+    the review's comments to reviewers always and to everyone else once published. Three or four queries."""
+    sa = _one_to_one(rollup, "self_assessment")
+    review = _one_to_one(rollup, "review")
+    published = rollup.status == QuarterRollup.Status.PUBLISHED
+    author = services.may_self_assess(user, rollup)
+    reviewer = services.may_review(user, rollup)
+    show_sa = bool(sa) and (author or published or sa.status == SelfAssessment.Status.SUBMITTED)
+    opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
+    return {
+        "review_card": {
+            "rollup": rollup,
+            "self_assessment": sa,
+            "status": sa.get_status_display() if sa else _("Not started"),
+            "status_key": sa.status if sa else "none",
+            "show_self_assessment": show_sa,
+            "attachments": list(sa.attachments.all()) if show_sa else [],
+            "review": review,
+            "show_review": bool(review) and (reviewer or published),
+            "published": published,
+            "opens_on": opens_on,
+            "due_on": due_on,
+            "can_self_assess": author and services.self_assessment_is_open(rollup),
+            "can_review": reviewer and not published,
+            "can_publish": reviewer and rollup.status == QuarterRollup.Status.FINAL,
+            "self_assessment_url": reverse("assessments:self_assessment", args=[rollup.pk]),
+            "review_url": reverse("assessments:review", args=[rollup.pk]),
+            "publish_url": reverse("assessments:rollup_publish", args=[rollup.pk]),
+        }
+    }
+
+
+@register_panel(6)
+def self_assessment_panel(user) -> dict | None:
+    """Secretaries (and agreement liaisons): the self-assessment of the current and the last quarter for each of
+    their subjects, its state and a link. One query (plus the cached scope)."""
+    scope = get_scope(user)
+    if scope.is_anonymous or scope.is_superuser or not scope.roles:
+        return None
+    today = timezone.localdate()
+    current = metrics.current_quarter(today)
+    previous = metrics.previous_quarter(*current)
+    rollups = list(
+        QuarterRollup.objects.filter(self_assessor_q(scope))
+        .filter(year__in={current[0], previous[0]}, quarter__in={current[1], previous[1]})
+        .select_related("organization", "agreement", "self_assessment")
+        .order_by("-year", "-quarter", "subject")
+    )
+    rollups = [r for r in rollups if (r.year, r.quarter) in (current, previous)]
+    if not rollups:
+        return None
+    rows = []
+    for rollup in rollups:
+        sa = _one_to_one(rollup, "self_assessment")
+        opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
+        rows.append(
+            {
+                "rollup": rollup,
+                "subject": rollup.organization.display_name if rollup.organization_id else rollup.agreement.title,
+                "status": sa.get_status_display() if sa else _("Not started"),
+                "status_key": sa.status if sa else "none",
+                "open": services.self_assessment_is_open(rollup, today),
+                "opens_on": opens_on,
+                "due_on": due_on,
+                "overdue": today > due_on and not (sa and sa.status == SelfAssessment.Status.SUBMITTED),
+                "published": rollup.status == QuarterRollup.Status.PUBLISHED,
+                "url": reverse("assessments:self_assessment", args=[rollup.pk]),
+            }
+        )
+    return {
+        "template": "assessments/review/home_panel.html",
+        "title": _("This quarter's self-assessment"),
+        "rows": rows,
+        "action_url": reverse("assessments:self_assessment_list"),
+        "action_label": _("My self-assessments"),
+    }

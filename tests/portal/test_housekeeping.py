@@ -55,6 +55,7 @@ def test_it_is_scheduled_once_in_settings(settings):
         "assessments.tasks.rollup_open_quarter",
         "partnerships.tasks.expire_agreements",
         "portal.tasks.housekeeping",
+        "portal.tasks.send_digests",
         "portal.tasks.sweep_reminders",
     ]
     assert all(task in app.tasks for task in tasks)

@@ -60,7 +60,7 @@ def test_the_email_has_a_subject_plain_text_and_html_in_the_site_language(world,
     assert "清理围挡垃圾" in message.body and "/me/" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
-    assert 'lang="zh-hans"' in html and "清理围挡垃圾" in html and 'href="/me/"' in html
+    assert 'lang="zh-hans"' in html and "清理围挡垃圾" in html and f'href="{settings.SITE_URL}/me/"' in html
 
 
 def test_the_email_is_rendered_in_the_site_language_whatever_the_request_language(world, settings):

@@ -79,6 +79,7 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "gongjian.example.cn",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp://mail.example.cn:587?tls=1",
+    "SITE_URL": "https://gongjian.example.cn",
 }
 
 
@@ -96,6 +97,9 @@ def test_deploy_check_is_clean_under_production_settings():
         ("TIME_ZONE", "Moon/Base"),
         ("LANGUAGE_CODE", "de"),
         ("EMAIL_URL", "fax://x"),
+        ("SITE_URL", "gongjian.example.cn"),
+        ("SITE_URL", "ftp://gongjian.example.cn"),
+        ("WEBHOOK_TIMEOUT", "soon"),
     ],
 )
 def test_a_bad_variable_stops_start_up_naming_it(variable, value):
@@ -110,6 +114,15 @@ def test_production_refuses_a_weak_or_missing_secret_key():
         assert result.returncode != 0 and "SECRET_KEY" in result.stderr, key
 
 
-def test_production_needs_allowed_hosts_and_redis():
+def test_production_needs_allowed_hosts_redis_and_the_site_address():
     assert "ALLOWED_HOSTS" in _manage("check", **{**PRODUCTION, "ALLOWED_HOSTS": ""}).stderr
     assert "REDIS_URL" in _manage("check", **{**PRODUCTION, "REDIS_URL": ""}).stderr
+    assert "SITE_URL" in _manage("check", **{**PRODUCTION, "SITE_URL": ""}).stderr
+
+
+def test_it_reads_the_site_address_strictly():
+    assert Env({"SITE_URL": "https://gongjian.example.cn/"}).url("SITE_URL") == "https://gongjian.example.cn"
+    assert Env({}).url("SITE_URL", "http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    for bad in ("gongjian.example.cn", "https://", "https://a.cn/?x=1", "https://a.cn:port/"):
+        with pytest.raises(ImproperlyConfigured, match="SITE_URL"):
+            Env({"SITE_URL": bad}).url("SITE_URL")

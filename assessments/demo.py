@@ -1,0 +1,284 @@
+"""Demo assessments for ``manage.py seed_demo``: five quarters of results, self-assessments and reviews.
+
+Built on what the partnerships and activities seeders made (their activities, meetings, action items and zones are
+what the automatic indicators measure). What it makes, all invented:
+
+* **Results**: ``rollup_compute`` for the four closed quarters before today (final) and the open one (provisional),
+  from the oldest; a quarter that already has results is left alone, so a second run changes nothing.
+* **Self-assessments**: for every branch under the group committee and every agreement it reviews, for each closed
+  quarter: a narrative written from the subject's own figures (meetings held, logging, items closed on time,
+  turnout), self scores on the manual indicators, submitted a few days after the quarter — a few are missing or
+  late, as in real life.
+* **Reviews**: the committee's points on the manual indicators (usually a little below the self scores; lower for
+  the weaker subjects), 闪光点 drawn from the subject's best indicators and 薄弱点 from its weakest.
+* **Publication**: the three oldest closed quarters are published; the latest closed quarter is left submitted and
+  unreviewed, so the committee has a quarter to review and publish.
+
+No historical activities are added: the activities seeder already covers the past year, and its invariants (every
+logged activity has photos, headcounts…) are its own. Weak quarters (held but not logged, nobody named as taking
+part) stay weak — the dashboard shows believable differences between the diligent project branches and the rest.
+
+Direct ORM writes (seed data, inside the command's transaction), every row within the services' rules: scores
+between 0 and the indicator's points, final points by ``final_points_of``, totals by ``rollup_totals_refresh``.
+Deterministic: random draws from ``random.Random`` seeded per subject and quarter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from assessments import metrics
+from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
+from assessments.services import MANUAL, final_points_of, rollup_compute, rollup_totals_refresh
+from partnerships.models import AgreementParty, Organization
+from portal.demo import DemoContext
+from portal.models import Membership
+
+SEED = 20261121
+PUBLISHED_QUARTERS = 3
+HALF = Decimal("0.5")
+
+# What a subject did well (闪光点) or not (薄弱点), by the metric of its best / weakest indicator.
+HIGHLIGHTS = {
+    "joint_meetings": "联席会议按季召开，议定事项清单化、台账化管理，“梳理归口、推动落实”的机制运转顺畅。",
+    "plan_completion": "年度共建活动计划执行有力，轮流主办的主题党日、联合党课均按计划开展。",
+    "logged_in_time": "活动结束后及时记录，活动小结、参加人员和现场照片齐全，工作台账规范。",
+    "items_on_time": "督办事项按期办结率高，难点堵点问题实行挂图作战、销号管理。",
+    "overdue_items": "督办事项无逾期，问题解决“不过夜、不拖延”。",
+    "participation": "党员参与面广，一线党员踊跃参加共建活动，“党员带头、群众参与”氛围浓厚。",
+    "zone_checks": "红旗责任区定期检查，公示牌信息及时更新，党员责任区“亮身份、亮职责”落到实处。",
+    "findings_fixed": "责任区检查发现的问题整改及时，形成了“检查—整改—复查”的闭环。",
+    "publicity": "注重宣传总结，共建成效在公司网站和街道公众号多次报道，品牌影响力逐步显现。",
+    "joint_study": "坚持“请进来、走出去”联学共学，理论学习与项目实际结合紧密。",
+}
+WEAKNESSES = {
+    "joint_meetings": "联席会议召开不够经常，共建双方沟通协调机制有待进一步健全。",
+    "plan_completion": "部分计划内共建活动未能如期开展，计划执行的刚性不足。",
+    "logged_in_time": "活动记录不够及时，个别活动结束后一周以上才补录，台账管理存在薄弱环节。",
+    "items_on_time": "个别督办事项办结滞后，跟踪问效、对账销号还需加强。",
+    "overdue_items": "存在逾期未办结的督办事项，需明确责任人和时间节点，限期整改。",
+    "participation": "党员参与面不够广，部分党员参加共建活动积极性不高，需创新活动形式。",
+    "zone_checks": "责任区检查频次不足，公示牌内容更新不及时。",
+    "findings_fixed": "责任区检查发现问题的整改闭环不够及时，需落实复查销号。",
+    "publicity": "宣传报道偏少，共建工作的亮点和成效总结提炼不够。",
+    "joint_study": "联学共学次数偏少，理论学习与业务工作结合不够紧密。",
+}
+PLANS = (
+    "下季度将围绕项目建设重点任务，继续深化“党建+业务”融合，推动共建走深走实。",
+    "下一步将对标先进支部，补齐短板弱项，把共建成效转化为攻坚克难的实际成果。",
+    "下季度计划与共建单位联合开展主题党日和志愿服务，进一步扩大党员参与面。",
+    "下一步将健全联席会议和督办机制，确保议定事项件件有着落、事事有回音。",
+)
+BRAND = (
+    "打造“红色引擎”共建品牌，在项目一线设立党员先锋岗。",
+    "推行“支部联建、党员联育、难题联解”工作法，形成了可复制的经验。",
+    "以“党建+安全质量”为抓手，党员突击队在关键节点攻坚。",
+    "结合机关业务特点，开展“书记讲党课、党员讲业务”活动。",
+)
+
+
+def _quarters(today: dt.date) -> list[tuple[int, int]]:
+    """The four closed quarters before today's, oldest first, then the open one."""
+    current = metrics.current_quarter(today)
+    past, quarter = [], current
+    for _ in range(4):
+        quarter = metrics.previous_quarter(*quarter)
+        past.append(quarter)
+    return [*reversed(past), current]
+
+
+def _end_day(year: int, quarter: int) -> dt.date:
+    return metrics.quarter_bounds(year, quarter)[1]
+
+
+def _at(day: dt.date, hour: int, rng: random.Random) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59))))
+
+
+def _round_half(value: float) -> Decimal:
+    return (Decimal(str(value)) / HALF).quantize(Decimal(1)) * HALF
+
+
+def _subjects(committee_org: Organization) -> Q:
+    """Results the committee reviews: its subtree's organizations and the agreements they are party to."""
+    in_tree = AgreementParty.objects.filter(organization__path__startswith=committee_org.path).values("agreement_id")
+    return Q(organization__path__startswith=committee_org.path) | Q(agreement_id__in=in_tree)
+
+
+def _authors(rollups) -> dict[int, object]:
+    """Who submits each self-assessment: a secretary of the branch, or of one of the agreement's parties."""
+    secretaries = {}
+    for membership in (
+        Membership.objects.filter(role__in=(Membership.Role.SECRETARY, Membership.Role.LIAISON))
+        .select_related("user")
+        .order_by("role", "pk")
+    ):
+        secretaries.setdefault(membership.organization_id, membership.user)
+    parties: dict[int, list[int]] = {}
+    for agreement_id, org_id in AgreementParty.objects.order_by("role", "pk").values_list(
+        "agreement_id", "organization_id"
+    ):
+        parties.setdefault(agreement_id, []).append(org_id)
+    found = {}
+    for rollup in rollups:
+        orgs = [rollup.organization_id] if rollup.organization_id else parties.get(rollup.agreement_id, [])
+        found[rollup.pk] = next((secretaries[o] for o in orgs if o in secretaries), None)
+    return found
+
+
+def _narrative(rollup: QuarterRollup, scores: list[IndicatorScore], rng: random.Random) -> str:
+    name = rollup.organization.display_name if rollup.organization_id else rollup.agreement.title
+    value = {s.indicator.metric: s.metric_value for s in scores if s.indicator.metric}
+    lines = [f"{rollup.year}年第{rollup.quarter}季度，{name}紧紧围绕年度共建计划，扎实推进各项共建工作。"]
+    facts = []
+    if value.get("joint_meetings"):
+        facts.append(f"召开联席会议{int(value['joint_meetings'])}次")
+    if value.get("plan_completion") is not None:
+        facts.append(f"年度计划活动完成率{value['plan_completion']:.0f}%")
+    if value.get("logged_in_time") is not None:
+        facts.append(f"活动按时记录率{value['logged_in_time']:.0f}%")
+    if value.get("items_on_time") is not None:
+        facts.append(f"督办事项按期办结率{value['items_on_time']:.0f}%")
+    if value.get("participation") is not None:
+        facts.append(f"党员参与率{value['participation']:.0f}%")
+    if facts:
+        lines.append("本季度" + "，".join(facts) + "。")
+    ranked = sorted((s for s in scores if s.indicator.metric), key=lambda s: s.points / s.indicator.points)
+    best, worst = ranked[-1], ranked[0]
+    lines.append("主要做法：" + HIGHLIGHTS[best.indicator.metric] + rng.choice(BRAND))
+    if worst.points < worst.indicator.points:
+        lines.append("存在不足：" + WEAKNESSES[worst.indicator.metric])
+    lines.append(rng.choice(PLANS))
+    return "\n\n".join(lines)
+
+
+def _comments(scores: list[IndicatorScore], rng: random.Random) -> tuple[str, str]:
+    ranked = sorted(
+        (s for s in scores if s.indicator.metric and not s.indicator.is_deduction),
+        key=lambda s: (s.points / s.indicator.points, rng.random()),
+    )
+    good = [s for s in reversed(ranked) if s.points >= s.indicator.points * Decimal("0.8")][:2]
+    weak = [s for s in ranked if s.points < s.indicator.points * Decimal("0.7")][:2]
+    overdue = [s for s in scores if s.indicator.metric == "overdue_items" and s.points < 0]
+    highlights = "\n".join(HIGHLIGHTS[s.indicator.metric] for s in good) or "各项工作按计划推进，基础工作较为扎实。"
+    weaknesses = "\n".join(WEAKNESSES[s.indicator.metric] for s in [*overdue, *weak][:2]) or (
+        "共建特色品牌的提炼还不够，经验做法有待总结推广。"
+    )
+    return highlights, weaknesses
+
+
+def seed(ctx: DemoContext) -> None:
+    data = ctx.data["partnerships"]
+    committee_org, reviewer = data["group_committee"], data["users"]["committee"]
+    today = timezone.localdate()
+    quarters = _quarters(today)
+    computed = 0
+    for index, (year, quarter) in enumerate(quarters):
+        if QuarterRollup.objects.filter(year=year, quarter=quarter).exists():
+            continue
+        rollup_compute(year=year, quarter=quarter, final=index < len(quarters) - 1)
+        computed += 1
+    ctx.step(f"quarter results: {computed} quarters computed ({quarters[0][0]}Q{quarters[0][1]}–{year}Q{quarter})")
+
+    closed = quarters[:-1]
+    # A quarter that already has self-assessments, reviews or published results was seeded (or worked on): skip it.
+    started = {
+        *SelfAssessment.objects.values_list("rollup__year", "rollup__quarter"),
+        *Review.objects.values_list("rollup__year", "rollup__quarter"),
+        *QuarterRollup.objects.filter(status=QuarterRollup.Status.PUBLISHED).values_list("year", "quarter"),
+    }
+    todo = [quarter for quarter in closed if quarter not in started]
+    rollups = list(
+        QuarterRollup.objects.filter(_subjects(committee_org))
+        .filter(Q(*[Q(year=y, quarter=q) for y, q in todo], _connector=Q.OR) if todo else Q(pk__in=[]))
+        .select_related("organization", "agreement")
+        .order_by("year", "quarter", "subject")
+    )
+    if not rollups:
+        ctx.step("self-assessments and reviews: 0 created (already there)")
+        return
+    authors = _authors(rollups)
+    scores_of: dict[int, list[IndicatorScore]] = {}
+    for score in (
+        IndicatorScore.objects.filter(rollup__in=rollups).select_related("indicator").order_by("indicator__order")
+    ):
+        scores_of.setdefault(score.rollup_id, []).append(score)
+
+    to_publish = set(closed[:PUBLISHED_QUARTERS])
+    made_sa = made_reviews = published = 0
+    changed_scores: list[IndicatorScore] = []
+    for rollup in rollups:
+        rng = random.Random(f"{SEED}:{rollup.subject}:{rollup.year}Q{rollup.quarter}")
+        scores = scores_of.get(rollup.pk, [])
+        end = _end_day(rollup.year, rollup.quarter)
+        automatic = [s for s in scores if s.indicator.source != MANUAL]
+        strength = float(sum((s.points for s in automatic), Decimal(0))) / 90  # 0 … 1: how the records look
+        manual = [s for s in scores if s.indicator.source == MANUAL]
+        # A weak subject sometimes never writes its self-assessment; the others submit within the due window.
+        writes = rng.random() < 0.6 + 0.4 * strength or not manual
+        if writes:
+            for score in manual:
+                score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
+            submitted_at = _at(end + dt.timedelta(days=rng.randint(1, 12 if strength < 0.6 else 8)), 10, rng)
+            sa = SelfAssessment(
+                rollup=rollup,
+                narrative=_narrative(rollup, scores, rng),
+                status=SelfAssessment.Status.SUBMITTED,
+                submitted_at=submitted_at,
+                submitted_by=authors.get(rollup.pk),
+            )
+            sa._history_user = authors.get(rollup.pk)
+            sa._history_date = submitted_at
+            sa.save()
+            SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
+            made_sa += 1
+        if (rollup.year, rollup.quarter) in to_publish:
+            for score in manual:
+                cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
+                base = float(score.self_points) if score.self_points is not None else rng.uniform(2, 4)
+                score.review_points = max(Decimal(0), min(score.indicator.points, _round_half(base - cut)))
+            highlights, weaknesses = _comments(scores, rng)
+            reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
+            published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
+            review = Review(
+                rollup=rollup,
+                highlights=highlights,
+                weaknesses=weaknesses,
+                reviewer=reviewer,
+                reviewed_at=reviewed_at,
+                published_at=published_at,
+                published_by=reviewer,
+            )
+            review._history_user = reviewer
+            review._history_date = published_at
+            review.save()
+            made_reviews += 1
+        for score in manual:
+            score.final_points = final_points_of(
+                score.indicator,
+                points=score.points,
+                self_points=score.self_points,
+                review_points=score.review_points,
+                adjustment=score.adjustment,
+            )
+            changed_scores.append(score)
+
+    IndicatorScore.objects.bulk_update(changed_scores, ["self_points", "review_points", "final_points"])
+    rollup_totals_refresh([r.pk for r in rollups])
+    for rollup in rollups:
+        if (rollup.year, rollup.quarter) in to_publish:
+            rollup.refresh_from_db(fields=["total"])
+            rollup.status = QuarterRollup.Status.PUBLISHED
+            rollup._history_user = reviewer
+            rollup.save(update_fields=["status"])
+            published += 1
+    ctx.step(
+        f"self-assessments: {made_sa} created; reviews: {made_reviews}; results published: {published} "
+        f"({', '.join(f'{y}Q{q}' for y, q in closed[:PUBLISHED_QUARTERS])}); "
+        f"{closed[-1][0]}Q{closed[-1][1]} awaits review"
+    )

@@ -1,0 +1,230 @@
+"""Time the quarterly rollup on a large synthetic quarter, beside the single equivalent SQL statement.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/rollup_bench.py --activities 1000000
+
+DATABASE_URL names the server (and the database used to create and drop the bench database); the benchmark runs in
+its own database (``--db gongjian_bench``), created, migrated and seeded with ``manage.py seed_scale``, and dropped
+at the end unless ``--keep``. An existing bench database that holds anything but bench data is never dropped
+without ``--force``. ``--reuse`` times an already seeded ``--keep``-ed database again without reseeding.
+
+Prints: the rows seeded, rollup_compute seconds (first run: inserts; second run: the idempotent recompute), the
+seconds of the biggest metric aggregate written as one plain SQL GROUP BY, their ratio, and each metric's time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--activities", type=int, default=100_000)
+    parser.add_argument("--orgs", type=int, default=None, help="Branches (default: activities / 100, at least 10).")
+    parser.add_argument("--db", default="gongjian_bench", help="The bench database's name (gongjian_bench).")
+    parser.add_argument("--keep", action="store_true", help="Keep the bench database afterwards.")
+    parser.add_argument("--reuse", action="store_true", help="Time an already seeded bench database again.")
+    parser.add_argument("--force", action="store_true", help="Drop the bench database even if it holds other data.")
+    parser.add_argument("--explain", action="store_true", help="Print EXPLAIN ANALYZE of the slowest metric.")
+    return parser.parse_args()
+
+
+def server_urls(db_name: str) -> tuple[str, str]:
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("DATABASE_URL must point at a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    if parts.path.lstrip("/") == db_name:
+        sys.exit(f"DATABASE_URL already names {db_name!r}: point it at another database of the server (e.g. postgres).")
+    return url, urlunsplit(parts._replace(path="/" + db_name))
+
+
+def admin_connection(url: str):
+    import psycopg2
+
+    parts = urlsplit(url)
+    connection = psycopg2.connect(
+        dbname=parts.path.lstrip("/") or "postgres",
+        user=parts.username,
+        password=parts.password,
+        host=parts.hostname,
+        port=parts.port or 5432,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def bench_database_state(bench_url: str) -> str:
+    """'missing', 'empty', 'bench' (only bench data) or 'foreign' (anything else in it)."""
+    import psycopg2
+
+    parts = urlsplit(bench_url)
+    try:
+        connection = psycopg2.connect(
+            dbname=parts.path.lstrip("/"),
+            user=parts.username,
+            password=parts.password,
+            host=parts.hostname,
+            port=parts.port or 5432,
+        )
+    except psycopg2.OperationalError:
+        return "missing"
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('partnerships_organization') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            return "empty" if cursor.fetchone()[0] == 0 else "foreign"
+        cursor.execute(
+            "SELECT count(*) FROM partnerships_organization o WHERE NOT EXISTS (SELECT 1 FROM partnerships_organization"
+            " r WHERE r.depth = 1 AND r.name = %s AND o.path LIKE r.path || '%%')",
+            (BENCH_ROOT,),
+        )
+        foreign_orgs = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM auth_user")
+        users = cursor.fetchone()[0]
+    connection.close()
+    return "foreign" if foreign_orgs or users else "bench"
+
+
+BENCH_ROOT = "基准测试党委（bench）"  # the same marker as assessments/management/commands/seed_scale.py
+
+
+def main() -> None:
+    args = parse_args()
+    server_url, bench_url = server_urls(args.db)
+    state = bench_database_state(bench_url)
+    if state == "foreign" and not args.force:
+        sys.exit(f"Database {args.db!r} holds data that is not bench data; refusing to use or drop it (--force).")
+    if args.reuse and state != "bench":
+        sys.exit(f"--reuse: database {args.db!r} holds no bench data yet.")
+    admin = admin_connection(server_url)
+    if not args.reuse:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+            cursor.execute(f'CREATE DATABASE "{args.db}"')
+
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DATA_DIR", "/tmp/gongjian-bench")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, reset_queries
+
+    from activities.models import Activity
+    from assessments import metrics, services
+    from assessments.models import QuarterRollup
+
+    settings.DEBUG = False  # no query log kept in memory while timing
+    year, quarter = metrics.previous_quarter(*metrics.current_quarter())
+    orgs = args.orgs or max(args.activities // 100, 10)
+    try:
+        if not args.reuse:
+            call_command("migrate", verbosity=0)
+            call_command(
+                "seed_scale", orgs=orgs, activities=args.activities, year=year, quarter=quarter, stdout=sys.stdout
+            )
+            connection.close()
+            with admin_connection(bench_url).cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+        else:
+            QuarterRollup.objects.filter(year=year, quarter=quarter).delete()
+        reset_queries()
+        # Measured ten days after the quarter closed, as the final computation is.
+        now = dt.datetime.combine(metrics.quarter_bounds(year, quarter)[1], dt.time(12), metrics._tz()) + dt.timedelta(
+            days=10
+        )
+
+        started = time.perf_counter()
+        summary = services.rollup_compute(year=year, quarter=quarter, final=True, now=now)
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        services.rollup_compute(year=year, quarter=quarter, final=True, now=now)
+        second = time.perf_counter() - started
+
+        per_metric = []
+        for key, metric in metrics.REGISTRY.items():
+            for kind in (metrics.ORG, metrics.AGR):
+                started = time.perf_counter()
+                metric.values(kind, year, quarter, now=now)
+                per_metric.append((f"{key} ({kind})", time.perf_counter() - started))
+
+        start, end = metrics.quarter_datetimes(year, quarter)
+        single_sql = (
+            "SELECT lead_id, SUM(CASE WHEN status = 'logged' AND logged_at <= ends_at + interval '7 days' THEN 1 "
+            "ELSE 0 END), SUM(CASE WHEN status = 'logged' OR ends_at <= %s THEN 1 ELSE 0 END) "
+            "FROM activities_activity WHERE ends_at >= %s AND ends_at < %s AND status <> 'cancelled' GROUP BY lead_id"
+        )
+        params = (now - dt.timedelta(days=7), start, end)
+        with connection.cursor() as cursor:
+            cursor.execute(single_sql, params)  # warm, like the rollup's statements after its first run
+            started = time.perf_counter()
+            cursor.execute(single_sql, params)
+            rows = cursor.fetchall()
+            single = time.perf_counter() - started
+
+        activities = Activity.objects.count()
+        print()
+        print(
+            f"{year}Q{quarter}: {orgs:,} branches, {summary['agreements']:,} agreements, {summary['scores']:,} scores"
+        )
+        print(f"{'activities':>12} {'rollup s':>10} {'rerun s':>10} {'single SQL s':>13} {'ratio':>7}")
+        print(f"{activities:>12,} {first:>10.2f} {second:>10.2f} {single:>13.3f} {first / single:>7.1f}")
+        print(f"(single SQL: logged-in-time activities per lead organization, {len(rows):,} groups)")
+        print()
+        print("per metric (one statement each):")
+        for label, seconds in sorted(per_metric, key=lambda pair: -pair[1]):
+            print(f"  {label:<28} {seconds:8.3f}s")
+        if args.explain:
+            slowest = max(per_metric, key=lambda pair: pair[1])[0]
+            key, kind = slowest.split(" (")
+            explain(metrics.REGISTRY[key], kind.rstrip(")"), year, quarter, now)
+    finally:
+        connection.close()
+        if not args.keep:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+        admin.close()
+
+
+def explain(metric, kind, year, quarter, now) -> None:
+    """EXPLAIN ANALYZE of one metric's statement, as Metric.values builds it."""
+    from django.db import connection
+    from django.db.models import F
+
+    from assessments.metrics import Period
+
+    base = metric.base(Period(year, quarter, now)).order_by()
+    parts, params = [], []
+    for path in metric.links[kind]:
+        qs = (
+            base.filter(**{f"{path}__isnull": False})
+            .annotate(s=F(path), i=F("pk"))
+            .values_list("s", "i", "n", "d")
+            .order_by()
+        )
+        sql, part_params = qs.query.sql_with_params()
+        parts.append(sql)
+        params.extend(part_params)
+    sql = f"EXPLAIN (ANALYZE, BUFFERS) SELECT s, SUM(n), SUM(d) FROM ({' UNION '.join(parts)}) u GROUP BY s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        print(f"\nEXPLAIN ANALYZE {metric.key} ({kind}):")
+        for (line,) in cursor.fetchall():
+            print("  " + line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""Group-robot (企业微信 / 钉钉) settings pages: the list, add / edit / delete, a robot's delivery log, a test message.
+
+Thin: querysets come from ``WebhookEndpoint.objects.visible_to`` (outsiders get 404), writes from the services in
+portal/webhooks.py (read-only users get 403).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic.detail import SingleObjectMixin
+
+from portal import reminders, webhooks
+from portal.forms import WebhookEndpointForm, show_service_errors
+from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.scoping import ScopedViewMixin
+
+LOG_SIZE = 50
+
+
+def _kind_labels() -> dict[str, object]:
+    labels = {kind: entry.label for kind, entry in reminders.kinds().items()}
+    labels[webhooks.TEST_KIND] = _("Test message")
+    return labels
+
+
+class WebhookListView(ScopedViewMixin, ListView):
+    """The robots the user may see (``?organization=`` narrows to one organization), with their delivery status."""
+
+    model = WebhookEndpoint
+    template_name = "portal/webhooks/list.html"
+    context_object_name = "endpoints"
+    paginate_by = 30
+
+    def get_queryset(self):
+        rows = self.scoped_queryset()
+        self.organization = None
+        org_id = self.request.GET.get("organization", "")
+        if org_id.isdigit():
+            self.organization = get_object_or_404(webhooks.organization_model().objects.all(), pk=org_id)
+            rows = rows.filter(organization=self.organization)
+        return webhooks.endpoints_with_status(rows).order_by("organization__path", "name", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        manageable = set(webhooks.manageable_organizations(self.request.user).values_list("pk", flat=True))
+        for endpoint in context["endpoints"]:
+            endpoint.can_edit = endpoint.organization_id in manageable
+        context["organization"] = self.organization
+        context["can_create"] = bool(manageable) and (self.organization is None or self.organization.pk in manageable)
+        return context
+
+
+class WebhookDetailView(ScopedViewMixin, DetailView):
+    """One robot: its settings (address and secret masked) and its last 50 messages with their status."""
+
+    model = WebhookEndpoint
+    template_name = "portal/webhooks/detail.html"
+    context_object_name = "endpoint"
+
+    def get_queryset(self):
+        return self.scoped_queryset().select_related("organization")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        labels = _kind_labels()
+        log = list(
+            WebhookDelivery.objects.filter(endpoint=self.object)
+            .only(
+                "pk", "kind", "title", "status", "attempts", "due_at", "sent_at", "retry_at", "last_error", "created_at"
+            )
+            .order_by("-created_at", "-pk")[:LOG_SIZE]
+        )
+        for row in log:
+            row.kind_label = labels.get(row.kind, row.kind)
+        context["log"] = log
+        context["log_size"] = LOG_SIZE
+        context["can_edit"] = self.can_edit(self.object)
+        context["kind_labels"] = [labels.get(kind, kind) for kind in self.object.kinds]
+        return context
+
+
+class WebhookCreateView(ScopedViewMixin, FormView):
+    """Add a robot to an organization the user manages (``?organization=`` preselects it)."""
+
+    model = WebhookEndpoint
+    form_class = WebhookEndpointForm
+    template_name = "portal/webhooks/form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.organizations = list(webhooks.manageable_organizations(request.user).order_by("path"))
+        if not self.organizations:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["organizations"] = webhooks.manageable_organizations(self.request.user).order_by("path")
+        return kwargs
+
+    def get_initial(self):
+        initial = super().get_initial()
+        org_id = self.request.GET.get("organization", "")
+        if org_id.isdigit():
+            initial["organization"] = next((org for org in self.organizations if org.pk == int(org_id)), None)
+        elif len(self.organizations) == 1:
+            initial["organization"] = self.organizations[0]
+        return initial
+
+    def form_valid(self, form):
+        try:
+            endpoint = webhooks.webhook_endpoint_create(actor=self.request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Robot “%(name)s” added.") % {"name": endpoint.name})
+        return redirect(endpoint)
+
+
+class WebhookUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
+    """Edit a robot (its organization's secretary, a reviewer over it, an admin)."""
+
+    model = WebhookEndpoint
+    scope_action = "edit"
+    form_class = WebhookEndpointForm
+    template_name = "portal/webhooks/form.html"
+    context_object_name = "endpoint"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["endpoint"] = self.object
+        return kwargs
+
+    def form_valid(self, form):
+        try:
+            webhooks.webhook_endpoint_update(actor=self.request.user, endpoint=self.object, **form.service_kwargs())
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Changes saved."))
+        return redirect(self.object)
+
+
+class WebhookDeleteView(ScopedViewMixin, SingleObjectMixin, TemplateView):
+    """Confirm, then remove a robot and its log."""
+
+    model = WebhookEndpoint
+    scope_action = "edit"
+    template_name = "portal/webhooks/delete.html"
+    context_object_name = "endpoint"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        organization = self.object.organization
+        webhooks.webhook_endpoint_delete(actor=request.user, endpoint=self.object)
+        messages.success(request, _("Robot “%(name)s” removed.") % {"name": self.object.name})
+        return redirect(f"{reverse('webhook_list')}?organization={organization.pk}")
+
+
+class WebhookTestView(ScopedViewMixin, SingleObjectMixin, TemplateView):
+    """POST: send a test message now and show whether the group got it."""
+
+    model = WebhookEndpoint
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        endpoint = self.get_object()
+        delivery = webhooks.webhook_endpoint_test(actor=request.user, endpoint=endpoint)
+        if delivery.status == WebhookDelivery.Status.SENT:
+            messages.success(request, _("Test message sent: check the group chat."))
+        else:
+            messages.error(
+                request, _("The robot did not take the test message: %(error)s") % {"error": delivery.last_error}
+            )
+        return redirect(endpoint)

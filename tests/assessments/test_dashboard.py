@@ -1,0 +1,515 @@
+"""The committee dashboard and its drill-down: who sees which results, the numbers on the page against the rollup
+rows, a query budget that does not grow with the organizations, the Excel export, the print view, the evidence
+pages, the on-demand computation and its status, and the dashboard's panels on other pages.
+
+The world's committee reviews 甲项目党支部 (branch_a) and 乙机关党支部 (branch_b), plus 丙党支部 added here; an
+agreement ties branch_a to the street community (liaison1). Results are computed for 2025 Q2 and Q3 (measured on
+10 October 2025), then the reviewer's points on the manual indicator 品牌特色 set the branches apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from openpyxl import load_workbook
+
+from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
+from assessments import selectors, services
+from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
+from partnerships.models import Agreement, AgreementParty
+from tests.factories import MemberFactory, OrganizationFactory
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2025, 10, 10, 12, 0, tzinfo=SH)
+Y, Q = 2025, 3
+BRAND = "品牌特色"  # a manual indicator (category: brand)
+BUDGET = 15
+
+
+def at(month, day, hour=9, year=Y):
+    return dt.datetime(year, month, day, hour, 0, tzinfo=SH)
+
+
+def _plan(agreement) -> ActivityPlan:
+    return ActivityPlan.objects.get_or_create(agreement=agreement, year=Y, defaults={"title": "2025年共建计划"})[0]
+
+
+def _branch_work(org, agreement, *, month: int, done: bool, title: str | None = None) -> Activity | None:
+    """A plan row led by ``org`` in ``month``; with an activity logged two days after it when ``done``."""
+    volunteer = ActivityType.objects.get_or_create(code="volunteer", defaults={"name": "志愿服务"})[0]
+    row = PlannedActivity.objects.create(
+        plan=_plan(agreement), month=month, theme=f"{org.name}{month}月活动", type=volunteer, lead=org
+    )
+    if not done:
+        return None
+    starts = at(month, 10)
+    return Activity.objects.create(
+        title=title or f"{org.name}{month}月志愿服务",
+        type=volunteer,
+        agreement=agreement,
+        plan_row=row,
+        lead=org,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place="项目部",
+        status=Activity.Status.LOGGED,
+        summary="活动小结",
+        logged_at=starts + dt.timedelta(days=2),
+    )
+
+
+def _review_points(year, quarter, points_by_org: dict) -> None:
+    """What the reviewer's scoring does to the rows (scores and totals), for the test's set-up only."""
+    for org, points in points_by_org.items():
+        score = IndicatorScore.objects.get(
+            rollup__organization=org, rollup__year=year, rollup__quarter=quarter, indicator__name=BRAND
+        )
+        IndicatorScore.objects.filter(pk=score.pk).update(review_points=points, final_points=points)
+        services.rollup_totals_refresh([score.rollup_id])
+
+
+@pytest.fixture
+def agreement(world):
+    agreement = Agreement.objects.create(
+        number="GJ-DASH-01",
+        title="看板测试共建协议",
+        term_start=dt.date(2025, 1, 1),
+        term_end=dt.date(2026, 12, 31),
+        status=Agreement.Status.ACTIVE,
+    )
+    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
+    AgreementParty.objects.create(agreement=agreement, organization=world.partner, liaison=world.liaison1)
+    return agreement
+
+
+@pytest.fixture
+def results(world, agreement):
+    """Three branches under the committee with different quarters; results for 2025 Q2 and Q3."""
+    branch_c = OrganizationFactory(name="丙党支部", parent=world.general_2)
+    AgreementParty.objects.create(agreement=agreement, organization=branch_c)
+    MemberFactory(organization=world.branch_a, name="李红梅")
+    MemberFactory(organization=world.partner, name="陈秀英")
+    _branch_work(world.branch_a, agreement, month=7, done=True, title="甲支部七月志愿服务")
+    _branch_work(world.branch_a, agreement, month=8, done=True)
+    _branch_work(world.branch_b, agreement, month=7, done=True)
+    _branch_work(world.branch_b, agreement, month=9, done=False)
+    _branch_work(branch_c, agreement, month=8, done=False)
+    for quarter in (2, 3):
+        services.rollup_compute(year=Y, quarter=quarter, final=True, now=NOW)
+    _review_points(Y, 3, {world.branch_a: Decimal(5), world.branch_b: Decimal(3), branch_c: Decimal(1)})
+    _review_points(Y, 2, {world.branch_a: Decimal(1), world.branch_b: Decimal(4), branch_c: Decimal(2)})
+    return {"branch_c": branch_c}
+
+
+def _rollup(org, quarter=Q) -> QuarterRollup:
+    return QuarterRollup.objects.get(organization=org, year=Y, quarter=quarter)
+
+
+def _dashboard(client, **params):
+    params = {"year": Y, "quarter": Q, **params}
+    return client.get(reverse("assessments:dashboard"), params)
+
+
+def _charts(response) -> dict:
+    match = re.search(r'<script id="gj-dashboard-data" type="application/json">(.*?)</script>', response.text, re.S)
+    return json.loads(match[1])
+
+
+def _ranking(response) -> list[tuple[str, str]]:
+    """(name, total) per ranking row, in the page's order."""
+    table = response.text.split('data-testid="ranking-table"')[1].split("</table>")[0]
+    names = re.findall(r'data-testid="ranking-link">([^<]+)</a>', table)
+    totals = re.findall(r'data-testid="ranking-total">([^<]+)</td>', table)
+    return list(zip(names, totals, strict=True))
+
+
+# --- scope and values ---------------------------------------------------------------------------------------------
+
+
+def test_the_committee_sees_every_branch_of_its_subtree_ranked_with_the_rollup_totals(client_for, world, results):
+    response = _dashboard(client_for(world.committee))
+
+    assert response.status_code == 200
+    expected = sorted(
+        QuarterRollup.objects.filter(year=Y, quarter=Q, organization__isnull=False).select_related("organization"),
+        key=lambda r: -r.total,
+    )
+    assert _ranking(response) == [(r.organization.display_name, str(r.total)) for r in expected]
+    assert len(expected) == 3 and len({r.total for r in expected}) == 3
+    assert world.unrelated.name not in response.text
+
+
+def test_the_chart_data_matches_the_rollup_rows(client_for, world, results):
+    charts = _charts(_dashboard(client_for(world.committee)))
+
+    a, b, c = _rollup(world.branch_a), _rollup(world.branch_b), _rollup(results["branch_c"])
+    ranking = {row["name"]: row["value"] for row in charts["ranking"]}
+    assert ranking == {
+        world.branch_a.name: float(a.total),
+        world.branch_b.name: float(b.total),
+        "丙党支部": float(c.total),
+    }
+    assert charts["ranking"][0]["url"] == reverse("assessments:rollup_detail", args=[a.pk])
+    # The trend: the last 8 quarters, the average of the two computed ones, each branch's own line.
+    assert charts["trend"]["periods"][-1].endswith("3") and len(charts["trend"]["periods"]) == 8
+    q2 = [_rollup(o, 2).total for o in (world.branch_a, world.branch_b, results["branch_c"])]
+    assert charts["trend"]["average"][-2] == float(round(sum(q2) / 3, 1))
+    assert charts["trend"]["average"][:6] == [None] * 6
+    line_a = next(s for s in charts["trend"]["series"] if s["name"] == world.branch_a.name)
+    assert line_a["values"][-2:] == [float(_rollup(world.branch_a, 2).total), float(a.total)]
+    # The radar: one axis per category of the scheme, full marks from its indicators' points.
+    categories = [i["name"] for i in charts["radar"]["indicators"]]
+    assert len(categories) == len(Indicator.Category.choices)
+    brand = categories.index(str(Indicator.Category.BRAND.label))
+    assert charts["radar"]["indicators"][brand]["max"] == 10.0  # 宣传报道 5 + 品牌特色 5
+    best = charts["radar"]["series"][1]["values"]
+    brand_points = sum(
+        s.final_points for s in a.scores.select_related("indicator") if s.indicator.category == Indicator.Category.BRAND
+    )
+    assert best[brand] == float(brand_points)
+
+
+def test_overdue_items_come_from_the_overdue_metric_of_the_rollup(client_for, world, results, agreement):
+    from partnerships.models import ActionItem
+
+    ActionItem.objects.create(
+        agreement=agreement, title="补齐台账", responsible_party=world.branch_b, due_on=dt.date(2025, 8, 1)
+    )
+    services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    response = _dashboard(client_for(world.committee))
+
+    assert _charts(response)["overdue"] == [
+        {
+            "name": world.branch_b.name,
+            "value": 1.0,
+            "url": reverse("assessments:rollup_detail", args=[_rollup(world.branch_b).pk]),
+        }
+    ]
+    assert 'data-testid="overdue-table"' in response.text
+
+
+def test_the_plan_heat_counts_planned_and_done_rows_by_month(client_for, world, results):
+    response = _dashboard(client_for(world.committee))
+    charts = _charts(response)
+
+    subjects = charts["heat"]["subjects"]
+    cells = {(subjects[y], x + 1): (rate, planned, done) for x, y, rate, planned, done in charts["heat"]["cells"]}
+    assert cells[(world.branch_a.name, 7)] == (100.0, 1, 1)
+    assert cells[(world.branch_b.name, 9)] == (0.0, 1, 0)
+    assert cells[("丙党支部", 8)] == (0.0, 1, 0)
+    assert (world.branch_a.name, 9) not in cells
+    assert len(charts["heat"]["months"]) == 12
+
+
+def test_a_secretary_sees_the_same_page_for_their_own_branch_only(client_for, world, results):
+    response = _dashboard(client_for(world.secretary1))
+
+    assert response.status_code == 200
+    assert _ranking(response) == [(world.branch_a.name, str(_rollup(world.branch_a).total))]
+    assert world.branch_b.name not in response.text and "丙党支部" not in response.text
+    charts = _charts(response)
+    assert [s["name"] for s in charts["trend"]["series"]] == [world.branch_a.name]
+    assert 'data-testid="rollup-request"' not in response.text  # computing is the committee's
+
+
+def test_the_agreements_view_ranks_the_agreements_in_scope(client_for, world, results, agreement):
+    response = _dashboard(client_for(world.liaison1), view="agreements")
+
+    rollup = QuarterRollup.objects.get(agreement=agreement, year=Y, quarter=Q)
+    assert _ranking(response) == [(agreement.title, str(rollup.total))]
+    # The partner has no branch of the committee's: without a chosen view, the page opens on the agreements.
+    response = _dashboard(client_for(world.liaison1))
+    assert response.context["dashboard"].view == "agreements"
+    assert _ranking(response) == [(agreement.title, str(rollup.total))]
+    assert 'data-testid="dashboard-empty"' in _dashboard(client_for(world.liaison1), view="organizations").text
+
+
+def test_the_outsider_sees_an_empty_dashboard_and_404_on_every_result(client_for, world, results):
+    client = client_for(world.outsider)
+    response = _dashboard(client)
+    assert response.status_code == 200 and 'data-testid="dashboard-empty"' in response.text
+    assert world.branch_a.name not in response.text
+
+    rollup = _rollup(world.branch_a)
+    score = rollup.scores.first()
+    for url in (
+        reverse("assessments:rollup_detail", args=[rollup.pk]),
+        reverse("assessments:rollup_print", args=[rollup.pk]),
+        reverse("assessments:score_evidence", args=[score.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    workbook = load_workbook(
+        io.BytesIO(client.get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q}).content)
+    )
+    assert [sheet.max_row for sheet in workbook.worksheets] == [1, 2, 1, 1, 1, 1]  # headers (and an empty average)
+
+
+def test_secretary2_gets_404_for_branch_a_s_result(client_for, world, results):
+    rollup = _rollup(world.branch_a)
+    assert client_for(world.secretary2).get(reverse("assessments:rollup_detail", args=[rollup.pk])).status_code == 404
+
+
+def test_the_dashboard_opens_on_the_latest_quarter_with_results(client_for, world, results):
+    response = client_for(world.committee).get(reverse("assessments:dashboard"))
+
+    assert response.context["dashboard"].year == Y and response.context["dashboard"].quarter == Q
+    # The picker lists the last eight quarters and the quarters with results.
+    values = [p["value"] for p in response.context["periods"]]
+    assert "2025-2" in values and "2025-3" in values
+    assert response.context["periods"][values.index("2025-3")]["selected"]
+
+
+def test_the_quarter_picker_value_selects_a_quarter(client_for, world, results):
+    response = client_for(world.committee).get(reverse("assessments:dashboard"), {"period": "2025-2"})
+    assert response.context["dashboard"].quarter == 2
+    assert _ranking(response)[0] == (world.branch_b.name, str(_rollup(world.branch_b, 2).total))
+
+
+def test_a_quarter_without_results_says_so(client_for, world, results):
+    response = _dashboard(client_for(world.committee), year=2024, quarter=1)
+    assert 'data-testid="dashboard-empty"' in response.text
+
+
+# --- query budget -------------------------------------------------------------------------------------------------
+
+
+def _more_branches(world, agreement, start: int, count: int) -> None:
+    for i in range(start, start + count):
+        org = OrganizationFactory(name=f"扩容第{i}党支部", parent=world.general_1)
+        AgreementParty.objects.create(agreement=agreement, organization=org)
+        _branch_work(org, agreement, month=7 + i % 3, done=i % 2 == 0)
+
+
+def _dashboard_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = _dashboard(client)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_dashboard_reads_the_same_few_queries_at_3_and_at_60_organizations(client_for, world, agreement):
+    _more_branches(world, agreement, 0, 1)  # branch_a, branch_b and one more
+    for quarter in (1, 2, 3):
+        services.rollup_compute(year=Y, quarter=quarter, now=NOW)
+    client = client_for(world.committee)
+    assert QuarterRollup.objects.filter(year=Y, quarter=Q, organization__isnull=False).count() == 3
+    at_three = _dashboard_queries(client)
+
+    _more_branches(world, agreement, 1, 57)
+    for quarter in (1, 2, 3):
+        services.rollup_compute(year=Y, quarter=quarter, now=NOW)
+    assert QuarterRollup.objects.filter(year=Y, quarter=Q, organization__isnull=False).count() == 60
+    at_sixty = _dashboard_queries(client)
+
+    print(f"dashboard queries: {at_three} at 3 organizations, {at_sixty} at 60")
+    assert at_three == at_sixty
+    assert at_sixty <= BUDGET
+    assert len(_charts(_dashboard(client))["ranking"]) == 60
+
+
+def test_a_secretary_s_dashboard_keeps_within_the_budget(client_for, world, results):
+    assert _dashboard_queries(client_for(world.secretary1)) <= BUDGET
+
+
+# --- export and print ---------------------------------------------------------------------------------------------
+
+
+def test_the_export_has_one_sheet_per_view_and_the_rollup_values(client_for, world, results):
+    response = client_for(world.committee).get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = load_workbook(io.BytesIO(response.content))
+    with translation.override("zh-hans"):
+        names = [
+            gettext(n)
+            for n in ("Ranking", "Trend", "Categories", "Overdue items", "Plan completion", "Indicator scores")
+        ]
+    assert workbook.sheetnames == names
+    ranking = workbook[names[0]]
+    a = _rollup(world.branch_a)
+    assert ranking["A2"].value == 1 and ranking["B2"].value == world.branch_a.name
+    assert ranking["C2"].value == float(a.total)
+    assert ranking.max_row == 4
+    trend = workbook[names[1]]
+    assert trend["A2"].value == gettext("Average") and trend.max_column == 9
+    detail = workbook[names[5]]
+    assert detail.max_row == 1 + 3 * 12  # every indicator of every branch
+    rows = [[c.value for c in row] for row in detail.iter_rows(min_row=2)]
+    brand_a = next(r for r in rows if r[0] == world.branch_a.name and r[1] == BRAND)
+    assert brand_a[7] == 5.0 and brand_a[10] == 5.0
+    heat = workbook[names[4]]
+    assert [world.branch_a.name, 7, 1, 1, 100.0] in [[c.value for c in row] for row in heat.iter_rows(min_row=2)]
+
+
+def test_the_print_view_has_total_rank_categories_indicators_and_signature_lines(client_for, world, results):
+    a = _rollup(world.branch_a)
+    response = client_for(world.secretary1).get(reverse("assessments:rollup_print", args=[a.pk]))
+
+    assert response.status_code == 200
+    text = response.text
+    assert "@page { size: A4" in text
+    assert f'data-testid="print-total">{a.total}<' in text
+    # Ranked within the whole tree, even for a secretary who sees only their own branch.
+    assert re.search(r'data-testid="print-rank">\s*1\D+3\s*<', text)
+    assert 'data-testid="print-signatures"' in text and BRAND in text
+
+
+# --- one result and its evidence --------------------------------------------------------------------------------
+
+
+def test_the_result_page_lists_every_indicator_with_evidence_links_for_automatic_ones(client_for, world, results):
+    a = _rollup(world.branch_a)
+    response = client_for(world.committee).get(reverse("assessments:rollup_detail", args=[a.pk]))
+
+    assert response.status_code == 200
+    assert f'data-testid="rollup-total">{a.total}<' in response.text
+    assert response.text.count('data-testid="evidence-link"') == 10  # the automatic indicators of the scheme
+    assert response.text.count("data-indicator=") == 12
+    categories = {c["key"]: c for c in response.context["categories"]}
+    assert categories["brand"]["points"] == sum(
+        s.final_points for s in a.scores.select_related("indicator") if s.indicator.category == "brand"
+    )
+    assert categories["brand"]["full"] == Decimal(10)
+
+
+def test_the_evidence_page_lists_the_records_behind_an_automatic_score(client_for, world, results):
+    score = IndicatorScore.objects.get(rollup=_rollup(world.branch_a), indicator__metric="logged_in_time")
+    response = client_for(world.secretary1).get(reverse("assessments:score_evidence", args=[score.pk]))
+
+    assert response.status_code == 200
+    assert response.text.count('data-testid="evidence-row"') == 2
+    assert "甲支部七月志愿服务" in response.text
+    activity = Activity.objects.get(title="甲支部七月志愿服务")
+    assert reverse("activities:activity_detail", args=[activity.pk]) in response.text
+    assert score.metric_value == Decimal(100)
+
+
+def test_the_evidence_page_queries_do_not_grow_with_the_records(client_for, world, agreement, results):
+    score = IndicatorScore.objects.get(rollup=_rollup(world.branch_a), indicator__metric="logged_in_time")
+    client = client_for(world.committee)
+    url = reverse("assessments:score_evidence", args=[score.pk])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for day in range(1, 20):
+        _branch_work(world.branch_a, agreement, month=9, done=True, title=f"九月活动{day}")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.text.count('data-testid="evidence-row"') == 21
+    assert len(many.captured_queries) == len(few.captured_queries) <= 10
+
+
+def test_evidence_the_viewer_may_not_open_is_counted_but_not_shown(client_for, world, results, agreement):
+    """The agreement's participation counts the partner's members, whose roster secretary1 may not read."""
+    score = IndicatorScore.objects.get(
+        rollup=QuarterRollup.objects.get(agreement=agreement, year=Y, quarter=Q), indicator__metric="participation"
+    )
+    response = client_for(world.secretary1).get(reverse("assessments:score_evidence", args=[score.pk]))
+
+    assert response.status_code == 200
+    assert "李红梅" in response.text and "陈秀英" not in response.text
+    assert response.text.count('data-testid="evidence-row"') == 2
+    assert client_for(world.committee).get(reverse("assessments:score_evidence", args=[score.pk])).status_code == 200
+
+
+def test_a_manual_indicator_s_evidence_page_says_the_reviewer_scores_it(client_for, world, results):
+    score = IndicatorScore.objects.get(rollup=_rollup(world.branch_a), indicator__name=BRAND)
+    response = client_for(world.secretary1).get(reverse("assessments:score_evidence", args=[score.pk]))
+    assert response.status_code == 200 and 'data-testid="evidence-manual"' in response.text
+
+
+# --- computing on demand ------------------------------------------------------------------------------------------
+
+
+def test_a_reviewer_queues_a_computation_and_the_status_partial_shows_it_done(
+    client_for, world, results, django_capture_on_commit_callbacks
+):
+    client = client_for(world.committee)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("assessments:rollup_request"), {"year": Y, "quarter": Q})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('assessments:dashboard')}?year={Y}&quarter={Q}"
+    run = RollupRun.objects.get()
+    assert run.status == RollupRun.Status.DONE and run.requested_by == world.committee
+    page = client.get(response["Location"])
+    assert 'data-testid="run-status"' in page.text and 'data-status="done"' in page.text
+
+    partial = client.get(reverse("assessments:run_status", args=[run.pk]), headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text and 'data-status="done"' in partial.text
+    assert "hx-trigger" not in partial.text  # polling stops once the run is over
+    assert 'data-testid="run-summary"' in partial.text
+
+
+def test_a_queued_run_polls_every_two_seconds(client_for, world):
+    run = RollupRun.objects.create(year=Y, quarter=Q, requested_by=world.committee)
+    partial = client_for(world.committee).get(
+        reverse("assessments:run_status", args=[run.pk]), headers={"HX-Request": "true"}
+    )
+    assert 'hx-trigger="every 2s"' in partial.text and 'data-status="queued"' in partial.text
+
+
+def test_a_quarter_not_started_is_refused_with_a_message(client_for, world):
+    response = client_for(world.committee).post(
+        reverse("assessments:rollup_request"), {"year": 2099, "quarter": 1}, follow=True
+    )
+    assert not RollupRun.objects.exists()
+    assert "alert-danger" in response.text or "alert-error" in response.text
+
+
+@pytest.mark.parametrize("user", ["secretary1", "liaison1", "member1"])
+def test_only_reviewers_may_request_a_computation(client_for, world, user):
+    response = client_for(world.user(user)).post(reverse("assessments:rollup_request"), {"year": Y, "quarter": Q})
+    assert response.status_code == 403
+    assert not RollupRun.objects.exists()
+
+
+def test_run_status_is_only_for_reviewers(client_for, world):
+    run = RollupRun.objects.create(year=Y, quarter=Q, requested_by=world.committee)
+    assert client_for(world.secretary1).get(reverse("assessments:run_status", args=[run.pk])).status_code == 404
+    assert client_for(world.committee).get(reverse("assessments:run_status", args=[run.pk])).status_code == 200
+
+
+# --- panels on other pages ----------------------------------------------------------------------------------------
+
+
+def test_the_committee_home_shows_the_best_and_last_three(client_for, world, results):
+    response = client_for(world.committee).get(reverse("home"))
+
+    assert 'data-testid="home-podium"' in response.text
+    top = response.text.split('data-testid="podium-top"')[1].split("</ol>")[0]
+    assert top.index(world.branch_a.name) < top.index(world.branch_b.name) < top.index("丙党支部")
+    assert 'data-testid="home-dashboard-link"' in response.text
+    assert 'data-testid="home-podium"' not in client_for(world.secretary1).get(reverse("home")).text
+
+
+def test_the_organization_page_shows_its_last_quarters_to_those_who_may_see_them(client_for, world, results):
+    url = world.branch_a.get_absolute_url()
+    response = client_for(world.secretary1).get(url)
+    section = response.text.split('data-testid="results-section"')[1].split("</table>")[0]
+    assert reverse("assessments:rollup_detail", args=[_rollup(world.branch_a).pk]) in section
+    assert reverse("assessments:rollup_detail", args=[_rollup(world.branch_a, 2).pk]) in section
+    assert 'data-testid="results-section"' not in client_for(world.outsider).get(url).text
+
+
+def test_the_nav_links_to_the_dashboard_for_people_with_a_role(client_for, world):
+    assert 'data-testid="nav-assessment"' in client_for(world.secretary1).get(reverse("home")).text
+    assert 'data-testid="nav-assessment"' in client_for(world.committee).get(reverse("home")).text
+
+
+def test_quarter_windows_run_back_across_years():
+    assert selectors.quarter_window(2025, 2, 4) == [(2024, 3), (2024, 4), (2025, 1), (2025, 2)]
+    assert selectors.default_quarter([(2099, 1), (2025, 3)], dt.date(2026, 11, 20)) == (2025, 3)
+    assert selectors.default_quarter([], dt.date(2026, 11, 20)) == (2026, 4)

@@ -1,0 +1,524 @@
+"""Group robots (企业微信 / 钉钉): which groups hear of a reminder, the payloads, signing, failures and retries, and the
+settings pages. Every post goes to a real HTTP server on 127.0.0.1 that records what it receives."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from partnerships.models import ActionItem, Agreement, AgreementParty
+from portal import webhooks
+from portal.models import Membership, WebhookDelivery, WebhookEndpoint
+from portal.reminders import sweep
+
+TODAY = dt.date(2026, 11, 25)
+NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
+SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
+KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+
+
+def minutes(n: int) -> dt.timedelta:
+    return dt.timedelta(minutes=n)
+
+
+class Robot:
+    """A local stand-in for both platforms' robot servers. The path picks the behaviour: ``/ok`` answers
+    ``{"errcode": 0}``, ``/500`` an HTTP 500, ``/errcode`` ``{"errcode": 93000}``, ``/hang`` nothing until released."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.release = threading.Event()
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                parts = urlsplit(self.path)
+                robot.requests.append(
+                    {
+                        "path": parts.path,
+                        "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
+                        "body": json.loads(self.rfile.read(length).decode("utf-8")),
+                        "content_type": self.headers.get("Content-Type"),
+                    }
+                )
+                if parts.path.startswith("/hang"):
+                    robot.release.wait(10)
+                status, reply = 200, {"errcode": 0, "errmsg": "ok"}
+                if parts.path.startswith("/500"):
+                    status, reply = 500, {"message": "boom"}
+                elif parts.path.startswith("/errcode"):
+                    reply = {"errcode": 93000, "errmsg": "invalid webhook url"}
+                data = json.dumps(reply).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up (the hanging case)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/ok") -> str:
+        host, port = self.server.server_address
+        return f"http://{host}:{port}{path}?key={KEY}"
+
+    def to(self, path: str) -> list[dict]:
+        return [request for request in self.requests if request["path"] == path]
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def robot():
+    server = Robot()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def agreement(world):
+    agreement = Agreement.objects.create(
+        number="GJ-HOOK-01",
+        title="群机器人测试共建协议",
+        term_start=TODAY - dt.timedelta(days=200),
+        term_end=TODAY + dt.timedelta(days=200),
+        status=Agreement.Status.ACTIVE,
+    )
+    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
+    AgreementParty.objects.create(
+        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
+    )
+    return agreement
+
+
+@pytest.fixture
+def item(world, agreement):
+    return ActionItem.objects.create(
+        agreement=agreement,
+        title="清理施工围挡周边垃圾",
+        responsible_party=world.branch_a,
+        responsible_person=world.secretary1,
+        due_on=TODAY,
+    )
+
+
+def endpoint(organization, url, *, platform=WebhookEndpoint.Platform.WECOM, name="项目部党员群", **extra):
+    return WebhookEndpoint.objects.create(organization=organization, platform=platform, name=name, url=url, **extra)
+
+
+def deliveries(**filters):
+    return WebhookDelivery.objects.filter(**filters)
+
+
+# --- who hears of what, and the payloads -------------------------------------------------------------------------------
+
+
+def test_a_due_item_is_posted_once_to_the_responsible_partys_wecom_group(world, robot, item, settings):
+    endpoint(world.branch_a, robot.url("/ok"))
+    endpoint(world.partner, robot.url("/partner"), name="社区党委群")
+
+    summary = sweep(NOW)
+
+    (request,) = robot.requests
+    assert request["path"] == "/ok" and request["query"] == {"key": KEY}
+    assert request["content_type"].startswith("application/json")
+    assert request["body"]["msgtype"] == "markdown"
+    content = request["body"]["markdown"]["content"]
+    assert content.startswith("### 督办事项今日到期：清理施工围挡周边垃圾")
+    assert f"({settings.SITE_URL}{item.get_absolute_url()})" in content
+    assert settings.SITE_URL.startswith("http")
+    row = deliveries().get()
+    assert row.status == WebhookDelivery.Status.SENT and row.attempts == 0 and row.sent_at == NOW
+    assert summary["webhooks"]["created"] == 1 and summary["webhooks"]["sent"] == 1
+    assert WebhookEndpoint.objects.get(organization=world.branch_a).last_success_at == NOW
+
+
+def test_dingtalk_gets_its_markdown_shape_and_a_valid_signature(world, robot, agreement, settings):
+    # An agreement expiring in 30 days reminds both parties, so both groups hear of it.
+    Agreement.objects.filter(pk=agreement.pk).update(term_end=TODAY + dt.timedelta(days=30))
+    endpoint(world.branch_a, robot.url("/ok"))
+    endpoint(world.partner, robot.url("/ding"), platform=WebhookEndpoint.Platform.DINGTALK, secret=SECRET)
+
+    sweep(NOW)
+
+    (request,) = robot.to("/ding")
+    markdown = request["body"]["markdown"]
+    assert request["body"]["msgtype"] == "markdown"
+    assert "群机器人测试共建协议" in markdown["title"]
+    assert markdown["text"].startswith(f"### {markdown['title']}")
+    assert f"({settings.SITE_URL}{agreement.get_absolute_url()})" in markdown["text"]
+    query = request["query"]
+    expected = base64.b64encode(
+        hmac.new(SECRET.encode(), f"{query['timestamp']}\n{SECRET}".encode(), hashlib.sha256).digest()
+    ).decode()
+    assert query["sign"] == expected and query["key"] == KEY
+    assert abs(int(query["timestamp"]) / 1000 - timezone.now().timestamp()) < 3600
+    assert len(robot.to("/ok")) == 1
+
+
+def test_two_sweeps_post_nothing_twice(world, robot, item):
+    endpoint(world.branch_a, robot.url("/ok"))
+    sweep(NOW)
+    second = sweep(NOW + minutes(5))
+    assert len(robot.requests) == 1
+    assert "webhooks" not in second  # no robot work the second time
+
+
+def test_each_group_hears_once_however_many_of_its_people_are_recipients(world, robot, item):
+    other = Membership.objects.create(user=world.member1, organization=world.branch_a, role=Membership.Role.LIAISON)
+    assert other.pk
+    endpoint(world.branch_a, robot.url("/ok"))
+    sweep(NOW)
+    assert len(robot.requests) == 1
+
+
+def test_closing_the_item_cancels_its_waiting_message(world, robot, item):
+    endpoint(world.branch_a, robot.url("/ok"))
+    sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))  # planned, not due before 08:00
+    assert deliveries().get().status == WebhookDelivery.Status.PENDING
+
+    ActionItem.objects.filter(pk=item.pk).update(status=ActionItem.Status.DONE)
+    summary = sweep(NOW)
+
+    assert deliveries().get().status == WebhookDelivery.Status.CANCELLED
+    assert summary["webhooks"]["cancelled"] == 1
+    assert not robot.requests
+
+
+def test_a_secretary_who_also_serves_elsewhere_does_not_leak_the_item_to_that_group(world, robot, item):
+    Membership.objects.create(user=world.secretary1, organization=world.unrelated, role=Membership.Role.LIAISON)
+    endpoint(world.branch_a, robot.url("/ok"))
+    endpoint(world.unrelated, robot.url("/unrelated"), name="外单位群")
+
+    sweep(NOW)
+
+    assert robot.to("/unrelated") == []
+    assert len(robot.to("/ok")) == 1
+
+
+def test_an_escalation_reaches_the_committee_group_that_takes_only_escalations(world, robot, agreement):
+    ActionItem.objects.create(
+        agreement=agreement, title="整改安全隐患", responsible_party=world.branch_a, due_on=TODAY - dt.timedelta(days=8)
+    )
+    endpoint(world.group, robot.url("/committee"), name="党委群", kinds=["action_item.escalated"])
+    endpoint(world.branch_a, robot.url("/ok"))
+
+    sweep(NOW)
+
+    (request,) = robot.to("/committee")
+    assert "整改安全隐患" in request["body"]["markdown"]["content"]
+    assert deliveries(endpoint__organization=world.group).get().kind == "action_item.escalated"
+    assert {row.kind for row in deliveries(endpoint__organization=world.branch_a)} == {"action_item.overdue"}
+
+
+def test_a_disabled_robot_gets_nothing_and_its_waiting_messages_are_cancelled(world, robot, item):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))
+    webhooks.webhook_endpoint_update(
+        actor=world.secretary1, endpoint=hook, platform=hook.platform, name=hook.name, enabled=False
+    )
+    sweep(NOW)
+    assert deliveries().get().status == WebhookDelivery.Status.CANCELLED
+    assert not robot.requests
+
+
+def test_a_domain_app_may_name_the_organizations_itself(world, robot, item):
+    from portal.reminders import Candidate
+
+    endpoint(world.partner, robot.url("/partner"))
+    found = {
+        "action_item.due_today": [
+            (
+                webhooks.ContentType.objects.get_for_model(ActionItem),
+                Candidate(item, "x", [world.secretary1], NOW, "标题", organizations=[world.partner.pk]),
+            )
+        ]
+    }
+    assert webhooks.plan(found, NOW)["created"] == 1
+    assert deliveries().get().endpoint.organization == world.partner
+
+
+# --- failures, retries, claims ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["/500", "/errcode", "/hang"])
+def test_a_failing_robot_is_retried_with_backoff_and_never_blocks_the_others(world, robot, item, settings, bad):
+    settings.WEBHOOK_TIMEOUT = 0.5
+    endpoint(world.branch_a, robot.url(bad), name="坏的群")
+    endpoint(world.branch_a, robot.url("/ok"), name="好的群")
+
+    sweep(NOW)
+
+    good = deliveries(endpoint__name="好的群").get()
+    failing = deliveries(endpoint__name="坏的群").get()
+    assert good.status == WebhookDelivery.Status.SENT
+    assert failing.status == WebhookDelivery.Status.PENDING
+    assert failing.attempts == 1 and failing.retry_at == NOW + minutes(5) and failing.last_error
+    assert WebhookEndpoint.objects.get(name="坏的群").last_error == failing.last_error
+
+    sweep(NOW + minutes(4))  # not yet time to retry
+    assert deliveries(endpoint__name="坏的群").get().attempts == 1
+
+    at = NOW
+    for attempt, wait in ((2, 5), (3, 10), (4, 20), (5, 40)):
+        at = at + minutes(wait)
+        sweep(at)
+        failing.refresh_from_db()
+        assert failing.attempts == attempt
+    assert failing.status == WebhookDelivery.Status.FAILED and failing.retry_at is None
+    assert len(robot.to(bad)) == 5
+    assert len(robot.to("/ok")) == 1  # the good group heard of it once
+
+    sweep(at + dt.timedelta(hours=3))
+    assert len(robot.to(bad)) == 5  # failed is final
+
+
+def test_an_unreachable_robot_is_skipped_for_the_rest_of_the_run_without_spending_attempts(world, robot, agreement):
+    for n in range(3):
+        ActionItem.objects.create(agreement=agreement, title=f"事项{n}", responsible_party=world.branch_a, due_on=TODAY)
+    endpoint(world.branch_a, robot.url("/500"))
+
+    sweep(NOW)
+
+    assert len(robot.requests) == 1
+    rows = list(deliveries().order_by("pk"))
+    assert sorted(row.attempts for row in rows) == [0, 0, 1]
+    assert all(row.status == WebhookDelivery.Status.PENDING and row.retry_at == NOW + minutes(5) for row in rows)
+
+
+def test_two_claims_on_the_same_delivery_only_one_wins(world, robot, item):
+    endpoint(world.branch_a, robot.url("/ok"))
+    sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))
+    pk = deliveries().get().pk
+    assert webhooks.claim_ids([pk], NOW) == [pk]
+    assert webhooks.claim_ids([pk], NOW) == []
+
+
+def test_a_delivery_left_sending_by_a_dead_worker_is_sent_after_15_minutes(world, robot, item):
+    endpoint(world.branch_a, robot.url("/ok"))
+    sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))
+    deliveries().update(status=WebhookDelivery.Status.SENDING, claimed_at=NOW - minutes(5), claim_token="dead")
+
+    sweep(NOW)
+    assert not robot.requests  # its worker may still be alive
+
+    sweep(NOW + minutes(11))
+    assert len(robot.requests) == 1
+    assert deliveries().get().status == WebhookDelivery.Status.SENT
+
+
+def test_the_sweep_costs_the_same_queries_for_3_or_30_items_with_robots(world, robot, agreement):
+    endpoint(world.branch_a, robot.url("/ok"))
+    endpoint(world.partner, robot.url("/partner"), name="社区党委群")
+
+    def run(n: int) -> int:
+        for i in range(n):
+            ActionItem.objects.create(
+                agreement=agreement, title=f"事项{i}", responsible_party=world.branch_a, due_on=TODAY
+            )
+        with CaptureQueriesContext(connection) as queries:
+            sweep(NOW)
+        ActionItem.objects.all().delete()
+        return len(queries)
+
+    run(1)  # first run: the rules are created and content types cached
+    few, many = run(3), run(30)
+    # Each message costs its own status update (and each email its own); nothing else grows with the rows.
+    assert many - few == (30 - 3) * 2
+
+
+# --- masking and the settings pages ------------------------------------------------------------------------------
+
+
+def test_the_address_and_secret_are_masked():
+    hook = WebhookEndpoint(url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={KEY}", secret=SECRET)
+    assert hook.masked_url == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=••••5aaa"
+    assert hook.masked_secret == "••••abcd"
+
+
+def test_a_secretary_adds_a_robot_and_no_page_shows_its_key(client_for, world, robot):
+    client = client_for(world.secretary1)
+    response = client.post(
+        reverse("webhook_create"),
+        {
+            "organization": world.branch_a.pk,
+            "platform": "dingtalk",
+            "name": "甲支部党员群",
+            "url": robot.url("/ok"),
+            "secret": SECRET,
+            "kinds": ["action_item.due_today", "action_item.overdue"],
+            "enabled": "on",
+        },
+    )
+    hook = WebhookEndpoint.objects.get()
+    assert response.status_code == 302 and response["Location"] == hook.get_absolute_url()
+    assert hook.secret == SECRET and hook.kinds == ["action_item.due_today", "action_item.overdue"]
+    assert hook.created_by == world.secretary1
+    for url in (
+        reverse("webhook_list"),
+        hook.get_absolute_url(),
+        reverse("webhook_update", args=[hook.pk]),
+        world.branch_a.get_absolute_url(),
+    ):
+        body = client.get(url).content.decode()
+        assert KEY not in body and SECRET not in body, url
+        assert "甲支部党员群" in body, url
+
+
+def test_editing_with_an_empty_address_and_secret_keeps_them(client_for, world, robot):
+    hook = endpoint(world.branch_a, robot.url("/ok"), platform="dingtalk", secret=SECRET)
+    response = client_for(world.secretary1).post(
+        reverse("webhook_update", args=[hook.pk]),
+        {"platform": "dingtalk", "name": "改名后的群", "url": "", "secret": "", "enabled": "on"},
+    )
+    assert response.status_code == 302
+    hook.refresh_from_db()
+    assert hook.name == "改名后的群" and hook.url == robot.url("/ok") and hook.secret == SECRET
+
+    client_for(world.secretary1).post(
+        reverse("webhook_update", args=[hook.pk]),
+        {"platform": "dingtalk", "name": "改名后的群", "clear_secret": "on", "enabled": "on"},
+    )
+    hook.refresh_from_db()
+    assert hook.secret == ""
+
+
+def test_form_errors_are_shown_next_to_the_fields(client_for, world, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
+    response = client_for(world.secretary1).post(
+        reverse("webhook_create"),
+        {
+            "organization": world.branch_a.pk,
+            "platform": "wecom",
+            "name": "群",
+            "url": "http://10.0.0.5/internal",
+            "secret": "SECabc",
+        },
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "url" in form.errors and "secret" in form.errors
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_secretary_cannot_add_a_robot_to_another_organization(client_for, world, robot):
+    response = client_for(world.secretary1).post(
+        reverse("webhook_create"),
+        {"organization": world.branch_b.pk, "platform": "wecom", "name": "乙群", "url": robot.url("/ok")},
+    )
+    assert response.status_code == 200 and "organization" in response.context["form"].errors
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_reviewer_over_the_organization_manages_its_robots(client_for, world, robot):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    response = client_for(world.committee).post(
+        reverse("webhook_update", args=[hook.pk]), {"platform": "wecom", "name": "党委改的名", "enabled": "on"}
+    )
+    assert response.status_code == 302
+    assert WebhookEndpoint.objects.get().name == "党委改的名"
+
+
+def test_the_test_message_is_posted_and_its_result_shown(client_for, world, robot):
+    good = endpoint(world.branch_a, robot.url("/ok"))
+    bad = endpoint(world.branch_a, robot.url("/errcode"), name="坏的群")
+    client = client_for(world.secretary1)
+
+    response = client.post(reverse("webhook_test", args=[good.pk]), follow=True)
+    assert (
+        "markdown" in robot.requests[0]["body"] and "甲项目党支部" in robot.requests[0]["body"]["markdown"]["content"]
+    )
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    assert deliveries(endpoint=good).get().status == WebhookDelivery.Status.SENT
+
+    response = client.post(reverse("webhook_test", args=[bad.pk]), follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert "93000" in response.content.decode()
+    row = deliveries(endpoint=bad).get()
+    assert row.status == WebhookDelivery.Status.FAILED and "93000" in row.last_error
+    assert 'data-status="failed"' in response.content.decode()  # the log on the robot's page shows it
+
+
+def test_outsiders_get_404_and_read_only_members_403(client, world, robot):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    client.force_login(world.outsider)
+    for name in ("webhook_detail", "webhook_update", "webhook_delete"):
+        assert client.get(reverse(name, args=[hook.pk])).status_code == 404, name
+    for name in ("webhook_update", "webhook_delete", "webhook_test"):
+        assert client.post(reverse(name, args=[hook.pk]), {}).status_code == 404, name
+    client.force_login(world.member1)
+    assert client.get(reverse("webhook_detail", args=[hook.pk])).status_code == 200
+    for name in ("webhook_update", "webhook_delete", "webhook_test"):
+        assert client.post(reverse(name, args=[hook.pk]), {}).status_code == 403, name
+    assert not robot.requests
+    assert WebhookEndpoint.objects.filter(pk=hook.pk).exists()
+
+
+def test_deleting_a_robot_removes_it_and_its_log(client_for, world, robot, item):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    sweep(NOW)
+    response = client_for(world.secretary1).post(reverse("webhook_delete", args=[hook.pk]))
+    assert response.status_code == 302
+    assert not WebhookEndpoint.objects.exists() and not WebhookDelivery.objects.exists()
+
+
+def test_the_organization_page_shows_its_robots_to_its_people_only(client_for, world, robot):
+    endpoint(world.branch_a, robot.url("/ok"), name="甲支部党员群")
+    assert "甲支部党员群" in client_for(world.member1).get(world.branch_a.get_absolute_url()).content.decode()
+    body = client_for(world.outsider).get(world.branch_a.get_absolute_url()).content.decode()
+    assert "甲支部党员群" not in body and 'data-testid="org-webhooks-section"' not in body
+
+
+def test_the_preferences_page_explains_group_robots(client_for, world):
+    body = client_for(world.secretary1).get(reverse("notification_preferences")).content.decode()
+    assert 'data-testid="group-robot-note"' in body and reverse("webhook_list") in body
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30_robots(client_for, world, robot):
+    client = client_for(world.committee)
+    counts = []
+    for n in (3, 30):
+        WebhookEndpoint.objects.all().delete()
+        for i in range(n):
+            org = world.branch_a if i % 2 else world.branch_b
+            hook = endpoint(org, robot.url("/ok"), name=f"群{i}")
+            WebhookDelivery.objects.create(
+                endpoint=hook,
+                kind="action_item.due_today",
+                target_type=webhooks.ContentType.objects.get_for_model(WebhookEndpoint),
+                target_id=hook.pk,
+                occurrence="x",
+                title="t",
+                due_at=NOW,
+                status=WebhookDelivery.Status.FAILED,
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("webhook_list"))
+        assert response.status_code == 200 and len(response.context["endpoints"]) == n
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 10
