@@ -1,0 +1,39 @@
+"""The dashboard's quarter picker (GET) and the on-demand rollup request (POST)."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from assessments.selectors import AGREEMENTS, ORGANIZATIONS
+
+PERIOD_RE = re.compile(r"^(\d{4})-([1-4])$")
+
+
+class DashboardForm(forms.Form):
+    """``?period=2026-3`` (the picker's select) or ``?year=2026&quarter=3`` (links and the export), the view
+    (branches or agreements) and an optional subject key (``org:12``) to follow on the trend and the radar."""
+
+    period = forms.CharField(label=_("Quarter"), required=False)
+    year = forms.IntegerField(min_value=2000, max_value=2100, required=False)
+    quarter = forms.IntegerField(min_value=1, max_value=4, required=False)
+    view = forms.ChoiceField(choices=[(ORGANIZATIONS, _("Branches")), (AGREEMENTS, _("Agreements"))], required=False)
+    subject = forms.RegexField(regex=r"^(org|agr):\d+$", max_length=24, required=False)
+
+    def clean(self):
+        data = super().clean()
+        match = PERIOD_RE.match(data.get("period") or "")
+        if match:
+            data["year"], data["quarter"] = int(match[1]), int(match[2])
+        if not (data.get("year") and data.get("quarter")):
+            data["year"] = data["quarter"] = None
+        data["view"] = data.get("view") or ORGANIZATIONS
+        return data
+
+
+class RollupRequestForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    quarter = forms.IntegerField(label=_("Quarter"), min_value=1, max_value=4)
+    view = forms.ChoiceField(choices=[(ORGANIZATIONS, ORGANIZATIONS), (AGREEMENTS, AGREEMENTS)], required=False)
