@@ -91,9 +91,11 @@ def quarter_choices(with_data: list[tuple[int, int]], today: dt.date | None = No
 
 
 def default_quarter(with_data: list[tuple[int, int]], today: dt.date | None = None) -> tuple[int, int]:
-    """The latest quarter with results (not in the future), else the current one."""
+    """The latest closed quarter with results (the open one is provisional and half-way), else the open one when it
+    has results, else the current one."""
     current = metrics.current_quarter(today)
-    return next((period for period in with_data if period <= current), current)
+    closed = next((period for period in with_data if period < current), None)
+    return closed or current
 
 
 def _kind_q(view: str) -> Q:
@@ -570,7 +572,10 @@ def recent_rollups(user, *, organization=None, agreement=None, count: int = 4) -
 def podium(user, count: int = 3) -> dict | None:
     """The latest quarter's best and last ``count`` branches the user may see (two queries), for the home panel."""
     scoped = QuarterRollup.objects.visible_to(user).filter(organization__isnull=False)
-    latest = scoped.order_by("-year", "-quarter").values_list("year", "quarter").first()
+    year, quarter = metrics.current_quarter()
+    closed = Q(year__lt=year) | Q(year=year, quarter__lt=quarter)
+    # The latest closed quarter: the open one is provisional and half-way, so its ranking says little yet.
+    latest = scoped.filter(closed).order_by("-year", "-quarter").values_list("year", "quarter").first()
     if latest is None:
         return None
     year, quarter = latest
