@@ -102,10 +102,19 @@ def self_assessment_panel(user) -> dict | None:
                 "url": reverse("assessments:self_assessment", args=[rollup.pk]),
             }
         )
+    # A quarter whose self-assessment has not opened yet is one line, not a row per subject.
+    waiting = [r for r in rows if not r["open"] and r["status_key"] == "none" and r["opens_on"] > today]
+    upcoming = {}
+    for row in waiting:
+        entry = upcoming.setdefault(
+            (row["rollup"].year, row["rollup"].quarter), {"count": 0, "opens_on": row["opens_on"]}
+        )
+        entry["count"] += 1
     return {
         "template": "assessments/review/home_panel.html",
         "title": _("This quarter's self-assessment"),
-        "rows": rows,
+        "rows": [r for r in rows if r not in waiting],
+        "upcoming": [{"year": y, "quarter": q, **entry} for (y, q), entry in sorted(upcoming.items())],
         "action_url": reverse("assessments:self_assessment_list"),
         "action_label": _("My self-assessments"),
     }

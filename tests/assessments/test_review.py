@@ -475,9 +475,17 @@ def test_home_panel_shows_the_current_and_last_quarter(world, client_for):
     from assessments import metrics
 
     current = metrics.current_quarter()
-    for year, quarter in (current, metrics.previous_quarter(*current)):
+    previous_year, previous_quarter = metrics.previous_quarter(*current)
+    for year, quarter in (current, (previous_year, previous_quarter)):
         services.rollup_compute(year=year, quarter=quarter)
     page = client_for(world.secretary1).get(reverse("home")).content.decode()
     assert 'data-testid="self-assessment-panel"' in page
-    assert page.count("data-rollup=") >= 2
+    previous = QuarterRollup.objects.get(organization=world.branch_a, year=previous_year, quarter=previous_quarter)
+    assert f'data-rollup="{previous.pk}"' in page
+    # The open quarter is a row once its self-assessment window opens, else one "opens on" line.
+    now = QuarterRollup.objects.get(organization=world.branch_a, year=current[0], quarter=current[1])
+    if services.self_assessment_is_open(now):
+        assert f'data-rollup="{now.pk}"' in page
+    else:
+        assert f'data-rollup="{now.pk}"' not in page and 'data-testid="self-assessment-upcoming"' in page
     assert 'data-testid="self-assessment-panel"' not in client_for(world.member1).get(reverse("home")).content.decode()
