@@ -247,7 +247,12 @@ class Activity(models.Model):
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-starts_at", "-pk"]
-        indexes = [models.Index(fields=["starts_at"]), models.Index(fields=["lead", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["starts_at"]),
+            models.Index(fields=["lead", "status", "starts_at"]),
+            # The quarterly rollup selects a quarter's activities by their end (logged within 7 days).
+            models.Index(fields=["ends_at"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gte=F("starts_at")),
@@ -576,7 +581,12 @@ class ZoneCheck(models.Model):
         verbose_name = _("zone check")
         verbose_name_plural = _("zone checks")
         ordering = ["zone", "-checked_on", "-pk"]
-        indexes = [models.Index(fields=["zone", "fixed_on"])]
+        indexes = [
+            models.Index(fields=["zone", "fixed_on"]),
+            # The quarterly rollup selects a quarter's checks, and the findings due in it.
+            models.Index(fields=["checked_on"]),
+            models.Index(fields=["fix_due_on"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(category="none") | ~Q(finding=""),

@@ -9,12 +9,21 @@ subjects it belongs to (``lead``, ``co_organizers``, ``agreement`` …). From th
 
       SELECT s, SUM(n), SUM(d) FROM (
           SELECT lead_id AS s, id AS i, <n> AS n, <d> AS d FROM activity WHERE <quarter> AND <lead_id IS NOT NULL>
-          UNION
-          SELECT co.organization_id, id, <n>, <d> FROM activity JOIN activity_co_organizers co … WHERE <quarter>
+          UNION ALL
+          SELECT s, i, n, d FROM (
+              SELECT co.organization_id AS s, id AS i, <n>, <d>, lead_id AS e0
+              FROM activity JOIN activity_co_organizers co … WHERE <quarter>
+          ) p1 WHERE e0 IS NULL OR e0 <> s
       ) u GROUP BY s
 
-  (``UNION`` drops the duplicate when a record reaches a subject by two links; the inner selects are compiled by
-  the ORM, so the statement is the same on SQLite and PostgreSQL);
+  A record reaching a subject by two links (a lead that also co-organizes) counts once: a later link drops the
+  rows whose subject an earlier single-valued link (a foreign key path, e.g. ``lead``) already gives the same
+  record. That is a column comparison, so the statement streams into one hash aggregate instead of
+  de-duplicating a million rows with a sort (``UNION``), which spilled to disk at 1M activities. Should an earlier
+  link be multi-valued (through a many-to-many or reverse relation), the parts are combined with ``UNION``
+  instead. Each link itself yields a (subject, record) pair at most once (foreign keys, and many-to-many or
+  reverse relations through unique pairs). The inner selects are compiled by the ORM, so the statement is the
+  same on SQLite and PostgreSQL;
 * ``records(subject, year, quarter)`` returns the same base filtered on the subject: the evidence drill-down lists
   exactly the records the number was computed from.
 """
@@ -132,25 +141,37 @@ class Metric:
         """The metric for every subject of ``kind`` in one statement: ``{subject_id: value}``.
 
         Subjects absent from the result have no record at all: a count of 0, a rate by ``when_empty``."""
-        period = Period(year, quarter, now or timezone.now())
-        base = self.base(period).order_by()
-        parts, params = [], []
-        for path in self.links[kind]:
-            qs = (
-                base.filter(**{f"{path}__isnull": False})
-                .annotate(s=F(path), i=F("pk"))
-                .values_list("s", "i", "n", "d")
-                .order_by()
-            )
-            sql, part_params = qs.query.sql_with_params()
-            parts.append(sql)
-            params.extend(part_params)
-        sql = f"SELECT s, SUM(n), SUM(d) FROM ({' UNION '.join(parts)}) u GROUP BY s"  # noqa: S608 (ORM-compiled)
+        sql, params = self.statement(kind, Period(year, quarter, now or timezone.now()))
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         values = {subject: self._value(n or 0, d or 0) for subject, n, d in rows}
         return {subject: value for subject, value in values.items() if value is not None}
+
+    def statement(self, kind: str, period: Period) -> tuple[str, list]:
+        """The SQL and parameters of ``values`` (see the module docstring)."""
+        base = self.base(period).order_by()
+        links = self.links[kind]
+        # De-duplicated by comparison when every link but the last is single-valued, else by UNION.
+        compare = all(_single_valued(base.model, path) for path in links[:-1])
+        parts, params = [], []
+        for index, path in enumerate(links):
+            seen = {f"e{j}": F(other) for j, other in enumerate(links[:index])} if compare else {}
+            qs = (
+                base.filter(**{f"{path}__isnull": False})
+                .annotate(s=F(path), i=F("pk"), **seen)
+                .values_list("s", "i", "n", "d", *seen)
+                .order_by()
+            )
+            sql, part_params = qs.query.sql_with_params()
+            if seen:
+                kept = " AND ".join(f"({e} IS NULL OR {e} <> s)" for e in seen)
+                sql = f"SELECT s, i, n, d FROM ({sql}) p{index} WHERE {kept}"  # noqa: S608 (ORM-compiled)
+            parts.append(sql)
+            params.extend(part_params)
+        union = " UNION ALL " if compare else " UNION "
+        sql = f"SELECT s, SUM(n), SUM(d) FROM ({union.join(parts)}) u GROUP BY s"  # noqa: S608 (ORM-compiled)
+        return sql, params
 
     def _value(self, n: int, d: int) -> Decimal | None:
         if self.kind == "count":
@@ -173,6 +194,16 @@ class Metric:
         period = Period(year, quarter, now or timezone.now())
         condition = reduce(or_, (Q(**{path: subject.pk}) for path in self.links[kind]))
         return self.base(period).filter(condition, d=1).distinct()
+
+
+def _single_valued(model, path: str) -> bool:
+    """Whether ``path`` leads from a record to at most one subject (foreign keys only)."""
+    for name in path.split("__"):
+        field = model._meta.get_field(name)
+        if field.many_to_many or field.one_to_many:
+            return False
+        model = field.related_model
+    return True
 
 
 REGISTRY: dict[str, Metric] = {}

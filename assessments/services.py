@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -351,9 +352,25 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
     """Compute (or recompute) the quarter's results for every branch and agreement; return a summary.
 
     Idempotent: a second run leaves identical rows. Published results are never touched; manual scores
-    (self, reviewer, adjustment) are kept. ``final`` marks the results final (at quarter close)."""
+    (self, reviewer, adjustment) are kept. ``final`` marks the results final (at quarter close).
+
+    Written set-based and as plain rows, not model instances (2,000 subjects make 24,000 scores; see ``_write``):
+
+    * the previous results and scores of the quarter are read once (two queries); only the rows that are new or
+      whose values changed are upserted (``INSERT … ON CONFLICT DO UPDATE``): a score keeps the ``computed_at`` of
+      the run that last changed it, and a run over a quiet quarter writes no score at all;
+    * each row written, and only those, gets a history row (type ``~``, reason ``rollup``) — in the same statement
+      on PostgreSQL; the manual edits keep their own history (``_save_score``);
+    * every result computed gets this run's ``computed_at`` (the unchanged ones by one ``UPDATE``, no history):
+      the evidence pages list the records as measured at the result's ``computed_at``.
+    """
     now = now or timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # JIT compiling an aggregate costs 50–130 ms here, more than it saves on statements of a fraction of a
+            # second (measured at 1M activities: the 20 aggregates take 10% less time without).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         scheme = AssessmentScheme.objects.filter(year=year).first() or scheme_create_default(year)
         indicators = list(scheme.indicators.all())
         org_ids, agreement_ids = rollup_subjects(year, quarter)
@@ -368,19 +385,25 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         }
         published = {key for key, (_pk, status, *_rest) in existing.items() if status == QuarterRollup.Status.PUBLISHED}
         subjects = [s for s in subjects if s[2] not in published]
+        # (rollup id, indicator id) -> (metric_value, points, final_points, self_points, review_points, adjustment,
+        # adjustment_reason)
         old_scores = {
-            (subject, indicator_id): tuple(rest)
-            for subject, indicator_id, *rest in IndicatorScore.objects.filter(
+            (rollup_id, indicator_id): tuple(rest)
+            for rollup_id, indicator_id, *rest in IndicatorScore.objects.filter(
                 rollup__year=year, rollup__quarter=quarter
             )
             .exclude(rollup__status=QuarterRollup.Status.PUBLISHED)
-            .values_list("rollup__subject", "indicator_id", "metric_value", "points", "final_points")
-        }
-        manual = {
-            (subject, indicator_id): (self_points, review_points, adjustment)
-            for subject, indicator_id, self_points, review_points, adjustment in IndicatorScore.objects.filter(
-                rollup__year=year, rollup__quarter=quarter
-            ).values_list("rollup__subject", "indicator_id", "self_points", "review_points", "adjustment")
+            .values_list(
+                "rollup_id",
+                "indicator_id",
+                "metric_value",
+                "points",
+                "final_points",
+                "self_points",
+                "review_points",
+                "adjustment",
+                "adjustment_reason",
+            )
         }
 
         # One aggregate per metric and subject kind, for all subjects at once.
@@ -390,16 +413,29 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
             for kind in (metrics.ORG, metrics.AGR):
                 values[(key, kind)] = metric.values(kind, year, quarter, now=now)
 
+        # O(subjects × indicators) in Python: the points, and which rows are new or changed.
         status = QuarterRollup.Status.FINAL if final else QuarterRollup.Status.PROVISIONAL
-        rollups, score_rows = [], {}
+        no_manual = (None, None, Decimal(0), "")
+        plan = [
+            (
+                indicator.pk,
+                metrics.REGISTRY[indicator.metric] if indicator.source == AUTO else None,
+                indicator,
+            )
+            for indicator in indicators
+        ]
+        rollup_rows = []  # new or changed results: (subject, organization, agreement, status, total)
+        score_rows = []  # new or changed scores: (subject, indicator, metric_value, points, final_points, manual…)
         for kind, pk, key in subjects:
+            old = existing.get(key)
+            rollup_id = old[0] if old else None
             total = Decimal(0)
-            for indicator in indicators:
-                self_points, review_points, adjustment = manual.get((key, indicator.pk), (None, None, Decimal(0)))
+            for indicator_id, metric, indicator in plan:
+                previous = old_scores.get((rollup_id, indicator_id)) if old else None
+                manual = previous[3:] if previous else no_manual
                 metric_value, points = None, Decimal(0)
-                if indicator.source == AUTO:
-                    metric = metrics.REGISTRY[indicator.metric]
-                    metric_value = values[(indicator.metric, kind)].get(pk, metric.empty_value())
+                if metric is not None:
+                    metric_value = values[(metric.key, kind)].get(pk, metric.empty_value())
                     points = metrics.points_for(
                         value=metric_value,
                         points=indicator.points,
@@ -407,95 +443,49 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
                         is_deduction=indicator.is_deduction,
                     )
                 final_points = final_points_of(
-                    indicator,
-                    points=points,
-                    self_points=self_points,
-                    review_points=review_points,
-                    adjustment=adjustment,
+                    indicator, points=points, self_points=manual[0], review_points=manual[1], adjustment=manual[2]
                 )
                 total += final_points
-                score_rows[(key, indicator.pk)] = IndicatorScore(
-                    indicator=indicator,
-                    metric_value=metric_value,
-                    points=points,
-                    final_points=final_points,
-                    computed_at=now,
-                )
+                if previous is None or previous[:3] != (metric_value, points, final_points):
+                    score_rows.append((key, indicator_id, metric_value, points, final_points, *manual))
             row_status = status
-            if key in existing and existing[key][1] == QuarterRollup.Status.FINAL:
+            if old and old[1] == QuarterRollup.Status.FINAL:
                 row_status = QuarterRollup.Status.FINAL  # a nightly provisional run never reopens a closed quarter
-            rollups.append(
-                QuarterRollup(
-                    organization_id=pk if kind == metrics.ORG else None,
-                    agreement_id=pk if kind == metrics.AGR else None,
-                    subject=key,
-                    year=year,
-                    quarter=quarter,
-                    scheme=scheme,
-                    status=row_status,
-                    total=total,
-                    computed_at=now,
-                )
-            )
+            if old is None or old[1:] != (row_status, total, scheme.pk):
+                organization_id, agreement_id = (pk, None) if kind == metrics.ORG else (None, pk)
+                rollup_rows.append((key, organization_id, agreement_id, row_status, total))
 
-        QuarterRollup.objects.bulk_create(
-            rollups,
-            update_conflicts=True,
-            unique_fields=["subject", "year", "quarter"],
-            update_fields=["scheme", "status", "total", "computed_at"],
+        rollup_fields = ["organization_id", "agreement_id", "subject", "year", "quarter"]
+        rollup_fields += ["scheme_id", "status", "total", "computed_at"]
+        _write(
+            QuarterRollup,
+            rollup_fields,
+            [(o, a, key, year, quarter, scheme.pk, st, total, now) for key, o, a, st, total in rollup_rows],
+            conflict=["subject", "year", "quarter"],
+            update=["scheme_id", "status", "total", "computed_at"],
+            now=now,
         )
-        ids = {r.subject: r.pk for r in rollups}
-        if any(pk is None for pk in ids.values()):  # backends that cannot return ids from an upsert
-            ids = dict(
-                QuarterRollup.objects.filter(year=year, quarter=quarter, subject__in=list(ids)).values_list(
-                    "subject", "pk"
-                )
-            )
-            for rollup in rollups:
-                rollup.pk = rollup.id = ids[rollup.subject]
-        for (key, _indicator_id), score in score_rows.items():
-            score.rollup_id = ids[key]
-        scores = list(score_rows.values())
-        IndicatorScore.objects.bulk_create(
-            scores,
-            update_conflicts=True,
-            unique_fields=["rollup", "indicator"],
-            update_fields=["metric_value", "points", "final_points", "computed_at"],
-        )
+        ids = {key: old[0] for key, old in existing.items()}
+        if any(key not in ids for key, *_rest in rollup_rows):
+            ids = dict(QuarterRollup.objects.filter(year=year, quarter=quarter).values_list("subject", "pk"))
+        run_ids = [ids[key] for _kind, _pk, key in subjects]
+        # The unchanged results were computed now too (the evidence pages measure at the result's computed_at).
+        QuarterRollup.objects.filter(pk__in=run_ids).exclude(computed_at=now).update(computed_at=now)
+
         # Scores of indicators that left the scheme (the scheme was edited) no longer count.
-        stale = IndicatorScore.objects.filter(rollup_id__in=list(ids.values())).exclude(
-            indicator__in=[i.pk for i in indicators]
-        )
-        removed = stale.delete()[0] if ids else 0
+        stale = IndicatorScore.objects.filter(rollup_id__in=run_ids).exclude(indicator__in=[i.pk for i in indicators])
+        removed = stale.delete()[0] if run_ids else 0
 
-        # History only where something changed, so nightly runs over a quiet quarter add nothing.
-        changed_rollups = [
-            r
-            for r in rollups
-            if r.subject not in existing or existing[r.subject][1:] != (r.status, r.total, r.scheme_id)
-        ]
-        if changed_rollups:
-            QuarterRollup.history.bulk_history_create(
-                changed_rollups, update=True, default_change_reason="rollup", default_date=now
-            )
-        changed_scores = [
-            s
-            for (key, indicator_id), s in score_rows.items()
-            if old_scores.get((key, indicator_id)) != (s.metric_value, s.points, s.final_points)
-        ]
-        if changed_scores:
-            if any(s.pk is None for s in changed_scores):
-                pks = {
-                    (r, i): pk
-                    for r, i, pk in IndicatorScore.objects.filter(rollup_id__in=list(ids.values())).values_list(
-                        "rollup_id", "indicator_id", "pk"
-                    )
-                }
-                for s in changed_scores:
-                    s.pk = s.id = pks[(s.rollup_id, s.indicator_id)]
-            IndicatorScore.history.bulk_history_create(
-                changed_scores, update=True, default_change_reason="rollup", default_date=now
-            )
+        score_fields = ["rollup_id", "indicator_id", "metric_value", "points", "final_points"]
+        score_fields += ["self_points", "review_points", "adjustment", "adjustment_reason", "computed_at"]
+        _write(
+            IndicatorScore,
+            score_fields,
+            [(ids[key], indicator_id, *rest, now) for key, indicator_id, *rest in score_rows],
+            conflict=["rollup_id", "indicator_id"],
+            update=["metric_value", "points", "final_points", "computed_at"],
+            now=now,
+        )
     return {
         "year": year,
         "quarter": quarter,
@@ -504,9 +494,119 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         "organizations": sum(1 for s in subjects if s[0] == metrics.ORG),
         "agreements": sum(1 for s in subjects if s[0] == metrics.AGR),
         "published_skipped": len(published),
-        "scores": len(scores),
+        "scores": len(subjects) * len(indicators),
         "stale_scores_removed": removed,
     }
+
+
+def _write(model, fields: list[str], rows: list[tuple], *, conflict: list[str], update: list[str], now) -> None:
+    """Upsert plain rows (tuples in the order of ``fields``, attribute names) — ``INSERT … ON CONFLICT (conflict)
+    DO UPDATE SET update`` — and add a history row for each row written, as ``bulk_history_create(update=True)``
+    would (type ``~``, reason ``rollup``, dated ``now``), without a model instance per row.
+
+    PostgreSQL: one statement per table whatever the number of rows, the columns sent as arrays —
+    ``WITH w AS (INSERT … SELECT … FROM unnest(…) ON CONFLICT … RETURNING …) INSERT INTO <history> SELECT … FROM w``.
+    Other backends (SQLite): multi-row ``VALUES`` in batches, then the history rows from the rows as written."""
+    if not rows:
+        return
+    meta, qn = model._meta, connection.ops.quote_name
+    columns = {name: qn(meta.get_field(name).column) for name in fields}
+    target = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns.values())})"
+    on_conflict = " ON CONFLICT ({}) DO UPDATE SET {}".format(
+        ", ".join(columns[name] for name in conflict),
+        ", ".join(f"{columns[name]} = EXCLUDED.{columns[name]}" for name in update),
+    )
+    history = _history_columns(model, now)
+    if connection.vendor == "postgresql":
+        unnest = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in fields)
+        params = [_pg_array(column) for column in zip(*rows, strict=True)]
+        sql = f"{target} SELECT * FROM unnest({unnest}){on_conflict}"  # noqa: S608 (names from the models)
+        if history:
+            tracked, extra, values = history
+            written = ", ".join(qn(column) for column in tracked)
+            sql = (
+                f"WITH written AS ({sql} RETURNING {written}) "  # noqa: S608
+                f"INSERT INTO {qn(model.history.model._meta.db_table)} ({written}, {', '.join(map(qn, extra))}) "
+                f"SELECT {written}, {', '.join(['%s'] * len(values))} FROM written"
+            )
+            params += values
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
+    _insert_batches(f"{target} VALUES ", on_conflict, [meta.get_field(name) for name in fields], rows)
+    if history:
+        tracked, extra, values = history
+        keys = {tuple(row[fields.index(name)] for name in conflict) for row in rows}
+        tracked_names = [field.attname for field in model.history.model.tracked_fields]
+        written = [
+            (*row[len(conflict) :], *values)
+            for row in model._default_manager.filter(**{f"{conflict[0]}__in": {key[0] for key in keys}}).values_list(
+                *conflict, *tracked_names
+            )
+            if row[: len(conflict)] in keys
+        ]
+        history_meta = model.history.model._meta
+        _insert_batches(
+            f"INSERT INTO {qn(history_meta.db_table)} ({', '.join(map(qn, [*tracked, *extra]))}) VALUES ",
+            "",
+            [history_meta.get_field(name) for name in [*tracked_names, *extra]],
+            written,
+        )
+
+
+def _history_columns(model, now) -> tuple[list[str], list[str], list] | None:
+    """The history table's copied columns, its own columns and their values; None when history is off."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return None
+    history = model.history.model
+    user = history.get_default_history_user(model())
+    own = {
+        "history_date": now,
+        "history_change_reason": "rollup",
+        "history_type": "~",
+        "history_user_id": user.pk if user is not None else None,
+    }
+    meta = history._meta
+    tracked = [field.column for field in history.tracked_fields]
+    extra = [f for f in meta.concrete_fields if f.column not in tracked and f is not meta.pk]
+    unknown = [f.attname for f in extra if f.attname not in own]
+    if unknown:  # a history column this function would leave empty
+        raise ValueError(f"history fields not written: {unknown}")
+    values = [own[f.attname] for f in extra]
+    return tracked, [f.column for f in extra], values
+
+
+def _insert_batches(sql: str, tail: str, fields: list, rows: list[tuple]) -> None:
+    """Multi-row ``VALUES`` in batches the backend accepts (999 parameters on SQLite); values are adapted."""
+    adapt = [_adapter(field) for field in fields]
+    size = max(1, connection.ops.bulk_batch_size(fields, rows))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            params = [f(v) if f else v for row in batch for f, v in zip(adapt, row, strict=True)]
+            cursor.execute(sql + ", ".join([row_sql] * len(batch)) + tail, params)
+
+
+def _adapter(field):
+    if field.get_internal_type() == "DateTimeField":
+        return connection.ops.adapt_datetimefield_value
+    return None
+
+
+def _pg_array(values) -> str:
+    """A PostgreSQL array literal (``{1,NULL,"a b"}``): one parameter per column instead of one per value."""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        elif isinstance(value, bool):
+            items.append("t" if value else "f")
+        elif isinstance(value, int | Decimal):
+            items.append(str(value))
+        else:
+            items.append('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
 
 
 def rollup_totals_refresh(rollup_ids) -> int:
