@@ -166,11 +166,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "共建平台 <noreply@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_SUBJECT_PREFIX = "[共建] "
 
-# 企业微信 / 钉钉 group robots: how long one post may take, and (optionally) the only hosts a robot's address may
-# name — production sets WEBHOOK_ALLOWED_HOSTS=qyapi.weixin.qq.com,oapi.dingtalk.com so a robot address can never
-# point the server at an internal service.
+# 企业微信 / 钉钉 group robots: how long one post may take, and the only hosts a robot's address may name. With
+# DEBUG off it defaults to the two platforms, so a robot address can never point the server at an internal service;
+# an empty WEBHOOK_ALLOWED_HOSTS= in the environment allows any host (the tests' local server, under DEBUG).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
-WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 
 # --- Celery -------------------------------------------------------------------------------------------
 # Broker: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under DATA_DIR, which needs no

@@ -41,7 +41,7 @@ from django.db.models import BooleanField, Case, Count, F, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from portal.models import Membership, WebhookDelivery, WebhookEndpoint
+from portal.models import Membership, WebhookDelivery, WebhookEndpoint, validate_webhook_url
 from portal.scoping import ROLE_REVIEWER, ROLE_SECRETARY, UserScope, ensure_editable, get_scope
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,11 @@ def post(endpoint: WebhookEndpoint, body: dict, *, timeout: float | None = None)
     Both platforms answer HTTP 200 with ``{"errcode": 0, "errmsg": "ok"}``; anything else is a failure.
     """
     timeout = timeout if timeout is not None else settings.WEBHOOK_TIMEOUT
+    # Checked again here, not only in the form: an address saved before the allowed hosts were narrowed never goes out.
+    try:
+        validate_webhook_url(endpoint.url)
+    except ValidationError as exc:
+        raise WebhookError(" ".join(exc.messages)[:300]) from None
     request = urllib.request.Request(
         signed_url(endpoint),
         data=json.dumps(body, ensure_ascii=False).encode("utf-8"),

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -178,6 +179,46 @@ def test_dingtalk_gets_its_markdown_shape_and_a_valid_signature(world, robot, ag
     assert query["sign"] == expected and query["key"] == KEY
     assert abs(int(query["timestamp"]) / 1000 - timezone.now().timestamp()) < 3600
     assert len(robot.to("/ok")) == 1
+
+
+def test_a_robot_saved_before_the_hosts_were_narrowed_is_never_posted_to(world, robot, item, settings):
+    endpoint(world.branch_a, robot.url("/ok"))
+    settings.WEBHOOK_ALLOWED_HOSTS = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
+
+    sweep(NOW)
+
+    assert robot.requests == []
+    row = deliveries().get()
+    assert row.status == WebhookDelivery.Status.PENDING and row.attempts == 1
+    assert "qyapi.weixin.qq.com" in row.last_error
+
+
+def test_production_defaults_to_the_two_platforms_hosts():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "WEBHOOK_ALLOWED_HOSTS")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        SECRET_KEY="k3y-" + "abcdefghij" * 6,
+        ALLOWED_HOSTS="gongjian.example.cn",
+        SITE_URL="https://gongjian.example.cn",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/x",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(','.join(settings.WEBHOOK_ALLOWED_HOSTS))",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.stdout.strip() == "qyapi.weixin.qq.com,oapi.dingtalk.com", out.stderr[-2000:]
 
 
 def test_two_sweeps_post_nothing_twice(world, robot, item):
