@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal import housekeeping_files
 from portal.models import Membership, TaskRun
 from portal.scoping import forget_scope
 
@@ -45,7 +46,8 @@ def housekeeping_request(*, actor) -> TaskRun:
 
 
 def housekeeping_run(*, now=None) -> dict:
-    """Nightly clean-up: expired sessions, stale login-failure records, inactive-user memberships.
+    """Nightly clean-up: expired sessions, stale login-failure records, inactive-user memberships, and uploaded
+    files no row references any more (``portal.housekeeping_files``).
 
     Records its start and result in ``TaskRun`` so the admin's 工作台 shows when it last ran.
     """
@@ -64,6 +66,8 @@ def housekeeping_run(*, now=None) -> dict:
             summary["inactive_user_memberships"] = Membership.objects.filter(
                 user__in=get_user_model().objects.filter(is_active=False)
             ).delete()[0]
+        # Files are not transactional: swept after the database work, outside any transaction.
+        summary["orphan_files_removed"] = housekeeping_files.remove_orphaned_files(now=now)
     except Exception:
         TaskRun.objects.filter(name=HOUSEKEEPING).update(status=TaskRun.Status.FAILED, finished_at=timezone.now())
         raise

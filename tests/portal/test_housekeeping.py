@@ -32,7 +32,12 @@ def test_it_cleans_expired_sessions_stale_failures_and_inactive_members(world):
 
     summary = services.housekeeping_run()
 
-    assert summary == {"expired_sessions": 1, "stale_login_failures": 1, "inactive_user_memberships": 1}
+    assert summary == {
+        "expired_sessions": 1,
+        "stale_login_failures": 1,
+        "inactive_user_memberships": 1,
+        "orphan_files_removed": 0,
+    }
     assert Session.objects.count() == 1
     assert not Membership.objects.filter(user=world.member1).exists()
     run = TaskRun.objects.get(name="housekeeping")
@@ -95,3 +100,98 @@ def test_a_real_worker_runs_housekeeping_through_the_broker(settings):
     run = TaskRun.objects.get(name="housekeeping")
     assert run.status == TaskRun.Status.DONE and run.summary["expired_sessions"] == 1
     assert not Session.objects.exists()
+
+
+# --- Orphaned uploads -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """A media folder of the test's own, so files of other tests are never in play."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
+def _put(media, name, *, days_old=0):
+    path = media / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    if days_old:
+        stamp = time.time() - days_old * 86400
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def _agreement(document):
+    from partnerships.models import Agreement
+
+    return Agreement.objects.create(
+        number="GJ-2020-001",
+        title="共建协议",
+        term_start=dt.date(2020, 1, 1),
+        term_end=dt.date(2022, 12, 31),
+        document=document,
+    )
+
+
+def test_a_referenced_upload_stays_however_old(world, media):
+    _agreement("agreements/2020/signed.pdf")
+    kept = _put(media, "agreements/2020/signed.pdf", days_old=400)
+
+    assert services.housekeeping_run()["orphan_files_removed"] == 0
+    assert kept.exists()
+
+
+def test_an_unreferenced_old_upload_is_removed_in_any_upload_folder(world, media, caplog):
+    agreement_scan = _put(media, "agreements/2020/dropped.pdf", days_old=2)
+    thumbnail = _put(media, "photos/2020/05/thumbs/replaced.jpg", days_old=2)  # abstract Photo's subclasses
+    attachment = _put(media, "self-assessments/2020/05/removed.pdf", days_old=2)
+    evidence = _put(media, "evidence/2020/05/deleted-row.png", days_old=2)
+
+    with caplog.at_level("INFO", logger="portal.housekeeping_files"):
+        summary = services.housekeeping_run()
+
+    assert summary["orphan_files_removed"] == 4
+    assert not any(path.exists() for path in (agreement_scan, thumbnail, attachment, evidence))
+    assert "photos/2020/05/thumbs/replaced.jpg" in caplog.text
+    assert TaskRun.objects.get(name="housekeeping").summary["orphan_files_removed"] == 4
+
+
+def test_a_fresh_unreferenced_upload_stays_as_its_row_may_not_be_committed_yet(world, media):
+    fresh = _put(media, "evidence/2020/05/in-progress.png")
+    almost_a_day = _put(media, "evidence/2020/05/twenty-three-hours.png", days_old=23 / 24)
+
+    assert services.housekeeping_run()["orphan_files_removed"] == 0
+    assert fresh.exists() and almost_a_day.exists()
+
+
+def test_files_outside_the_upload_folders_stay(world, media):
+    outside = [
+        _put(media, "stray.txt", days_old=30),
+        _put(media, "exports/2020/report.xlsx", days_old=30),
+        _put(media, "agreementsX/old.pdf", days_old=30),  # a look-alike prefix is not the upload folder
+    ]
+
+    assert services.housekeeping_run()["orphan_files_removed"] == 0
+    assert all(path.exists() for path in outside)
+
+
+def test_a_file_named_only_by_a_history_row_stays(world, media):
+    agreement = _agreement("agreements/2020/first-scan.pdf")
+    agreement.document = "agreements/2020/second-scan.pdf"
+    agreement.save()
+    assert agreement.history.filter(document="agreements/2020/first-scan.pdf").exists()
+    first = _put(media, "agreements/2020/first-scan.pdf", days_old=10)
+    second = _put(media, "agreements/2020/second-scan.pdf", days_old=10)
+
+    assert services.housekeeping_run()["orphan_files_removed"] == 0
+    assert first.exists() and second.exists()
+
+
+def test_the_workbench_shows_the_orphan_count_of_the_last_run(client_for, world, media):
+    _put(media, "agreements/2020/dropped.pdf", days_old=2)
+    services.housekeeping_run()
+
+    response = client_for(world.admin).get(reverse("home"))
+
+    assert "orphan_files_removed=1" in response.content.decode()
