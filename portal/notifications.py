@@ -17,18 +17,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from portal import reminders
+from portal import claims, reminders
+from portal.claims import MAX_ATTEMPTS as MAX_ATTEMPTS  # the retry schedule, re-exported for callers
 from portal.models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5
-RETRY_BASE = dt.timedelta(minutes=5)  # then 10, 20, 40 minutes
 
 
 class Preference:
@@ -91,7 +88,7 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
             render_email(row).send()
         except Exception as exc:  # any transport error: retry later, never block the rest of the batch
             logger.warning("notification %s: email failed: %s", row.pk, exc)
-            _fail(row, exc, now)
+            claims.record_failure(Notification, row, exc, now)
             failed += 1
             continue
         Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
@@ -119,18 +116,6 @@ def _email_plan(row: Notification, pref: Preference) -> str:
     if pref.digest:
         return "digest"  # the daily digest collects these
     return "pending"
-
-
-def _fail(row: Notification, exc: Exception, now: dt.datetime) -> None:
-    attempts = row.attempts + 1
-    final = attempts >= MAX_ATTEMPTS
-    Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
-        status=Notification.Status.FAILED if final else Notification.Status.PENDING,
-        attempts=F("attempts") + 1,
-        last_error=str(exc)[:2000],
-        retry_at=None if final else now + RETRY_BASE * (2 ** (attempts - 1)),
-        claim_token="",
-    )
 
 
 # --- the daily digest -------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ Reminders are rows, not delayed tasks: each sweep
 3. returns rows stuck in ``sending`` for more than ``STALE_AFTER`` (their worker died) to ``pending``;
 4. claims due pending rows in batches (``SELECT … FOR UPDATE SKIP LOCKED`` where the database has it, then a
    conditional ``UPDATE … WHERE status='pending'`` stamped with a claim token, so only the rows this sweep really
-   claimed are sent), and delivers them outside the transaction (portal/notifications.py);
+   claimed are sent — portal/claims.py, shared with the group robots), and delivers them outside the transaction
+   (portal/notifications.py);
 5. does the same for the organizations' group robots (企业微信 / 钉钉): steps 1–2 inside ``plan`` from the same
    candidates, then recovery, claims and posts (portal/webhooks.py).
 """
@@ -23,19 +24,18 @@ Reminders are rows, not delayed tasks: each sweep
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 
+from portal import claims
+from portal.claims import STALE_AFTER as STALE_AFTER  # the recovery delay, re-exported for callers
+
 REMINDER_HOUR = 8  # reminders for a day go out from 08:00 local time, not at midnight
-STALE_AFTER = dt.timedelta(minutes=15)
 BATCH_SIZE = 200
 # One-shot "after" reminders (minutes, logs) look back this far, so switching reminders on does not flood users
 # with reminders about last year's meetings.
@@ -214,47 +214,14 @@ def recover_stale(now: dt.datetime | None = None) -> int:
     """Step 3: rows a dead worker left in ``sending`` go back to ``pending`` to be claimed again."""
     from portal.models import Notification
 
-    now = now or timezone.now()
-    return Notification.objects.filter(status=Notification.Status.SENDING, claimed_at__lt=now - STALE_AFTER).update(
-        status=Notification.Status.PENDING, claim_token=""
-    )
+    return claims.recover_stale(Notification, now or timezone.now())
 
 
 def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
-    """Claim the given rows if they are still pending; returns only the ids this call won.
-
-    The conditional update is what makes the claim exclusive: a concurrent claimer that read the same ids finds
-    them no longer pending and updates none, so it never sees its token on them.
-    """
+    """Claim the given notifications if they are still pending; only the ids this call won (portal/claims.py)."""
     from portal.models import Notification
 
-    if not ids:
-        return []
-    token = uuid.uuid4().hex
-    won = Notification.objects.filter(pk__in=ids, status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENDING, claimed_at=now, claim_token=token
-    )
-    if not won:
-        return []
-    return list(
-        Notification.objects.filter(claim_token=token, status=Notification.Status.SENDING).values_list("pk", flat=True)
-    )
-
-
-def claim_batch(now: dt.datetime, size: int = BATCH_SIZE) -> list[int]:
-    """Step 4a: lock (skipping rows another worker holds) and claim up to ``size`` due pending rows."""
-    from portal.models import Notification
-
-    with transaction.atomic():
-        due = (
-            Notification.objects.filter(status=Notification.Status.PENDING, due_at__lte=now)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-            .order_by("due_at", "pk")
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:size])
-        return claim_ids(ids, now)
+    return claims.claim_ids(Notification, ids, now)
 
 
 def sweep(now: dt.datetime | None = None) -> dict:
@@ -264,20 +231,12 @@ def sweep(now: dt.datetime | None = None) -> dict:
     ``"webhooks"`` when there was any robot work.
     """
     from portal import notifications, webhooks
+    from portal.models import Notification
 
     now = now or timezone.now()
     summary = plan(now)
     summary["recovered"] = recover_stale(now)
-    summary.update(sent=0, failed=0)
-    while True:
-        ids = claim_batch(now)
-        if not ids:
-            break
-        result = notifications.deliver(ids, now=now)
-        summary["sent"] += result["sent"]
-        summary["failed"] += result["failed"]
-        if len(ids) < BATCH_SIZE:
-            break
+    summary.update(claims.process_due(Notification, now, notifications.deliver, size=BATCH_SIZE))
     hooks = {**summary.pop("webhooks", {"created": 0, "cancelled": 0}), **webhooks.deliver_due(now)}
     if any(hooks.values()):
         summary["webhooks"] = hooks

@@ -11,8 +11,8 @@ empty = every kind).
 Deliveries are rows like notifications (portal/reminders.py): the sweep's plan step inserts one
 ``WebhookDelivery`` per (robot, kind, object, occurrence) set-based with ``ignore_conflicts`` and cancels the pending
 ones that are no longer candidates; then they are claimed (``SELECT … FOR UPDATE SKIP LOCKED`` + a conditional update
-stamped with a claim token) and posted outside any transaction with a short timeout. A failure (timeout, HTTP
-status, ``errcode`` ≠ 0 in the reply) is recorded and retried after 5, 10, 20, 40 minutes, then the row is failed;
+stamped with a claim token, portal/claims.py) and posted outside any transaction with a short timeout. A failure
+(timeout, HTTP status, ``errcode`` ≠ 0 in the reply) is recorded and retried after 5, 10, 20, 40 minutes, then failed;
 a robot that did not answer is skipped for the rest of that run, so one dead group never holds up the others.
 
 The services at the end (``webhook_endpoint_*``) are the writes behind the settings pages.
@@ -36,19 +36,18 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, F, Max, Q, Value, When
+from django.db import transaction
+from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal import claims
+from portal.claims import RETRY_BASE
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint, validate_webhook_url
 from portal.scoping import ROLE_REVIEWER, ROLE_SECRETARY, UserScope, ensure_editable, get_scope
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-RETRY_BASE = dt.timedelta(minutes=5)  # then 10, 20, 40 minutes
-STALE_AFTER = dt.timedelta(minutes=15)
 BATCH_SIZE = 100
 TEST_KIND = "webhook.test"
 # WeCom refuses markdown over 4096 bytes; DingTalk allows more. Keep every message under the smaller limit.
@@ -305,56 +304,9 @@ def plan(found: dict[str, list], now: dt.datetime) -> dict[str, int]:
 # --- delivery ---------------------------------------------------------------------------------------------------
 
 
-def recover_stale(now: dt.datetime) -> int:
-    """Deliveries a dead worker left in ``sending`` go back to ``pending``."""
-    return WebhookDelivery.objects.filter(
-        status=WebhookDelivery.Status.SENDING, claimed_at__lt=now - STALE_AFTER
-    ).update(status=WebhookDelivery.Status.PENDING, claim_token="")
-
-
 def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
-    """Claim the given deliveries if still pending; only the ids this call won (see reminders.claim_ids)."""
-    if not ids:
-        return []
-    token = uuid.uuid4().hex
-    won = WebhookDelivery.objects.filter(pk__in=ids, status=WebhookDelivery.Status.PENDING).update(
-        status=WebhookDelivery.Status.SENDING, claimed_at=now, claim_token=token
-    )
-    if not won:
-        return []
-    return list(
-        WebhookDelivery.objects.filter(claim_token=token, status=WebhookDelivery.Status.SENDING).values_list(
-            "pk", flat=True
-        )
-    )
-
-
-def claim_batch(now: dt.datetime, size: int = BATCH_SIZE) -> list[int]:
-    """Lock (skipping rows another worker holds) and claim up to ``size`` due pending deliveries."""
-    with transaction.atomic():
-        due = (
-            WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, due_at__lte=now)
-            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-            .order_by("due_at", "pk")
-        )
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:size])
-        return claim_ids(ids, now)
-
-
-def _fail(row: WebhookDelivery, exc: Exception, now: dt.datetime) -> None:
-    attempts = row.attempts + 1
-    final = attempts >= MAX_ATTEMPTS
-    WebhookDelivery.objects.filter(
-        pk=row.pk, status=WebhookDelivery.Status.SENDING, claim_token=row.claim_token
-    ).update(
-        status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
-        attempts=F("attempts") + 1,
-        last_error=str(exc)[:2000],
-        retry_at=None if final else now + RETRY_BASE * (2 ** (attempts - 1)),
-        claim_token="",
-    )
+    """Claim the given deliveries if still pending; only the ids this call won (portal/claims.py)."""
+    return claims.claim_ids(WebhookDelivery, ids, now)
 
 
 def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
@@ -385,7 +337,7 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
             reply = post(endpoint, payload(endpoint, row.title, row.body))
         except WebhookError as exc:
             logger.warning("webhook delivery %s to robot %s failed: %s", row.pk, endpoint.pk, exc)
-            _fail(row, exc, now)
+            claims.record_failure(WebhookDelivery, row, exc, now, claim_token=row.claim_token)
             failed += 1
             errors[endpoint.pk] = str(exc)
             if exc.unreachable:
@@ -404,17 +356,8 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
 def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:
     """Recover, then claim and post every due delivery, batch by batch. Safe to run in several workers."""
     now = now or timezone.now()
-    summary = {"recovered": recover_stale(now), "sent": 0, "failed": 0}
-    while True:
-        ids = claim_batch(now)
-        if not ids:
-            break
-        result = send(ids, now=now)
-        summary["sent"] += result["sent"]
-        summary["failed"] += result["failed"]
-        if len(ids) < BATCH_SIZE:
-            break
-    return summary
+    recovered = claims.recover_stale(WebhookDelivery, now)
+    return {"recovered": recovered, **claims.process_due(WebhookDelivery, now, send, size=BATCH_SIZE)}
 
 
 # --- reads for the pages ----------------------------------------------------------------------------------------
