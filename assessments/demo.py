@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments import metrics
+from assessments import metrics, selectors
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
 from assessments.services import MANUAL, final_points_of, rollup_compute, rollup_totals_refresh
 from partnerships.models import AgreementParty, Organization
@@ -132,7 +132,7 @@ def _authors(rollups) -> dict[int, object]:
 
 
 def _narrative(rollup: QuarterRollup, scores: list[IndicatorScore], rng: random.Random) -> str:
-    name = rollup.organization.display_name if rollup.organization_id else rollup.agreement.title
+    name = selectors.subject_name(rollup)
     value = {s.indicator.metric: s.metric_value for s in scores if s.indicator.metric}
     lines = [f"{rollup.year}年第{rollup.quarter}季度，{name}紧紧围绕年度共建计划，扎实推进各项共建工作。"]
     facts = []

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from assessments import metrics
 from assessments.models import QuarterRollup, SelfAssessment
 from assessments.panels.review import result_url
+from assessments.selectors import subject_name
 from assessments.services import self_assessment_window
 from partnerships.models import AgreementParty
 from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
@@ -37,12 +38,6 @@ from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
 SELF_OPEN = "assessment.self_open"
 SELF_DUE = "assessment.self_due"
 PUBLISHED = "assessment.published"
-
-
-def subject_name(rollup: QuarterRollup) -> str:
-    if rollup.organization_id:
-        return rollup.organization.display_name
-    return rollup.agreement.title
 
 
 def self_assessors(rollups) -> dict[int, list]:

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -18,7 +19,24 @@ from django.utils.dates import MONTHS as MONTH_NAMES
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
+from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun, self_assessor_q
+from portal.scoping import get_scope
+
+
+def related_or_none(obj, name: str):
+    """A reverse one-to-one (``rollup.self_assessment``, ``rollup.review``), or None when there is none yet."""
+    try:
+        return getattr(obj, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def rollups_with_review(user):
+    """The results the user may see, with their subject, scheme, self-assessment and review (for one result's
+    pages: no further query to reach any of them)."""
+    return QuarterRollup.objects.visible_to(user).select_related(
+        "organization", "agreement", "scheme", "self_assessment", "review"
+    )
 
 
 def rollups_for_quarter(user, year: int, quarter: int):
@@ -194,6 +212,11 @@ class Dashboard:
             }
             for c in self.categories
         ]
+
+
+def subject_name(rollup: QuarterRollup) -> str:
+    """The name of the result's subject: the branch's display name or the agreement's title."""
+    return rollup.organization.display_name if rollup.organization_id else rollup.agreement.title
 
 
 def subject_of(rollup: QuarterRollup) -> tuple[str, int, str]:
@@ -730,11 +753,6 @@ def evidence_rows(records, model) -> list[dict]:
 
 def self_assessment_rollups(user):
     """The results whose self-assessment the user writes, latest quarter first, with their states (one query)."""
-    from django.db.models import Q
-
-    from assessments.models import QuarterRollup, self_assessor_q
-    from portal.scoping import get_scope
-
     scope = get_scope(user)
     if scope.is_anonymous:
         return QuarterRollup.objects.none()
@@ -748,10 +766,6 @@ def self_assessment_rollups(user):
 
 def reviewable_quarters(user) -> list[dict]:
     """Quarters with final (closed, unpublished) results the user reviews: year, quarter, how many (one query)."""
-    from django.db.models import Count
-
-    from assessments.models import QuarterRollup
-
     return list(
         QuarterRollup.objects.editable_by(user)
         .filter(status=QuarterRollup.Status.FINAL)

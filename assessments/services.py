@@ -8,6 +8,8 @@ and one of the scores (``INSERT … ON CONFLICT DO UPDATE``).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,9 +21,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import AssessmentScheme, Indicator, IndicatorScore, QuarterRollup, RollupRun, subject_key
+from assessments.models import (
+    AssessmentScheme,
+    Indicator,
+    IndicatorScore,
+    QuarterRollup,
+    Review,
+    RollupRun,
+    SelfAssessment,
+    SelfAssessmentAttachment,
+    self_assessor_q,
+    subject_key,
+)
 from partnerships.models import Agreement, Organization
 from portal.scoping import ensure_editable, get_scope
+from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
 SUBJECT_KINDS = (Organization.Kind.BRANCH, Organization.Kind.JOINT_BRANCH)
 SCHEME_TOTAL = Decimal(100)
@@ -707,12 +721,6 @@ def rollup_close_due(today: dt.date | None = None) -> tuple[int, int] | None:
 # * every score write recomputes ``final_points`` with ``final_points_of`` and the total with
 #   ``rollup_totals_refresh``, in the same transaction.
 
-import uuid  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-
-from assessments.models import Review, SelfAssessment, SelfAssessmentAttachment, self_assessor_q  # noqa: E402
-from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload  # noqa: E402
-
 SELF_ASSESSMENT_OPENS_DAYS = 15
 SELF_ASSESSMENT_DUE_DAY = 10
 ATTACHMENT_MAX_BYTES = 10 * MB
@@ -748,6 +756,14 @@ def may_self_assess(actor, rollup: QuarterRollup) -> bool:
 
 def may_review(actor, rollup: QuarterRollup) -> bool:
     return QuarterRollup.objects.editable_by(actor).filter(pk=rollup.pk).exists()
+
+
+def self_assessment_shown(sa: SelfAssessment | None, rollup: QuarterRollup, *, author: bool) -> bool:
+    """Whether a self-assessment's content is shown: to its authors always (their draft), to everyone else who
+    sees the result once it is submitted or the result is published."""
+    if sa is None:
+        return False
+    return author or sa.status == SelfAssessment.Status.SUBMITTED or rollup.status == QuarterRollup.Status.PUBLISHED
 
 
 def check_attachments(files: Sequence) -> list[CheckedUpload]:

@@ -3,12 +3,11 @@ secretary's home panel "this quarter's self-assessment"."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import metrics, services
+from assessments import metrics, selectors, services
 from assessments.models import QuarterRollup, SelfAssessment, self_assessor_q
 from portal.home import register_panel
 from portal.scoping import get_scope
@@ -22,25 +21,18 @@ def result_url(rollup: QuarterRollup) -> str:
         return reverse("assessments:self_assessment", args=[rollup.pk])
 
 
-def _one_to_one(rollup, name):
-    try:
-        return getattr(rollup, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 def rollup_review_context(user, rollup) -> dict:
     """Context for templates/assessments/includes/rollup_review_card.html and rollup_review_print.html.
 
     Everything sits under one key, ``review_card``, so it never collides with the page's own context. The
     self-assessment's content is shown to its authors always and to everyone else once submitted (or published);
     the review's comments to reviewers always and to everyone else once published. Three or four queries."""
-    sa = _one_to_one(rollup, "self_assessment")
-    review = _one_to_one(rollup, "review")
+    sa = selectors.related_or_none(rollup, "self_assessment")
+    review = selectors.related_or_none(rollup, "review")
     published = rollup.status == QuarterRollup.Status.PUBLISHED
     author = services.may_self_assess(user, rollup)
     reviewer = services.may_review(user, rollup)
-    show_sa = bool(sa) and (author or published or sa.status == SelfAssessment.Status.SUBMITTED)
+    show_sa = services.self_assessment_shown(sa, rollup, author=author)
     opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
     return {
         "review_card": {
@@ -86,12 +78,12 @@ def self_assessment_panel(user) -> dict | None:
         return None
     rows = []
     for rollup in rollups:
-        sa = _one_to_one(rollup, "self_assessment")
+        sa = selectors.related_or_none(rollup, "self_assessment")
         opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
         rows.append(
             {
                 "rollup": rollup,
-                "subject": rollup.organization.display_name if rollup.organization_id else rollup.agreement.title,
+                "subject": selectors.subject_name(rollup),
                 "status": sa.get_status_display() if sa else _("Not started"),
                 "status_key": sa.status if sa else "none",
                 "open": services.self_assessment_is_open(rollup, today),

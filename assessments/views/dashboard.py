@@ -158,9 +158,8 @@ class RunStatusView(TemplateView):
 
 
 def _visible_rollup(request, pk: int) -> QuarterRollup:
-    return get_object_or_404(
-        QuarterRollup.objects.visible_to(request.user).select_related("organization", "agreement", "scheme"), pk=pk
-    )
+    # With its self-assessment and review: the review card reads both without a query of its own.
+    return get_object_or_404(selectors.rollups_with_review(request.user), pk=pk)
 
 
 class RollupDetailView(TemplateView):

@@ -16,7 +16,7 @@ Thin: reads come from the scoped managers and selectors, writes from the service
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -34,33 +34,32 @@ from portal.scoping import ScopedViewMixin
 from portal.uploads import IMAGES, PDF
 
 
-def _rollup_queryset(user):
-    return QuarterRollup.objects.visible_to(user).select_related(
-        "organization", "agreement", "scheme", "self_assessment", "review"
-    )
-
-
-def _related(rollup, name):
-    try:
-        return getattr(rollup, name)
-    except ObjectDoesNotExist:
-        return None
-
-
 class _RollupFormView(ScopedViewMixin, SingleObjectMixin, FormView):
     model = QuarterRollup
     context_object_name = "rollup"
 
     def get_queryset(self):
-        return _rollup_queryset(self.request.user)
+        return selectors.rollups_with_review(self.request.user)
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return super().dispatch(request, *args, **kwargs)
         self.object = self.get_object()
-        self.self_assessment = _related(self.object, "self_assessment")
-        self.review = _related(self.object, "review")
+        self.self_assessment = selectors.related_or_none(self.object, "self_assessment")
+        self.review = selectors.related_or_none(self.object, "review")
         return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def scores(self):
+        """The result's indicator scores in the scheme's order (one query, kept for the form and the page)."""
+        if not hasattr(self, "_scores"):
+            self._scores = list(selectors.scores_for(self.request.user, self.object).order_by("indicator__order"))
+        return self._scores
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["scores"] = self.scores
+        return kwargs
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -91,17 +90,6 @@ class SelfAssessmentView(_RollupFormView):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["scores"] = self.scores
-        return kwargs
-
-    @property
-    def scores(self):
-        if not hasattr(self, "_scores"):
-            self._scores = list(selectors.scores_for(self.request.user, self.object).order_by("indicator__order"))
-        return self._scores
-
     def get_initial(self):
         return {"narrative": self.self_assessment.narrative if self.self_assessment else ""}
 
@@ -117,8 +105,7 @@ class SelfAssessmentView(_RollupFormView):
         context.update(
             is_author=author,
             editable=editable,
-            # Authors see their draft; others see the self-assessment once it has been submitted.
-            show_content=bool(sa) and (author or sa.status == SelfAssessment.Status.SUBMITTED or context["locked"]),
+            show_content=services.self_assessment_shown(sa, rollup, author=author),
             attachments=list(sa.attachments.all()) if sa else [],
             manual_scores=[s for s in self.scores if s.indicator.source == services.MANUAL],
             can_review=services.may_review(user, rollup),
@@ -184,17 +171,6 @@ class ReviewView(_RollupFormView):
     template_name = "assessments/review/review.html"
     scope_action = "edit"
 
-    @property
-    def scores(self):
-        if not hasattr(self, "_scores"):
-            self._scores = list(selectors.scores_for(self.request.user, self.object).order_by("indicator__order"))
-        return self._scores
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["scores"] = self.scores
-        return kwargs
-
     def get_initial(self):
         review = self.review
         return {"highlights": review.highlights, "weaknesses": review.weaknesses} if review else {}
@@ -212,10 +188,7 @@ class ReviewView(_RollupFormView):
         return context
 
     def form_valid(self, form):
-        if self.object.status == QuarterRollup.Status.PUBLISHED:
-            form.add_error(None, services.locked_message())
-            return self.form_invalid(form)
-        try:
+        try:  # a published result is refused (locked) by the service
             services.review_save(
                 actor=self.request.user,
                 rollup=self.object,
@@ -300,7 +273,7 @@ class SelfAssessmentListView(ListView):
         context = super().get_context_data(**kwargs)
         context["reviewable"] = selectors.reviewable_quarters(self.request.user)
         for rollup in context["rollups"]:
-            sa = _related(rollup, "self_assessment")
+            sa = selectors.related_or_none(rollup, "self_assessment")
             rollup.sa_status_key = sa.status if sa else "none"
             rollup.sa_status = sa.get_status_display() if sa else _("Not started")
         return context
