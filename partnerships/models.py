@@ -394,6 +394,11 @@ class JointMeeting(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Raised each time the attendees are told of a change (time, place, title, host, attendees, cancellation): the
+    # occurrence of the "meeting changed" notice and the SEQUENCE of its calendar entry.
+    revision = models.PositiveIntegerField(_("revision"), default=0)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -414,6 +419,10 @@ class JointMeeting(models.Model):
     @property
     def is_published(self) -> bool:
         return self.minutes_status == self.MinutesStatus.PUBLISHED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
@@ -538,17 +547,22 @@ class ActionItemQuerySet(ScopedQuerySet):
         return self.filter(status__in=("open", "in_progress"), due_on__lt=today or timezone.localdate())
 
     def confirmable_by(self, user):
-        """Items awaiting confirmation that this user may confirm: another party's liaison, or the meeting host."""
+        """Items awaiting confirmation that this user may confirm now."""
+        return self.confirmer_rights(user).filter(status=ActionItem.Status.AWAITING_CONFIRMATION)
+
+    def confirmer_rights(self, user):
+        """Items whose closures this user rules on (confirm or send back), whatever their state: another party's
+        liaison, or the host of the meeting that decided the item — never the responsible party itself."""
         scope = get_scope(user)
         if scope.is_superuser:
-            return self.filter(status=ActionItem.Status.AWAITING_CONFIRMATION)
+            return self.all()
         liaison_orgs = sorted(scope.org_ids(ROLE_LIAISON))
         host_orgs = sorted(scope.org_ids(ROLE_SECRETARY, ROLE_LIAISON))
         other_party = Q(
             agreement_id__in=AgreementParty.objects.filter(organization_id__in=liaison_orgs).values("agreement_id")
         ) & ~Q(responsible_party_id__in=liaison_orgs)
         host = Q(decision__meeting__host_id__in=host_orgs) & ~Q(responsible_party_id__in=host_orgs)
-        return self.filter(status=ActionItem.Status.AWAITING_CONFIRMATION).filter(other_party | host)
+        return self.filter(other_party | host)
 
 
 class ActionItem(models.Model):

@@ -1,8 +1,12 @@
 """What the partnerships app asks to be reminded of (registered with portal.reminders, discovered at start-up).
 
 Action items (督办事项): due soon, due today, overdue (daily while open) and escalated to the committee reviewers
-after a week overdue (督办升级); agreements expiring; joint-meeting minutes not published a week after the meeting.
+after a week overdue (督办升级); agreements expiring; joint meetings coming up (the day before, to the attendees, the
+e-mail carrying the calendar entry); joint-meeting minutes not published a week after the meeting.
 Each candidate function reads its objects and their recipients in a fixed number of queries.
+
+The event notices (an item assigned, a closure to confirm, a meeting moved…) are in partnerships/notices.py,
+imported here so their kinds are registered with the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from partnerships import notices
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
 from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY
@@ -161,10 +166,44 @@ def agreement_expiring(now: dt.datetime, rule) -> list[Candidate]:
     ]
 
 
+def meeting_upcoming(now: dt.datetime, rule) -> list[Candidate]:
+    """A meeting ``offset_days`` (1) ahead: its attendees are reminded from 08:00 that day, with the .ics attached.
+
+    The occurrence names the start, so a meeting moved after its reminder was planned gets a new one (and the old
+    one, if still pending, is cancelled); a cancelled meeting is no candidate, so its pending reminder is cancelled.
+    """
+    today = timezone.localdate(now)
+    days = max(rule.offset_days, 0)
+    horizon = at_local(today + dt.timedelta(days=days + 1), hour=0)
+    meetings = list(
+        JointMeeting.objects.filter(cancelled_at__isnull=True, starts_at__gt=now, starts_at__lt=horizon)
+        .select_related("host")
+        .prefetch_related("attendees")
+    )
+    candidates = []
+    for meeting in meetings:
+        start = timezone.localtime(meeting.starts_at)
+        candidates.append(
+            Candidate(
+                target=meeting,
+                occurrence=f"d-{days}:{start.isoformat(timespec='minutes')}",
+                recipients=unique_users(meeting.attendees.all()),
+                due_at=at_local(start.date() - dt.timedelta(days=days)),
+                title=_("Joint meeting on %(when)s: %(title)s")
+                % {"when": start.strftime("%Y-%m-%d %H:%M"), "title": meeting.title},
+                body=_("Place: %(place)s. Host: %(host)s. The e-mail carries the calendar entry.")
+                % {"place": meeting.place, "host": meeting.host.name},
+                url=meeting.get_absolute_url(),
+            )
+        )
+    return candidates
+
+
 def minutes_unpublished(now: dt.datetime, rule) -> list[Candidate]:
     days = max(rule.offset_days, 1)
     meetings = list(
         JointMeeting.objects.exclude(minutes_status=JointMeeting.MinutesStatus.PUBLISHED).filter(
+            cancelled_at__isnull=True,
             starts_at__lte=now - dt.timedelta(days=days),
             starts_at__gte=now - dt.timedelta(days=days + LOOKBACK_DAYS),
             agreement__status=Agreement.Status.ACTIVE,
@@ -215,6 +254,13 @@ register(
     label=gettext_lazy("Agreement expiring"),
     default_offset_days=30,
     candidates=agreement_expiring,
+)
+register(
+    "meeting.upcoming",
+    label=gettext_lazy("Joint meeting coming up"),
+    default_offset_days=1,
+    candidates=meeting_upcoming,
+    attachments=notices.meeting_ics_attachment,
 )
 register(
     "meeting.minutes_unpublished",

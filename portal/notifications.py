@@ -44,7 +44,8 @@ def preferences_for(user_ids, kinds=None) -> dict[tuple[int, str], Preference]:
 
 
 def render_email(notification: Notification) -> EmailMultiAlternatives:
-    """The email for one notification: subject, plain text and an HTML alternative, in the site language."""
+    """The email for one notification: subject, plain text and an HTML alternative, in the site language, with the
+    files its kind attaches (a meeting's ``.ics``)."""
     with translation.override(settings.LANGUAGE_CODE):
         context = {
             "notification": notification,
@@ -58,6 +59,8 @@ def render_email(notification: Notification) -> EmailMultiAlternatives:
     subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in reminders.attachments_for(notification):
+        message.attach(name, content, mimetype)
     return message
 
 

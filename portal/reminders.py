@@ -19,6 +19,13 @@ Reminders are rows, not delayed tasks: each sweep
    (portal/notifications.py);
 5. does the same for the organizations' group robots (企业微信 / 钉钉): steps 1–2 inside ``plan`` from the same
    candidates, then recovery, claims and posts (portal/webhooks.py).
+
+Event notices (an item was assigned to you, a meeting was moved…) are not found by a sweep: the domain app declares
+them with ``register_event`` and its service calls ``notify_event`` inside its own transaction, which inserts the same
+rows (notifications and group-robot deliveries, unique per kind, object, recipient and occurrence — the occurrence
+names the event, e.g. the item update's id or the meeting's revision) due at once. The sweep then claims and delivers
+them like every reminder, on each recipient's channels, exactly once; planning never cancels them. A kind may name
+``attachments`` (the files its e-mails carry, e.g. a meeting's ``.ics``), computed when the e-mail is rendered.
 """
 
 from __future__ import annotations
@@ -58,6 +65,10 @@ class Candidate:
     organizations: list | None = None
 
 
+# (file name, content, MIME type): what ``EmailMessage.attach`` takes.
+Attachment = tuple[str, bytes, str]
+
+
 @dataclass(frozen=True)
 class Kind:
     kind: str
@@ -65,7 +76,14 @@ class Kind:
     default_offset_days: int
     repeat_daily: bool
     escalate_after_days: int | None
-    candidates: Callable[[dt.datetime, object], Iterable[Candidate]] = field(compare=False)
+    # None for an event kind: its rows come from ``notify_event``, never from the sweep's planning.
+    candidates: Callable[[dt.datetime, object], Iterable[Candidate]] | None = field(compare=False)
+    # The files an e-mail of this kind carries, from the notification row (its target may have changed since).
+    attachments: Callable[[object], list[Attachment]] | None = field(default=None, compare=False)
+
+    @property
+    def is_event(self) -> bool:
+        return self.candidates is None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -79,15 +97,39 @@ def register(
     repeat_daily: bool = False,
     escalate_after_days: int | None = None,
     candidates: Callable,
+    attachments: Callable | None = None,
 ) -> Kind:
     """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``)."""
-    entry = Kind(kind, label, default_offset_days, repeat_daily, escalate_after_days, candidates)
+    entry = Kind(kind, label, default_offset_days, repeat_daily, escalate_after_days, candidates, attachments)
+    _KINDS[kind] = entry
+    return entry
+
+
+def register_event(kind: str, *, label, attachments: Callable | None = None) -> Kind:
+    """Declare an event notice: sent when something happens (``notify_event``), not at a time the sweep works out.
+
+    Its ``ReminderRule`` only switches it on or off; users choose its channels like any reminder's.
+    """
+    entry = Kind(kind, label, 0, False, None, None, attachments)
     _KINDS[kind] = entry
     return entry
 
 
 def kinds() -> dict[str, Kind]:
     return dict(sorted(_KINDS.items()))
+
+
+def timed_kinds() -> dict[str, Kind]:
+    """The kinds the sweep plans (everything but event notices)."""
+    return {kind: entry for kind, entry in kinds().items() if not entry.is_event}
+
+
+def attachments_for(notification) -> list[Attachment]:
+    """The files the notification's e-mail carries (none when its kind names none or its object is gone)."""
+    entry = _KINDS.get(notification.kind)
+    if entry is None or entry.attachments is None:
+        return []
+    return list(entry.attachments(notification) or [])
 
 
 def label_for(kind: str):
@@ -165,7 +207,7 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
     created = cancelled = 0
     rules = ensure_rules()
     found: dict[str, list[tuple[ContentType, Candidate]]] = {}
-    for kind, entry in sorted(_KINDS.items()):
+    for kind, entry in timed_kinds().items():
         rule = rules[kind]
         wanted: dict[tuple, Notification] = {}
         found[kind] = []
@@ -208,6 +250,70 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
     if any(hooks.values()):
         summary["webhooks"] = hooks
     return summary
+
+
+def notify_event(
+    kind: str,
+    *,
+    actor,
+    target,
+    occurrence: str,
+    recipients: Iterable,
+    title,
+    body="",
+    url: str = "",
+    organizations: list | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Record an event notice for its recipients (never the actor) and their groups' robots, due at once.
+
+    Called by a domain service inside its transaction, so the notice exists exactly when the change does. Rows are
+    unique per (kind, object, recipient, occurrence): calling twice for the same event adds nothing. Returns how
+    many notifications were created. A kind whose rule an admin switched off records nothing.
+    """
+    from portal import webhooks
+    from portal.models import Notification
+
+    entry = _KINDS.get(kind)
+    if entry is None or not entry.is_event:
+        raise ValueError(f"{kind!r} is not a registered event notice")
+    if not ensure_rules()[kind].enabled:
+        return 0
+    now = now or timezone.now()
+    actor_id = getattr(actor, "pk", None)
+    people = [user for user in unique_users(recipients) if user.pk != actor_id]
+    with translation.override(settings.LANGUAGE_CODE):
+        candidate = Candidate(
+            target=target,
+            occurrence=occurrence,
+            recipients=people,
+            due_at=now,
+            title=str(title),
+            body=str(body),
+            url=url,
+            organizations=organizations,
+        )
+    target_type = ContentType.objects.get_for_model(type(target))
+    rows = [
+        Notification(
+            kind=kind,
+            target_type=target_type,
+            target_id=target.pk,
+            occurrence=occurrence,
+            recipient=user,
+            title=candidate.title[:200],
+            body=candidate.body,
+            url=url,
+            due_at=now,
+        )
+        for user in people
+    ]
+    before = Notification.objects.filter(kind=kind, target_type=target_type, target_id=target.pk).count()
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    created = Notification.objects.filter(kind=kind, target_type=target_type, target_id=target.pk).count() - before
+    webhooks.plan_events({kind: [(target_type, candidate)]})
+    return created
 
 
 def recover_stale(now: dt.datetime | None = None) -> int:

@@ -228,76 +228,91 @@ def _organizations(found: dict[str, list], endpoint_orgs: set[int]) -> dict[tupl
     return result
 
 
-def plan(found: dict[str, list], now: dt.datetime) -> dict[str, int]:
-    """Create the deliveries for the current candidates and cancel the pending ones that no longer are.
-
-    ``found`` maps every registered kind to its current ``(ContentType, Candidate)`` pairs (empty when the rule
-    is off). A constant number of queries however many candidates and robots.
-    """
+def _wanted(found: dict[str, list]) -> dict[tuple, WebhookDelivery]:
+    """The deliveries the candidates call for, keyed by (robot, kind, object type, object, occurrence)."""
     from portal import reminders
 
     endpoints = list(WebhookEndpoint.objects.filter(enabled=True).only("pk", "organization_id", "kinds"))
+    wanted: dict[tuple, WebhookDelivery] = {}
+    if not endpoints or not any(found.values()):
+        return wanted
+    by_org: dict[int, list[WebhookEndpoint]] = {}
+    for endpoint in endpoints:
+        by_org.setdefault(endpoint.organization_id, []).append(endpoint)
+    orgs_for = _organizations(found, set(by_org))
+    with translation.override(settings.LANGUAGE_CODE):
+        for kind, items in found.items():
+            label = str(reminders.label_for(kind))
+            for target_type, candidate in items:
+                orgs = orgs_for.get((kind, target_type.pk, candidate.target.pk, candidate.occurrence), ())
+                markdown = None
+                for org in sorted(orgs):
+                    for endpoint in by_org[org]:
+                        if not endpoint.posts_kind(kind):
+                            continue
+                        key = (endpoint.pk, kind, target_type.pk, candidate.target.pk, candidate.occurrence)
+                        if markdown is None:
+                            markdown = render_markdown(
+                                title=str(candidate.title), label=label, body=str(candidate.body), link=candidate.url
+                            )
+                        wanted[key] = WebhookDelivery(
+                            endpoint_id=endpoint.pk,
+                            kind=kind,
+                            target_type=target_type,
+                            target_id=candidate.target.pk,
+                            occurrence=candidate.occurrence,
+                            title=str(candidate.title)[:200],
+                            body=markdown,
+                            due_at=candidate.due_at,
+                        )
+    return wanted
+
+
+def _insert_new(new: list[WebhookDelivery]) -> int:
+    """Insert deliveries; rows sent or cancelled before are skipped by the unique constraint and not counted."""
+    if not new:
+        return 0
+    existing = set(
+        WebhookDelivery.objects.filter(
+            endpoint_id__in={row.endpoint_id for row in new}, target_id__in={row.target_id for row in new}
+        ).values_list("endpoint_id", "kind", "target_type_id", "target_id", "occurrence")
+    )
+    new = [
+        row
+        for row in new
+        if (row.endpoint_id, row.kind, row.target_type_id, row.target_id, row.occurrence) not in existing
+    ]
+    if not new:
+        return 0
+    return len(WebhookDelivery.objects.bulk_create(new, ignore_conflicts=True, batch_size=500))
+
+
+def plan_events(found: dict[str, list]) -> int:
+    """The deliveries of event notices (portal.reminders.notify_event): inserted once, never cancelled by planning."""
+    return _insert_new(list(_wanted(found).values()))
+
+
+def plan(found: dict[str, list], now: dt.datetime) -> dict[str, int]:
+    """Create the deliveries for the current candidates and cancel the pending ones that no longer are.
+
+    ``found`` maps every timed kind to its current ``(ContentType, Candidate)`` pairs (empty when the rule is off);
+    pending deliveries of other kinds (event notices, test messages) are not this step's to cancel. A constant
+    number of queries however many candidates and robots.
+    """
     pending = {
         tuple(row[1:]): row[0]
-        for row in WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        for row in WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, kind__in=list(found))
         .exclude(kind=TEST_KIND)
         .values_list("pk", "endpoint_id", "kind", "target_type_id", "target_id", "occurrence")
     }
-    wanted: dict[tuple, WebhookDelivery] = {}
-    if endpoints:
-        by_org: dict[int, list[WebhookEndpoint]] = {}
-        for endpoint in endpoints:
-            by_org.setdefault(endpoint.organization_id, []).append(endpoint)
-        orgs_for = _organizations(found, set(by_org))
-        with translation.override(settings.LANGUAGE_CODE):
-            for kind, items in found.items():
-                label = str(reminders.label_for(kind))
-                for target_type, candidate in items:
-                    orgs = orgs_for.get((kind, target_type.pk, candidate.target.pk, candidate.occurrence), ())
-                    markdown = None
-                    for org in sorted(orgs):
-                        for endpoint in by_org[org]:
-                            if not endpoint.posts_kind(kind):
-                                continue
-                            key = (endpoint.pk, kind, target_type.pk, candidate.target.pk, candidate.occurrence)
-                            if markdown is None:
-                                markdown = render_markdown(
-                                    title=str(candidate.title),
-                                    label=label,
-                                    body=str(candidate.body),
-                                    link=candidate.url,
-                                )
-                            wanted[key] = WebhookDelivery(
-                                endpoint_id=endpoint.pk,
-                                kind=kind,
-                                target_type=target_type,
-                                target_id=candidate.target.pk,
-                                occurrence=candidate.occurrence,
-                                title=str(candidate.title)[:200],
-                                body=markdown,
-                                due_at=candidate.due_at,
-                            )
+    wanted = _wanted(found)
     cancelled = created = 0
     stale = [pk for key, pk in pending.items() if key not in wanted]
     if stale:
         cancelled = WebhookDelivery.objects.filter(pk__in=stale, status=WebhookDelivery.Status.PENDING).update(
             status=WebhookDelivery.Status.CANCELLED, claim_token=""
         )
-    new = [row for key, row in wanted.items() if key not in pending]
-    if new:
-        # Rows sent or cancelled before are skipped by the unique constraint; only the really new ones count.
-        existing = set(
-            WebhookDelivery.objects.filter(
-                endpoint_id__in={row.endpoint_id for row in new}, target_id__in={row.target_id for row in new}
-            ).values_list("endpoint_id", "kind", "target_type_id", "target_id", "occurrence")
-        )
-        new = [
-            row
-            for row in new
-            if (row.endpoint_id, row.kind, row.target_type_id, row.target_id, row.occurrence) not in existing
-        ]
-        if new:
-            created = len(WebhookDelivery.objects.bulk_create(new, ignore_conflicts=True, batch_size=500))
+    created = _insert_new([row for key, row in wanted.items() if key not in pending])
     return {"created": created, "cancelled": cancelled}
 
 

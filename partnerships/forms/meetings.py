@@ -144,6 +144,12 @@ class RulingForm(forms.Form):
 RulingFormSet = forms.formset_factory(RulingForm, extra=0)
 
 
+class MeetingCancelForm(_CrispyMixin, forms.Form):
+    """Call a meeting off: the reason everyone concerned is told."""
+
+    reason = forms.CharField(label=_("Reason for cancellation"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class CorrectionForm(_CrispyMixin, forms.Form):
     """A correction of published minutes: the corrected text and why."""
 

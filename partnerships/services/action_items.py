@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -140,8 +141,9 @@ def _check_person(person, party: Organization) -> None:
         )
 
 
-def _may_confirm(actor, item: ActionItem) -> bool:
-    return ActionItem.objects.confirmable_by(actor).filter(pk=item.pk).exists()
+def may_rule_on_closure(actor, item: ActionItem) -> bool:
+    """Whether the actor confirms or sends back this item's closures (whatever its state now)."""
+    return ActionItem.objects.confirmer_rights(actor).filter(pk=item.pk).exists()
 
 
 # --- services -----------------------------------------------------------------------------------------------
@@ -191,7 +193,7 @@ def action_item_create(
     item.full_clean()
     item._history_user = actor
     item.save()
-    # notify: the responsible party's liaison and person — a new item is theirs.
+    notices.item_assigned(actor=actor, item=item)
     return item
 
 
@@ -313,18 +315,19 @@ def action_item_close(
     update = _record(item, actor, ActionItemUpdate.Kind.CLOSE_REQUEST, note, 100)
     _store_evidence(update, checked)
     ensure_editable(actor, item)
-    # notify: the other party's liaison (and the meeting host) — an item awaits their confirmation.
+    notices.item_awaiting_confirmation(actor=actor, item=item, update=update)
     return item
 
 
 def _confirmer_checks(actor, item: ActionItem) -> ActionItem:
+    """Who may act first, then the state: someone without the right is refused whatever state the item is in."""
     if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
+        raise PermissionDenied
+    if not may_rule_on_closure(actor, item):
         raise PermissionDenied
     item = _lock(item)
     if item.status != ActionItem.Status.AWAITING_CONFIRMATION:
         raise ValidationError(_("This item is not awaiting confirmation."), code="state")
-    if not _may_confirm(actor, item):
-        raise PermissionDenied
     return item
 
 
@@ -338,10 +341,10 @@ def action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str 
     item.confirmed_at = now
     item.closed_at = now
     _save(item, actor, ["status", "confirmed_by", "confirmed_at", "closed_at"])
-    _record(item, actor, ActionItemUpdate.Kind.CONFIRM, (note or "").strip(), item.progress)
+    update = _record(item, actor, ActionItemUpdate.Kind.CONFIRM, (note or "").strip(), item.progress)
     if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
         raise PermissionDenied
-    # notify: the responsible party — their item is confirmed closed.
+    notices.item_confirmed(actor=actor, item=item, update=update)
     return item
 
 
@@ -352,10 +355,10 @@ def action_item_send_back(*, actor: AbstractBaseUser, item: ActionItem, reason: 
     reason = _require_text(reason, "reason", _("Say why the item is sent back."))
     item.status = ActionItem.Status.IN_PROGRESS
     _save(item, actor, ["status"])
-    _record(item, actor, ActionItemUpdate.Kind.SEND_BACK, reason)
+    update = _record(item, actor, ActionItemUpdate.Kind.SEND_BACK, reason)
     if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
         raise PermissionDenied
-    # notify: the responsible party — their closure was sent back.
+    notices.item_sent_back(actor=actor, item=item, update=update)
     return item
 
 

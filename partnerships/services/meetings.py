@@ -23,13 +23,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -142,6 +144,11 @@ def _ensure_not_published(meeting: JointMeeting, field: str = "minutes") -> None
         raise ValidationError({field: _("The minutes are published and locked; record a correction to change them.")})
 
 
+def _ensure_not_cancelled(meeting: JointMeeting) -> None:
+    if meeting.is_cancelled:
+        raise ValidationError(_("The meeting is cancelled; it can no longer be changed."), code="cancelled")
+
+
 def _lock(meeting: JointMeeting) -> JointMeeting:
     """Re-read the meeting under a row lock so two saves of the same minutes do not interleave."""
     return JointMeeting.objects.select_for_update().get(pk=meeting.pk)
@@ -180,7 +187,13 @@ def meeting_schedule(
     _carry_over(meeting)
     if not JointMeeting.objects.visible_to(actor).filter(pk=meeting.pk).exists():
         raise PermissionDenied
+    notices.meeting_scheduled(actor=actor, meeting=meeting)
     return meeting
+
+
+def _facts(meeting: JointMeeting) -> tuple:
+    """What the attendees are told about: a change to any of these is a new revision of the meeting."""
+    return (meeting.title, meeting.starts_at, meeting.place, meeting.host_id)
 
 
 @transaction.atomic
@@ -198,10 +211,16 @@ def meeting_update(
 ) -> JointMeeting:
     """Change a meeting's time, place, host, attendees or typed agenda; refused once its minutes are published.
 
-    Items opened since scheduling are added to the carried-over part of the agenda."""
+    Items opened since scheduling are added to the carried-over part of the agenda. A change of title, time, place,
+    host or attendees raises the meeting's revision and tells everyone concerned (partnerships/notices.py)."""
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
     _ensure_not_published(meeting, "__all__")
+    _ensure_not_cancelled(meeting)
+    before = _facts(meeting)
+    with translation.override(settings.LANGUAGE_CODE):
+        described = notices.describe_meeting(meeting)
+    former = list(meeting.attendees.all())
     meeting.title, meeting.starts_at, meeting.place, meeting.host = title, starts_at, place, host
     meeting.guests = (guests or "").strip()
     meeting.full_clean()
@@ -214,6 +233,35 @@ def meeting_update(
     # Handing the meeting to another party's host is allowed; it must stay within the actor's sight.
     if not JointMeeting.objects.visible_to(actor).filter(pk=meeting.pk).exists():
         raise PermissionDenied
+    now_attending = set(meeting.attendees.values_list("pk", flat=True))
+    if _facts(meeting) != before or now_attending != {user.pk for user in former}:
+        meeting.revision += 1
+        meeting.save(update_fields=["revision", "updated_at"])
+        dropped = [user for user in former if user.pk not in now_attending]
+        notices.meeting_changed(actor=actor, meeting=meeting, before=described, former_attendees=dropped)
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor: AbstractBaseUser, meeting: JointMeeting, reason: str) -> JointMeeting:
+    """Call a meeting off with a reason (its host's secretary or liaison), before its minutes are recorded.
+
+    Everyone concerned is told, their calendar entry is withdrawn, and the day-before reminder no longer goes out.
+    """
+    ensure_editable(actor, meeting)
+    meeting = _lock(meeting)
+    _ensure_not_cancelled(meeting)
+    if meeting.minutes_status != JointMeeting.MinutesStatus.PENDING:
+        raise ValidationError(_("Minutes are already recorded for this meeting; it cannot be cancelled."), code="held")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Cancelling a meeting needs a reason.")}, code="required")
+    meeting.cancelled_at = timezone.now()
+    meeting.cancel_reason = reason
+    meeting.revision += 1
+    meeting._history_user = actor
+    meeting.save(update_fields=["cancelled_at", "cancel_reason", "revision", "updated_at"])
+    notices.meeting_cancelled(actor=actor, meeting=meeting)
     return meeting
 
 
@@ -281,6 +329,7 @@ def minutes_save_draft(
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
     _ensure_not_published(meeting)
+    _ensure_not_cancelled(meeting)
     attendee_ids = [int(pk) for pk in attendee_ids]
     _check_host_and_attendees(meeting.agreement, meeting.host, attendee_ids)
     meeting.minutes = minutes or ""
@@ -359,6 +408,7 @@ def minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointM
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
     _ensure_not_published(meeting)
+    _ensure_not_cancelled(meeting)
     if not meeting.minutes.strip():
         raise ValidationError({"minutes": _("Write the minutes before publishing them.")})
     now = timezone.now()
@@ -374,6 +424,7 @@ def minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointM
     for decision in rulings.select_related("carried_item").order_by("order", "pk"):
         _apply_ruling(actor=actor, meeting=meeting, decision=decision, now=now)
     ensure_editable(actor, meeting)
+    notices.minutes_published(actor=actor, meeting=meeting)
     return meeting
 
 

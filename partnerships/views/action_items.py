@@ -346,12 +346,14 @@ class _ConfirmerView(_ItemFormView):
         return False  # confirming is not editing: the check below decides
 
     def dispatch(self, request, *args, **kwargs):
+        # Outsiders get 404 from the scoped queryset; then the right to rule on the closure (403 without it,
+        # whatever the state), and only then the state.
         self.object = self.get_object()
+        if not services.may_rule_on_closure(request.user, self.object):
+            raise PermissionDenied
         if self.object.status not in self.allowed:
             messages.info(request, self.state_message)
             return redirect(self.object)
-        if not ActionItem.objects.confirmable_by(request.user).filter(pk=self.object.pk).exists():
-            raise PermissionDenied
         return super(_ItemFormView, self).dispatch(request, *args, **kwargs)
 
 

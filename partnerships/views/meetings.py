@@ -18,6 +18,7 @@ from django.views.generic.detail import SingleObjectMixin
 from partnerships.forms.meetings import (
     CorrectionForm,
     DecisionFormSet,
+    MeetingCancelForm,
     MeetingForm,
     MinutesForm,
     RulingFormSet,
@@ -311,12 +312,43 @@ class MeetingCorrectView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         return redirect(reverse("partnerships:meeting_detail", args=[self.object.pk]))
 
 
+class MeetingCancelView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+    """Call a meeting off with a reason; attendees and parties are told and their calendar entry withdrawn."""
+
+    scope_action = "edit"
+    form_class = MeetingCancelForm
+    template_name = "partnerships/meetings/meeting_cancel.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.object = self.get_object()
+            if self.object.is_cancelled or self.object.minutes_status != JointMeeting.MinutesStatus.PENDING:
+                messages.info(request, _("This meeting can no longer be cancelled."))
+                return redirect(self.object)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["meeting"] = self.object
+        return context
+
+    def form_valid(self, form):
+        try:
+            services.meeting_cancel(actor=self.request.user, meeting=self.object, **form.cleaned_data)
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Meeting cancelled; everyone concerned is told."))
+        return redirect(self.object)
+
+
 urlpatterns = [
     path("agreements/<int:pk>/meetings/new/", MeetingCreateView.as_view(), name="meeting_create"),
     path("meetings/<int:pk>/", MeetingDetailView.as_view(), name="meeting_detail"),
     path("meetings/<int:pk>/edit/", MeetingUpdateView.as_view(), name="meeting_update"),
     path("meetings/<int:pk>/minutes/", MeetingMinutesView.as_view(), name="meeting_minutes"),
     path("meetings/<int:pk>/publish/", MeetingPublishView.as_view(), name="meeting_publish"),
+    path("meetings/<int:pk>/cancel/", MeetingCancelView.as_view(), name="meeting_cancel"),
     path("meetings/<int:pk>/correct/", MeetingCorrectView.as_view(), name="meeting_correct"),
     path("meetings/<int:pk>/print/", MeetingPrintView.as_view(), name="meeting_print"),
 ]

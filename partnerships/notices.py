@@ -1,0 +1,325 @@
+"""Event notices of the partnerships app: who hears of what happens to action items and joint meetings.
+
+The services call these functions inside their transactions; each records one notice through
+``portal.reminders.notify_event`` (rows unique per kind, object, recipient and occurrence, delivered by the sweep on
+every channel, never to the actor). The kinds are registered at the end of this module, which
+``partnerships/reminders.py`` imports, so they appear on the preference and robot pages.
+
+Action items: a new item reaches the responsible party (its liaisons — the people holding the liaison role and the
+liaison the agreement names for it, or its secretaries when it has none — and the responsible person); a closure
+awaiting confirmation reaches those who may confirm it (``ActionItem.objects.confirmer_rights``: the other parties'
+liaisons and the deciding meeting's host); a confirmation or a send-back reaches the responsible party again.
+
+Joint meetings: scheduled, changed, cancelled and minutes published reach the attendees and the parties'
+secretaries and liaisons. Meeting notices (and the day-before reminder) carry the meeting's calendar entry as an
+``.ics`` file: one UID per meeting, SEQUENCE its revision, so a changed meeting updates the entry and a cancelled one
+removes it (METHOD:CANCEL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from partnerships.models import ActionItem, ActionItemUpdate, AgreementParty, JointMeeting
+from portal.reminders import Attachment, notify_event, register_event, unique_users, users_by_organization
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
+
+ITEM_ASSIGNED = "action_item.assigned"
+ITEM_AWAITING_CONFIRMATION = "action_item.awaiting_confirmation"
+ITEM_CONFIRMED = "action_item.confirmed"
+ITEM_SENT_BACK = "action_item.sent_back"
+MEETING_SCHEDULED = "meeting.scheduled"
+MEETING_CHANGED = "meeting.changed"
+MEETING_CANCELLED = "meeting.cancelled"
+MINUTES_PUBLISHED = "meeting.minutes_published"
+
+# A joint meeting has a start but no end; calendars get a two-hour slot.
+MEETING_LENGTH = dt.timedelta(hours=2)
+
+
+def _name(user) -> str:
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()
+
+
+def _when(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# --- recipients ----------------------------------------------------------------------------------------------
+
+
+def responsible_people(item: ActionItem) -> list:
+    """The responsible party's liaisons (its secretaries when it has none) and the responsible person."""
+    org = item.responsible_party_id
+    liaisons = users_by_organization([org], (ROLE_LIAISON,)).get(org, [])
+    named = AgreementParty.objects.filter(agreement_id=item.agreement_id, organization_id=org, liaison__isnull=False)
+    people = unique_users(liaisons, [party.liaison for party in named.select_related("liaison")])
+    if not people:
+        people = users_by_organization([org], (ROLE_SECRETARY,)).get(org, [])
+    return unique_users(people, [item.responsible_person])
+
+
+def confirmers(item: ActionItem) -> list:
+    """Who rules on the item's closure: the other parties' liaisons and, for an item a meeting decided, the host's
+    secretaries and liaisons (unless the host is the responsible party) — the same rule as ``confirmer_rights``."""
+    others = set(
+        AgreementParty.objects.filter(agreement_id=item.agreement_id)
+        .exclude(organization_id=item.responsible_party_id)
+        .values_list("organization_id", flat=True)
+    )
+    groups = list(users_by_organization(others, (ROLE_LIAISON,)).values())
+    host_id = item.decision.meeting.host_id if item.decision_id else None
+    if host_id and host_id != item.responsible_party_id:
+        groups += list(users_by_organization([host_id], (ROLE_SECRETARY, ROLE_LIAISON)).values())
+    return unique_users(*groups)
+
+
+def meeting_people(meeting: JointMeeting, *also) -> list:
+    """The attendees and every party's secretaries and liaisons (the agreement's named liaisons included)."""
+    parties = list(AgreementParty.objects.filter(agreement_id=meeting.agreement_id).select_related("liaison"))
+    officers = users_by_organization({party.organization_id for party in parties}, (ROLE_SECRETARY, ROLE_LIAISON))
+    return unique_users(
+        meeting.attendees.filter(is_active=True),
+        *officers.values(),
+        [party.liaison for party in parties],
+        *also,
+    )
+
+
+# --- action items --------------------------------------------------------------------------------------------
+
+
+def _item_notice(kind: str, *, actor, item: ActionItem, occurrence: str, recipients, title: str, body: str) -> int:
+    return notify_event(
+        kind,
+        actor=actor,
+        target=item,
+        occurrence=occurrence,
+        recipients=recipients,
+        title=title,
+        body=body,
+        url=item.get_absolute_url(),
+    )
+
+
+def item_assigned(*, actor, item: ActionItem) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _item_notice(
+            ITEM_ASSIGNED,
+            actor=actor,
+            item=item,
+            occurrence="created",
+            recipients=responsible_people(item),
+            title=_("New action item for %(party)s: %(title)s")
+            % {"party": item.responsible_party.name, "title": item.title},
+            body=_("Agreement: %(agreement)s. Due on %(due)s. Raised by %(actor)s.")
+            % {"agreement": item.agreement.title, "due": item.due_on.isoformat(), "actor": _name(actor)},
+        )
+
+
+def item_awaiting_confirmation(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _item_notice(
+            ITEM_AWAITING_CONFIRMATION,
+            actor=actor,
+            item=item,
+            occurrence=f"update:{update.pk}",
+            recipients=confirmers(item),
+            title=_("Closure awaits your confirmation: %(title)s") % {"title": item.title},
+            body=_("%(party)s submitted the item for closure: %(note)s")
+            % {"party": item.responsible_party.name, "note": update.note},
+        )
+
+
+def item_confirmed(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("%(actor)s confirmed that the item is done.") % {"actor": _name(actor)}
+        if update.note:
+            body = f"{body} {update.note}"
+        return _item_notice(
+            ITEM_CONFIRMED,
+            actor=actor,
+            item=item,
+            occurrence=f"update:{update.pk}",
+            recipients=responsible_people(item),
+            title=_("Closure confirmed: %(title)s") % {"title": item.title},
+            body=body,
+        )
+
+
+def item_sent_back(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _item_notice(
+            ITEM_SENT_BACK,
+            actor=actor,
+            item=item,
+            occurrence=f"update:{update.pk}",
+            recipients=responsible_people(item),
+            title=_("Closure sent back: %(title)s") % {"title": item.title},
+            body=_("%(actor)s sent the item back: %(reason)s") % {"actor": _name(actor), "reason": update.note},
+        )
+
+
+# --- joint meetings ------------------------------------------------------------------------------------------
+
+
+def _meeting_notice(kind: str, *, actor, meeting: JointMeeting, occurrence: str, recipients, title, body) -> int:
+    return notify_event(
+        kind,
+        actor=actor,
+        target=meeting,
+        occurrence=occurrence,
+        recipients=recipients,
+        title=title,
+        body=body,
+        url=meeting.get_absolute_url(),
+    )
+
+
+def _meeting_facts(meeting: JointMeeting) -> str:
+    return _("Time: %(when)s. Place: %(place)s. Host: %(host)s.") % {
+        "when": _when(meeting.starts_at),
+        "place": meeting.place,
+        "host": meeting.host.name,
+    }
+
+
+def describe_meeting(meeting: JointMeeting) -> str:
+    """The meeting's title and facts as they stand (for the "before" part of a change notice)."""
+    return f"{meeting.title}. {_meeting_facts(meeting)}"
+
+
+def meeting_scheduled(*, actor, meeting: JointMeeting) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _meeting_notice(
+            MEETING_SCHEDULED,
+            actor=actor,
+            meeting=meeting,
+            occurrence="scheduled",
+            recipients=meeting_people(meeting),
+            title=_("Joint meeting on %(when)s: %(title)s") % {"when": _when(meeting.starts_at), "title": meeting.title},
+            body=_meeting_facts(meeting),
+        )
+
+
+def meeting_changed(*, actor, meeting: JointMeeting, before: str, former_attendees=()) -> int:
+    """``before`` describes the meeting as it was; attendees taken off the list hear of the change too."""
+    with translation.override(settings.LANGUAGE_CODE):
+        body = _("Now: %(facts)s Before: %(before)s") % {"facts": _meeting_facts(meeting), "before": before}
+        return _meeting_notice(
+            MEETING_CHANGED,
+            actor=actor,
+            meeting=meeting,
+            occurrence=f"revision:{meeting.revision}",
+            recipients=meeting_people(meeting, former_attendees),
+            title=_("Joint meeting changed: %(title)s") % {"title": meeting.title},
+            body=body,
+        )
+
+
+def meeting_cancelled(*, actor, meeting: JointMeeting) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _meeting_notice(
+            MEETING_CANCELLED,
+            actor=actor,
+            meeting=meeting,
+            occurrence="cancelled",
+            recipients=meeting_people(meeting),
+            title=_("Joint meeting cancelled: %(title)s") % {"title": meeting.title},
+            body=_("The meeting of %(when)s at %(place)s will not take place. Reason: %(reason)s")
+            % {"when": _when(meeting.starts_at), "place": meeting.place, "reason": meeting.cancel_reason},
+        )
+
+
+def minutes_published(*, actor, meeting: JointMeeting) -> int:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _meeting_notice(
+            MINUTES_PUBLISHED,
+            actor=actor,
+            meeting=meeting,
+            occurrence=f"minutes:{meeting.minutes_version}",
+            recipients=meeting_people(meeting),
+            title=_("Minutes published for the meeting of %(date)s: %(title)s")
+            % {"date": timezone.localdate(meeting.starts_at).isoformat(), "title": meeting.title},
+            body=_("Published by %(actor)s. Read the minutes and the decisions in the portal.") % {"actor": _name(actor)},
+        )
+
+
+# --- the calendar entry ----------------------------------------------------------------------------------------
+
+
+def meeting_uid(meeting: JointMeeting) -> str:
+    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
+    return f"joint-meeting-{meeting.pk}@gongjian"
+
+
+def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:
+    """The meeting as an iCalendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL) once cancelled;
+    times in the project's time zone (Asia/Shanghai) with its VTIMEZONE."""
+    from portal.webhooks import absolute_url
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = meeting.starts_at.astimezone(zone)
+    with translation.override(settings.LANGUAGE_CODE):
+        calendar = Calendar()
+        calendar.add("prodid", "-//Gongjian//Joint meetings//ZH")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
+        event = Event()
+        event.add("uid", meeting_uid(meeting))
+        event.add("sequence", meeting.revision)
+        event.add("dtstamp", (now or timezone.now()).astimezone(dt.UTC))
+        event.add("dtstart", start)
+        event.add("dtend", start + MEETING_LENGTH)
+        event.add("summary", meeting.title)
+        event.add("location", meeting.place)
+        lines = [_("Host: %(host)s") % {"host": meeting.host.name}, str(meeting.agreement.title)]
+        if meeting.is_cancelled and meeting.cancel_reason:
+            lines.append(_("Reason for cancellation: %(reason)s") % {"reason": meeting.cancel_reason})
+        event.add("description", "\n".join(lines))
+        link = absolute_url(meeting.get_absolute_url())
+        if link.startswith("http"):
+            event.add("url", link)
+        event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+        organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+        organizer.params["cn"] = vText(meeting.host.name)
+        event.add("organizer", organizer)
+        if recipient is not None and recipient.email:
+            attendee = vCalAddress(f"mailto:{recipient.email}")
+            attendee.params["cn"] = vText(_name(recipient))
+            attendee.params["role"] = vText("REQ-PARTICIPANT")
+            event.add("attendee", attendee)
+        calendar.add_component(event)
+        calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def meeting_ics_attachment(notification) -> list[Attachment]:
+    """The e-mail attachment of a meeting notice: the meeting's entry as it stands when the e-mail goes out."""
+    meeting = (
+        JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
+    )
+    if meeting is None:
+        return []
+    return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]
+
+
+register_event(ITEM_ASSIGNED, label=gettext_lazy("Action item assigned to you"))
+register_event(ITEM_AWAITING_CONFIRMATION, label=gettext_lazy("Action item closure awaiting confirmation"))
+register_event(ITEM_CONFIRMED, label=gettext_lazy("Action item closure confirmed"))
+register_event(ITEM_SENT_BACK, label=gettext_lazy("Action item closure sent back"))
+register_event(MEETING_SCHEDULED, label=gettext_lazy("Joint meeting scheduled"), attachments=meeting_ics_attachment)
+register_event(MEETING_CHANGED, label=gettext_lazy("Joint meeting changed"), attachments=meeting_ics_attachment)
+register_event(MEETING_CANCELLED, label=gettext_lazy("Joint meeting cancelled"), attachments=meeting_ics_attachment)
+register_event(MINUTES_PUBLISHED, label=gettext_lazy("Joint meeting minutes published"))
