@@ -207,7 +207,8 @@ def meeting_scheduled(*, actor, meeting: JointMeeting) -> int:
             meeting=meeting,
             occurrence="scheduled",
             recipients=meeting_people(meeting),
-            title=_("Joint meeting on %(when)s: %(title)s") % {"when": _when(meeting.starts_at), "title": meeting.title},
+            title=_("Joint meeting scheduled for %(when)s: %(title)s")
+            % {"when": _when(meeting.starts_at), "title": meeting.title},
             body=_meeting_facts(meeting),
         )
 
@@ -251,7 +252,8 @@ def minutes_published(*, actor, meeting: JointMeeting) -> int:
             recipients=meeting_people(meeting),
             title=_("Minutes published for the meeting of %(date)s: %(title)s")
             % {"date": timezone.localdate(meeting.starts_at).isoformat(), "title": meeting.title},
-            body=_("Published by %(actor)s. Read the minutes and the decisions in the portal.") % {"actor": _name(actor)},
+            body=_("Published by %(actor)s. Read the minutes and the decisions in the portal.")
+            % {"actor": _name(actor)},
         )
 
 
@@ -307,9 +309,7 @@ def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | Non
 
 def meeting_ics_attachment(notification) -> list[Attachment]:
     """The e-mail attachment of a meeting notice: the meeting's entry as it stands when the e-mail goes out."""
-    meeting = (
-        JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
-    )
+    meeting = JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
     if meeting is None:
         return []
     return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]
