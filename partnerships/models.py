@@ -396,9 +396,10 @@ class JointMeeting(models.Model):
     )
     # Raised each time the attendees are told of a change (time, place, title, host, attendees, cancellation): the
     # occurrence of the "meeting changed" notice and the SEQUENCE of its calendar entry.
-    revision = models.PositiveIntegerField(_("revision"), default=0)
+    # Database defaults too, so rows inserted in bulk by raw SQL (the scale seeder) need not name them.
+    revision = models.PositiveIntegerField(_("revision"), default=0, db_default=0)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
+    cancel_reason = models.TextField(_("reason for cancellation"), blank=True, default="", db_default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
