@@ -37,7 +37,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=100_000, help="Action items (100000).")
     parser.add_argument("--db", default="gongjian_pages")
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
-    parser.add_argument("--reuse", action="store_true", help="Measure a kept database again without reseeding.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure a kept database again without reseeding (and keep it)."
+    )
+    parser.add_argument("--migrate", action="store_true", help="With --reuse: migrate the kept database first.")
     parser.add_argument("--force", action="store_true", help="Drop the database even if it holds other data.")
     parser.add_argument("--runs", type=int, default=3, help="Timed requests per page (3); the median is shown.")
     parser.add_argument("--wrk", action="store_true", help="Also measure req/s under gunicorn with wrk.")
@@ -174,7 +177,8 @@ def main() -> None:
     year, quarter = metrics.previous_quarter(*metrics.current_quarter())
     started = time.perf_counter()
     try:
-        call_command("migrate", verbosity=0)
+        if not args.reuse or args.migrate:
+            call_command("migrate", verbosity=0)
         if not args.reuse:
             call_command("seed_demo", stdout=open(os.devnull, "w"))
             call_command(
@@ -220,7 +224,7 @@ def main() -> None:
                 print(f"  督办台账 req/s ÷ /healthz req/s: {rates[0]:.1f} ÷ {rates[1]:.1f} = {rates[0] / rates[1]:.3f}")
     finally:
         connection.close()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with admin.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
         admin.close()
