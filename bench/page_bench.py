@@ -1,0 +1,234 @@
+"""Every list, feed, export and dashboard page at the group scale, as the committee and as a branch secretary.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/page_bench.py \\
+        --orgs 10000 --activities 1000000 --keep
+
+Builds its own database (``--db gongjian_pages``): migrate, ``seed_demo``, then ``seed_scale`` on top; makes the demo's
+``committee`` a reviewer of the bench committee and ``secretary1`` the secretary of one bench branch (about
+activities / orgs activities of its own). Prints, for every page and role: status, queries, median server time and
+bytes; then the ratios measured side by side in the same run: the dashboard beside the SQL it runs, each project list
+beside the Django admin changelist of the same model, and (``--wrk``) a list page's requests per second under gunicorn
+beside ``/healthz``'s. ``--reuse`` measures a kept database again without reseeding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.benchdb import BENCH_ROOT, admin_connection, server_urls  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orgs", type=int, default=10_000)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--items", type=int, default=100_000, help="Action items (100000).")
+    parser.add_argument("--db", default="gongjian_pages")
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Measure a kept database again without reseeding (and keep it)."
+    )
+    parser.add_argument("--migrate", action="store_true", help="With --reuse: migrate the kept database first.")
+    parser.add_argument("--force", action="store_true", help="Drop the database even if it holds other data.")
+    parser.add_argument("--runs", type=int, default=3, help="Timed requests per page (3); the median is shown.")
+    parser.add_argument("--wrk", action="store_true", help="Also measure req/s under gunicorn with wrk.")
+    parser.add_argument("--only", default="", help="Measure only pages whose label contains this text.")
+    return parser.parse_args()
+
+
+def database_state(bench_url: str) -> str:
+    """'missing', 'empty', 'ours' (seeded by this benchmark) or 'foreign'."""
+    import psycopg2
+
+    parts = urlsplit(bench_url)
+    try:
+        connection = psycopg2.connect(
+            dbname=parts.path.lstrip("/"), user=parts.username, password=parts.password,
+            host=parts.hostname, port=parts.port or 5432,
+        )  # fmt: skip
+    except psycopg2.OperationalError:
+        return "missing"
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('partnerships_organization') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+            return "empty" if cursor.fetchone()[0] == 0 else "foreign"
+        cursor.execute("SELECT count(*) FROM partnerships_organization WHERE depth = 1 AND name = %s", (BENCH_ROOT,))
+        ours = cursor.fetchone()[0]
+    connection.close()
+    return "ours" if ours else "foreign"
+
+
+def give_roles():
+    """committee → reviewer of the bench committee; secretary1 → secretary of the bench branch nearest the middle."""
+    from django.contrib.auth import get_user_model
+
+    from partnerships.models import Organization
+    from portal.models import Membership
+
+    users = get_user_model().objects
+    root = Organization.objects.get(depth=1, name=BENCH_ROOT)
+    branches = Organization.objects.filter(path__startswith=root.path, kind="branch").order_by("path")
+    branch = branches[branches.count() // 2]
+    Membership.objects.get_or_create(user=users.get(username="committee"), organization=root, role="reviewer")
+    Membership.objects.get_or_create(user=users.get(username="secretary1"), organization=branch, role="secretary")
+    return root, branch
+
+
+def clients():
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    users = get_user_model().objects
+    made = {}
+    for role, username in (("committee", "committee"), ("secretary", "secretary1"), ("admin", "admin")):
+        client = Client()
+        client.force_login(users.get(username=username))
+        made[role] = client
+    return made
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wrk_ratio(client, list_url: str, seconds: int = 10) -> tuple[float, float] | None:
+    """(list page req/s, /healthz req/s) under gunicorn with the repository's configuration, wrk on loopback."""
+    if not shutil.which("wrk"):
+        print("wrk not installed (apt-get install wrk): skipping the req/s ratio")
+        return None
+    port = free_port()
+    config = ROOT / "gunicorn.conf.py"
+    command = [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
+    if config.exists():
+        command += ["--config", str(config)]
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        cookie = f"sessionid={client.cookies['sessionid'].value}"
+        rates = []
+        for url in (list_url, "/healthz"):
+            out = subprocess.run(
+                ["wrk", "-t2", "-c8", f"-d{seconds}s", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{url}"],
+                capture_output=True, text=True, timeout=seconds + 30,
+            ).stdout  # fmt: skip
+            line = next((x for x in out.splitlines() if x.startswith("Requests/sec:")), "Requests/sec: 0")
+            rates.append(float(line.split()[1]))
+        return rates[0], rates[1]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    args = parse_args()
+    server_url, bench_url = server_urls(args.db)
+    state = database_state(bench_url)
+    if state == "foreign" and not args.force:
+        sys.exit(f"Database {args.db!r} holds data this benchmark did not seed; refusing to use or drop it (--force).")
+    if args.reuse and state != "ours":
+        sys.exit(f"--reuse: database {args.db!r} holds no benchmark data yet.")
+    admin = admin_connection(server_url)
+    if not args.reuse:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+            cursor.execute(f'CREATE DATABASE "{args.db}"')
+
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DATA_DIR", "/tmp/gongjian-page-bench")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.urls import reverse
+
+    from activities.selectors import calendar as calendar_selectors
+    from activities.services import calendar as calendar_services
+    from assessments import metrics
+    from bench import pages
+
+    settings.ALLOWED_HOSTS = ["*"]
+    year, quarter = metrics.previous_quarter(*metrics.current_quarter())
+    started = time.perf_counter()
+    try:
+        if not args.reuse or args.migrate:
+            call_command("migrate", verbosity=0)
+        if not args.reuse:
+            call_command("seed_demo", stdout=open(os.devnull, "w"))
+            call_command(
+                "seed_scale", orgs=args.orgs, activities=args.activities, items=args.items, year=year,
+                quarter=quarter, force=True, stdout=sys.stdout,
+            )  # fmt: skip
+            connection.close()
+            with admin_connection(bench_url).cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE")
+            print(f"seeded in {time.perf_counter() - started:.0f} s")
+        settings.DEBUG = False  # no query log kept between the measured requests
+        root, branch = give_roles()
+        made = clients()
+
+        secretary = get_user_model().objects.get(username="secretary1")
+
+        def token() -> str:
+            found = calendar_selectors.calendar_token_for(secretary)
+            if found is None:
+                calendar_services.calendar_token_regenerate(actor=secretary)
+                found = calendar_selectors.calendar_token_for(secretary)
+            return found.token
+
+        month = metrics.quarter_bounds(year, quarter)[0]
+        page_list = [p for p in pages.pages(month=month, ical_token=token) if args.only in p.label]
+        print(f"\n{args.orgs:,} bench branches under {root.name}; secretary1 → {branch.name}; month {month:%Y-%m}\n")
+        results = []
+        for result in pages.measure_pages(made, page_list, runs=args.runs):
+            results.append(result)
+            print(pages.format_table([result]).splitlines()[1], flush=True)
+        print()
+        print(pages.format_table(results))
+
+        print("\nratios (same run):")
+        page_s, sql_s = pages.sql_time(made["committee"], reverse("assessments:dashboard"), runs=args.runs)
+        print(f"  dashboard (committee): page {page_s * 1000:.0f} ms, its SQL {sql_s * 1000:.0f} ms, "
+              f"ratio {page_s / sql_s if sql_s else float('nan'):.1f}")  # fmt: skip
+        for label, mine, theirs in pages.admin_ratios(made["admin"], runs=args.runs):
+            print(f"  {label}: {mine * 1000:.0f} ms ÷ {theirs * 1000:.0f} ms = {mine / theirs:.2f}")
+        if args.wrk:
+            rates = wrk_ratio(made["committee"], reverse("partnerships:action_item_list"))
+            if rates:
+                print(f"  督办台账 req/s ÷ /healthz req/s: {rates[0]:.1f} ÷ {rates[1]:.1f} = {rates[0] / rates[1]:.3f}")
+    finally:
+        connection.close()
+        if not (args.keep or args.reuse):
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
+        admin.close()
+
+
+if __name__ == "__main__":
+    main()
