@@ -31,6 +31,7 @@ from partnerships.models import (
 from partnerships.selectors.action_items import my_action_items, workspace_counts
 from partnerships.services import action_items as services
 from tests.factories import MembershipFactory, UserFactory
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -749,3 +750,10 @@ def test_the_ledger_shows_nothing_to_outsiders(client_for, pact, world):
     make_item(pact, world)
     response = client_for(world.outsider).get(reverse("partnerships:action_item_list"))
     assert response.status_code == 200 and list(response.context["object_list"]) == []
+
+
+def test_a_formula_title_reads_back_from_the_ledger_as_text(client_for, pact, world):
+    make_item(pact, world, title=FORMULA_TITLE)
+    response = client_for(world.secretary1).get(reverse("partnerships:action_item_export"))
+    (cell,) = text_cells(response.content, FORMULA_TITLE)
+    assert cell.column == 4

@@ -20,6 +20,7 @@ from partnerships.services import agreements as services
 from portal.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix.agreements import PDF_BYTES
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
@@ -722,3 +723,9 @@ def test_the_ledger_holds_only_what_the_user_may_see(client_for, world, three):
     response = client_for(world.secretary2).get(reverse("partnerships:agreement_export"))
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
+
+
+def test_a_formula_title_reads_back_from_the_agreement_ledger_as_text(client_for, world):
+    make(world, title=FORMULA_TITLE)
+    response = client_for(world.secretary1).get(reverse("partnerships:agreement_export"))
+    text_cells(response.content, FORMULA_TITLE)
