@@ -14,7 +14,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from partnerships.models import Member
-from portal.xlsx import XLSX_CONTENT_TYPE, write_row
+from portal.xlsx import write_row
 
 
 def _columns() -> list[tuple[str, str]]:
