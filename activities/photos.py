@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from portal.uploads import IMAGES, MB, CheckedUpload, check_upload
+from portal.uploads import IMAGES, MB, CheckedUpload, check_upload, serve_upload
 
 PHOTO_MAX_BYTES = 10 * MB
 PHOTO_MAX_FILES = 12
@@ -35,9 +35,8 @@ def check_photos(files: Sequence[UploadedFile], field: str = "photos") -> list[C
     checked, problems = [], []
     for upload in files:
         try:
-            result = check_upload(upload, allowed=IMAGES, max_bytes=PHOTO_MAX_BYTES)
-            _decode(upload)
-            checked.append(result)
+            # check_upload decodes the whole image within the pixel cap.
+            checked.append(check_upload(upload, allowed=IMAGES, max_bytes=PHOTO_MAX_BYTES, max_pixels=MAX_PIXELS))
         except ValidationError as exc:
             problems.extend(exc.error_list)
     if problems:
@@ -93,7 +92,7 @@ def photo_response(photo, *, thumbnail: bool = False) -> FileResponse:
     except (FileNotFoundError, ValueError) as exc:
         raise Http404 from exc
     content_type = "image/jpeg" if thumbnail else _content_type(field.name)
-    response = FileResponse(handle, filename=photo.original_name, content_type=content_type)
+    response = serve_upload(handle, filename=photo.original_name, content_type=content_type, max_pixels=MAX_PIXELS)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -14,8 +14,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from partnerships.models import Member
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from portal.xlsx import write_row
 
 
 def _columns() -> list[tuple[str, str]]:
@@ -36,12 +35,14 @@ def build_template() -> bytes:
     ws = wb.active
     ws.title = _("Roster")
     headers = [header for _field, header in _columns()]
-    ws.append(headers)
+    write_row(ws, 1, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="C00000")
-    ws.append(
-        ["张三", str(Member.Gender.MALE.label), "施工员", str(Member.Status.FULL.label), "2015-07-01", "13800138000"]
+    write_row(
+        ws,
+        2,
+        ["张三", str(Member.Gender.MALE.label), "施工员", str(Member.Status.FULL.label), "2015-07-01", "13800138000"],
     )
     for letter, width in zip("ABCDEF", (12, 8, 18, 14, 22, 16), strict=True):
         ws.column_dimensions[letter].width = width

@@ -1,5 +1,12 @@
 """Excel ledgers (台账) that open cleanly in Excel and LibreOffice: one header row, typed cells, frozen header,
-column widths that fit Chinese text, a filter on the header row."""
+column widths that fit Chinese text, a filter on the header row.
+
+Every workbook the portal writes puts its values through ``set_cell``: text is always a string cell, never a formula
+or an error value, whatever it starts with (CWE-1236). A title ``=HYPERLINK(...)`` is stored as those characters and
+shown as them; text that Excel would read as a formula when a user edits the cell (``= + - @``, a tab or a carriage
+return first) also gets Excel's "quote prefix" style, so re-entering it keeps it text. The text itself is never
+changed by a leading apostrophe: what the user typed is what the ledger shows and what a re-import reads back.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -30,17 +38,43 @@ def _cell(value):
     return value if isinstance(value, (int, float, dt.date)) else str(value)
 
 
+# Characters that make a spreadsheet treat typed-in text as a formula (or as DDE) when it is entered again.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def set_cell(cell: Cell, value) -> Cell:
+    """Write ``value`` into ``cell``: numbers, dates and booleans typed, everything else as inert text."""
+    value = _cell(value)
+    if isinstance(value, str):
+        # Control characters XML 1.0 cannot carry would make openpyxl refuse the whole export; drop them.
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
+        # openpyxl types "=..." as a formula and "#N/A"-like text as an error; force a plain string cell.
+        cell.data_type = "s"
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
+def write_row(ws, row: int, values: Sequence) -> None:
+    """Write one row (1-based ``row``), every value through ``set_cell``."""
+    for column, value in enumerate(values, start=1):
+        set_cell(ws.cell(row=row, column=column), value)
+
+
 def build_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     """``sheets`` is a list of (title, headers, rows). Returns the .xlsx bytes."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title=str(title)[:31])
-        ws.append([str(h) for h in headers])
+        write_row(ws, 1, [str(h) for h in headers])
         widths = [_width(h) for h in headers]
-        for row in rows:
+        for number, row in enumerate(rows, start=2):
             values = [_cell(v) for v in row]
-            ws.append(values)
+            write_row(ws, number, values)
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(_width(value), 60))
         for cell in ws[1]:

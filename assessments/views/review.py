@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,7 +31,7 @@ from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAtta
 from assessments.panels.review import result_url
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin
-from portal.uploads import IMAGES, PDF
+from portal.uploads import serve_upload
 
 
 class _RollupFormView(ScopedViewMixin, SingleObjectMixin, FormView):
@@ -141,10 +141,7 @@ class SelfAssessmentAttachmentView(View):
             handle = attachment.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
-        inline = attachment.content_type in PDF or attachment.content_type in IMAGES
-        return FileResponse(
-            handle, as_attachment=not inline, filename=attachment.original_name, content_type=attachment.content_type
-        )
+        return serve_upload(handle, filename=attachment.original_name, content_type=attachment.content_type)
 
 
 class SelfAssessmentAttachmentDeleteView(View):

@@ -6,10 +6,12 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import Member, Organization
+from portal.uploads import OFFICE, check_upload
 
 
 class _CrispyMixin:
@@ -104,6 +106,9 @@ class MemberForm(_CrispyMixin, forms.ModelForm):
         )
 
 
+XLSX = {mime: ext for mime, ext in OFFICE.items() if ext == ".xlsx"}
+
+
 class MemberImportForm(_CrispyMixin, forms.Form):
     """Upload of a filled-in roster template."""
 
@@ -130,11 +135,11 @@ class MemberImportForm(_CrispyMixin, forms.Form):
                 _("The file is %(size)s; the limit is %(limit)s."),
                 params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
             )
-        head = upload.read(4)
-        upload.seek(0)
-        # An .xlsx is a zip archive; checking the content, not the name, refuses renamed files.
-        if head != b"PK\x03\x04":
+        # Judged by content, not by name: a sound .xlsx zip (main part present, unpacked size capped) or nothing.
+        try:
+            check_upload(upload, allowed=XLSX, max_bytes=limit)
+        except ValidationError as exc:
             raise forms.ValidationError(
                 _("The file is not an Excel workbook (.xlsx). Download the template and fill it in.")
-            )
+            ) from exc
         return upload

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
@@ -33,7 +33,7 @@ from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin
-from portal.uploads import IMAGES, PDF
+from portal.uploads import serve_upload
 from portal.xlsx import build_workbook, xlsx_response
 
 WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
@@ -403,10 +403,7 @@ class EvidenceDownloadView(View):
             handle = evidence.file.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
-        inline = evidence.content_type in PDF or evidence.content_type in IMAGES
-        return FileResponse(
-            handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
-        )
+        return serve_upload(handle, filename=evidence.original_name, content_type=evidence.content_type)
 
 
 urlpatterns = [

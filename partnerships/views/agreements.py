@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
@@ -34,6 +34,7 @@ from partnerships.services import agreements as services
 from portal.forms import show_service_errors
 from portal.home import sections_for
 from portal.scoping import ScopedViewMixin
+from portal.uploads import content_type_for, serve_upload
 from portal.xlsx import build_workbook, xlsx_response
 
 
@@ -300,7 +301,8 @@ class AgreementDocumentView(ScopedViewMixin, SingleObjectMixin, View):
             handle = agreement.document.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
-        return FileResponse(handle, as_attachment=False, filename=PurePath(agreement.document.name).name)
+        name = PurePath(agreement.document.name).name
+        return serve_upload(handle, filename=name, content_type=content_type_for(name))
 
 
 urlpatterns = [

@@ -15,9 +15,10 @@ from partnerships import selectors, services
 from partnerships.filters import MemberFilter, OrganizationFilter
 from partnerships.forms.directory import MemberForm, MemberImportForm, OrganizationForm
 from partnerships.models import Member, Organization
-from partnerships.roster_import import XLSX_CONTENT_TYPE, build_template, parse_sheet
+from partnerships.roster_import import build_template, parse_sheet
 from portal.home import sections_for
 from portal.scoping import ScopedViewMixin
+from portal.xlsx import XLSX_CONTENT_TYPE
 
 
 class OrganizationTreeView(ScopedViewMixin, TemplateView):

@@ -29,6 +29,7 @@ from activities.selectors.activities import week_bounds
 from activities.services import activities as services
 from partnerships.models import Member
 from tests.activities.test_activities import at, jpeg, make_activity, make_pact, png, theme_day
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 
 @pytest.fixture
@@ -296,3 +297,8 @@ def test_the_agreement_page_sections_take_a_fixed_number_of_queries(
     _bulk(world, 95, agreement)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+def test_a_formula_title_reads_back_from_the_activity_ledger_as_text(client_for, world):
+    make_activity(world, title=FORMULA_TITLE)
+    text_cells(client_for(world.secretary1).get(reverse("activities:activity_export")).content, FORMULA_TITLE)

@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
 from activities.services import plans as services
 from tests.activities.test_activities import at, make_activity, make_pact, theme_day
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 
 def year() -> int:
@@ -406,3 +407,9 @@ def test_the_agreement_page_shows_its_plans_with_a_new_plan_action_for_editors(
     assert create in body
     body = client_for(world.committee).get(url).content.decode()
     assert plan.get_absolute_url() in body and create not in body
+
+
+def test_a_formula_theme_reads_back_from_the_plan_export_as_text(client_for, world, plan):
+    services.activity_plan_update(actor=world.secretary1, plan=plan, rows=[row(3, FORMULA_TITLE, world.branch_a)])
+    response = client_for(world.secretary1).get(reverse("activities:plan_export", args=[plan.pk]))
+    text_cells(response.content, FORMULA_TITLE)

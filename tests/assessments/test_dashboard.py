@@ -29,6 +29,7 @@ from assessments import selectors, services
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
 from partnerships.models import Agreement, AgreementParty
 from tests.factories import MemberFactory, OrganizationFactory
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 10, 10, 12, 0, tzinfo=SH)
@@ -517,3 +518,10 @@ def test_quarter_windows_run_back_across_years():
     # The open quarter is provisional and half-way: the latest closed one comes first.
     assert selectors.default_quarter([(2026, 4), (2026, 3)], dt.date(2026, 11, 20)) == (2026, 3)
     assert selectors.default_quarter([(2026, 4)], dt.date(2026, 11, 20)) == (2026, 4)
+
+
+def test_an_organization_named_like_a_formula_reads_back_from_the_export_as_text(client_for, world, results):
+    type(world.branch_a).objects.filter(pk=world.branch_a.pk).update(name=FORMULA_TITLE)
+    response = client_for(world.committee).get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
+    cells = text_cells(response.content, FORMULA_TITLE)
+    assert len({cell.parent.title for cell in cells}) >= 2  # the ranking and the indicator sheets at least

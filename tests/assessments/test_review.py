@@ -33,6 +33,7 @@ from assessments.panels.review import rollup_review_context
 from partnerships.models import Agreement, AgreementParty
 from portal.models import Notification
 from tests.matrix.assessment_review import png
+from tests.upload_files import FORGED_PDF, bomb_png, pdf_bytes
 
 Y, Q = 2024, 2
 D = Decimal
@@ -489,3 +490,27 @@ def test_home_panel_shows_the_current_and_last_quarter(world, client_for):
     else:
         assert f'data-rollup="{now.pk}"' not in page and 'data-testid="self-assessment-upcoming"' in page
     assert 'data-testid="self-assessment-panel"' not in client_for(world.member1).get(reverse("home")).content.decode()
+
+
+@pytest.mark.parametrize("name,content", [("扫描件.png", "bomb"), ("总结.pdf", "forged")])
+def test_a_pixel_bomb_or_a_forged_pdf_is_refused_as_an_attachment_in_chinese(world, result, client_for, name, content):
+    data = bomb_png() if content == "bomb" else FORGED_PDF
+    upload = SimpleUploadedFile(name, data)
+    page = client_for(world.secretary1).post(
+        self_assessment_url(result), {"narrative": "x", "action": "save", "attachments": [upload]}
+    )
+    html = page.content.decode()
+    assert 'id="error_attachments"' in html
+    assert ("尺寸过大" if content == "bomb" else "PDF") in html and name in html
+    assert not SelfAssessmentAttachment.objects.exists()
+
+
+def test_a_real_pdf_is_accepted_as_an_attachment(world, result):
+    services.self_assessment_save(
+        actor=world.secretary1,
+        rollup=result,
+        narrative="x",
+        self_points={},
+        attachments=[SimpleUploadedFile("总结.pdf", pdf_bytes())],
+    )
+    assert SelfAssessmentAttachment.objects.get().content_type == "application/pdf"

@@ -23,8 +23,9 @@ from partnerships.models import (
     JointMeeting,
 )
 from tests.matrix import Case
+from tests.upload_files import pdf_bytes
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF_BYTES = pdf_bytes()
 
 
 def objects(world) -> dict:

@@ -12,8 +12,9 @@ from django.utils import timezone
 from partnerships.models import AgreementParty, Dimension
 from partnerships.services import agreements as services
 from tests.matrix import Case
+from tests.upload_files import pdf_bytes
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF_BYTES = pdf_bytes()
 NUMBER = "GJ-MATRIX-001"
 
 

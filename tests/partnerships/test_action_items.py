@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -31,9 +32,11 @@ from partnerships.models import (
 from partnerships.selectors.action_items import my_action_items, workspace_counts
 from partnerships.services import action_items as services
 from tests.factories import MembershipFactory, UserFactory
+from tests.upload_files import FORGED_PDF, bomb_png, docx_bytes, pdf_bytes, png_bytes
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PDF = pdf_bytes()
+PNG = png_bytes()
 EXE = (
     b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
     + b"\x00" * 64
@@ -749,3 +752,58 @@ def test_the_ledger_shows_nothing_to_outsiders(client_for, pact, world):
     make_item(pact, world)
     response = client_for(world.outsider).get(reverse("partnerships:action_item_list"))
     assert response.status_code == 200 and list(response.context["object_list"]) == []
+
+
+def test_a_formula_title_reads_back_from_the_ledger_as_text(client_for, pact, world):
+    make_item(pact, world, title=FORMULA_TITLE)
+    response = client_for(world.secretary1).get(reverse("partnerships:action_item_export"))
+    (cell,) = text_cells(response.content, FORMULA_TITLE)
+    assert cell.column == 4
+
+
+@pytest.mark.parametrize(
+    "name,content,code",
+    [
+        ("现场照片.png", "bomb", "pixels"),
+        ("验收单.pdf", "forged", "bad_pdf"),
+        ("验收单.docx", "broken-docx", "bad_office"),
+    ],
+)
+def test_a_pixel_bomb_a_forged_pdf_or_a_broken_docx_is_refused_as_evidence(pact, world, name, content, code):
+    item = make_item(pact, world)
+    data = {"bomb": bomb_png, "forged": lambda: FORGED_PDF, "broken-docx": lambda: docx_bytes(main_part="word/x.xml")}
+    bad = SimpleUploadedFile(name, data[content]())
+    with pytest.raises(ValidationError) as caught:
+        services.action_item_close(actor=world.secretary1, item=item, note="已完成", evidence=[pdf(), bad])
+    assert [error.code for error in caught.value.error_dict["evidence"]] == [code]
+    item.refresh_from_db()
+    assert item.status == ActionItem.Status.OPEN and not Evidence.objects.exists() and not item.updates.exists()
+
+
+def test_a_real_pdf_image_and_docx_are_accepted_as_evidence(pact, world):
+    item = make_item(pact, world)
+    files = [pdf(), png(), SimpleUploadedFile("方案.docx", docx_bytes())]
+    services.action_item_update_progress(actor=world.secretary1, item=item, note="进展", percent=50, evidence=files)
+    assert sorted(Evidence.objects.values_list("content_type", flat=True)) == sorted(
+        ["application/pdf", "image/png", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+    )
+
+
+def test_only_pdfs_and_images_within_the_pixel_cap_are_served_inline(client_for, pact, world):
+    item = make_item(pact, world)
+    update = ActionItemUpdate.objects.create(item=item, note="旧附件", percent=10, author=world.secretary1)
+    cases = {
+        "image/png": (png_bytes(), "inline"),
+        "application/pdf": (PDF, "inline"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (docx_bytes(), "attachment"),
+    }
+    # Stored before uploads were decoded: a pixel bomb is a download, never rendered in the browser.
+    legacy = {"image/png": (bomb_png(), "attachment")}
+    client = client_for(world.secretary1)
+    for content_type, (content, disposition) in [*cases.items(), *legacy.items()]:
+        evidence = Evidence(update=update, original_name="附件", content_type=content_type, size=len(content))
+        evidence.file.save("legacy", ContentFile(content), save=False)
+        evidence.save()
+        response = client.get(reverse("partnerships:evidence_download", args=[evidence.pk]))
+        assert response["Content-Disposition"].startswith(disposition), content_type
+        assert response["X-Content-Type-Options"] == "nosniff"

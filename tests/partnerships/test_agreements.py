@@ -8,11 +8,13 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from partnerships.models import ActionItem, Agreement, AgreementParty, Dimension, JointMeeting
@@ -20,10 +22,12 @@ from partnerships.services import agreements as services
 from portal.models import Membership
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix.agreements import PDF_BYTES
+from tests.upload_files import FORGED_PDF, bomb_png, pdf_bytes, png_bytes
+from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PNG_BYTES = png_bytes()
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
@@ -722,3 +726,35 @@ def test_the_ledger_holds_only_what_the_user_may_see(client_for, world, three):
     response = client_for(world.secretary2).get(reverse("partnerships:agreement_export"))
     rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
+
+
+def test_a_formula_title_reads_back_from_the_agreement_ledger_as_text(client_for, world):
+    make(world, title=FORMULA_TITLE)
+    response = client_for(world.secretary1).get(reverse("partnerships:agreement_export"))
+    text_cells(response.content, FORMULA_TITLE)
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("扫描件.png", "bomb", "“%(name)s” is too large an image: at most %(limit)s megapixels."),
+        ("扫描件.pdf", "forged", "“%(name)s” could not be read as a PDF."),
+    ],
+)
+def test_a_pixel_bomb_or_a_forged_pdf_is_refused_as_the_signed_scan(world, name, content, message):
+    data = bomb_png() if content == "bomb" else FORGED_PDF
+    with pytest.raises(ValidationError) as caught:
+        make(world, document=SimpleUploadedFile(name, data))
+    assert caught.value.message_dict["document"] == [gettext(message) % {"name": name, "limit": 40}]
+    assert not Agreement.objects.exists()
+
+
+def test_a_real_pdf_scan_is_accepted_and_a_legacy_bomb_scan_is_only_downloaded(client_for, world):
+    agreement = make(world, document=pdf("协议.pdf", pdf_bytes(pages=3)))
+    assert agreement.document.name.endswith(".pdf")
+    # A scan stored before uploads were decoded: served as a download, never rendered in the browser.
+    agreement.document.save("旧扫描件.png", ContentFile(bomb_png()))
+    response = client_for(world.secretary1).get(reverse("partnerships:agreement_document", args=[agreement.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "image/png" and response["X-Content-Type-Options"] == "nosniff"
