@@ -17,7 +17,7 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("Password")
 
 
-TOO_MANY_ROWS = _("At most %(num)d rows can be saved at a time.")
+TOO_MANY_ROWS = _("At most %(num)s rows can be saved at a time.")
 
 
 def bounded_formset_factory(form, *, max_num: int, formset=forms.BaseFormSet, **kwargs):
