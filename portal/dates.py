@@ -6,8 +6,9 @@ it would fail for everyone. So every user-entered date or date-time is kept with
 
 * the model fields ``UserDateField`` / ``UserDateTimeField`` carry the range validator, and their ``formfield()``
   is ``BoundedDateField`` / ``BoundedDateTimeField``, so ModelForms and the admin get it without asking;
-* plain forms use ``BoundedDateField`` / ``BoundedDateTimeField`` directly, list filters ``BoundedDateFilter``;
-* ``date_range_check()`` builds the database ``CheckConstraint`` for such a column (``tests/portal/test_dates.py``
+* plain forms use ``BoundedDateField`` / ``BoundedDateTimeField`` directly, list filters ``BoundedDateFilter``
+  (an out-of-range query-string date is a filter error, not a 500), the calendar feed the validator (a 400);
+* ``date_range_check()`` builds the database ``CheckConstraint`` for such a column (``tests/portal/test_date_ranges.py``
   fails for a user-entered date column without one).
 
 A date-time column's database bounds are the instants that are 2000-01-01 00:00 … 2100-12-31 24:00 in *some* time
@@ -59,7 +60,7 @@ def local_date(value) -> dt.date | None:
 
 @deconstructible
 class DateRangeValidator:
-    """Refuses a date (or a date-time whose local day) falls outside ``lower`` … ``upper``."""
+    """Refuses a date, or a date-time whose local day, outside ``lower`` … ``upper`` (an unreadable one too)."""
 
     def __init__(self, lower: dt.date = DATE_MIN, upper: dt.date = DATE_MAX):
         self.lower, self.upper = lower, upper
@@ -201,12 +202,3 @@ def _check(prefix, field_name, condition, lower, upper) -> models.CheckConstrain
             _("Dates must lie between {lower} and {upper}."), lower=lower.isoformat(), upper=upper.isoformat()
         ),
     )
-
-
-# --- query strings --------------------------------------------------------------------------------------------------
-
-
-def in_range(value, lower: dt.date = DATE_MIN, upper: dt.date = DATE_MAX) -> bool:
-    """Whether a date or date-time (from a query string, say) lies in the sane range."""
-    day = local_date(value)
-    return day is not None and lower <= day <= upper

@@ -25,7 +25,7 @@ from partnerships.models import ActionItem, Agreement, JointMeeting, Member
 from partnerships.roster_import import build_template
 from partnerships.services import agreements as agreement_services
 from partnerships.services import directory as directory_services
-from portal.dates import DATE_MAX, DATE_MIN, _BoundedMixin, _UserDateMixin, in_range, instant_bounds
+from portal.dates import DATE_MAX, DATE_MIN, DateRangeValidator, _BoundedMixin, _UserDateMixin, instant_bounds
 from tests.partnerships.test_meetings import make_agreement, make_item
 
 TODAY = timezone.localdate()
@@ -64,6 +64,14 @@ SYSTEM_STAMPED = {
     "portal.WebhookDelivery.retry_at",
     "portal.WebhookDelivery.sent_at",
 }
+
+
+def in_range(value) -> bool:
+    try:
+        DateRangeValidator()(value)
+    except ValidationError:
+        return False
+    return True
 
 
 def _own_models():
