@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity, ActivityPlan, ActivityType
 from partnerships.models import Agreement, Organization
+from portal.dates import BoundedDateFilter
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -31,12 +32,8 @@ class ActivityFilter(django_filters.FilterSet):
     """活动台账 filters: date range (local dates), organization (lead or co-organizer), agreement, type, status."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    date_from = django_filters.DateFilter(
-        label=_("From"), field_name="starts_at", lookup_expr="date__gte", widget=DATE_WIDGET
-    )
-    date_to = django_filters.DateFilter(
-        label=_("Until"), field_name="starts_at", lookup_expr="date__lte", widget=DATE_WIDGET
-    )
+    date_from = BoundedDateFilter(label=_("From"), field_name="starts_at", lookup_expr="date__gte", widget=DATE_WIDGET)
+    date_to = BoundedDateFilter(label=_("Until"), field_name="starts_at", lookup_expr="date__lte", widget=DATE_WIDGET)
     organization = django_filters.ModelChoiceFilter(
         label=_("Organization"), queryset=Organization.objects.none(), method="by_organization"
     )

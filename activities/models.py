@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from partnerships.models import Member, Organization, agreement_ids_for, phone_validator
+from portal.dates import UserDateField, UserDateTimeField, date_range_check, datetime_range_check
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -205,8 +206,8 @@ class Activity(models.Model):
     co_organizers = models.ManyToManyField(
         Organization, verbose_name=_("co-organizers"), blank=True, related_name="activities_joined"
     )
-    starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
+    starts_at = UserDateTimeField(_("starts at"))
+    ends_at = UserDateTimeField(_("ends at"))
     place = models.CharField(_("place"), max_length=120)
     description = models.TextField(_("arrangements"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
@@ -269,6 +270,8 @@ class Activity(models.Model):
                 name="activity_logged_has_summary",
                 violation_error_message=_("A logged activity needs a summary."),
             ),
+            datetime_range_check("activity", "starts_at"),
+            datetime_range_check("activity", "ends_at"),
         ]
 
     def __str__(self) -> str:
@@ -380,8 +383,8 @@ class KeyProject(models.Model):
     code = models.CharField(_("project code"), max_length=40, blank=True)
     location = models.CharField(_("location"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
-    starts_on = models.DateField(_("starts on"), null=True, blank=True)
-    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    starts_on = UserDateField(_("starts on"), null=True, blank=True)
+    ends_on = UserDateField(_("ends on"), null=True, blank=True)
     is_joint = models.BooleanField(
         _("joint project"),
         default=True,
@@ -407,7 +410,9 @@ class KeyProject(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
                 name="key_project_ends_after_start",
                 violation_error_message=_("The project cannot end before it starts."),
-            )
+            ),
+            date_range_check("key_project", "starts_on", null=True),
+            date_range_check("key_project", "ends_on", null=True),
         ]
 
     def __str__(self) -> str:
@@ -553,13 +558,13 @@ class ZoneCheck(models.Model):
     zone = models.ForeignKey(
         ResponsibilityZone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="checks"
     )
-    checked_on = models.DateField(_("checked on"))
+    checked_on = UserDateField(_("checked on"))
     inspectors = models.CharField(_("inspectors"), max_length=120, blank=True)
     category = models.CharField(_("finding category"), max_length=10, choices=Category.choices, default=Category.NONE)
     finding = models.TextField(_("finding"), blank=True)
-    fix_due_on = models.DateField(_("fix due on"), null=True, blank=True)
+    fix_due_on = UserDateField(_("fix due on"), null=True, blank=True)
     fix = models.TextField(_("fix"), blank=True)
-    fixed_on = models.DateField(_("fixed on"), null=True, blank=True)
+    fixed_on = UserDateField(_("fixed on"), null=True, blank=True)
     fixed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("fixed by"),
@@ -603,6 +608,9 @@ class ZoneCheck(models.Model):
                 name="zone_check_fix_needs_finding",
                 violation_error_message=_("Only a finding can be fixed."),
             ),
+            date_range_check("zone_check", "checked_on"),
+            date_range_check("zone_check", "fix_due_on", null=True),
+            date_range_check("zone_check", "fixed_on", null=True),
         ]
 
     def __str__(self) -> str:
@@ -676,8 +684,8 @@ class PioneerPost(models.Model):
         on_delete=models.PROTECT,
         related_name="pioneer_posts",
     )
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("until"), null=True, blank=True)
+    starts_on = UserDateField(_("from"))
+    ends_on = UserDateField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -693,7 +701,9 @@ class PioneerPost(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
                 name="pioneer_post_ends_after_start",
                 violation_error_message=_("The period cannot end before it starts."),
-            )
+            ),
+            date_range_check("pioneer_post", "starts_on"),
+            date_range_check("pioneer_post", "ends_on", null=True),
         ]
 
     def __str__(self) -> str:
@@ -727,8 +737,8 @@ class Team(models.Model):
     project = models.ForeignKey(
         KeyProject, verbose_name=_("key project"), null=True, blank=True, on_delete=models.PROTECT, related_name="teams"
     )
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("until"), null=True, blank=True)
+    starts_on = UserDateField(_("from"))
+    ends_on = UserDateField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -744,7 +754,9 @@ class Team(models.Model):
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
                 name="team_ends_after_start",
                 violation_error_message=_("The period cannot end before it starts."),
-            )
+            ),
+            date_range_check("team", "starts_on"),
+            date_range_check("team", "ends_on", null=True),
         ]
 
     def __str__(self) -> str:

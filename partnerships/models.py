@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from portal.dates import PARTY_FOUNDED, UserDateField, UserDateTimeField, date_range_check, datetime_range_check
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
 PHONE_REGEX = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})$"
@@ -151,7 +152,7 @@ class Member(models.Model):
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     title = models.CharField(_("title or post"), max_length=60, blank=True)
     status = models.CharField(_("party status"), max_length=20, choices=Status.choices, default=Status.FULL)
-    joined_party_on = models.DateField(_("joined the party on"), null=True, blank=True)
+    joined_party_on = UserDateField(_("joined the party on"), null=True, blank=True, lower=PARTY_FOUNDED)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -184,6 +185,7 @@ class Member(models.Model):
                 name="member_phone_format",
                 violation_error_message=PHONE_MESSAGE,
             ),
+            date_range_check("member", "joined_party_on", lower=PARTY_FOUNDED, null=True),
         ]
 
     def __str__(self) -> str:
@@ -255,9 +257,9 @@ class Agreement(models.Model):
     brand = models.CharField(_("party-building brand"), max_length=60, blank=True)
     dimensions = models.ManyToManyField(Dimension, verbose_name=_("co-construction dimensions"), blank=True)
     goals = models.TextField(_("goals"), blank=True)
-    signed_on = models.DateField(_("signed on"), null=True, blank=True)
-    term_start = models.DateField(_("term starts"))
-    term_end = models.DateField(_("term ends"))
+    signed_on = UserDateField(_("signed on"), null=True, blank=True)
+    term_start = UserDateField(_("term starts"))
+    term_end = UserDateField(_("term ends"))
     document = models.FileField(_("signed agreement scan"), upload_to="agreements/%Y/", blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     termination_reason = models.TextField(_("reason for termination"), blank=True)
@@ -284,6 +286,14 @@ class Agreement(models.Model):
                 name="agreement_term_end_after_start",
                 violation_error_message=_("The term cannot end before it starts."),
             ),
+            models.CheckConstraint(
+                condition=Q(signed_on__isnull=True) | Q(signed_on__lte=models.F("term_end")),
+                name="agreement_signed_by_term_end",
+                violation_error_message=_("An agreement cannot be signed after its term ends."),
+            ),
+            date_range_check("agreement", "signed_on", null=True),
+            date_range_check("agreement", "term_start"),
+            date_range_check("agreement", "term_end"),
             models.CheckConstraint(
                 condition=~Q(status="terminated") | ~Q(termination_reason=""),
                 name="agreement_termination_has_reason",
@@ -371,7 +381,7 @@ class JointMeeting(models.Model):
         Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="meetings"
     )
     title = models.CharField(_("title"), max_length=120)
-    starts_at = models.DateTimeField(_("date and time"))
+    starts_at = UserDateTimeField(_("date and time"))
     place = models.CharField(_("place"), max_length=120)
     host = models.ForeignKey(
         Organization, verbose_name=_("host organization"), on_delete=models.PROTECT, related_name="hosted_meetings"
@@ -410,6 +420,7 @@ class JointMeeting(models.Model):
         verbose_name = _("joint meeting")
         verbose_name_plural = _("joint meetings")
         ordering = ["-starts_at", "-pk"]
+        constraints = [datetime_range_check("joint_meeting", "starts_at")]
 
     def __str__(self) -> str:
         return self.title
@@ -517,7 +528,7 @@ class Decision(models.Model):
         related_name="rulings",
     )
     # A ruling's parameters, applied to the carried item when the minutes are published.
-    new_due_on = models.DateField(_("new due date"), null=True, blank=True)
+    new_due_on = UserDateField(_("new due date"), null=True, blank=True)
     new_responsible_party = models.ForeignKey(
         Organization,
         verbose_name=_("new responsible party"),
@@ -531,6 +542,7 @@ class Decision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["meeting", "order", "pk"]
+        constraints = [date_range_check("decision", "new_due_on", null=True)]
 
     def __str__(self) -> str:
         return self.text[:40]
@@ -600,7 +612,7 @@ class ActionItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="action_items",
     )
-    due_on = models.DateField(_("due on"))
+    due_on = UserDateField(_("due on"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.OPEN)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
@@ -645,6 +657,7 @@ class ActionItem(models.Model):
                 name="action_item_cancel_has_reason",
                 violation_error_message=_("Cancelling an item needs a reason."),
             ),
+            date_range_check("action_item", "due_on"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,20 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].label = _("Password")
 
 
+TOO_MANY_ROWS = _("At most %(num)s rows can be saved at a time.")
+
+
+def bounded_formset_factory(form, *, max_num: int, formset=forms.BaseFormSet, **kwargs):
+    """``formset_factory`` with a ceiling, for every formset of the portal: at most ``max_num`` rows are accepted,
+    and whatever ``TOTAL_FORMS`` a request claims, no more than ``max_num`` forms are ever built (``absolute_max``),
+    so a forged count costs neither time nor a huge page. Choose ``max_num`` from what a real user needs."""
+    formset_class = forms.formset_factory(
+        form, formset=formset, max_num=max_num, validate_max=True, absolute_max=max_num, **kwargs
+    )
+    formset_class.default_error_messages = {"too_many_forms": TOO_MANY_ROWS}
+    return formset_class
+
+
 def show_service_errors(form, exc: ValidationError, formset=None) -> None:
     """Put a service's ValidationError next to the fields it names; the rest goes on the formset (list-wide
     errors, when one is given) or above the form. Views call this instead of re-raising, so nothing is lost."""

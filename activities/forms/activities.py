@@ -14,13 +14,14 @@ from activities.photos import PHOTO_MAX_FILES, check_photos
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
+from portal.dates import BoundedDateTimeField
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 PHOTO_ACCEPT = "image/*"
 
 
-def _datetime_field(label) -> forms.DateTimeField:
-    return forms.DateTimeField(
+def _datetime_field(label) -> BoundedDateTimeField:
+    return BoundedDateTimeField(
         label=label,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.selectors import calendar as selectors
 from partnerships.models import Agreement, Organization
+from portal.dates import DateRangeValidator
 
 
 class CalendarFilterForm(forms.Form):
@@ -40,8 +41,10 @@ class CalendarFilterForm(forms.Form):
 
 
 class MomentField(forms.Field):
-    """An ISO 8601 date or date-time as FullCalendar sends it (``2025-05-01T00:00:00+08:00``), made aware."""
+    """An ISO 8601 date or date-time as FullCalendar sends it (``2025-05-01T00:00:00+08:00``), made aware; its
+    local day within the sane range (2000–2100), so the window never reaches dates the database cannot convert."""
 
+    default_validators = [DateRangeValidator()]
     default_error_messages = {
         "invalid": _("Enter a date or date and time in ISO 8601 form, such as 2025-05-01T00:00:00+08:00."),
     }

@@ -12,6 +12,7 @@ from activities.models import ActivityPlan, ActivityType
 from activities.services.plans import plan_row_errors, rotate_hosts
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Organization
+from portal.forms import bounded_formset_factory
 
 
 def month_choices() -> list[tuple[int, str]]:
@@ -162,8 +163,10 @@ class BasePlanRowFormSet(forms.BaseFormSet):
         return self._rows()[0]
 
 
-PlanRowFormSet = forms.formset_factory(
-    PlanRowForm, formset=BasePlanRowFormSet, extra=0, can_delete=True, can_delete_extra=False
+# A year's plan: a few activities a month at most.
+MAX_PLAN_ROWS = 60
+PlanRowFormSet = bounded_formset_factory(
+    PlanRowForm, formset=BasePlanRowFormSet, max_num=MAX_PLAN_ROWS, extra=0, can_delete=True, can_delete_extra=False
 )
 
 

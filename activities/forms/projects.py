@@ -24,10 +24,15 @@ from activities.services.projects import assignment_errors, party_organizations,
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
+from portal.dates import BoundedDateField
+from portal.forms import bounded_formset_factory
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 MAX_EXTRA_ROWS = 30
+# Rows of a zone's claims and of a team's members, blank ones included.
+MAX_ZONE_CLAIMS = 50
+MAX_TEAM_MEMBERS = 50
 
 
 def member_label(member: Member) -> str:
@@ -284,8 +289,12 @@ class BaseZoneAssignmentFormSet(_RowsFormSet):
 
 
 def zone_assignment_formset(extra: int = 3):
-    return forms.formset_factory(
-        ZoneAssignmentForm, formset=BaseZoneAssignmentFormSet, extra=max(0, min(extra, MAX_EXTRA_ROWS)), can_delete=True
+    return bounded_formset_factory(
+        ZoneAssignmentForm,
+        formset=BaseZoneAssignmentFormSet,
+        max_num=MAX_ZONE_CLAIMS,
+        extra=max(0, min(extra, MAX_EXTRA_ROWS)),
+        can_delete=True,
     )
 
 
@@ -295,11 +304,11 @@ def zone_assignment_formset(extra: int = 3):
 class ZoneCheckForm(_CrispyMixin, forms.Form):
     """A zone check: when, who, what was found (category "none" = no problem), when the fix is due, photos."""
 
-    checked_on = forms.DateField(label=_("Checked on"), widget=forms.DateInput(**DATE_WIDGET))
+    checked_on = BoundedDateField(label=_("Checked on"), widget=forms.DateInput(**DATE_WIDGET))
     inspectors = forms.CharField(label=_("Inspectors"), max_length=120, required=False)
     category = forms.ChoiceField(label=_("Finding category"), choices=ZoneCheck.Category.choices)
     finding = forms.CharField(label=_("Finding"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    fix_due_on = forms.DateField(label=_("Fix due on"), required=False, widget=forms.DateInput(**DATE_WIDGET))
+    fix_due_on = BoundedDateField(label=_("Fix due on"), required=False, widget=forms.DateInput(**DATE_WIDGET))
     photos = photo_field(_("Photos"))
 
     def __init__(self, *args, **kwargs):
@@ -333,7 +342,7 @@ class ZoneCheckFixForm(_CrispyMixin, forms.Form):
     """How an open finding was fixed, when, and photos of the result."""
 
     fix = forms.CharField(label=_("Fix"), widget=forms.Textarea(attrs={"rows": 3}))
-    fixed_on = forms.DateField(label=_("Fixed on"), widget=forms.DateInput(**DATE_WIDGET))
+    fixed_on = BoundedDateField(label=_("Fixed on"), widget=forms.DateInput(**DATE_WIDGET))
     photos = photo_field(_("Photos of the fix"))
 
     def __init__(self, *args, **kwargs):
@@ -352,8 +361,8 @@ class PioneerPostForm(_CrispyMixin, forms.Form):
     post = forms.CharField(label=_("Post"), max_length=80, help_text=_("For example 安全生产先锋岗."))
     duties = forms.CharField(label=_("Duties and pledge"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     project = forms.ModelChoiceField(label=_("Key project"), queryset=KeyProject.objects.none(), required=False)
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
-    ends_on = forms.DateField(
+    starts_on = BoundedDateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
+    ends_on = BoundedDateField(
         label=_("Until"),
         required=False,
         widget=forms.DateInput(**DATE_WIDGET),
@@ -408,8 +417,8 @@ class TeamForm(_CrispyMixin, forms.Form):
         required=False,
         help_text=_("On a project, members may come from every party of its agreement."),
     )
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
-    ends_on = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(**DATE_WIDGET))
+    starts_on = BoundedDateField(label=_("From"), widget=forms.DateInput(**DATE_WIDGET))
+    ends_on = BoundedDateField(label=_("Until"), required=False, widget=forms.DateInput(**DATE_WIDGET))
 
     def __init__(self, *args, organizations, projects, **kwargs):
         super().__init__(*args, **kwargs)
@@ -467,6 +476,10 @@ class BaseTeamMemberFormSet(_RowsFormSet):
 
 
 def team_member_formset(extra: int = 3):
-    return forms.formset_factory(
-        TeamMemberForm, formset=BaseTeamMemberFormSet, extra=max(0, min(extra, MAX_EXTRA_ROWS)), can_delete=True
+    return bounded_formset_factory(
+        TeamMemberForm,
+        formset=BaseTeamMemberFormSet,
+        max_num=MAX_TEAM_MEMBERS,
+        extra=max(0, min(extra, MAX_EXTRA_ROWS)),
+        can_delete=True,
     )

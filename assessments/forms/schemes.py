@@ -14,6 +14,7 @@ from assessments import metrics
 from assessments.models import AssessmentScheme, Indicator
 from assessments.services import indicator_rows_errors
 from partnerships.forms.directory import _CrispyMixin
+from portal.forms import bounded_formset_factory
 
 _scheme_field = AssessmentScheme._meta.get_field
 _indicator_field = Indicator._meta.get_field
@@ -114,8 +115,14 @@ class BaseIndicatorFormSet(forms.BaseFormSet):
         return [{key: value for key, value in form.cleaned_data.items() if key != "DELETE"} for form in self.kept()]
 
 
-IndicatorFormSet = forms.formset_factory(
-    IndicatorForm, formset=BaseIndicatorFormSet, extra=2, can_delete=True, can_delete_extra=False
+MAX_INDICATORS = 30
+IndicatorFormSet = bounded_formset_factory(
+    IndicatorForm,
+    formset=BaseIndicatorFormSet,
+    max_num=MAX_INDICATORS,
+    extra=2,
+    can_delete=True,
+    can_delete_extra=False,
 )
 
 

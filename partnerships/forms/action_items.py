@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import ActionItem, Agreement, Organization
 from partnerships.services.action_items import EVIDENCE_MAX_FILES, check_evidence
+from portal.dates import BoundedDateField, BoundedDateFilter
 from portal.models import Membership
 
 EVIDENCE_ACCEPT = ".pdf,.jpg,.jpeg,.png,.webp,.gif,.docx,.xlsx,.pptx,image/*,application/pdf"
@@ -78,7 +79,7 @@ class ActionItemForm(_CrispyMixin, forms.Form):
         required=False,
         help_text=_("A user of the responsible party."),
     )
-    due_on = forms.DateField(label=_("Due on"), widget=DATE_WIDGET)
+    due_on = BoundedDateField(label=_("Due on"), widget=DATE_WIDGET)
     priority = forms.TypedChoiceField(
         label=_("Priority"), choices=ActionItem.Priority.choices, coerce=int, initial=ActionItem.Priority.NORMAL
     )
@@ -112,7 +113,7 @@ class ActionItemForm(_CrispyMixin, forms.Form):
 class ActionItemEditForm(_CrispyMixin, forms.Form):
     """Change an open item's due date, person, priority or description; an optional note explains why."""
 
-    due_on = forms.DateField(label=_("Due on"), widget=DATE_WIDGET)
+    due_on = BoundedDateField(label=_("Due on"), widget=DATE_WIDGET)
     responsible_person = PersonChoiceField(
         label=_("Responsible person"), queryset=get_user_model().objects.none(), required=False
     )
@@ -183,10 +184,8 @@ class ActionItemFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ActionItem.Status.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=ActionItem.Priority.choices)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="only_overdue", widget=forms.CheckboxInput)
-    due_from = django_filters.DateFilter(
-        label=_("Due from"), field_name="due_on", lookup_expr="gte", widget=DATE_WIDGET
-    )
-    due_to = django_filters.DateFilter(label=_("Due until"), field_name="due_on", lookup_expr="lte", widget=DATE_WIDGET)
+    due_from = BoundedDateFilter(label=_("Due from"), field_name="due_on", lookup_expr="gte", widget=DATE_WIDGET)
+    due_to = BoundedDateFilter(label=_("Due until"), field_name="due_on", lookup_expr="lte", widget=DATE_WIDGET)
 
     class Meta:
         model = ActionItem

@@ -14,10 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, AgreementParty, Dimension, Organization
 from partnerships.selectors.agreements import liaison_candidates
-from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors
+from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors, term_errors
+from portal.dates import BoundedDateField
+from portal.forms import bounded_formset_factory
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 DOCUMENT_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,image/gif"
+
+
+def _add_term_errors(form: forms.Form, cleaned: dict) -> None:
+    """The service's term rules (``term_errors``), each message next to its date."""
+    found = term_errors(cleaned.get("term_start"), cleaned.get("term_end"), cleaned.get("signed_on"))
+    for field, messages in found.items():
+        for message in messages:
+            form.add_error(field, message)
 
 
 class AgreementForm(_CrispyMixin, forms.ModelForm):
@@ -63,9 +73,7 @@ class AgreementForm(_CrispyMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("term_start"), cleaned.get("term_end")
-        if start and end and end < start:
-            self.add_error("term_end", _("The term cannot end before it starts."))
+        _add_term_errors(self, cleaned)
         return cleaned
 
     def _post_clean(self):
@@ -157,7 +165,11 @@ class BasePartyFormSet(forms.BaseFormSet):
         return data
 
 
-PartyFormSet = forms.formset_factory(PartyForm, formset=BasePartyFormSet, extra=1, min_num=2, can_delete=True)
+# An agreement between more than a handful of parties is not a pairing; 20 leaves room for a district-wide one.
+MAX_PARTIES = 20
+PartyFormSet = bounded_formset_factory(
+    PartyForm, formset=BasePartyFormSet, max_num=MAX_PARTIES, extra=1, min_num=2, can_delete=True
+)
 
 
 def party_initial(agreement: Agreement | None) -> list[dict]:
@@ -188,9 +200,9 @@ class RenewForm(_CrispyMixin, forms.Form):
 
     number = forms.CharField(label=_("Agreement number"), max_length=40)
     title = forms.CharField(label=_("Title"), max_length=120)
-    signed_on = forms.DateField(label=_("Signed on"), required=False, widget=forms.DateInput(**DATE_WIDGET))
-    term_start = forms.DateField(label=_("Term starts"), widget=forms.DateInput(**DATE_WIDGET))
-    term_end = forms.DateField(label=_("Term ends"), widget=forms.DateInput(**DATE_WIDGET))
+    signed_on = BoundedDateField(label=_("Signed on"), required=False, widget=forms.DateInput(**DATE_WIDGET))
+    term_start = BoundedDateField(label=_("Term starts"), widget=forms.DateInput(**DATE_WIDGET))
+    term_end = BoundedDateField(label=_("Term ends"), widget=forms.DateInput(**DATE_WIDGET))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,9 +231,7 @@ class RenewForm(_CrispyMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("term_start"), cleaned.get("term_end")
-        if start and end and end < start:
-            self.add_error("term_end", _("The term cannot end before it starts."))
+        _add_term_errors(self, cleaned)
         return cleaned
 
 

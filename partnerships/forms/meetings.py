@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import AgendaItem, Decision, JointMeeting, Organization
+from portal.dates import BoundedDateField, BoundedDateTimeField
+from portal.forms import bounded_formset_factory
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MINUTES_HELP = _("Blank line between paragraphs; start a line with “- ” for a list.")
@@ -29,7 +31,7 @@ class MeetingForm(_CrispyMixin, forms.Form):
     """Schedule or edit a joint meeting: time, place, host, attendees, guests and the typed agenda."""
 
     title = forms.CharField(label=_("Title"), max_length=JointMeeting._meta.get_field("title").max_length)
-    starts_at = forms.DateTimeField(
+    starts_at = BoundedDateTimeField(
         label=_("Date and time"),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
@@ -100,7 +102,8 @@ class DecisionForm(forms.Form):
     text = forms.CharField(label=_("Decision"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-DecisionFormSet = forms.formset_factory(DecisionForm, extra=2, can_delete=True)
+MAX_DECISIONS = 50
+DecisionFormSet = bounded_formset_factory(DecisionForm, max_num=MAX_DECISIONS, extra=2, can_delete=True)
 
 
 class RulingForm(forms.Form):
@@ -115,7 +118,7 @@ class RulingForm(forms.Form):
 
     carried_item = forms.IntegerField(widget=forms.HiddenInput)
     outcome = forms.ChoiceField(label=_("Ruling"), choices=RULINGS, required=False)
-    due_on = forms.DateField(
+    due_on = BoundedDateField(
         label=_("New due date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -141,7 +144,9 @@ class RulingForm(forms.Form):
         return data
 
 
-RulingFormSet = forms.formset_factory(RulingForm, extra=0)
+# One ruling per open item carried over to the meeting.
+MAX_RULINGS = 100
+RulingFormSet = bounded_formset_factory(RulingForm, max_num=MAX_RULINGS, extra=0)
 
 
 class MeetingCancelForm(_CrispyMixin, forms.Form):

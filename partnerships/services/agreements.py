@@ -87,11 +87,17 @@ def _check_parties(parties: Sequence[dict]) -> dict[str, list[str]]:
     return errors
 
 
-def _check_term(term_start, term_end) -> dict[str, list[str]]:
-    # Checked here, not only by the CheckConstraint, so the message sits under the end date, not above the form.
+def term_errors(term_start, term_end, signed_on=None) -> dict[str, list[str]]:
+    """The term's own rules, by field: it ends on or after it starts, and the agreement is signed by its end.
+
+    Checked here, not only by the CheckConstraints, so each message sits under its date, not above the form; the
+    agreement and renewal forms call the same function."""
+    errors: dict[str, list[str]] = {}
     if term_start and term_end and term_end < term_start:
-        return {"term_end": [_("The term cannot end before it starts.")]}
-    return {}
+        errors["term_end"] = [_("The term cannot end before it starts.")]
+    if signed_on and term_end and signed_on > term_end:
+        errors["signed_on"] = [_("An agreement cannot be signed after its term ends.")]
+    return errors
 
 
 def _check_document(document):
@@ -114,8 +120,10 @@ def _merge(*groups: dict[str, list[str]]) -> dict[str, list[str]]:
 def _full_clean(agreement: Agreement, errors: dict[str, list[str]]) -> None:
     """Run the model's own validation and raise everything found so far, field by field."""
     try:
-        # The term constraint is already reported under term_end when broken; skip repeating it above the form.
-        agreement.full_clean(exclude=["document"], validate_constraints=not errors.get("term_end"))
+        # The term constraints are already reported under their dates when broken; skip repeating them above the form.
+        agreement.full_clean(
+            exclude=["document"], validate_constraints=not (errors.get("term_end") or errors.get("signed_on"))
+        )
     except ValidationError as exc:
         errors = _merge(errors, exc.message_dict)
     if errors:
@@ -210,7 +218,7 @@ def agreement_create(
         status=Agreement.Status.DRAFT,
         created_by=actor,
     )
-    errors = _merge(_check_term(term_start, term_end), _check_parties(parties), document_errors)
+    errors = _merge(term_errors(term_start, term_end, signed_on), _check_parties(parties), document_errors)
     _full_clean(agreement, errors)
     agreement._history_user = actor
     agreement.save()
@@ -251,7 +259,7 @@ def agreement_update(
             setattr(agreement, key, fields[key])
     checked, document_errors = _check_document(document)
     errors = _merge(
-        _check_term(agreement.term_start, agreement.term_end),
+        term_errors(agreement.term_start, agreement.term_end, agreement.signed_on),
         _check_parties(parties) if parties is not None else {},
         document_errors,
     )
@@ -356,7 +364,7 @@ def agreement_renew(
         created_by=actor,
     )
     # Liaisons are checked again: someone may have left the liaison role since the first agreement.
-    errors = _merge(_check_term(term_start, term_end), _check_parties(parties))
+    errors = _merge(term_errors(term_start, term_end, signed_on), _check_parties(parties))
     _full_clean(successor, errors)
     successor._history_user = actor
     successor.save()
