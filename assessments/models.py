@@ -244,7 +244,7 @@ class QuarterRollup(models.Model):
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         # Reviewers score and publish what lies in their subtree; secretaries' self-assessment has its own rule.
-        if not scope.is_broad:
+        if not scope.reviewer_paths:
             return Q(pk__in=[])
         reviewed_agreements = AgreementParty.objects.filter(
             scope.subtree_q("organization__path"), agreement_id=OuterRef("agreement_id")
