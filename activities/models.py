@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from partnerships.models import Member, Organization, agreement_ids_for, phone_validator
+from partnerships.models import Member, Organization, agreement_ids_for, in_scope_agreements, phone_validator
 from portal.dates import UserDateField, UserDateTimeField, date_range_check, datetime_range_check
-from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
 def _org_q(scope: UserScope, field: str) -> Q:
@@ -282,8 +282,13 @@ class Activity(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        joined = Activity.co_organizers.through.objects.filter(_org_q(scope, "organization")).values("activity_id")
-        return _org_q(scope, "lead") | Q(pk__in=joined) | Q(agreement_id__in=agreement_ids_for(scope))
+        # Led by, co-organized by, or under an agreement of the user's organizations (see ``any_of`` for the shape).
+        co_organized = Activity.co_organizers.through.objects.filter(_org_q(scope, "organization"))
+        if scope.is_broad:
+            co_organized_q = Exists(co_organized.filter(activity_id=OuterRef("pk")))
+        else:
+            co_organized_q = Q(pk__in=co_organized.values("activity_id"))
+        return any_of(scope, cls, _org_q(scope, "lead"), co_organized_q, in_scope_agreements(scope, "agreement_id"))
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
@@ -661,8 +666,8 @@ class ZoneCheckPhoto(Photo):
 # --- pioneer posts and teams --------------------------------------------------------------------------------
 
 
-def _post_or_team_visible_q(scope: UserScope) -> Q:
-    return _org_q(scope, "organization") | Q(project__agreement_id__in=agreement_ids_for(scope))
+def _post_or_team_visible_q(scope: UserScope, model: type[models.Model]) -> Q:
+    return any_of(scope, model, _org_q(scope, "organization"), in_scope_agreements(scope, "project__agreement_id"))
 
 
 class PioneerPost(models.Model):
@@ -714,7 +719,7 @@ class PioneerPost(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return _post_or_team_visible_q(scope)
+        return _post_or_team_visible_q(scope, cls)
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
@@ -767,7 +772,7 @@ class Team(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return _post_or_team_visible_q(scope)
+        return _post_or_team_visible_q(scope, cls)
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from partnerships.models import AgreementParty, agreement_ids_for
-from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
+from partnerships.models import AgreementParty, agreement_ids_for, in_scope_agreements
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
 def _reviewer_q(scope: UserScope) -> Q:
@@ -234,19 +234,22 @@ class QuarterRollup(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return (
-            scope.in_orgs_q("organization_id")
-            | scope.subtree_q("organization__path")
-            | Q(agreement_id__in=agreement_ids_for(scope))
+        return any_of(
+            scope,
+            cls,
+            scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path"),
+            in_scope_agreements(scope, "agreement_id"),
         )
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         # Reviewers score and publish what lies in their subtree; secretaries' self-assessment has its own rule.
-        reviewed_agreements = AgreementParty.objects.filter(scope.subtree_q("organization__path")).values(
-            "agreement_id"
+        if not scope.reviewer_paths:
+            return Q(pk__in=[])
+        reviewed_agreements = AgreementParty.objects.filter(
+            scope.subtree_q("organization__path"), agreement_id=OuterRef("agreement_id")
         )
-        return scope.subtree_q("organization__path") | Q(agreement_id__in=reviewed_agreements)
+        return scope.subtree_q("organization__path") | Exists(reviewed_agreements)
 
 
 class IndicatorScore(models.Model):

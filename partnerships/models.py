@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, Q, When
+from django.db.models import Case, Exists, OuterRef, Q, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -209,12 +209,26 @@ class Member(models.Model):
 # =====================================================================================================
 
 
-def agreement_ids_for(scope: UserScope, *roles: str):
-    """Agreement ids where one of the user's organizations (with ``roles``) or their reviewed subtree is a party."""
+def _party_q(scope: UserScope, *roles: str) -> Q:
     condition = scope.in_orgs_q("organization_id", *roles)
     if not roles:
         condition |= scope.subtree_q("organization__path")
-    return AgreementParty.objects.filter(condition).values("agreement_id")
+    return condition
+
+
+def agreement_ids_for(scope: UserScope, *roles: str):
+    """Agreement ids where one of the user's organizations (with ``roles``) or their reviewed subtree is a party."""
+    return AgreementParty.objects.filter(_party_q(scope, *roles)).values("agreement_id")
+
+
+def in_scope_agreements(scope: UserScope, field: str, *roles: str):
+    """Rows whose agreement (reached through ``field``, e.g. ``"agreement_id"``) has one of the user's parties, as
+    ``agreement_ids_for`` does, but shaped to be OR-ed with other conditions: for a broad scope an ``EXISTS`` probe of
+    the row's own agreement (indexed, per row), for a narrow one a semi-join on the user's few agreements (to be used
+    as one arm of ``portal.scoping.any_of``'s union)."""
+    if scope.is_broad:
+        return Exists(AgreementParty.objects.filter(_party_q(scope, *roles), agreement_id=OuterRef(field)))
+    return Q(**{f"{field}__in": agreement_ids_for(scope, *roles)})
 
 
 class Dimension(models.Model):

@@ -100,6 +100,13 @@ class Env:
             config["CONN_MAX_AGE"] = 0
         return config
 
+    def statement_timeout_ms(self, name: str, default: int) -> int:
+        """A PostgreSQL ``statement_timeout`` in milliseconds: 0 turns it off, otherwise 100 ms to 10 minutes."""
+        value = self.int(name, default, minimum=0)
+        if value and not 100 <= value <= 600_000:
+            raise ImproperlyConfigured(f"{name} must be 0 (off) or between 100 and 600000 milliseconds, not {value}.")
+        return value
+
     def redis_url(self, name: str) -> str | None:
         value = self.str(name)
         if value is None:
@@ -166,3 +173,21 @@ class Env:
 
 
 env = Env()
+
+
+def postgres_options(config: dict, *, web: bool, statement_timeout_ms: int) -> dict:
+    """Connection options for PostgreSQL (``config`` is a ``DATABASES`` entry, changed in place and returned).
+
+    JIT is off for every connection: the portal's queries are short, and JIT compilation cost seconds per query at
+    the group scale (DESIGN.md §9). ``statement_timeout`` is set only for the web server's connections (``web``), so a
+    runaway page query is cancelled instead of stalling a worker, while Celery jobs and management commands run
+    without it.
+    """
+    if not config.get("ENGINE", "").endswith("postgresql"):
+        return config
+    settings = ["-c jit=off"]
+    if web and statement_timeout_ms:
+        settings.append(f"-c statement_timeout={statement_timeout_ms}")
+    options = config.setdefault("OPTIONS", {})
+    options["options"] = " ".join(filter(None, [options.get("options", ""), *settings]))
+    return config

@@ -62,6 +62,27 @@ class UserScope:
     def reviews_path(self, path: str) -> bool:
         return any(path.startswith(prefix) for prefix in self.reviewer_paths)
 
+    @property
+    def is_broad(self) -> bool:
+        """A reviewer's scope covers whole subtrees (most rows of a group); a secretary's or liaison's a few ids."""
+        return bool(self.reviewer_paths)
+
+
+def any_of(scope: UserScope, model: type[models.Model], *branches) -> Q:
+    """Rows matching any of ``branches`` (``Q`` objects or ``Exists`` expressions on ``model``), in the form
+    PostgreSQL plans well for this scope (DESIGN.md §9, never ``OR`` of ``IN`` subqueries over a big table):
+
+    * a broad scope (a reviewer: most rows match) keeps one filter whose subquery branches are ``EXISTS`` probes, so a
+      page walks an index in list order and stops after a page of rows;
+    * a narrow scope (a few organizations) becomes ``pk IN (arm UNION ALL arm …)``: each arm reads its few ids from
+      an index and the big table is reached by primary key, instead of scanning it to test every row.
+    Both return the same rows.
+    """
+    if scope.is_broad or len(branches) == 1:
+        return reduce(or_, branches)
+    arms = [model._base_manager.filter(branch).order_by().values("pk") for branch in branches]
+    return Q(pk__in=arms[0].union(*arms[1:], all=True))
+
 
 ANONYMOUS_SCOPE = UserScope(user_id=None)
 

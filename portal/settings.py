@@ -9,7 +9,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env
+from portal.env import env, postgres_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A query cancelled by statement_timeout becomes a clear 503 page (it sees exceptions after every other one).
+    "portal.middleware.QueryTimeoutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,6 +101,10 @@ TEMPLATES = [
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'gongjian.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3") and str(DATABASES["default"]["NAME"]).startswith(str(DATA_DIR)):
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Set by portal/wsgi.py: only the web server's connections get the per-statement timeout (see postgres_options).
+WEB_PROCESS = env.bool("GONGJIAN_WEB_PROCESS", False)
+DB_STATEMENT_TIMEOUT_MS = env.statement_timeout_ms("DB_STATEMENT_TIMEOUT_MS", 5000)
+postgres_options(DATABASES["default"], web=WEB_PROCESS, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.redis_url("REDIS_URL")
