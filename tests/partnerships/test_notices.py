@@ -26,8 +26,9 @@ from portal.models import Membership, Notification, ReminderRule, WebhookDeliver
 from portal.reminders import sweep
 from tests.factories import MembershipFactory, UserFactory
 from tests.portal.test_webhooks import Robot
+from tests.upload_files import pdf_bytes
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()  # a real PDF: uploads are parsed, not sniffed
 
 
 def pdf():

@@ -45,6 +45,7 @@ SYSTEM_STAMPED = {
     "assessments.Review.published_at",
     "partnerships.Agreement.terminated_on",
     "partnerships.JointMeeting.published_at",
+    "partnerships.JointMeeting.cancelled_at",
     "partnerships.MinutesVersion.published_at",
     "partnerships.ActionItem.closed_at",
     "partnerships.ActionItem.confirmed_at",
