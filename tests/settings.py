@@ -27,3 +27,28 @@ if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = "cache+memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
+
+
+class UndefinedTemplateVariable(str):
+    """``string_if_invalid`` for the tests: rendering an undefined variable raises instead of printing nothing.
+
+    Django formats ``string_if_invalid`` with the variable when it contains ``%s`` and prints it otherwise, so
+    both ``%`` and ``str()`` raise. ``{% if %}``, ``{% for %}`` and ``{% firstof %}`` never use it (an undefined
+    variable is falsy there, as designed); everything that prints or filters a variable does, so
+    ``{{ missing|default:"—" }}`` raises too: test for the object in ``{% if %}`` instead."""
+
+    def __new__(cls):
+        return super().__new__(cls, "%s")
+
+    def __mod__(self, variable):
+        raise UndefinedTemplateVariableError(f"undefined template variable: {variable}")
+
+    def __str__(self):
+        raise UndefinedTemplateVariableError("undefined template variable")
+
+
+class UndefinedTemplateVariableError(Exception):
+    pass
+
+
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = UndefinedTemplateVariable()  # noqa: F405

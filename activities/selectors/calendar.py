@@ -19,6 +19,7 @@ from icalendar import Calendar, Event, vDuration
 
 from activities.models import Activity, ActivityType, CalendarToken
 from partnerships.models import Agreement, Organization
+from portal.names import display_name
 from portal.scoping import get_scope
 
 # The JSON feed answers for at most this many days at once: a month grid asks for 42, a list month for 31.
@@ -184,7 +185,7 @@ def ical_calendar(
     outside the site.
     """
     now = now or timezone.now()
-    name = _("Joint activities — %(name)s") % {"name": user.get_full_name() or user.get_username()}
+    name = _("Joint activities — %(name)s") % {"name": display_name(user)}
     calendar = Calendar()
     calendar.add("prodid", "-//Gongjian//Joint activities//ZH")
     calendar.add("version", "2.0")

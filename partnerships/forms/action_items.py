@@ -15,6 +15,7 @@ from partnerships.models import ActionItem, Agreement, Organization
 from partnerships.services.action_items import EVIDENCE_MAX_FILES, check_evidence
 from portal.dates import BoundedDateField, BoundedDateFilter
 from portal.models import Membership
+from portal.names import PersonChoiceField
 
 EVIDENCE_ACCEPT = ".pdf,.jpg,.jpeg,.png,.webp,.gif,.docx,.xlsx,.pptx,image/*,application/pdf"
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -39,11 +40,6 @@ class MultipleFileField(forms.FileField):
             return []
         single = super().clean
         return [single(f, initial) for f in files]
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 def people_of(organizations) -> object:

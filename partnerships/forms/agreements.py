@@ -17,6 +17,7 @@ from partnerships.selectors.agreements import liaison_candidates
 from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors, term_errors
 from portal.dates import BoundedDateField
 from portal.forms import bounded_formset_factory
+from portal.names import PersonChoiceField
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 DOCUMENT_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,image/gif"
@@ -82,19 +83,13 @@ class AgreementForm(_CrispyMixin, forms.ModelForm):
         pass
 
 
-class LiaisonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, user) -> str:
-        full_name = user.get_full_name()
-        return f"{full_name}（{user.get_username()}）" if full_name else user.get_username()
-
-
 class PartyForm(_CrispyMixin, forms.Form):
     """One party: organization (any tree), role, signatory, liaison officer and its commitments."""
 
     organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
     role = forms.ChoiceField(label=_("Role"), choices=AgreementParty.Role.choices, initial=AgreementParty.Role.PARTNER)
     signatory = forms.CharField(label=_("Signatory"), max_length=40, required=False)
-    liaison = LiaisonChoiceField(
+    liaison = PersonChoiceField(
         label=_("Liaison officer"),
         queryset=liaison_candidates().none(),
         required=False,

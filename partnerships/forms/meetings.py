@@ -12,19 +12,10 @@ from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import AgendaItem, Decision, JointMeeting, Organization
 from portal.dates import BoundedDateField, BoundedDateTimeField
 from portal.forms import bounded_formset_factory
+from portal.names import PeopleChoiceField
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MINUTES_HELP = _("Blank line between paragraphs; start a line with “- ” for a list.")
-
-
-def _user_label(user) -> str:
-    full_name = user.get_full_name()
-    return f"{full_name} ({user.username})" if full_name else user.username
-
-
-class _UserChoices(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return _user_label(obj)
 
 
 class MeetingForm(_CrispyMixin, forms.Form):
@@ -38,7 +29,9 @@ class MeetingForm(_CrispyMixin, forms.Form):
     )
     place = forms.CharField(label=_("Place"), max_length=JointMeeting._meta.get_field("place").max_length)
     host = forms.ModelChoiceField(label=_("Host organization"), queryset=Organization.objects.none())
-    attendees = _UserChoices(label=_("Attendees"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    attendees = PeopleChoiceField(
+        label=_("Attendees"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     guests = forms.CharField(
         label=_("Other attendees and guests"),
         required=False,
@@ -81,7 +74,9 @@ class MinutesForm(_CrispyMixin, forms.Form):
     minutes = forms.CharField(
         label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 12}), help_text=MINUTES_HELP
     )
-    attendees = _UserChoices(label=_("Attendance"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    attendees = PeopleChoiceField(
+        label=_("Attendance"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
     guests = forms.CharField(
         label=_("Other attendees and guests"),
         required=False,

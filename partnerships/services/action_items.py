@@ -30,6 +30,7 @@ from partnerships.models import (
     Organization,
 )
 from portal.models import Membership
+from portal.names import display_name
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
@@ -261,7 +262,7 @@ def action_item_edit(
 def _person(user) -> str:
     if user is None:
         return "—"
-    return user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 @transaction.atomic

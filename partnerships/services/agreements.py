@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from partnerships.models import Agreement, AgreementParty, Dimension
 from portal.models import Membership
+from portal.names import display_name
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
 from portal.uploads import DOCUMENTS, MB, check_upload
 
@@ -71,7 +72,7 @@ def party_errors(parties: Sequence[dict]) -> tuple[list[str], dict[int, dict[str
         if liaison is not None and org is not None and (liaison.pk, org.pk) not in liaison_roles:
             by_row.setdefault(index, {}).setdefault("liaison", []).append(
                 _("%(user)s is not a liaison officer of %(org)s; choose a user who holds that role there.")
-                % {"user": liaison.get_full_name() or liaison.get_username(), "org": org.name}
+                % {"user": display_name(liaison), "org": org.name}
             )
     return general, by_row
 

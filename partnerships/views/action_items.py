@@ -32,6 +32,7 @@ from partnerships.models import ActionItem, Agreement, Decision, Evidence
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal.forms import show_service_errors
+from portal.names import display_name
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.xlsx import build_workbook, xlsx_response
@@ -107,7 +108,7 @@ def _ledger_row(item: ActionItem, today) -> list:
         item.decision.text if item.decision_id else "",
         item.title,
         item.responsible_party.name,
-        (person.get_full_name() or person.get_username()) if person else "",
+        display_name(person),
         item.due_on,
         item.get_status_display(),
         item.days_overdue(today),

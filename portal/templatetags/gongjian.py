@@ -26,3 +26,11 @@ def richtext(text: str):
     from portal.richtext import render
 
     return render(text)
+
+
+@register.filter
+def person(user) -> str:
+    """A user's name as the portal shows it (portal.names.display_name): 周振华, not "振华 周"; "" for no user."""
+    from portal.names import display_name
+
+    return display_name(user)

@@ -363,6 +363,18 @@ def self_assessment_url(rollup):
     return reverse("assessments:self_assessment", args=[rollup.pk])
 
 
+def test_a_submitted_self_assessment_without_a_submitter_shows_to_the_committee_and_admin(world, result, client_for):
+    """As in the demo (and after the submitter's account is deleted): submitted, ``submitted_by`` empty."""
+    submit(world, result)
+    SelfAssessment.objects.filter(rollup=result).update(submitted_by=None)
+    for user in (world.committee, world.admin):
+        response = client_for(user).get(self_assessment_url(result))
+        assert response.status_code == 200, user
+        page = response.content.decode()
+        assert 'data-testid="narrative-read"' in page and "本季度与社区党委联合开展主题党日两次。" in page
+        assert "于" in page and "提交" in page
+
+
 def test_secretary_submits_a_self_assessment_with_an_attachment_through_the_page(world, result, client_for):
     client = client_for(world.secretary1)
     page = client.get(self_assessment_url(result))
