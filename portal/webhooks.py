@@ -25,8 +25,8 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import http.client
+import json
 import logging
 import socket
 import ssl
@@ -434,9 +434,7 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
                 if exc.unreachable:
                     unreachable[endpoint.pk] = str(exc)
                 continue
-            mine.update(
-                status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None
-            )
+            mine.update(status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None)
             succeeded.add(endpoint.pk)
             sent += 1
     except claims.INTERRUPTIONS:
@@ -598,8 +596,7 @@ def webhook_endpoint_test_request(
     with translation.override(settings.LANGUAGE_CODE):
         title = _("Test message from the joint construction portal")
         body = _(
-            "If this message shows in the group, the robot works: reminders about %(organization)s will be "
-            "posted here."
+            "If this message shows in the group, the robot works: reminders about %(organization)s will be posted here."
         ) % {"organization": endpoint.organization.name}
         markdown = render_markdown(title=title, label=endpoint.name, body=body, link=endpoint.get_absolute_url())
     delivery = WebhookDelivery.objects.create(
