@@ -183,11 +183,15 @@ class _Connection(http.client.HTTPConnection):
 
     def connect(self):
         sock = socket.create_connection((self.host, self.port), self.deadline.remaining())
-        self.deadline.watch(sock)
-        if self.tls:
-            sock = _tls_context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        try:
             self.deadline.watch(sock)
-            sock.do_handshake()
+            if self.tls:
+                sock = _tls_context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                self.deadline.watch(sock)
+                sock.do_handshake()
+        except BaseException:
+            sock.close()
+            raise
         self.sock = sock
 
 
