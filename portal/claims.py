@@ -6,6 +6,10 @@ A deliverable model has ``status`` (``Status.PENDING`` / ``SENDING`` / ``FAILED`
 where the database has it, then a conditional ``UPDATE … WHERE status='pending'`` stamped with a claim token, so only
 the rows this call really claimed are sent. Rows stuck in ``sending`` longer than ``STALE_AFTER`` (their worker
 died) go back to ``pending``. A failed send is retried after 5, 10, 20, 40 minutes, then the row is failed.
+
+A send loop catches a transport's errors to carry on with the next row, but never ``INTERRUPTIONS``: Celery's time
+limits (raised inside the task when it runs too long) must stop the loop and end the task. The loop gives the rows it
+has not tried back with ``release`` on the way out; the row in flight stays ``sending`` and is recovered as stale.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.db import connection, transaction
 from django.db.models import F, Q
 
 STALE_AFTER = dt.timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 RETRY_BASE = dt.timedelta(minutes=5)  # then 10, 20, 40 minutes
+# Control flow that looks like an ``Exception`` but must never be handled as a failed send: re-raise it first.
+INTERRUPTIONS = (SoftTimeLimitExceeded, TimeLimitExceeded)
 
 
 def recover_stale(model, now: dt.datetime) -> int:
@@ -75,11 +82,22 @@ def process_due(model, now: dt.datetime, send: Callable[..., dict[str, int]], *,
     return summary
 
 
-def record_failure(model, row, exc: Exception, now: dt.datetime, **match) -> None:
+def release(model, ids, **match) -> int:
+    """Give claimed rows that were not tried back to ``pending`` (a send loop stopped early), without spending an
+    attempt. ``match`` narrows which claim may be released."""
+    if not ids:
+        return 0
+    return model.objects.filter(pk__in=list(ids), status=model.Status.SENDING, **match).update(
+        status=model.Status.PENDING, claim_token=""
+    )
+
+
+def record_failure(model, row, exc: Exception | str, now: dt.datetime, *, final: bool = False, **match) -> None:
     """A send of the claimed ``row`` failed: back to ``pending`` with the next retry time, or ``failed`` after
-    ``MAX_ATTEMPTS``. ``match`` narrows which claim may be released (e.g. ``claim_token=row.claim_token``)."""
+    ``MAX_ATTEMPTS`` (at once when ``final``). ``match`` narrows which claim may be released (e.g.
+    ``claim_token=row.claim_token``)."""
     attempts = row.attempts + 1
-    final = attempts >= MAX_ATTEMPTS
+    final = final or attempts >= MAX_ATTEMPTS
     model.objects.filter(pk=row.pk, status=model.Status.SENDING, **match).update(
         status=model.Status.FAILED if final else model.Status.PENDING,
         attempts=F("attempts") + 1,

@@ -210,17 +210,33 @@ class NotificationPreference(models.Model):
 # --- group robots (企业微信 / 钉钉 群机器人) ---------------------------------------------------------------------
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 def validate_webhook_url(value: str) -> None:
-    """http(s) with a host; when ``WEBHOOK_ALLOWED_HOSTS`` is set, only those hosts (production: the two platforms)."""
+    """https on the standard port, with a host; when ``WEBHOOK_ALLOWED_HOSTS`` is set, only those hosts (production:
+    the two platforms). Only with ``WEBHOOK_ALLOW_LOCAL_HTTP`` (on under DEBUG, never in production) may a robot on
+    this machine (loopback) be reached over http or on another port: the tests' and a developer's local robots."""
     from urllib.parse import urlsplit
 
     from django.core.exceptions import ValidationError
 
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    hostname = (parts.hostname or "").lower()
+    local = getattr(settings, "WEBHOOK_ALLOW_LOCAL_HTTP", False) and hostname in LOOPBACK_HOSTS
+    if not hostname or parts.scheme not in (("http", "https") if local else ("https",)):
         raise ValidationError(_("Enter the robot's full address, starting with https://."), code="scheme")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not local and port not in (None, 443):
+        raise ValidationError(
+            _("Robot addresses use the standard https port: remove the port number after the host name."),
+            code="port",
+        )
     allowed = [host.lower() for host in getattr(settings, "WEBHOOK_ALLOWED_HOSTS", [])]
-    if allowed and parts.hostname.lower() not in allowed:
+    if allowed and hostname not in allowed:
         raise ValidationError(
             _("Robots may only post to %(hosts)s."), code="host", params={"hosts": ", ".join(allowed)}
         )
@@ -328,14 +344,14 @@ class WebhookEndpoint(models.Model):
     def posts_kind(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
-    # --- scope: its organization's people and reviewers see it; its secretary and reviewers manage it --------
+    # --- scope: its organization's people and reviewers over it see it; only its secretary manages it (§10) ------
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
         return scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path")
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return scope.in_orgs_q("organization_id", ROLE_SECRETARY) | scope.subtree_q("organization__path")
+        return scope.in_orgs_q("organization_id", ROLE_SECRETARY)
 
 
 class WebhookDelivery(models.Model):

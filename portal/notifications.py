@@ -81,27 +81,36 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
     in_app_only: dict[tuple[bool, str], list[int]] = {}
     sent = failed = 0
-    for row in rows:
-        pref = prefs.get((row.recipient_id, row.kind), Preference())
-        email = _email_plan(row, pref)
-        if email != "pending":
-            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
-            continue
-        try:
-            render_email(row).send()
-        except Exception as exc:  # any transport error: retry later, never block the rest of the batch
-            logger.warning("notification %s: email failed: %s", row.pk, exc)
-            claims.record_failure(Notification, row, exc, now)
-            failed += 1
-            continue
-        Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
-            status=Notification.Status.SENT,
-            sent_at=now,
-            in_app=pref.in_app,
-            channels={**row.channels, "email": "sent"},
-            last_error="",
-        )
-        sent += 1
+    tried: set[int] = set()
+    try:
+        for row in rows:
+            pref = prefs.get((row.recipient_id, row.kind), Preference())
+            email = _email_plan(row, pref)
+            if email != "pending":
+                in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+                continue
+            tried.add(row.pk)
+            try:
+                render_email(row).send()
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                logger.warning("notification %s: email failed: %s", row.pk, exc)
+                claims.record_failure(Notification, row, exc, now)
+                failed += 1
+                continue
+            Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
+                status=Notification.Status.SENT,
+                sent_at=now,
+                in_app=pref.in_app,
+                channels={**row.channels, "email": "sent"},
+                last_error="",
+            )
+            sent += 1
+    except claims.INTERRUPTIONS:
+        # Out of time: the rows not tried go back now; the one in flight is recovered as stale (it may have gone).
+        claims.release(Notification, [row.pk for row in rows if row.pk not in tried])
+        raise
     for (in_app, email), pks in in_app_only.items():
         sent += Notification.objects.filter(pk__in=pks, status=Notification.Status.SENDING).update(
             status=Notification.Status.SENT, sent_at=now, in_app=in_app, channels={"email": email}
@@ -174,6 +183,10 @@ def digest_send(*, user, now: dt.datetime | None = None) -> int:
         return 0  # nowhere to send them: they stay in the notification centre
     try:
         render_digest(user, rows).send()
+    except claims.INTERRUPTIONS:
+        # Out of time (Celery's limit): the rows go back for the next run, and the run stops here.
+        Notification.objects.filter(digest_token=token).update(digested_at=None, digest_token="")
+        raise
     except Exception as exc:  # any transport error: give the rows back for the next run
         logger.warning("digest for user %s failed: %s", user.pk, exc)
         Notification.objects.filter(digest_token=token).update(digested_at=None, digest_token="")

@@ -177,6 +177,9 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 # an empty WEBHOOK_ALLOWED_HOSTS= in the environment allows any host (the tests' local server, under DEBUG).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
+# Addresses are https on the standard port; under DEBUG only (never from the environment), a robot on this machine may
+# also be reached over http on any port — the tests' and a developer's local stand-in robots.
+WEBHOOK_ALLOW_LOCAL_HTTP = DEBUG
 
 # --- Celery -------------------------------------------------------------------------------------------
 # Broker: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under DATA_DIR, which needs no

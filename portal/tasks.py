@@ -24,3 +24,11 @@ def send_digests() -> dict:
     from portal import notifications
 
     return notifications.digest_send_all()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def send_webhook_test(delivery_id: int) -> dict:
+    """On demand, from a robot's page: post its test message (portal/webhooks.py)."""
+    from portal import webhooks
+
+    return webhooks.deliver_test(delivery_id)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/edit/", views_webhooks.WebhookUpdateView.as_view(), name="webhook_update"),
     path("webhooks/<int:pk>/delete/", views_webhooks.WebhookDeleteView.as_view(), name="webhook_delete"),
     path("webhooks/<int:pk>/test/", views_webhooks.WebhookTestView.as_view(), name="webhook_test"),
+    path("webhooks/tests/<int:pk>/", views_webhooks.WebhookTestStatusView.as_view(), name="webhook_test_status"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -1,7 +1,8 @@
-"""Group-robot (企业微信 / 钉钉) settings pages: the list, add / edit / delete, a robot's delivery log, a test message.
+"""Group-robot (企业微信 / 钉钉) settings pages: the list, add / edit / delete, a robot's delivery log, a test message
+and its status.
 
 Thin: querysets come from ``WebhookEndpoint.objects.visible_to`` (outsiders get 404), writes from the services in
-portal/webhooks.py (read-only users get 403).
+portal/webhooks.py (read-only users — members, reviewers over the organization — get 403).
 """
 
 from __future__ import annotations
@@ -81,7 +82,17 @@ class WebhookDetailView(ScopedViewMixin, DetailView):
         context["log_size"] = LOG_SIZE
         context["can_edit"] = self.can_edit(self.object)
         context["kind_labels"] = [labels.get(kind, kind) for kind in self.object.kinds]
+        context["test"] = self._test_shown()
         return context
+
+    def _test_shown(self):
+        """The test message just asked for (``?test=``), or else the latest one still on its way."""
+        tests = WebhookDelivery.objects.filter(endpoint=self.object, kind=webhooks.TEST_KIND)
+        test_id = self.request.GET.get("test", "")
+        if test_id.isdigit():
+            return tests.filter(pk=test_id).first()
+        waiting = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING)
+        return tests.filter(status__in=waiting).order_by("-created_at", "-pk").first()
 
 
 class WebhookCreateView(ScopedViewMixin, FormView):
@@ -169,18 +180,26 @@ class WebhookDeleteView(ScopedViewMixin, SingleObjectMixin, TemplateView):
 
 
 class WebhookTestView(ScopedViewMixin, SingleObjectMixin, TemplateView):
-    """POST: send a test message now and show whether the group got it."""
+    """POST: queue a test message; the robot's page then shows "sending…" until the outcome arrives."""
 
     model = WebhookEndpoint
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
         endpoint = self.get_object()
-        delivery = webhooks.webhook_endpoint_test(actor=request.user, endpoint=endpoint)
-        if delivery.status == WebhookDelivery.Status.SENT:
-            messages.success(request, _("Test message sent: check the group chat."))
-        else:
-            messages.error(
-                request, _("The robot did not take the test message: %(error)s") % {"error": delivery.last_error}
-            )
-        return redirect(endpoint)
+        delivery = webhooks.webhook_endpoint_test_request(actor=request.user, endpoint=endpoint)
+        return redirect(f"{endpoint.get_absolute_url()}?test={delivery.pk}")
+
+
+class WebhookTestStatusView(TemplateView):
+    """One test message's status: an htmx partial that polls itself every 2 s until the robot has answered.
+    Whoever may read the robot's log may read it; anyone else gets 404."""
+
+    template_name = "portal/webhooks/_test_status.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["test"] = get_object_or_404(
+            WebhookDelivery.objects.visible_to(self.request.user).filter(kind=webhooks.TEST_KIND), pk=kwargs["pk"]
+        )
+        return context

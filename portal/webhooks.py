@@ -11,7 +11,8 @@ empty = every kind).
 Deliveries are rows like notifications (portal/reminders.py): the sweep's plan step inserts one
 ``WebhookDelivery`` per (robot, kind, object, occurrence) set-based with ``ignore_conflicts`` and cancels the pending
 ones that are no longer candidates; then they are claimed (``SELECT … FOR UPDATE SKIP LOCKED`` + a conditional update
-stamped with a claim token, portal/claims.py) and posted outside any transaction with a short timeout. A failure
+stamped with a claim token, portal/claims.py) and posted outside any transaction, each post within a total
+deadline of ``WEBHOOK_TIMEOUT`` seconds. A failure
 (timeout, HTTP status, ``errcode`` ≠ 0 in the reply) is recorded and retried after 5, 10, 20, 40 minutes, then failed;
 a robot that did not answer is skipped for the rest of that run, so one dead group never holds up the others.
 
@@ -24,12 +25,14 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
+import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterable
 
@@ -115,43 +118,121 @@ def signed_url(endpoint: WebhookEndpoint, timestamp_ms: int | None = None) -> st
     return f"{endpoint.url}{'&' if '?' in endpoint.url else '?'}{query}"
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Robots answer directly; a redirect is an error, never followed (it could point anywhere)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+# A robot answers with a few dozen bytes of JSON; more than this is never read.
+MAX_REPLY_BYTES = 4096
+_tls_context = ssl.create_default_context()
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _Deadline:
+    """The whole post's wall-clock budget. A per-read socket timeout alone lets a server that answers one byte at a
+    time hold the worker for as long as it likes; this timer shuts the connection's socket down when the budget is
+    spent, whatever the post is doing then (TLS handshake, sending, reading headers or body), so the blocked call
+    returns at once with an error. Used as a context manager around one connection."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return max(self._ends - time.monotonic(), 0.001)
+
+    def watch(self, sock: socket.socket) -> None:
+        """The socket to shut down at the deadline (the TLS socket replaces the plain one)."""
+        with self._lock:
+            self._sock = sock
+            if self.expired:
+                raise TimeoutError
+        sock.settimeout(self.remaining())
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._sock is not None:
+                try:
+                    # The base class's shutdown, also for a TLS socket: only the kernel socket, not the TLS state
+                    # the blocked thread is using; its read then ends with an error.
+                    socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+
+    def __enter__(self):
+        self._ends = time.monotonic() + self.seconds
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._timer.cancel()
+        with self._lock:
+            self._sock = None
+
+
+class _Connection(http.client.HTTPConnection):
+    """One HTTP(S) connection whose sockets are watched by a ``_Deadline``. Never follows a redirect (http.client
+    does not), never goes through a proxy."""
+
+    def __init__(self, host: str, port: int, *, tls: bool, deadline: _Deadline):
+        super().__init__(host, port, timeout=deadline.remaining())
+        self.tls = tls
+        self.deadline = deadline
+        self.default_port = 443 if tls else 80  # the Host header names the port only when it is not the default
+
+    def connect(self):
+        sock = socket.create_connection((self.host, self.port), self.deadline.remaining())
+        try:
+            self.deadline.watch(sock)
+            if self.tls:
+                sock = _tls_context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+                self.deadline.watch(sock)
+                sock.do_handshake()
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
 
 
 def post(endpoint: WebhookEndpoint, body: dict, *, timeout: float | None = None) -> str:
     """POST ``body`` as JSON to the robot; returns its reply (short) or raises ``WebhookError``.
 
-    Both platforms answer HTTP 200 with ``{"errcode": 0, "errmsg": "ok"}``; anything else is a failure.
+    The post takes at most ``timeout`` seconds (``WEBHOOK_TIMEOUT``) in all — connecting, TLS, sending and reading
+    — and reads at most ``MAX_REPLY_BYTES`` of the reply. Both platforms answer HTTP 200 with
+    ``{"errcode": 0, "errmsg": "ok"}``; anything else is a failure.
     """
     timeout = timeout if timeout is not None else settings.WEBHOOK_TIMEOUT
-    # Checked again here, not only in the form: an address saved before the allowed hosts were narrowed never goes out.
+    # Checked again here, not only in the form: an address saved before the rules were narrowed never goes out.
     try:
         validate_webhook_url(endpoint.url)
     except ValidationError as exc:
         raise WebhookError(" ".join(exc.messages)[:300]) from None
-    request = urllib.request.Request(
-        signed_url(endpoint),
-        data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-        headers={"Content-Type": "application/json; charset=utf-8"},
-        method="POST",
-    )
+    parts = urllib.parse.urlsplit(signed_url(endpoint))
+    tls = parts.scheme == "https"
+    target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    deadline = _Deadline(timeout)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            text = response.read(4096).decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        raise WebhookError(f"HTTP {exc.code}", unreachable=True) from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+        with deadline:
+            connection = _Connection(parts.hostname, parts.port or (443 if tls else 80), tls=tls, deadline=deadline)
+            try:
+                connection.request(
+                    "POST", target, body=data, headers={"Content-Type": "application/json; charset=utf-8"}
+                )
+                response = connection.getresponse()
+                status = response.status
+                text = response.read(MAX_REPLY_BYTES).decode("utf-8", "replace")
+            finally:
+                connection.close()
+    except (OSError, http.client.HTTPException) as exc:
+        if deadline.expired or isinstance(exc, TimeoutError):
             raise WebhookError(_("No answer within %(seconds)s s.") % {"seconds": timeout}, unreachable=True) from None
-        raise WebhookError(str(reason)[:300], unreachable=True) from None
+        raise WebhookError((str(exc) or type(exc).__name__)[:300], unreachable=True) from None
+    if deadline.expired:  # the reply was cut short at the deadline
+        raise WebhookError(_("No answer within %(seconds)s s.") % {"seconds": timeout}, unreachable=True)
+    if not 200 <= status < 300:
+        raise WebhookError(f"HTTP {status}", unreachable=True)
     try:
         reply = json.loads(text)
     except ValueError:
@@ -325,7 +406,11 @@ def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
 
 
 def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Post claimed deliveries (status ``sending``), each marked right after its own post."""
+    """Post claimed deliveries (status ``sending``), each marked right after its own post.
+
+    A test message (kind ``webhook.test``) is posted whatever the robot's kinds and switch, and is never retried:
+    its failure is final, the person who asked for it is watching.
+    """
     now = now or timezone.now()
     rows = list(
         WebhookDelivery.objects.filter(pk__in=ids, status=WebhookDelivery.Status.SENDING)
@@ -336,35 +421,50 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     unreachable: dict[int, str] = {}
     succeeded: set[int] = set()
     errors: dict[int, str] = {}
-    for row in rows:
-        endpoint = row.endpoint
-        mine = WebhookDelivery.objects.filter(
-            pk=row.pk, status=WebhookDelivery.Status.SENDING, claim_token=row.claim_token
-        )
-        if not endpoint.enabled or not endpoint.posts_kind(row.kind):
-            mine.update(status=WebhookDelivery.Status.CANCELLED, claim_token="")
-            continue
-        if endpoint.pk in unreachable:
-            # It did not answer a moment ago: try again at the next retry time without spending an attempt.
-            mine.update(status=WebhookDelivery.Status.PENDING, retry_at=now + RETRY_BASE, claim_token="")
-            continue
-        try:
-            reply = post(endpoint, payload(endpoint, row.title, row.body))
-        except WebhookError as exc:
-            logger.warning("webhook delivery %s to robot %s failed: %s", row.pk, endpoint.pk, exc)
-            claims.record_failure(WebhookDelivery, row, exc, now, claim_token=row.claim_token)
-            failed += 1
-            errors[endpoint.pk] = str(exc)
-            if exc.unreachable:
-                unreachable[endpoint.pk] = str(exc)
-            continue
-        mine.update(status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None)
-        succeeded.add(endpoint.pk)
-        sent += 1
-    if succeeded:
-        WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
-    for endpoint_id, error in errors.items():
-        WebhookEndpoint.objects.filter(pk=endpoint_id).update(last_error=error[:2000], last_error_at=now)
+    tried: set[int] = set()
+    try:
+        for row in rows:
+            tried.add(row.pk)
+            endpoint = row.endpoint
+            is_test = row.kind == TEST_KIND
+            mine = WebhookDelivery.objects.filter(
+                pk=row.pk, status=WebhookDelivery.Status.SENDING, claim_token=row.claim_token
+            )
+            if not is_test and (not endpoint.enabled or not endpoint.posts_kind(row.kind)):
+                mine.update(status=WebhookDelivery.Status.CANCELLED, claim_token="")
+                continue
+            if endpoint.pk in unreachable:
+                if is_test:
+                    claims.record_failure(
+                        WebhookDelivery, row, unreachable[endpoint.pk], now, final=True, claim_token=row.claim_token
+                    )
+                    failed += 1
+                else:
+                    # It did not answer a moment ago: try again at the next retry time without spending an attempt.
+                    mine.update(status=WebhookDelivery.Status.PENDING, retry_at=now + RETRY_BASE, claim_token="")
+                continue
+            try:
+                reply = post(endpoint, payload(endpoint, row.title, row.body))
+            except WebhookError as exc:
+                logger.warning("webhook delivery %s to robot %s failed: %s", row.pk, endpoint.pk, exc)
+                claims.record_failure(WebhookDelivery, row, exc, now, final=is_test, claim_token=row.claim_token)
+                failed += 1
+                errors[endpoint.pk] = str(exc)
+                if exc.unreachable:
+                    unreachable[endpoint.pk] = str(exc)
+                continue
+            mine.update(status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None)
+            succeeded.add(endpoint.pk)
+            sent += 1
+    except claims.INTERRUPTIONS:
+        # Out of time (Celery's limit): the rows not tried go back now; the one in flight is recovered as stale.
+        claims.release(WebhookDelivery, [row.pk for row in rows if row.pk not in tried])
+        raise
+    finally:
+        if succeeded:
+            WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
+        for endpoint_id, error in errors.items():
+            WebhookEndpoint.objects.filter(pk=endpoint_id).update(last_error=error[:2000], last_error_at=now)
     return {"sent": sent, "failed": failed}
 
 
@@ -384,12 +484,15 @@ def organization_model():
 
 
 def manageable_organizations(user):
-    """Organizations whose robots the user may set up: where they are secretary, their reviewed subtree; admins all."""
+    """Organizations whose robots the user may set up: where they are secretary; admins all. Reviewers only read
+    their subtree's robots (DESIGN.md §10)."""
     scope = get_scope(user)
     organizations = organization_model().objects.all()
     if scope.is_superuser:
         return organizations
-    return organizations.filter(scope.in_orgs_q("pk", ROLE_SECRETARY) | scope.subtree_q("path"))
+    if scope.is_anonymous:
+        return organizations.none()
+    return organizations.filter(scope.in_orgs_q("pk", ROLE_SECRETARY))
 
 
 def endpoints_with_status(queryset):
@@ -431,7 +534,7 @@ def webhook_endpoint_create(
     kinds: list[str] | None = None,
     enabled: bool = True,
 ) -> WebhookEndpoint:
-    """Add a group robot to an organization the actor manages (its secretary, a reviewer over it, an admin)."""
+    """Add a group robot to an organization the actor manages (its secretary, an admin)."""
     if not manageable_organizations(actor).filter(pk=organization.pk).exists():
         raise PermissionDenied
     kinds = sorted(set(kinds or []))
@@ -500,46 +603,43 @@ def webhook_endpoint_delete(*, actor, endpoint: WebhookEndpoint) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
 
 
-def webhook_endpoint_test(*, actor, endpoint: WebhookEndpoint, now: dt.datetime | None = None) -> WebhookDelivery:
-    """Post a test message to the robot now and record it in its log (no retries: the person is watching).
-
-    The row is written first (committed), the post happens outside any transaction, then the outcome is stored.
-    """
+@transaction.atomic(durable=True)
+def webhook_endpoint_test_request(
+    *, actor, endpoint: WebhookEndpoint, now: dt.datetime | None = None
+) -> WebhookDelivery:
+    """Queue a test message to the robot (its managers): recorded as a pending delivery in its log, posted by a
+    Celery task right after commit (``deliver_test``), never inside the web request. The robot's page polls the row
+    for the outcome. Should the task be lost, the reminder sweep posts the row like any other due delivery."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        ensure_editable(actor, endpoint)
-        with translation.override(settings.LANGUAGE_CODE):
-            title = _("Test message from the joint construction portal")
-            body = _(
-                "If this message shows in the group, the robot works: reminders about %(organization)s will be "
-                "posted here."
-            ) % {"organization": endpoint.organization.name}
-            markdown = render_markdown(title=title, label=endpoint.name, body=body, link=endpoint.get_absolute_url())
-        delivery = WebhookDelivery.objects.create(
-            endpoint=endpoint,
-            kind=TEST_KIND,
-            target_type=ContentType.objects.get_for_model(WebhookEndpoint),
-            target_id=endpoint.pk,
-            occurrence=f"test:{now.isoformat()}:{uuid.uuid4().hex[:8]}"[:60],
-            title=title,
-            body=markdown,
-            due_at=now,
-            status=WebhookDelivery.Status.SENDING,
-            claimed_at=now,
-            claim_token=uuid.uuid4().hex,
-            attempts=1,
-        )
-    try:
-        reply = post(endpoint, payload(endpoint, title, markdown))
-    except WebhookError as exc:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=WebhookDelivery.Status.FAILED, last_error=str(exc)[:2000], claim_token=""
-        )
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(last_error=str(exc)[:2000], last_error_at=now)
-    else:
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, claim_token=""
-        )
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(last_success_at=now)
-    delivery.refresh_from_db()
+    ensure_editable(actor, endpoint)
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Test message from the joint construction portal")
+        body = _(
+            "If this message shows in the group, the robot works: reminders about %(organization)s will be posted here."
+        ) % {"organization": endpoint.organization.name}
+        markdown = render_markdown(title=title, label=endpoint.name, body=body, link=endpoint.get_absolute_url())
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        kind=TEST_KIND,
+        target_type=ContentType.objects.get_for_model(WebhookEndpoint),
+        target_id=endpoint.pk,
+        occurrence=f"test:{now.isoformat()}:{uuid.uuid4().hex[:8]}"[:60],
+        title=title,
+        body=markdown,
+        due_at=now,
+    )
+    from portal.tasks import send_webhook_test
+
+    send_webhook_test.delay_on_commit(delivery.pk)
     return delivery
+
+
+def deliver_test(delivery_id: int, *, now: dt.datetime | None = None) -> dict[str, int]:
+    """The task's work: claim the test message if it is still pending and post it once (``send``)."""
+    now = now or timezone.now()
+    ids = claim_ids(
+        list(WebhookDelivery.objects.filter(pk=delivery_id, kind=TEST_KIND).values_list("pk", flat=True)), now
+    )
+    if not ids:
+        return {"sent": 0, "failed": 0}  # already taken by the sweep, or gone with its robot
+    return send(ids, now=now)

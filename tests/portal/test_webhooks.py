@@ -9,11 +9,14 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -211,14 +214,14 @@ def test_production_defaults_to_the_two_platforms_hosts():
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings; "
-            "print(','.join(settings.WEBHOOK_ALLOWED_HOSTS))",
+            "print(','.join(settings.WEBHOOK_ALLOWED_HOSTS), settings.WEBHOOK_ALLOW_LOCAL_HTTP)",
         ],
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert out.stdout.strip() == "qyapi.weixin.qq.com,oapi.dingtalk.com", out.stderr[-2000:]
+    assert out.stdout.strip() == "qyapi.weixin.qq.com,oapi.dingtalk.com False", out.stderr[-2000:]
 
 
 def test_two_sweeps_post_nothing_twice(world, robot, item):
@@ -336,6 +339,75 @@ def test_a_failing_robot_is_retried_with_backoff_and_never_blocks_the_others(wor
 
     sweep(at + dt.timedelta(hours=3))
     assert len(robot.to(bad)) == 5  # failed is final
+
+
+class SlowDrip:
+    """A robot that reads the request, then answers one byte every 0.4 s (a whole reply would take ~40 s)."""
+
+    REPLY = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 28\r\n"
+        + b"X-Padding: "
+        + b"x" * 30
+        + b"\r\n\r\n"
+        + b'{"errcode": 0, "errmsg": ""}'
+    )
+
+    def __init__(self, *, drip_headers: bool):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.drip_from = 0 if drip_headers else self.REPLY.index(b"\r\n\r\n") + 4
+        self.received = threading.Event()
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        try:
+            conn, _address = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            head, body = data.split(b"\r\n\r\n", 1)
+            length = int(next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))[15:])
+            while len(body) < length:
+                body += conn.recv(4096)
+            self.received.set()
+            try:
+                conn.sendall(self.REPLY[: self.drip_from])
+                for byte in self.REPLY[self.drip_from :]:
+                    if self.stop.wait(0.4):
+                        return
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                return  # the client gave up
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/cgi-bin/webhook/send?key={KEY}"
+
+    def close(self):
+        self.stop.set()
+        self.listener.close()
+
+
+@pytest.mark.parametrize("drip_headers", [True, False], ids=["headers", "body"])
+def test_a_robot_that_answers_byte_by_byte_is_cut_off_at_the_deadline(world, item, settings, drip_headers):
+    settings.WEBHOOK_TIMEOUT = 1
+    server = SlowDrip(drip_headers=drip_headers)
+    try:
+        endpoint(world.branch_a, server.url())
+        sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))  # planned, not yet due
+        started = time.monotonic()
+        webhooks.deliver_due(NOW)
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+    assert server.received.is_set()  # it got the post and started answering
+    row = deliveries().get()
+    assert row.status == WebhookDelivery.Status.PENDING and row.attempts == 1 and row.retry_at == NOW + minutes(5)
+    assert row.last_error == "1 秒内无响应。"
+    assert elapsed < 3 * settings.WEBHOOK_TIMEOUT
 
 
 def test_an_unreachable_robot_is_skipped_for_the_rest_of_the_run_without_spending_attempts(world, robot, agreement):
@@ -466,6 +538,56 @@ def test_form_errors_are_shown_next_to_the_fields(client_for, world, settings):
     assert not WebhookEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", "请填写以 https:// 开头的完整机器人地址。"),
+        ("https://qyapi.weixin.qq.com:8443/cgi-bin/webhook/send?key=k", "请删除主机名后面的端口号"),
+        ("https://qyapi.weixin.qq.com:80/cgi-bin/webhook/send?key=k", "请删除主机名后面的端口号"),
+        ("http://10.0.0.5:8080/internal", "请填写以 https:// 开头的完整机器人地址。"),
+        ("https://10.0.0.5:8080/internal", "请删除主机名后面的端口号"),
+        ("http://127.0.0.1:8080/internal", "请填写以 https:// 开头的完整机器人地址。"),  # loopback: only under DEBUG
+    ],
+)
+def test_robot_addresses_are_https_on_the_standard_port(client_for, world, settings, url, error):
+    settings.WEBHOOK_ALLOWED_HOSTS = []  # any host: the scheme and port rules hold by themselves
+    settings.WEBHOOK_ALLOW_LOCAL_HTTP = False
+    response = client_for(world.secretary1).post(
+        reverse("webhook_create"),
+        {"organization": world.branch_a.pk, "platform": "wecom", "name": "群", "url": url, "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert error in " ".join(response.context["form"].errors["url"])
+    assert error in response.content.decode()  # next to the field
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_standard_https_port_may_be_written_out(client_for, world, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["qyapi.weixin.qq.com", "oapi.dingtalk.com"]
+    response = client_for(world.secretary1).post(
+        reverse("webhook_create"),
+        {
+            "organization": world.branch_a.pk,
+            "platform": "wecom",
+            "name": "群",
+            "url": "https://qyapi.weixin.qq.com:443/cgi-bin/webhook/send?key=k",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 302 and WebhookEndpoint.objects.exists()
+
+
+def test_an_address_against_the_rules_is_checked_again_before_every_post(world, robot, item, settings):
+    endpoint(world.branch_a, robot.url("/ok"))  # a local http robot, allowed only under DEBUG
+    settings.WEBHOOK_ALLOW_LOCAL_HTTP = False
+
+    sweep(NOW)
+
+    assert robot.requests == []
+    row = deliveries().get()
+    assert row.status == WebhookDelivery.Status.PENDING and row.attempts == 1 and "https://" in row.last_error
+
+
 def test_a_secretary_cannot_add_a_robot_to_another_organization(client_for, world, robot):
     response = client_for(world.secretary1).post(
         reverse("webhook_create"),
@@ -475,33 +597,119 @@ def test_a_secretary_cannot_add_a_robot_to_another_organization(client_for, worl
     assert not WebhookEndpoint.objects.exists()
 
 
-def test_the_reviewer_over_the_organization_manages_its_robots(client_for, world, robot):
+def test_the_reviewer_over_the_organization_reads_its_robots_but_changes_nothing(client_for, world, robot):
     hook = endpoint(world.branch_a, robot.url("/ok"))
-    response = client_for(world.committee).post(
-        reverse("webhook_update", args=[hook.pk]), {"platform": "wecom", "name": "党委改的名", "enabled": "on"}
+    client = client_for(world.committee)
+
+    detail = client.get(hook.get_absolute_url())
+    assert detail.status_code == 200 and 'data-testid="webhook-log"' in detail.content.decode()
+    for testid in ("webhook-test", "webhook-edit", "webhook-delete"):
+        assert f'data-testid="{testid}"' not in detail.content.decode(), testid
+    listing = client.get(f"{reverse('webhook_list')}?organization={world.branch_a.pk}").content.decode()
+    assert "项目部党员群" in listing
+    assert reverse("webhook_update", args=[hook.pk]) not in listing and 'data-testid="webhook-create"' not in listing
+    section = client.get(world.branch_a.get_absolute_url()).content.decode()
+    assert "项目部党员群" in section and f"{reverse('webhook_create')}?organization=" not in section
+
+    assert client.get(reverse("webhook_create")).status_code == 403
+    assert client.get(reverse("webhook_update", args=[hook.pk])).status_code == 403
+    posts = {
+        "webhook_update": {"platform": "wecom", "name": "党委改的名", "enabled": "on"},
+        "webhook_delete": {},
+        "webhook_test": {},
+    }
+    for name, data in posts.items():
+        assert client.post(reverse(name, args=[hook.pk]), data).status_code == 403, name
+    response = client.post(
+        reverse("webhook_create"),
+        {"organization": world.branch_a.pk, "platform": "wecom", "name": "党委加的群", "url": robot.url("/ok")},
     )
-    assert response.status_code == 302
-    assert WebhookEndpoint.objects.get().name == "党委改的名"
+    assert response.status_code == 403
+    assert list(WebhookEndpoint.objects.values_list("name", flat=True)) == ["项目部党员群"]
+    assert not WebhookDelivery.objects.exists() and not robot.requests
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_endpoint_delete(actor=world.committee, endpoint=hook)
 
 
-def test_the_test_message_is_posted_and_its_result_shown(client_for, world, robot):
-    good = endpoint(world.branch_a, robot.url("/ok"))
+def test_the_test_message_is_sent_by_celery_and_the_page_picks_up_the_result(
+    client_for, world, robot, django_capture_on_commit_callbacks
+):
+    good = endpoint(world.branch_a, robot.url("/ok"), kinds=["action_item.overdue"], enabled=False)
+    client = client_for(world.secretary1)
+
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(reverse("webhook_test", args=[good.pk]))
+    row = deliveries(endpoint=good).get()
+    assert response.status_code == 302 and response["Location"] == f"{good.get_absolute_url()}?test={row.pk}"
+    assert len(queued) == 1 and not robot.requests  # nothing posted inside the request
+    assert row.kind == webhooks.TEST_KIND and row.status == WebhookDelivery.Status.PENDING
+
+    # Before the worker has run: "sending…", polling the status partial.
+    page = client.get(response["Location"]).content.decode()
+    status_url = reverse("webhook_test_status", args=[row.pk])
+    assert 'data-testid="webhook-test-status" data-status="pending"' in page
+    assert f'hx-get="{status_url}"' in page and 'hx-trigger="every 2s"' in page
+    partial = client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+    assert 'data-status="pending"' in partial and "正在发送测试消息" in partial
+
+    queued[0]()  # the worker (eager): posted whatever the robot's kinds and switch
+    (request,) = robot.requests
+    assert "甲项目党支部" in request["body"]["markdown"]["content"]
+    partial = client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+    assert 'data-status="sent"' in partial and "hx-get" not in partial and "测试消息已发送" in partial
+    row.refresh_from_db()
+    assert row.status == WebhookDelivery.Status.SENT and row.attempts == 0 and row.sent_at
+    assert client.get(good.get_absolute_url()).context["test"] is None  # nothing on its way any more
+
+
+def test_a_failed_test_message_is_final_and_shown(client_for, world, robot, django_capture_on_commit_callbacks):
     bad = endpoint(world.branch_a, robot.url("/errcode"), name="坏的群")
     client = client_for(world.secretary1)
 
-    response = client.post(reverse("webhook_test", args=[good.pk]), follow=True)
-    assert (
-        "markdown" in robot.requests[0]["body"] and "甲项目党支部" in robot.requests[0]["body"]["markdown"]["content"]
-    )
-    assert [m.level_tag for m in response.context["messages"]] == ["success"]
-    assert deliveries(endpoint=good).get().status == WebhookDelivery.Status.SENT
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("webhook_test", args=[bad.pk]))
 
-    response = client.post(reverse("webhook_test", args=[bad.pk]), follow=True)
-    assert [m.level_tag for m in response.context["messages"]] == ["error"]
-    assert "93000" in response.content.decode()
+    body = client.get(response["Location"]).content.decode()
+    assert 'data-testid="webhook-test-status" data-status="failed"' in body and "93000" in body
+    assert "群机器人未能接收测试消息" in body
     row = deliveries(endpoint=bad).get()
-    assert row.status == WebhookDelivery.Status.FAILED and "93000" in row.last_error
-    assert 'data-status="failed"' in response.content.decode()  # the log on the robot's page shows it
+    assert row.status == WebhookDelivery.Status.FAILED and row.attempts == 1 and row.retry_at is None
+    assert 'data-status="failed"' in body.split('data-testid="webhook-log"')[1]  # the log shows it too
+    sweep(NOW + dt.timedelta(days=1))
+    assert len(robot.requests) == 1  # never retried
+
+
+def test_a_test_message_whose_task_was_lost_is_posted_by_the_sweep(client_for, world, robot):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    client_for(world.secretary1).post(reverse("webhook_test", args=[hook.pk]))  # the on-commit task never runs here
+    assert not robot.requests
+
+    sweep(timezone.now() + minutes(1))
+
+    assert len(robot.requests) == 1
+    assert deliveries(endpoint=hook).get().status == WebhookDelivery.Status.SENT
+
+
+def test_a_test_messages_status_is_for_those_who_may_read_the_robot(client_for, world, robot):
+    hook = endpoint(world.branch_a, robot.url("/ok"))
+    test = webhooks.webhook_endpoint_test_request(actor=world.secretary1, endpoint=hook)
+    reminder = WebhookDelivery.objects.create(
+        endpoint=hook,
+        kind="action_item.due_today",
+        target_type=webhooks.ContentType.objects.get_for_model(WebhookEndpoint),
+        target_id=hook.pk,
+        occurrence="x",
+        title="t",
+        due_at=NOW,
+    )
+    url = reverse("webhook_test_status", args=[test.pk])
+    for user in (world.secretary1, world.member1, world.committee):
+        assert client_for(user).get(url).status_code == 200, user
+    for user in (world.outsider, world.secretary2, world.liaison1):
+        assert client_for(user).get(url).status_code == 404, user
+    assert client_for(world.secretary1).get(reverse("webhook_test_status", args=[reminder.pk])).status_code == 404
+    with pytest.raises(PermissionDenied):
+        webhooks.webhook_endpoint_test_request(actor=world.committee, endpoint=hook)
 
 
 def test_outsiders_get_404_and_read_only_members_403(client, world, robot):
