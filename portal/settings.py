@@ -9,7 +9,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env
+from portal.env import celery_redis_url, env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
@@ -168,7 +168,8 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 
 # 企业微信 / 钉钉 group robots: how long one post may take, and the only hosts a robot's address may name. With
 # DEBUG off it defaults to the two platforms, so a robot address can never point the server at an internal service;
-# an empty WEBHOOK_ALLOWED_HOSTS= in the environment allows any host (the tests' local server, under DEBUG).
+# with DEBUG on the default (and an empty WEBHOOK_ALLOWED_HOSTS=) allows any host (the tests' local server). With
+# DEBUG off an empty value is an error like every other empty variable (portal/env.py).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 
@@ -188,8 +189,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Must exceed the longest countdown/ETA we ever use (a day), or Redis would hand the message to a second worker.
 CELERY_VISIBILITY_TIMEOUT = 2 * 24 * 3600
 if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 elif not DEBUG and not env.bool("ALLOW_FILESYSTEM_BROKER", False):
