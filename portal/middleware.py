@@ -22,6 +22,8 @@ CONTENT_SECURITY_POLICY = {
     "style-src": "'self'",
     "style-src-attr": "'unsafe-inline'",
     "img-src": "'self' data: blob:",
+    # FullCalendar's stylesheet carries its small icon font (the toolbar's arrows) as a data: URI.
+    "font-src": "'self' data:",
     "object-src": "'none'",
     "base-uri": "'self'",
     "frame-ancestors": "'none'",

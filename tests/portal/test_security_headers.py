@@ -23,6 +23,7 @@ def test_every_page_carries_the_content_security_policy(client_for, world):
     assert policy["default-src"] == "'self'" and policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'" and policy["form-action"] == "'self'"
     assert policy["base-uri"] == "'self'" and policy["img-src"] == "'self' data: blob:"
+    assert policy["font-src"] == "'self' data:"  # FullCalendar's icon font
     assert policy["style-src"] == "'self'"  # no nonce: the page asked for none
 
 
