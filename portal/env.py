@@ -27,6 +27,8 @@ FALSE_VALUES = {"0", "false", "no", "off"}
 REDIS_DATABASES = 16  # Redis's default `databases` setting: db 0-15
 
 # Query parameters whose values are secrets (?password=…, ?secret=…, ?token=…, ?key=…).
+# Schemes whose lone user part is usually a password.
+_PASSWORD_ONLY_SCHEMES = {"redis", "rediss", "unix"}
 _SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:[a-z_]*pass(?:word)?|secret|token|key)=)[^&;#]*")
 
 
@@ -46,6 +48,9 @@ def masked(value: str | None) -> str:
         if ":" in userinfo:
             user = userinfo.split(":", 1)[0]
             rest = f"{user}:***@{host}"
+        elif scheme.lower() in _PASSWORD_ONLY_SCHEMES:
+            # redis://secret@host is a password put where the user name goes (the classic Redis has no users).
+            rest = f"***@{host}"
     text = f"{scheme}{separator}{rest}"
     return repr(_SECRET_PARAMETER.sub(r"\1***", text))
 

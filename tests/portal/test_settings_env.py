@@ -333,6 +333,7 @@ def test_the_masking_helper_hides_only_the_password():
     assert masked("postgres://user:Sup3r-Secr3t@host/db") == "'postgres://user:***@host/db'"
     assert masked("redis://:pw@h:6379/0") == "'redis://:***@h:6379/0'"
     assert masked("postgres://user@host/db") == "'postgres://user@host/db'"
+    assert masked("redis://Sup3r-Secr3t@h:6379/0") == "'redis://***@h:6379/0'"
     assert masked("redis://h/0?password=pw&db=1") == "'redis://h/0?password=***&db=1'"
     # A password holding '@' is hidden whole.
     assert masked("postgres://user:p@ss@host/db") == "'postgres://user:***@host/db'"
