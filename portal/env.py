@@ -2,11 +2,19 @@
 
 Every reader raises ``ImproperlyConfigured`` naming the variable when its value is malformed, so a typo in
 production configuration stops start-up instead of surfacing at 3 a.m.
+
+An unset variable takes its default. A variable set to the empty string (``DATABASE_URL=``) takes its default only
+with ``DEBUG`` on; with ``DEBUG`` off it is malformed, because an empty value in production is a deployment mistake
+(a missing secret, a templating slip), not a request for the development default.
+
+Every message shows the offending value through :func:`masked`, so a password in a mistyped URL never reaches the
+log.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from collections.abc import Mapping
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -15,7 +23,36 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
-FALSE_VALUES = {"0", "false", "no", "off", ""}
+FALSE_VALUES = {"0", "false", "no", "off"}
+REDIS_DATABASES = 16  # Redis's default `databases` setting: db 0-15
+
+# Query parameters whose values are secrets (?password=…, ?secret=…, ?token=…, ?key=…).
+# Schemes whose lone user part is usually a password.
+_PASSWORD_ONLY_SCHEMES = {"redis", "rediss", "unix"}
+_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:[a-z_]*pass(?:word)?|secret|token|key)=)[^&;#]*")
+
+
+def masked(value: str | None) -> str:
+    """The value as it may appear in a message: a URL's password becomes ``***``
+    (``postgres://user:***@host/db``), and so do secret query parameters. Errs towards hiding too much: everything
+    between the first ``:`` of the user part and the last ``@`` goes, so a password holding ``@``, ``/`` or ``#``
+    is hidden too."""
+    if value is None:
+        return repr(None)
+    text = str(value)
+    scheme, separator, rest = text.partition("://")
+    if not separator:
+        scheme, rest = "", text
+    if "@" in rest:
+        userinfo, _, host = rest.rpartition("@")
+        if ":" in userinfo:
+            user = userinfo.split(":", 1)[0]
+            rest = f"{user}:***@{host}"
+        elif scheme.lower() in _PASSWORD_ONLY_SCHEMES:
+            # redis://secret@host is a password put where the user name goes (the classic Redis has no users).
+            rest = f"***@{host}"
+    text = f"{scheme}{separator}{rest}"
+    return repr(_SECRET_PARAMETER.sub(r"\1***", text))
 
 
 class Env:
@@ -24,9 +61,23 @@ class Env:
     def __init__(self, source: Mapping[str, str] | None = None):
         self.source = os.environ if source is None else source
 
+    @property
+    def debug(self) -> bool:
+        """Whether ``DEBUG`` is on: decides whether an empty value means the default (on) or is an error (off)."""
+        return (self.source.get("DEBUG") or "").strip().lower() in TRUE_VALUES
+
     def raw(self, name: str) -> str | None:
+        """The stripped value, ``None`` when unset. Empty with ``DEBUG`` off is an error naming the variable."""
         value = self.source.get(name)
-        return None if value is None else value.strip()
+        if value is None:
+            return None
+        value = value.strip()
+        if not value and not self.debug:
+            raise ImproperlyConfigured(
+                f"{name} is set but empty. With DEBUG off an empty value is an error, not the default: "
+                f"give it a value or remove it from the environment."
+            )
+        return value
 
     def str(self, name: str, default: str | None = None, *, required: bool = False) -> str | None:
         value = self.raw(name)
@@ -38,14 +89,14 @@ class Env:
 
     def bool(self, name: str, default: bool = False) -> bool:
         value = self.raw(name)
-        if value is None:
+        if not value:
             return default
         lowered = value.lower()
         if lowered in TRUE_VALUES:
             return True
         if lowered in FALSE_VALUES:
             return False
-        raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {value!r}.")
+        raise ImproperlyConfigured(f"{name} must be one of true/false/1/0/yes/no/on/off, not {masked(value)}.")
 
     def int(self, name: str, default: int, *, minimum: int | None = None) -> int:
         value = self.raw(name)
@@ -54,7 +105,7 @@ class Env:
         try:
             number = int(value)
         except ValueError:
-            raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+            raise ImproperlyConfigured(f"{name} must be a whole number, not {masked(value)}.") from None
         if minimum is not None and number < minimum:
             raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
         return number
@@ -65,13 +116,15 @@ class Env:
             return list(default or [])
         items = [item.strip() for item in value.split(",")]
         if any(not item for item in items):
-            raise ImproperlyConfigured(f"{name} must be a comma-separated list without empty items, not {value!r}.")
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list without empty items, not {masked(value)}."
+            )
         return items
 
     def choice(self, name: str, default: str, choices: list[str]) -> str:
         value = self.str(name, default)
         if value not in choices:
-            raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+            raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {masked(value)}.")
         return value
 
     def time_zone(self, name: str, default: str) -> str:
@@ -80,22 +133,28 @@ class Env:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ImproperlyConfigured(
-                f"{name} must be an IANA time zone such as Asia/Shanghai, not {value!r}."
+                f"{name} must be an IANA time zone such as Asia/Shanghai, not {masked(value)}."
             ) from None
         return value
 
     def database(self, name: str, default: str) -> dict:
         value = self.str(name, default)
+        scheme = value.partition("://")[0].lower() if "://" in value else ""
+        if scheme not in ("postgres", "postgresql", "sqlite"):
+            raise ImproperlyConfigured(
+                f"{name} must be a postgres://user:password@host:5432/name or sqlite:///path URL, not {masked(value)}."
+            )
         try:
             config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
         except (ValueError, KeyError) as exc:
-            raise ImproperlyConfigured(f"{name} is not a usable database URL ({exc}).") from None
-        engine = config.get("ENGINE", "")
-        if not engine.endswith(("postgresql", "sqlite3")):
-            raise ImproperlyConfigured(f"{name} must be a postgres:// or sqlite:// URL, not {value!r}.")
-        if engine.endswith("postgresql") and not config.get("NAME"):
-            raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://user@host:5432/gongjian.")
-        if engine.endswith("sqlite3"):
+            raise ImproperlyConfigured(
+                f"{name} is not a usable database URL ({masked(str(exc))}): {masked(value)}."
+            ) from None
+        if scheme != "sqlite" and not config.get("NAME"):
+            raise ImproperlyConfigured(
+                f"{name} must name a database, e.g. postgres://user@host:5432/gongjian, not {masked(value)}."
+            )
+        if scheme == "sqlite":
             # SQLite keeps no connection pool worth reusing across threads.
             config["CONN_MAX_AGE"] = 0
         return config
@@ -108,16 +167,33 @@ class Env:
         return value
 
     def redis_url(self, name: str) -> str | None:
+        """``redis://[user:password@]host[:port][/db]``, ``rediss://…`` (TLS) or ``unix:///path/to/socket[?db=N]``;
+        the database an integer 0–15 (path or ``?db=``), or absent for 0."""
         value = self.str(name)
         if value is None:
             return None
+        example = "redis://host:6379/0, rediss://host:6380/0 or unix:///run/redis.sock?db=0"
         parts = urlsplit(value)
-        if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ImproperlyConfigured(f"{name} must look like redis://host:6379/0, not {value!r}.")
-        try:
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ImproperlyConfigured(f"{name} must look like {example}, not {masked(value)}.")
+        databases = parse_qs(parts.query).get("db", [])
+        if parts.scheme == "unix":
+            if parts.netloc.rpartition("@")[2] or not parts.path.strip("/"):
+                raise ImproperlyConfigured(f"{name} must give the socket path, e.g. {example}, not {masked(value)}.")
+        else:
+            if not parts.hostname:
+                raise ImproperlyConfigured(f"{name} must name a host, e.g. {example}, not {masked(value)}.")
+            try:
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError:
+                raise ImproperlyConfigured(f"{name} has an invalid port: {masked(value)}.") from None
+            if parts.path not in ("", "/"):
+                databases.append(parts.path[1:])
+        if len(databases) > 1 or not all(db.isdigit() and int(db) < REDIS_DATABASES for db in databases):
+            raise ImproperlyConfigured(
+                f"{name} must select a database by an integer from 0 to {REDIS_DATABASES - 1} "
+                f"(or none for 0), e.g. {example}, not {masked(value)}."
+            )
         return value
 
     def url(self, name: str, default: str | None = None) -> str | None:
@@ -129,12 +205,12 @@ class Env:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ImproperlyConfigured(
-                f"{name} must be an absolute http(s) address such as https://example.cn, not {value!r}."
+                f"{name} must be an absolute http(s) address such as https://example.cn, not {masked(value)}."
             )
         try:
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
-            raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
+            raise ImproperlyConfigured(f"{name} has an invalid port: {masked(value)}.") from None
         return value.rstrip("/")
 
     def email(self, name: str, default: str) -> dict:
@@ -150,16 +226,18 @@ class Env:
         }
         if parts.scheme not in backends:
             raise ImproperlyConfigured(
-                f"{name} must start with smtp://, smtps://, console://, locmem:// or dummy://, not {value!r}."
+                f"{name} must start with smtp://, smtps://, console://, locmem:// or dummy://, not {masked(value)}."
             )
         config = {"EMAIL_BACKEND": backends[parts.scheme]}
         if parts.scheme in ("smtp", "smtps"):
             if not parts.hostname:
-                raise ImproperlyConfigured(f"{name} must name a mail host, e.g. smtp://user:pass@mail.example.cn:587.")
+                raise ImproperlyConfigured(
+                    f"{name} must name a mail host, e.g. smtp://user:pass@mail.example.cn:587, not {masked(value)}."
+                )
             try:
                 port = parts.port
             except ValueError:
-                raise ImproperlyConfigured(f"{name} has an invalid port: {value!r}.") from None
+                raise ImproperlyConfigured(f"{name} has an invalid port: {masked(value)}.") from None
             query = {key: values[-1].lower() for key, values in parse_qs(parts.query).items()}
             config.update(
                 EMAIL_HOST=parts.hostname,
@@ -191,3 +269,14 @@ def postgres_options(config: dict, *, web: bool, statement_timeout_ms: int) -> d
     options = config.setdefault("OPTIONS", {})
     options["options"] = " ".join(filter(None, [options.get("options", ""), *settings]))
     return config
+
+
+def celery_redis_url(url: str) -> str:
+    """The Celery (kombu) spelling of a REDIS_URL: kombu knows a Unix socket as ``redis+socket://`` with the
+    database as ``?virtual_host=``; TCP URLs are the same for Django's cache and Celery."""
+    parts = urlsplit(url)
+    if parts.scheme != "unix":
+        return url
+    database = parse_qs(parts.query).get("db", ["0"])[0]
+    credentials = parts.netloc.rpartition("@")[0]
+    return f"redis+socket://{credentials + '@' if credentials else ''}{parts.path}?virtual_host={database}"

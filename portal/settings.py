@@ -9,7 +9,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env, postgres_options
+from portal.env import celery_redis_url, env, postgres_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
@@ -64,12 +64,16 @@ MIDDLEWARE = [
     # A query cancelled by statement_timeout becomes a clear 503 page (it sees exceptions after every other one).
     "portal.middleware.QueryTimeoutMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response Django makes.
+    "portal.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # `Cache-Control: private, no-store` on what signed-in users are shown.
+    "portal.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,7 +131,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: the sixth try after five failures for the same user name is refused for an hour.
+# Login throttling: the fifth failed sign-in for one user name locks it for an hour. That fifth attempt already gets
+# the lock-out page, and so does every attempt in the hour after, even with the right password; four failures do not
+# lock (a success resets the count).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_HOURS", 1, minimum=1)
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -174,7 +180,8 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 
 # 企业微信 / 钉钉 group robots: how long one post may take, and the only hosts a robot's address may name. With
 # DEBUG off it defaults to the two platforms, so a robot address can never point the server at an internal service;
-# an empty WEBHOOK_ALLOWED_HOSTS= in the environment allows any host (the tests' local server, under DEBUG).
+# with DEBUG on the default (and an empty WEBHOOK_ALLOWED_HOSTS=) allows any host (the tests' local server). With
+# DEBUG off an empty value is an error like every other empty variable (portal/env.py).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 # Addresses are https on the standard port; under DEBUG only (never from the environment), a robot on this machine may
@@ -197,8 +204,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Must exceed the longest countdown/ETA we ever use (a day), or Redis would hand the message to a second worker.
 CELERY_VISIBILITY_TIMEOUT = 2 * 24 * 3600
 if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 elif not DEBUG and not env.bool("ALLOW_FILESYSTEM_BROKER", False):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
+from django.db import Error as DatabaseError
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +22,8 @@ from portal import notifications, reminders, selectors, services
 from portal.forms import LoginForm
 from portal.home import sections_for
 from portal.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 class HomeView(TemplateView):
@@ -64,22 +70,27 @@ def housekeeping_run_now(request):
 
 
 def login_locked_out(request, credentials=None, *args, **kwargs):
-    """Shown by django-axes instead of signing in once a user name has failed too often."""
-    form = LoginForm(request, data=request.POST or None)
-    form.is_valid = lambda: False
+    """Shown by django-axes instead of signing in once a user name has failed too often (the failure that reaches
+    AXES_FAILURE_LIMIT already gets it): the lock-out message alone, without a form or the failed form's errors."""
     return render(
         request,
-        "registration/login.html",
-        {"form": form, "locked_out": True},
+        "registration/locked_out.html",
+        {"lockout_hours": settings.AXES_COOLOFF_TIME},
         status=429,
     )
 
 
 @login_not_required
 def healthz(request):
-    """Load balancers' probe: the process answers and the database does too."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Load balancers' probe: the process answers and the database does too. A database that cannot be reached is
+    503 Service Unavailable with a one-line body (the details go to the log), so the balancer takes this process out
+    of rotation; a 500 would read as a bug in the application."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.warning("healthz: the database does not answer", exc_info=True)
+        return HttpResponse("database unavailable", content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 

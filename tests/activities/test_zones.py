@@ -7,7 +7,10 @@ The cast: an agreement between 甲项目党支部 (branch_a, secretary1, owner o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -499,7 +502,9 @@ def test_the_board_prints_a4_landscape_with_members_pledges_and_phone(client_for
     claim(zone, ours[0], "leader", "安全监督岗")
     response = client_for(world.secretary1).get(reverse("activities:zone_board", args=[zone.pk]))
     html = response.content.decode()
-    assert "@page { size: A4 landscape; margin: 10mm; }" in html
+    # The landscape page box comes from its own stylesheet (the CSP allows no inline <style>).
+    assert 'href="/static/css/zone-board-page.css"' in html
+    assert "@page { size: A4 landscape; margin: 10mm; }" in Path(finders.find("css/zone-board-page.css")).read_text()
     assert [row.member for row in response.context["assignments"]] == [ours[0], theirs[0]]  # leaders first
     assert response.context["pledges"] == ["安全第一，预防为主", "质量为本，精益求精"]
     assert response.context["phone"] == "010-12345678"  # the project's, as the zone has none

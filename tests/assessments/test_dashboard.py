@@ -14,9 +14,11 @@ import io
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -361,7 +363,9 @@ def test_the_print_view_has_total_rank_categories_indicators_and_signature_lines
 
     assert response.status_code == 200
     text = response.text
-    assert "@page { size: A4" in text
+    # The A4 page box comes from the print view's own stylesheet (the CSP allows no inline <style>).
+    assert 'href="/static/css/rollup-print.css"' in text
+    assert "@page { size: A4" in Path(finders.find("css/rollup-print.css")).read_text()
     assert f'data-testid="print-total">{a.total}<' in text
     # Ranked within the whole tree, even for a secretary who sees only their own branch.
     assert re.search(r'data-testid="print-rank">\D*1\D+3\D*<', text)

@@ -98,3 +98,28 @@ def test_every_role_has_a_chinese_name(role, settings):
 
     with translation.override("zh-hans"):
         assert not str(Membership.Role(role).label).isascii()
+
+
+def test_four_failures_do_not_lock_and_the_fifth_does(client, world, settings):
+    assert settings.AXES_FAILURE_LIMIT == 5
+    for _ in range(4):
+        assert _login(client, "secretary1", "wrong").status_code == 200
+    assert _login(client, "secretary1", "pass-for-tests").status_code == 302  # four failures: still signs in
+    client.logout()
+    for _ in range(4):
+        assert _login(client, "secretary1", "wrong").status_code == 200  # the success reset the count
+    fifth = _login(client, "secretary1", "wrong")
+    assert fifth.status_code == 429 and 'data-testid="locked-out"' in fifth.content.decode()
+    assert _login(client, "secretary1", "pass-for-tests").status_code == 429
+
+
+def test_the_lock_out_page_shows_only_the_lock_out_message(client, world):
+    for _ in range(5):
+        response = _login(client, "secretary1", "wrong")
+    body = response.content.decode()
+    assert response.status_code == 429
+    assert "已锁定 1 小时" in body
+    assert "<form" not in body.split("<main", 1)[1]  # no sign-in form to try again with
+    assert 'name="password"' not in body and 'name="username"' not in body
+    assert "请输入一个正确的" not in body  # not the wrong-password error beside it
+    assert "alert" in body and body.count('role="alert"') == 1
