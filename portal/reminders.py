@@ -65,7 +65,7 @@ class Kind:
     default_offset_days: int
     repeat_daily: bool
     escalate_after_days: int | None
-    candidates: Callable[[dt.datetime, object], Iterable[Candidate]] = field(compare=False)
+    candidates: Callable[[dt.datetime, object], Iterable[Candidate]] | None = field(compare=False)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -78,9 +78,13 @@ def register(
     default_offset_days: int,
     repeat_daily: bool = False,
     escalate_after_days: int | None = None,
-    candidates: Callable,
+    candidates: Callable | None,
 ) -> Kind:
-    """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``)."""
+    """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``).
+
+    ``candidates=None`` declares a notice kind sent only by ``notify`` (an event, not a date): the sweep delivers
+    its rows but neither plans nor cancels them. It still has a label, a rule (on/off) and user preferences.
+    """
     entry = Kind(kind, label, default_offset_days, repeat_daily, escalate_after_days, candidates)
     _KINDS[kind] = entry
     return entry
@@ -167,26 +171,14 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
     found: dict[str, list[tuple[ContentType, Candidate]]] = {}
     for kind, entry in sorted(_KINDS.items()):
         rule = rules[kind]
+        if entry.candidates is None:
+            continue  # sent only through notify(): the sweep delivers its rows and never cancels them
         wanted: dict[tuple, Notification] = {}
         found[kind] = []
         if rule.enabled:
             with translation.override(settings.LANGUAGE_CODE):
-                for candidate in entry.candidates(now, rule):
-                    target_type = ContentType.objects.get_for_model(type(candidate.target))
-                    found[kind].append((target_type, candidate))
-                    for user in candidate.recipients:
-                        key = (target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)
-                        wanted[key] = Notification(
-                            kind=kind,
-                            target_type=target_type,
-                            target_id=candidate.target.pk,
-                            occurrence=candidate.occurrence,
-                            recipient=user,
-                            title=str(candidate.title)[:200],
-                            body=str(candidate.body),
-                            url=candidate.url,
-                            due_at=candidate.due_at,
-                        )
+                found[kind] = _typed(entry.candidates(now, rule))
+                wanted = _rows(kind, found[kind])
         pending = Notification.objects.filter(kind=kind, status=Notification.Status.PENDING).values_list(
             "pk", "target_type_id", "target_id", "occurrence", "recipient_id"
         )
@@ -197,17 +189,84 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
                 status=Notification.Status.CANCELLED
             )
         # Rows already pending need no insert; sent and cancelled ones are skipped by the unique constraint.
-        new = [row for key, row in wanted.items() if key not in existing]
-        if new:
-            before = Notification.objects.filter(kind=kind).count()
-            Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-            created += Notification.objects.filter(kind=kind).count() - before
+        created += _insert(kind, [row for key, row in wanted.items() if key not in existing])
     summary = {"created": created, "cancelled": cancelled}
     # The same candidates, once per group robot of the organizations concerned (portal/webhooks.py).
     hooks = webhooks.plan(found, now)
     if any(hooks.values()):
         summary["webhooks"] = hooks
     return summary
+
+
+def _typed(candidates: Iterable[Candidate]) -> list[tuple[ContentType, Candidate]]:
+    return [(ContentType.objects.get_for_model(type(c.target)), c) for c in candidates]
+
+
+def _rows(kind: str, found: list[tuple[ContentType, Candidate]]) -> dict[tuple, object]:
+    """One unsaved ``Notification`` per (object, occurrence, recipient), keyed like the unique constraint."""
+    from portal.models import Notification
+
+    wanted = {}
+    for target_type, candidate in found:
+        for user in candidate.recipients:
+            wanted[(target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)] = Notification(
+                kind=kind,
+                target_type=target_type,
+                target_id=candidate.target.pk,
+                occurrence=candidate.occurrence,
+                recipient=user,
+                title=str(candidate.title)[:200],
+                body=str(candidate.body),
+                url=candidate.url,
+                due_at=candidate.due_at,
+            )
+    return wanted
+
+
+def _insert(kind: str, rows: list) -> int:
+    """Insert the rows the unique constraint does not already hold; how many were really new."""
+    from portal.models import Notification
+
+    if not rows:
+        return 0
+    before = Notification.objects.filter(kind=kind).count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return Notification.objects.filter(kind=kind).count() - before
+
+
+# --- notices sent now ----------------------------------------------------------------------------------------
+
+
+def notify(kind: str, candidates: Iterable[Candidate], *, now: dt.datetime | None = None) -> int:
+    """Send notices of a registered ``kind`` now, through rows: the API for "tell these people about this object".
+
+    Call it inside the write's transaction, with ``Candidate`` objects built in the site language (``due_at`` is
+    normally ``now``; the ``occurrence`` tells two notices about the same object apart, e.g. the publication time).
+    It inserts one ``Notification`` per recipient and one ``WebhookDelivery`` per group robot that hears of it, the
+    very rows the sweep would create (same unique key, so never twice), committed or rolled back with the write.
+    After the commit a sweep is asked for so they go out at once; if the broker is down that only logs
+    (portal/celery.py), and the beat's sweep every 5 minutes delivers them on every channel, exactly once.
+
+    A kind registered with ``candidates=None`` is sent only this way; a kind with a candidates function (like
+    ``assessment.published``) must offer the same candidates while they are current, or the sweep cancels the
+    pending rows. Nothing is created while the kind's rule is switched off. Returns the notifications created.
+    """
+    from portal import webhooks
+    from portal.tasks import sweep_reminders
+
+    if kind not in _KINDS:
+        raise ValueError(f"unknown reminder kind {kind!r}: register() it first")
+    if not ensure_rules()[kind].enabled:
+        return 0
+    now = now or timezone.now()
+    found = _typed(candidates)
+    with translation.override(settings.LANGUAGE_CODE):
+        rows = list(_rows(kind, found).values())
+    created = _insert(kind, rows)
+    robots = webhooks.plan({kind: found}, now, cancel_stale=False)["created"]
+    if created or robots:
+        sweep_reminders.delay_on_commit()
+    return created
 
 
 def recover_stale(now: dt.datetime | None = None) -> int:

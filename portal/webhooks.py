@@ -228,18 +228,20 @@ def _organizations(found: dict[str, list], endpoint_orgs: set[int]) -> dict[tupl
     return result
 
 
-def plan(found: dict[str, list], now: dt.datetime) -> dict[str, int]:
+def plan(found: dict[str, list], now: dt.datetime, *, cancel_stale: bool = True) -> dict[str, int]:
     """Create the deliveries for the current candidates and cancel the pending ones that no longer are.
 
-    ``found`` maps every registered kind to its current ``(ContentType, Candidate)`` pairs (empty when the rule
-    is off). A constant number of queries however many candidates and robots.
+    ``found`` maps each kind the sweep plans to its current ``(ContentType, Candidate)`` pairs (empty when the rule
+    is off); pending deliveries of those kinds that are not wanted any more are cancelled, those of other kinds
+    (the robot test, notices sent only by ``reminders.notify``) are left alone. ``cancel_stale=False`` only adds
+    (``reminders.notify``). A constant number of queries however many candidates and robots.
     """
     from portal import reminders
 
     endpoints = list(WebhookEndpoint.objects.filter(enabled=True).only("pk", "organization_id", "kinds"))
     pending = {
         tuple(row[1:]): row[0]
-        for row in WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        for row in WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, kind__in=list(found))
         .exclude(kind=TEST_KIND)
         .values_list("pk", "endpoint_id", "kind", "target_type_id", "target_id", "occurrence")
     }
@@ -278,7 +280,7 @@ def plan(found: dict[str, list], now: dt.datetime) -> dict[str, int]:
                                 due_at=candidate.due_at,
                             )
     cancelled = created = 0
-    stale = [pk for key, pk in pending.items() if key not in wanted]
+    stale = [pk for key, pk in pending.items() if key not in wanted] if cancel_stale else []
     if stale:
         cancelled = WebhookDelivery.objects.filter(pk__in=stale, status=WebhookDelivery.Status.PENDING).update(
             status=WebhookDelivery.Status.CANCELLED, claim_token=""
