@@ -19,6 +19,11 @@ Reminders are rows, not delayed tasks: each sweep
    (portal/notifications.py);
 5. does the same for the organizations' group robots (企业微信 / 钉钉): steps 1–2 inside ``plan`` from the same
    candidates, then recovery, claims and posts (portal/webhooks.py).
+
+Notices caused by a write (a result published, an item assigned…) are rows too: the write calls ``notify(kind,
+candidates)`` in its own transaction, which inserts the same rows the sweep would and asks for a sweep after commit.
+A kind registered with ``candidates=None`` is sent only that way. No delivery ever depends on a task message
+reaching the broker: a lost kick only waits for the beat's next sweep.
 """
 
 from __future__ import annotations
