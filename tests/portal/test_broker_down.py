@@ -36,8 +36,8 @@ PUBLISHED = "assessment.published"
 
 
 def _reset_connections():
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Forget the app's connection pools so the next send uses the broker now configured (kombu keeps one pool per
+    broker URL, so the original one is found again afterwards, untouched)."""
     app._pool = None
     app.amqp._producer_pool = None
 
