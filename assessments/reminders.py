@@ -7,7 +7,8 @@
 * ``assessment.self_due`` — ``offset_days`` (3) days before the due day (the ``SELF_ASSESSMENT_DUE_DAY``-th, 10th,
   day after the quarter ends), to the same people while it is still not submitted. Submitting cancels it.
 * ``assessment.published`` — a result was published: to its subject's self-assessors. ``rollup_publish`` inserts
-  the rows right after its commit and asks for a sweep, so it goes out at once; the sweep offers the same
+  the rows in its own transaction (``notify_published`` → ``portal.reminders.notify``) and asks for a sweep after
+  commit, so it goes out at once — or with the next beat sweep when the broker is down; the sweep offers the same
   candidates (results published in the last ``LOOKBACK_DAYS``), so nothing is cancelled or doubled, and an
   unpublished result's pending rows are cancelled.
 
@@ -19,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,7 +32,15 @@ from assessments.panels.review import result_url
 from assessments.selectors import subject_name
 from assessments.services import self_assessment_window
 from partnerships.models import AgreementParty
-from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from portal.reminders import (
+    LOOKBACK_DAYS,
+    Candidate,
+    at_local,
+    notify,
+    register,
+    unique_users,
+    users_by_organization,
+)
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
 
 SELF_OPEN = "assessment.self_open"
@@ -178,38 +186,12 @@ def published(now: dt.datetime, rule) -> list[Candidate]:
 
 
 def notify_published(rollup_ids) -> int:
-    """Right after a publication commits: the ``assessment.published`` rows for these results, then a sweep to send
-    them. The same rows the sweep would plan (same occurrence), so it never doubles them. Returns rows created."""
-    from portal.models import Notification
-    from portal.reminders import ensure_rules
-    from portal.tasks import sweep_reminders
-
-    if not ensure_rules()[PUBLISHED].enabled:
-        return 0
+    """In the publication's transaction: the ``assessment.published`` notices for these results, as rows
+    (``portal.reminders.notify``), sent by the sweep asked for after commit or else by the next beat sweep. The same
+    rows the sweep would plan (same occurrence), so nothing is ever doubled. Returns the notifications created."""
     with translation.override(settings.LANGUAGE_CODE):
         candidates = _published_candidates(_published(Q(pk__in=list(rollup_ids))))
-    target_type = ContentType.objects.get_for_model(QuarterRollup)
-    rows = [
-        Notification(
-            kind=PUBLISHED,
-            target_type=target_type,
-            target_id=c.target.pk,
-            occurrence=c.occurrence,
-            recipient=user,
-            title=str(c.title)[:200],
-            body=str(c.body),
-            url=c.url,
-            due_at=c.due_at,
-        )
-        for c in candidates
-        for user in c.recipients
-    ]
-    before = Notification.objects.filter(kind=PUBLISHED).count()
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created = Notification.objects.filter(kind=PUBLISHED).count() - before
-    if created:
-        sweep_reminders.delay()
-    return created
+    return notify(PUBLISHED, candidates)
 
 
 register(

@@ -695,6 +695,33 @@ def rollup_run(*, year: int, quarter: int, final: bool | None = None, run_id: in
     return run
 
 
+# A requested run whose task has not started after this long lost its message (the broker was down when it was
+# requested, or the message was lost): the beat's ``rollup_recover`` runs it. Long enough for a worker that is
+# merely busy to start it first; a duplicate start is harmless anyway (``rollup_run`` claims the run).
+ROLLUP_RECOVER_AFTER = dt.timedelta(minutes=2)
+# Longer than the rollup tasks' hard time limit (900 s): a run still ``running`` after this lost its worker.
+ROLLUP_DEAD_AFTER = dt.timedelta(minutes=20)
+
+
+def rollup_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat, every 5 minutes: run the requested runs left ``queued`` (oldest first), and record the runs whose
+    worker died as failed, so a run never stays queued or running for ever. Returns the counts."""
+    now = now or timezone.now()
+    dead = RollupRun.objects.filter(status=RollupRun.Status.RUNNING, started_at__lt=now - ROLLUP_DEAD_AFTER).update(
+        status=RollupRun.Status.FAILED, finished_at=now, error="The worker stopped before the run finished."
+    )
+    stale = RollupRun.objects.filter(status=RollupRun.Status.QUEUED, queued_at__lt=now - ROLLUP_RECOVER_AFTER)
+    done = failed = 0
+    for run_id, year, quarter in list(stale.order_by("queued_at", "pk").values_list("pk", "year", "quarter")):
+        try:
+            run = rollup_run(year=year, quarter=quarter, run_id=run_id)
+        except Exception:  # recorded on the run by rollup_run; the next stale run still gets its turn
+            failed += 1
+            continue
+        done += run.status == RollupRun.Status.DONE
+    return {"done": done, "failed": failed, "dead": dead}
+
+
 # Days after a quarter closes during which it is recomputed final: the last activities get their 7 days to be logged.
 CLOSE_WINDOW_DAYS = 8
 
@@ -1106,9 +1133,10 @@ def _publish(actor, rollup: QuarterRollup, now: dt.datetime) -> None:
 
 
 def _after_publish(rollup_ids: list[int]) -> None:
+    """The notices, as rows in the publication's own transaction: a down broker cannot lose or fail them."""
     from assessments import reminders
 
-    transaction.on_commit(lambda: reminders.notify_published(rollup_ids))
+    reminders.notify_published(rollup_ids)
 
 
 @transaction.atomic(durable=True)

@@ -23,3 +23,9 @@ def rollup_close_quarter() -> dict | None:
     """Just after midnight, in the first days of a quarter: the quarter that has just closed, final."""
     due = services.rollup_close_due()
     return services.rollup_run(year=due[0], quarter=due[1], final=True).summary if due else None
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=900)
+def rollup_recover() -> dict:
+    """Every 5 minutes: requested runs whose task never came (the broker was down) are run here."""
+    return services.rollup_recover()

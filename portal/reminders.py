@@ -20,12 +20,15 @@ Reminders are rows, not delayed tasks: each sweep
 5. does the same for the organizations' group robots (企业微信 / 钉钉): steps 1–2 inside ``plan`` from the same
    candidates, then recovery, claims and posts (portal/webhooks.py).
 
-Event notices (an item was assigned to you, a meeting was moved…) are not found by a sweep: the domain app declares
-them with ``register_event`` and its service calls ``notify_event`` inside its own transaction, which inserts the same
-rows (notifications and group-robot deliveries, unique per kind, object, recipient and occurrence — the occurrence
-names the event, e.g. the item update's id or the meeting's revision) due at once. The sweep then claims and delivers
-them like every reminder, on each recipient's channels, exactly once; planning never cancels them. A kind may name
-``attachments`` (the files its e-mails carry, e.g. a meeting's ``.ics``), computed when the e-mail is rendered.
+Notices caused by a write (an item was assigned to you, a meeting was moved, a result was published…) are rows too,
+never task messages: the write calls ``notify(kind, candidates)`` — or, for a notice about one event to some people,
+``notify_event`` — inside its own transaction, which inserts the same rows the sweep would (notifications and
+group-robot deliveries, unique per kind, object, recipient and occurrence — the occurrence names the event, e.g. the
+item update's id or the meeting's revision), due at once, and asks for a sweep after commit. The sweep claims and
+delivers them like every reminder, on each recipient's channels, exactly once; a lost kick only waits for the beat's
+next sweep. A kind registered with ``register_event`` (or ``candidates=None``) is sent only that way: planning never
+cancels its rows. A kind may name ``attachments`` (the files its e-mails carry, e.g. a meeting's ``.ics``), computed
+when the e-mail is rendered.
 """
 
 from __future__ import annotations
@@ -96,10 +99,14 @@ def register(
     default_offset_days: int,
     repeat_daily: bool = False,
     escalate_after_days: int | None = None,
-    candidates: Callable,
+    candidates: Callable | None,
     attachments: Callable | None = None,
 ) -> Kind:
-    """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``)."""
+    """Declare a reminder kind and its default timing (admins may change it in ``ReminderRule``).
+
+    ``candidates=None`` declares a notice kind sent only by ``notify`` (an event, not a date): the sweep delivers
+    its rows but neither plans nor cancels them. It still has a label, a rule (on/off) and user preferences.
+    """
     entry = Kind(kind, label, default_offset_days, repeat_daily, escalate_after_days, candidates, attachments)
     _KINDS[kind] = entry
     return entry
@@ -209,26 +216,14 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
     found: dict[str, list[tuple[ContentType, Candidate]]] = {}
     for kind, entry in timed_kinds().items():
         rule = rules[kind]
+        if entry.candidates is None:
+            continue  # sent only through notify(): the sweep delivers its rows and never cancels them
         wanted: dict[tuple, Notification] = {}
         found[kind] = []
         if rule.enabled:
             with translation.override(settings.LANGUAGE_CODE):
-                for candidate in entry.candidates(now, rule):
-                    target_type = ContentType.objects.get_for_model(type(candidate.target))
-                    found[kind].append((target_type, candidate))
-                    for user in candidate.recipients:
-                        key = (target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)
-                        wanted[key] = Notification(
-                            kind=kind,
-                            target_type=target_type,
-                            target_id=candidate.target.pk,
-                            occurrence=candidate.occurrence,
-                            recipient=user,
-                            title=str(candidate.title)[:200],
-                            body=str(candidate.body),
-                            url=candidate.url,
-                            due_at=candidate.due_at,
-                        )
+                found[kind] = _typed(entry.candidates(now, rule))
+                wanted = _rows(kind, found[kind])
         pending = Notification.objects.filter(kind=kind, status=Notification.Status.PENDING).values_list(
             "pk", "target_type_id", "target_id", "occurrence", "recipient_id"
         )
@@ -239,11 +234,7 @@ def plan(now: dt.datetime | None = None) -> dict[str, int]:
                 status=Notification.Status.CANCELLED
             )
         # Rows already pending need no insert; sent and cancelled ones are skipped by the unique constraint.
-        new = [row for key, row in wanted.items() if key not in existing]
-        if new:
-            before = Notification.objects.filter(kind=kind).count()
-            Notification.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-            created += Notification.objects.filter(kind=kind).count() - before
+        created += _insert(kind, [row for key, row in wanted.items() if key not in existing])
     summary = {"created": created, "cancelled": cancelled}
     # The same candidates, once per group robot of the organizations concerned (portal/webhooks.py).
     hooks = webhooks.plan(found, now)
@@ -267,18 +258,13 @@ def notify_event(
 ) -> int:
     """Record an event notice for its recipients (never the actor) and their groups' robots, due at once.
 
-    Called by a domain service inside its transaction, so the notice exists exactly when the change does. Rows are
-    unique per (kind, object, recipient, occurrence): calling twice for the same event adds nothing. Returns how
-    many notifications were created. A kind whose rule an admin switched off records nothing.
+    Called by a domain service inside its transaction, so the notice exists exactly when the change does; ``notify``
+    does the writing. Calling twice for the same event adds nothing. Returns how many notifications were created. A
+    kind whose rule an admin switched off records nothing.
     """
-    from portal import webhooks
-    from portal.models import Notification
-
     entry = _KINDS.get(kind)
     if entry is None or not entry.is_event:
         raise ValueError(f"{kind!r} is not a registered event notice")
-    if not ensure_rules()[kind].enabled:
-        return 0
     now = now or timezone.now()
     actor_id = getattr(actor, "pk", None)
     people = [user for user in unique_users(recipients) if user.pk != actor_id]
@@ -293,26 +279,77 @@ def notify_event(
             url=url,
             organizations=organizations,
         )
-    target_type = ContentType.objects.get_for_model(type(target))
-    rows = [
-        Notification(
-            kind=kind,
-            target_type=target_type,
-            target_id=target.pk,
-            occurrence=occurrence,
-            recipient=user,
-            title=candidate.title[:200],
-            body=candidate.body,
-            url=url,
-            due_at=now,
-        )
-        for user in people
-    ]
-    before = Notification.objects.filter(kind=kind, target_type=target_type, target_id=target.pk).count()
-    if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created = Notification.objects.filter(kind=kind, target_type=target_type, target_id=target.pk).count() - before
-    webhooks.plan_events({kind: [(target_type, candidate)]})
+    return notify(kind, [candidate], now=now)
+
+
+def _typed(candidates: Iterable[Candidate]) -> list[tuple[ContentType, Candidate]]:
+    return [(ContentType.objects.get_for_model(type(c.target)), c) for c in candidates]
+
+
+def _rows(kind: str, found: list[tuple[ContentType, Candidate]]) -> dict[tuple, object]:
+    """One unsaved ``Notification`` per (object, occurrence, recipient), keyed like the unique constraint."""
+    from portal.models import Notification
+
+    wanted = {}
+    for target_type, candidate in found:
+        for user in candidate.recipients:
+            wanted[(target_type.pk, candidate.target.pk, candidate.occurrence, user.pk)] = Notification(
+                kind=kind,
+                target_type=target_type,
+                target_id=candidate.target.pk,
+                occurrence=candidate.occurrence,
+                recipient=user,
+                title=str(candidate.title)[:200],
+                body=str(candidate.body),
+                url=candidate.url,
+                due_at=candidate.due_at,
+            )
+    return wanted
+
+
+def _insert(kind: str, rows: list) -> int:
+    """Insert the rows the unique constraint does not already hold; how many were really new."""
+    from portal.models import Notification
+
+    if not rows:
+        return 0
+    before = Notification.objects.filter(kind=kind).count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return Notification.objects.filter(kind=kind).count() - before
+
+
+# --- notices sent now ----------------------------------------------------------------------------------------
+
+
+def notify(kind: str, candidates: Iterable[Candidate], *, now: dt.datetime | None = None) -> int:
+    """Send notices of a registered ``kind`` now, through rows: the API for "tell these people about this object".
+
+    Call it inside the write's transaction, with ``Candidate`` objects built in the site language (``due_at`` is
+    normally ``now``; the ``occurrence`` tells two notices about the same object apart, e.g. the publication time).
+    It inserts one ``Notification`` per recipient and one ``WebhookDelivery`` per group robot that hears of it, the
+    very rows the sweep would create (same unique key, so never twice), committed or rolled back with the write.
+    After the commit a sweep is asked for so they go out at once; if the broker is down that only logs
+    (portal/celery.py), and the beat's sweep every 5 minutes delivers them on every channel, exactly once.
+
+    A kind registered with ``candidates=None`` is sent only this way; a kind with a candidates function (like
+    ``assessment.published``) must offer the same candidates while they are current, or the sweep cancels the
+    pending rows. Nothing is created while the kind's rule is switched off. Returns the notifications created.
+    """
+    from portal import webhooks
+    from portal.tasks import sweep_reminders
+
+    if kind not in _KINDS:
+        raise ValueError(f"unknown reminder kind {kind!r}: register() it first")
+    if not ensure_rules()[kind].enabled:
+        return 0
+    now = now or timezone.now()
+    found = _typed(candidates)
+    with translation.override(settings.LANGUAGE_CODE):
+        rows = list(_rows(kind, found).values())
+    created = _insert(kind, rows)
+    robots = webhooks.plan_events({kind: found})
+    if created or robots:
+        sweep_reminders.delay_on_commit()
     return created
 
 

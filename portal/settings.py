@@ -203,9 +203,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Must exceed the longest countdown/ETA we ever use (a day), or Redis would hand the message to a second worker.
 CELERY_VISIBILITY_TIMEOUT = 2 * 24 * 3600
+# A web request enqueues after its commit (portal/celery.py logs a failed send): a down broker must fail fast, not
+# hold the page. One retry at once, and Redis sockets that give up after a second (connect) or two (a reply).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 if REDIS_URL:
     CELERY_BROKER_URL = CELERY_RESULT_BACKEND = celery_redis_url(REDIS_URL)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    # A down broker fails fast: a committed write logs the lost enqueue instead of holding the request (portal/celery.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+        "max_retries": 1,
+    }
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 elif not DEBUG and not env.bool("ALLOW_FILESYSTEM_BROKER", False):
     raise ImproperlyConfigured("REDIS_URL must be set when DEBUG is off (production runs Celery on Redis).")
@@ -254,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assessments.tasks.rollup_open_quarter",
         # Nightly provisional results for the quarter under way, after the day's logging.
         "schedule": crontab(hour=1, minute=30),
+    },
+    "assessments-rollup-recover": {
+        "task": "assessments.tasks.rollup_recover",
+        # A reviewer's requested run whose task was never sent (the broker was down at the time) still runs.
+        "schedule": crontab(minute="*/5"),
     },
     "assessments-rollup-close-quarter": {
         "task": "assessments.tasks.rollup_close_quarter",

@@ -58,6 +58,7 @@ def test_it_is_scheduled_once_in_settings(settings):
         "activities.tasks.mark_held",
         "assessments.tasks.rollup_close_quarter",
         "assessments.tasks.rollup_open_quarter",
+        "assessments.tasks.rollup_recover",
         "partnerships.tasks.expire_agreements",
         "portal.tasks.housekeeping",
         "portal.tasks.send_digests",
