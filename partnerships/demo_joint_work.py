@@ -63,7 +63,7 @@ from partnerships.services.agreements import (
     agreement_update,
 )
 from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
-from portal.demo import DEMO_PASSWORD, DemoContext
+from portal.demo import DEMO_PASSWORD, DemoClock, DemoContext
 from portal.models import Membership
 from portal.services import membership_grant
 
@@ -1884,7 +1884,7 @@ def seed(ctx: DemoContext) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         liaisons = _ensure_liaisons(ctx, admin, orgs)
         users = {**data["users"], **liaisons}
-        today, now = timezone.localdate(), timezone.now()
+        today, now = ctx.clock.today, ctx.clock.now
         existing = {a.number: a for a in Agreement.objects.filter(number__in=[s.number for s in AGREEMENTS])}
         agreements: dict[str, Agreement] = {}
         created = 0
@@ -1919,6 +1919,18 @@ def seed(ctx: DemoContext) -> None:
     data["partner_liaisons"] = liaisons
     upcoming = JointMeeting.objects.filter(agreement=agreements.get("joint"), title=UPCOMING.title).first()
     data["upcoming_meeting"] = upcoming
+
+
+def resume_clock(clock: DemoClock) -> DemoClock:
+    """The demo's clock, on the day the story was first told when the world is there already.
+
+    The joint agreement's term starts ``JOINT.term_start`` days from that day; reading it back keeps a re-run on a
+    later day from drawing a second, shifted set of rows.
+    """
+    joint = Agreement.objects.filter(number=JOINT.number).only("term_start").first()
+    if joint is None:
+        return clock
+    return clock.resumed(joint.term_start - dt.timedelta(days=JOINT.term_start))
 
 
 def _schedule_upcoming(builder: Builder, today: dt.date) -> None:
