@@ -424,8 +424,8 @@ def seed_projects(ctx: DemoContext, world: World) -> dict:
             owner=branch_a,
             name=name,
             location=spec.get("location", ""),
-            starts_on=world.today - dt.timedelta(days=520),
-            ends_on=world.today + dt.timedelta(days=900),
+            starts_on=world.clock.story_day(-520),
+            ends_on=world.clock.story_day(900),
             is_joint=True,
             **PROJECT,
         )
@@ -469,7 +469,7 @@ def _ensure_zones(ctx: DemoContext, world: World, project: KeyProject) -> list[R
 def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, order: int) -> ResponsibilityZone:
     lead = world.orgs[spec.lead]
     keeper = world.keepers.get(lead.pk) or world.secretaries.get(project.owner_id)
-    divided = world.today - dt.timedelta(days=335)
+    divided = world.clock.story_day(-335)
     zone = ResponsibilityZone(
         project=project,
         name=spec.name,
@@ -500,7 +500,7 @@ def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, ord
 
 
 def _create_check(world: World, zone: ResponsibilityZone, spec: ZoneSpec, check: Check, keeper) -> None:
-    checked_on = world.today + dt.timedelta(days=check.day)
+    checked_on = world.clock.story_day(check.day)
     colour = ZONE_PHOTO_COLOURS[check.category]
     variant = abs(check.day) % 3
     row = ZoneCheck(
@@ -554,8 +554,8 @@ def _ensure_posts(world: World, project: KeyProject) -> list[PioneerPost]:
         [member] = _pick(rng, world.rosters.get(org.pk, []), 1, hints, used) or [None]
         if member is None:
             continue
-        starts_on = world.today + dt.timedelta(days=starts)
-        ends_on = world.today + dt.timedelta(days=ends) if ends is not None else None
+        starts_on = world.clock.story_day(starts)
+        ends_on = world.clock.story_day(ends) if ends is not None else None
         wanted.append((org, member, post, duties, project if on_project else None, starts_on, ends_on))
     existing = {
         (p.organization_id, p.member_id, p.post, p.starts_on): p
@@ -575,7 +575,7 @@ def _ensure_posts(world: World, project: KeyProject) -> list[PioneerPost]:
                 ends_on=ends_on,
             )
             found._history_user = world.secretaries.get(org.pk) or world.keepers.get(org.pk)
-            with as_of(at(min(starts_on, world.today - dt.timedelta(days=1)), 10)):
+            with as_of(at(min(starts_on, world.clock.story_day(-1)), 10)):
                 found.full_clean()
                 found.save()
         posts.append(found)
@@ -595,7 +595,7 @@ def _ensure_teams(world: World, project: KeyProject) -> list[Team]:
         team = Team.objects.filter(name=spec["name"]).first()
         if team is None:
             org = world.orgs[spec["organization"]]
-            starts_on = world.today + dt.timedelta(days=spec["from"])
+            starts_on = world.clock.story_day(spec["from"])
             team = Team(
                 name=spec["name"],
                 kind=spec["kind"],
@@ -603,7 +603,7 @@ def _ensure_teams(world: World, project: KeyProject) -> list[Team]:
                 organization=org,
                 project=project,
                 starts_on=starts_on,
-                ends_on=world.today + dt.timedelta(days=spec["until"]),
+                ends_on=world.clock.story_day(spec["until"]),
             )
             team._history_user = world.secretaries.get(org.pk) or world.keepers.get(org.pk)
             with as_of(at(starts_on, 9)):

@@ -22,6 +22,10 @@ from django.utils import timezone
 
 DEMO_PASSWORD = "gongjian-demo"
 CLOSED_QUARTERS = 4  # closed quarters the demo shows before the open one
+# The demo's stories (agreements, meetings, zone checks) are written in days from today for a year of past; the
+# recent past is told day for day, the older part stretched so that "a year ago" falls on the span's first day.
+STORY_YEAR = 365
+STORY_RECENT = 120
 
 
 def _quarter_of(day: dt.date) -> tuple[int, int]:
@@ -74,12 +78,18 @@ class DemoClock:
         """Days from ``start`` to ``today`` (between 365 and 456)."""
         return (self.today - self.start).days
 
-    def day(self, offset: int) -> dt.date:
-        return self.today + dt.timedelta(days=offset)
+    def story_day(self, offset: int) -> dt.date:
+        """The day of a story event written ``offset`` days from today (negative: the past).
 
-    def at(self, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        """An aware moment on ``day`` in the portal's time zone."""
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+        The future and the last ``STORY_RECENT`` days are kept day for day (a meeting next week, an item due soon);
+        the older past is stretched so that the story's ``-STORY_YEAR`` falls on ``start``, and a story that fills
+        its year fills every quarter the demo shows, from its first day. Strictly increasing: the order of the
+        events, and the gaps between them, are kept or widened, never narrowed.
+        """
+        if offset >= -STORY_RECENT:
+            return self.today + dt.timedelta(days=offset)
+        stretch = (self.days_back - STORY_RECENT) / (STORY_YEAR - STORY_RECENT)
+        return self.today + dt.timedelta(days=-STORY_RECENT + round((offset + STORY_RECENT) * stretch))
 
 
 @dataclass
