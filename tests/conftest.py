@@ -32,6 +32,28 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# ``GJ_TEST_NOW=2027-03-31T23:30+08:00 pytest …`` runs the whole suite on that date (the clock ticks on from it): a
+# test whose outcome depends on the date shows up, and gets a fixed clock or its code a fix.
+_travel = None
+
+
+def pytest_configure(config):
+    global _travel
+    when = os.environ.get("GJ_TEST_NOW")
+    if when:
+        import datetime as dt
+
+        import time_machine
+
+        _travel = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config):
+    if _travel is not None:
+        _travel.stop()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Under CI a skipped test fails the run: browser and real-worker tests must really run."""
     if not IN_CI:

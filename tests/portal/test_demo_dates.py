@@ -19,7 +19,7 @@ from django.utils import timezone
 from activities.models import Activity, PlannedActivity
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
 from partnerships.models import Organization
-from portal.demo import DemoClock
+from portal.demo import STORY_RECENT, STORY_YEAR, DemoClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE = (Activity.Status.HELD, Activity.Status.LOGGED)
@@ -63,6 +63,19 @@ def test_the_demo_clock_spans_whole_quarters(today, quarters):
     assert clock.quarters == quarters
     assert clock.start == dt.date(quarters[0][0], 3 * quarters[0][1] - 2, 1)
     assert 365 <= clock.days_back <= 456
+
+
+@pytest.mark.parametrize(
+    "today", [dt.date(2027, 1, 1), dt.date(2026, 12, 31), dt.date(2028, 2, 29), dt.date(2027, 8, 15)]
+)
+def test_a_story_written_for_a_year_fills_every_quarter_shown(today):
+    clock = DemoClock(today=today, now=shanghai(today.year, today.month, today.day, 12))
+    days = [clock.story_day(offset) for offset in range(-900, 400)]
+
+    assert clock.story_day(-STORY_YEAR) == clock.start  # the story's year ago is the oldest quarter's first day
+    for offset in (-STORY_RECENT, -30, -1, 0, 9, 365):  # the recent past and the future, day for day
+        assert clock.story_day(offset) == today + dt.timedelta(days=offset)
+    assert all(later > earlier for earlier, later in zip(days, days[1:], strict=False))  # order and gaps kept
 
 
 def test_the_demo_clock_reads_the_day_in_shanghai_not_utc():
