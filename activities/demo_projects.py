@@ -1,6 +1,7 @@
 """Demo key project for ``manage.py seed_demo`` (called by ``activities.demo.seed``): the metro line's first phase under
-the three-party 联建 agreement, four red responsibility zones claimed by members of the parties, a few months of zone
-checks (most findings fixed in time, three open, one of them overdue), pioneer posts, a commando and a vanguard team.
+the three-party 联建 agreement, four red responsibility zones claimed by members of the parties, a routine check of
+every zone each month since it was divided and, over the last months, checks with findings (most fixed in time,
+three open, one of them overdue), pioneer posts, a commando and a vanguard team.
 
 Idempotent like the rest of the demo: the project is found by name, zones by (project, name) — a zone already there
 is left with its members and checks —, posts by (organization, member, post, start), teams by name. Member picks are
@@ -42,6 +43,10 @@ PROJECT = {
     "honours": "红色工地（临江市建设系统）、市级安全文明标准化工地",
     "supervision_phone": "0552-86627890",
 }
+
+
+DIVIDED = -335  # story day the zones were divided and claimed
+ROUTINE_FROM, ROUTINE_EVERY = DIVIDED + 25, 30
 
 
 @dataclass(frozen=True)
@@ -469,7 +474,7 @@ def _ensure_zones(ctx: DemoContext, world: World, project: KeyProject) -> list[R
 def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, order: int) -> ResponsibilityZone:
     lead = world.orgs[spec.lead]
     keeper = world.keepers.get(lead.pk) or world.secretaries.get(project.owner_id)
-    divided = world.clock.story_day(-335)
+    divided = world.clock.story_day(DIVIDED)
     zone = ResponsibilityZone(
         project=project,
         name=spec.name,
@@ -494,9 +499,16 @@ def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, ord
             )
             assignment._history_user = keeper
             assignment.save()
-    for check_spec in spec.checks:
+    for check_spec in (*_routine_checks(spec, order), *spec.checks):
         _create_check(world, zone, spec, check_spec, keeper)
     return zone
+
+
+def _routine_checks(spec: ZoneSpec, order: int) -> tuple[Check, ...]:
+    """A routine check (nothing found) about once a month, from soon after the zones were divided up to the months the
+    zone's own checks tell: the zone is checked in every quarter the demo shows since it exists."""
+    first_told = min(check.day for check in spec.checks)
+    return tuple(Check(day) for day in range(ROUTINE_FROM + 3 * order, first_told - 20, ROUTINE_EVERY))
 
 
 def _create_check(world: World, zone: ResponsibilityZone, spec: ZoneSpec, check: Check, keeper) -> None:

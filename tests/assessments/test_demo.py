@@ -72,8 +72,10 @@ def test_totals_differ_believably_between_branches_and_quarters(seeded):
     *closed, _current = quarters()
     for year, quarter in closed:
         totals = list(company_branches(year, quarter).values_list("total", flat=True))
+        # The quarter awaiting review has no manual points yet (10 of the 100): its best may score a little lower.
+        best = 85 if (year, quarter) != closed[-1] else 78
         assert len(totals) >= 8
-        assert max(totals) >= 85 and max(totals) - min(totals) >= 20, totals
+        assert max(totals) >= best and max(totals) - min(totals) >= 20, totals
         assert len(set(totals)) >= 6
     # Trends differ: the branches' order is not the same every quarter.
     orders = [

@@ -133,12 +133,14 @@ def check_invariants(output: str, clock: DemoClock) -> None:
     planned = set(PlannedActivity.objects.values_list("plan__year", "month"))
     assert {(closed[0][0], 3 * closed[0][1] - 2 + n) for n in range(3)} <= planned
 
-    # The scores differ believably between branches and quarters.
+    # The scores differ believably between branches and quarters. The quarter awaiting review has no manual points
+    # yet (10 of the 100), so its best branch may score a little lower.
     orders = set()
     for year, quarter in closed:
         totals = list(company_branches(year, quarter).values_list("total", flat=True))
+        best = 85 if (year, quarter) != closed[-1] else 78
         assert len(totals) >= 8
-        assert max(totals) >= 85 and max(totals) - min(totals) >= 20, (year, quarter, totals)
+        assert max(totals) >= best and max(totals) - min(totals) >= 20, (year, quarter, totals)
         assert len(set(totals)) >= 6, (year, quarter, totals)
         orders.add(
             tuple(company_branches(year, quarter).order_by("-total", "subject").values_list("organization", flat=True))
