@@ -1680,7 +1680,7 @@ class Builder:
                 number=spec.number,
                 title=spec.title,
                 term_start=self.story.day(spec.term_start),
-                term_end=self.story.day(spec.term_start + spec.term_days - 1),
+                term_end=self.term_end(),
             )
             return
         start = self.story.day(spec.term_start)
@@ -1706,8 +1706,16 @@ class Builder:
             parties=parties,
             dimensions=list(Dimension.objects.filter(name__in=spec.dimensions)),
             term_start=start,
-            term_end=start + dt.timedelta(days=spec.term_days - 1),
+            term_end=self.term_end(),
         )
+
+    def term_end(self) -> dt.date:
+        """A term that has ended ends on its story day (the renewal follows it); one still running keeps its length."""
+        spec = self.spec
+        last = spec.term_start + spec.term_days - 1
+        if last < 0:
+            return self.story.day(last)
+        return self.story.day(spec.term_start) + dt.timedelta(days=spec.term_days - 1)
 
     def revise_draft(self) -> None:
         self.agreement = agreement_update(
