@@ -1,13 +1,14 @@
-"""Demo activities for ``manage.py seed_demo``: yearly joint plans, a year and a quarter of activities (most of them
+"""Demo activities for ``manage.py seed_demo``: yearly joint plans, five quarters of activities (most of them
 logged with headcounts, named participants and photos), and — in ``activities.demo_projects`` — the key project with
 its red responsibility zones, zone checks, pioneer posts and teams.
 
 Built on ``ctx.data["partnerships"]`` (organizations, rosters, users, agreements). What it makes, all invented:
 
 * **Plans**: a yearly plan for every agreement in force, expired or terminated, for each year its term overlaps the
-  demo window (the last twelve months and the next three): the current year in full (8–14 rows: theme, content,
-  type, month, a lead unit rotating among the parties — 轮流举办 — the other parties co-organizing), the part of
-  last year inside the window, and next year when the window reaches into it.
+  demo window (from ``ctx.clock.start``, the first day of the oldest quarter the demo shows, to three months
+  ahead): the current year in full (8–14 rows: theme, content, type, month, a lead unit rotating among the
+  parties — 轮流举办 — the other parties co-organizing), the part of last year inside the window, and next year
+  when the window reaches into it.
 * **Activities**: every plan row's sessions inside the window (a row may recur monthly or quarterly), the company
   branches' own activities (主题党日, 党课, 理论学习 …, no agreement), and a few fixed ones for ``secretary1``'s branch
   so its home page has work: held but not logged in the last week, planned in the current week. Past ones are
@@ -22,8 +23,8 @@ come from participating organizations; no organization has more named participan
 and history rows carry the dates of the story: ``created_at``/``logged_at`` before "now", one history row when an
 activity was scheduled and one when it was held, logged or cancelled.
 
-Deterministic and idempotent: dates are relative to the day the partnerships demo was first seeded (on a fresh
-database, today), random draws come from ``random.Random`` seeded per plan, row and activity, and everything is keyed
+Deterministic and idempotent: dates are relative to the demo's clock (``ctx.clock``: the day the partnerships demo
+was first seeded — on a fresh database, today), random draws come from ``random.Random`` seeded per plan, row and activity, and everything is keyed
 on natural keys — plans on (agreement, year), activities on (title, start, lead), projects on name, zones on
 (project, name), posts on (organization, member, post, start), teams on name. A second run creates nothing.
 """
@@ -56,12 +57,11 @@ from activities.models import (
 )
 from activities.photos import store_photo
 from partnerships.models import Agreement, AgreementParty, Member, Organization
-from portal.demo import DemoContext
+from portal.demo import DemoClock, DemoContext
 from portal.models import Membership
 from portal.uploads import CheckedUpload
 
 SEED = 20261122
-PAST_DAYS = 365
 FUTURE_DAYS = 90
 
 Status = Activity.Status
@@ -69,20 +69,6 @@ ACTIVE_MEMBERS = (Member.Status.FULL, Member.Status.PROBATIONARY, Member.Status.
 
 
 # --- the demo's clock ------------------------------------------------------------------------------------------
-
-
-def anchor_day(agreements: dict[str, Agreement]) -> dt.date:
-    """The day the demo story is told from: the day the partnerships demo was first seeded.
-
-    On a fresh database that is today. Reading it back from the joint agreement (created ``JOINT.term_start`` days
-    from that day) keeps a later re-run on another day from drawing a second, shifted set of activities.
-    """
-    from partnerships.demo_joint_work import JOINT
-
-    joint = agreements.get("joint")
-    if joint is None:
-        return timezone.localdate()
-    return joint.term_start - dt.timedelta(days=JOINT.term_start)
 
 
 @contextmanager
@@ -106,8 +92,7 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 class World:
     """What the partnerships demo made, loaded once, plus the demo's clock."""
 
-    today: dt.date
-    now: dt.datetime
+    clock: DemoClock
     orgs: dict[str, Organization]
     agreements: dict[str, Agreement]
     users: dict
@@ -118,8 +103,17 @@ class World:
     pictures: Pictures
 
     @property
+    def today(self) -> dt.date:
+        return self.clock.today
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.clock.now
+
+    @property
     def window(self) -> tuple[dt.date, dt.date]:
-        return self.today - dt.timedelta(days=PAST_DAYS), self.today + dt.timedelta(days=FUTURE_DAYS)
+        """From the first day of the oldest quarter the demo shows to ``FUTURE_DAYS`` ahead."""
+        return self.clock.start, self.clock.today + dt.timedelta(days=FUTURE_DAYS)
 
     def user(self, username: str):
         return self.users.get(username)
@@ -144,14 +138,8 @@ def load_world(ctx: DemoContext, pictures: Pictures) -> World:
         "organization", "name", "pk"
     ):
         rosters[member.organization_id].append(member)
-    today = anchor_day(agreements)
-    now = timezone.now()
-    if today != timezone.localdate():
-        # A re-run on a later day: keep "now" on the story's day, so new rows fit the old ones.
-        now = min(now, at(today, 23, 59))
     return World(
-        today=today,
-        now=now,
+        clock=ctx.clock,
         orgs=orgs,
         agreements=agreements,
         users=users,

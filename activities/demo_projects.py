@@ -1,6 +1,7 @@
 """Demo key project for ``manage.py seed_demo`` (called by ``activities.demo.seed``): the metro line's first phase under
-the three-party 联建 agreement, four red responsibility zones claimed by members of the parties, a few months of zone
-checks (most findings fixed in time, three open, one of them overdue), pioneer posts, a commando and a vanguard team.
+the three-party 联建 agreement, four red responsibility zones claimed by members of the parties, a routine check of
+every zone each month since it was divided and, over the last months, checks with findings (most fixed in time,
+three open, one of them overdue), pioneer posts, a commando and a vanguard team.
 
 Idempotent like the rest of the demo: the project is found by name, zones by (project, name) — a zone already there
 is left with its members and checks —, posts by (organization, member, post, start), teams by name. Member picks are
@@ -42,6 +43,10 @@ PROJECT = {
     "honours": "红色工地（临江市建设系统）、市级安全文明标准化工地",
     "supervision_phone": "0552-86627890",
 }
+
+
+DIVIDED = -335  # story day the zones were divided and claimed
+ROUTINE_FROM, ROUTINE_EVERY = DIVIDED + 25, 30
 
 
 @dataclass(frozen=True)
@@ -424,8 +429,8 @@ def seed_projects(ctx: DemoContext, world: World) -> dict:
             owner=branch_a,
             name=name,
             location=spec.get("location", ""),
-            starts_on=world.today - dt.timedelta(days=520),
-            ends_on=world.today + dt.timedelta(days=900),
+            starts_on=world.clock.story_day(-520),
+            ends_on=world.clock.story_day(900),
             is_joint=True,
             **PROJECT,
         )
@@ -469,7 +474,7 @@ def _ensure_zones(ctx: DemoContext, world: World, project: KeyProject) -> list[R
 def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, order: int) -> ResponsibilityZone:
     lead = world.orgs[spec.lead]
     keeper = world.keepers.get(lead.pk) or world.secretaries.get(project.owner_id)
-    divided = world.today - dt.timedelta(days=335)
+    divided = world.clock.story_day(DIVIDED)
     zone = ResponsibilityZone(
         project=project,
         name=spec.name,
@@ -494,13 +499,20 @@ def _create_zone(world: World, project: KeyProject, spec: ZoneSpec, members, ord
             )
             assignment._history_user = keeper
             assignment.save()
-    for check_spec in spec.checks:
+    for check_spec in (*_routine_checks(spec, order), *spec.checks):
         _create_check(world, zone, spec, check_spec, keeper)
     return zone
 
 
+def _routine_checks(spec: ZoneSpec, order: int) -> tuple[Check, ...]:
+    """A routine check (nothing found) about once a month, from soon after the zones were divided up to the months the
+    zone's own checks tell: the zone is checked in every quarter the demo shows since it exists."""
+    first_told = min(check.day for check in spec.checks)
+    return tuple(Check(day) for day in range(ROUTINE_FROM + 3 * order, first_told - 20, ROUTINE_EVERY))
+
+
 def _create_check(world: World, zone: ResponsibilityZone, spec: ZoneSpec, check: Check, keeper) -> None:
-    checked_on = world.today + dt.timedelta(days=check.day)
+    checked_on = world.clock.story_day(check.day)
     colour = ZONE_PHOTO_COLOURS[check.category]
     variant = abs(check.day) % 3
     row = ZoneCheck(
@@ -554,8 +566,8 @@ def _ensure_posts(world: World, project: KeyProject) -> list[PioneerPost]:
         [member] = _pick(rng, world.rosters.get(org.pk, []), 1, hints, used) or [None]
         if member is None:
             continue
-        starts_on = world.today + dt.timedelta(days=starts)
-        ends_on = world.today + dt.timedelta(days=ends) if ends is not None else None
+        starts_on = world.clock.story_day(starts)
+        ends_on = world.clock.story_day(ends) if ends is not None else None
         wanted.append((org, member, post, duties, project if on_project else None, starts_on, ends_on))
     existing = {
         (p.organization_id, p.member_id, p.post, p.starts_on): p
@@ -575,7 +587,7 @@ def _ensure_posts(world: World, project: KeyProject) -> list[PioneerPost]:
                 ends_on=ends_on,
             )
             found._history_user = world.secretaries.get(org.pk) or world.keepers.get(org.pk)
-            with as_of(at(min(starts_on, world.today - dt.timedelta(days=1)), 10)):
+            with as_of(at(min(starts_on, world.clock.story_day(-1)), 10)):
                 found.full_clean()
                 found.save()
         posts.append(found)
@@ -595,7 +607,7 @@ def _ensure_teams(world: World, project: KeyProject) -> list[Team]:
         team = Team.objects.filter(name=spec["name"]).first()
         if team is None:
             org = world.orgs[spec["organization"]]
-            starts_on = world.today + dt.timedelta(days=spec["from"])
+            starts_on = world.clock.story_day(spec["from"])
             team = Team(
                 name=spec["name"],
                 kind=spec["kind"],
@@ -603,7 +615,7 @@ def _ensure_teams(world: World, project: KeyProject) -> list[Team]:
                 organization=org,
                 project=project,
                 starts_on=starts_on,
-                ends_on=world.today + dt.timedelta(days=spec["until"]),
+                ends_on=world.clock.story_day(spec["until"]),
             )
             team._history_user = world.secretaries.get(org.pk) or world.keepers.get(org.pk)
             with as_of(at(starts_on, 9)):

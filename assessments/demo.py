@@ -3,8 +3,9 @@
 Built on what the partnerships and activities seeders made (their activities, meetings, action items and zones are
 what the automatic indicators measure). What it makes, all invented:
 
-* **Results**: ``rollup_compute`` for the four closed quarters before today (final) and the open one (provisional),
-  from the oldest; a quarter that already has results is left alone, so a second run changes nothing.
+* **Results**: ``rollup_compute`` for the quarters of the demo's clock (``ctx.clock.quarters``): the four closed
+  quarters before today (final) and the open one (provisional), from the oldest; a quarter that already has results is left alone, so a second run changes
+  nothing.
 * **Self-assessments**: for every branch under the group committee and every agreement it reviews, for each closed
   quarter: a narrative written from the subject's own figures (meetings held, logging, items closed on time,
   turnout), self scores on the manual indicators, submitted a few days after the quarter — a few are missing or
@@ -82,22 +83,22 @@ BRAND = (
 )
 
 
-def _quarters(today: dt.date) -> list[tuple[int, int]]:
-    """The four closed quarters before today's, oldest first, then the open one."""
-    current = metrics.current_quarter(today)
-    past, quarter = [], current
-    for _ in range(4):
-        quarter = metrics.previous_quarter(*quarter)
-        past.append(quarter)
-    return [*reversed(past), current]
-
-
 def _end_day(year: int, quarter: int) -> dt.date:
     return metrics.quarter_bounds(year, quarter)[1]
 
 
 def _at(day: dt.date, hour: int, rng: random.Random) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59))))
+
+
+def _submitted_at(end: dt.date, days: int, now: dt.datetime, rng: random.Random) -> dt.datetime:
+    """When a self-assessment was submitted: ``days`` after its quarter (``end`` is the first day after it), or —
+    when that day has not come yet, early in the next quarter — at a moment between the quarter's close and ``now``."""
+    drawn = _at(end + dt.timedelta(days=days), 10, rng)
+    if drawn < now:
+        return drawn
+    closed = min(timezone.make_aware(dt.datetime.combine(end, dt.time())), now)
+    return closed + (now - closed) * rng.uniform(0.2, 0.9)
 
 
 def _round_half(value: float) -> Decimal:
@@ -175,8 +176,8 @@ def _comments(scores: list[IndicatorScore], rng: random.Random) -> tuple[str, st
 def seed(ctx: DemoContext) -> None:
     data = ctx.data["partnerships"]
     committee_org, reviewer = data["group_committee"], data["users"]["committee"]
-    today = timezone.localdate()
-    quarters = _quarters(today)
+    clock = ctx.clock
+    quarters = clock.quarters
     computed = 0
     for index, (year, quarter) in enumerate(quarters):
         if QuarterRollup.objects.filter(year=year, quarter=quarter).exists():
@@ -224,7 +225,7 @@ def seed(ctx: DemoContext) -> None:
         if writes:
             for score in manual:
                 score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
-            submitted_at = _at(end + dt.timedelta(days=rng.randint(1, 12 if strength < 0.6 else 8)), 10, rng)
+            submitted_at = _submitted_at(end, rng.randint(1, 12 if strength < 0.6 else 8), clock.now, rng)
             sa = SelfAssessment(
                 rollup=rollup,
                 narrative=_narrative(rollup, scores, rng),

@@ -53,8 +53,6 @@ from portal.models import Membership
 from portal.services import membership_grant
 
 SEED = 20261120
-# A fixed "today", so the roster comes out the same whichever day the command runs.
-DEMO_TODAY = dt.date(2026, 11, 20)
 
 Kind = Organization.Kind
 Sector = Organization.Sector
@@ -749,18 +747,19 @@ def _joined(rng: random.Random, years: tuple[int, int]) -> dt.date:
     return dt.date(rng.randint(*years), 1, 1) + dt.timedelta(days=rng.randrange(365))
 
 
-def _status_and_joined(rng: random.Random, years: tuple[int, int]) -> tuple[str, dt.date | None]:
-    """Mostly full members. A probationary member joined within the last year; an activist has not joined."""
+def _status_and_joined(rng: random.Random, years: tuple[int, int], today: dt.date) -> tuple[str, dt.date | None]:
+    """Mostly full members. A probationary member joined within the year before ``today``; an activist has not."""
     draw = rng.random()
     if draw < 0.06:
         return Status.ACTIVIST, None
     if draw < 0.15:
-        return Status.PROBATIONARY, DEMO_TODAY - dt.timedelta(days=rng.randrange(20, 360))
+        return Status.PROBATIONARY, today - dt.timedelta(days=rng.randrange(20, 360))
     return (Status.TRANSFERRED_OUT if draw < 0.17 else Status.FULL), _joined(rng, years)
 
 
-def roster_plan() -> dict[str, list[dict]]:
-    """Member rows per organization key, identical on every run; ``username`` names a demo user's own row."""
+def roster_plan(today: dt.date) -> dict[str, list[dict]]:
+    """Member rows per organization key, identical on every run from the same story day (the demo clock's
+    ``today``, which a re-run resumes); ``username`` names a demo user's own row."""
     rng = random.Random(SEED)
     # The directory's mobile numbers belong to their contacts; no one else may draw them.
     contact_mobiles = {spec.contact: spec.phone for spec in ORGANIZATIONS if spec.phone.startswith("1")}
@@ -795,7 +794,7 @@ def roster_plan() -> dict[str, list[dict]]:
                 title, status, joined = leads.pop(0), Status.FULL, _joined(rng, senior_years)
             else:
                 title = rng.choice(profile.posts)
-                status, joined = _status_and_joined(rng, profile.joined_years)
+                status, joined = _status_and_joined(rng, profile.joined_years, today)
             rows.append(
                 {
                     "name": name,
@@ -875,7 +874,7 @@ def _ensure_organizations(ctx: DemoContext, admin) -> dict[str, Organization]:
 
 def _ensure_roster(ctx: DemoContext, admin, orgs: dict[str, Organization], users: dict) -> None:
     """Import the planned members that are missing, one organization at a time, through the roster service."""
-    plan = roster_plan()
+    plan = roster_plan(ctx.clock.today)
     present = set(
         Member.objects.filter(organization__in=[orgs[key] for key in plan]).values_list("organization_id", "name")
     )
@@ -930,6 +929,7 @@ def _ensure_roles(ctx: DemoContext, admin, orgs: dict[str, Organization], users:
 
 def seed(ctx: DemoContext) -> None:
     """Build or top up the partnerships demo world and publish it in ``ctx.data["partnerships"]``."""
+    ctx.clock = demo_joint_work.resume_clock(ctx.clock)
     users = _ensure_users(ctx)
     admin = users["admin"]
     orgs = _ensure_organizations(ctx, admin)

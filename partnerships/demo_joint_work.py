@@ -20,8 +20,10 @@ History is made "as of" the past: every write goes through the services, each ru
 makes ``django.utils.timezone.now`` return that moment. The services then validate against the date they would have
 seen (an agreement is activated while its term runs, an item is due after its meeting), and ``created_at``,
 ``updated_at``, ``published_at``, the updates' times and the django-simple-history rows all carry the dates of the
-story — no timestamp is patched afterwards. Dates are relative to the day the command runs, so the demo always looks
-alive: meetings over the past twelve months, one in the next two weeks, items due soon and overdue.
+story — no timestamp is patched afterwards. Dates are days from today on the demo's clock (``ctx.clock.story_day``:
+the recent past day for day, the older past stretched so that the story's year fills every quarter the demo shows,
+from its first day), so the demo always looks alive: meetings over the past five quarters, one in the next two
+weeks, items due soon and overdue.
 
 Idempotent: agreements are keyed by number, and an agreement that exists already is skipped with everything under
 it; users by username; roles through ``membership_grant`` (which does nothing when the role is held).
@@ -63,7 +65,7 @@ from partnerships.services.agreements import (
     agreement_update,
 )
 from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
-from portal.demo import DEMO_PASSWORD, DemoContext
+from portal.demo import DEMO_PASSWORD, STORY_RECENT, DemoClock, DemoContext
 from portal.models import Membership
 from portal.services import membership_grant
 
@@ -794,6 +796,9 @@ JOINT = AgreementSpec(
     ),
 )
 
+LAST_JOINT_MEETING = JOINT.meetings[-1]
+assert -STORY_RECENT <= LAST_JOINT_MEETING.day < 0, "the demo's clock is read back from a meeting told day for day"
+
 UPCOMING = Meeting(
     title="党建联建第七次联席会议",
     day=9,
@@ -1452,13 +1457,17 @@ def _as_of(moment: dt.datetime) -> Iterator[None]:
 class Story:
     """The writes of one agreement's history, run in time order, each "as of" its moment."""
 
-    def __init__(self, today: dt.date, now: dt.datetime):
-        self.today = today
-        self.now = now
+    def __init__(self, clock: DemoClock):
+        self.clock = clock
+        self.now = clock.now
         self.events: list[tuple[dt.datetime, int, Callable[[], None]]] = []
 
+    def day(self, day: int) -> dt.date:
+        """The date of the story's ``day`` (days from today), on the demo's clock."""
+        return self.clock.story_day(day)
+
     def moment(self, day: int, hour: int, minute: int = 0) -> dt.datetime:
-        moment = timezone.make_aware(dt.datetime.combine(self.today + dt.timedelta(days=day), dt.time(hour, minute)))
+        moment = timezone.make_aware(dt.datetime.combine(self.day(day), dt.time(hour, minute)))
         if moment >= self.now:
             raise ValueError(f"the demo story must stay in the past: day {day} {hour}:{minute:02d}")
         return moment
@@ -1670,11 +1679,11 @@ class Builder:
                 agreement=self.predecessor,
                 number=spec.number,
                 title=spec.title,
-                term_start=self.story.today + dt.timedelta(days=spec.term_start),
-                term_end=self.story.today + dt.timedelta(days=spec.term_start + spec.term_days - 1),
+                term_start=self.story.day(spec.term_start),
+                term_end=self.term_end(),
             )
             return
-        start = self.story.today + dt.timedelta(days=spec.term_start)
+        start = self.story.day(spec.term_start)
         parties = [
             {
                 "organization": self.orgs[party.org],
@@ -1697,8 +1706,16 @@ class Builder:
             parties=parties,
             dimensions=list(Dimension.objects.filter(name__in=spec.dimensions)),
             term_start=start,
-            term_end=start + dt.timedelta(days=spec.term_days - 1),
+            term_end=self.term_end(),
         )
+
+    def term_end(self) -> dt.date:
+        """A term that has ended ends on its story day (the renewal follows it); one still running keeps its length."""
+        spec = self.spec
+        last = spec.term_start + spec.term_days - 1
+        if last < 0:
+            return self.story.day(last)
+        return self.story.day(spec.term_start) + dt.timedelta(days=spec.term_days - 1)
 
     def revise_draft(self) -> None:
         self.agreement = agreement_update(
@@ -1707,7 +1724,7 @@ class Builder:
 
     def sign(self) -> None:
         actor = self.users["admin"] if self.spec.actor == "admin" else self.keeper(self.spec.actor)
-        signed_on = self.story.today + dt.timedelta(days=self.spec.signed)
+        signed_on = self.story.day(self.spec.signed)
         self.agreement = agreement_update(actor=actor, agreement=self.agreement, signed_on=signed_on)
         self.agreement = agreement_activate(actor=actor, agreement=self.agreement)
 
@@ -1723,13 +1740,11 @@ class Builder:
             actor=self.users["admin"],
             agreement=self.agreement,
             reason=reason,
-            on=self.story.today + dt.timedelta(days=day),
+            on=self.story.day(day),
         )
 
     def schedule(self, meeting: Meeting) -> None:
-        starts_at = timezone.make_aware(
-            dt.datetime.combine(self.story.today + dt.timedelta(days=meeting.day), dt.time(14, 30))
-        )
+        starts_at = timezone.make_aware(dt.datetime.combine(self.story.day(meeting.day), dt.time(14, 30)))
         self.meetings[meeting.title] = meeting_schedule(
             actor=self.keeper(meeting.host),
             agreement=self.agreement,
@@ -1757,7 +1772,7 @@ class Builder:
         for ruling in meeting.rulings:
             row: dict = {"outcome": ruling.outcome, "carried_item": self.items[ruling.item], "text": ruling.text}
             if ruling.outcome == Outcome.EXTEND:
-                row["due_on"] = self.story.today + dt.timedelta(days=meeting.day + ruling.days)
+                row["due_on"] = self.story.day(meeting.day + ruling.days)
             elif ruling.outcome == Outcome.REASSIGN:
                 row["responsible_party"] = self.orgs[ruling.party]
             decisions.append(row)
@@ -1799,7 +1814,7 @@ class Builder:
             description=item.description,
             responsible_party=self.orgs[item.party],
             responsible_person=person,
-            due_on=self.story.today + dt.timedelta(days=day + item.due),
+            due_on=self.story.day(day + item.due),
             priority=item.priority,
             decision=decision,
         )
@@ -1884,7 +1899,7 @@ def seed(ctx: DemoContext) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         liaisons = _ensure_liaisons(ctx, admin, orgs)
         users = {**data["users"], **liaisons}
-        today, now = timezone.localdate(), timezone.now()
+        today = ctx.clock.today
         existing = {a.number: a for a in Agreement.objects.filter(number__in=[s.number for s in AGREEMENTS])}
         agreements: dict[str, Agreement] = {}
         created = 0
@@ -1894,7 +1909,7 @@ def seed(ctx: DemoContext) -> None:
             elif spec.renews and spec.renews not in agreements:
                 pass  # nothing to renew
             else:
-                builder = Builder(spec, ctx, orgs, users, random.Random(f"{SEED}-{spec.key}"), Story(today, now))
+                builder = Builder(spec, ctx, orgs, users, random.Random(f"{SEED}-{spec.key}"), Story(ctx.clock))
                 builder.predecessor = agreements.get(spec.renews)
                 builder.plan()
                 builder.story.run()
@@ -1919,6 +1934,20 @@ def seed(ctx: DemoContext) -> None:
     data["partner_liaisons"] = liaisons
     upcoming = JointMeeting.objects.filter(agreement=agreements.get("joint"), title=UPCOMING.title).first()
     data["upcoming_meeting"] = upcoming
+
+
+def resume_clock(clock: DemoClock) -> DemoClock:
+    """The demo's clock, on the day the story was first told when the world is there already.
+
+    The joint agreement's last meeting before today was held ``LAST_JOINT_MEETING.day`` days before that day (recent
+    enough to be told day for day, and locked by its published minutes); reading it back keeps a re-run on a later
+    day from drawing a second, shifted set of rows.
+    """
+    meeting = JointMeeting.objects.filter(agreement__number=JOINT.number, title=LAST_JOINT_MEETING.title).first()
+    if meeting is None:
+        return clock
+    held_on = timezone.localtime(meeting.starts_at).date()
+    return clock.resumed(held_on - dt.timedelta(days=LAST_JOINT_MEETING.day))
 
 
 def _schedule_upcoming(builder: Builder, today: dt.date) -> None:

@@ -11,10 +11,13 @@ The world:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from partnerships.models import Organization
 from portal.models import Membership
@@ -30,6 +33,35 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required under CI: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+# ``GJ_TEST_NOW=2027-03-31T23:30+08:00 pytest …`` runs the whole suite on that date (the clock ticks on from it): a
+# test whose outcome depends on the date shows up, and gets a fixed clock or its code a fix.
+_travel = None
+
+
+def pytest_configure(config):
+    global _travel
+    when = os.environ.get("GJ_TEST_NOW")
+    if when:
+        _travel = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+        _travel.start()
+
+
+def pytest_unconfigure(config):
+    if _travel is not None:
+        _travel.stop()
+
+
+# The day a test with ``@pytest.mark.usefixtures("fixed_clock")`` runs on (the clock ticks on from it): for tests whose
+# expectations are worked out from the date (``TODAY = FIXED_NOW.date()``), so they mean the same on every date.
+FIXED_NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+@pytest.fixture
+def fixed_clock():
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -10,11 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
-from django.utils import timezone
 
-from assessments import metrics
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
 from partnerships.models import Organization
+from portal.demo import DemoClock
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +38,7 @@ def seeded(django_db_setup, django_db_blocker):
 
 
 def quarters() -> list[tuple[int, int]]:
-    current = metrics.current_quarter(timezone.localdate())
-    found, quarter = [current], current
-    for _ in range(4):
-        quarter = metrics.previous_quarter(*quarter)
-        found.append(quarter)
-    return list(reversed(found))  # oldest first, the open quarter last
+    return DemoClock.current().quarters  # oldest first, the open quarter last
 
 
 def company_branches(year, quarter):
@@ -78,8 +72,10 @@ def test_totals_differ_believably_between_branches_and_quarters(seeded):
     *closed, _current = quarters()
     for year, quarter in closed:
         totals = list(company_branches(year, quarter).values_list("total", flat=True))
+        # The quarter awaiting review has no manual points yet (10 of the 100): its best may score a little lower.
+        best = 85 if (year, quarter) != closed[-1] else 78
         assert len(totals) >= 8
-        assert max(totals) >= 85 and max(totals) - min(totals) >= 20, totals
+        assert max(totals) >= best and max(totals) - min(totals) >= 20, totals
         assert len(set(totals)) >= 6
     # Trends differ: the branches' order is not the same every quarter.
     orders = [

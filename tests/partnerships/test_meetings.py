@@ -21,8 +21,11 @@ from partnerships.models import (
     MinutesVersion,
 )
 from partnerships.services import meetings as services
+from tests.conftest import FIXED_NOW
 
-TODAY = timezone.localdate()
+# Expectations here are worked out from the date: the tests run on a fixed clock.
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+TODAY = FIXED_NOW.date()
 
 
 def make_agreement(world, number="GJ-T-001", *parties, status=Agreement.Status.ACTIVE) -> Agreement:
