@@ -15,6 +15,7 @@ from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, AgreementParty, Dimension, Organization
 from partnerships.selectors.agreements import liaison_candidates
 from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors
+from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 DOCUMENT_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,image/gif"
@@ -231,7 +232,12 @@ EXPIRING_DAYS = 30
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Agreement.Status.choices)
-    party = django_filters.ModelChoiceFilter(label=_("Party"), queryset=Organization.objects.none(), method="by_party")
+    party = django_filters.ModelChoiceFilter(
+        label=_("Party"),
+        queryset=Organization.objects.none(),
+        method="by_party",
+        widget=SearchSelect("organizations", "agreements"),
+    )
     dimension = django_filters.ModelChoiceFilter(
         label=_("Dimension"), queryset=Dimension.objects.all(), field_name="dimensions"
     )
