@@ -31,14 +31,22 @@ class Purpose:
 def _purposes() -> dict[tuple[str, str], Purpose]:
     # Imported here: the selectors live in apps that import portal.
     from activities.selectors import activities as activity_selectors
+    from activities.selectors import calendar as calendar_selectors
     from activities.selectors import plans as plan_selectors
+    from activities.selectors import projects as project_selectors
+    from activities.services import plans as plan_services
+    from partnerships.forms.agreements import LiaisonChoiceField
+    from partnerships.models import Organization
     from partnerships.selectors import action_items as item_selectors
     from partnerships.selectors import agreements as agreement_selectors
     from partnerships.selectors import directory as directory_selectors
+    from portal.webhooks import manageable_organizations
 
     org_fields = ("name", "short_name")
     agreement_fields = ("number", "title")
+    user_fields = ("username", "first_name", "last_name")
     return {
+        # list filters
         ("organizations", "items"): Purpose(item_selectors.party_organizations, org_fields),
         ("organizations", "agreements"): Purpose(agreement_selectors.agreement_party_organizations, org_fields),
         ("organizations", "roster"): Purpose(directory_selectors.roster_organizations, org_fields),
@@ -46,6 +54,22 @@ def _purposes() -> dict[tuple[str, str], Purpose]:
         ("agreements", "items"): Purpose(item_selectors.raisable_agreements, agreement_fields),
         ("agreements", "plans"): Purpose(plan_selectors.plan_agreements, agreement_fields),
         ("agreements", "activities"): Purpose(activity_selectors.ledger_agreements, agreement_fields),
+        ("organizations", "calendar"): Purpose(calendar_selectors.calendar_organizations, org_fields),
+        ("agreements", "calendar"): Purpose(calendar_selectors.calendar_agreements, agreement_fields),
+        # forms
+        ("organizations", "all"): Purpose(lambda user: Organization.objects.order_by("path"), org_fields),
+        ("organizations", "parents"): Purpose(directory_selectors.organization_creatable_parents, org_fields),
+        ("organizations", "roster-write"): Purpose(directory_selectors.roster_writable_organizations, org_fields),
+        ("organizations", "webhooks"): Purpose(
+            lambda user: manageable_organizations(user).order_by("path"), org_fields
+        ),
+        ("agreements", "plannable"): Purpose(plan_services.plannable_agreements, agreement_fields),
+        ("agreements", "projects"): Purpose(project_selectors.creatable_agreements, agreement_fields),
+        ("users", "liaisons"): Purpose(
+            lambda user: agreement_selectors.liaison_candidates(),
+            user_fields,
+            LiaisonChoiceField(queryset=None).label_from_instance,
+        ),
     }
 
 

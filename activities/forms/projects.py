@@ -24,6 +24,7 @@ from activities.services.projects import assignment_errors, party_organizations,
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
+from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
@@ -73,7 +74,9 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
     """A key project. ``agreements`` (when creating without a fixed agreement) lists where the user may record one;
     ``owners`` the parties that may be made responsible for it."""
 
-    agreement = forms.ModelChoiceField(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "projects")
+    )
     owner = forms.ModelChoiceField(label=_("Responsible organization"), queryset=Organization.objects.none())
 
     class Meta:

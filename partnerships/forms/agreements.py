@@ -84,13 +84,16 @@ class LiaisonChoiceField(forms.ModelChoiceField):
 class PartyForm(_CrispyMixin, forms.Form):
     """One party: organization (any tree), role, signatory, liaison officer and its commitments."""
 
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.none(), widget=SearchSelect("organizations", "all")
+    )
     role = forms.ChoiceField(label=_("Role"), choices=AgreementParty.Role.choices, initial=AgreementParty.Role.PARTNER)
     signatory = forms.CharField(label=_("Signatory"), max_length=40, required=False)
     liaison = LiaisonChoiceField(
         label=_("Liaison officer"),
         queryset=liaison_candidates().none(),
         required=False,
+        widget=SearchSelect("users", "liaisons"),
         help_text=_("A user who holds the liaison role in this organization."),
     )
     commitments = forms.CharField(
