@@ -27,6 +27,13 @@ KINDS = [
     ("agreements", "items"),
     ("agreements", "plans"),
     ("agreements", "activities"),
+    ("organizations", "calendar"),
+    ("agreements", "calendar"),
+    ("organizations", "parents"),
+    ("organizations", "roster-write"),
+    ("organizations", "webhooks"),
+    ("agreements", "plannable"),
+    ("agreements", "projects"),
 ]
 
 
@@ -195,3 +202,23 @@ def test_list_pages_hold_a_bounded_number_of_options(client_for, world, url_name
     html = client_for(world.committee).get(reverse(url_name)).content.decode()
     assert html.count("<option") < 40, html.count("<option")
     assert 'data-search-url="/search/' in html
+
+
+def test_global_choices_search_every_organization_and_liaison(client_for, world):
+    """Agreement parties may come from any tree (the field's queryset is every organization), liaisons from every
+    liaison: the endpoint answers the same sets, by name."""
+    client = client_for(world.secretary2)
+    assert _texts(client.get(_url("organizations", "all", "和平街道"))) == ["和平街道社区党委"]
+    (label,) = _texts(client.get(_url("users", "liaisons", "liaison1")))
+    assert label.endswith("liaison1）")  # the form's own label: 姓名（用户名）
+    assert _texts(client.get(_url("users", "liaisons", "secretary1"))) == []
+
+
+def test_the_member_form_still_refuses_an_organization_it_may_not_write(world):
+    from partnerships.forms.directory import MemberForm
+
+    writable = directory_selectors.roster_writable_organizations(world.secretary1)
+    data = {"name": "王五", "status": Member.Status.FULL}
+    assert MemberForm({**data, "organization": world.branch_a.pk}, organizations=writable).is_valid()
+    refused = MemberForm({**data, "organization": world.branch_b.pk}, organizations=writable)
+    assert not refused.is_valid() and "organization" in refused.errors
