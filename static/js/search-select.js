@@ -36,14 +36,19 @@
       preload: "focus",
       allowEmptyOption: true,
       placeholder: select.getAttribute("data-placeholder") || "",
-      // The server already matched (name, short name, number…): show what it sent, in its order.
-      score: function () {
-        return function () {
-          return 1;
+      // The server already matched (name, short name, number…): show what it sent, in its order; the empty
+      // choice ("all") only while nothing is typed, so Enter picks the first match.
+      score: function (search) {
+        return function (item) {
+          return item.id === "" && search ? 0 : 1;
         };
       },
       load: function (query, callback) {
-        fetchOptions(url, query, callback);
+        var control = this;
+        fetchOptions(url, query, function (results) {
+          control.clearOptions(); // keeps the selected and the empty option; drops the previous query's matches
+          callback(results);
+        });
       },
       render: {
         no_results: function () {
