@@ -10,13 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from activities.models import Activity, ActivityPlan, ActivityType
 from partnerships.models import Agreement, Organization
 from portal.dates import BoundedDateFilter
+from portal.widgets import SearchSelect
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PlanFilter(django_filters.FilterSet):
     year = django_filters.NumberFilter(label=_("Year"), field_name="year")
-    agreement = django_filters.ModelChoiceFilter(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = django_filters.ModelChoiceFilter(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "plans")
+    )
 
     class Meta:
         model = ActivityPlan
@@ -35,9 +38,14 @@ class ActivityFilter(django_filters.FilterSet):
     date_from = BoundedDateFilter(label=_("From"), field_name="starts_at", lookup_expr="date__gte", widget=DATE_WIDGET)
     date_to = BoundedDateFilter(label=_("Until"), field_name="starts_at", lookup_expr="date__lte", widget=DATE_WIDGET)
     organization = django_filters.ModelChoiceFilter(
-        label=_("Organization"), queryset=Organization.objects.none(), method="by_organization"
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        method="by_organization",
+        widget=SearchSelect("organizations", "activities"),
     )
-    agreement = django_filters.ModelChoiceFilter(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = django_filters.ModelChoiceFilter(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "activities")
+    )
     type = django_filters.ModelChoiceFilter(label=_("Type"), queryset=ActivityType.objects.all())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Activity.Status.choices)
 

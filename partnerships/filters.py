@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import Member, Organization
+from portal.widgets import SearchSelect
 
 
 class OrganizationFilter(django_filters.FilterSet):
@@ -27,7 +28,11 @@ class OrganizationFilter(django_filters.FilterSet):
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    organization = django_filters.ModelChoiceFilter(label=_("Organization"), queryset=Organization.objects.none())
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        widget=SearchSelect("organizations", "roster"),
+    )
     status = django_filters.ChoiceFilter(label=_("Party status"), choices=Member.Status.choices)
 
     class Meta:

@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import WebhookEndpoint, validate_webhook_url
+from portal.widgets import SearchSelect
 
 
 class LoginForm(AuthenticationForm):
@@ -50,7 +51,9 @@ class WebhookEndpointForm(forms.Form):
     """A group robot's settings. The stored address and secret are never put back in the page: on edit, an empty
     address or secret keeps the stored one, and "remove the secret" clears it."""
 
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=None)
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=None, widget=SearchSelect("organizations", "webhooks")
+    )
     platform = forms.ChoiceField(label=_("Platform"), choices=WebhookEndpoint.Platform.choices)
     name = forms.CharField(label=_("Name"), max_length=60, help_text=WebhookEndpoint._meta.get_field("name").help_text)
     url = forms.URLField(

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from portal import views, views_webhooks
+from portal import search, views, views_webhooks
 
 admin.site.site_header = admin.site.site_title = _("Gongjian administration")
 admin.site.index_title = _("System administration")
@@ -39,6 +39,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("system/housekeeping/", views.housekeeping_run_now, name="housekeeping_run_now"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/<slug:kind>/", search.search_view, name="search"),
     path("admin/", admin.site.urls),
     path("", include("partnerships.urls")),
     path("", include("activities.urls")),

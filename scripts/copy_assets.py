@@ -16,6 +16,7 @@ Layout produced (stable paths the templates rely on):
     static/vendor/echarts/echarts.min.js
     static/vendor/fullcalendar/core.min.js, daygrid.min.js, timegrid.min.js, list.min.js
     static/vendor/fullcalendar/locales/zh-cn.min.js   (when the core package ships it)
+    static/vendor/tom-select/tom-select.complete.min.js, tom-select.bootstrap5.min.css (+ .map)
 
 A missing source file stops the script with exit status 1 before anything is touched.
 """
@@ -46,6 +47,9 @@ FILES: list[tuple[str, str]] = [
     ("@fullcalendar/daygrid/index.global.min.js", "fullcalendar/daygrid.min.js"),
     ("@fullcalendar/timegrid/index.global.min.js", "fullcalendar/timegrid.min.js"),
     ("@fullcalendar/list/index.global.min.js", "fullcalendar/list.min.js"),
+    # Search-as-you-type for big choice fields (static/js/search-select.js turns SearchSelect widgets into it).
+    ("tom-select/dist/js/tom-select.complete.min.js", "tom-select/tom-select.complete.min.js"),
+    ("tom-select/dist/css/tom-select.bootstrap5.min.css", "tom-select/tom-select.bootstrap5.min.css"),
 ]
 
 # (source folder, destination folder, file name patterns): every match is copied; none at all is an error.
@@ -67,6 +71,7 @@ PACKAGES = [
     "@fullcalendar/daygrid",
     "@fullcalendar/timegrid",
     "@fullcalendar/list",
+    "tom-select",
 ]
 
 # Django's ManifestStaticFilesStorage (used by whitenoise in production) rewrites sourceMappingURL comments and

@@ -15,6 +15,7 @@ from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
 from portal.dates import BoundedDateTimeField
+from portal.widgets import SearchSelectMultiple
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 PHOTO_ACCEPT = "image/*"
@@ -68,7 +69,9 @@ class ActivityForm(_CrispyMixin, forms.Form):
             field.widget = forms.CheckboxSelectMultiple()
             field.help_text = _("Only the parties of the agreement can co-organize.")
         else:
-            field.widget.attrs["size"] = 6
+            # Any organization: search as you type (a plain list while there are few organizations).
+            field.widget = SearchSelectMultiple("organizations", "all", attrs={"size": 6})
+            field.widget.choices = field.choices
         field.queryset = co_organizers
         self.fields["plan_row"].queryset = plan_rows
         self.fields["type"].queryset = types

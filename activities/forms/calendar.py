@@ -15,19 +15,25 @@ from django.utils.translation import gettext_lazy as _
 from activities.selectors import calendar as selectors
 from partnerships.models import Agreement, Organization
 from portal.dates import DateRangeValidator
+from portal.widgets import SearchSelect
 
 
 class CalendarFilterForm(forms.Form):
     """The filters above the calendar; changing one refetches the events."""
 
     agreement = forms.ModelChoiceField(
-        label=_("Agreement"), queryset=Agreement.objects.none(), required=False, empty_label=_("All agreements")
+        label=_("Agreement"),
+        queryset=Agreement.objects.none(),
+        required=False,
+        empty_label=_("All agreements"),
+        widget=SearchSelect("agreements", "calendar"),
     )
     organization = forms.ModelChoiceField(
         label=_("Organization"),
         queryset=Organization.objects.none(),
         required=False,
         empty_label=_("All organizations"),
+        widget=SearchSelect("organizations", "calendar"),
     )
     type = forms.ModelChoiceField(
         label=_("Type"), queryset=selectors.calendar_types(), required=False, empty_label=_("All types")

@@ -13,6 +13,7 @@ from activities.services.plans import plan_row_errors, rotate_hosts
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Organization
 from portal.forms import bounded_formset_factory
+from portal.widgets import SearchSelect
 
 
 def month_choices() -> list[tuple[int, str]]:
@@ -22,7 +23,9 @@ def month_choices() -> list[tuple[int, str]]:
 class PlanCreateForm(_CrispyMixin, forms.Form):
     """A new yearly plan: the agreement (one the user may plan for), the year, a title and notes."""
 
-    agreement = forms.ModelChoiceField(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "plannable")
+    )
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     title = forms.CharField(
         label=_("Title"),

@@ -26,6 +26,7 @@ from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
 from portal.dates import BoundedDateField
 from portal.forms import bounded_formset_factory
+from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
@@ -78,7 +79,9 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
     """A key project. ``agreements`` (when creating without a fixed agreement) lists where the user may record one;
     ``owners`` the parties that may be made responsible for it."""
 
-    agreement = forms.ModelChoiceField(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = forms.ModelChoiceField(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "projects")
+    )
     owner = forms.ModelChoiceField(label=_("Responsible organization"), queryset=Organization.objects.none())
 
     class Meta:

@@ -16,6 +16,7 @@ from partnerships.services.action_items import EVIDENCE_MAX_FILES, check_evidenc
 from portal.dates import BoundedDateField, BoundedDateFilter
 from portal.models import Membership
 from portal.names import PersonChoiceField
+from portal.widgets import SearchSelect
 
 EVIDENCE_ACCEPT = ".pdf,.jpg,.jpeg,.png,.webp,.gif,.docx,.xlsx,.pptx,image/*,application/pdf"
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -173,9 +174,13 @@ class ActionItemFilter(django_filters.FilterSet):
     """督办台账 filters; the choice lists are limited to what the user may see."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    agreement = django_filters.ModelChoiceFilter(label=_("Agreement"), queryset=Agreement.objects.none())
+    agreement = django_filters.ModelChoiceFilter(
+        label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "items")
+    )
     responsible_party = django_filters.ModelChoiceFilter(
-        label=_("Responsible party"), queryset=Organization.objects.none()
+        label=_("Responsible party"),
+        queryset=Organization.objects.none(),
+        widget=SearchSelect("organizations", "items"),
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ActionItem.Status.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=ActionItem.Priority.choices)

@@ -18,6 +18,7 @@ from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors, t
 from portal.dates import BoundedDateField
 from portal.forms import bounded_formset_factory
 from portal.names import PersonChoiceField
+from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
 DOCUMENT_ACCEPT = "application/pdf,image/jpeg,image/png,image/webp,image/gif"
@@ -86,13 +87,16 @@ class AgreementForm(_CrispyMixin, forms.ModelForm):
 class PartyForm(_CrispyMixin, forms.Form):
     """One party: organization (any tree), role, signatory, liaison officer and its commitments."""
 
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("Organization"), queryset=Organization.objects.none(), widget=SearchSelect("organizations", "all")
+    )
     role = forms.ChoiceField(label=_("Role"), choices=AgreementParty.Role.choices, initial=AgreementParty.Role.PARTNER)
     signatory = forms.CharField(label=_("Signatory"), max_length=40, required=False)
     liaison = PersonChoiceField(
         label=_("Liaison officer"),
         queryset=liaison_candidates().none(),
         required=False,
+        widget=SearchSelect("users", "liaisons"),
         help_text=_("A user who holds the liaison role in this organization."),
     )
     commitments = forms.CharField(
@@ -236,7 +240,12 @@ EXPIRING_DAYS = 30
 class AgreementFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Agreement.Status.choices)
-    party = django_filters.ModelChoiceFilter(label=_("Party"), queryset=Organization.objects.none(), method="by_party")
+    party = django_filters.ModelChoiceFilter(
+        label=_("Party"),
+        queryset=Organization.objects.none(),
+        method="by_party",
+        widget=SearchSelect("organizations", "agreements"),
+    )
     dimension = django_filters.ModelChoiceFilter(
         label=_("Dimension"), queryset=Dimension.objects.all(), field_name="dimensions"
     )

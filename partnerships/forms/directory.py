@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import Member, Organization
 from portal.uploads import OFFICE, check_upload
+from portal.widgets import SearchSelect
 
 
 class _CrispyMixin:
@@ -33,6 +34,7 @@ class OrganizationForm(_CrispyMixin, forms.ModelForm):
         queryset=Organization.objects.none(),
         required=False,
         help_text=_("Leave empty to create a new top-level organization (administrators only)."),
+        widget=SearchSelect("organizations", "parents"),
     )
 
     class Meta:
@@ -85,6 +87,7 @@ class MemberForm(_CrispyMixin, forms.ModelForm):
         model = Member
         fields = ["organization", "name", "gender", "title", "status", "joined_party_on", "phone"]
         widgets = {
+            "organization": SearchSelect("organizations", "roster-write"),
             "joined_party_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
         }
@@ -112,7 +115,11 @@ XLSX = {mime: ext for mime, ext in OFFICE.items() if ext == ".xlsx"}
 class MemberImportForm(_CrispyMixin, forms.Form):
     """Upload of a filled-in roster template."""
 
-    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    organization = forms.ModelChoiceField(
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        widget=SearchSelect("organizations", "roster-write"),
+    )
     file = forms.FileField(
         label=_("Excel file (.xlsx)"),
         widget=forms.ClearableFileInput(
