@@ -53,7 +53,21 @@ def objects(world) -> dict:
     )
     services.minutes_save_draft(actor=world.secretary1, meeting=published, minutes="会议总结了上季度工作。")
     published = services.minutes_publish(actor=world.secretary1, meeting=published)
-    return {"meeting_agreement": agreement, "meeting": meeting, "meeting_published": published}
+    upcoming = services.meeting_schedule(
+        actor=world.secretary1,
+        agreement=agreement,
+        title="第三次联席会议",
+        starts_at=timezone.now() + datetime.timedelta(days=7),
+        place="项目部会议室",
+        host=world.branch_a,
+        agenda=["季度推进"],
+    )
+    return {
+        "meeting_agreement": agreement,
+        "meeting": meeting,
+        "meeting_published": published,
+        "meeting_upcoming": upcoming,
+    }
 
 
 def _meeting_post(world, objs) -> dict:
@@ -114,6 +128,12 @@ CASES: dict[str, Case] = {
         lambda w, o: reverse("partnerships:meeting_correct", args=[o["meeting_published"].pk]),
         owner="secretary1",
         owner_post=lambda w, o: {"minutes": "会议总结了上季度工作（更正）。", "reason": "补充遗漏内容"},
+        read_only=READ_ONLY,
+    ),
+    "partnerships:meeting_cancel": Case(
+        lambda w, o: reverse("partnerships:meeting_cancel", args=[o["meeting_upcoming"].pk]),
+        owner="secretary1",
+        owner_post=lambda w, o: {"reason": "台风预警，改期举行"},
         read_only=READ_ONLY,
     ),
     "partnerships:meeting_print": Case(
