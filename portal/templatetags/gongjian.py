@@ -26,3 +26,9 @@ def richtext(text: str):
     from portal.richtext import render
 
     return render(text)
+
+
+@register.filter
+def thousands(number) -> str:
+    """``10000`` → ``10,000`` (list counts; the same in Chinese and English)."""
+    return f"{int(number):,}"
