@@ -107,32 +107,25 @@ def tree_opened(user, visible: QuerySet[Organization]) -> list[dict]:
     opened node shows the first page of its children, plus the child on the path when it is further down).
 
     Three queries whatever the size of the tree: the user's organizations, the nodes on their paths, and the first
-    page of every opened level at once (a window ranking children per parent).
+    page of every opened level at once.
     """
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber, Substr
-
     scope = get_scope(user)
     own_ids = sorted(scope.roles)[:TREE_OPEN_LIMIT] if not scope.is_anonymous else []
     own_paths = list(visible.filter(pk__in=own_ids).values_list("path", flat=True)) if own_ids else []
     opened = sorted({ancestor for path in own_paths for ancestor in _ancestor_paths(path)})
     step = Organization.steplen
-    levels = Q(depth=1)
+    # Each opened level as its own LIMITed key list (PostgreSQL hashes these uncorrelated subqueries once each and
+    # probes them while reading the organizations): a level of 10,000 children costs one 51-row index range read.
+    # A window function ranking children per parent read and sorted every child of the opened levels (190 ms).
+    levels = [visible.filter(depth=1)]
     for path in opened:
-        levels |= Q(depth=len(path) // step + 1, path__range=Organization._get_children_path_interval(path))
-    ranked = (
-        visible.filter(levels)
-        .only(*TREE_FIELDS)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[Substr("path", 1, (F("depth") - 1) * step)],
-                order_by=F("path").asc(),
-            )
+        levels.append(
+            visible.filter(depth=len(path) // step + 1, path__range=Organization._get_children_path_interval(path))
         )
-        .filter(rank__lte=TREE_PAGE_SIZE + 1)
-        .order_by("path")
-    )
+    first_pages = Q(pk__in=[])
+    for rows in levels:
+        first_pages |= Q(pk__in=rows.order_by("path").values("pk")[: TREE_PAGE_SIZE + 1])
+    ranked = visible.filter(first_pages).only(*TREE_FIELDS).order_by("path")
     on_path = set(opened) | set(own_paths)
     by_parent: dict[str, list] = {}
     for node in ranked:
