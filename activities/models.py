@@ -253,6 +253,8 @@ class Activity(models.Model):
             models.Index(fields=["lead", "status", "starts_at"]),
             # The quarterly rollup selects a quarter's activities by their end (logged within 7 days).
             models.Index(fields=["ends_at"]),
+            # The ledger's order: the first page is read off this index (no sort of the visible activities).
+            models.Index(fields=["-starts_at", "-id"], name="activity_ledger_order_idx"),
         ]
         constraints = [
             models.CheckConstraint(

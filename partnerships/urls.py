@@ -8,6 +8,7 @@ app_name = "partnerships"
 urlpatterns = [
     path("organizations/", views.OrganizationListView.as_view(), name="organization_list"),
     path("organizations/tree/", views.OrganizationTreeView.as_view(), name="organization_tree"),
+    path("organizations/tree/level/", views.OrganizationTreeLevelView.as_view(), name="organization_tree_level"),
     path("organizations/new/", views.OrganizationCreateView.as_view(), name="organization_create"),
     path("organizations/<int:pk>/", views.OrganizationDetailView.as_view(), name="organization_detail"),
     path("organizations/<int:pk>/edit/", views.OrganizationUpdateView.as_view(), name="organization_update"),

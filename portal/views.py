@@ -22,6 +22,7 @@ from portal import notifications, reminders, selectors, services
 from portal.forms import LoginForm
 from portal.home import sections_for
 from portal.models import Notification
+from portal.pagination import CheapCountPaginator
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class NotificationListView(ListView):
     template_name = "portal/notifications/list.html"
     context_object_name = "notifications"
     paginate_by = 20
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         rows = Notification.objects.in_app_for(self.request.user).order_by("-sent_at", "-pk")

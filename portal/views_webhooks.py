@@ -18,6 +18,7 @@ from django.views.generic.detail import SingleObjectMixin
 from portal import reminders, webhooks
 from portal.forms import WebhookEndpointForm, show_service_errors
 from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 
 LOG_SIZE = 50
@@ -36,6 +37,7 @@ class WebhookListView(ScopedViewMixin, ListView):
     template_name = "portal/webhooks/list.html"
     context_object_name = "endpoints"
     paginate_by = 30
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         rows = self.scoped_queryset()

@@ -62,6 +62,13 @@ CASES: dict[str, Case] = {
     "partnerships:organization_tree": Case(
         lambda w, o: reverse("partnerships:organization_tree"), owner="secretary1", outsider_status=200
     ),
+    # One level of the tree (htmx): the directory is every signed-in user's; an unknown parent is a 404 (tested in
+    # tests/partnerships/test_lists_at_scale.py).
+    "partnerships:organization_tree_level": Case(
+        lambda w, o: f"{reverse('partnerships:organization_tree_level')}?parent={w.group.pk}",
+        owner="secretary1",
+        outsider_status=200,
+    ),
     # The directory is every signed-in user's (DESIGN.md §4); the roster card on it is not.
     "partnerships:organization_detail": Case(
         lambda w, o: reverse("partnerships:organization_detail", args=[w.branch_a.pk]),

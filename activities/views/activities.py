@@ -28,6 +28,7 @@ from activities.selectors import activities as selectors
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
 from portal.forms import show_service_errors
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.xlsx import build_workbook, xlsx_response
 
@@ -54,6 +55,7 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     model = Activity
     template_name = "activities/activities/list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.activity_list(self.request.user)
@@ -131,6 +133,7 @@ class ActivityToLogView(ScopedViewMixin, ListView):
     template_name = "activities/activities/to_log.html"
     context_object_name = "activities"
     paginate_by = 50
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.to_log(self.request.user)

@@ -24,6 +24,7 @@ from activities.selectors import plans as selectors
 from activities.services import plans as services
 from partnerships.models import Agreement
 from portal.forms import show_service_errors
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, get_scope
 from portal.xlsx import build_workbook, xlsx_response
 
@@ -37,6 +38,7 @@ class PlanListView(ScopedViewMixin, FilterView):
     filterset_class = PlanFilter
     template_name = "activities/plans/list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.plan_list(self.request.user)

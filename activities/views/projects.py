@@ -36,6 +36,7 @@ from activities.selectors import projects as selectors
 from activities.services import projects as services
 from partnerships.models import Agreement, Member, Organization
 from portal.forms import show_service_errors
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, ensure_editable, get_scope
 
 
@@ -77,6 +78,7 @@ class ProjectListView(ScopedViewMixin, FilterView):
     filterset_class = KeyProjectFilter
     template_name = "activities/projects/project_list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.project_list(self.request.user)

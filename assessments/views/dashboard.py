@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -23,6 +22,7 @@ from assessments import selectors, services
 from assessments.forms.dashboard import DashboardForm, RollupRequestForm
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
 from assessments.panels.review import rollup_review_context
+from portal.pagination import CheapCountPaginator
 from portal.xlsx import build_workbook, xlsx_response
 
 EVIDENCE_PAGE_SIZE = 25
@@ -235,7 +235,7 @@ class ScoreEvidenceView(TemplateView):
         metric = metrics.REGISTRY.get(score.indicator.metric)
         if metric is None:
             raise Http404
-        page = Paginator(records, EVIDENCE_PAGE_SIZE).get_page(self.request.GET.get("page"))
+        page = CheapCountPaginator(records, EVIDENCE_PAGE_SIZE).get_page(self.request.GET.get("page"))
         _related, columns, _url_of = selectors.evidence_columns(records.model)
         context.update(
             metric=metric,

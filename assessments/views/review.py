@@ -30,6 +30,7 @@ from assessments.forms.review import ReturnForm, ReviewForm, SelfAssessmentForm
 from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAttachment
 from assessments.panels.review import result_url
 from portal.forms import show_service_errors
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 
@@ -262,6 +263,7 @@ class SelfAssessmentListView(ListView):
     template_name = "assessments/review/self_assessment_list.html"
     context_object_name = "rollups"
     paginate_by = 20
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.self_assessment_rollups(self.request.user)

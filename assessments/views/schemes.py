@@ -23,6 +23,7 @@ from assessments import metrics, services
 from assessments.forms.schemes import IndicatorFormSet, SchemeCreateForm, SchemeEditForm, indicator_initial
 from assessments.models import AssessmentScheme, Indicator
 from portal.forms import show_service_errors
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 
 HISTORY_LIMIT = 30
@@ -39,6 +40,7 @@ class SchemeListView(ScopedViewMixin, ListView):
     template_name = "assessments/schemes/list.html"
     context_object_name = "schemes"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return (

@@ -1,6 +1,7 @@
 """Composed reads of the partnerships app, one module per area."""
 
 from partnerships.selectors.directory import (  # noqa: F401
+    TREE_SEARCH_LIMIT,
     directory_summary,
     member_list,
     organization_creatable_parents,
@@ -8,4 +9,7 @@ from partnerships.selectors.directory import (  # noqa: F401
     roster_organizations,
     roster_summary,
     roster_writable_organizations,
+    tree_level,
+    tree_opened,
+    tree_search,
 )

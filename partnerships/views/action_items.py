@@ -33,6 +33,7 @@ from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal.forms import show_service_errors
 from portal.names import display_name
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.xlsx import build_workbook, xlsx_response
@@ -60,6 +61,7 @@ class ActionItemListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     filterset_class = ActionItemFilter
     template_name = "partnerships/action_items/item_list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.action_item_list(self.request.user)
@@ -125,6 +127,7 @@ class MyActionItemsView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     filterset_class = WorkspaceFilter
     template_name = "partnerships/action_items/workspace.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
     TAB_LABELS = {
         "open": gettext_lazy("Open"),
         "due_soon": gettext_lazy("Due in 7 days"),

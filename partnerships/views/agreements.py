@@ -33,6 +33,7 @@ from partnerships.selectors import agreements as selectors
 from partnerships.services import agreements as services
 from portal.forms import show_service_errors
 from portal.home import sections_for
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import content_type_for, serve_upload
 from portal.xlsx import build_workbook, xlsx_response
@@ -45,6 +46,7 @@ class AgreementListView(ScopedViewMixin, FilterView):
     filterset_class = AgreementFilter
     template_name = "partnerships/agreements/list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.agreement_list(self.request.user)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
@@ -17,21 +17,57 @@ from partnerships.forms.directory import MemberForm, MemberImportForm, Organizat
 from partnerships.models import Member, Organization
 from partnerships.roster_import import build_template, parse_sheet
 from portal.home import sections_for
+from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.xlsx import XLSX_CONTENT_TYPE
 
 
 class OrganizationTreeView(ScopedViewMixin, TemplateView):
-    """All party trees, indented, with the kind of each node."""
+    """The party trees, one level at a time: the roots, the path to the user's own organizations opened, and a
+    search that finds an organization by name and shows its path. Other levels load on demand (``tree_level``)."""
 
     model = Organization
     template_name = "partnerships/organization_tree.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        nodes = list(self.scoped_queryset().only("id", "name", "kind", "sector", "path", "depth", "numchild"))
-        context["nodes"] = nodes
+        visible = self.scoped_queryset()
+        query = self.request.GET.get("q", "").strip()[:100]
+        context["q"] = query
+        if query:
+            context["hits"] = selectors.tree_search(visible, query)
+            context["search_limit"] = selectors.TREE_SEARCH_LIMIT
+        else:
+            context["tree"] = selectors.tree_opened(self.request.user, visible)
         context["can_create"] = selectors.organization_creatable_parents(self.request.user).exists()
+        return context
+
+
+class OrganizationTreeLevelView(ScopedViewMixin, TemplateView):
+    """htmx fragment: one page of a node's children (``?parent=<pk>``; none: the roots), after ``?after=<path>``."""
+
+    model = Organization
+    template_name = "partnerships/includes/tree_level.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        visible = self.scoped_queryset()
+        parent = None
+        parent_id = self.request.GET.get("parent", "")
+        if parent_id:
+            if not parent_id.isdigit():
+                raise Http404
+            parent = get_object_or_404(visible.only("id", "path", "depth"), pk=parent_id)
+        after = self.request.GET.get("after", "")
+        if after and (len(after) > 255 or not after.isalnum()):
+            raise Http404
+        nodes, more = selectors.tree_level(visible, parent, after)
+        context["level"] = {
+            "parent": parent,
+            "nodes": [{"node": node, "children": None} for node in nodes],
+            "more_after": nodes[-1].path if more else "",
+        }
+        context["parent"] = parent
         return context
 
 
@@ -42,6 +78,7 @@ class OrganizationListView(ScopedViewMixin, FilterView):
     filterset_class = OrganizationFilter
     template_name = "partnerships/organization_list.html"
     paginate_by = 25
+    paginator_class = CheapCountPaginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -136,6 +173,7 @@ class MemberListView(ScopedViewMixin, FilterView):
     filterset_class = MemberFilter
     template_name = "partnerships/member_list.html"
     paginate_by = 30
+    paginator_class = CheapCountPaginator
 
     def get_queryset(self):
         return selectors.member_list(self.request.user)

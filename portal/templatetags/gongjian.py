@@ -34,3 +34,9 @@ def person(user) -> str:
     from portal.names import display_name
 
     return display_name(user)
+
+
+@register.filter
+def thousands(number) -> str:
+    """``10000`` → ``10,000`` (list counts; the same in Chinese and English)."""
+    return f"{int(number):,}"
