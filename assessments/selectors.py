@@ -349,8 +349,11 @@ def _search_q(search: str, prefix: str = "") -> Q:
 ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
 
 
-def _with_row_values(qs, previous: tuple[int, int]):
-    """Annotate the subject's name and its previous quarter's total (one index lookup per row returned)."""
+def _with_row_values(qs, previous: tuple[int, int] | None):
+    """Annotate the subject's name and its previous quarter's total (one index lookup per row; with ``previous``
+    None the total is left empty, for the caller to read for the few rows it shows)."""
+    if previous is None:
+        return qs.annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()))
     before = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=previous[0], quarter=previous[1])
     return qs.annotate(name=_name_expr(), previous=Subquery(before.values("total")[:1]))
 
@@ -480,8 +483,9 @@ def dashboard_data(
     dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
     first = (dashboard.page.number - 1) * PAGE_SIZE + 1
     hit = Case(When(_search_q(search), then=Value(1)), default=Value(0)) if search else Value(1)
+    # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
     shown = (
-        _with_row_values(selected, previous)
+        _with_row_values(selected, previous if sort in ("change", "-change") else None)
         .annotate(
             hit=hit,
             position=Window(RowNumber(), partition_by=[F("hit")], order_by=_sort_order(sort)),
@@ -525,11 +529,15 @@ def dashboard_data(
         trend_rows = [*trend_rows, chosen]
     dashboard.best, dashboard.focus, dashboard.trend_rows = best, chosen, trend_rows
 
-    # The trend lines' eight quarters: ONE statement for at most TREND_LINES + 1 subjects.
+    # The eight quarters of every row shown (trend lines and previous totals): ONE statement, at most
+    # 8 × (PAGE_SIZE + 2 × EDGE_COUNT + 1) rows.
     in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
-    lines = scoped.filter(in_window, subject__in=[r.subject for r in trend_rows]).order_by()
+    lines = scoped.filter(in_window, subject__in=list(by_subject)).order_by()
     for subject, y, q, total in lines.values_list("subject", "year", "quarter", "total"):
         by_subject[subject].trend[(y, q)] = total
+    for row in by_subject.values():
+        row.previous = row.trend.get(previous)
+        row.previous_rank = before.rank_of(row.previous)
 
     _categories(dashboard, selected, list(by_subject.values()))
     _overdue(dashboard, selected, status_labels)
