@@ -8,11 +8,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
+from itertools import islice
 from operator import or_
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS as MONTH_NAMES
@@ -129,6 +148,32 @@ def _average(values) -> Decimal | None:
     return _one_place(sum(values, ZERO) / len(values)) if values else None
 
 
+PAGE_SIZE = 20  # ranking rows on one page; a scope this small shows every row and every bar
+EDGE_COUNT = 5  # the best and the last N of a larger scope, beside the page
+OVERDUE_TOP = 20  # subjects on the overdue chart and table, most overdue first
+HISTOGRAM_STEP = 10  # points per bar of the distribution of totals
+SORTS = ("rank", "-rank", "name", "change", "-change")
+EXPORT_CHUNK = 2000
+
+SCORE_FIELDS = (
+    "rollup_id",
+    "indicator_id",
+    "indicator__name",
+    "indicator__category",
+    "indicator__source",
+    "indicator__metric",
+    "indicator__points",
+    "indicator__is_deduction",
+    "metric_value",
+    "points",
+    "self_points",
+    "review_points",
+    "adjustment",
+    "adjustment_reason",
+    "final_points",
+)
+
+
 @dataclass(eq=False)
 class SubjectRow:
     """One subject's result in the selected quarter, with what the dashboard shows beside it."""
@@ -143,6 +188,7 @@ class SubjectRow:
     status_label: str
     rank: int = 0
     previous: Decimal | None = None
+    previous_rank: int | None = None
     categories: dict[str, Decimal] = field(default_factory=dict)
     overdue: Decimal | None = None
     trend: dict[tuple[int, int], Decimal] = field(default_factory=dict)
@@ -168,32 +214,85 @@ class SubjectRow:
 
 
 @dataclass
+class Distribution:
+    """A quarter's totals in the scope as (total, how many) pairs, best first: one row per distinct total (at most
+    1,001 with one decimal between 0 and 100), whatever the number of subjects. Ranks, average, median and the
+    histogram all come from it."""
+
+    counts: list[tuple[Decimal, int]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(n for _total, n in self.counts)
+
+    @property
+    def average(self) -> Decimal | None:
+        count = self.count
+        return _one_place(sum((t * n for t, n in self.counts), ZERO) / count) if count else None
+
+    @property
+    def median(self) -> Decimal | None:
+        count = self.count
+        if not count:
+            return None
+        values = []
+        seen = 0
+        for total, n in reversed(self.counts):  # lowest first
+            for position in ((count - 1) // 2, count // 2):
+                if seen <= position < seen + n:
+                    values.append(total)
+            seen += n
+        return _one_place(sum(values, ZERO) / len(values))
+
+    def rank_of(self, total: Decimal | None) -> int | None:
+        """Competition rank (1, 2, 2, 4): one more than the number of results with a higher total."""
+        if total is None:
+            return None
+        return 1 + sum(n for t, n in self.counts if t > total)
+
+    def histogram(self, step: int = HISTOGRAM_STEP) -> list[dict]:
+        """Bars of ``step`` points from 0 to 100 (a total outside goes to the nearest end bar)."""
+        bins = [{"low": low, "high": low + step, "count": 0} for low in range(0, 100, step)]
+        for total, n in self.counts:
+            index = min(max(int(total // step), 0), len(bins) - 1)
+            bins[index]["count"] += n
+        return bins
+
+
+@dataclass
 class Dashboard:
     year: int
     quarter: int
     view: str
-    rows: list[SubjectRow]
+    rows: list[SubjectRow]  # the page of the ranking shown (every row of a scope of PAGE_SIZE or fewer)
     periods: list[tuple[int, int]]
     categories: list[dict]  # key, label, full
     average_trend: list[Decimal | None]
+    median_trend: list[Decimal | None]
     trend_rows: list[SubjectRow]
     average_categories: dict[str, Decimal | None]
     best: SubjectRow | None
     focus: SubjectRow | None
-    scores: list[dict]  # every indicator score of the quarter (for the export)
+    count: int = 0  # results in the scope
+    average_total: Decimal | None = None
+    distribution: Distribution = field(default_factory=Distribution)
+    top: list[SubjectRow] = field(default_factory=list)
+    bottom: list[SubjectRow] = field(default_factory=list)
+    overdue_rows: list[SubjectRow] = field(default_factory=list)
+    overdue_count: int = 0
+    page: Page | None = None
+    matched: int = 0  # results matching the search
+    search: str = ""
+    sort: str = "rank"
 
     @property
     def label(self) -> str:
         return quarter_label(self.year, self.quarter)
 
     @property
-    def overdue_rows(self) -> list[SubjectRow]:
-        rows = [r for r in self.rows if r.overdue]
-        return sorted(rows, key=lambda r: (-r.overdue, r.name))
-
-    @property
-    def average_total(self) -> Decimal | None:
-        return _average(r.total for r in self.rows)
+    def large(self) -> bool:
+        """More results than one page: the ranking is paged and searchable, top and bottom N and the histogram show."""
+        return self.count > PAGE_SIZE
 
     @property
     def trend_table(self) -> list[dict]:
@@ -227,151 +326,313 @@ def subject_of(rollup: QuarterRollup) -> tuple[str, int, str]:
     return agreement.title, agreement.pk, reverse("partnerships:agreement_detail", args=[agreement.pk])
 
 
-def _rank(rows: list[SubjectRow]) -> None:
-    """Competition ranking: equal totals share a rank (1, 2, 2, 4)."""
-    previous_total, previous_rank = None, 0
-    for index, row in enumerate(rows, start=1):
-        row.rank = previous_rank if row.total == previous_total else index
-        previous_total, previous_rank = row.total, row.rank
+def _name_expr(prefix: str = ""):
+    """The subject's name in SQL, as ``subject_name`` reads it: the branch's short name or name, or the title."""
+    return Coalesce(
+        NullIf(f"{prefix}organization__short_name", Value("")),
+        f"{prefix}organization__name",
+        f"{prefix}agreement__title",
+        output_field=CharField(),
+    )
 
 
-SCORE_FIELDS = (
-    "rollup_id",
-    "indicator_id",
-    "indicator__name",
-    "indicator__category",
-    "indicator__source",
-    "indicator__metric",
-    "indicator__points",
-    "indicator__is_deduction",
-    "metric_value",
-    "points",
-    "self_points",
-    "review_points",
-    "adjustment",
-    "adjustment_reason",
-    "final_points",
-)
+def _search_q(search: str, prefix: str = "") -> Q:
+    if not search:
+        return Q()
+    return (
+        Q(**{f"{prefix}organization__name__icontains": search})
+        | Q(**{f"{prefix}organization__short_name__icontains": search})
+        | Q(**{f"{prefix}agreement__title__icontains": search})
+    )
 
 
-def dashboard_data(user, *, year: int, quarter: int, view: str = ORGANIZATIONS, focus: str | None = None) -> Dashboard:
-    """Everything the dashboard shows for the user's scope and a quarter, in three statements."""
-    periods = quarter_window(year, quarter)
-    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
+
+
+def _with_row_values(qs, previous: tuple[int, int] | None):
+    """Annotate the subject's name and its previous quarter's total (one index lookup per row; with ``previous``
+    None the total is left empty, for the caller to read for the few rows it shows)."""
+    if previous is None:
+        return qs.annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()))
+    before = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=previous[0], quarter=previous[1])
+    return qs.annotate(name=_name_expr(), previous=Subquery(before.values("total")[:1]))
+
+
+def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
+    if values["organization_id"]:
+        pk, url_name = values["organization_id"], "partnerships:organization_detail"
+    else:
+        pk, url_name = values["agreement_id"], "partnerships:agreement_detail"
+    return SubjectRow(
+        rollup_id=values["pk"],
+        subject=values["subject"],
+        subject_pk=pk,
+        name=values["name"],
+        subject_url=reverse(url_name, args=[pk]),
+        total=values["total"],
+        status=values["status"],
+        status_label=status_labels.get(values["status"], values["status"]),
+        previous=values["previous"],
+    )
+
+
+def _sort_order(sort: str) -> list:
+    """The ranking's order for ``sort``, ties broken by the subject key (a stable page boundary)."""
+    if sort == "-rank":
+        return [F("total").asc(), F("subject").desc()]
+    if sort == "name":
+        return [F("name").asc(), F("subject").asc()]
+    if sort in ("change", "-change"):
+        change = ExpressionWrapper(F("total") - F("previous"), output_field=DecimalField())
+        first = change.desc(nulls_last=True) if sort == "change" else change.asc(nulls_last=True)
+        return [first, F("total").desc(), F("subject").asc()]
+    return [F("total").desc(), F("subject").asc()]
+
+
+class _Counted:
+    """What the paginator pages: a length already known from the distribution (so no COUNT statement); the rows of
+    the page come from the ranking statement by their position."""
+
+    ordered = True
+
+    def __init__(self, count: int):
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return range(self._count)[key]
+
+
+def _distributions(scoped, periods, selected, search: str) -> tuple[dict, int | None]:
+    """Every quarter's distribution of totals in the window (ONE grouped statement) and, with a search, how many of
+    the selected quarter's results match it."""
     in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
-    window = list(
-        scoped.filter(in_window)
-        .select_related("organization", "agreement")
-        .only(
-            "year",
-            "quarter",
-            "subject",
-            "status",
-            "total",
-            "organization__name",
-            "organization__short_name",
-            "agreement__title",
-        )
-        .order_by("-total", "subject")
-    )
-    status_labels = dict(QuarterRollup.Status.choices)
-    rows: dict[str, SubjectRow] = {}
-    history: dict[str, dict[tuple[int, int], Decimal]] = defaultdict(dict)
-    for rollup in window:
-        period = (rollup.year, rollup.quarter)
-        history[rollup.subject][period] = rollup.total
-        if period == (year, quarter):
-            name, pk, subject_url = subject_of(rollup)
-            rows[rollup.subject] = SubjectRow(
-                rollup_id=rollup.pk,
-                subject=rollup.subject,
-                subject_pk=pk,
-                name=name,
-                subject_url=subject_url,
-                total=rollup.total,
-                status=rollup.status,
-                status_label=status_labels.get(rollup.status, rollup.status),
-            )
-    ranked = list(rows.values())  # already best first
-    _rank(ranked)
+    aggregates = {"n": Count("pk")}
+    if search:
+        aggregates["matched"] = Count("pk", filter=Q(year=selected[0], quarter=selected[1]) & _search_q(search))
+    grouped = scoped.filter(in_window).order_by().values("year", "quarter", "total").annotate(**aggregates)
+    found: dict[tuple[int, int], Distribution] = defaultdict(Distribution)
+    matched = 0 if search else None
+    for row in grouped.order_by("-total"):
+        found[(row["year"], row["quarter"])].counts.append((row["total"], row["n"]))
+        if search:
+            matched += row["matched"]
+    return found, matched
+
+
+def dashboard_data(
+    user,
+    *,
+    year: int,
+    quarter: int,
+    view: str = ORGANIZATIONS,
+    focus: str | None = None,
+    search: str = "",
+    sort: str = "rank",
+    page: int | str | None = 1,
+) -> Dashboard:
+    """What the dashboard shows for the user's scope and a quarter: a page of the ranking (searched by name, sorted),
+    the best and last few, aggregated chart series and the plan heat of the rows shown. A fixed number of statements,
+    each returning a bounded number of rows, whatever the size of the scope; ranks, averages, medians and the
+    histogram come from the grouped distribution of totals, never from one Python object per subject."""
+    sort = sort if sort in SORTS else "rank"
+    search = (search or "").strip()
+    periods = quarter_window(year, quarter)
     previous = metrics.previous_quarter(year, quarter)
-    for row in ranked:
-        row.trend = history[row.subject]
-        row.previous = row.trend.get(previous)
+    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    selected = scoped.filter(year=year, quarter=quarter)
+    status_labels = dict(QuarterRollup.Status.choices)
 
-    # The quarter's indicator scores: category subtotals, the overdue-items metric, the export's detail sheet.
-    scores = list(
-        IndicatorScore.objects.filter(rollup__in=scoped.filter(year=year, quarter=quarter).values("pk"))
-        .order_by("rollup_id", "indicator__order", "indicator_id")
-        .values(*SCORE_FIELDS)
-    )
-    by_rollup = {row.rollup_id: row for row in ranked}
-    full: dict[str, Decimal] = {}
-    seen_indicators: set[int] = set()
-    for score in scores:
-        row = by_rollup.get(score["rollup_id"])
-        category = score["indicator__category"]
-        if score["indicator_id"] not in seen_indicators:
-            seen_indicators.add(score["indicator_id"])
-            points = ZERO if score["indicator__is_deduction"] else score["indicator__points"]
-            full[category] = full.get(category, ZERO) + points
-        if row is None:
-            continue
-        score["subject_name"] = row.name
-        row.categories[category] = row.categories.get(category, ZERO) + score["final_points"]
-        if score["indicator__metric"] == OVERDUE_METRIC:
-            row.overdue = score["metric_value"]
-    categories = [
-        {"key": key, "label": str(label), "full": full[key]} for key, label in Indicator.Category.choices if key in full
-    ]
-    keys = tuple(c["key"] for c in categories)
-    for row in ranked:
-        row._category_keys = keys
-
-    best = ranked[0] if ranked else None
-    chosen = rows.get(focus) if focus else None
-    if chosen is None and len(ranked) == 1:
-        chosen = ranked[0]
-    trend_rows = ranked[:TREND_LINES]
-    if chosen is not None and chosen not in trend_rows:
-        trend_rows = [*trend_rows, chosen]
-
+    distributions, matched = _distributions(scoped, periods, (year, quarter), search)
+    current = distributions.get((year, quarter), Distribution())
+    before = distributions.get(previous, Distribution())
     dashboard = Dashboard(
         year=year,
         quarter=quarter,
         view=view,
-        rows=ranked,
+        rows=[],
         periods=periods,
-        categories=categories,
-        average_trend=[_average(h.get(p) for h in history.values()) for p in periods],
-        trend_rows=trend_rows,
-        average_categories={key: _average(r.categories.get(key) for r in ranked) for key in keys},
-        best=best,
-        focus=chosen,
-        scores=scores,
+        categories=[],
+        average_trend=[distributions[p].average if p in distributions else None for p in periods],
+        median_trend=[distributions[p].median if p in distributions else None for p in periods],
+        trend_rows=[],
+        average_categories={},
+        best=None,
+        focus=None,
+        count=current.count,
+        average_total=current.average,
+        distribution=current,
+        matched=current.count if matched is None else matched,
+        search=search,
+        sort=sort,
     )
-    _plan_heat(dashboard, scoped.filter(year=year, quarter=quarter))
+    if not current.count:
+        return dashboard
+
+    def ranked(rows: list[SubjectRow]) -> list[SubjectRow]:
+        for row in rows:
+            row.rank = current.rank_of(row.total)
+            row.previous_rank = before.rank_of(row.previous)
+        return rows
+
+    # ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
+    # search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
+    # SQL over the scope, only those rows returned. The paginator takes its count from the distribution.
+    dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
+    first = (dashboard.page.number - 1) * PAGE_SIZE + 1
+    hit = Case(When(_search_q(search), then=Value(1)), default=Value(0)) if search else Value(1)
+    # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
+    shown = (
+        _with_row_values(selected, previous if sort in ("change", "-change") else None)
+        .annotate(
+            hit=hit,
+            position=Window(RowNumber(), partition_by=[F("hit")], order_by=_sort_order(sort)),
+            top_n=Window(RowNumber(), order_by=[F("total").desc(), F("subject").asc()]),
+            bottom_n=Window(RowNumber(), order_by=[F("total").asc(), F("subject").desc()]),
+        )
+        .filter(
+            Q(hit=1, position__gte=first, position__lt=first + PAGE_SIZE)
+            | Q(top_n__lte=EDGE_COUNT)
+            | Q(bottom_n__lte=EDGE_COUNT)
+            | Q(subject=focus or "")
+        )
+        .values(*ROW_VALUES, "hit", "position", "top_n", "bottom_n")
+    )
+    page_rows, top, bottom, chosen = {}, {}, {}, None
+    for values in shown:
+        row = ranked([_subject_row(values, status_labels)])[0]
+        if values["hit"] == 1 and first <= values["position"] < first + PAGE_SIZE:
+            page_rows[values["position"]] = row
+        if values["top_n"] <= EDGE_COUNT:
+            top[values["top_n"]] = row
+        if values["bottom_n"] <= EDGE_COUNT:
+            bottom[values["bottom_n"]] = row
+        if values["subject"] == focus:
+            chosen = row
+    dashboard.rows = [page_rows[k] for k in sorted(page_rows)]
+    dashboard.top = [top[k] for k in sorted(top)]
+    best_subjects = {r.subject for r in dashboard.top}
+    dashboard.bottom = [bottom[k] for k in sorted(bottom) if bottom[k].subject not in best_subjects]
+    # One object per subject on the page, whichever list it comes from.
+    by_subject = {r.subject: r for r in (*dashboard.top, *dashboard.bottom, *dashboard.rows)}
+    if chosen is not None:
+        chosen = by_subject.setdefault(chosen.subject, chosen)
+    dashboard.top = [by_subject[r.subject] for r in dashboard.top]
+    dashboard.bottom = [by_subject[r.subject] for r in dashboard.bottom]
+    best = dashboard.top[0] if dashboard.top else None
+    if chosen is None and current.count == 1:
+        chosen = best
+    trend_rows = dashboard.top[:TREND_LINES]
+    if chosen is not None and chosen not in trend_rows:
+        trend_rows = [*trend_rows, chosen]
+    dashboard.best, dashboard.focus, dashboard.trend_rows = best, chosen, trend_rows
+
+    # The eight quarters of every row shown (trend lines and previous totals): ONE statement, at most
+    # 8 × (PAGE_SIZE + 2 × EDGE_COUNT + 1) rows.
+    in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
+    lines = scoped.filter(in_window, subject__in=list(by_subject)).order_by()
+    for subject, y, q, total in lines.values_list("subject", "year", "quarter", "total"):
+        by_subject[subject].trend[(y, q)] = total
+    for row in by_subject.values():
+        row.previous = row.trend.get(previous)
+        row.previous_rank = before.rank_of(row.previous)
+
+    _categories(dashboard, selected, list(by_subject.values()))
+    _overdue(dashboard, selected, status_labels)
+    _plan_heat(dashboard)
     return dashboard
 
 
-def _plan_heat(dashboard: Dashboard, subjects_qs, today: dt.date | None = None) -> None:
-    """Plan completion by month for the selected year: planned rows and rows done (an activity held or logged),
-    per subject and month — ONE statement over the plan rows, UNION of the links as in ``metrics.Metric.values``."""
+def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None:
+    """Category subtotals of the rows shown (ONE statement), the scope's category averages (ONE grouped statement)
+    and each category's full marks (ONE statement over the indicators scored in the quarter)."""
+    scores = IndicatorScore.objects.filter(rollup__in=selected.values("pk")).order_by()
+    full: dict[str, Decimal] = {}
+    counted = Indicator.objects.filter(pk__in=scores.values("indicator_id")).order_by()
+    for row in counted.values("category").annotate(
+        full=Sum(Case(When(is_deduction=False, then="points"), default=Value(ZERO)))
+    ):
+        full[row["category"]] = row["full"] or ZERO
+    categories = [
+        {"key": key, "label": str(label), "full": full[key]} for key, label in Indicator.Category.choices if key in full
+    ]
+    keys = tuple(c["key"] for c in categories)
+    averages = {}
+    for row in scores.values("indicator__category").annotate(
+        points=Sum("final_points"), subjects=Count("rollup_id", distinct=True)
+    ):
+        averages[row["indicator__category"]] = _one_place(row["points"] / row["subjects"]) if row["subjects"] else None
+    by_rollup = {row.rollup_id: row for row in shown}
+    subtotals = (
+        IndicatorScore.objects.filter(rollup_id__in=list(by_rollup))
+        .order_by()
+        .values("rollup_id", "indicator__category")
+        .annotate(points=Sum("final_points"))
+    )
+    for row in subtotals:
+        by_rollup[row["rollup_id"]].categories[row["indicator__category"]] = row["points"]
+    for row in shown:
+        row._category_keys = keys
+    dashboard.categories = categories
+    dashboard.average_categories = {key: averages.get(key) for key in keys}
+
+
+def _overdue(dashboard: Dashboard, selected, status_labels: dict) -> None:
+    """The subjects with the most overdue action items at the quarter's end (the overdue metric of the rollup): the
+    first OVERDUE_TOP and how many have any, in ONE statement."""
+    found = (
+        IndicatorScore.objects.filter(
+            rollup__in=selected.values("pk"), indicator__metric=OVERDUE_METRIC, metric_value__gt=0
+        )
+        .annotate(name=_name_expr("rollup__"), how_many=Window(Count("pk")))
+        .order_by("-metric_value", "name", "rollup__subject")
+        .values(
+            "rollup_id",
+            "rollup__subject",
+            "rollup__total",
+            "rollup__status",
+            "rollup__organization_id",
+            "rollup__agreement_id",
+            "name",
+            "metric_value",
+            "how_many",
+        )[:OVERDUE_TOP]
+    )
+    rows = []
+    for values in found:
+        row = _subject_row(
+            {
+                "pk": values["rollup_id"],
+                "subject": values["rollup__subject"],
+                "total": values["rollup__total"],
+                "status": values["rollup__status"],
+                "organization_id": values["rollup__organization_id"],
+                "agreement_id": values["rollup__agreement_id"],
+                "name": values["name"],
+                "previous": None,
+            },
+            status_labels,
+        )
+        row.overdue = values["metric_value"]
+        rows.append(row)
+        dashboard.overdue_count = values["how_many"]
+    dashboard.overdue_rows = rows
+
+
+def _heat_counts(view: str, year: int, subject_ids) -> dict[tuple[int, int], tuple[int, int]]:
+    """(subject pk, month) → (planned, done) for the year's plan rows of the given subjects (a list of pks or a
+    subquery of them): ONE statement, UNION of the links as in ``metrics.Metric.values``."""
     from activities.models import Activity, PlannedActivity
 
-    if not dashboard.rows:
-        return
-    year = dashboard.year
     done = Activity.objects.filter(plan_row=OuterRef("pk"), status__in=metrics.DONE_ACTIVITY)
     base = PlannedActivity.objects.filter(plan__year=year).annotate(n=metrics._flag(Exists(done))).order_by()
-    if dashboard.view == ORGANIZATIONS:
-        links, ids = ("lead", "co_organizers"), subjects_qs.values("organization_id")
-    else:
-        links, ids = ("plan__agreement",), subjects_qs.values("agreement_id")
+    links = ("lead", "co_organizers") if view == ORGANIZATIONS else ("plan__agreement",)
     parts, params = [], []
     for path in links:
         qs = (
-            base.filter(**{f"{path}__in": ids})
+            base.filter(**{f"{path}__in": subject_ids})
             .annotate(s=F(path), i=F("pk"), mo=F("month"))
             .values_list("s", "i", "mo", "n")
             .order_by()
@@ -382,15 +643,28 @@ def _plan_heat(dashboard: Dashboard, subjects_qs, today: dt.date | None = None) 
     sql = f"SELECT s, mo, COUNT(*), SUM(n) FROM ({' UNION '.join(parts)}) u GROUP BY s, mo"  # noqa: S608 (ORM-compiled)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        found = {(subject, month): (planned, done or 0) for subject, month, planned, done in cursor.fetchall()}
+        return {(subject, month): (planned, done or 0) for subject, month, planned, done in cursor.fetchall()}
+
+
+def _heat_cells(found: dict, subject_pk: int, year: int, today: dt.date) -> list[dict]:
+    cells = []
+    for month in MONTHS:
+        planned, done_count = found.get((subject_pk, month), (0, 0))
+        future = (year, month) > (today.year, today.month)
+        rate = None if not planned or future else _one_place(Decimal(done_count) * 100 / planned)
+        cells.append({"month": month, "planned": planned, "done": done_count, "rate": rate, "future": future})
+    return cells
+
+
+def _plan_heat(dashboard: Dashboard, today: dt.date | None = None) -> None:
+    """Plan completion by month for the selected year, for the rows shown only (planned rows and rows done: an
+    activity held or logged)."""
+    if not dashboard.rows:
+        return
+    found = _heat_counts(dashboard.view, dashboard.year, [row.subject_pk for row in dashboard.rows])
     today = today or timezone.localdate()
     for row in dashboard.rows:
-        row.heat = []
-        for month in MONTHS:
-            planned, done_count = found.get((row.subject_pk, month), (0, 0))
-            future = (year, month) > (today.year, today.month)
-            rate = None if not planned or future else _one_place(Decimal(done_count) * 100 / planned)
-            row.heat.append({"month": month, "planned": planned, "done": done_count, "rate": rate, "future": future})
+        row.heat = _heat_cells(found, row.subject_pk, dashboard.year, today)
 
 
 def _number(value) -> float | None:
@@ -398,7 +672,9 @@ def _number(value) -> float | None:
 
 
 def dashboard_charts(dashboard: Dashboard) -> dict:
-    """The charts' data as plain JSON values (for ``json_script``): ECharts renders them on the page."""
+    """The charts' data as plain JSON values (for ``json_script``), bounded like the page: the ranking bars of the
+    rows shown, the scope's average and median per quarter with at most TREND_LINES + 1 lines, the radar, the first
+    OVERDUE_TOP overdue subjects, the heat of the rows shown and, for a scope larger than a page, the histogram."""
     rows = dashboard.rows
     focus = dashboard.focus
 
@@ -407,7 +683,7 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
         return [_number(max(categories.get(c["key"]) or ZERO, ZERO)) for c in dashboard.categories]
 
     radar_series = [{"name": _("Average"), "values": radar_values(dashboard.average_categories)}]
-    if len(rows) == 1:  # a secretary's own branch: its one shape, not three identical ones
+    if dashboard.count == 1 and rows:  # a secretary's own branch: its one shape, not three identical ones
         radar_series = [{"name": rows[0].name, "values": radar_values(rows[0].categories)}]
     elif dashboard.best is not None:
         radar_series.append(
@@ -420,20 +696,27 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
         radar_series.append(
             {"name": _("Selected: %(name)s") % {"name": focus.name}, "values": radar_values(focus.categories)}
         )
-    overdue = dashboard.overdue_rows[:20]
     return {
         "labels": {
             "total": _("Total"),
             "average": _("Average"),
+            "median": _("Median"),
             "overdue": _("Overdue action items"),
             "planned": _("Planned"),
             "done": _("Done"),
             "rate": _("Completion"),
+            "subjects": _("Results"),
         },
         "ranking": [{"name": r.name, "value": _number(r.total), "url": r.url} for r in rows],
+        "distribution": (
+            [{"name": f"{b['low']}–{b['high']}", "value": b["count"]} for b in dashboard.distribution.histogram()]
+            if dashboard.large
+            else []
+        ),
         "trend": {
             "periods": [quarter_label(*p) for p in dashboard.periods],
             "average": [_number(v) for v in dashboard.average_trend],
+            "median": [_number(v) for v in dashboard.median_trend] if dashboard.large else [],
             "series": [
                 {"name": r.name, "url": r.url, "values": [_number(r.trend.get(p)) for p in dashboard.periods]}
                 for r in dashboard.trend_rows
@@ -445,7 +728,7 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
             ],
             "series": radar_series,
         },
-        "overdue": [{"name": r.name, "value": _number(r.overdue), "url": r.url} for r in overdue],
+        "overdue": [{"name": r.name, "value": _number(r.overdue), "url": r.url} for r in dashboard.overdue_rows],
         "heat": {
             "months": [str(MONTH_NAMES[m]) for m in MONTHS],
             "subjects": [r.name for r in rows],
@@ -459,26 +742,66 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
     }
 
 
-def dashboard_sheets(dashboard: Dashboard) -> list[tuple[str, list, list]]:
-    """The Excel export: one sheet per view of the dashboard, and every indicator score."""
+def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS) -> list[tuple[str, list, object]]:
+    """The Excel export: one sheet per view of the dashboard, and every indicator score — for every subject of the
+    scope, each sheet's rows streamed from one set-based statement (read in chunks), never held as a whole."""
+    periods = quarter_window(year, quarter)
+    previous = metrics.previous_quarter(year, quarter)
+    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    selected = scoped.filter(year=year, quarter=quarter)
+    status_labels = dict(QuarterRollup.Status.choices)
+    distributions, _matched = _distributions(scoped, periods, (year, quarter), "")
+    dashboard = Dashboard(
+        year=year,
+        quarter=quarter,
+        view=view,
+        rows=[],
+        periods=periods,
+        categories=[],
+        average_trend=[distributions[p].average if p in distributions else None for p in periods],
+        median_trend=[],
+        trend_rows=[],
+        average_categories={},
+        best=None,
+        focus=None,
+    )
+    best_values = _with_row_values(selected, previous).order_by("-total", "subject").values(*ROW_VALUES).first()
+    best = _subject_row(best_values, status_labels) if best_values else None
+    _categories(dashboard, selected, [best] if best else [])
     categories = dashboard.categories
-    periods = dashboard.periods
-    ranking = [
-        [
-            r.rank,
-            r.name,
-            _number(r.total),
-            r.status_label,
-            _number(r.previous),
-            _number(r.change),
-            *[_number(r.categories.get(c["key"])) for c in categories],
-        ]
-        for r in dashboard.rows
-    ]
-    trend = [[_("Average"), *[_number(v) for v in dashboard.average_trend]]] + [
-        [r.name, *[_number(r.trend.get(p)) for p in periods]] for r in dashboard.rows
-    ]
-    best = dashboard.best
+    best_first = _with_row_values(selected, previous).order_by("-total", "subject")
+
+    def category_sum(key):
+        points = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__category=key).order_by()
+        return Subquery(points.values("rollup").annotate(s=Sum("final_points")).values("s")[:1])
+
+    def ranking():
+        cells = {f"c_{c['key']}": category_sum(c["key"]) for c in categories}
+        rows = best_first.annotate(**cells).values(*ROW_VALUES, *cells).iterator(chunk_size=EXPORT_CHUNK)
+        previous_total, previous_rank = None, 0
+        for index, r in enumerate(rows, start=1):
+            rank = previous_rank if r["total"] == previous_total else index
+            previous_total, previous_rank = r["total"], rank
+            change = None if r["previous"] is None else r["total"] - r["previous"]
+            yield [
+                rank,
+                r["name"],
+                _number(r["total"]),
+                status_labels.get(r["status"], r["status"]),
+                _number(r["previous"]),
+                _number(change),
+                *[_number(r[key]) for key in cells],
+            ]
+
+    def trend():
+        yield [_("Average"), *[_number(v) for v in dashboard.average_trend]]
+        cells = {}
+        for index, (y, q) in enumerate(periods):
+            then = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=y, quarter=q)
+            cells[f"p_{index}"] = Subquery(then.values("total")[:1])
+        for r in best_first.annotate(**cells).values("name", *cells).iterator(chunk_size=EXPORT_CHUNK):
+            yield [r["name"], *[_number(r[key]) for key in cells]]
+
     radar = [
         [
             c["label"],
@@ -488,32 +811,54 @@ def dashboard_sheets(dashboard: Dashboard) -> list[tuple[str, list, list]]:
         ]
         for c in categories
     ]
-    overdue = [[r.name, _number(r.overdue)] for r in sorted(dashboard.rows, key=lambda r: (-(r.overdue or 0), r.name))]
-    heat = [
-        [r.name, cell["month"], cell["planned"], cell["done"], _number(cell["rate"])]
-        for r in dashboard.rows
-        for cell in r.heat
-        if cell["planned"]
-    ]
+
+    def overdue():
+        metric = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__metric=OVERDUE_METRIC)
+        rows = (
+            selected.annotate(name=_name_expr(), overdue=Subquery(metric.values("metric_value")[:1]))
+            .order_by(F("overdue").desc(nulls_last=True), "name", "subject")
+            .values_list("name", "overdue")
+        )
+        for name, value in rows.iterator(chunk_size=EXPORT_CHUNK):
+            yield [name, _number(value)]
+
+    def heat():
+        today = timezone.localdate()
+        rows = best_first.values_list("name", "organization_id", "agreement_id").iterator(chunk_size=EXPORT_CHUNK)
+        while chunk := list(islice(rows, EXPORT_CHUNK)):
+            pks = [org or agreement for _name, org, agreement in chunk]
+            found = _heat_counts(view, year, pks)
+            for (name, _org, _agreement), pk in zip(chunk, pks, strict=True):
+                for cell in _heat_cells(found, pk, year, today):
+                    if cell["planned"]:
+                        yield [name, cell["month"], cell["planned"], cell["done"], _number(cell["rate"])]
+
     sources = dict(Indicator.Source.choices)
     category_labels = dict(Indicator.Category.choices)
-    detail = [
-        [
-            s.get("subject_name", ""),
-            s["indicator__name"],
-            category_labels.get(s["indicator__category"], s["indicator__category"]),
-            sources.get(s["indicator__source"], s["indicator__source"]),
-            _number(s["metric_value"]),
-            _number(s["points"]),
-            _number(s["self_points"]),
-            _number(s["review_points"]),
-            _number(s["adjustment"]),
-            s["adjustment_reason"],
-            _number(s["final_points"]),
-        ]
-        for s in dashboard.scores
-    ]
-    subject = _("Organization") if dashboard.view == ORGANIZATIONS else _("Agreement")
+
+    def detail():
+        scores = (
+            IndicatorScore.objects.filter(rollup__in=selected.values("pk"))
+            .annotate(subject_name=_name_expr("rollup__"))
+            .order_by("rollup_id", "indicator__order", "indicator_id")
+            .values("subject_name", *SCORE_FIELDS)
+        )
+        for s in scores.iterator(chunk_size=EXPORT_CHUNK):
+            yield [
+                s["subject_name"],
+                s["indicator__name"],
+                category_labels.get(s["indicator__category"], s["indicator__category"]),
+                sources.get(s["indicator__source"], s["indicator__source"]),
+                _number(s["metric_value"]),
+                _number(s["points"]),
+                _number(s["self_points"]),
+                _number(s["review_points"]),
+                _number(s["adjustment"]),
+                s["adjustment_reason"],
+                _number(s["final_points"]),
+            ]
+
+    subject = _("Organization") if view == ORGANIZATIONS else _("Agreement")
     return [
         (
             _("Ranking"),
@@ -526,12 +871,12 @@ def dashboard_sheets(dashboard: Dashboard) -> list[tuple[str, list, list]]:
                 _("Change"),
                 *[c["label"] for c in categories],
             ],
-            ranking,
+            ranking(),
         ),
-        (_("Trend"), [subject, *[quarter_label(*p) for p in periods]], trend),
+        (_("Trend"), [subject, *[quarter_label(*p) for p in periods]], trend()),
         (_("Categories"), [_("Category"), _("Full marks"), _("Average"), _("Best")], radar),
-        (_("Overdue items"), [subject, _("Overdue action items")], overdue),
-        (_("Plan completion"), [subject, _("Month"), _("Planned"), _("Done"), _("Completion (%)")], heat),
+        (_("Overdue items"), [subject, _("Overdue action items")], overdue()),
+        (_("Plan completion"), [subject, _("Month"), _("Planned"), _("Done"), _("Completion (%)")], heat()),
         (
             _("Indicator scores"),
             [
@@ -547,7 +892,7 @@ def dashboard_sheets(dashboard: Dashboard) -> list[tuple[str, list, list]]:
                 _("Reason for the adjustment"),
                 _("Points"),
             ],
-            detail,
+            detail(),
         ),
     ]
 
@@ -593,7 +938,8 @@ def recent_rollups(user, *, organization=None, agreement=None, count: int = 4) -
 
 
 def podium(user, count: int = 3) -> dict | None:
-    """The latest quarter's best and last ``count`` branches the user may see (two queries), for the home panel."""
+    """The latest closed quarter's best and last ``count`` branches the user may see, with how many and their
+    average (two queries; the second returns at most 2 × ``count`` rows, row numbers, count and average in SQL)."""
     scoped = QuarterRollup.objects.visible_to(user).filter(organization__isnull=False)
     year, quarter = metrics.current_quarter()
     closed = Q(year__lt=year) | Q(year=year, quarter__lt=quarter)
@@ -605,19 +951,26 @@ def podium(user, count: int = 3) -> dict | None:
     rows = list(
         scoped.filter(year=year, quarter=quarter)
         .select_related("organization")
-        .only("total", "status", "organization__name", "organization__short_name")
-        .order_by("-total", "subject")
+        .only("total", "status", "subject", "organization__name", "organization__short_name")
+        .annotate(
+            top_n=Window(RowNumber(), order_by=[F("total").desc(), F("subject").asc()]),
+            bottom_n=Window(RowNumber(), order_by=[F("total").asc(), F("subject").desc()]),
+            how_many=Window(Count("pk")),
+            mean=Window(Avg("total")),
+        )
+        .filter(Q(top_n__lte=count) | Q(bottom_n__lte=count))
+        .order_by("top_n")
     )
-    top = rows[:count]
-    bottom = [r for r in rows[-count:] if r not in top][::-1]
+    top = [r for r in rows if r.top_n <= count]
+    bottom = sorted((r for r in rows if r.bottom_n <= count and r.top_n > count), key=lambda r: r.bottom_n)
     return {
         "year": year,
         "quarter": quarter,
         "label": quarter_label(year, quarter),
         "top": top,
         "bottom": bottom,
-        "count": len(rows),
-        "average": _average(r.total for r in rows),
+        "count": rows[0].how_many if rows else 0,
+        "average": _one_place(Decimal(rows[0].mean)) if rows else None,
     }
 
 

@@ -7,20 +7,23 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessments.selectors import AGREEMENTS, ORGANIZATIONS
+from assessments.selectors import AGREEMENTS, ORGANIZATIONS, SORTS
 
 PERIOD_RE = re.compile(r"^(\d{4})-([1-4])$")
 
 
 class DashboardForm(forms.Form):
     """``?period=2026-3`` (the picker's select) or ``?year=2026&quarter=3`` (links and the export), the view
-    (branches or agreements) and an optional subject key (``org:12``) to follow on the trend and the radar."""
+    (branches or agreements), an optional subject key (``org:12``) to follow on the trend and the radar, and the
+    ranking's search by name (``q``) and order (``sort``); the page number is read by the paginator."""
 
     period = forms.CharField(label=_("Quarter"), required=False)
     year = forms.IntegerField(min_value=2000, max_value=2100, required=False)
     quarter = forms.IntegerField(min_value=1, max_value=4, required=False)
     view = forms.ChoiceField(choices=[(ORGANIZATIONS, _("Branches")), (AGREEMENTS, _("Agreements"))], required=False)
     subject = forms.RegexField(regex=r"^(org|agr):\d+$", max_length=24, required=False)
+    q = forms.CharField(label=_("Search by name"), max_length=100, required=False, strip=True)
+    sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False)
 
     def clean(self):
         data = super().clean()

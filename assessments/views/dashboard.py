@@ -48,6 +48,8 @@ def _period(request) -> dict:
         "quarter": quarter,
         "view": data.get("view") or selectors.ORGANIZATIONS,
         "subject": data.get("subject") or None,
+        "q": data.get("q") or "",
+        "sort": data.get("sort") or "rank",
         "with_data": with_data,
     }
 
@@ -62,11 +64,20 @@ class DashboardView(TemplateView):
         user = self.request.user
         asked = _period(self.request)
         year, quarter, view = asked["year"], asked["quarter"], asked["view"]
-        dashboard = selectors.dashboard_data(user, year=year, quarter=quarter, view=view, focus=asked["subject"])
-        if not dashboard.rows and "view" not in self.request.GET:
+        dashboard = selectors.dashboard_data(
+            user,
+            year=year,
+            quarter=quarter,
+            view=view,
+            focus=asked["subject"],
+            search=asked["q"],
+            sort=asked["sort"],
+            page=self.request.GET.get("page"),
+        )
+        if not dashboard.count and "view" not in self.request.GET:
             # A partner's liaison has agreements to look at and no branch: show what they have.
             other = selectors.dashboard_data(user, year=year, quarter=quarter, view=selectors.AGREEMENTS)
-            if other.rows:
+            if other.count:
                 dashboard, view = other, selectors.AGREEMENTS
         with_data = set(asked["with_data"])
         may_request = services.may_request_rollup(user)
@@ -97,6 +108,16 @@ class DashboardView(TemplateView):
             runs=runs,
             run=next((r for r in runs if (r.year, r.quarter) == (year, quarter)), None),
             month_names=[str(selectors.MONTH_NAMES[m]) for m in selectors.MONTHS],
+            sorts=[
+                {"key": key, "label": label, "selected": key == dashboard.sort}
+                for key, label in (
+                    ("rank", _("Best first")),
+                    ("-rank", _("Last first")),
+                    ("name", _("By name")),
+                    ("change", _("Biggest rise")),
+                    ("-change", _("Biggest fall")),
+                )
+            ],
         )
         return context
 
@@ -106,11 +127,10 @@ class DashboardExportView(View):
 
     def get(self, request, *args, **kwargs):
         asked = _period(request)
-        dashboard = selectors.dashboard_data(
-            request.user, year=asked["year"], quarter=asked["quarter"], view=asked["view"]
-        )
-        content = build_workbook(selectors.dashboard_sheets(dashboard))
-        filename = _("Assessment results %(period)s.xlsx") % {"period": dashboard.label}
+        year, quarter = asked["year"], asked["quarter"]
+        sheets = selectors.dashboard_sheets(request.user, year=year, quarter=quarter, view=asked["view"])
+        content = build_workbook(sheets)
+        filename = _("Assessment results %(period)s.xlsx") % {"period": selectors.quarter_label(year, quarter)}
         return xlsx_response(filename, content)
 
 

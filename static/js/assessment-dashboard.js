@@ -3,9 +3,11 @@
  *
  * Wired from the page, no inline scripts:
  *   script#gj-dashboard-data           every chart's data, one JSON blob (Django's json_script)
- *   [data-chart="ranking|trend|radar|overdue|heat"]   where each chart goes; a missing element skips its chart
+ *   [data-chart="ranking|distribution|trend|radar|overdue|heat"]   where each chart goes; a missing element skips
+ *                                      its chart (the distribution of totals shows for a scope larger than a page)
  *   select[data-gj-autosubmit]         the quarter picker: changing it reloads the page (the button does without JS)
  * Clicking a bar of the ranking or of the overdue chart, or a line of the trend, opens that result's page.
+ * Every series is bounded by the server: the ranking's bars and the heat rows are the page of the ranking shown.
  * The tables on the page show the same numbers, so nothing is lost without JavaScript.
  */
 (function () {
@@ -64,6 +66,25 @@
     };
   }
 
+  function distribution(data) {
+    return {
+      option: {
+        color: [RED],
+        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        grid: { left: 8, right: 16, top: 20, bottom: 24, containLabel: true },
+        xAxis: { type: "category", data: data.distribution.map(function (b) { return b.name; }),
+                 axisLabel: { interval: 0, fontSize: PHONE.matches ? 9 : 11 } },
+        yAxis: { type: "value", minInterval: 1 },
+        series: [{
+          type: "bar",
+          name: data.labels.subjects,
+          data: data.distribution.map(function (b) { return b.value; }),
+          label: { show: !PHONE.matches, position: "top" },
+        }],
+      },
+    };
+  }
+
   function trend(data) {
     var series = [{
       type: "line",
@@ -73,12 +94,24 @@
       symbol: "circle",
       connectNulls: true,
     }];
+    var firstLine = 1;
+    if (data.trend.median && data.trend.median.length) {
+      series.push({
+        type: "line",
+        name: data.labels.median,
+        data: data.trend.median,
+        lineStyle: { type: "dotted", width: 2 },
+        symbol: "diamond",
+        connectNulls: true,
+      });
+      firstLine = 2;
+    }
     data.trend.series.forEach(function (s) {
       series.push({ type: "line", name: s.name, data: s.values, url: s.url, symbol: "circle", connectNulls: false });
     });
     return {
       option: {
-        color: ["#718096"].concat(PALETTE),
+        color: ["#718096"].concat(firstLine === 2 ? ["#4a5568"] : [], PALETTE),
         tooltip: { trigger: "axis" },
         legend: { type: "scroll", top: 0 },
         grid: { left: 8, right: 16, top: 40, bottom: 24 },
@@ -87,7 +120,7 @@
         series: series,
       },
       click: function (params) {
-        var s = data.trend.series[params.seriesIndex - 1];
+        var s = data.trend.series[params.seriesIndex - firstLine];
         openUrl(s && s.url);
       },
     };
@@ -173,7 +206,7 @@
     };
   }
 
-  var BUILDERS = { ranking: ranking, trend: trend, radar: radar, overdue: overdue, heat: heat };
+  var BUILDERS = { ranking: ranking, distribution: distribution, trend: trend, radar: radar, overdue: overdue, heat: heat };
 
   function draw(data) {
     var charts = [];

@@ -319,7 +319,14 @@ def test_the_dashboard_reads_the_same_few_queries_at_3_and_at_60_organizations(c
     print(f"dashboard queries: {at_three} at 3 organizations, {at_sixty} at 60")
     assert at_three == at_sixty
     assert at_sixty <= BUDGET
-    assert len(_charts(_dashboard(client))["ranking"]) == 60
+    response = _dashboard(client)
+    # A page of the ranking, not one row per branch; the histogram counts them all.
+    assert len(_charts(response)["ranking"]) == selectors.PAGE_SIZE == len(_ranking(response))
+    assert sum(bar["value"] for bar in _charts(response)["distribution"]) == 60
+    # Searching, sorting and paging read the same statements.
+    with CaptureQueriesContext(connection) as searched:
+        assert _dashboard(client, q="扩容第1", sort="-rank", page=2).status_code == 200
+    assert len(searched.captured_queries) == at_sixty
 
 
 def test_a_secretary_s_dashboard_keeps_within_the_budget(client_for, world, results):
@@ -529,3 +536,133 @@ def test_an_organization_named_like_a_formula_reads_back_from_the_export_as_text
     response = client_for(world.committee).get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
     cells = text_cells(response.content, FORMULA_TITLE)
     assert len({cell.parent.title for cell in cells}) >= 2  # the ranking and the indicator sheets at least
+
+
+# --- the ranking at scale: a page, search, order, best and last N -----------------------------------------------
+
+
+def _bulk_results(world, count: int, *, year=Y, quarter=Q, total_of=lambda i: Decimal(i % 37)) -> list:
+    """``count`` more branches under the committee with a result each, written directly (no computation)."""
+    from assessments.models import AssessmentScheme
+
+    scheme = AssessmentScheme.objects.first()  # the one the ``results`` fixture computed with
+    orgs = [OrganizationFactory(name=f"规模第{i:03d}党支部", parent=world.general_1) for i in range(count)]
+    rows = []
+    for i, org in enumerate(orgs):
+        rollup = QuarterRollup(
+            organization=org, year=year, quarter=quarter, scheme=scheme, total=total_of(i), computed_at=NOW
+        )
+        rollup.subject = f"org:{org.pk}"
+        rows.append(rollup)
+    QuarterRollup.objects.bulk_create(rows)
+    return orgs
+
+
+def _reference(user, year=Y, quarter=Q) -> list[dict]:
+    """The ranking computed in Python from every visible result: competition ranks, best first."""
+    rollups = list(
+        QuarterRollup.objects.visible_to(user)
+        .filter(year=year, quarter=quarter, organization__isnull=False)
+        .select_related("organization")
+    )
+    totals = [r.total for r in rollups]
+    rows = [
+        {
+            "subject": r.subject,
+            "name": r.organization.display_name,
+            "total": r.total,
+            "rank": 1 + sum(1 for t in totals if t > r.total),
+        }
+        for r in rollups
+    ]
+    return sorted(rows, key=lambda r: (-r["total"], r["subject"]))
+
+
+def _shown(dashboard) -> list[tuple]:
+    return [(r.subject, r.name, r.total, r.rank) for r in dashboard.rows]
+
+
+def _as_tuples(rows) -> list[tuple]:
+    return [(r["subject"], r["name"], r["total"], r["rank"]) for r in rows]
+
+
+def test_the_ranking_pages_searches_and_sorts_like_a_python_reference(world, results):
+    _bulk_results(world, 47)
+    reference = _reference(world.committee)
+    assert len(reference) == 50 and len({r["total"] for r in reference}) < 50  # ties share a rank
+
+    def data(**kwargs):
+        return selectors.dashboard_data(world.committee, year=Y, quarter=Q, **kwargs)
+
+    first, second, last = data(page=1), data(page=2), data(page=3)
+    assert first.count == 50 and first.large and first.page.paginator.num_pages == 3
+    assert _shown(first) == _as_tuples(reference[:20])
+    assert _shown(second) == _as_tuples(reference[20:40])
+    assert _shown(last) == _as_tuples(reference[40:])
+    assert _shown(data(page=99)) == _as_tuples(reference[40:])  # past the end: the last page
+    # Best and last N, whatever the page.
+    assert [r.subject for r in second.top] == [r["subject"] for r in reference[: selectors.EDGE_COUNT]]
+    assert [r.subject for r in second.bottom] == [r["subject"] for r in reference[::-1][: selectors.EDGE_COUNT]]
+    assert second.best.subject == reference[0]["subject"]
+    # Worst first, and by name.
+    assert _shown(data(sort="-rank")) == _as_tuples(reference[::-1][:20])
+    by_name = sorted(reference, key=lambda r: (r["name"], r["subject"]))
+    assert _shown(data(sort="name")) == _as_tuples(by_name[:20])
+    # A search keeps each row's rank in the whole scope and counts what matches.
+    found = data(search="规模第01")
+    expected = [r for r in reference if "规模第01" in r["name"]]
+    assert found.matched == len(expected) == 10 and found.count == 50
+    assert _shown(found) == _as_tuples(expected)
+    assert data(search="没有这个支部").rows == [] and data(search="没有这个支部").matched == 0
+
+
+def test_the_ranking_shows_the_previous_quarter_s_total_and_rank(world, results):
+    reference = _reference(world.committee, quarter=2)
+    dashboard = selectors.dashboard_data(world.committee, year=Y, quarter=Q)
+    previous = {r["subject"]: r for r in reference}
+    for row in dashboard.rows:
+        assert row.previous == previous[row.subject]["total"]
+        assert row.previous_rank == previous[row.subject]["rank"]
+
+
+def test_the_page_stays_small_with_300_branches(client_for, world, results):
+    _bulk_results(world, 300)
+    client = client_for(world.committee)
+    response = _dashboard(client)
+
+    assert response.status_code == 200
+    assert len(_ranking(response)) == selectors.PAGE_SIZE
+    charts = _charts(response)
+    assert len(charts["ranking"]) == len(charts["heat"]["subjects"]) == selectors.PAGE_SIZE
+    assert len(charts["trend"]["series"]) <= selectors.TREND_LINES + 1
+    assert len(charts["overdue"]) <= selectors.OVERDUE_TOP
+    assert sum(bar["value"] for bar in charts["distribution"]) == 303
+    assert len(response.content) < 100_000
+    assert 'data-testid="ranking-top"' in response.text and 'data-testid="ranking-bottom"' in response.text
+    assert 'data-testid="ranking-next"' in response.text
+    # The next page continues the ranking.
+    second = _dashboard(client, page=2)
+    assert _ranking(second)[0] == (
+        _reference(world.committee)[20]["name"],
+        str(_reference(world.committee)[20]["total"]),
+    )
+
+
+def test_a_small_scope_shows_every_row_without_paging(client_for, world, results):
+    response = _dashboard(client_for(world.committee))
+    assert len(_ranking(response)) == 3
+    assert 'data-testid="ranking-pages"' not in response.text and 'data-testid="ranking-search"' not in response.text
+    charts = _charts(response)
+    assert charts["distribution"] == [] and charts["trend"]["median"] == []
+    assert len(charts["heat"]["subjects"]) == 3
+
+
+def test_the_export_lists_every_subject_of_a_large_scope(client_for, world, results):
+    _bulk_results(world, 30)
+    response = client_for(world.committee).get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
+    workbook = load_workbook(io.BytesIO(response.content))
+    ranking = workbook.worksheets[0]
+    assert ranking.max_row == 1 + 33
+    ranks = [row[0].value for row in ranking.iter_rows(min_row=2)]
+    assert ranks == [r["rank"] for r in _reference(world.committee)]
+    assert workbook.worksheets[1].max_row == 2 + 33  # the average and every subject
