@@ -631,16 +631,20 @@ def _pg_numbers(values) -> str:
 
 def _pg_array(values) -> str:
     """A PostgreSQL array literal (``{1,NULL,"a b"}``): one parameter per column instead of one per value."""
-    items = []
+    items, seen = [], {}  # a column often repeats one value (the run's time, an empty reason): quoted once
     for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        elif isinstance(value, int | Decimal):
-            items.append(str(value))
-        else:
-            items.append('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"')
+        item = seen.get((type(value), value))
+        if item is None:
+            if value is None:
+                item = "NULL"
+            elif isinstance(value, bool):
+                item = "t" if value else "f"
+            elif isinstance(value, int | Decimal):
+                item = str(value)
+            else:
+                item = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            seen[(type(value), value)] = item
+        items.append(item)
     return "{" + ",".join(items) + "}"
 
 

@@ -8,8 +8,9 @@ at the end unless ``--keep``. An existing bench database that holds anything but
 without ``--force``. ``--reuse`` times an already seeded ``--keep``-ed database again without reseeding.
 
 Prints: the rows seeded, rollup_compute seconds (first run: inserts; second run: the idempotent recompute; the best
-of ``--repeat N``), the
-seconds of the biggest metric aggregate written as one plain SQL GROUP BY, their ratio, and each metric's time.
+of ``--repeat N``), the seconds of the biggest metric aggregate written as one plain SQL GROUP BY, their ratio; then
+the fair floor (see ``floor``: every metric aggregate as a plain SELECT + one set-based upsert of every score, no
+history), measured in the same run on the same data, with rollup ÷ floor and rerun ÷ floor; and each metric's time.
 """
 
 from __future__ import annotations
