@@ -430,6 +430,7 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         # O(subjects × indicators) in Python: the points, and which rows are new or changed.
         status = QuarterRollup.Status.FINAL if final else QuarterRollup.Status.PROVISIONAL
         no_manual = (None, None, Decimal(0), "")
+        empties = {key: metrics.REGISTRY[key].empty_value() for key in metrics.REGISTRY}
         plan = [
             (
                 indicator.pk,
@@ -440,25 +441,33 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         ]
         rollup_rows = []  # new or changed results: (subject, organization, agreement, status, total)
         score_rows = []  # new or changed scores: (subject, indicator, metric_value, points, final_points, manual…)
+        # The points of a value, once per indicator and distinct value (counts and rates repeat across subjects).
+        points_cache: dict[tuple[int, Decimal | None], Decimal] = {}
+        zero = Decimal(0)
         for kind, pk, key in subjects:
             old = existing.get(key)
             rollup_id = old[0] if old else None
-            total = Decimal(0)
+            total = zero
             for indicator_id, metric, indicator in plan:
                 previous = old_scores.get((rollup_id, indicator_id)) if old else None
                 manual = previous[3:] if previous else no_manual
-                metric_value, points = None, Decimal(0)
+                metric_value, points = None, zero
                 if metric is not None:
-                    metric_value = values[(metric.key, kind)].get(pk, metric.empty_value())
-                    points = metrics.points_for(
-                        value=metric_value,
-                        points=indicator.points,
-                        target=indicator.target,
-                        is_deduction=indicator.is_deduction,
+                    metric_value = values[(metric.key, kind)].get(pk, empties[metric.key])
+                    points = points_cache.get((indicator_id, metric_value))
+                    if points is None:
+                        points = points_cache[(indicator_id, metric_value)] = metrics.points_for(
+                            value=metric_value,
+                            points=indicator.points,
+                            target=indicator.target,
+                            is_deduction=indicator.is_deduction,
+                        )
+                if manual is no_manual and metric is not None:
+                    final_points = points  # automatic, no adjustment
+                else:
+                    final_points = final_points_of(
+                        indicator, points=points, self_points=manual[0], review_points=manual[1], adjustment=manual[2]
                     )
-                final_points = final_points_of(
-                    indicator, points=points, self_points=manual[0], review_points=manual[1], adjustment=manual[2]
-                )
                 total += final_points
                 if previous is None or previous[:3] != (metric_value, points, final_points):
                     score_rows.append((key, indicator_id, metric_value, points, final_points, *manual))
@@ -533,7 +542,11 @@ def _write(model, fields: list[str], rows: list[tuple], *, conflict: list[str], 
     history = _history_columns(model, now)
     if connection.vendor == "postgresql":
         unnest = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in fields)
-        params = [_pg_array(column) for column in zip(*rows, strict=True)]
+        numeric = [meta.get_field(name).get_internal_type() in _NUMERIC for name in fields]
+        params = [
+            _pg_numbers(column) if is_number else _pg_array(column)
+            for is_number, column in zip(numeric, zip(*rows, strict=True), strict=True)
+        ]
         sql = f"{target} SELECT * FROM unnest({unnest}){on_conflict}"  # noqa: S608 (names from the models)
         if history:
             tracked, extra, values = history
@@ -608,18 +621,30 @@ def _adapter(field):
     return None
 
 
+_NUMERIC = {"AutoField", "BigAutoField", "IntegerField", "PositiveSmallIntegerField", "DecimalField", "ForeignKey"}
+
+
+def _pg_numbers(values) -> str:
+    """``_pg_array`` of a column of ints, Decimals and None: no quoting, one ``str`` per value."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
+
+
 def _pg_array(values) -> str:
     """A PostgreSQL array literal (``{1,NULL,"a b"}``): one parameter per column instead of one per value."""
-    items = []
+    items, seen = [], {}  # a column often repeats one value (the run's time, an empty reason): quoted once
     for value in values:
-        if value is None:
-            items.append("NULL")
-        elif isinstance(value, bool):
-            items.append("t" if value else "f")
-        elif isinstance(value, int | Decimal):
-            items.append(str(value))
-        else:
-            items.append('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"')
+        item = seen.get((type(value), value))
+        if item is None:
+            if value is None:
+                item = "NULL"
+            elif isinstance(value, bool):
+                item = "t" if value else "f"
+            elif isinstance(value, int | Decimal):
+                item = str(value)
+            else:
+                item = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            seen[(type(value), value)] = item
+        items.append(item)
     return "{" + ",".join(items) + "}"
 
 

@@ -8,8 +8,9 @@ at the end unless ``--keep``. An existing bench database that holds anything but
 without ``--force``. ``--reuse`` times an already seeded ``--keep``-ed database again without reseeding.
 
 Prints: the rows seeded, rollup_compute seconds (first run: inserts; second run: the idempotent recompute; the best
-of ``--repeat N``), the
-seconds of the biggest metric aggregate written as one plain SQL GROUP BY, their ratio, and each metric's time.
+of ``--repeat N``), the seconds of the biggest metric aggregate written as one plain SQL GROUP BY, their ratio; then
+the fair floor (see ``floor``: every metric aggregate as a plain SELECT + one set-based upsert of every score, no
+history), measured in the same run on the same data, with rollup ÷ floor and rerun ÷ floor; and each metric's time.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection, reset_queries, transaction
+    from django.db import connection, reset_queries
 
     from activities.models import Activity
     from assessments import metrics, services
@@ -108,14 +109,8 @@ def main() -> None:
             seconds.append(time.perf_counter() - started)
         first, second = min(firsts), min(seconds)
 
-        per_metric = []
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")  # as in rollup_compute
-            for key, metric in metrics.REGISTRY.items():
-                for kind in (metrics.ORG, metrics.AGR):
-                    started = time.perf_counter()
-                    metric.values(kind, year, quarter, now=now)
-                    per_metric.append((f"{key} ({kind})", time.perf_counter() - started))
+        per_metric, aggregates, upserts = floor(year, quarter, now)
+        floor_s = aggregates + min(upserts)
 
         start, end = metrics.quarter_datetimes(year, quarter)
         single_sql = (
@@ -139,6 +134,13 @@ def main() -> None:
         print(f"{'activities':>12} {'rollup s':>10} {'rerun s':>10} {'single SQL s':>13} {'ratio':>7}")
         print(f"{activities:>12,} {first:>10.2f} {second:>10.2f} {single:>13.3f} {first / single:>7.1f}")
         print(f"(single SQL: logged-in-time activities per lead organization, {len(rows):,} groups)")
+        print()
+        print(f"{'aggregates s':>13} {'upsert s':>9} {'floor s':>8} {'rollup ÷ floor':>15} {'rerun ÷ floor':>14}")
+        print(
+            f"{aggregates:>13.2f} {min(upserts):>9.2f} {floor_s:>8.2f} {first / floor_s:>15.2f} "
+            f"{second / floor_s:>14.2f}"
+        )
+        print(f"(upsert of all {summary['scores']:,} scores, three tries: {' '.join(f'{t:.2f}' for t in upserts)})")
         if len(firsts) > 1:
             print(f"runs: first {' '.join(f'{t:.2f}' for t in firsts)}; rerun {' '.join(f'{t:.2f}' for t in seconds)}")
         print()
@@ -155,6 +157,63 @@ def main() -> None:
             with admin.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
         admin.close()
+
+
+def floor(year: int, quarter: int, now) -> tuple[list[tuple[str, float]], float, list[float]]:
+    """The fair floor of a first run, measured on the same data after the rollup ran: every metric aggregate of the
+    scheme as a plain SELECT (as rollup_compute builds it, JIT off), and ONE set-based upsert of every score of the
+    quarter — ``INSERT … SELECT … FROM unnest(<a column array each>) ON CONFLICT DO UPDATE``, without history —
+    into a quarter whose scores were deleted first in the same transaction (so it inserts, and its deferred
+    foreign-key checks are run and timed by ``SET CONSTRAINTS ALL IMMEDIATE``); rolled back. Returns the per-metric
+    times, their sum, and the upsert's time of each of three tries."""
+    from django.db import connection, transaction
+
+    from assessments import metrics
+    from assessments.models import AssessmentScheme
+    from assessments.services import _pg_array
+
+    keys = sorted({i.metric for i in AssessmentScheme.objects.get(year=year).indicators.all() if i.metric})
+    per_metric = []
+    period = metrics.Period(year, quarter, now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as in rollup_compute
+        for key in keys:
+            for kind in (metrics.ORG, metrics.AGR):
+                sql, params = metrics.REGISTRY[key].statement(kind, period)
+                started = time.perf_counter()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                per_metric.append((f"{key} ({kind})", time.perf_counter() - started))
+    columns = ["rollup_id", "indicator_id", "metric_value", "points", "final_points", "self_points"]
+    columns += ["review_points", "adjustment", "adjustment_reason", "computed_at"]
+    types = ["integer", "integer", "numeric", "numeric", "numeric", "numeric", "numeric", "numeric", "text"]
+    types += ["timestamptz"]
+    quarter_scores = (
+        "FROM assessments_indicatorscore WHERE rollup_id IN "
+        "(SELECT id FROM assessments_quarterrollup WHERE year = %s AND quarter = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} {quarter_scores}", (year, quarter))  # noqa: S608
+        rows = cursor.fetchall()
+    arrays = [
+        _pg_array(str(v) if isinstance(v, dt.datetime) else v for v in column) for column in zip(*rows, strict=True)
+    ]
+    unnest = ", ".join(f"%s::{t}[]" for t in types)
+    upsert = (
+        f"INSERT INTO assessments_indicatorscore ({', '.join(columns)}) SELECT * FROM unnest({unnest}) "  # noqa: S608
+        "ON CONFLICT (rollup_id, indicator_id) DO UPDATE SET metric_value = EXCLUDED.metric_value, "
+        "points = EXCLUDED.points, final_points = EXCLUDED.final_points, computed_at = EXCLUDED.computed_at"
+    )
+    upserts = []
+    for _try in range(3):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE {quarter_scores}", (year, quarter))  # noqa: S608
+            started = time.perf_counter()
+            cursor.execute(upsert, arrays)
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            upserts.append(time.perf_counter() - started)
+            transaction.set_rollback(True)
+    return per_metric, sum(seconds for _label, seconds in per_metric), upserts
 
 
 def clear_quarter(year: int, quarter: int) -> None:
