@@ -37,6 +37,7 @@ def test_it_cleans_expired_sessions_stale_failures_and_inactive_members(world):
         "stale_login_failures": 1,
         "inactive_user_memberships": 1,
         "orphan_files_removed": 0,
+        "expired_exports_removed": 0,
     }
     assert Session.objects.count() == 1
     assert not Membership.objects.filter(user=world.member1).exists()
