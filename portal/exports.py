@@ -109,19 +109,25 @@ def enqueue(job_id: int) -> bool:
     ``requeue_stale``; the request that asked for it still succeeds."""
     from portal.tasks import run_export
 
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=timezone.now())
     try:
         run_export.apply_async((job_id,), retry=False)
     except Exception:  # the broker's connection errors vary by transport
         logger.warning("export job %s: the broker refused it; it stays queued for the next re-send", job_id)
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=None)
         return False
-    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=timezone.now())
     return True
 
 
 def requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Beat task: send again the jobs never sent or waiting too long, and take back jobs whose worker died."""
     now = now or timezone.now()
-    abandoned = ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).update(
+    abandoned = list(
+        ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    ExportJob.objects.filter(pk__in=abandoned, status=ExportJob.Status.RUNNING).update(
         status=ExportJob.Status.QUEUED, enqueued_at=None, rows_done=0
     )
     waiting = list(
@@ -130,10 +136,11 @@ def requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
             Q(enqueued_at__isnull=True, created_at__lt=now - dt.timedelta(minutes=1))
             | Q(enqueued_at__lt=now - RESEND_AFTER)
         )
+        .exclude(pk__in=abandoned)
         .values_list("pk", flat=True)[:500]
     )
-    sent = sum(1 for job_id in waiting if enqueue(job_id))
-    return {"abandoned": abandoned, "resent": sent, "waiting": len(waiting)}
+    sent = sum(1 for job_id in [*abandoned, *waiting] if enqueue(job_id))
+    return {"abandoned": len(abandoned), "resent": sent, "waiting": len(waiting)}
 
 
 def job_request_for(job: ExportJob) -> HttpRequest:

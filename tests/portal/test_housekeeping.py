@@ -61,6 +61,7 @@ def test_it_is_scheduled_once_in_settings(settings):
         "assessments.tasks.rollup_open_quarter",
         "partnerships.tasks.expire_agreements",
         "portal.tasks.housekeeping",
+        "portal.tasks.requeue_exports",
         "portal.tasks.send_digests",
         "portal.tasks.sweep_reminders",
     ]
