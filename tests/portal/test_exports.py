@@ -81,7 +81,7 @@ def normalise(rows):
 # --- the job path --------------------------------------------------------------------------------------------
 
 
-def test_a_small_export_still_answers_at_once(client_for, world, activities, settings):
+def test_a_small_export_still_answers_at_once(ask, client_for, world, activities, settings):
     settings.EXPORT_ROW_THRESHOLD = 100
     response = ask(client_for(world.secretary1), reverse("activities:activity_export"))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
