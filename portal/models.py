@@ -417,3 +417,63 @@ class WebhookDelivery(models.Model):
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         return Q(pk__in=[])  # written by the sweep only
+
+
+# --- export jobs (大批量导出) ------------------------------------------------------------------------------------
+
+
+class ExportJob(models.Model):
+    """One big Excel export, written by a worker (portal/exports.py); only its requester sees it or its file."""
+
+    class Kind(models.TextChoices):
+        ACTIVITIES = "activities", _("Activity ledger")
+        ACTION_ITEMS = "action_items", _("Action item ledger")
+        AGREEMENTS = "agreements", _("Agreement ledger")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    # The export page's query string as {name: [values]}: the worker applies the same filters to the same scope.
+    params = models.JSONField(_("filters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in total"), null=True, blank=True)
+    # Relative to settings.EXPORTS_DIR (never under MEDIA_ROOT): served by a view that checks the requester.
+    file = models.CharField(_("file"), max_length=200, blank=True, editable=False)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    enqueued_at = models.DateTimeField(_("sent to the workers at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["requester", "-created_at"], name="export_job_requester_idx"),
+            models.Index(fields=["status", "enqueued_at"], name="export_job_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -41,6 +41,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy
 
 from portal import claims
 from portal.claims import STALE_AFTER as STALE_AFTER  # the recovery delay, re-exported for callers
@@ -384,3 +385,7 @@ def sweep(now: dt.datetime | None = None) -> dict:
     if any(hooks.values()):
         summary["webhooks"] = hooks
     return summary
+
+
+# Portal's own event notice: a big export a worker wrote for its requester (portal/exports.py).
+register_event("export.ready", label=gettext_lazy("Export ready"))

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from portal import housekeeping_files
+from portal import exports, housekeeping_files
 from portal.models import Membership, TaskRun
 from portal.scoping import forget_scope
 
@@ -68,6 +68,7 @@ def housekeeping_run(*, now=None) -> dict:
             ).delete()[0]
         # Files are not transactional: swept after the database work, outside any transaction.
         summary["orphan_files_removed"] = housekeeping_files.remove_orphaned_files(now=now)
+        summary["expired_exports_removed"] = exports.remove_expired(now=now)
     except Exception:
         TaskRun.objects.filter(name=HOUSEKEEPING).update(status=TaskRun.Status.FAILED, finished_at=timezone.now())
         raise

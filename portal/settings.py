@@ -156,6 +156,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Big exports written by the workers (portal/exports.py): private, outside MEDIA_ROOT, served to their requester by a
+# view. With several hosts this folder is shared storage (web hosts read what a worker host wrote).
+EXPORTS_DIR = Path(env.str("EXPORTS_DIR", str(DATA_DIR / "exports")))
+# An export of more rows than this runs as a job; smaller ones answer at once. Files are removed after EXPORT_KEEP_DAYS.
+EXPORT_ROW_THRESHOLD = env.int("EXPORT_ROW_THRESHOLD", 2000, minimum=1)
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", 7, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -232,6 +238,24 @@ else:
     }
     CELERY_RESULT_BACKEND = None
 
+# Queues per kind of work, so a long export never delays a reminder: run at least one worker per queue (README,
+# "Production"). Every task is named here; tests/portal/test_queues.py fails for a task without a route.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "portal.tasks.sweep_reminders": {"queue": "reminders"},
+    "portal.tasks.send_digests": {"queue": "reminders"},
+    "portal.tasks.send_webhook_test": {"queue": "reminders"},
+    "assessments.tasks.rollup_open_quarter": {"queue": "rollups"},
+    "assessments.tasks.rollup_close_quarter": {"queue": "rollups"},
+    "assessments.tasks.rollup_quarter": {"queue": "rollups"},
+    "portal.tasks.run_export": {"queue": "exports"},
+    "portal.tasks.housekeeping": {"queue": "default"},
+    "portal.tasks.requeue_exports": {"queue": "default"},
+    "activities.tasks.mark_held": {"queue": "default"},
+    "partnerships.tasks.expire_agreements": {"queue": "default"},
+}
+CELERY_QUEUE_NAMES = ("default", "reminders", "rollups", "exports")
+
 # The single place where periodic work is scheduled; exactly one `celery beat` runs it.
 CELERY_BEAT_SCHEDULE = {
     "nightly-housekeeping": {
@@ -258,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
         # One email a day with the reminders users chose to take as a digest: a quarter of an hour after the 08:00
         # reminders, so the sweeps have delivered that morning's rows and the digest carries them the same day.
         "schedule": crontab(hour=8, minute=15),
+    },
+    "exports-requeue": {
+        "task": "portal.tasks.requeue_exports",
+        # Export jobs left queued (the broker was down when they were requested) or abandoned by a dead worker.
+        "schedule": crontab(minute="*/5"),
     },
     "assessments-rollup-open-quarter": {
         "task": "assessments.tasks.rollup_open_quarter",

@@ -32,3 +32,19 @@ def send_webhook_test(delivery_id: int) -> dict:
     from portal import webhooks
 
     return webhooks.deliver_test(delivery_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3660)
+def run_export(job_id: int) -> dict:
+    """On demand, from an export page with more rows than EXPORT_ROW_THRESHOLD: write the file (portal/exports.py)."""
+    from portal import exports
+
+    return exports.job_run(job_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def requeue_exports() -> dict:
+    """Every 5 minutes: send again export jobs left queued, take back those a dead worker abandoned."""
+    from portal import exports
+
+    return exports.requeue_stale()

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from portal import search, views, views_webhooks
+from portal import search, views, views_exports, views_webhooks
 
 admin.site.site_header = admin.site.site_title = _("Gongjian administration")
 admin.site.index_title = _("System administration")
@@ -17,6 +17,9 @@ urlpatterns = [
     path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
     path("notifications/read-all/", views.notifications_mark_all_read, name="notifications_mark_all_read"),
     path("notifications/preferences/", views.NotificationPreferencesView.as_view(), name="notification_preferences"),
+    path("exports/", views_exports.ExportJobListView.as_view(), name="export_jobs"),
+    path("exports/<int:pk>/", views_exports.ExportJobView.as_view(), name="export_job"),
+    path("exports/<int:pk>/download/", views_exports.export_download, name="export_download"),
     path("webhooks/", views_webhooks.WebhookListView.as_view(), name="webhook_list"),
     path("webhooks/new/", views_webhooks.WebhookCreateView.as_view(), name="webhook_create"),
     path("webhooks/<int:pk>/", views_webhooks.WebhookDetailView.as_view(), name="webhook_detail"),

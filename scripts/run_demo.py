@@ -215,6 +215,9 @@ def main() -> int:
                 "portal",
                 "worker",
                 "-B",
+                # Every queue of CELERY_TASK_ROUTES (portal/settings.py): in development one worker takes them all.
+                "-Q",
+                "default,reminders,rollups,exports",
                 "--loglevel=INFO",
                 "--concurrency=2",
                 "--schedule",

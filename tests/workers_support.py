@@ -249,7 +249,11 @@ class WorkerHarness:
         self.producer.conf.broker_transport_options = {"global_keyprefix": self.prefix}
         self.producer.conf.broker_connection_retry_on_startup = True
 
-    def start_worker(self, name: str, *, concurrency: int = 1, wait: bool = True, **env) -> Worker:
+    def start_worker(
+        self, name: str, *, concurrency: int = 1, wait: bool = True, queues: str | None = None, **env
+    ) -> Worker:
+        """``queues``: what the worker consumes (comma-separated), by default the test's own queue. Named queues
+        are safe to share: every key, queues included, is under the test's prefix."""
         args = [
             sys.executable,
             "-m",
@@ -259,7 +263,7 @@ class WorkerHarness:
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
-            f"--queues={self.queue}",
+            f"--queues={queues or self.queue}",
             f"--hostname={name}-{self.queue}@%h",
             "--without-heartbeat",
             "--without-mingle",
@@ -271,9 +275,10 @@ class WorkerHarness:
         self.workers.append(worker)
         return worker.wait_ready() if wait else worker
 
-    def send(self, task: str, *args, **kwargs) -> str:
-        """Publish a task to the workers (the message a ``.delay()`` would send); returns its id."""
-        return self.producer.send_task(task, args=args, kwargs=kwargs, queue=self.queue).id
+    def send(self, task: str, *args, queue: str | None = None, **kwargs) -> str:
+        """Publish a task to the workers (the message a ``.delay()`` would send) on ``queue`` (by default the
+        test's own); returns its id."""
+        return self.producer.send_task(task, args=args, kwargs=kwargs, queue=queue or self.queue).id
 
     def records(self) -> list[Record]:
         return read_records(self.record_path)

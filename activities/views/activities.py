@@ -27,10 +27,11 @@ from activities.photos import photo_response
 from activities.selectors import activities as selectors
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
+from portal import exports
 from portal.forms import show_service_errors
+from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
-from portal.xlsx import build_workbook, xlsx_response
 
 Status = Activity.Status
 
@@ -75,6 +76,9 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         return selectors.activity_list(self.request.user)
 
     def get(self, request, *args, **kwargs):
+        return exports.respond(request, export_spec(request, view=self))
+
+    def export_spec(self) -> exports.ExportSpec:
         filterset = self.get_filterset(self.get_filterset_class())
         activities = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
         headers = [
@@ -96,10 +100,22 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             _("Plan row"),
             _("Publicity report"),
         ]
-        rows = (_ledger_row(activity) for activity in activities)
-        content = build_workbook([(_("Activities"), headers, rows)])
-        filename = _("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")}
-        return xlsx_response(filename, content)
+        return exports.ExportSpec(
+            kind=ExportJob.Kind.ACTIVITIES,
+            filename=_("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")},
+            title=_("Activities"),
+            headers=headers,
+            queryset=activities,
+            row=_ledger_row,
+        )
+
+
+def export_spec(request, view: ActivityExportView | None = None) -> exports.ExportSpec:
+    """The activity ledger export for this request (the export view, and the export job's worker)."""
+    if view is None:
+        view = ActivityExportView()
+        view.setup(request)
+    return view.export_spec()
 
 
 def _ledger_row(activity: Activity) -> list:

@@ -31,12 +31,13 @@ from partnerships.forms.action_items import (
 from partnerships.models import ActionItem, Agreement, Decision, Evidence
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
+from portal import exports
 from portal.forms import show_service_errors
+from portal.models import ExportJob
 from portal.names import display_name
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
-from portal.xlsx import build_workbook, xlsx_response
 
 WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
@@ -77,6 +78,9 @@ class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         return selectors.action_item_list(self.request.user)
 
     def get(self, request, *args, **kwargs):
+        return exports.respond(request, export_spec(request, view=self))
+
+    def export_spec(self) -> exports.ExportSpec:
         filterset = self.get_filterset(self.get_filterset_class())
         items = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
         today = timezone.localdate()
@@ -94,9 +98,22 @@ class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             _("Progress (%)"),
             _("Updated"),
         ]
-        rows = (_ledger_row(item, today) for item in items.iterator(chunk_size=500))
-        content = build_workbook([(_("Action items"), headers, rows)])
-        return xlsx_response(_("Action item ledger %(date)s.xlsx") % {"date": today.strftime("%Y%m%d")}, content)
+        return exports.ExportSpec(
+            kind=ExportJob.Kind.ACTION_ITEMS,
+            filename=_("Action item ledger %(date)s.xlsx") % {"date": today.strftime("%Y%m%d")},
+            title=_("Action items"),
+            headers=headers,
+            queryset=items,
+            row=lambda item: _ledger_row(item, today),
+        )
+
+
+def export_spec(request, view: ActionItemExportView | None = None) -> exports.ExportSpec:
+    """The action item ledger export for this request (the export view, and the export job's worker)."""
+    if view is None:
+        view = ActionItemExportView()
+        view.setup(request)
+    return view.export_spec()
 
 
 def _ledger_row(item: ActionItem, today) -> list:

@@ -31,12 +31,13 @@ from partnerships.forms.agreements import (
 from partnerships.models import Agreement
 from partnerships.selectors import agreements as selectors
 from partnerships.services import agreements as services
+from portal import exports
 from portal.forms import show_service_errors
 from portal.home import sections_for
+from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import content_type_for, serve_upload
-from portal.xlsx import build_workbook, xlsx_response
 
 
 class AgreementListView(ScopedViewMixin, FilterView):
@@ -68,47 +69,57 @@ class AgreementExportView(ScopedViewMixin, View):
     model = Agreement
 
     def get(self, request, *args, **kwargs):
-        filterset = AgreementFilter(
-            request.GET,
-            queryset=selectors.agreement_list(request.user),
-            organizations=selectors.agreement_party_organizations(request.user),
-            request=request,
-        )
-        agreements = filterset.qs if filterset.is_valid() else Agreement.objects.none()
-        headers = [
-            _("Agreement number"),
-            _("Title"),
-            _("Party-building brand"),
-            _("Parties"),
-            _("Co-construction dimensions"),
-            _("Signed on"),
-            _("Term starts"),
-            _("Term ends"),
-            _("Status"),
-            _("Meetings held"),
-            _("Open action items"),
-            _("Overdue action items"),
-        ]
-        rows = (
-            [
-                agreement.number,
-                agreement.title,
-                agreement.brand,
-                "、".join(party.organization.name for party in agreement.parties.all()),
-                "、".join(dimension.name for dimension in agreement.dimensions.all()),
-                agreement.signed_on,
-                agreement.term_start,
-                agreement.term_end,
-                agreement.get_status_display(),
-                agreement.meetings_held,
-                agreement.open_items,
-                agreement.overdue_items,
-            ]
-            for agreement in agreements
-        )
-        content = build_workbook([(_("Agreements"), headers, rows)])
-        filename = _("Agreement ledger %(date)s.xlsx") % {"date": timezone.localdate().isoformat()}
-        return xlsx_response(filename, content)
+        return exports.respond(request, export_spec(request))
+
+
+def export_spec(request) -> exports.ExportSpec:
+    """The agreement ledger export for this request (the export view, and the export job's worker)."""
+    filterset = AgreementFilter(
+        request.GET,
+        queryset=selectors.agreement_list(request.user),
+        organizations=selectors.agreement_party_organizations(request.user),
+        request=request,
+    )
+    agreements = filterset.qs if filterset.is_valid() else Agreement.objects.none()
+    headers = [
+        _("Agreement number"),
+        _("Title"),
+        _("Party-building brand"),
+        _("Parties"),
+        _("Co-construction dimensions"),
+        _("Signed on"),
+        _("Term starts"),
+        _("Term ends"),
+        _("Status"),
+        _("Meetings held"),
+        _("Open action items"),
+        _("Overdue action items"),
+    ]
+    return exports.ExportSpec(
+        kind=ExportJob.Kind.AGREEMENTS,
+        filename=_("Agreement ledger %(date)s.xlsx") % {"date": timezone.localdate().isoformat()},
+        title=_("Agreements"),
+        headers=headers,
+        queryset=agreements,
+        row=_agreement_row,
+    )
+
+
+def _agreement_row(agreement: Agreement) -> list:
+    return [
+        agreement.number,
+        agreement.title,
+        agreement.brand,
+        "、".join(party.organization.name for party in agreement.parties.all()),
+        "、".join(dimension.name for dimension in agreement.dimensions.all()),
+        agreement.signed_on,
+        agreement.term_start,
+        agreement.term_end,
+        agreement.get_status_display(),
+        agreement.meetings_held,
+        agreement.open_items,
+        agreement.overdue_items,
+    ]
 
 
 class AgreementDetailView(ScopedViewMixin, DetailView):

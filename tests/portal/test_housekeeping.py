@@ -37,6 +37,7 @@ def test_it_cleans_expired_sessions_stale_failures_and_inactive_members(world):
         "stale_login_failures": 1,
         "inactive_user_memberships": 1,
         "orphan_files_removed": 0,
+        "expired_exports_removed": 0,
     }
     assert Session.objects.count() == 1
     assert not Membership.objects.filter(user=world.member1).exists()
@@ -61,6 +62,7 @@ def test_it_is_scheduled_once_in_settings(settings):
         "assessments.tasks.rollup_recover",
         "partnerships.tasks.expire_agreements",
         "portal.tasks.housekeeping",
+        "portal.tasks.requeue_exports",
         "portal.tasks.send_digests",
         "portal.tasks.sweep_reminders",
     ]

@@ -1,0 +1,245 @@
+"""Excel exports that scale: small ones answer at once, big ones run as a Celery job (``ExportJob``).
+
+An export view builds an ``ExportSpec`` from its request (the same selectors and filters as its page) and hands it to
+``respond``. A bounded count (``LIMIT threshold + 1``, never a full count) decides: up to
+``settings.EXPORT_ROW_THRESHOLD`` rows the workbook is built in the request as before; above it a job is recorded,
+sent to the ``exports`` queue after commit, and the user goes to the job's page, which polls its progress.
+
+The worker (``job_run``) claims the job with a conditional update (a redelivered or re-sent message never runs it
+twice at once), rebuilds the spec from the job's requester and filter parameters — so the export re-applies the
+requester's scope, as it is when the job runs — and streams rows from a server-side cursor
+(``.iterator(chunk_size=…)``) into openpyxl's write-only mode (``portal.xlsx.write_streaming``), recording progress
+every ``PROGRESS_EVERY`` rows. The file lands under ``settings.EXPORTS_DIR`` (never MEDIA_ROOT), is served to the
+requester only (``portal.views_exports``), and is removed with its job by housekeeping after
+``settings.EXPORT_KEEP_DAYS`` days. When it is done the requester gets a notice (``export.ready``) through the
+reminder machinery.
+
+If the broker is down when a job is requested, the job stays queued; ``requeue_stale`` (a beat task every 5 minutes)
+sends it again, and also takes back a job whose worker died while it was running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from portal.models import ExportJob
+from portal.xlsx import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE
+from portal.xlsx import build_workbook, write_streaming, xlsx_response
+
+logger = logging.getLogger(__name__)
+
+EXPORT_READY = "export.ready"  # the notice kind (registered in portal/reminders.py)
+PROGRESS_EVERY = 1000  # rows between two progress updates (one UPDATE each)
+CHUNK_SIZE = 2000  # rows per fetch from the server-side cursor (and per prefetch batch)
+RESEND_AFTER = dt.timedelta(minutes=10)  # a queued job not started by then is sent again
+# A running job whose worker died: the task's hard time limit has long passed.
+ABANDONED_AFTER = dt.timedelta(hours=1, minutes=5)
+
+# Where each kind's spec is built from a request: the export view's own module, so page and job cannot drift apart.
+BUILDERS = {
+    ExportJob.Kind.ACTIVITIES: "activities.views.activities.export_spec",
+    ExportJob.Kind.ACTION_ITEMS: "partnerships.views.action_items.export_spec",
+    ExportJob.Kind.AGREEMENTS: "partnerships.views.agreements.export_spec",
+}
+
+
+@dataclass
+class ExportSpec:
+    """One sheet: its rows as a queryset (already scoped and filtered) and how one object becomes a row."""
+
+    kind: str
+    filename: str
+    title: str
+    headers: list
+    queryset: QuerySet
+    row: Callable[[object], list]
+
+    def is_big(self, threshold: int | None = None) -> bool:
+        """More than ``threshold`` rows? One query, bounded: ``SELECT COUNT(*) FROM (… LIMIT threshold + 1)``."""
+        threshold = settings.EXPORT_ROW_THRESHOLD if threshold is None else threshold
+        return self.queryset.order_by().values("pk")[: threshold + 1].count() > threshold
+
+    def rows(self) -> Iterator[list]:
+        return (self.row(obj) for obj in self.queryset.iterator(chunk_size=CHUNK_SIZE))
+
+
+def respond(request, spec: ExportSpec) -> HttpResponse:
+    """What an export view answers: the file now when it is small, otherwise a job and a redirect to its page."""
+    if not spec.is_big():
+        return xlsx_response(spec.filename, build_workbook([(spec.title, spec.headers, spec.rows())]))
+    job = job_request(actor=request.user, kind=spec.kind, params=request.GET)
+    messages.info(
+        request,
+        _("This export has more than %(count)s rows: it is being prepared in the background.")
+        % {"count": settings.EXPORT_ROW_THRESHOLD},
+    )
+    return redirect("export_job", job.pk)
+
+
+def job_request(*, actor, kind: str, params: QueryDict) -> ExportJob:
+    """Record an export job for ``actor`` and send it to the workers once the transaction commits."""
+    if kind not in BUILDERS:
+        raise ValueError(f"{kind!r} is not an export kind")
+    filters = {key: values for key, values in params.lists() if key != "page"}
+    with transaction.atomic():
+        job = ExportJob.objects.create(requester=actor, kind=kind, params=filters)
+        transaction.on_commit(lambda: enqueue(job.pk))
+    return job
+
+
+def enqueue(job_id: int) -> bool:
+    """Send the job's task (routed to the ``exports`` queue). With the broker down the job stays queued for
+    ``requeue_stale``; the request that asked for it still succeeds."""
+    from portal.tasks import run_export
+
+    ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=timezone.now())
+    try:
+        run_export.apply_async((job_id,), retry=False)
+    except Exception:  # the broker's connection errors vary by transport
+        logger.warning("export job %s: the broker refused it; it stays queued for the next re-send", job_id)
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=None)
+        return False
+    return True
+
+
+def requeue_stale(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat task: send again the jobs never sent or waiting too long, and take back jobs whose worker died."""
+    now = now or timezone.now()
+    abandoned = list(
+        ExportJob.objects.filter(status=ExportJob.Status.RUNNING, started_at__lt=now - ABANDONED_AFTER).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    ExportJob.objects.filter(pk__in=abandoned, status=ExportJob.Status.RUNNING).update(
+        status=ExportJob.Status.QUEUED, enqueued_at=None, rows_done=0
+    )
+    waiting = list(
+        ExportJob.objects.filter(status=ExportJob.Status.QUEUED)
+        .filter(
+            Q(enqueued_at__isnull=True, created_at__lt=now - dt.timedelta(minutes=1))
+            | Q(enqueued_at__lt=now - RESEND_AFTER)
+        )
+        .exclude(pk__in=abandoned)
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = sum(1 for job_id in [*abandoned, *waiting] if enqueue(job_id))
+    return {"abandoned": len(abandoned), "resent": sent, "waiting": len(waiting)}
+
+
+def job_request_for(job: ExportJob) -> HttpRequest:
+    """The request an export view would have seen: the requester and the recorded query string."""
+    request = HttpRequest()
+    request.method = "GET"
+    query = QueryDict(mutable=True)
+    for key, values in (job.params or {}).items():
+        query.setlist(key, [str(value) for value in values])
+    request.GET = query
+    request.user = job.requester
+    return request
+
+
+def spec_for(job: ExportJob) -> ExportSpec:
+    return import_string(BUILDERS[job.kind])(job_request_for(job))
+
+
+def _update(job_id: int, **fields) -> None:
+    ExportJob.objects.filter(pk=job_id).update(**fields)
+
+
+def job_run(job_id: int) -> dict:
+    """The worker's part: claim, write the file, record it, notify the requester."""
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, error=""
+    )
+    if not claimed:
+        return {"job": job_id, "skipped": True}
+    job = ExportJob.objects.select_related("requester").get(pk=job_id)
+    relative = Path(str(job.requester_id)) / f"{job.pk}-{uuid.uuid4().hex}.xlsx"
+    path = Path(settings.EXPORTS_DIR) / relative
+    partial = path.with_suffix(".part")
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            spec = spec_for(job)
+            _update(job.pk, rows_total=spec.queryset.order_by().count())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            written = write_streaming(
+                partial,
+                spec.title,
+                spec.headers,
+                spec.rows(),
+                progress=lambda done: _update(job.pk, rows_done=done),
+                every=PROGRESS_EVERY,
+            )
+            os.replace(partial, path)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        _update(job.pk, status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000])
+        raise
+    _update(
+        job.pk,
+        status=ExportJob.Status.DONE,
+        finished_at=timezone.now(),
+        file=str(relative),
+        filename=spec.filename,
+        rows_done=written,
+        rows_total=written,
+    )
+    _notify(job, written)
+    return {"job": job.pk, "rows": written}
+
+
+def _notify(job: ExportJob, rows: int) -> None:
+    from portal import reminders
+
+    with translation.override(settings.LANGUAGE_CODE):
+        reminders.notify_event(
+            EXPORT_READY,
+            actor=None,
+            target=job,
+            occurrence="done",
+            recipients=[job.requester],
+            title=_("Your export is ready: %(kind)s, %(rows)s rows") % {"kind": job.get_kind_display(), "rows": rows},
+            url=reverse("export_job", args=[job.pk]),
+        )
+
+
+def file_path(job: ExportJob) -> Path | None:
+    """The job's file on disk, when it is done and the file is still there."""
+    if job.status != ExportJob.Status.DONE or not job.file:
+        return None
+    root = Path(settings.EXPORTS_DIR).resolve()
+    path = (root / job.file).resolve()
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
+
+
+def remove_expired(*, now: dt.datetime | None = None) -> int:
+    """Housekeeping: jobs older than ``EXPORT_KEEP_DAYS`` go, with their files. Returns how many jobs."""
+    now = now or timezone.now()
+    expired = ExportJob.objects.filter(created_at__lt=now - dt.timedelta(days=settings.EXPORT_KEEP_DAYS))
+    removed = 0
+    for job in expired.iterator(chunk_size=500):
+        path = file_path(job)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        job.delete()
+        removed += 1
+    return removed

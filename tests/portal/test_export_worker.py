@@ -1,0 +1,61 @@
+"""A big export written by a real Celery worker listening on the ``exports`` queue (PostgreSQL + Redis).
+
+The job is published the way the portal publishes it: by task name, routed by ``CELERY_TASK_ROUTES`` — so a worker
+consuming ``exports`` only (as in the README's production layout) picks it up, streams the rows from a server-side
+cursor into the file, records its progress and its end, and notifies the requester. Skips locally without
+PostgreSQL and Redis, fails under CI (``require``). Run it with
+``DATABASE_URL=postgres://postgres@127.0.0.1:5432/gj_exports REDIS_URL=redis://127.0.0.1:6379/13``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from openpyxl import load_workbook
+
+from portal import exports
+from portal.models import ExportJob, Notification
+from tests.activities.test_activities import at, make_activity, make_pact
+from tests.conftest import require
+from tests.workers_support import WorkerHarness, postgres_url, redis_available, wait_until
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def harness(transactional_db, tmp_path):
+    require(connection.vendor == "postgresql", "real workers need PostgreSQL (DATABASE_URL=postgres://…)")
+    redis_url = os.environ.get("REDIS_URL")
+    require(redis_available(redis_url), "real workers need a reachable Redis (REDIS_URL=redis://…)")
+    harness = WorkerHarness(database_url=postgres_url(connection.settings_dict), redis_url=redis_url, tmp_path=tmp_path)
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
+def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings, tmp_path):
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    agreement = make_pact(world)
+    for i in range(7):
+        make_activity(world, agreement=agreement, title=f"导出活动{i}", starts=at(-i - 1))
+    make_activity(world, lead=world.branch_b, co=[], title="乙支部自己的活动", starts=at(-2))
+    job = ExportJob.objects.create(requester=world.secretary1, kind="activities", params={"q": ["导出"]})
+
+    assert django_settings.CELERY_TASK_ROUTES["portal.tasks.run_export"]["queue"] == "exports"
+    worker = harness.start_worker("exports", queues="exports", EXPORTS_DIR=str(settings.EXPORTS_DIR))
+    harness.producer.conf.task_routes = django_settings.CELERY_TASK_ROUTES  # published as the portal does
+    task_id = harness.producer.send_task("portal.tasks.run_export", args=[job.pk]).id
+
+    wait_until(lambda: worker.task_done(task_id), 60, "the export was never written", [worker])
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total == 7
+    assert worker.task_results(task_id) == [{"job": job.pk, "rows": 7}]
+    sheet = load_workbook(io.BytesIO(exports.file_path(job).read_bytes())).worksheets[0]
+    titles = sorted(row[3] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert titles == [f"导出活动{i}" for i in range(7)]
+    assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.secretary1).count() == 1
