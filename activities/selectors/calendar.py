@@ -117,24 +117,44 @@ def text_color(background: str) -> str:
     return "#212529" if luminance > 0.45 else "#ffffff"
 
 
-def calendar_event(activity: Activity) -> dict:
+_URL_PK = 987654321
+
+
+class _EventContext:
+    """What every event of one response shares, computed once: the status labels (``get_status_display`` would
+    translate its lazy choices again for every event) and the detail URL (one ``reverse``)."""
+
+    def __init__(self):
+        self.labels = {value: str(label) for value, label in Activity.Status.choices}
+        self.url = reverse("activities:activity_detail", args=[_URL_PK]).replace(str(_URL_PK), "{pk}")
+        self.colors: dict[str, str] = {}
+
+    def text_color(self, background: str) -> str:
+        if background not in self.colors:
+            self.colors[background] = text_color(background)
+        return self.colors[background]
+
+
+def calendar_event(activity: Activity, context: _EventContext | None = None) -> dict:
     """One activity as a FullCalendar event object (the type and lead must be joined)."""
+    context = context or _EventContext()
     cancelled = activity.status == Activity.Status.CANCELLED
     color = activity.type.color
+    background = CANCELLED_COLOR if cancelled else color
     return {
         "id": str(activity.pk),
         "title": activity.title,
         "start": timezone.localtime(activity.starts_at).isoformat(),
         "end": timezone.localtime(activity.ends_at).isoformat(),
-        "url": reverse("activities:activity_detail", args=[activity.pk]),
-        "backgroundColor": CANCELLED_COLOR if cancelled else color,
+        "url": context.url.format(pk=activity.pk),
+        "backgroundColor": background,
         "borderColor": color,
-        "textColor": text_color(CANCELLED_COLOR if cancelled else color),
+        "textColor": context.text_color(background),
         "classNames": ["gj-event-cancelled"] if cancelled else [],
         "extendedProps": {
             "typeName": activity.type.name,
             "status": activity.status,
-            "statusLabel": str(activity.get_status_display()),
+            "statusLabel": context.labels.get(activity.status, activity.status),
             "lead": activity.lead.name,
             "place": activity.place,
         },
@@ -144,7 +164,8 @@ def calendar_event(activity: Activity) -> dict:
 def calendar_events(user, **filters) -> tuple[list[dict], bool]:
     """The JSON feed's body (``calendar_activities`` as FullCalendar event objects) and whether it was cut short."""
     activities, truncated = calendar_activities(user, **filters)
-    return [calendar_event(activity) for activity in activities], truncated
+    context = _EventContext()
+    return [calendar_event(activity, context) for activity in activities], truncated
 
 
 # --- the filters' choices -----------------------------------------------------------------------------------
