@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from activities.selectors.calendar import calendar_token_for
+from activities.selectors.calendar import calendar_token_for, feed_window_text
 from portal.home import register_section
 
 
@@ -23,4 +23,5 @@ def calendar_subscription(user, obj=None) -> dict | None:
         "action_label": _("Open the activity calendar"),
         "token": token,
         "feed_path": reverse("activities:ical_feed", args=[token.token]) if token else "",
+        "feed_window": feed_window_text(),
     }

@@ -25,6 +25,8 @@ from activities.selectors import calendar as selectors
 from activities.services import calendar as services
 
 ZH_LOCALE_ASSET = "vendor/fullcalendar/locales/zh-cn.min.js"
+EVENTS_LIMIT_HEADER = "X-Events-Limit"
+EVENTS_TRUNCATED_HEADER = "X-Events-Truncated"
 
 
 @cache
@@ -50,6 +52,8 @@ class CalendarView(TemplateView):
         context["fc_locale"] = "zh-cn" if chinese and _has_zh_locale() else "en"
         context["fc_locale_asset"] = ZH_LOCALE_ASSET
         context["cancelled_color"] = selectors.CANCELLED_COLOR
+        context["max_events"] = selectors.MAX_EVENTS
+        context["feed_window"] = selectors.feed_window_text()
         return context
 
 
@@ -67,9 +71,13 @@ class CalendarEventsView(View):
             return JsonResponse(
                 {"error": first, "errors": errors}, status=400, json_dumps_params={"ensure_ascii": False}
             )
-        events = selectors.calendar_events(request.user, **form.cleaned_data)
+        events, truncated = selectors.calendar_events(request.user, **form.cleaned_data)
         # ensure_ascii off: titles stay readable (and searchable) in the response, which is UTF-8 anyway.
-        return JsonResponse(events, safe=False, json_dumps_params={"ensure_ascii": False})
+        response = JsonResponse(events, safe=False, json_dumps_params={"ensure_ascii": False})
+        # FullCalendar wants a plain array: the cap travels in headers, which static/js/calendar.js reads.
+        response[EVENTS_LIMIT_HEADER] = str(selectors.MAX_EVENTS)
+        response[EVENTS_TRUNCATED_HEADER] = "1" if truncated else "0"
+        return response
 
 
 def _feed_not_found() -> HttpResponse:
@@ -86,8 +94,10 @@ def ical_feed(request, token: str):
     if found is None:
         return _feed_not_found()
     services.calendar_token_touch(token=found)
-    activities = selectors.feed_activities(found.user)
-    calendar = selectors.ical_calendar(found.user, activities, absolute_url=request.build_absolute_uri)
+    activities, truncated = selectors.feed_activities(found.user)
+    calendar = selectors.ical_calendar(
+        found.user, activities, absolute_url=request.build_absolute_uri, truncated=truncated
+    )
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="gongjian.ics"'
     response["X-Robots-Tag"] = "noindex, nofollow"

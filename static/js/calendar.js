@@ -3,6 +3,8 @@
  *
  * Everything is wired from data attributes (no inline scripts):
  *   #gj-calendar[data-events-url][data-locale][data-error-text]  the FullCalendar page (needs the vendor bundles)
+ *   #gj-calendar-truncated                                         shown when the feed says it left events out
+ *                                                                  (response header X-Events-Truncated: 1)
  *   #gj-calendar-filters                                           its filter form: a change refetches the events
  *   [data-gj-copy="#input"][data-gj-copied="Copied"]               copy an input's value to the clipboard
  *   form[data-gj-confirm="Question?"]                              ask before submitting
@@ -65,6 +67,17 @@
     var isPhone = window.matchMedia(PHONE).matches;
     var bars = toolbars(isPhone);
 
+    var truncatedBox = document.getElementById("gj-calendar-truncated");
+
+    function showTruncated(response) {
+      // The JSON feed is capped by count; it says so in a header because FullCalendar wants a plain array.
+      if (!truncatedBox) {
+        return;
+      }
+      var truncated = !!(response && response.headers && response.headers.get("X-Events-Truncated") === "1");
+      truncatedBox.classList.toggle("d-none", !truncated);
+    }
+
     function showError(message) {
       if (!errorBox) {
         return;
@@ -103,8 +116,9 @@
           },
         },
       ],
-      eventSourceSuccess: function (content) {
+      eventSourceSuccess: function (content, response) {
         showError("");
+        showTruncated(response);
         return content;
       },
       eventDidMount: function (info) {
