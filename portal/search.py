@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_GET
 
+from portal.names import display_name
 from portal.scoping import get_scope
 
 LIMIT = 20
@@ -35,7 +36,6 @@ def _purposes() -> dict[tuple[str, str], Purpose]:
     from activities.selectors import plans as plan_selectors
     from activities.selectors import projects as project_selectors
     from activities.services import plans as plan_services
-    from partnerships.forms.agreements import LiaisonChoiceField
     from partnerships.models import Organization
     from partnerships.selectors import action_items as item_selectors
     from partnerships.selectors import agreements as agreement_selectors
@@ -68,7 +68,7 @@ def _purposes() -> dict[tuple[str, str], Purpose]:
         ("users", "liaisons"): Purpose(
             lambda user: agreement_selectors.liaison_candidates(),
             user_fields,
-            LiaisonChoiceField(queryset=None).label_from_instance,
+            display_name,
         ),
     }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -665,7 +667,9 @@ def test_the_print_view_renders_the_minutes_for_a4(client_for, world, ruled):
     services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
     meeting = ruled["meeting"]
     page = client_for(world.liaison1).get(reverse("partnerships:meeting_print", args=[meeting.pk])).content.decode()
-    assert "size: A4" in page and "margin: 18mm" in page
+    assert 'href="/static/css/meeting-print.css"' in page  # no inline style under the Content-Security-Policy
+    stylesheet = Path(finders.find("css/meeting-print.css")).read_text()
+    assert "size: A4" in stylesheet and "margin: 18mm" in stylesheet
     assert 'data-testid="print-button"' in page
     for text in (meeting.title, "项目部会议室", world.branch_a.name, "会议逐项研究了督办事项。", "联合开展主题党日"):
         assert text in page

@@ -16,6 +16,7 @@ from partnerships.models import Agreement, AgreementParty, Member, Organization
 from partnerships.selectors import action_items as item_selectors
 from partnerships.selectors import directory as directory_selectors
 from portal import search
+from portal.names import display_name
 from portal.widgets import PLAIN_LIMIT
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -210,7 +211,8 @@ def test_global_choices_search_every_organization_and_liaison(client_for, world)
     client = client_for(world.secretary2)
     assert _texts(client.get(_url("organizations", "all", "和平街道"))) == ["和平街道社区党委"]
     (label,) = _texts(client.get(_url("users", "liaisons", "liaison1")))
-    assert label.endswith("liaison1）")  # the form's own label: 姓名（用户名）
+    # The form's own label: the person's name in Chinese order, never the login name.
+    assert label == display_name(world.liaison1) and "liaison1" not in label
     assert _texts(client.get(_url("users", "liaisons", "secretary1"))) == []
 
 
