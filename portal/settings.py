@@ -248,6 +248,7 @@ CELERY_TASK_ROUTES = {
     "assessments.tasks.rollup_open_quarter": {"queue": "rollups"},
     "assessments.tasks.rollup_close_quarter": {"queue": "rollups"},
     "assessments.tasks.rollup_quarter": {"queue": "rollups"},
+    "assessments.tasks.rollup_recover": {"queue": "rollups"},
     "portal.tasks.run_export": {"queue": "exports"},
     "portal.tasks.housekeeping": {"queue": "default"},
     "portal.tasks.requeue_exports": {"queue": "default"},
