@@ -12,6 +12,7 @@ The world:
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -62,6 +63,31 @@ FIXED_NOW = dt.datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 def fixed_clock():
     with time_machine.travel(FIXED_NOW, tick=True) as traveller:
         yield traveller
+
+
+# The rows the data migrations seed (activity types, co-construction dimensions). A transactional test ends with a
+# flush that empties every table, so each transactional test seeds them again first (idempotent get_or_create).
+# Django's serialized_rollback is no substitute: the flush re-creates content types under new keys, and restoring the
+# serialized ones then collides with them.
+_REFERENCE_MIGRATIONS = ("activities.migrations.0002_activity_types", "partnerships.migrations.0003_dimensions")
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows(request):
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    for module in _REFERENCE_MIGRATIONS:
+        importlib.import_module(module).forwards(apps, None)
 
 
 def pytest_sessionfinish(session, exitstatus):

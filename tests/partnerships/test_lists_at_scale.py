@@ -160,4 +160,4 @@ def test_tree_search_finds_by_name_and_shows_the_path(client_for, world):
     assert f"{world.group.name} › {world.general_1.name}" in page
     assert world.branch_b.name not in page
     empty = client_for(world.outsider).get(reverse("partnerships:organization_tree"), {"q": "不存在的名字"})
-    assert "没有匹配的组织" in empty.content.decode()
+    assert "没有符合条件的组织" in empty.content.decode()

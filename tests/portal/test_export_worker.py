@@ -23,9 +23,7 @@ from tests.activities.test_activities import at, make_activity, make_pact
 from tests.conftest import require
 from tests.workers_support import WorkerHarness, postgres_url, redis_available, wait_until
 
-# serialized_rollback: the flush after a transactional test would drop the rows the data migrations seed
-# (activity types, reminder rules), which the next test module needs.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -40,9 +40,7 @@ from tests.workers_support import (
     wait_until,
 )
 
-# serialized_rollback: the flush after a transactional test would drop the rows the data migrations seed
-# (activity types, reminder rules), which the next test module needs.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SWEEP = "portal.tasks.sweep_reminders"
 PING = "worker_proof.ping"  # not a registered kind: the sweep's plan() neither creates nor cancels these rows
