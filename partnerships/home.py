@@ -50,7 +50,7 @@ def committee_overview(user) -> dict | None:
         "template": "partnerships/home/committee_overview.html",
         "title": _("Organizations under review"),
         "directory": selectors.directory_summary(subtree),
-        "roster": selectors.roster_summary(subtree),
+        "roster": selectors.subtree_roster_summary(user),
         "branches": list(branches[:60]),
     }
 

@@ -65,6 +65,13 @@ def fixed_clock():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # The rows the data migrations seed (activity types, co-construction dimensions). A transactional test ends with a
 # flush that empties every table, so each transactional test seeds them again first (idempotent get_or_create).
 # Django's serialized_rollback is no substitute: the flush re-creates content types under new keys, and restoring the

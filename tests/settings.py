@@ -20,6 +20,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Each test starts with an empty cache (tests/conftest.py): a per-process one, never the shared Redis, so a cached
+# figure can neither outlive the test's rolled-back rows nor meet another run's.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Unit tests run tasks in-process; the real-worker tests switch this off and talk to the broker.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from math import ceil
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,6 +24,7 @@ from activities.models import (
 )
 from activities.services.projects import party_for, party_organizations, roster_pool
 from partnerships.models import Agreement, AgreementParty, Member, Organization
+from portal.queries import correlated_count
 from portal.scoping import ROLE_SECRETARY, get_scope
 
 # A finding still to be fixed: something was found and no fix date recorded.
@@ -35,19 +36,17 @@ BOARD_DENSE_LINES = 11
 BOARD_XDENSE_LINES = 20
 
 
-def _count(queryset: QuerySet, group_by: str, distinct: str | None = None) -> Coalesce:
-    """A correlated COUNT over ``queryset`` (already filtered on ``OuterRef("pk")``), 0 when none."""
-    counted = queryset.order_by().values(group_by).annotate(n=Count(distinct or "pk", distinct=bool(distinct)))
-    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
-
-
 def with_project_figures(queryset: QuerySet[KeyProject]) -> QuerySet[KeyProject]:
     """Annotate ``zone_count``, ``member_count`` (distinct claiming members) and ``open_findings``."""
     project = OuterRef("pk")
     return queryset.annotate(
-        zone_count=_count(ResponsibilityZone.objects.filter(project=project), "project_id"),
-        member_count=_count(ZoneAssignment.objects.filter(zone__project=project), "zone__project_id", "member_id"),
-        open_findings=_count(ZoneCheck.objects.filter(OPEN_FINDING, zone__project=project), "zone__project_id"),
+        zone_count=correlated_count(ResponsibilityZone.objects.filter(project=project), "project_id"),
+        member_count=correlated_count(
+            ZoneAssignment.objects.filter(zone__project=project), "zone__project_id", "member_id"
+        ),
+        open_findings=correlated_count(
+            ZoneCheck.objects.filter(OPEN_FINDING, zone__project=project), "zone__project_id"
+        ),
     )
 
 
@@ -115,7 +114,9 @@ def project_detail(user, project: KeyProject, today: dt.date | None = None) -> d
     zones = list(
         project.zones.select_related("lead")
         .prefetch_related(_assignments_prefetch())
-        .annotate(open_findings=_count(ZoneCheck.objects.filter(OPEN_FINDING, zone=OuterRef("pk")), "zone_id"))
+        .annotate(
+            open_findings=correlated_count(ZoneCheck.objects.filter(OPEN_FINDING, zone=OuterRef("pk")), "zone_id")
+        )
         .order_by("order", "pk")
     )
     for zone in zones:
@@ -165,7 +166,7 @@ def mark_editable_posts(user, posts) -> list[PioneerPost]:
 
 def teams_with_counts(teams: QuerySet[Team]) -> QuerySet[Team]:
     return teams.select_related("organization", "project").annotate(
-        member_count=_count(TeamMember.objects.filter(team=OuterRef("pk")), "team_id")
+        member_count=correlated_count(TeamMember.objects.filter(team=OuterRef("pk")), "team_id")
     )
 
 

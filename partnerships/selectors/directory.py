@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, OuterRef, Q, QuerySet
 
 from partnerships.models import Member, Organization
+from portal.queries import correlated_count
 from portal.scoping import ROLE_SECRETARY, get_scope
 
 
@@ -56,11 +58,42 @@ def roster_summary(organizations: QuerySet[Organization]) -> dict:
     return counts
 
 
+# The committee overview's head counts span a whole group's roster (200,000 rows at 10,000 branches), so they are
+# cached per reviewed subtree under a version that every roster or organization change moves on (partnerships/apps.py);
+# the timeout only bounds how long an unused entry stays.
+ROSTER_VERSION_KEY = "gj:roster-version"
+ROSTER_SUMMARY_TIMEOUT = 600
+
+
+def roster_version() -> int:
+    return cache.get_or_set(ROSTER_VERSION_KEY, 1, timeout=None)
+
+
+def roster_changed() -> None:
+    """Called after a roster or organization change commits: cached head counts are recomputed on next read."""
+    try:
+        cache.incr(ROSTER_VERSION_KEY)
+    except ValueError:  # no version yet (or evicted): the next read starts one, nothing cached is stale
+        cache.add(ROSTER_VERSION_KEY, 2, timeout=None)
+
+
+def subtree_roster_summary(user) -> dict:
+    """``roster_summary`` of every organization the user reviews (their subtrees), cached until the roster changes."""
+    scope = get_scope(user)
+    subtree = "*" if scope.is_superuser else ",".join(sorted(scope.reviewer_paths))
+    key = f"gj:roster-summary:{roster_version()}:{subtree}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = roster_summary(organization_creatable_parents(user))
+        cache.set(key, summary, ROSTER_SUMMARY_TIMEOUT)
+    return summary
+
+
 def organizations_with_member_counts(organizations: QuerySet[Organization]) -> QuerySet[Organization]:
-    """Annotate each organization with its active member count (one query, no per-row count)."""
-    return organizations.annotate(
-        member_count=Count("members", filter=~Q(members__status=Member.Status.TRANSFERRED_OUT))
-    )
+    """Annotate each organization with its active member count (one query, no per-row count; counted only for the
+    organizations a page shows)."""
+    members = Member.objects.filter(organization=OuterRef("pk")).exclude(status=Member.Status.TRANSFERRED_OUT)
+    return organizations.annotate(member_count=correlated_count(members, "organization"))
 
 
 def directory_summary(organizations: QuerySet[Organization]) -> dict:

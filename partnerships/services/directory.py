@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partnerships.models import Member, Organization
+from partnerships.selectors.directory import roster_changed
 from portal.scoping import ensure_editable, get_scope
 
 ORGANIZATION_FIELDS = (
@@ -125,7 +126,9 @@ def member_import(*, actor: AbstractBaseUser, organization: Organization, rows: 
         members.append(member)
     if problems:
         raise ValidationError(problems)
-    return bulk_create_with_history(members, Member, default_user=actor)
+    created = bulk_create_with_history(members, Member, default_user=actor)
+    transaction.on_commit(roster_changed)  # a bulk insert sends no post_save
+    return created
 
 
 def _row_message(row_number, exc: ValidationError) -> str:

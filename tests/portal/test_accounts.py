@@ -123,3 +123,42 @@ def test_the_lock_out_page_shows_only_the_lock_out_message(client, world):
     assert 'name="password"' not in body and 'name="username"' not in body
     assert "请输入一个正确的" not in body  # not the wrong-password error beside it
     assert "alert" in body and body.count('role="alert"') == 1
+
+
+def test_the_committee_overview_head_counts_follow_every_roster_change(
+    client_for, world, django_capture_on_commit_callbacks
+):
+    """The subtree's head counts are cached (a group's whole roster is counted once), yet never stale."""
+    from partnerships import services as partnership_services
+    from partnerships.models import Member
+
+    def overview_total() -> int:
+        response = client_for(world.committee).get(reverse("home"))
+        panels = {p["template"]: p for p in response.context["panels"]}
+        return panels["partnerships/home/committee_overview.html"]["roster"]["total"]
+
+    assert overview_total() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        member = partnership_services.member_create(actor=world.secretary1, organization=world.branch_a, name="新党员")
+    assert overview_total() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        partnership_services.member_import(
+            actor=world.secretary1,
+            organization=world.branch_a,
+            rows=[{"row": 2, "name": "导入甲"}, {"row": 3, "name": "导入乙"}],
+        )
+    assert overview_total() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        Member.objects.get(pk=member.pk).delete()  # as the admin site or a shell would
+    assert overview_total() == 2
+    # Unchanged roster: the second look reads the cache, not the 200k-row count.
+    from partnerships.selectors import directory
+
+    calls = []
+    original = directory.roster_summary
+    directory.roster_summary = lambda organizations: calls.append(1) or original(organizations)
+    try:
+        assert overview_total() == 2
+    finally:
+        directory.roster_summary = original
+    assert calls == []
