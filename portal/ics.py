@@ -36,29 +36,39 @@ def text_list(values: Iterable[str]) -> str:
 
 def utc(moment: dt.datetime) -> str:
     """A DATE-TIME in UTC form (``20261202T013000Z``); the moment must be aware."""
-    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    if moment.utcoffset():
+        moment = moment.astimezone(dt.UTC)
+    return "%04d%02d%02dT%02d%02d%02dZ" % (  # noqa: UP031 (twice as fast as strftime, for every event's four times)
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
 
 
 def fold(line: str) -> str:
-    """Fold one content line: at most 74 octets before the first break, and each continuation (after its leading
-    space) at most 74 more, never splitting a character."""
+    """Fold one content line: each physical line at most 74 octets (a continuation's leading space aside), as long
+    as it can be without splitting a UTF-8 character."""
     if line.isascii():
         if len(line) < LINE_OCTETS:
             return line
         step = LINE_OCTETS - 1
         return FOLD.join(line[i : i + step] for i in range(0, len(line), step))
-    parts: list[str] = []
+    data = line.encode()
+    if len(data) < LINE_OCTETS:
+        return line
+    parts = []
     start = 0
-    used = 0
-    for index, char in enumerate(line):
-        size = 1 if char < "\x80" else len(char.encode("utf-8"))
-        used += size
-        if used >= LINE_OCTETS:
-            parts.append(line[start:index])
-            start = index
-            used = size
-    parts.append(line[start:])
-    return FOLD.join(parts)
+    while len(data) - start >= LINE_OCTETS:
+        end = start + LINE_OCTETS - 1
+        while data[end] & 0xC0 == 0x80:  # a continuation byte: the character starts earlier
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode()
 
 
 def line(name: str, value: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -268,7 +268,8 @@ def feed_activities(user, now: dt.datetime | None = None) -> tuple[list, bool]:
 
     One query: two index walks on ``starts_at`` away from ``now`` (the coming ones forwards, the past ones backwards),
     each scoped and stopping after ``FEED_MAX_EVENTS + 1`` rows, joined by ``UNION ALL`` into the set of ids the outer
-    select reads by primary key, with the type, lead and agreement joined and the co-organizer names aggregated.
+    select reads by primary key — coming ones first, at most ``FEED_MAX_EVENTS + 1`` — with the type, lead and
+    agreement joined and the co-organizer names aggregated.
     """
     now = now or timezone.now()
     limit = FEED_MAX_EVENTS
@@ -280,17 +281,18 @@ def feed_activities(user, now: dt.datetime | None = None) -> tuple[list, bool]:
         Activity.objects.filter(pk__in=half.order_by(*order).values("pk")[: limit + 1]).order_by().values("pk")
         for half, order in ((coming, ("starts_at", "pk")), (past, ("-starts_at", "-pk")))
     ]
+    # The outer select puts the coming ones first (in start order), then the past ones (latest first), and stops
+    # after ``limit + 1`` rows: only the rows kept (and one to tell a cut) get their co-organizer names.
+    coming_first = Case(When(starts_at__gte=now, then=Value(0)), default=Value(1))
+    coming_start = Case(When(starts_at__gte=now, then=F("starts_at")))
+    coming_pk = Case(When(starts_at__gte=now, then=F("pk")))
     rows = list(
         Activity.objects.filter(pk__in=halves[0].union(halves[1], all=True))
         .annotate(co_organizer_names=_CoOrganizerNames())
-        .order_by("starts_at", "pk")
-        .values_list(*FEED_VALUES, named=True)
+        .order_by(coming_first, coming_start, coming_pk, F("starts_at").desc(), F("pk").desc())
+        .values_list(*FEED_VALUES, named=True)[: limit + 1]
     )
-    upcoming = [row for row in rows if row.starts_at >= now]
-    recent = [row for row in rows if row.starts_at < now]
-    kept = upcoming[:limit]
-    room = limit - len(kept)
-    kept = (recent[len(recent) - room :] if room else []) + kept
+    kept = sorted(rows[:limit], key=lambda row: (row.starts_at, row.pk))
     return kept, len(rows) > limit
 
 
