@@ -37,8 +37,8 @@ FEED_MAX_EVENTS = 500
 FEED_REFRESH = dt.timedelta(hours=1)
 # Cancelled activities stay on the web calendar (greyed, struck through) so nobody turns up by mistake.
 CANCELLED_COLOR = "#adb5bd"
-# Only what the calendar shows: FullCalendar's event object and the iCal VEVENT.
-EVENT_FIELDS = ("id", "title", "type", "lead", "agreement", "starts_at", "ends_at", "place", "status")
+# Only what the calendar shows: FullCalendar's event object.
+EVENT_VALUES = ("pk", "title", "starts_at", "ends_at", "place", "status", "type__color", "type__name", "lead__name")
 
 
 # --- the web calendar ---------------------------------------------------------------------------------------
@@ -88,19 +88,23 @@ def calendar_activities(
     organization: Organization | None = None,
     type: ActivityType | None = None,
     limit: int | None = None,
-) -> tuple[list[Activity], bool]:
+) -> tuple[list, bool]:
     """Activities the user may see that overlap ``[start, end)``, optionally filtered, in start order: the first
-    ``limit`` of them, and whether there are more (two queries, whatever the table size).
+    ``limit`` of them as rows of ``EVENT_VALUES`` (named tuples: no model instances, the type and lead joined), and
+    whether there are more (two queries, whatever the table size).
 
     Split in two so each half walks an index and stops after ``limit + 1`` rows: those already on at ``start``
     (they come first in start order) and those starting inside the window (the ``starts_at`` index, in order).
     """
     limit = limit or MAX_EVENTS
     base = _filtered(user, agreement=agreement, organization=organization, type=type)
-    base = base.select_related("type", "lead").only(*EVENT_FIELDS, "type__color", "type__name", "lead__name")
     ordered = ("starts_at", "pk")
-    running = list(_spanning(base, start).order_by(*ordered)[: limit + 1])
-    starting = list(base.filter(starts_at__gte=start, starts_at__lt=end).order_by(*ordered)[: limit + 1])
+    running = list(_spanning(base, start).order_by(*ordered).values_list(*EVENT_VALUES, named=True)[: limit + 1])
+    starting = list(
+        base.filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by(*ordered)
+        .values_list(*EVENT_VALUES, named=True)[: limit + 1]
+    )
     rows = running + starting
     return rows[:limit], len(rows) > limit
 
@@ -127,6 +131,7 @@ class _EventContext:
         self.labels = {value: str(label) for value, label in Activity.Status.choices}
         self.url = reverse("activities:activity_detail", args=[_URL_PK]).replace(str(_URL_PK), "{pk}")
         self.colors: dict[str, str] = {}
+        self.zone = timezone.get_current_timezone()
 
     def text_color(self, background: str) -> str:
         if background not in self.colors:
@@ -134,28 +139,28 @@ class _EventContext:
         return self.colors[background]
 
 
-def calendar_event(activity: Activity, context: _EventContext | None = None) -> dict:
-    """One activity as a FullCalendar event object (the type and lead must be joined)."""
+def calendar_event(row, context: _EventContext | None = None) -> dict:
+    """One activity (a row of ``EVENT_VALUES``) as a FullCalendar event object."""
     context = context or _EventContext()
-    cancelled = activity.status == Activity.Status.CANCELLED
-    color = activity.type.color
+    cancelled = row.status == Activity.Status.CANCELLED
+    color = row.type__color
     background = CANCELLED_COLOR if cancelled else color
     return {
-        "id": str(activity.pk),
-        "title": activity.title,
-        "start": timezone.localtime(activity.starts_at).isoformat(),
-        "end": timezone.localtime(activity.ends_at).isoformat(),
-        "url": context.url.format(pk=activity.pk),
+        "id": str(row.pk),
+        "title": row.title,
+        "start": row.starts_at.astimezone(context.zone).isoformat(),
+        "end": row.ends_at.astimezone(context.zone).isoformat(),
+        "url": context.url.format(pk=row.pk),
         "backgroundColor": background,
         "borderColor": color,
         "textColor": context.text_color(background),
         "classNames": ["gj-event-cancelled"] if cancelled else [],
         "extendedProps": {
-            "typeName": activity.type.name,
-            "status": activity.status,
-            "statusLabel": context.labels.get(activity.status, activity.status),
-            "lead": activity.lead.name,
-            "place": activity.place,
+            "typeName": row.type__name,
+            "status": row.status,
+            "statusLabel": context.labels.get(row.status, row.status),
+            "lead": row.lead__name,
+            "place": row.place,
         },
     }
 
