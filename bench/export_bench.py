@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=0, help="stop after this many rows (0: the whole ledger)")
     parser.add_argument("--kind", default="activities", choices=["activities", "action_items", "agreements"])
     parser.add_argument("--mode", default="batched", choices=["batched", "cursor", "job"])
+    parser.add_argument("--batch", type=int, default=0, help="rows per batch query (default exports.BATCH_SIZE)")
     parser.add_argument(
         "--first", action="store_true", help="stop at the first progress update: how long an export shows nothing"
     )
@@ -61,6 +62,8 @@ def main() -> int:
     if args.mode != "job":
         with connection.cursor() as cursor:
             cursor.execute("SET default_transaction_read_only = on")
+    if args.batch:
+        exports.BATCH_SIZE = args.batch
     users = get_user_model().objects
     translation.activate("zh-hans")
     for username in ("committee", "secretary1"):
@@ -99,7 +102,9 @@ def main() -> int:
         )
         seconds = time.perf_counter() - started
         size = target.stat().st_size
-    ids_note = f"; ordered ids in {ids_seconds:.1f} s" if args.mode == "batched" else ""
+    ids_note = (
+        f"; ordered ids in {ids_seconds:.1f} s, {exports.BATCH_SIZE} rows a batch" if args.mode == "batched" else ""
+    )
     print(
         f"committee {args.kind} ({args.mode}): {written:,} rows in {seconds:.1f} s = {written / seconds:,.0f} rows/s; "
         f"first {exports.PROGRESS_EVERY} rows after {first[0]:.1f} s{ids_note}; file {size / 1e6:.1f} MB"

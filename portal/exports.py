@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 EXPORT_READY = "export.ready"  # the notice kind (registered in portal/reminders.py)
 PROGRESS_EVERY = 1000  # rows between two progress updates (one UPDATE each)
 CHUNK_SIZE = 2000  # rows per fetch from the server-side cursor of a small export (and per prefetch batch)
-BATCH_SIZE = 2000  # rows per query of a job (and per prefetch batch)
+BATCH_SIZE = 5000  # rows per query of a job (and per prefetch batch); amortizes the fixed cost of a batch
 ID_CHUNK = 20_000  # ids per fetch of a job's ordered id list
 RESEND_AFTER = dt.timedelta(minutes=10)  # a queued job not started by then is sent again
 # A running job whose worker died: the task's hard time limit has long passed.
@@ -94,10 +94,11 @@ class ExportSpec:
         ids.extend(self.queryset.prefetch_related(None).values_list("pk", flat=True).iterator(chunk_size=ID_CHUNK))
         return ids
 
-    def batches(self, ids: Sequence[int], size: int = BATCH_SIZE) -> Iterator[list]:
+    def batches(self, ids: Sequence[int], size: int | None = None) -> Iterator[list]:
         """Every row of ``ids`` (``ordered_ids``) in that order, ``size`` rows per query: the queryset itself — its
         scope, filters, joins, annotations and prefetches — narrowed to a batch of primary keys (the index on them),
         unordered in SQL and put back in order here. A row deleted since the ids were read is skipped."""
+        size = size or BATCH_SIZE
         unordered = self.queryset.order_by()
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
