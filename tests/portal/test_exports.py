@@ -238,7 +238,9 @@ def test_housekeeping_removes_old_exports_and_their_files(ask, client_for, world
 
 
 def test_a_job_reads_its_rows_in_export_order_in_batches_of_fixed_queries(world, activities, big):
-    more = [make_activity(world, agreement=activities[0].agreement, title=f"批量{i}", starts=at(-i - 20)) for i in range(9)]
+    more = [
+        make_activity(world, agreement=activities[0].agreement, title=f"批量{i}", starts=at(-i - 20)) for i in range(9)
+    ]
     spec = exports.spec_for(ExportJob(requester=world.secretary1, kind="activities", params={}))
     expected = [row[3] for row in spec.rows()]  # one cursor over the whole export, in its order
     ids = spec.ordered_ids()
