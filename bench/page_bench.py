@@ -193,13 +193,14 @@ def main() -> None:
         root, branch = give_roles()
         made = clients()
 
-        secretary = get_user_model().objects.get(username="secretary1")
+        readers = {"committee": "committee", "secretary": "secretary1"}
 
-        def token() -> str:
-            found = calendar_selectors.calendar_token_for(secretary)
+        def token(role: str) -> str:
+            reader = get_user_model().objects.get(username=readers[role])
+            found = calendar_selectors.calendar_token_for(reader)
             if found is None:
-                calendar_services.calendar_token_regenerate(actor=secretary)
-                found = calendar_selectors.calendar_token_for(secretary)
+                calendar_services.calendar_token_regenerate(actor=reader)
+                found = calendar_selectors.calendar_token_for(reader)
             return found.token
 
         month = metrics.quarter_bounds(year, quarter)[0]

@@ -1,8 +1,8 @@
 """Composed reads for the activity calendar (FullCalendar's JSON feed) and the personal iCal feed.
 
 Both read ``Activity.objects.visible_to(user)`` and nothing else, so the calendar shows exactly what the activity
-pages show. Each read is a fixed number of queries whatever the number of activities (types and leads joined,
-co-organizers prefetched only where the iCal description needs them).
+pages show. Each read is a fixed number of queries whatever the number of activities (types and leads joined); the
+iCal feed is one query (co-organizer names aggregated in it) and is written as text, without a per-event object.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vDuration
 
 from activities.models import Activity, ActivityType, CalendarToken
 from partnerships.models import Agreement, Organization
+from portal import ics
 from portal.names import display_name
 from portal.scoping import get_scope
 
@@ -37,9 +37,8 @@ FEED_MAX_EVENTS = 500
 FEED_REFRESH = dt.timedelta(hours=1)
 # Cancelled activities stay on the web calendar (greyed, struck through) so nobody turns up by mistake.
 CANCELLED_COLOR = "#adb5bd"
-# Only what the calendar shows: FullCalendar's event object and the iCal VEVENT.
-EVENT_FIELDS = ("id", "title", "type", "lead", "agreement", "starts_at", "ends_at", "place", "status")
-FEED_FIELDS = (*EVENT_FIELDS, "description", "cancel_reason", "created_at", "updated_at")
+# Only what the calendar shows: FullCalendar's event object.
+EVENT_VALUES = ("pk", "title", "starts_at", "ends_at", "place", "status", "type__color", "type__name", "lead__name")
 
 
 # --- the web calendar ---------------------------------------------------------------------------------------
@@ -89,19 +88,23 @@ def calendar_activities(
     organization: Organization | None = None,
     type: ActivityType | None = None,
     limit: int | None = None,
-) -> tuple[list[Activity], bool]:
+) -> tuple[list, bool]:
     """Activities the user may see that overlap ``[start, end)``, optionally filtered, in start order: the first
-    ``limit`` of them, and whether there are more (two queries, whatever the table size).
+    ``limit`` of them as rows of ``EVENT_VALUES`` (named tuples: no model instances, the type and lead joined), and
+    whether there are more (two queries, whatever the table size).
 
     Split in two so each half walks an index and stops after ``limit + 1`` rows: those already on at ``start``
     (they come first in start order) and those starting inside the window (the ``starts_at`` index, in order).
     """
     limit = limit or MAX_EVENTS
     base = _filtered(user, agreement=agreement, organization=organization, type=type)
-    base = base.select_related("type", "lead").only(*EVENT_FIELDS, "type__color", "type__name", "lead__name")
     ordered = ("starts_at", "pk")
-    running = list(_spanning(base, start).order_by(*ordered)[: limit + 1])
-    starting = list(base.filter(starts_at__gte=start, starts_at__lt=end).order_by(*ordered)[: limit + 1])
+    running = list(_spanning(base, start).order_by(*ordered).values_list(*EVENT_VALUES, named=True)[: limit + 1])
+    starting = list(
+        base.filter(starts_at__gte=start, starts_at__lt=end)
+        .order_by(*ordered)
+        .values_list(*EVENT_VALUES, named=True)[: limit + 1]
+    )
     rows = running + starting
     return rows[:limit], len(rows) > limit
 
@@ -128,6 +131,7 @@ class _EventContext:
         self.labels = {value: str(label) for value, label in Activity.Status.choices}
         self.url = reverse("activities:activity_detail", args=[_URL_PK]).replace(str(_URL_PK), "{pk}")
         self.colors: dict[str, str] = {}
+        self.zone = timezone.get_current_timezone()
 
     def text_color(self, background: str) -> str:
         if background not in self.colors:
@@ -135,28 +139,28 @@ class _EventContext:
         return self.colors[background]
 
 
-def calendar_event(activity: Activity, context: _EventContext | None = None) -> dict:
-    """One activity as a FullCalendar event object (the type and lead must be joined)."""
+def calendar_event(row, context: _EventContext | None = None) -> dict:
+    """One activity (a row of ``EVENT_VALUES``) as a FullCalendar event object."""
     context = context or _EventContext()
-    cancelled = activity.status == Activity.Status.CANCELLED
-    color = activity.type.color
+    cancelled = row.status == Activity.Status.CANCELLED
+    color = row.type__color
     background = CANCELLED_COLOR if cancelled else color
     return {
-        "id": str(activity.pk),
-        "title": activity.title,
-        "start": timezone.localtime(activity.starts_at).isoformat(),
-        "end": timezone.localtime(activity.ends_at).isoformat(),
-        "url": context.url.format(pk=activity.pk),
+        "id": str(row.pk),
+        "title": row.title,
+        "start": row.starts_at.astimezone(context.zone).isoformat(),
+        "end": row.ends_at.astimezone(context.zone).isoformat(),
+        "url": context.url.format(pk=row.pk),
         "backgroundColor": background,
         "borderColor": color,
         "textColor": context.text_color(background),
         "classNames": ["gj-event-cancelled"] if cancelled else [],
         "extendedProps": {
-            "typeName": activity.type.name,
-            "status": activity.status,
-            "statusLabel": context.labels.get(activity.status, activity.status),
-            "lead": activity.lead.name,
-            "place": activity.place,
+            "typeName": row.type__name,
+            "status": row.status,
+            "statusLabel": context.labels.get(row.status, row.status),
+            "lead": row.lead__name,
+            "place": row.place,
         },
     }
 
@@ -221,58 +225,91 @@ def calendar_token_lookup(token: str) -> CalendarToken | None:
     return CalendarToken.objects.select_related("user").filter(token=token, user__is_active=True).first()
 
 
-def feed_activities(user, now: dt.datetime | None = None) -> tuple[list[Activity], bool]:
-    """What the user's feed carries: visible activities starting from ``FEED_PAST_DAYS`` back to ``FEED_FUTURE_DAYS``
-    ahead, at most ``FEED_MAX_EVENTS`` — the coming ones first, then the most recent past ones — in start order, and
-    whether some were left out (three queries: coming, past, their co-organizers).
+class _CoOrganizerNames(Subquery):
+    """An activity's co-organizer names in the order they were added, as one column of the feed's one query: an
+    array on PostgreSQL, elsewhere one string with the names separated by ``NAMES_SEPARATOR``."""
 
-    Both halves walk the ``starts_at`` index away from ``now`` and stop after ``FEED_MAX_EVENTS + 1`` rows.
+    def __init__(self):
+        names = (
+            Activity.co_organizers.through.objects.filter(activity_id=OuterRef("pk"))
+            .order_by("pk")
+            .annotate(co_name=F("organization__name"))
+            .values("co_name")
+        )
+        super().__init__(names, output_field=TextField())
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="ARRAY(%(subquery)s)", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = f'(SELECT group_concat("co_name", char({ord(NAMES_SEPARATOR)})) FROM (%(subquery)s))'
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+NAMES_SEPARATOR = "\x1f"
+FEED_VALUES = (
+    "pk",
+    "title",
+    "starts_at",
+    "ends_at",
+    "place",
+    "status",
+    "description",
+    "cancel_reason",
+    "created_at",
+    "updated_at",
+    "agreement_id",
+    "type__name",
+    "lead__name",
+    "agreement__title",
+    "co_organizer_names",
+)
+
+
+def feed_activities(user, now: dt.datetime | None = None) -> tuple[list, bool]:
+    """What the user's feed carries: visible activities starting from ``FEED_PAST_DAYS`` back to ``FEED_FUTURE_DAYS``
+    ahead, at most ``FEED_MAX_EVENTS`` — the coming ones first, then the most recent past ones — in start order, as
+    rows of ``FEED_VALUES`` (named tuples, no model instances), and whether some were left out.
+
+    One query: two index walks on ``starts_at`` away from ``now`` (the coming ones forwards, the past ones backwards),
+    each scoped and stopping after ``FEED_MAX_EVENTS + 1`` rows, joined by ``UNION ALL`` into the set of ids the outer
+    select reads by primary key — coming ones first, at most ``FEED_MAX_EVENTS + 1`` — with the type, lead and
+    agreement joined and the co-organizer names aggregated.
     """
     now = now or timezone.now()
     limit = FEED_MAX_EVENTS
-    base = (
-        Activity.objects.visible_to(user)
-        .select_related("type", "lead", "agreement")
-        .only(*FEED_FIELDS, "type__name", "lead__name", "agreement__title")
-    )
-    coming = list(
-        base.filter(starts_at__gte=now, starts_at__lte=now + dt.timedelta(days=FEED_FUTURE_DAYS)).order_by(
-            "starts_at", "pk"
-        )[: limit + 1]
-    )
-    past = list(
-        base.filter(starts_at__lt=now, starts_at__gte=now - dt.timedelta(days=FEED_PAST_DAYS)).order_by(
-            "-starts_at", "-pk"
-        )[: limit + 1]
-    )
-    kept = coming[:limit]
-    kept = past[: limit - len(kept)][::-1] + kept
-    truncated = len(coming) + len(past) > limit
-    prefetch_related_objects(kept, Prefetch("co_organizers", queryset=Organization.objects.only("name")))
-    return kept, truncated
-
-
-def activity_uid(activity: Activity) -> str:
-    """The VEVENT UID: stable for the activity's life, so calendar apps update an event instead of duplicating it."""
-    return f"activity-{activity.pk}@gongjian"
-
-
-def _description(activity: Activity) -> str:
-    lines = [
-        _("Type: %(type)s") % {"type": activity.type.name},
-        _("Lead organization: %(lead)s") % {"lead": activity.lead.name},
+    visible = Activity.objects.visible_to(user)
+    coming = visible.filter(starts_at__gte=now, starts_at__lte=now + dt.timedelta(days=FEED_FUTURE_DAYS))
+    past = visible.filter(starts_at__lt=now, starts_at__gte=now - dt.timedelta(days=FEED_PAST_DAYS))
+    # A compound statement may not hold a LIMIT on SQLite: each half is wrapped as "pk IN (… LIMIT n)" first.
+    halves = [
+        Activity.objects.filter(pk__in=half.order_by(*order).values("pk")[: limit + 1]).order_by().values("pk")
+        for half, order in ((coming, ("starts_at", "pk")), (past, ("-starts_at", "-pk")))
     ]
-    co_organizers = [org.name for org in activity.co_organizers.all()]
-    if co_organizers:
-        lines.append(_("Co-organizers: %(names)s") % {"names": "、".join(co_organizers)})
-    if activity.agreement_id:
-        lines.append(_("Agreement: %(agreement)s") % {"agreement": activity.agreement.title})
-    lines.append(_("Status: %(status)s") % {"status": activity.get_status_display()})
-    if activity.status == Activity.Status.CANCELLED and activity.cancel_reason:
-        lines.append(_("Reason for cancellation: %(reason)s") % {"reason": activity.cancel_reason})
-    if activity.description:
-        lines += ["", activity.description]
-    return "\n".join(lines)
+    # The outer select puts the coming ones first (in start order), then the past ones (latest first), and stops
+    # after ``limit + 1`` rows: only the rows kept (and one to tell a cut) get their co-organizer names.
+    coming_first = Case(When(starts_at__gte=now, then=Value(0)), default=Value(1))
+    coming_start = Case(When(starts_at__gte=now, then=F("starts_at")))
+    coming_pk = Case(When(starts_at__gte=now, then=F("pk")))
+    rows = list(
+        Activity.objects.filter(pk__in=halves[0].union(halves[1], all=True))
+        .annotate(co_organizer_names=_CoOrganizerNames())
+        .order_by(coming_first, coming_start, coming_pk, F("starts_at").desc(), F("pk").desc())
+        .values_list(*FEED_VALUES, named=True)[: limit + 1]
+    )
+    kept = sorted(rows[:limit], key=lambda row: (row.starts_at, row.pk))
+    return kept, len(rows) > limit
+
+
+def activity_uid(pk: int) -> str:
+    """The VEVENT UID: stable for the activity's life, so calendar apps update an event instead of duplicating it."""
+    return f"activity-{pk}@gongjian"
+
+
+def _names(value) -> list[str]:
+    if isinstance(value, list):
+        return [name for name in value if name is not None]
+    return value.split(NAMES_SEPARATOR) if value else []
 
 
 def feed_window_text() -> str:
@@ -290,54 +327,90 @@ def feed_truncated_text() -> str:
     ) % {"count": FEED_MAX_EVENTS}
 
 
-def ical_calendar(
+def _duration(delta: dt.timedelta) -> str:
+    # Whole hours and minutes are all the feed needs (FEED_REFRESH).
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes or not hours else "")
+
+
+def ical_text(
     user,
-    activities: Iterable[Activity],
+    rows: Iterable,
     *,
     absolute_url: Callable[[str], str],
     now: dt.datetime | None = None,
     truncated: bool = False,
-) -> Calendar:
-    """The feed as an iCalendar object: one VEVENT per activity, times in UTC, cancelled ones marked CANCELLED.
+) -> str:
+    """The feed as iCalendar text (rows from ``feed_activities``): one VEVENT per activity, times in UTC, cancelled
+    ones marked CANCELLED, written line by line (``portal.ics``) with what every event shares computed once.
 
     ``absolute_url`` turns a path into a full URL (``request.build_absolute_uri``): calendar apps open links
     outside the site. The calendar's description (RFC 7986 DESCRIPTION and X-WR-CALDESC) states the feed's window
     and cap, and, when ``truncated``, that activities were left out.
     """
-    now = now or timezone.now()
-    name = _("Joint activities — %(name)s") % {"name": display_name(user)}
-    calendar = Calendar()
-    calendar.add("prodid", "-//Gongjian//Joint activities//ZH")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", settings.TIME_ZONE)
+    name = ics.text(_("Joint activities — %(name)s") % {"name": display_name(user)})
     about = feed_window_text()
     if truncated:
         about = f"{feed_truncated_text()} {about}"
-    calendar.add("description", about)
-    calendar.add("x-wr-caldesc", about)
-    # RFC 7986 and the older Microsoft hint: how often a subscribing app should fetch the feed again.
-    calendar.add("refresh-interval", vDuration(FEED_REFRESH), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
-    for activity in activities:
-        cancelled = activity.status == Activity.Status.CANCELLED
-        event = Event()
-        event.add("uid", activity_uid(activity))
-        event.add("dtstamp", now)
-        event.add("created", activity.created_at)
-        event.add("last-modified", activity.updated_at)
-        event.add("dtstart", activity.starts_at.astimezone(dt.UTC))
-        event.add("dtend", activity.ends_at.astimezone(dt.UTC))
+    about = ics.text(about)
+    refresh = _duration(FEED_REFRESH)
+    out = [
+        "BEGIN:VCALENDAR\r\n",
+        "VERSION:2.0\r\n",
+        ics.line("PRODID", "-//Gongjian//Joint activities//ZH"),
+        "CALSCALE:GREGORIAN\r\n",
+        "METHOD:PUBLISH\r\n",
+        ics.line("DESCRIPTION", about),
+        ics.line("X-WR-CALDESC", about),
+        ics.line("NAME", name),
+        ics.line("X-WR-CALNAME", name),
+        # RFC 7986 and the older Microsoft hint: how often a subscribing app should fetch the feed again.
+        ics.line("REFRESH-INTERVAL;VALUE=DURATION", refresh),
+        ics.line("X-PUBLISHED-TTL", refresh),
+        ics.line("X-WR-TIMEZONE", ics.text(settings.TIME_ZONE)),
+    ]
+    stamp = ics.utc(now or timezone.now())
+    labels = {value: str(label) for value, label in Activity.Status.choices}
+    marker = str(_URL_PK)
+    url_head, url_tail = absolute_url(reverse("activities:activity_detail", args=[_URL_PK])).split(marker, 1)
+    cancelled_title = _("[Cancelled] %(title)s")
+    type_line = _("Type: %(type)s")
+    lead_line = _("Lead organization: %(lead)s")
+    co_line = _("Co-organizers: %(names)s")
+    agreement_line = _("Agreement: %(agreement)s")
+    status_line = _("Status: %(status)s")
+    reason_line = _("Reason for cancellation: %(reason)s")
+    for row in rows:
+        cancelled = row.status == Activity.Status.CANCELLED
         # Apps that ignore STATUS would show a cancelled activity as on: say it in the title too.
-        summary = _("[Cancelled] %(title)s") % {"title": activity.title} if cancelled else activity.title
-        event.add("summary", summary)
-        event.add("location", activity.place)
-        event.add("description", _description(activity))
-        event.add("categories", [activity.type.name])
-        event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-        event.add("url", absolute_url(reverse("activities:activity_detail", args=[activity.pk])))
-        calendar.add_component(event)
-    return calendar
+        summary = cancelled_title % {"title": row.title} if cancelled else row.title
+        lines = [type_line % {"type": row.type__name}, lead_line % {"lead": row.lead__name}]
+        co_organizers = _names(row.co_organizer_names)
+        if co_organizers:
+            lines.append(co_line % {"names": "、".join(co_organizers)})
+        if row.agreement_id:
+            lines.append(agreement_line % {"agreement": row.agreement__title})
+        lines.append(status_line % {"status": labels.get(row.status, row.status)})
+        if cancelled and row.cancel_reason:
+            lines.append(reason_line % {"reason": row.cancel_reason})
+        if row.description:
+            lines += ["", row.description]
+        out += [
+            "BEGIN:VEVENT\r\n",
+            ics.line("SUMMARY", ics.text(summary)),
+            f"DTSTART:{ics.utc(row.starts_at)}\r\n",
+            f"DTEND:{ics.utc(row.ends_at)}\r\n",
+            f"DTSTAMP:{stamp}\r\n",
+            ics.line("UID", activity_uid(row.pk)),
+            ics.line("CATEGORIES", ics.text_list([row.type__name])),
+            f"CREATED:{ics.utc(row.created_at)}\r\n",
+            ics.line("DESCRIPTION", ics.text("\n".join(lines))),
+            f"LAST-MODIFIED:{ics.utc(row.updated_at)}\r\n",
+            ics.line("LOCATION", ics.text(row.place)),
+            f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}\r\n",
+            ics.line("URL", f"{url_head}{row.pk}{url_tail}"),
+            "END:VEVENT\r\n",
+        ]
+    out.append("END:VCALENDAR\r\n")
+    return "".join(out)

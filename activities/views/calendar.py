@@ -94,11 +94,9 @@ def ical_feed(request, token: str):
     if found is None:
         return _feed_not_found()
     services.calendar_token_touch(token=found)
-    activities, truncated = selectors.feed_activities(found.user)
-    calendar = selectors.ical_calendar(
-        found.user, activities, absolute_url=request.build_absolute_uri, truncated=truncated
-    )
-    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    rows, truncated = selectors.feed_activities(found.user)
+    body = selectors.ical_text(found.user, rows, absolute_url=request.build_absolute_uri, truncated=truncated)
+    response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="gongjian.ics"'
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -35,9 +35,11 @@ def test_every_page_answers_for_the_committee_and_a_secretary_at_a_tiny_scale(wo
     Membership.objects.create(user=world.secretary1, organization=branch, role="secretary")
     clients = {"committee": _client(world.committee), "secretary": _client(world.secretary1)}
 
-    def token() -> str:
-        calendar_services.calendar_token_regenerate(actor=world.secretary1)
-        return calendar_selectors.calendar_token_for(world.secretary1).token
+    readers = {"committee": world.committee, "secretary": world.secretary1}
+
+    def token(role: str) -> str:
+        calendar_services.calendar_token_regenerate(actor=readers[role])
+        return calendar_selectors.calendar_token_for(readers[role]).token
 
     page_list = pages.pages(month=dt.date(2025, 5, 1), ical_token=token)
     results = list(pages.measure_pages(clients, page_list, runs=1))

@@ -234,6 +234,54 @@ def test_housekeeping_removes_old_exports_and_their_files(ask, client_for, world
     assert not ExportJob.objects.exists() and not path.exists()
 
 
+# --- the job's reader: ordered ids, then batches by primary key ---------------------------------------------
+
+
+def test_a_job_reads_its_rows_in_export_order_in_batches_of_fixed_queries(world, activities, big):
+    more = [
+        make_activity(world, agreement=activities[0].agreement, title=f"批量{i}", starts=at(-i - 20)) for i in range(9)
+    ]
+    spec = exports.spec_for(ExportJob(requester=world.secretary1, kind="activities", params={}))
+    expected = [row[3] for row in spec.rows()]  # one cursor over the whole export, in its order
+    ids = spec.ordered_ids()
+    assert list(ids) == list(spec.queryset.values_list("pk", flat=True))
+    assert len(ids) == len(activities) + len(more) == 14
+    with CaptureQueriesContext(connection) as batches_of_four:
+        assert [row[3] for row in spec.batches(ids, size=4)] == expected
+    with CaptureQueriesContext(connection) as one_batch:
+        assert [row[3] for row in spec.batches(ids, size=100)] == expected
+    # Each batch: its rows, then one query per prefetch (co-organizers, headcounts); 4 batches of 4 against 1 of 14.
+    assert len(batches_of_four.captured_queries) == 4 * len(one_batch.captured_queries)
+
+
+def test_a_row_deleted_after_the_ids_were_read_is_skipped(world, activities, big):
+    spec = exports.spec_for(ExportJob(requester=world.secretary1, kind="activities", params={}))
+    ids = spec.ordered_ids()
+    gone = activities[1]
+    titles = [row[3] for row in spec.rows()]
+    gone.delete()
+    assert [row[3] for row in spec.batches(ids, size=2)] == [t for t in titles if t != gone.title]
+
+
+def test_a_job_records_its_total_from_the_ids_and_its_progress_as_it_goes(world, activities, big, monkeypatch):
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    seen = []
+    update = exports._update
+
+    def spy(job_id, **fields):
+        seen.append(fields)
+        update(job_id, **fields)
+
+    monkeypatch.setattr(exports, "_update", spy)
+    job = ExportJob.objects.create(requester=world.secretary1, kind="activities", params={})
+    exports.job_run(job.pk)
+    job.refresh_from_db()
+    assert seen[0] == {"rows_total": 5}
+    assert [fields["rows_done"] for fields in seen[1:-1]] == [2, 4, 5]
+    assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total == 5
+
+
 # --- budgets and queues --------------------------------------------------------------------------------------
 
 
