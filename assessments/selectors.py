@@ -38,7 +38,14 @@ from django.utils.dates import MONTHS as MONTH_NAMES
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun, self_assessor_q
+from assessments.models import (
+    CATEGORY_FIELDS,
+    Indicator,
+    IndicatorScore,
+    QuarterRollup,
+    RollupRun,
+    self_assessor_q,
+)
 from portal.scoping import get_scope
 
 
@@ -88,8 +95,9 @@ def latest_runs(user, limit: int = 10):
 
 # --- the committee dashboard ----------------------------------------------------------------------------------
 #
-# Fast by construction: the page reads rollup rows only — the results of the eight-quarter window in ONE query and
-# the selected quarter's indicator scores in ONE — plus ONE aggregate over the year's plan rows for the heat map
+# Fast by construction: the page reads rollup rows only — never the indicator scores (twelve per result): each result
+# carries its points by category and its overdue action items (``CATEGORY_FIELDS``, ``overdue_items``, kept by
+# ``services.rollup_subtotals_refresh``) — plus ONE aggregate over the plan rows of the subjects shown for the heat map
 # (plan completion by month is finer than any rollup row). The number of statements never grows with the number of
 # organizations, agreements or records.
 
@@ -97,7 +105,6 @@ ORGANIZATIONS, AGREEMENTS = "organizations", "agreements"
 VIEWS = (ORGANIZATIONS, AGREEMENTS)
 TREND_QUARTERS = 8
 TREND_LINES = 3  # besides the average: the selected quarter's best subjects (and the selected one)
-OVERDUE_METRIC = "overdue_items"
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal(0)
 TENTH = Decimal("0.1")
@@ -347,6 +354,7 @@ def _search_q(search: str, prefix: str = "") -> Q:
 
 
 ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
+STORED_VALUES = (*CATEGORY_FIELDS.values(), "overdue_items")  # what a result keeps for the dashboard
 
 
 def _with_row_values(qs, previous: tuple[int, int] | None):
@@ -373,6 +381,9 @@ def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
         status=values["status"],
         status_label=status_labels.get(values["status"], values["status"]),
         previous=values["previous"],
+        # The result's stored subtotals: a category without an indicator in its scheme stays out.
+        categories={key: values[f] for key, f in CATEGORY_FIELDS.items() if values.get(f) is not None},
+        overdue=values.get("overdue_items"),
     )
 
 
@@ -498,7 +509,7 @@ def dashboard_data(
             | Q(bottom_n__lte=EDGE_COUNT)
             | Q(subject=focus or "")
         )
-        .values(*ROW_VALUES, "hit", "position", "top_n", "bottom_n")
+        .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "bottom_n")
     )
     page_rows, top, bottom, chosen = {}, {}, {}, None
     for values in shown:
@@ -546,12 +557,19 @@ def dashboard_data(
 
 
 def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None:
-    """Category subtotals of the rows shown (ONE statement), the scope's category averages (ONE grouped statement)
-    and each category's full marks (ONE statement over the indicators scored in the quarter)."""
-    scores = IndicatorScore.objects.filter(rollup__in=selected.values("pk")).order_by()
-    full: dict[str, Decimal] = {}
-    counted = Indicator.objects.filter(pk__in=scores.values("indicator_id")).order_by()
-    for row in counted.values("category").annotate(
+    """The scope's category averages (ONE aggregate over the results' stored subtotals) and each category's full
+    marks (ONE statement over the indicators of the quarter's scheme). A category shows when some result in the scope
+    has points in it; its average is over the results that do. The rows shown carry their own subtotals already."""
+    aggregates = {}
+    for key, column in CATEGORY_FIELDS.items():
+        aggregates[f"{key}__sum"] = Sum(column)
+        aggregates[f"{key}__n"] = Count(column)
+    totals = selected.order_by().aggregate(**aggregates)
+    scored = [key for key in CATEGORY_FIELDS if totals[f"{key}__n"]]
+    full: dict[str, Decimal] = dict.fromkeys(scored, ZERO)
+    # Every result of a quarter is computed with the scheme of its year, and with every one of its indicators.
+    indicators = Indicator.objects.filter(scheme__year=dashboard.year, category__in=scored).order_by()
+    for row in indicators.values("category").annotate(
         full=Sum(Case(When(is_deduction=False, then="points"), default=Value(ZERO)))
     ):
         full[row["category"]] = row["full"] or ZERO
@@ -559,64 +577,24 @@ def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None
         {"key": key, "label": str(label), "full": full[key]} for key, label in Indicator.Category.choices if key in full
     ]
     keys = tuple(c["key"] for c in categories)
-    averages = {}
-    for row in scores.values("indicator__category").annotate(
-        points=Sum("final_points"), subjects=Count("rollup_id", distinct=True)
-    ):
-        averages[row["indicator__category"]] = _one_place(row["points"] / row["subjects"]) if row["subjects"] else None
-    by_rollup = {row.rollup_id: row for row in shown}
-    subtotals = (
-        IndicatorScore.objects.filter(rollup_id__in=list(by_rollup))
-        .order_by()
-        .values("rollup_id", "indicator__category")
-        .annotate(points=Sum("final_points"))
-    )
-    for row in subtotals:
-        by_rollup[row["rollup_id"]].categories[row["indicator__category"]] = row["points"]
     for row in shown:
         row._category_keys = keys
     dashboard.categories = categories
-    dashboard.average_categories = {key: averages.get(key) for key in keys}
+    dashboard.average_categories = {key: _one_place(totals[f"{key}__sum"] / totals[f"{key}__n"]) for key in keys}
 
 
 def _overdue(dashboard: Dashboard, selected, status_labels: dict) -> None:
-    """The subjects with the most overdue action items at the quarter's end (the overdue metric of the rollup): the
-    first OVERDUE_TOP and how many have any, in ONE statement."""
+    """The subjects with the most overdue action items at the quarter's end (the overdue metric, stored on the
+    result): the first OVERDUE_TOP and how many have any, in ONE statement."""
     found = (
-        IndicatorScore.objects.filter(
-            rollup__in=selected.values("pk"), indicator__metric=OVERDUE_METRIC, metric_value__gt=0
-        )
-        .annotate(name=_name_expr("rollup__"), how_many=Window(Count("pk")))
-        .order_by("-metric_value", "name", "rollup__subject")
-        .values(
-            "rollup_id",
-            "rollup__subject",
-            "rollup__total",
-            "rollup__status",
-            "rollup__organization_id",
-            "rollup__agreement_id",
-            "name",
-            "metric_value",
-            "how_many",
-        )[:OVERDUE_TOP]
+        selected.filter(overdue_items__gt=0)
+        .annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()), how_many=Window(Count("pk")))
+        .order_by("-overdue_items", "name", "subject")
+        .values(*ROW_VALUES, "overdue_items", "how_many")[:OVERDUE_TOP]
     )
     rows = []
     for values in found:
-        row = _subject_row(
-            {
-                "pk": values["rollup_id"],
-                "subject": values["rollup__subject"],
-                "total": values["rollup__total"],
-                "status": values["rollup__status"],
-                "organization_id": values["rollup__organization_id"],
-                "agreement_id": values["rollup__agreement_id"],
-                "name": values["name"],
-                "previous": None,
-            },
-            status_labels,
-        )
-        row.overdue = values["metric_value"]
-        rows.append(row)
+        rows.append(_subject_row(values, status_labels))
         dashboard.overdue_count = values["how_many"]
     dashboard.overdue_rows = rows
 
@@ -742,6 +720,32 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
     }
 
 
+def _export_selected(user, year: int, quarter: int, view: str):
+    return QuarterRollup.objects.visible_to(user).filter(_kind_q(view), year=year, quarter=quarter)
+
+
+def dashboard_export_scores(user, *, year: int, quarter: int, view: str = ORGANIZATIONS):
+    """The indicator scores the export lists (its largest sheet, one row each): whether it is big is decided on them."""
+    return IndicatorScore.objects.filter(rollup__in=_export_selected(user, year, quarter, view).values("pk"))
+
+
+def dashboard_export_rows(user, *, year: int, quarter: int, view: str = ORGANIZATIONS) -> int:
+    """How many rows the export's sheets hold together (the export job's progress bar): the ranking, trend and
+    overdue sheets one per result (the trend also the average), the categories, the plan cells and the scores."""
+    selected = _export_selected(user, year, quarter, view)
+    counts = selected.order_by().aggregate(
+        results=Count("pk"), **{key: Count(column) for key, column in CATEGORY_FIELDS.items()}
+    )
+    results = counts.pop("results")
+    if not results:
+        return 0
+    categories = sum(1 for n in counts.values() if n)
+    scores = dashboard_export_scores(user, year=year, quarter=quarter, view=view).order_by().count()
+    subjects = selected.values("organization_id" if view == ORGANIZATIONS else "agreement_id")
+    heat = len(_heat_counts(view, year, subjects))
+    return 3 * results + 1 + categories + heat + scores
+
+
 def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS) -> list[tuple[str, list, object]]:
     """The Excel export: one sheet per view of the dashboard, and every indicator score — for every subject of the
     scope, each sheet's rows streamed from one set-based statement (read in chunks), never held as a whole."""
@@ -765,19 +769,15 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
         best=None,
         focus=None,
     )
-    best_values = _with_row_values(selected, previous).order_by("-total", "subject").values(*ROW_VALUES).first()
+    best_first = _with_row_values(selected, previous).order_by("-total", "subject")
+    best_values = best_first.values(*ROW_VALUES, *STORED_VALUES).first()
     best = _subject_row(best_values, status_labels) if best_values else None
     _categories(dashboard, selected, [best] if best else [])
     categories = dashboard.categories
-    best_first = _with_row_values(selected, previous).order_by("-total", "subject")
-
-    def category_sum(key):
-        points = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__category=key).order_by()
-        return Subquery(points.values("rollup").annotate(s=Sum("final_points")).values("s")[:1])
 
     def ranking():
-        cells = {f"c_{c['key']}": category_sum(c["key"]) for c in categories}
-        rows = best_first.annotate(**cells).values(*ROW_VALUES, *cells).iterator(chunk_size=EXPORT_CHUNK)
+        cells = [CATEGORY_FIELDS[c["key"]] for c in categories]  # the results' stored subtotals
+        rows = best_first.values(*ROW_VALUES, *cells).iterator(chunk_size=EXPORT_CHUNK)
         previous_total, previous_rank = None, 0
         for index, r in enumerate(rows, start=1):
             rank = previous_rank if r["total"] == previous_total else index
@@ -813,11 +813,10 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
     ]
 
     def overdue():
-        metric = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__metric=OVERDUE_METRIC)
         rows = (
-            selected.annotate(name=_name_expr(), overdue=Subquery(metric.values("metric_value")[:1]))
-            .order_by(F("overdue").desc(nulls_last=True), "name", "subject")
-            .values_list("name", "overdue")
+            selected.annotate(name=_name_expr())
+            .order_by(F("overdue_items").desc(nulls_last=True), "name", "subject")
+            .values_list("name", "overdue_items")
         )
         for name, value in rows.iterator(chunk_size=EXPORT_CHUNK):
             yield [name, _number(value)]

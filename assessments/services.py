@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from assessments import metrics
 from assessments.models import (
+    CATEGORY_FIELDS,
+    OVERDUE_METRIC,
     AssessmentScheme,
     Indicator,
     IndicatorScore,
@@ -272,6 +274,7 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
             indicator.delete()
         if affected:
             rollup_totals_refresh(affected)
+    regrouped = []  # scored indicators whose category or metric changed: their results' stored subtotals follow
     try:
         with transaction.atomic():
             for order, row in enumerate(rows):
@@ -291,11 +294,16 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
                     raise ValidationError({"indicators": _flatten_row_errors([], {order: exc.message_dict})}) from None
                 indicator._history_user = actor
                 indicator.save()
+                if (before["category"], before["metric"]) != (indicator.category, indicator.metric):
+                    regrouped.append(indicator.pk)
     except IntegrityError:
         # Two rows swapping names collide on the way (the names are unique within a scheme).
         raise ValidationError(
             {"indicators": [_("Two indicators cannot exchange names in one save; rename one of them first.")]}
         ) from None
+    if regrouped:
+        scored = IndicatorScore.objects.filter(indicator__in=regrouped).values("rollup_id")
+        rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=scored))
     scheme_validate(scheme)
     return scheme
 
@@ -509,6 +517,7 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
             update=["metric_value", "points", "final_points", "computed_at"],
             now=now,
         )
+        rollup_subtotals_refresh(year=year, quarter=quarter)
     return {
         "year": year,
         "quarter": quarter,
@@ -658,7 +667,44 @@ def rollup_totals_refresh(rollup_ids) -> int:
         .values("t")
     )
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=6, decimal_places=1))
-    return QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=Coalesce(Subquery(subtotal), zero))
+    updated = QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=Coalesce(Subquery(subtotal), zero))
+    rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=rollup_ids))
+    return updated
+
+
+def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: int | None = None) -> int:
+    """Store on results what the dashboard aggregates (the ``CATEGORY_FIELDS`` columns and ``overdue_items``),
+    from their indicator scores: ONE set-based ``UPDATE … FROM (aggregate)``, writing only the results whose stored
+    values differ (a rerun over an unchanged quarter writes nothing). Either ``rollups`` (a queryset of results) or a
+    quarter; returns how many results changed.
+
+    Called after every write of final points — the quarter's rollup, ``rollup_totals_refresh`` (manual scores,
+    reviews, removed indicators) — and after a scheme edit that changes an indicator's category or metric."""
+    if rollups is None:
+        if year is None or quarter is None:
+            raise ValueError("rollup_subtotals_refresh needs rollups or a quarter")
+        rollups = QuarterRollup.objects.filter(year=year, quarter=quarter)
+    qn = connection.ops.quote_name
+    rollup_table, score_table = qn(QuarterRollup._meta.db_table), qn(IndicatorScore._meta.db_table)
+    indicator_table = qn(Indicator._meta.db_table)
+    columns = [*CATEGORY_FIELDS.values(), "overdue_items"]
+    sums = [f"SUM(CASE WHEN i.category = %s THEN s.final_points END) AS {qn(f)}" for f in CATEGORY_FIELDS.values()]
+    sums.append(f"MAX(CASE WHEN i.metric = %s THEN s.metric_value END) AS {qn('overdue_items')}")
+    chosen, chosen_params = rollups.order_by().values("pk").query.sql_with_params()
+    # A result without scores gets empty values (LEFT JOIN): nothing stale is left behind by removed indicators.
+    sql = (
+        f"UPDATE {rollup_table} SET {', '.join(f'{qn(c)} = n.{qn(c)}' for c in columns)} "  # noqa: S608 (model names)
+        f"FROM (SELECT r.id AS rollup_id, {', '.join(sums)} FROM {rollup_table} r "
+        f"LEFT JOIN {score_table} s ON s.rollup_id = r.id LEFT JOIN {indicator_table} i ON i.id = s.indicator_id "
+        f"WHERE r.id IN ({chosen}) GROUP BY r.id) n "
+        f"WHERE {rollup_table}.id = n.rollup_id AND ("
+        + " OR ".join(f"{rollup_table}.{qn(c)} IS DISTINCT FROM n.{qn(c)}" for c in columns)
+        + ")"
+    )
+    params = [*CATEGORY_FIELDS.keys(), OVERDUE_METRIC, *chosen_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # --- runs: scheduled and on demand ---------------------------------------------------------------------------
