@@ -154,6 +154,11 @@ def subject_key(*, organization_id: int | None = None, agreement_id: int | None 
     return f"org:{organization_id}" if organization_id is not None else f"agr:{agreement_id}"
 
 
+def _organization_results_q(scope: UserScope) -> Q:
+    """Branch results the user sees: their own organizations' and, for reviewers, their subtrees'."""
+    return scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path")
+
+
 # The metric whose value a result keeps as ``overdue_items`` (the dashboard's overdue chart).
 OVERDUE_METRIC = "overdue_items"
 # A result's stored points by indicator category: category key -> QuarterRollup column.
@@ -256,12 +261,16 @@ class QuarterRollup(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return any_of(
-            scope,
-            cls,
-            scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path"),
-            in_scope_agreements(scope, "agreement_id"),
-        )
+        return any_of(scope, cls, _organization_results_q(scope), in_scope_agreements(scope, "agreement_id"))
+
+    @classmethod
+    def scope_visible_kind_q(cls, scope: UserScope, kind: str) -> Q:
+        """The visible results of one kind of subject, ``"organization"`` or ``"agreement"``: the same rows as
+        ``scope_visible_q`` restricted to that kind. Pages about one kind (the dashboard) filter on this, as the other
+        kind's condition never matches their rows yet costs a subplan (every agreement party) in each statement."""
+        if kind == "organization":
+            return Q(organization__isnull=False) & _organization_results_q(scope)
+        return Q(agreement__isnull=False) & in_scope_agreements(scope, "agreement_id")
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from itertools import islice
 from operator import or_
 
@@ -31,7 +31,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.db.models.functions import Coalesce, Collate, NullIf, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS as MONTH_NAMES
@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from assessments import metrics
 from assessments.models import (
     CATEGORY_FIELDS,
+    AssessmentScheme,
     Indicator,
     IndicatorScore,
     QuarterRollup,
@@ -123,10 +124,25 @@ def quarter_window(year: int, quarter: int, count: int = TREND_QUARTERS) -> list
 
 
 def quarters_with_results(user) -> list[tuple[int, int]]:
-    """The quarters in which the user sees at least one result, latest first (one query)."""
-    return list(
-        QuarterRollup.objects.visible_to(user).order_by("-year", "-quarter").values_list("year", "quarter").distinct()
-    )
+    """The quarters in which the user sees at least one result, latest first (one query).
+
+    A few subjects' results (a secretary's) are read by id and grouped. A reviewer's or an admin's scope holds most
+    results: rather than reading every result of every quarter, each quarter of each year with a scheme (every result
+    is computed with the scheme of its year, ``services.rollup_compute``) gets a probe that walks the quarter's index
+    and stops at the first visible branch result — and looks for a visible agreement result only when there is none
+    (``COALESCE`` evaluates its second probe only then)."""
+    scope = get_scope(user)
+    if not (scope.is_broad or scope.is_superuser):
+        visible = QuarterRollup.objects.visible_to(user)
+        return list(visible.order_by("-year", "-quarter").values_list("year", "quarter").distinct())
+
+    def probe(view: str, quarter: int) -> Subquery:
+        found = scoped_results(user, view).filter(year=OuterRef("year"), quarter=quarter)
+        return Subquery(found.order_by("status").values("pk")[:1])
+
+    probes = {f"q{q}": Coalesce(probe(ORGANIZATIONS, q), probe(AGREEMENTS, q)) for q in (4, 3, 2, 1)}
+    years = AssessmentScheme.objects.annotate(**probes).order_by("-year").values("year", *probes)
+    return [(row["year"], q) for row in years for q in (4, 3, 2, 1) if row[f"q{q}"] is not None]
 
 
 def quarter_choices(with_data: list[tuple[int, int]], today: dt.date | None = None) -> list[tuple[int, int]]:
@@ -144,6 +160,18 @@ def default_quarter(with_data: list[tuple[int, int]], today: dt.date | None = No
 
 def _kind_q(view: str) -> Q:
     return Q(organization__isnull=False) if view == ORGANIZATIONS else Q(agreement__isnull=False)
+
+
+def scoped_results(user, view: str):
+    """The results of the view's kind the user sees: ``visible_to(user)`` on that kind, filtered on that kind's scope
+    condition only (``QuarterRollup.scope_visible_kind_q``)."""
+    scope = get_scope(user)
+    if scope.is_anonymous:
+        return QuarterRollup.objects.none()
+    if scope.is_superuser:
+        return QuarterRollup.objects.filter(_kind_q(view))
+    kind = "organization" if view == ORGANIZATIONS else "agreement"
+    return QuarterRollup.objects.filter(QuarterRollup.scope_visible_kind_q(scope, kind))
 
 
 def _one_place(value: Decimal) -> Decimal:
@@ -201,7 +229,7 @@ class SubjectRow:
     trend: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     heat: list[dict] = field(default_factory=list)
 
-    @property
+    @cached_property
     def url(self) -> str:
         return reverse("assessments:rollup_detail", args=[self.rollup_id])
 
@@ -333,37 +361,47 @@ def subject_of(rollup: QuarterRollup) -> tuple[str, int, str]:
     return agreement.title, agreement.pk, reverse("partnerships:agreement_detail", args=[agreement.pk])
 
 
-def _name_expr(prefix: str = ""):
-    """The subject's name in SQL, as ``subject_name`` reads it: the branch's short name or name, or the title."""
-    return Coalesce(
-        NullIf(f"{prefix}organization__short_name", Value("")),
-        f"{prefix}organization__name",
-        f"{prefix}agreement__title",
-        output_field=CharField(),
-    )
+def _name_expr(prefix: str = "", view: str | None = None):
+    """The subject's name in SQL, as ``subject_name`` reads it: the branch's short name or name, or the title. With
+    a ``view``, only that kind's columns (the other kind's table is not joined)."""
+    if view == AGREEMENTS:
+        return F(f"{prefix}agreement__title")
+    names = [NullIf(f"{prefix}organization__short_name", Value("")), f"{prefix}organization__name"]
+    if view != ORGANIZATIONS:
+        names.append(f"{prefix}agreement__title")
+    return Coalesce(*names, output_field=CharField())
 
 
-def _search_q(search: str, prefix: str = "") -> Q:
+def _search_q(search: str, prefix: str = "", view: str | None = None) -> Q:
     if not search:
         return Q()
-    return (
-        Q(**{f"{prefix}organization__name__icontains": search})
-        | Q(**{f"{prefix}organization__short_name__icontains": search})
-        | Q(**{f"{prefix}agreement__title__icontains": search})
-    )
+    found = Q()
+    if view != AGREEMENTS:
+        found |= Q(**{f"{prefix}organization__name__icontains": search})
+        found |= Q(**{f"{prefix}organization__short_name__icontains": search})
+    if view != ORGANIZATIONS:
+        found |= Q(**{f"{prefix}agreement__title__icontains": search})
+    return found
+
+
+def _bytewise(field: str):
+    """``field`` compared byte by byte. The subject keys are ASCII (``org:12``), so this is the order Python sorts them
+    in; PostgreSQL then compares them with ``memcmp`` rather than through the database's locale (ties on a total are
+    the rule among thousands of results, so the tie-break runs for most comparisons of a ranking)."""
+    return Collate(F(field), "C" if connection.vendor == "postgresql" else "BINARY")
 
 
 ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
 STORED_VALUES = (*CATEGORY_FIELDS.values(), "overdue_items")  # what a result keeps for the dashboard
 
 
-def _with_row_values(qs, previous: tuple[int, int] | None):
+def _with_row_values(qs, previous: tuple[int, int] | None, view: str | None = None):
     """Annotate the subject's name and its previous quarter's total (one index lookup per row; with ``previous``
     None the total is left empty, for the caller to read for the few rows it shows)."""
     if previous is None:
-        return qs.annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()))
+        return qs.annotate(name=_name_expr(view=view), previous=Value(None, output_field=DecimalField()))
     before = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=previous[0], quarter=previous[1])
-    return qs.annotate(name=_name_expr(), previous=Subquery(before.values("total")[:1]))
+    return qs.annotate(name=_name_expr(view=view), previous=Subquery(before.values("total")[:1]))
 
 
 def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
@@ -390,14 +428,19 @@ def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
 def _sort_order(sort: str) -> list:
     """The ranking's order for ``sort``, ties broken by the subject key (a stable page boundary)."""
     if sort == "-rank":
-        return [F("total").asc(), F("subject").desc()]
+        return [F("total").asc(), _bytewise("subject").desc()]
     if sort == "name":
-        return [F("name").asc(), F("subject").asc()]
+        return [F("name").asc(), _bytewise("subject").asc()]
     if sort in ("change", "-change"):
         change = ExpressionWrapper(F("total") - F("previous"), output_field=DecimalField())
         first = change.desc(nulls_last=True) if sort == "change" else change.asc(nulls_last=True)
-        return [first, F("total").desc(), F("subject").asc()]
-    return [F("total").desc(), F("subject").asc()]
+        return [first, F("total").desc(), _bytewise("subject").asc()]
+    return _best_first()
+
+
+def _best_first() -> list:
+    """The ranking's order: the highest total first, ties by the subject key."""
+    return [F("total").desc(), _bytewise("subject").asc()]
 
 
 class _Counted:
@@ -416,13 +459,15 @@ class _Counted:
         return range(self._count)[key]
 
 
-def _distributions(scoped, periods, selected, search: str) -> tuple[dict, int | None]:
+def _distributions(scoped, periods, selected, search: str, view: str) -> tuple[dict, int | None]:
     """Every quarter's distribution of totals in the window (ONE grouped statement) and, with a search, how many of
     the selected quarter's results match it."""
     in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
     aggregates = {"n": Count("pk")}
     if search:
-        aggregates["matched"] = Count("pk", filter=Q(year=selected[0], quarter=selected[1]) & _search_q(search))
+        aggregates["matched"] = Count(
+            "pk", filter=Q(year=selected[0], quarter=selected[1]) & _search_q(search, view=view)
+        )
     grouped = scoped.filter(in_window).order_by().values("year", "quarter", "total").annotate(**aggregates)
     found: dict[tuple[int, int], Distribution] = defaultdict(Distribution)
     matched = 0 if search else None
@@ -452,11 +497,11 @@ def dashboard_data(
     search = (search or "").strip()
     periods = quarter_window(year, quarter)
     previous = metrics.previous_quarter(year, quarter)
-    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    scoped = scoped_results(user, view)
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
 
-    distributions, matched = _distributions(scoped, periods, (year, quarter), search)
+    distributions, matched = _distributions(scoped, periods, (year, quarter), search, view)
     current = distributions.get((year, quarter), Distribution())
     before = distributions.get(previous, Distribution())
     dashboard = Dashboard(
@@ -490,36 +535,47 @@ def dashboard_data(
 
     # ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
     # search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
-    # SQL over the scope, only those rows returned. The paginator takes its count from the distribution.
+    # SQL over the scope, only those rows returned — with the scope's category totals and overdue count beside them
+    # (window aggregates over every result, read in the same pass). The paginator takes its count from the
+    # distribution. The last EDGE_COUNT are the first counted from the end: no second sort.
     dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
     first = (dashboard.page.number - 1) * PAGE_SIZE + 1
-    hit = Case(When(_search_q(search), then=Value(1)), default=Value(0)) if search else Value(1)
+    hit = Case(When(_search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
+    scope_totals = {
+        **{f"{key}__sum": Window(Sum(column)) for key, column in CATEGORY_FIELDS.items()},
+        **{f"{key}__n": Window(Count(column)) for key, column in CATEGORY_FIELDS.items()},
+        "overdue__n": Window(Count("pk", filter=Q(overdue_items__gt=0))),
+    }
     # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
     shown = (
-        _with_row_values(selected, previous if sort in ("change", "-change") else None)
+        _with_row_values(selected, previous if sort in ("change", "-change") else None, view)
         .annotate(
             hit=hit,
             position=Window(RowNumber(), partition_by=[F("hit")], order_by=_sort_order(sort)),
-            top_n=Window(RowNumber(), order_by=[F("total").desc(), F("subject").asc()]),
-            bottom_n=Window(RowNumber(), order_by=[F("total").asc(), F("subject").desc()]),
+            top_n=Window(RowNumber(), order_by=_best_first()),
+            how_many=Window(Count("pk")),
+            **scope_totals,
         )
         .filter(
             Q(hit=1, position__gte=first, position__lt=first + PAGE_SIZE)
             | Q(top_n__lte=EDGE_COUNT)
-            | Q(bottom_n__lte=EDGE_COUNT)
+            | Q(top_n__gt=F("how_many") - EDGE_COUNT)
             | Q(subject=focus or "")
         )
-        .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "bottom_n")
+        .order_by()
+        .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "how_many", *scope_totals)
     )
-    page_rows, top, bottom, chosen = {}, {}, {}, None
+    page_rows, top, bottom, chosen, totals = {}, {}, {}, None, {}
     for values in shown:
         row = ranked([_subject_row(values, status_labels)])[0]
+        totals = {key: values[key] for key in scope_totals}
         if values["hit"] == 1 and first <= values["position"] < first + PAGE_SIZE:
             page_rows[values["position"]] = row
         if values["top_n"] <= EDGE_COUNT:
             top[values["top_n"]] = row
-        if values["bottom_n"] <= EDGE_COUNT:
-            bottom[values["bottom_n"]] = row
+        from_the_end = values["how_many"] - values["top_n"] + 1
+        if from_the_end <= EDGE_COUNT:
+            bottom[from_the_end] = row
         if values["subject"] == focus:
             chosen = row
     dashboard.rows = [page_rows[k] for k in sorted(page_rows)]
@@ -550,21 +606,27 @@ def dashboard_data(
         row.previous = row.trend.get(previous)
         row.previous_rank = before.rank_of(row.previous)
 
-    _categories(dashboard, selected, list(by_subject.values()))
+    _categories(dashboard, totals, list(by_subject.values()))
+    dashboard.overdue_count = totals["overdue__n"]
     _overdue(dashboard, selected, status_labels)
     _plan_heat(dashboard)
     return dashboard
 
 
-def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None:
-    """The scope's category averages (ONE aggregate over the results' stored subtotals) and each category's full
-    marks (ONE statement over the indicators of the quarter's scheme). A category shows when some result in the scope
-    has points in it; its average is over the results that do. The rows shown carry their own subtotals already."""
-    aggregates = {}
+def _category_totals(selected) -> dict:
+    """The scope's category totals (``<key>__sum``, ``<key>__n``: points and results with points in the category)
+    and how many results have overdue items, in ONE aggregate over the results' stored values."""
+    aggregates = {"overdue__n": Count("pk", filter=Q(overdue_items__gt=0))}
     for key, column in CATEGORY_FIELDS.items():
         aggregates[f"{key}__sum"] = Sum(column)
         aggregates[f"{key}__n"] = Count(column)
-    totals = selected.order_by().aggregate(**aggregates)
+    return selected.order_by().aggregate(**aggregates)
+
+
+def _categories(dashboard: Dashboard, totals: dict, shown: list[SubjectRow]) -> None:
+    """The scope's category averages (from ``_category_totals``) and each category's full marks (ONE statement over
+    the indicators of the quarter's scheme). A category shows when some result in the scope has points in it; its
+    average is over the results that do. The rows shown carry their own subtotals already."""
     scored = [key for key in CATEGORY_FIELDS if totals[f"{key}__n"]]
     full: dict[str, Decimal] = dict.fromkeys(scored, ZERO)
     # Every result of a quarter is computed with the scheme of its year, and with every one of its indicators.
@@ -584,19 +646,15 @@ def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None
 
 
 def _overdue(dashboard: Dashboard, selected, status_labels: dict) -> None:
-    """The subjects with the most overdue action items at the quarter's end (the overdue metric, stored on the
-    result): the first OVERDUE_TOP and how many have any, in ONE statement."""
+    """The OVERDUE_TOP subjects with the most overdue action items at the quarter's end (the overdue metric, stored
+    on the result), in ONE statement; how many have any comes with the ranking's statement."""
     found = (
         selected.filter(overdue_items__gt=0)
-        .annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()), how_many=Window(Count("pk")))
-        .order_by("-overdue_items", "name", "subject")
-        .values(*ROW_VALUES, "overdue_items", "how_many")[:OVERDUE_TOP]
+        .annotate(name=_name_expr(view=dashboard.view), previous=Value(None, output_field=DecimalField()))
+        .order_by("-overdue_items", "name", _bytewise("subject"))
+        .values(*ROW_VALUES, "overdue_items")[:OVERDUE_TOP]
     )
-    rows = []
-    for values in found:
-        rows.append(_subject_row(values, status_labels))
-        dashboard.overdue_count = values["how_many"]
-    dashboard.overdue_rows = rows
+    dashboard.overdue_rows = [_subject_row(values, status_labels) for values in found]
 
 
 def _heat_counts(view: str, year: int, subject_ids) -> dict[tuple[int, int], tuple[int, int]]:
@@ -721,7 +779,7 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
 
 
 def _export_selected(user, year: int, quarter: int, view: str):
-    return QuarterRollup.objects.visible_to(user).filter(_kind_q(view), year=year, quarter=quarter)
+    return scoped_results(user, view).filter(year=year, quarter=quarter)
 
 
 def dashboard_export_scores(user, *, year: int, quarter: int, view: str = ORGANIZATIONS):
@@ -751,10 +809,10 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
     scope, each sheet's rows streamed from one set-based statement (read in chunks), never held as a whole."""
     periods = quarter_window(year, quarter)
     previous = metrics.previous_quarter(year, quarter)
-    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    scoped = scoped_results(user, view)
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
-    distributions, _matched = _distributions(scoped, periods, (year, quarter), "")
+    distributions, _matched = _distributions(scoped, periods, (year, quarter), "", view)
     dashboard = Dashboard(
         year=year,
         quarter=quarter,
@@ -769,10 +827,10 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
         best=None,
         focus=None,
     )
-    best_first = _with_row_values(selected, previous).order_by("-total", "subject")
+    best_first = _with_row_values(selected, previous, view).order_by(*_best_first())
     best_values = best_first.values(*ROW_VALUES, *STORED_VALUES).first()
     best = _subject_row(best_values, status_labels) if best_values else None
-    _categories(dashboard, selected, [best] if best else [])
+    _categories(dashboard, _category_totals(selected), [best] if best else [])
     categories = dashboard.categories
 
     def ranking():
@@ -814,8 +872,8 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
 
     def overdue():
         rows = (
-            selected.annotate(name=_name_expr())
-            .order_by(F("overdue_items").desc(nulls_last=True), "name", "subject")
+            selected.annotate(name=_name_expr(view=view))
+            .order_by(F("overdue_items").desc(nulls_last=True), "name", _bytewise("subject"))
             .values_list("name", "overdue_items")
         )
         for name, value in rows.iterator(chunk_size=EXPORT_CHUNK):
