@@ -686,22 +686,37 @@ def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: 
         rollups = QuarterRollup.objects.filter(year=year, quarter=quarter)
     qn = connection.ops.quote_name
     rollup_table, score_table = qn(QuarterRollup._meta.db_table), qn(IndicatorScore._meta.db_table)
-    indicator_table = qn(Indicator._meta.db_table)
+    # Each category's indicators (of every scheme: a handful a year) as id lists, so that the aggregate reads the
+    # scores by the result's index alone, with no join to the indicators per result.
+    by_category: dict[str, list[int]] = {key: [] for key in CATEGORY_FIELDS}
+    overdue: list[int] = []
+    for pk, category, metric in Indicator.objects.order_by("pk").values_list("pk", "category", "metric"):
+        if category in by_category:
+            by_category[category].append(pk)
+        if metric == OVERDUE_METRIC:
+            overdue.append(pk)
+
+    def when(ids: list[int], value: str, function: str, column: str) -> tuple[str, list[int]]:
+        if not ids:
+            return f"NULL AS {qn(column)}", []
+        marks = ", ".join(["%s"] * len(ids))
+        return f"{function}(CASE WHEN s.indicator_id IN ({marks}) THEN s.{value} END) AS {qn(column)}", ids
+
+    parts = [when(by_category[key], "final_points", "SUM", column) for key, column in CATEGORY_FIELDS.items()]
+    parts.append(when(overdue, "metric_value", "MAX", "overdue_items"))
     columns = [*CATEGORY_FIELDS.values(), "overdue_items"]
-    sums = [f"SUM(CASE WHEN i.category = %s THEN s.final_points END) AS {qn(f)}" for f in CATEGORY_FIELDS.values()]
-    sums.append(f"MAX(CASE WHEN i.metric = %s THEN s.metric_value END) AS {qn('overdue_items')}")
     chosen, chosen_params = rollups.order_by().values("pk").query.sql_with_params()
     # A result without scores gets empty values (LEFT JOIN): nothing stale is left behind by removed indicators.
     sql = (
         f"UPDATE {rollup_table} SET {', '.join(f'{qn(c)} = n.{qn(c)}' for c in columns)} "  # noqa: S608 (model names)
-        f"FROM (SELECT r.id AS rollup_id, {', '.join(sums)} FROM {rollup_table} r "
-        f"LEFT JOIN {score_table} s ON s.rollup_id = r.id LEFT JOIN {indicator_table} i ON i.id = s.indicator_id "
+        f"FROM (SELECT r.id AS rollup_id, {', '.join(sql for sql, _ids in parts)} FROM {rollup_table} r "
+        f"LEFT JOIN {score_table} s ON s.rollup_id = r.id "
         f"WHERE r.id IN ({chosen}) GROUP BY r.id) n "
         f"WHERE {rollup_table}.id = n.rollup_id AND ("
         + " OR ".join(f"{rollup_table}.{qn(c)} IS DISTINCT FROM n.{qn(c)}" for c in columns)
         + ")"
     )
-    params = [*CATEGORY_FIELDS.keys(), OVERDUE_METRIC, *chosen_params]
+    params = [pk for _sql, ids in parts for pk in ids] + list(chosen_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
