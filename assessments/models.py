@@ -154,6 +154,18 @@ def subject_key(*, organization_id: int | None = None, agreement_id: int | None 
     return f"org:{organization_id}" if organization_id is not None else f"agr:{agreement_id}"
 
 
+def _organization_results_q(scope: UserScope) -> Q:
+    """Branch results the user sees: their own organizations' and, for reviewers, their subtrees'."""
+    return scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path")
+
+
+# The metric whose value a result keeps as ``overdue_items`` (the dashboard's overdue chart).
+OVERDUE_METRIC = "overdue_items"
+# A result's stored points by indicator category: category key -> QuarterRollup column.
+CATEGORY_FIELDS = {key: f"{key}_points" for key in Indicator.Category.values}
+SUBTOTAL = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True, "editable": False}
+
+
 class QuarterRollup(models.Model):
     """The quarter's result (季度考核) of one subject: a branch or an agreement."""
 
@@ -187,9 +199,24 @@ class QuarterRollup(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROVISIONAL)
     total = models.DecimalField(_("total"), max_digits=6, decimal_places=1, default=0)
     computed_at = models.DateTimeField(_("computed at"))
+    # What the dashboard aggregates over thousands of results, stored with the result so that its page and export
+    # read result rows only, never the indicator scores (twelve per result): the points by category (empty when the
+    # result has no indicator of the category) and the overdue action items at the quarter's end. Derived from the
+    # scores by ``assessments.services.rollup_subtotals_refresh`` whenever they change; no history of their own.
+    thought_points = models.DecimalField(Indicator.Category.THOUGHT.label, **SUBTOTAL)
+    organization_points = models.DecimalField(Indicator.Category.ORGANIZATION.label, **SUBTOTAL)
+    activities_points = models.DecimalField(Indicator.Category.ACTIVITIES.label, **SUBTOTAL)
+    affairs_points = models.DecimalField(Indicator.Category.AFFAIRS.label, **SUBTOTAL)
+    resources_points = models.DecimalField(Indicator.Category.RESOURCES.label, **SUBTOTAL)
+    brand_points = models.DecimalField(Indicator.Category.BRAND.label, **SUBTOTAL)
+    participation_points = models.DecimalField(Indicator.Category.PARTICIPATION.label, **SUBTOTAL)
+    zones_points = models.DecimalField(Indicator.Category.ZONES.label, **SUBTOTAL)
+    overdue_items = models.DecimalField(
+        _("Overdue action items"), max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=[*CATEGORY_FIELDS.values(), "overdue_items"])
 
     class Meta:
         verbose_name = _("quarter result")
@@ -234,12 +261,16 @@ class QuarterRollup(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return any_of(
-            scope,
-            cls,
-            scope.in_orgs_q("organization_id") | scope.subtree_q("organization__path"),
-            in_scope_agreements(scope, "agreement_id"),
-        )
+        return any_of(scope, cls, _organization_results_q(scope), in_scope_agreements(scope, "agreement_id"))
+
+    @classmethod
+    def scope_visible_kind_q(cls, scope: UserScope, kind: str) -> Q:
+        """The visible results of one kind of subject, ``"organization"`` or ``"agreement"``: the same rows as
+        ``scope_visible_q`` restricted to that kind. Pages about one kind (the dashboard) filter on this, as the other
+        kind's condition never matches their rows yet costs a subplan (every agreement party) in each statement."""
+        if kind == "organization":
+            return Q(organization__isnull=False) & _organization_results_q(scope)
+        return Q(agreement__isnull=False) & in_scope_agreements(scope, "agreement_id")
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from itertools import islice
 from operator import or_
 
@@ -31,14 +31,22 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.db.models.functions import Coalesce, Collate, NullIf, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS as MONTH_NAMES
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun, self_assessor_q
+from assessments.models import (
+    CATEGORY_FIELDS,
+    AssessmentScheme,
+    Indicator,
+    IndicatorScore,
+    QuarterRollup,
+    RollupRun,
+    self_assessor_q,
+)
 from portal.scoping import get_scope
 
 
@@ -88,8 +96,9 @@ def latest_runs(user, limit: int = 10):
 
 # --- the committee dashboard ----------------------------------------------------------------------------------
 #
-# Fast by construction: the page reads rollup rows only — the results of the eight-quarter window in ONE query and
-# the selected quarter's indicator scores in ONE — plus ONE aggregate over the year's plan rows for the heat map
+# Fast by construction: the page reads rollup rows only — never the indicator scores (twelve per result): each result
+# carries its points by category and its overdue action items (``CATEGORY_FIELDS``, ``overdue_items``, kept by
+# ``services.rollup_subtotals_refresh``) — plus ONE aggregate over the plan rows of the subjects shown for the heat map
 # (plan completion by month is finer than any rollup row). The number of statements never grows with the number of
 # organizations, agreements or records.
 
@@ -97,7 +106,6 @@ ORGANIZATIONS, AGREEMENTS = "organizations", "agreements"
 VIEWS = (ORGANIZATIONS, AGREEMENTS)
 TREND_QUARTERS = 8
 TREND_LINES = 3  # besides the average: the selected quarter's best subjects (and the selected one)
-OVERDUE_METRIC = "overdue_items"
 MONTHS = tuple(range(1, 13))
 ZERO = Decimal(0)
 TENTH = Decimal("0.1")
@@ -116,10 +124,25 @@ def quarter_window(year: int, quarter: int, count: int = TREND_QUARTERS) -> list
 
 
 def quarters_with_results(user) -> list[tuple[int, int]]:
-    """The quarters in which the user sees at least one result, latest first (one query)."""
-    return list(
-        QuarterRollup.objects.visible_to(user).order_by("-year", "-quarter").values_list("year", "quarter").distinct()
-    )
+    """The quarters in which the user sees at least one result, latest first (one query).
+
+    A few subjects' results (a secretary's) are read by id and grouped. A reviewer's or an admin's scope holds most
+    results: rather than reading every result of every quarter, each quarter of each year with a scheme (every result
+    is computed with the scheme of its year, ``services.rollup_compute``) gets a probe that walks the quarter's index
+    and stops at the first visible branch result — and looks for a visible agreement result only when there is none
+    (``COALESCE`` evaluates its second probe only then)."""
+    scope = get_scope(user)
+    if not (scope.is_broad or scope.is_superuser):
+        visible = QuarterRollup.objects.visible_to(user)
+        return list(visible.order_by("-year", "-quarter").values_list("year", "quarter").distinct())
+
+    def probe(view: str, quarter: int) -> Subquery:
+        found = scoped_results(user, view).filter(year=OuterRef("year"), quarter=quarter)
+        return Subquery(found.order_by("status").values("pk")[:1])
+
+    probes = {f"q{q}": Coalesce(probe(ORGANIZATIONS, q), probe(AGREEMENTS, q)) for q in (4, 3, 2, 1)}
+    years = AssessmentScheme.objects.annotate(**probes).order_by("-year").values("year", *probes)
+    return [(row["year"], q) for row in years for q in (4, 3, 2, 1) if row[f"q{q}"] is not None]
 
 
 def quarter_choices(with_data: list[tuple[int, int]], today: dt.date | None = None) -> list[tuple[int, int]]:
@@ -137,6 +160,18 @@ def default_quarter(with_data: list[tuple[int, int]], today: dt.date | None = No
 
 def _kind_q(view: str) -> Q:
     return Q(organization__isnull=False) if view == ORGANIZATIONS else Q(agreement__isnull=False)
+
+
+def scoped_results(user, view: str):
+    """The results of the view's kind the user sees: ``visible_to(user)`` on that kind, filtered on that kind's scope
+    condition only (``QuarterRollup.scope_visible_kind_q``)."""
+    scope = get_scope(user)
+    if scope.is_anonymous:
+        return QuarterRollup.objects.none()
+    if scope.is_superuser:
+        return QuarterRollup.objects.filter(_kind_q(view))
+    kind = "organization" if view == ORGANIZATIONS else "agreement"
+    return QuarterRollup.objects.filter(QuarterRollup.scope_visible_kind_q(scope, kind))
 
 
 def _one_place(value: Decimal) -> Decimal:
@@ -194,7 +229,7 @@ class SubjectRow:
     trend: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     heat: list[dict] = field(default_factory=list)
 
-    @property
+    @cached_property
     def url(self) -> str:
         return reverse("assessments:rollup_detail", args=[self.rollup_id])
 
@@ -326,36 +361,47 @@ def subject_of(rollup: QuarterRollup) -> tuple[str, int, str]:
     return agreement.title, agreement.pk, reverse("partnerships:agreement_detail", args=[agreement.pk])
 
 
-def _name_expr(prefix: str = ""):
-    """The subject's name in SQL, as ``subject_name`` reads it: the branch's short name or name, or the title."""
-    return Coalesce(
-        NullIf(f"{prefix}organization__short_name", Value("")),
-        f"{prefix}organization__name",
-        f"{prefix}agreement__title",
-        output_field=CharField(),
-    )
+def _name_expr(prefix: str = "", view: str | None = None):
+    """The subject's name in SQL, as ``subject_name`` reads it: the branch's short name or name, or the title. With
+    a ``view``, only that kind's columns (the other kind's table is not joined)."""
+    if view == AGREEMENTS:
+        return F(f"{prefix}agreement__title")
+    names = [NullIf(f"{prefix}organization__short_name", Value("")), f"{prefix}organization__name"]
+    if view != ORGANIZATIONS:
+        names.append(f"{prefix}agreement__title")
+    return Coalesce(*names, output_field=CharField())
 
 
-def _search_q(search: str, prefix: str = "") -> Q:
+def _search_q(search: str, prefix: str = "", view: str | None = None) -> Q:
     if not search:
         return Q()
-    return (
-        Q(**{f"{prefix}organization__name__icontains": search})
-        | Q(**{f"{prefix}organization__short_name__icontains": search})
-        | Q(**{f"{prefix}agreement__title__icontains": search})
-    )
+    found = Q()
+    if view != AGREEMENTS:
+        found |= Q(**{f"{prefix}organization__name__icontains": search})
+        found |= Q(**{f"{prefix}organization__short_name__icontains": search})
+    if view != ORGANIZATIONS:
+        found |= Q(**{f"{prefix}agreement__title__icontains": search})
+    return found
+
+
+def _bytewise(field: str):
+    """``field`` compared byte by byte. The subject keys are ASCII (``org:12``), so this is the order Python sorts them
+    in; PostgreSQL then compares them with ``memcmp`` rather than through the database's locale (ties on a total are
+    the rule among thousands of results, so the tie-break runs for most comparisons of a ranking)."""
+    return Collate(F(field), "C" if connection.vendor == "postgresql" else "BINARY")
 
 
 ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
+STORED_VALUES = (*CATEGORY_FIELDS.values(), "overdue_items")  # what a result keeps for the dashboard
 
 
-def _with_row_values(qs, previous: tuple[int, int] | None):
+def _with_row_values(qs, previous: tuple[int, int] | None, view: str | None = None):
     """Annotate the subject's name and its previous quarter's total (one index lookup per row; with ``previous``
     None the total is left empty, for the caller to read for the few rows it shows)."""
     if previous is None:
-        return qs.annotate(name=_name_expr(), previous=Value(None, output_field=DecimalField()))
+        return qs.annotate(name=_name_expr(view=view), previous=Value(None, output_field=DecimalField()))
     before = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=previous[0], quarter=previous[1])
-    return qs.annotate(name=_name_expr(), previous=Subquery(before.values("total")[:1]))
+    return qs.annotate(name=_name_expr(view=view), previous=Subquery(before.values("total")[:1]))
 
 
 def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
@@ -373,20 +419,28 @@ def _subject_row(values: dict, status_labels: dict) -> SubjectRow:
         status=values["status"],
         status_label=status_labels.get(values["status"], values["status"]),
         previous=values["previous"],
+        # The result's stored subtotals: a category without an indicator in its scheme stays out.
+        categories={key: values[f] for key, f in CATEGORY_FIELDS.items() if values.get(f) is not None},
+        overdue=values.get("overdue_items"),
     )
 
 
 def _sort_order(sort: str) -> list:
     """The ranking's order for ``sort``, ties broken by the subject key (a stable page boundary)."""
     if sort == "-rank":
-        return [F("total").asc(), F("subject").desc()]
+        return [F("total").asc(), _bytewise("subject").desc()]
     if sort == "name":
-        return [F("name").asc(), F("subject").asc()]
+        return [F("name").asc(), _bytewise("subject").asc()]
     if sort in ("change", "-change"):
         change = ExpressionWrapper(F("total") - F("previous"), output_field=DecimalField())
         first = change.desc(nulls_last=True) if sort == "change" else change.asc(nulls_last=True)
-        return [first, F("total").desc(), F("subject").asc()]
-    return [F("total").desc(), F("subject").asc()]
+        return [first, F("total").desc(), _bytewise("subject").asc()]
+    return _best_first()
+
+
+def _best_first() -> list:
+    """The ranking's order: the highest total first, ties by the subject key."""
+    return [F("total").desc(), _bytewise("subject").asc()]
 
 
 class _Counted:
@@ -405,13 +459,15 @@ class _Counted:
         return range(self._count)[key]
 
 
-def _distributions(scoped, periods, selected, search: str) -> tuple[dict, int | None]:
+def _distributions(scoped, periods, selected, search: str, view: str) -> tuple[dict, int | None]:
     """Every quarter's distribution of totals in the window (ONE grouped statement) and, with a search, how many of
     the selected quarter's results match it."""
     in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
     aggregates = {"n": Count("pk")}
     if search:
-        aggregates["matched"] = Count("pk", filter=Q(year=selected[0], quarter=selected[1]) & _search_q(search))
+        aggregates["matched"] = Count(
+            "pk", filter=Q(year=selected[0], quarter=selected[1]) & _search_q(search, view=view)
+        )
     grouped = scoped.filter(in_window).order_by().values("year", "quarter", "total").annotate(**aggregates)
     found: dict[tuple[int, int], Distribution] = defaultdict(Distribution)
     matched = 0 if search else None
@@ -441,11 +497,11 @@ def dashboard_data(
     search = (search or "").strip()
     periods = quarter_window(year, quarter)
     previous = metrics.previous_quarter(year, quarter)
-    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    scoped = scoped_results(user, view)
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
 
-    distributions, matched = _distributions(scoped, periods, (year, quarter), search)
+    distributions, matched = _distributions(scoped, periods, (year, quarter), search, view)
     current = distributions.get((year, quarter), Distribution())
     before = distributions.get(previous, Distribution())
     dashboard = Dashboard(
@@ -479,36 +535,47 @@ def dashboard_data(
 
     # ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
     # search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
-    # SQL over the scope, only those rows returned. The paginator takes its count from the distribution.
+    # SQL over the scope, only those rows returned — with the scope's category totals and overdue count beside them
+    # (window aggregates over every result, read in the same pass). The paginator takes its count from the
+    # distribution. The last EDGE_COUNT are the first counted from the end: no second sort.
     dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
     first = (dashboard.page.number - 1) * PAGE_SIZE + 1
-    hit = Case(When(_search_q(search), then=Value(1)), default=Value(0)) if search else Value(1)
+    hit = Case(When(_search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
+    scope_totals = {
+        **{f"{key}__sum": Window(Sum(column)) for key, column in CATEGORY_FIELDS.items()},
+        **{f"{key}__n": Window(Count(column)) for key, column in CATEGORY_FIELDS.items()},
+        "overdue__n": Window(Count("pk", filter=Q(overdue_items__gt=0))),
+    }
     # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
     shown = (
-        _with_row_values(selected, previous if sort in ("change", "-change") else None)
+        _with_row_values(selected, previous if sort in ("change", "-change") else None, view)
         .annotate(
             hit=hit,
             position=Window(RowNumber(), partition_by=[F("hit")], order_by=_sort_order(sort)),
-            top_n=Window(RowNumber(), order_by=[F("total").desc(), F("subject").asc()]),
-            bottom_n=Window(RowNumber(), order_by=[F("total").asc(), F("subject").desc()]),
+            top_n=Window(RowNumber(), order_by=_best_first()),
+            how_many=Window(Count("pk")),
+            **scope_totals,
         )
         .filter(
             Q(hit=1, position__gte=first, position__lt=first + PAGE_SIZE)
             | Q(top_n__lte=EDGE_COUNT)
-            | Q(bottom_n__lte=EDGE_COUNT)
+            | Q(top_n__gt=F("how_many") - EDGE_COUNT)
             | Q(subject=focus or "")
         )
-        .values(*ROW_VALUES, "hit", "position", "top_n", "bottom_n")
+        .order_by()
+        .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "how_many", *scope_totals)
     )
-    page_rows, top, bottom, chosen = {}, {}, {}, None
+    page_rows, top, bottom, chosen, totals = {}, {}, {}, None, {}
     for values in shown:
         row = ranked([_subject_row(values, status_labels)])[0]
+        totals = {key: values[key] for key in scope_totals}
         if values["hit"] == 1 and first <= values["position"] < first + PAGE_SIZE:
             page_rows[values["position"]] = row
         if values["top_n"] <= EDGE_COUNT:
             top[values["top_n"]] = row
-        if values["bottom_n"] <= EDGE_COUNT:
-            bottom[values["bottom_n"]] = row
+        from_the_end = values["how_many"] - values["top_n"] + 1
+        if from_the_end <= EDGE_COUNT:
+            bottom[from_the_end] = row
         if values["subject"] == focus:
             chosen = row
     dashboard.rows = [page_rows[k] for k in sorted(page_rows)]
@@ -539,19 +606,32 @@ def dashboard_data(
         row.previous = row.trend.get(previous)
         row.previous_rank = before.rank_of(row.previous)
 
-    _categories(dashboard, selected, list(by_subject.values()))
+    _categories(dashboard, totals, list(by_subject.values()))
+    dashboard.overdue_count = totals["overdue__n"]
     _overdue(dashboard, selected, status_labels)
     _plan_heat(dashboard)
     return dashboard
 
 
-def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None:
-    """Category subtotals of the rows shown (ONE statement), the scope's category averages (ONE grouped statement)
-    and each category's full marks (ONE statement over the indicators scored in the quarter)."""
-    scores = IndicatorScore.objects.filter(rollup__in=selected.values("pk")).order_by()
-    full: dict[str, Decimal] = {}
-    counted = Indicator.objects.filter(pk__in=scores.values("indicator_id")).order_by()
-    for row in counted.values("category").annotate(
+def _category_totals(selected) -> dict:
+    """The scope's category totals (``<key>__sum``, ``<key>__n``: points and results with points in the category)
+    and how many results have overdue items, in ONE aggregate over the results' stored values."""
+    aggregates = {"overdue__n": Count("pk", filter=Q(overdue_items__gt=0))}
+    for key, column in CATEGORY_FIELDS.items():
+        aggregates[f"{key}__sum"] = Sum(column)
+        aggregates[f"{key}__n"] = Count(column)
+    return selected.order_by().aggregate(**aggregates)
+
+
+def _categories(dashboard: Dashboard, totals: dict, shown: list[SubjectRow]) -> None:
+    """The scope's category averages (from ``_category_totals``) and each category's full marks (ONE statement over
+    the indicators of the quarter's scheme). A category shows when some result in the scope has points in it; its
+    average is over the results that do. The rows shown carry their own subtotals already."""
+    scored = [key for key in CATEGORY_FIELDS if totals[f"{key}__n"]]
+    full: dict[str, Decimal] = dict.fromkeys(scored, ZERO)
+    # Every result of a quarter is computed with the scheme of its year, and with every one of its indicators.
+    indicators = Indicator.objects.filter(scheme__year=dashboard.year, category__in=scored).order_by()
+    for row in indicators.values("category").annotate(
         full=Sum(Case(When(is_deduction=False, then="points"), default=Value(ZERO)))
     ):
         full[row["category"]] = row["full"] or ZERO
@@ -559,66 +639,22 @@ def _categories(dashboard: Dashboard, selected, shown: list[SubjectRow]) -> None
         {"key": key, "label": str(label), "full": full[key]} for key, label in Indicator.Category.choices if key in full
     ]
     keys = tuple(c["key"] for c in categories)
-    averages = {}
-    for row in scores.values("indicator__category").annotate(
-        points=Sum("final_points"), subjects=Count("rollup_id", distinct=True)
-    ):
-        averages[row["indicator__category"]] = _one_place(row["points"] / row["subjects"]) if row["subjects"] else None
-    by_rollup = {row.rollup_id: row for row in shown}
-    subtotals = (
-        IndicatorScore.objects.filter(rollup_id__in=list(by_rollup))
-        .order_by()
-        .values("rollup_id", "indicator__category")
-        .annotate(points=Sum("final_points"))
-    )
-    for row in subtotals:
-        by_rollup[row["rollup_id"]].categories[row["indicator__category"]] = row["points"]
     for row in shown:
         row._category_keys = keys
     dashboard.categories = categories
-    dashboard.average_categories = {key: averages.get(key) for key in keys}
+    dashboard.average_categories = {key: _one_place(totals[f"{key}__sum"] / totals[f"{key}__n"]) for key in keys}
 
 
 def _overdue(dashboard: Dashboard, selected, status_labels: dict) -> None:
-    """The subjects with the most overdue action items at the quarter's end (the overdue metric of the rollup): the
-    first OVERDUE_TOP and how many have any, in ONE statement."""
+    """The OVERDUE_TOP subjects with the most overdue action items at the quarter's end (the overdue metric, stored
+    on the result), in ONE statement; how many have any comes with the ranking's statement."""
     found = (
-        IndicatorScore.objects.filter(
-            rollup__in=selected.values("pk"), indicator__metric=OVERDUE_METRIC, metric_value__gt=0
-        )
-        .annotate(name=_name_expr("rollup__"), how_many=Window(Count("pk")))
-        .order_by("-metric_value", "name", "rollup__subject")
-        .values(
-            "rollup_id",
-            "rollup__subject",
-            "rollup__total",
-            "rollup__status",
-            "rollup__organization_id",
-            "rollup__agreement_id",
-            "name",
-            "metric_value",
-            "how_many",
-        )[:OVERDUE_TOP]
+        selected.filter(overdue_items__gt=0)
+        .annotate(name=_name_expr(view=dashboard.view), previous=Value(None, output_field=DecimalField()))
+        .order_by("-overdue_items", "name", _bytewise("subject"))
+        .values(*ROW_VALUES, "overdue_items")[:OVERDUE_TOP]
     )
-    rows = []
-    for values in found:
-        row = _subject_row(
-            {
-                "pk": values["rollup_id"],
-                "subject": values["rollup__subject"],
-                "total": values["rollup__total"],
-                "status": values["rollup__status"],
-                "organization_id": values["rollup__organization_id"],
-                "agreement_id": values["rollup__agreement_id"],
-                "name": values["name"],
-                "previous": None,
-            },
-            status_labels,
-        )
-        row.overdue = values["metric_value"]
-        rows.append(row)
-        dashboard.overdue_count = values["how_many"]
-    dashboard.overdue_rows = rows
+    dashboard.overdue_rows = [_subject_row(values, status_labels) for values in found]
 
 
 def _heat_counts(view: str, year: int, subject_ids) -> dict[tuple[int, int], tuple[int, int]]:
@@ -742,15 +778,41 @@ def dashboard_charts(dashboard: Dashboard) -> dict:
     }
 
 
+def _export_selected(user, year: int, quarter: int, view: str):
+    return scoped_results(user, view).filter(year=year, quarter=quarter)
+
+
+def dashboard_export_scores(user, *, year: int, quarter: int, view: str = ORGANIZATIONS):
+    """The indicator scores the export lists (its largest sheet, one row each): whether it is big is decided on them."""
+    return IndicatorScore.objects.filter(rollup__in=_export_selected(user, year, quarter, view).values("pk"))
+
+
+def dashboard_export_rows(user, *, year: int, quarter: int, view: str = ORGANIZATIONS) -> int:
+    """How many rows the export's sheets hold together (the export job's progress bar): the ranking, trend and
+    overdue sheets one per result (the trend also the average), the categories, the plan cells and the scores."""
+    selected = _export_selected(user, year, quarter, view)
+    counts = selected.order_by().aggregate(
+        results=Count("pk"), **{key: Count(column) for key, column in CATEGORY_FIELDS.items()}
+    )
+    results = counts.pop("results")
+    if not results:
+        return 0
+    categories = sum(1 for n in counts.values() if n)
+    scores = dashboard_export_scores(user, year=year, quarter=quarter, view=view).order_by().count()
+    subjects = selected.values("organization_id" if view == ORGANIZATIONS else "agreement_id")
+    heat = len(_heat_counts(view, year, subjects))
+    return 3 * results + 1 + categories + heat + scores
+
+
 def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS) -> list[tuple[str, list, object]]:
     """The Excel export: one sheet per view of the dashboard, and every indicator score — for every subject of the
     scope, each sheet's rows streamed from one set-based statement (read in chunks), never held as a whole."""
     periods = quarter_window(year, quarter)
     previous = metrics.previous_quarter(year, quarter)
-    scoped = QuarterRollup.objects.visible_to(user).filter(_kind_q(view))
+    scoped = scoped_results(user, view)
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
-    distributions, _matched = _distributions(scoped, periods, (year, quarter), "")
+    distributions, _matched = _distributions(scoped, periods, (year, quarter), "", view)
     dashboard = Dashboard(
         year=year,
         quarter=quarter,
@@ -765,19 +827,15 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
         best=None,
         focus=None,
     )
-    best_values = _with_row_values(selected, previous).order_by("-total", "subject").values(*ROW_VALUES).first()
+    best_first = _with_row_values(selected, previous, view).order_by(*_best_first())
+    best_values = best_first.values(*ROW_VALUES, *STORED_VALUES).first()
     best = _subject_row(best_values, status_labels) if best_values else None
-    _categories(dashboard, selected, [best] if best else [])
+    _categories(dashboard, _category_totals(selected), [best] if best else [])
     categories = dashboard.categories
-    best_first = _with_row_values(selected, previous).order_by("-total", "subject")
-
-    def category_sum(key):
-        points = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__category=key).order_by()
-        return Subquery(points.values("rollup").annotate(s=Sum("final_points")).values("s")[:1])
 
     def ranking():
-        cells = {f"c_{c['key']}": category_sum(c["key"]) for c in categories}
-        rows = best_first.annotate(**cells).values(*ROW_VALUES, *cells).iterator(chunk_size=EXPORT_CHUNK)
+        cells = [CATEGORY_FIELDS[c["key"]] for c in categories]  # the results' stored subtotals
+        rows = best_first.values(*ROW_VALUES, *cells).iterator(chunk_size=EXPORT_CHUNK)
         previous_total, previous_rank = None, 0
         for index, r in enumerate(rows, start=1):
             rank = previous_rank if r["total"] == previous_total else index
@@ -813,11 +871,10 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
     ]
 
     def overdue():
-        metric = IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__metric=OVERDUE_METRIC)
         rows = (
-            selected.annotate(name=_name_expr(), overdue=Subquery(metric.values("metric_value")[:1]))
-            .order_by(F("overdue").desc(nulls_last=True), "name", "subject")
-            .values_list("name", "overdue")
+            selected.annotate(name=_name_expr(view=view))
+            .order_by(F("overdue_items").desc(nulls_last=True), "name", _bytewise("subject"))
+            .values_list("name", "overdue_items")
         )
         for name, value in rows.iterator(chunk_size=EXPORT_CHUNK):
             yield [name, _number(value)]

@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from assessments import metrics
 from assessments.models import (
+    CATEGORY_FIELDS,
+    OVERDUE_METRIC,
     AssessmentScheme,
     Indicator,
     IndicatorScore,
@@ -272,6 +274,7 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
             indicator.delete()
         if affected:
             rollup_totals_refresh(affected)
+    regrouped = []  # scored indicators whose category or metric changed: their results' stored subtotals follow
     try:
         with transaction.atomic():
             for order, row in enumerate(rows):
@@ -291,11 +294,16 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
                     raise ValidationError({"indicators": _flatten_row_errors([], {order: exc.message_dict})}) from None
                 indicator._history_user = actor
                 indicator.save()
+                if (before["category"], before["metric"]) != (indicator.category, indicator.metric):
+                    regrouped.append(indicator.pk)
     except IntegrityError:
         # Two rows swapping names collide on the way (the names are unique within a scheme).
         raise ValidationError(
             {"indicators": [_("Two indicators cannot exchange names in one save; rename one of them first.")]}
         ) from None
+    if regrouped:
+        scored = IndicatorScore.objects.filter(indicator__in=regrouped).values("rollup_id")
+        rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=scored))
     scheme_validate(scheme)
     return scheme
 
@@ -509,6 +517,7 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
             update=["metric_value", "points", "final_points", "computed_at"],
             now=now,
         )
+        rollup_subtotals_refresh(year=year, quarter=quarter)
     return {
         "year": year,
         "quarter": quarter,
@@ -658,7 +667,59 @@ def rollup_totals_refresh(rollup_ids) -> int:
         .values("t")
     )
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=6, decimal_places=1))
-    return QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=Coalesce(Subquery(subtotal), zero))
+    updated = QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=Coalesce(Subquery(subtotal), zero))
+    rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=rollup_ids))
+    return updated
+
+
+def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: int | None = None) -> int:
+    """Store on results what the dashboard aggregates (the ``CATEGORY_FIELDS`` columns and ``overdue_items``),
+    from their indicator scores: ONE set-based ``UPDATE … FROM (aggregate)``, writing only the results whose stored
+    values differ (a rerun over an unchanged quarter writes nothing). Either ``rollups`` (a queryset of results) or a
+    quarter; returns how many results changed.
+
+    Called after every write of final points — the quarter's rollup, ``rollup_totals_refresh`` (manual scores,
+    reviews, removed indicators) — and after a scheme edit that changes an indicator's category or metric."""
+    if rollups is None:
+        if year is None or quarter is None:
+            raise ValueError("rollup_subtotals_refresh needs rollups or a quarter")
+        rollups = QuarterRollup.objects.filter(year=year, quarter=quarter)
+    qn = connection.ops.quote_name
+    rollup_table, score_table = qn(QuarterRollup._meta.db_table), qn(IndicatorScore._meta.db_table)
+    # Each category's indicators (of every scheme: a handful a year) as id lists, so that the aggregate reads the
+    # scores by the result's index alone, with no join to the indicators per result.
+    by_category: dict[str, list[int]] = {key: [] for key in CATEGORY_FIELDS}
+    overdue: list[int] = []
+    for pk, category, metric in Indicator.objects.order_by("pk").values_list("pk", "category", "metric"):
+        if category in by_category:
+            by_category[category].append(pk)
+        if metric == OVERDUE_METRIC:
+            overdue.append(pk)
+
+    def when(ids: list[int], value: str, function: str, column: str) -> tuple[str, list[int]]:
+        if not ids:
+            return f"NULL AS {qn(column)}", []
+        marks = ", ".join(["%s"] * len(ids))
+        return f"{function}(CASE WHEN s.indicator_id IN ({marks}) THEN s.{value} END) AS {qn(column)}", ids
+
+    parts = [when(by_category[key], "final_points", "SUM", column) for key, column in CATEGORY_FIELDS.items()]
+    parts.append(when(overdue, "metric_value", "MAX", "overdue_items"))
+    columns = [*CATEGORY_FIELDS.values(), "overdue_items"]
+    chosen, chosen_params = rollups.order_by().values("pk").query.sql_with_params()
+    # A result without scores gets empty values (LEFT JOIN): nothing stale is left behind by removed indicators.
+    sql = (
+        f"UPDATE {rollup_table} SET {', '.join(f'{qn(c)} = n.{qn(c)}' for c in columns)} "  # noqa: S608 (model names)
+        f"FROM (SELECT r.id AS rollup_id, {', '.join(sql for sql, _ids in parts)} FROM {rollup_table} r "
+        f"LEFT JOIN {score_table} s ON s.rollup_id = r.id "
+        f"WHERE r.id IN ({chosen}) GROUP BY r.id) n "
+        f"WHERE {rollup_table}.id = n.rollup_id AND ("
+        + " OR ".join(f"{rollup_table}.{qn(c)} IS DISTINCT FROM n.{qn(c)}" for c in columns)
+        + ")"
+    )
+    params = [pk for _sql, ids in parts for pk in ids] + list(chosen_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # --- runs: scheduled and on demand ---------------------------------------------------------------------------

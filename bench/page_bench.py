@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/page_bench.py \\
         --orgs 10000 --activities 1000000 --keep
 
-Builds its own database (``--db gongjian_pages``): migrate, ``seed_demo``, then ``seed_scale`` on top; makes the demo's
+Builds its own database (``--db gongjian_pages``): migrate, ``seed_demo``, then ``seed_scale`` on top, then the
+results of the bench quarter (``--rollups``, so that the dashboard ranks the bench branches); makes the demo's
 ``committee`` a reviewer of the bench committee and ``secretary1`` the secretary of one bench branch (about
 activities / orgs activities of its own). Prints, for every page and role: status, queries, median server time and
 bytes; then the ratios measured side by side in the same run: the dashboard beside the SQL it runs, each project list
@@ -45,6 +46,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="Timed requests per page (3); the median is shown.")
     parser.add_argument("--wrk", action="store_true", help="Also measure req/s under gunicorn with wrk.")
     parser.add_argument("--only", default="", help="Measure only pages whose label contains this text.")
+    parser.add_argument(
+        "--rollups",
+        type=int,
+        default=None,
+        help="Compute the results of this many quarters, ending with the bench quarter, so that the dashboard has "
+        "the bench branches to rank (default: 1 after seeding, none with --reuse). seed_scale writes no results.",
+    )
     return parser.parse_args()
 
 
@@ -85,6 +93,27 @@ def give_roles():
     Membership.objects.get_or_create(user=users.get(username="committee"), organization=root, role="reviewer")
     Membership.objects.get_or_create(user=users.get(username="secretary1"), organization=branch, role="secretary")
     return root, branch
+
+
+def compute_results(year: int, quarter: int, count: int) -> None:
+    """The quarterly rollup of ``count`` quarters ending with (year, quarter), as closed quarters are computed."""
+    from assessments import metrics, services
+
+    periods = [(year, quarter)]
+    while len(periods) < count:
+        periods.append(metrics.previous_quarter(*periods[-1]))
+    for y, q in periods:
+        started = time.perf_counter()
+        summary = services.rollup_compute(year=y, quarter=q, final=True)
+        print(
+            f"results of {y}Q{q}: {summary['organizations']:,} branches, {summary['agreements']:,} agreements "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # the planner's statistics of the tables just filled
+        cursor.execute("ANALYZE assessments_quarterrollup")
+        cursor.execute("ANALYZE assessments_indicatorscore")
 
 
 def clients():
@@ -189,6 +218,9 @@ def main() -> None:
             with admin_connection(bench_url).cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
             print(f"seeded in {time.perf_counter() - started:.0f} s")
+        rollups = args.rollups if args.rollups is not None else (0 if args.reuse else 1)
+        if rollups:
+            compute_results(year, quarter, rollups)
         settings.DEBUG = False  # no query log kept between the measured requests
         root, branch = give_roles()
         made = clients()

@@ -8,13 +8,14 @@ sent to the ``exports`` queue after commit, and the user goes to the job's page,
 The worker (``job_run``) claims the job with a conditional update (a redelivered or re-sent message never runs it
 twice at once), rebuilds the spec from the job's requester and filter parameters — so the export re-applies the
 requester's scope, as it is when the job runs — and streams the rows into openpyxl's write-only mode
-(``portal.xlsx.write_streaming``), recording progress every ``PROGRESS_EVERY`` rows. The rows are read in batches
+(``portal.xlsx.write_sheets``), recording progress every ``PROGRESS_EVERY`` rows. The rows are read in batches
 (``ExportSpec.batches``): first the ordered ids of the whole export in one statement (a compact array; its length is
 the job's total), then ``BATCH_SIZE`` rows at a time by primary key, each batch one short query (plus its
 prefetches) in autocommit. Never one server-side cursor over the whole export: outside a transaction Django declares
 it ``WITH HOLD``, and PostgreSQL materializes the entire result (every join and annotation of a million rows) when
 the declaring statement commits, before the first row comes back; inside a transaction, the progress updates would
-stay invisible until the end. The file lands under ``settings.EXPORTS_DIR`` (never MEDIA_ROOT), is served to the
+stay invisible until the end. A workbook of several sheets (the assessment dashboard's) streams each sheet
+from its own statement instead. The file lands under ``settings.EXPORTS_DIR`` (never MEDIA_ROOT), is served to the
 requester only (``portal.views_exports``), and is removed with its job by housekeeping after
 ``settings.EXPORT_KEEP_DAYS`` days. When it is done the requester gets a notice (``export.ready``) through the
 reminder machinery.
@@ -30,7 +31,7 @@ import logging
 import os
 import uuid
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from portal.models import ExportJob
 from portal.xlsx import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE
-from portal.xlsx import build_workbook, write_streaming, xlsx_response
+from portal.xlsx import build_workbook, write_sheets, xlsx_response
 
 logger = logging.getLogger(__name__)
 
@@ -65,19 +66,29 @@ BUILDERS = {
     ExportJob.Kind.ACTIVITIES: "activities.views.activities.export_spec",
     ExportJob.Kind.ACTION_ITEMS: "partnerships.views.action_items.export_spec",
     ExportJob.Kind.AGREEMENTS: "partnerships.views.agreements.export_spec",
+    ExportJob.Kind.DASHBOARD: "assessments.views.dashboard.export_spec",
 }
+
+
+Sheet = tuple[str, list, Iterable]  # (title, headers, rows)
 
 
 @dataclass
 class ExportSpec:
-    """One sheet: its rows as a queryset (already scoped and filtered) and how one object becomes a row."""
+    """One export. A ledger is one sheet: its rows as a queryset (already scoped and filtered) and how one object
+    becomes a row. A workbook of several sheets (the assessment dashboard's) gives ``sheets`` instead, and
+    ``queryset`` is then the rows of its largest sheet: they decide whether the export is big; ``total`` counts the
+    rows of every sheet for the progress bar. ``params``: the filters a job records (default: the query string)."""
 
     kind: str
     filename: str
     title: str
     headers: list
     queryset: QuerySet
-    row: Callable[[object], list]
+    row: Callable[[object], list] | None = None
+    sheets: Callable[[], list[Sheet]] | None = None
+    total: Callable[[], int] | None = None
+    params: QueryDict | None = None
 
     def is_big(self, threshold: int | None = None) -> bool:
         """More than ``threshold`` rows? One query, bounded: ``SELECT COUNT(*) FROM (… LIMIT threshold + 1)``."""
@@ -108,12 +119,22 @@ class ExportSpec:
                 if obj is not None:
                     yield self.row(obj)
 
+    def workbook(self) -> list[Sheet]:
+        """The sheets, their rows still to be read (each sheet streams from its own statement)."""
+        if self.sheets is not None:
+            return self.sheets()
+        return [(self.title, self.headers, self.rows())]
+
+    def rows_total(self) -> int:
+        return self.total() if self.total is not None else self.queryset.order_by().count()
+
 
 def respond(request, spec: ExportSpec) -> HttpResponse:
     """What an export view answers: the file now when it is small, otherwise a job and a redirect to its page."""
     if not spec.is_big():
-        return xlsx_response(spec.filename, build_workbook([(spec.title, spec.headers, spec.rows())]))
-    job = job_request(actor=request.user, kind=spec.kind, params=request.GET)
+        return xlsx_response(spec.filename, build_workbook(spec.workbook()))
+    params = request.GET if spec.params is None else spec.params
+    job = job_request(actor=request.user, kind=spec.kind, params=params)
     messages.info(
         request,
         _("This export has more than %(count)s rows: it is being prepared in the background.")
@@ -206,14 +227,16 @@ def job_run(job_id: int) -> dict:
     try:
         with translation.override(settings.LANGUAGE_CODE):
             spec = spec_for(job)
-            ids = spec.ordered_ids()
-            _update(job.pk, rows_total=len(ids))
+            if spec.sheets is None:
+                ids = spec.ordered_ids()
+                total, sheets = len(ids), [(spec.title, spec.headers, spec.batches(ids))]
+            else:
+                total, sheets = spec.rows_total(), spec.workbook()
+            _update(job.pk, rows_total=total)
             path.parent.mkdir(parents=True, exist_ok=True)
-            written = write_streaming(
+            written = write_sheets(
                 partial,
-                spec.title,
-                spec.headers,
-                spec.batches(ids),
+                sheets,
                 progress=lambda done: _update(job.pk, rows_done=done),
                 every=PROGRESS_EVERY,
             )

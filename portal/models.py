@@ -429,6 +429,7 @@ class ExportJob(models.Model):
         ACTIVITIES = "activities", _("Activity ledger")
         ACTION_ITEMS = "action_items", _("Action item ledger")
         AGREEMENTS = "agreements", _("Agreement ledger")
+        DASHBOARD = "dashboard", _("Assessment results")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

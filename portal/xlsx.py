@@ -108,30 +108,46 @@ def write_streaming(
     progress: Callable[[int], None] | None = None,
     every: int = 1000,
 ) -> int:
-    """Write one sheet to ``target`` (a path or a binary file) in openpyxl's write-only mode: rows go to disk as they
-    come, so memory stays flat at a million rows. Same cell rules as ``build_workbook`` (every value through
-    ``set_cell``, typed dates, frozen header, filter); column widths come from the headers, as they must be set
-    before the first row. ``progress(rows_written)`` is called every ``every`` rows. Returns the number of rows."""
+    """Write one sheet to ``target`` (a path or a binary file) in openpyxl's write-only mode: ``write_sheets`` with
+    a single sheet. Returns the number of rows."""
+    return write_sheets(target, [(title, headers, rows)], progress=progress, every=every)
+
+
+def write_sheets(
+    target,
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]],
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 1000,
+) -> int:
+    """Write (title, headers, rows) sheets to ``target`` (a path or a binary file) in openpyxl's write-only mode: rows
+    go to disk as they come, so memory stays flat at a million rows. Same cell rules as ``build_workbook`` (every
+    value through ``set_cell``, typed dates, frozen header, filter); column widths come from the headers, as they must
+    be set before the first row. ``progress(rows_written)`` — the rows of every sheet so far — is called every
+    ``every`` rows and once at the end. Returns the number of rows written (headers not counted)."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=str(title)[:31])
-    for index, header in enumerate(headers, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = max(_width(header) + 2, 12)
-    ws.freeze_panes = "A2"
-    header_cells = []
-    for header in headers:
-        cell = set_cell(WriteOnlyCell(ws), str(header))
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="C8161D")
-        header_cells.append(cell)
-    ws.append(header_cells)
     written = 0
-    for row in rows:
-        ws.append([_stream_cell(ws, value) for value in row])
-        written += 1
-        if progress is not None and written % every == 0:
-            progress(written)
-    if headers:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{written + 1}"
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(title=str(title)[:31])
+        for index, header in enumerate(headers, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = max(_width(header) + 2, 12)
+        ws.freeze_panes = "A2"
+        header_cells = []
+        for header in headers:
+            cell = set_cell(WriteOnlyCell(ws), str(header))
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="C8161D")
+            header_cells.append(cell)
+        ws.append(header_cells)
+        in_sheet = 0
+        for row in rows:
+            ws.append([_stream_cell(ws, value) for value in row])
+            in_sheet += 1
+            written += 1
+            if progress is not None and written % every == 0:
+                progress(written)
+        if headers:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{in_sheet + 1}"
     wb.save(target)
     if progress is not None:
         progress(written)

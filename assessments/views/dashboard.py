@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -22,8 +22,9 @@ from assessments import selectors, services
 from assessments.forms.dashboard import DashboardForm, RollupRequestForm
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
 from assessments.panels.review import rollup_review_context
+from portal import exports
+from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
-from portal.xlsx import build_workbook, xlsx_response
 
 EVIDENCE_PAGE_SIZE = 25
 
@@ -123,15 +124,34 @@ class DashboardView(TemplateView):
 
 
 class DashboardExportView(View):
-    """The quarter's results as Excel: one sheet per view of the dashboard, and every indicator score."""
+    """The quarter's results as Excel: one sheet per view of the dashboard, and every indicator score. Small scopes
+    get the file at once; a scope with more indicator scores than ``EXPORT_ROW_THRESHOLD`` becomes an export job
+    (``portal.exports``): a progress page, a notice and a download link when the worker has written it."""
 
     def get(self, request, *args, **kwargs):
-        asked = _period(request)
-        year, quarter = asked["year"], asked["quarter"]
-        sheets = selectors.dashboard_sheets(request.user, year=year, quarter=quarter, view=asked["view"])
-        content = build_workbook(sheets)
-        filename = _("Assessment results %(period)s.xlsx") % {"period": selectors.quarter_label(year, quarter)}
-        return xlsx_response(filename, content)
+        return exports.respond(request, export_spec(request))
+
+
+def export_spec(request) -> exports.ExportSpec:
+    """The dashboard export for this request (the export view, and the export job's worker, which rebuilds it from
+    the recorded quarter and view with the requester's scope as it is when the job runs)."""
+    asked = _period(request)
+    user, year, quarter, view = request.user, asked["year"], asked["quarter"], asked["view"]
+    # The quarter is recorded as resolved now: a job run later exports the quarter the user was looking at, even
+    # when the request left it to the default.
+    params = QueryDict(mutable=True)
+    params.update({"year": str(year), "quarter": str(quarter), "view": view})
+    period = {"year": year, "quarter": quarter, "view": view}
+    return exports.ExportSpec(
+        kind=ExportJob.Kind.DASHBOARD,
+        filename=_("Assessment results %(period)s.xlsx") % {"period": selectors.quarter_label(year, quarter)},
+        title=_("Assessment results"),
+        headers=[],
+        queryset=selectors.dashboard_export_scores(user, **period),
+        sheets=lambda: selectors.dashboard_sheets(user, **period),
+        total=lambda: selectors.dashboard_export_rows(user, **period),
+        params=params,
+    )
 
 
 @require_POST

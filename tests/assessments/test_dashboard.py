@@ -15,9 +15,12 @@ import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -28,8 +31,10 @@ from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
 from assessments import selectors, services
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
+from assessments.models import CATEGORY_FIELDS, AssessmentScheme, Indicator, IndicatorScore, QuarterRollup, RollupRun
 from partnerships.models import Agreement, AgreementParty
+from portal import exports
+from portal.models import ExportJob, Notification
 from tests.factories import MemberFactory, OrganizationFactory
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
@@ -285,6 +290,57 @@ def test_a_quarter_without_results_says_so(client_for, world, results):
     assert 'data-testid="dashboard-empty"' in response.text
 
 
+# --- the stored subtotals follow every change of the points ------------------------------------------------------
+
+
+def _stored(rollup: QuarterRollup) -> dict:
+    rollup.refresh_from_db()
+    return {
+        key: getattr(rollup, column) for key, column in CATEGORY_FIELDS.items() if getattr(rollup, column) is not None
+    }
+
+
+def test_a_result_stores_its_points_by_category_and_its_overdue_items(world, results):
+    a = _rollup(world.branch_a)
+    scores = IndicatorScore.objects.filter(rollup=a).select_related("indicator")
+    expected = {}
+    for score in scores:
+        expected[score.indicator.category] = expected.get(score.indicator.category, Decimal(0)) + score.final_points
+    assert _stored(a) == expected and expected["brand"] >= Decimal(5)  # the reviewer's 5 on 品牌特色
+    overdue = scores.get(indicator__metric="overdue_items").metric_value
+    assert a.overdue_items == overdue
+    # A rerun of the quarter leaves them as they are; nothing stale is left to write.
+    services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    assert _stored(a) == expected
+    assert services.rollup_subtotals_refresh(year=Y, quarter=Q) == 0
+
+
+def test_a_reviewer_s_points_move_the_stored_subtotal(world, results):
+    a = _rollup(world.branch_a)
+    brand_before = _stored(a)["brand"]
+    _review_points(Y, Q, {world.branch_a: Decimal(2)})  # 5 → 2 on 品牌特色, through rollup_totals_refresh
+    assert _stored(a)["brand"] == brand_before - 3
+    assert _stored(a)["brand"] + sum(v for k, v in _stored(a).items() if k != "brand") == _rollup(world.branch_a).total
+
+
+def test_moving_an_indicator_to_another_category_moves_its_points(world, results):
+    scheme = AssessmentScheme.objects.get(year=Y)
+    rows = [
+        {"id": i.pk, **{f: getattr(i, f) for f in services.INDICATOR_FIELDS}}
+        for i in scheme.indicators.order_by("order", "pk")
+    ]
+    next(r for r in rows if r["name"] == BRAND)["category"] = Indicator.Category.RESOURCES
+    a = _rollup(world.branch_a)
+    before = _stored(a)
+    services.scheme_update(actor=world.committee, scheme=scheme, name=scheme.name, notes=scheme.notes, indicators=rows)
+    after = _stored(a)
+    assert after["resources"] == before.get("resources", Decimal(0)) + Decimal(5)
+    assert after["brand"] == before["brand"] - Decimal(5)  # 宣传报道 stays in the brand category
+    dashboard = selectors.dashboard_data(world.committee, year=Y, quarter=Q)
+    row = next(r for r in dashboard.rows if r.subject == a.subject)
+    assert row.categories == after
+
+
 # --- query budget -------------------------------------------------------------------------------------------------
 
 
@@ -362,6 +418,76 @@ def test_the_export_has_one_sheet_per_view_and_the_rollup_values(client_for, wor
     assert brand_a[7] == 5.0 and brand_a[10] == 5.0
     heat = workbook[names[4]]
     assert [world.branch_a.name, 7, 1, 1, 100.0] in [[c.value for c in row] for row in heat.iter_rows(min_row=2)]
+
+
+def _workbook_values(content: bytes) -> dict[str, list[tuple]]:
+    workbook = load_workbook(io.BytesIO(content))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+
+
+@pytest.fixture
+def job_path(settings, tmp_path, django_capture_on_commit_callbacks):
+    """Exports above 10 rows go through the job path (3 branches make 36 indicator scores); a GET's after-commit
+    callbacks — sending the job to the (eager) worker — run as after a real request."""
+    settings.EXPORT_ROW_THRESHOLD = 10
+    settings.EXPORTS_DIR = tmp_path / "exports"
+
+    def get(client, query):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.get(reverse("assessments:dashboard_export"), query)
+
+    return get
+
+
+def test_a_large_export_becomes_a_job_whose_file_has_the_same_sheets_and_rows(client_for, world, results, job_path):
+    client = client_for(world.committee)
+    with mock.patch.object(django_settings, "EXPORT_ROW_THRESHOLD", 10_000):
+        immediate = client.get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
+    assert immediate.status_code == 200 and not ExportJob.objects.exists()
+
+    response = job_path(client, {"year": Y, "quarter": Q})
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("export_job", args=[job.pk])
+    assert (job.requester, job.kind) == (world.committee, ExportJob.Kind.DASHBOARD)
+    assert job.params == {"year": [str(Y)], "quarter": [str(Q)], "view": ["organizations"]}
+    assert job.status == ExportJob.Status.DONE and job.filename == immediate_filename(immediate)
+    written = _workbook_values(exports.file_path(job).read_bytes())
+    assert written == _workbook_values(immediate.content)
+    # Progress counted every row of every sheet, as announced before the first one.
+    assert job.rows_done == job.rows_total == sum(len(rows) - 1 for rows in written.values())
+    assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.committee).count() == 1
+
+
+def immediate_filename(response) -> str:
+    return unquote(response["Content-Disposition"].split("filename*=UTF-8''")[1])
+
+
+def test_the_job_exports_the_quarter_shown_when_the_request_left_it_to_the_default(
+    client_for, world, results, job_path
+):
+    job_path(client_for(world.committee), {})
+    job = ExportJob.objects.get()
+    assert job.params["year"] == [str(Y)] and job.params["quarter"] == [str(Q)]
+
+
+def test_the_job_reapplies_its_requester_s_scope(client_for, world, results, job_path, settings):
+    settings.EXPORT_ROW_THRESHOLD = 5  # one branch's 12 scores
+    response = job_path(client_for(world.secretary1), {"year": Y, "quarter": Q})
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    ranking = next(iter(_workbook_values(exports.file_path(job).read_bytes()).values()))
+    assert [row[1] for row in ranking[1:]] == [world.branch_a.name]
+
+
+def test_the_export_request_takes_the_same_queries_at_few_and_many_results(client_for, world, results, job_path):
+    client = client_for(world.committee)
+    url = reverse("assessments:dashboard_export")
+    with mock.patch.object(exports, "enqueue"), CaptureQueriesContext(connection) as few:
+        assert client.get(url, {"year": Y, "quarter": Q}).status_code == 302
+    _bulk_results(world, 40)
+    with mock.patch.object(exports, "enqueue"), CaptureQueriesContext(connection) as many:
+        assert client.get(url, {"year": Y, "quarter": Q}).status_code == 302
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 def test_the_print_view_has_total_rank_categories_indicators_and_signature_lines(client_for, world, results):

@@ -5,13 +5,26 @@ nothing."""
 from __future__ import annotations
 
 import io
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Sum
 from django.test import override_settings
 
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
+from assessments import selectors, services
+from assessments.models import (
+    CATEGORY_FIELDS,
+    OVERDUE_METRIC,
+    Indicator,
+    IndicatorScore,
+    QuarterRollup,
+    Review,
+    SelfAssessment,
+)
 from partnerships.models import Organization
 from portal.demo import DemoClock
 
@@ -117,3 +130,118 @@ def test_a_second_run_changes_nothing(seeded):
     assert snapshot() == before
     assert "quarter results: 0 quarters computed" in output
     assert "self-assessments and reviews: 0 created" in output
+
+
+# --- the dashboard's stored subtotals against the scores --------------------------------------------------------
+#
+# The dashboard reads each result's points by category and overdue items from the result row (``CATEGORY_FIELDS``,
+# ``overdue_items``). The references below compute them the way the dashboard did before, from the indicator scores;
+# on the demo's five quarters, for the committee and a branch secretary, in both views, the numbers are the same.
+
+
+def _scored(rollup_ids) -> tuple[dict, dict]:
+    """(rollup → {category: points}, rollup → overdue metric value), summed from the scores."""
+    subtotals = defaultdict(dict)
+    rows = (
+        IndicatorScore.objects.filter(rollup_id__in=rollup_ids)
+        .order_by()
+        .values_list("rollup_id", "indicator__category")
+        .annotate(points=Sum("final_points"))
+    )
+    for rollup_id, category, points in rows:
+        subtotals[rollup_id][category] = points
+    overdue = dict(
+        IndicatorScore.objects.filter(rollup_id__in=rollup_ids, indicator__metric=OVERDUE_METRIC).values_list(
+            "rollup_id", "metric_value"
+        )
+    )
+    return subtotals, overdue
+
+
+def _reference(user, year, quarter, view) -> dict:
+    """What the dashboard showed when it summed the scores: category full marks and averages, overdue ranking."""
+    selected = QuarterRollup.objects.visible_to(user).filter(year=year, quarter=quarter)
+    selected = (
+        selected.filter(organization__isnull=False)
+        if view == "organizations"
+        else selected.filter(agreement__isnull=False)
+    )
+    ids = list(selected.values_list("pk", flat=True))
+    subtotals, overdue = _scored(ids)
+    scored = Indicator.objects.filter(pk__in=IndicatorScore.objects.filter(rollup_id__in=ids).values("indicator_id"))
+    full = defaultdict(Decimal)
+    for indicator in scored:
+        full[indicator.category] += Decimal(0) if indicator.is_deduction else indicator.points
+    averages = {}
+    for key in full:
+        values = [s[key] for s in subtotals.values() if key in s]
+        averages[key] = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    names = {r.pk: selectors.subject_name(r) for r in selected.select_related("organization", "agreement")}
+    late = sorted(
+        ((value, names[pk], QuarterRollup.objects.get(pk=pk).subject) for pk, value in overdue.items() if value > 0),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    return {
+        "categories": [(k, full[k]) for k in Indicator.Category.values if k in full],
+        "averages": averages,
+        "subtotals": subtotals,
+        "overdue": [(name, value) for value, name, _subject in late[: selectors.OVERDUE_TOP]],
+        "overdue_count": len(late),
+    }
+
+
+def test_every_result_stores_the_subtotals_its_scores_add_up_to(seeded):
+    rollups = list(QuarterRollup.objects.all())
+    assert len(rollups) > 50
+    subtotals, overdue = _scored([r.pk for r in rollups])
+    for rollup in rollups:
+        stored = {key: getattr(rollup, column) for key, column in CATEGORY_FIELDS.items()}
+        assert {k: v for k, v in stored.items() if v is not None} == subtotals[rollup.pk], rollup
+        assert rollup.overdue_items == overdue.get(rollup.pk)
+    assert services.rollup_subtotals_refresh(QuarterRollup.objects.all()) == 0  # nothing stale to write
+
+
+@pytest.mark.parametrize("username", ["committee", "secretary1"])
+def test_the_dashboard_shows_the_same_numbers_as_summing_the_scores(seeded, username):
+    user = get_user_model().objects.get(username=username)
+    compared = 0
+    for year, quarter in quarters():
+        for view in selectors.VIEWS:
+            reference = _reference(user, year, quarter, view)
+            dashboard = selectors.dashboard_data(user, year=year, quarter=quarter, view=view)
+            if not dashboard.count:
+                assert reference["categories"] == []
+                continue
+            compared += 1
+            assert [(c["key"], c["full"]) for c in dashboard.categories] == reference["categories"]
+            assert dashboard.average_categories == reference["averages"]
+            for row in (*dashboard.rows, *dashboard.top, *dashboard.bottom):
+                assert row.categories == reference["subtotals"][row.rollup_id], row.name
+            assert [(r.name, r.overdue) for r in dashboard.overdue_rows] == reference["overdue"]
+            assert dashboard.overdue_count == reference["overdue_count"]
+    assert compared >= len(quarters())
+
+
+def test_the_export_shows_the_same_subtotals_as_summing_the_scores(seeded):
+    user = get_user_model().objects.get(username="committee")
+    *_closed, (year, quarter) = quarters()
+    sheets = selectors.dashboard_sheets(user, year=year, quarter=quarter)
+    reference = _reference(user, year, quarter, "organizations")
+    (_t, ranking_headers, ranking), _trend, (_c, _h, radar), (_o, _oh, overdue) = sheets[:4]
+    keys = [k for k, _full in reference["categories"]]
+    by_name = {
+        selectors.subject_name(r): reference["subtotals"][r.pk]
+        for r in QuarterRollup.objects.visible_to(user)
+        .filter(year=year, quarter=quarter, organization__isnull=False)
+        .select_related("organization")
+    }
+    rows = list(ranking)
+    assert len(rows) == len(by_name) and len(ranking_headers) == 6 + len(keys)
+    for row in rows:
+        expected = [float(by_name[row[1]][k]) if k in by_name[row[1]] else None for k in keys]
+        assert row[6:] == expected
+    assert [(r[0], r[2]) for r in radar] == [
+        (str(label), float(reference["averages"][k])) for k, label in Indicator.Category.choices if k in keys
+    ]
+    listed = [(name, value) for name, value in overdue if value]
+    assert listed[: selectors.OVERDUE_TOP] == [(n, float(v)) for n, v in reference["overdue"]]

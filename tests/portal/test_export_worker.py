@@ -59,3 +59,36 @@ def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings,
     titles = sorted(row[3] for row in sheet.iter_rows(min_row=2, values_only=True))
     assert titles == [f"导出活动{i}" for i in range(7)]
     assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.secretary1).count() == 1
+
+
+def test_a_worker_writes_the_dashboard_export_with_every_sheet(harness, world, settings, tmp_path):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from assessments import selectors, services
+    from assessments.models import QuarterRollup
+
+    settings.EXPORTS_DIR = tmp_path / "exports"
+    services.rollup_compute(year=2025, quarter=3, now=dt.datetime(2025, 10, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")))
+    branches = QuarterRollup.objects.visible_to(world.committee).filter(
+        year=2025, quarter=3, organization__isnull=False
+    )
+    assert branches.count() >= 2
+    params = {"year": ["2025"], "quarter": ["3"], "view": ["organizations"]}
+    job = ExportJob.objects.create(requester=world.committee, kind=ExportJob.Kind.DASHBOARD, params=params)
+
+    worker = harness.start_worker("exports", queues="exports", EXPORTS_DIR=str(settings.EXPORTS_DIR))
+    harness.producer.conf.task_routes = django_settings.CELERY_TASK_ROUTES
+    task_id = harness.producer.send_task("portal.tasks.run_export", args=[job.pk]).id
+
+    wait_until(lambda: worker.task_done(task_id), 60, "the dashboard export was never written", [worker])
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total > 0
+    workbook = load_workbook(io.BytesIO(exports.file_path(job).read_bytes()))
+    expected = selectors.dashboard_sheets(world.committee, year=2025, quarter=3)
+    assert len(workbook.worksheets) == len(expected) == 6
+    ranking = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert sorted(row[1] for row in ranking) == sorted(selectors.subject_name(r) for r in branches)
+    scores = list(workbook.worksheets[5].iter_rows(min_row=2, values_only=True))
+    assert len(scores) == selectors.dashboard_export_scores(world.committee, year=2025, quarter=3).count()
+    assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.committee).count() == 1

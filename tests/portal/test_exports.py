@@ -215,7 +215,7 @@ def test_a_job_whose_worker_died_is_taken_back_and_a_duplicate_message_runs_noth
 def test_a_failing_job_is_marked_failed_and_leaves_no_file(world, activities, big):
     job = ExportJob.objects.create(requester=world.secretary1, kind="activities")
     with (
-        mock.patch.object(exports, "write_streaming", side_effect=RuntimeError("disk full")),
+        mock.patch.object(exports, "write_sheets", side_effect=RuntimeError("disk full")),
         pytest.raises(RuntimeError),
     ):
         exports.job_run(job.pk)

@@ -151,3 +151,31 @@ def test_ledger_organizations_are_unchanged_for_every_demo_user(seeded):
         )
         expected = old_ledger_organizations(visible)
         assert set(ledger_organizations(user).values_list("pk", flat=True)) == expected, user.username
+
+
+def test_quarter_results_of_one_kind_are_the_visible_ones_of_that_kind(seeded):
+    for name, scope in demo_scopes():
+        visible = ids(QuarterRollup, QuarterRollup.scope_visible_q(scope))
+        branches = ids(QuarterRollup, QuarterRollup.scope_visible_kind_q(scope, "organization"))
+        agreements = ids(QuarterRollup, QuarterRollup.scope_visible_kind_q(scope, "agreement"))
+        assert branches == visible & ids(QuarterRollup, Q(organization__isnull=False)), name
+        assert agreements == visible & ids(QuarterRollup, Q(agreement__isnull=False)), name
+        assert not branches & agreements
+
+
+def test_the_dashboard_s_quarters_and_results_are_the_visible_ones_for_every_demo_user(seeded):
+    from assessments import selectors
+
+    seen = 0
+    for user in get_user_model().objects.order_by("username"):
+        visible = QuarterRollup.objects.visible_to(user)
+        expected = sorted(set(visible.values_list("year", "quarter")), reverse=True)
+        assert selectors.quarters_with_results(user) == expected, user.username
+        for view, kind in (
+            (selectors.ORGANIZATIONS, Q(organization__isnull=False)),
+            (selectors.AGREEMENTS, Q(agreement__isnull=False)),
+        ):
+            found = set(selectors.scoped_results(user, view).values_list("pk", flat=True))
+            assert found == set(visible.filter(kind).values_list("pk", flat=True)), (user.username, view)
+            seen += len(found)
+    assert seen
