@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import home, reminders, webhook_sections  # noqa: F401 - registers the organization page's card
+        from portal import notifications, webhooks  # noqa: F401 - how recovery finishes rows a dead worker had sent
 
         home.autodiscover()
         reminders.autodiscover()

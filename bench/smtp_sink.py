@@ -1,0 +1,74 @@
+"""A tiny SMTP server that accepts every message and throws it away, counting messages and connections.
+
+    .venv/bin/python -m bench.smtp_sink [--port 0]
+
+Prints ``port N`` once listening; on SIGTERM or SIGINT prints ``connections C messages M`` and exits. It speaks just
+enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), without TLS or authentication, so that a
+benchmark measures the sender's side, not a mail server's. Run in its own process (bench/sweep.py starts it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+
+class Counts:
+    connections = 0
+    messages = 0
+
+
+async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    Counts.connections += 1
+    writer.write(b"220 sink ESMTP\r\n")
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                writer.write(b"354 go ahead\r\n")
+                while True:
+                    chunk = await reader.readline()
+                    if not chunk or chunk == b".\r\n":
+                        break
+                Counts.messages += 1
+                writer.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:  # HELO, MAIL, RCPT, RSET, NOOP
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+async def serve(port: int) -> None:
+    server = await asyncio.start_server(_session, "127.0.0.1", port)
+    print(f"port {server.sockets[0].getsockname()[1]}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        await stop.wait()
+    print(f"connections {Counts.connections} messages {Counts.messages}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=0, help="0: any free port (printed).")
+    asyncio.run(serve(parser.parse_args(argv).port))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
