@@ -137,12 +137,12 @@ def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None =
 
 
 def format_table(results: list[Result]) -> str:
-    lines = [f"{'mode':<8} {'rows':>7} {'sent':>7} {'seconds':>8} {'deliveries/s':>13} {'e-mails':>8} {'SMTP conns':>11}"]
+    lines = [
+        f"{'mode':<8} {'rows':>7} {'sent':>7} {'seconds':>8} {'deliveries/s':>13} {'e-mails':>8} {'SMTP conns':>11}"
+    ]
     for r in results:
         lines.append(
             f"{r.mode:<8} {r.rows:>7,} {r.sent:>7,} {r.seconds:>8.2f} {r.per_second:>13,.0f} {r.emails:>8,} "
             f"{r.connections:>11,}"
         )
     return "\n".join(lines)
-
-

@@ -192,6 +192,8 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 # with DEBUG on the default (and an empty WEBHOOK_ALLOWED_HOSTS=) allows any host (the tests' local server). With
 # DEBUG off an empty value is an error like every other empty variable (portal/env.py).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
+# 企业微信 and 钉钉 take at most 20 messages a minute per robot and drop the rest: stay under that, per rolling minute.
+WEBHOOK_POSTS_PER_MINUTE = env.int("WEBHOOK_POSTS_PER_MINUTE", 18, minimum=1)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 # Addresses are https on the standard port; under DEBUG only (never from the environment), a robot on this machine may
 # also be reached over http on any port — the tests' and a developer's local stand-in robots.
