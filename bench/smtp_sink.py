@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.smtp_sink [--port 0]
 
 Prints ``port N`` once listening; on SIGTERM or SIGINT prints ``connections C messages M`` and exits. It speaks just
-enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), without TLS or authentication, so that a
+enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT; commands may be pipelined), without TLS or authentication, so that a
 benchmark measures the sender's side, not a mail server's. Run in its own process (bench/sweep.py starts it).
 """
 
@@ -30,7 +30,7 @@ async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
                 break
             verb = line[:4].upper()
             if verb == b"EHLO":
-                writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+                writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
             elif verb == b"DATA":
                 writer.write(b"354 go ahead\r\n")
                 while True:

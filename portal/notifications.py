@@ -16,7 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 
 from portal import claims, reminders
 from portal.claims import MAX_ATTEMPTS as MAX_ATTEMPTS  # the retry schedule, re-exported for callers
+from portal.mailer import BatchMailer
 from portal.models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -79,30 +80,6 @@ def _absolute(url: str) -> str:
     return f"{base}{url}" if url.startswith("/") and base else url
 
 
-class _Mailer:
-    """One SMTP connection for a batch, opened at the first message; a connection that failed is closed and the
-    next message opens a fresh one."""
-
-    def __init__(self):
-        self.connection = None
-
-    def send(self, message: EmailMultiAlternatives) -> None:
-        if self.connection is None:
-            self.connection = get_connection()
-            self.connection.open()
-        message.connection = self.connection
-        if message.send() != 1:
-            raise RuntimeError("the mail server did not take the message")
-
-    def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            try:
-                connection.close()
-            except Exception as exc:  # closing a broken session must not hide the batch's outcome
-                logger.warning("closing the SMTP connection failed: %s", exc)
-
-
 def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     """Send claimed rows (status ``sending``) on the recipients' channels and record the outcome.
 
@@ -128,7 +105,7 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     mailed: list[tuple[Notification, bool]] = []
     failures: list[tuple[Notification, Exception]] = []
     tried: set[int] = set()
-    mailer = _Mailer()
+    mailer = BatchMailer()
     templates = email_templates() if to_mail else None
     try:
         for row, pref in to_mail:
