@@ -16,6 +16,13 @@ deadline of ``WEBHOOK_TIMEOUT`` seconds. A failure
 (timeout, HTTP status, ``errcode`` ≠ 0 in the reply) is recorded and retried after 5, 10, 20, 40 minutes, then failed;
 a robot that did not answer is skipped for the rest of that run, so one dead group never holds up the others.
 
+At volume (issue 11): 企业微信 and 钉钉 take at most 20 messages a minute per robot and drop the rest, so each robot
+posts at most ``WEBHOOK_POSTS_PER_MINUTE`` (18) per rolling minute, its recent post times kept on the endpoint
+(``plan_posts``). A robot owed more reminders than it may still post gets digests — as many reminders per message as
+``MAX_MARKDOWN_BYTES`` allows (``pack``) — and what is over its budget waits, ``pending`` and due when its window
+frees: never dropped, never failed. What went out is logged per claim (portal/claims.py ``SentLog``) and the states
+are written per batch, so a worker dying mid-batch re-posts at most the one message in flight.
+
 The services at the end (``webhook_endpoint_*``) are the writes behind the settings pages.
 """
 
