@@ -161,8 +161,15 @@ def test_the_sent_log_keeps_what_each_claim_sent_until_discarded(settings, tmp_p
     assert log.read(["a1", "b2", "c3"]) == {1: "in_app", 2: "email_only", 3: "in_app", 4: ""}
     log.discard(["a1"])
     assert log.read(["a1", "b2"]) == {4: ""}
+    log.discard(["b2"])
+
+
+def test_a_file_log_takes_only_claim_tokens_as_names(tmp_path):
+    log = claims.FileSentLog(tmp_path)
     with pytest.raises(ValueError):
         log.add("../escape", [(5, "")])
+    log.add("c3", [(5, "")])
+    assert log.read(["c3"]) == {5: ""} and [path.name for path in tmp_path.iterdir()] == ["c3"]
 
 
 def test_the_batch_mailer_opens_one_connection_for_many_messages(world, settings):
