@@ -84,6 +84,7 @@ class RedisSentLog(SentLog):
         import redis
 
         self.client = redis.Redis.from_url(url)
+        self._expiring: set[str] = set()  # tokens whose key already has its expiry (set once, with the first add)
 
     @staticmethod
     def _key(token: str) -> str:
@@ -91,10 +92,17 @@ class RedisSentLog(SentLog):
 
     def add(self, token, entries):
         key = self._key(token)
+        lines = [self._line(pk, tag) for pk, tag in entries]
+        if token in self._expiring:
+            self.client.rpush(key, *lines)
+            return
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, *[self._line(pk, tag) for pk, tag in entries])
+            pipe.rpush(key, *lines)
             pipe.expire(key, int(self.KEEP.total_seconds()))
             pipe.execute()
+        if len(self._expiring) > 10_000:
+            self._expiring.clear()
+        self._expiring.add(token)
 
     def read(self, tokens):
         tokens = [token for token in set(tokens) if token]
@@ -107,9 +115,10 @@ class RedisSentLog(SentLog):
         return self._parse(item.decode() for items in lists for item in items)
 
     def discard(self, tokens):
-        keys = [self._key(token) for token in set(tokens) if token]
-        if keys:
-            self.client.delete(*keys)
+        tokens = {token for token in tokens if token}
+        self._expiring -= tokens
+        if tokens:
+            self.client.delete(*[self._key(token) for token in tokens])
 
 
 class FileSentLog(SentLog):
