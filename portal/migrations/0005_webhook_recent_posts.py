@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_export_jobs'),
+        ("portal", "0004_export_jobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='webhookendpoint',
-            name='recent_posts',
+            model_name="webhookendpoint",
+            name="recent_posts",
             field=models.JSONField(blank=True, default=list, editable=False),
         ),
     ]
