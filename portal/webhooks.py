@@ -577,17 +577,19 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     except claims.INTERRUPTIONS:
         # Out of time (Celery's limit): what went out is written, the rows not tried go back now; the message in
         # flight stays ``sending`` and is recovered as stale (from the log if it went).
+        tokens = {message[0].claim_token for message, _reply in posted}
         _write_outcomes(posted, cancelled, deferred, later, failures, now)
-        claims.release(WebhookDelivery, [row.pk for row in rows if row.pk not in tried and row.pk not in cancelled])
-        log.discard({message[0].claim_token for message, _reply in posted})
+        claims.release(WebhookDelivery, [row.pk for row in rows if row.pk not in tried])
+        log.discard(tokens)
         raise
     finally:
         if succeeded:
             WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
         for endpoint_id, error in errors.items():
             WebhookEndpoint.objects.filter(pk=endpoint_id).update(last_error=error[:2000], last_error_at=now)
+    tokens = {message[0].claim_token for message, _reply in posted}
     sent = _write_outcomes(posted, cancelled, deferred, later, failures, now)
-    log.discard({message[0].claim_token for message, _reply in posted})
+    log.discard(tokens)  # the states are written: the log is no longer needed
     return {"sent": sent, "failed": len(failures)}
 
 

@@ -63,6 +63,7 @@ def test_a_batch_of_emails_goes_over_one_smtp_connection(world, settings):
     assert summary["sent"] == 40 and summary["failed"] == 0
     assert (connections, messages) == (1, 40)
     assert [(row.status, row.channels) for row in Notification.objects.all()] == [("sent", {"email": "sent"})] * 40
+    assert claims.sent_log().read(set(Notification.objects.values_list("claim_token", flat=True))) == {}  # written
 
 
 def test_the_mime_written_for_smtp_reads_back_as_what_django_would_send(world):
@@ -240,6 +241,7 @@ def test_a_robot_owed_100_reminders_gets_a_few_digests_not_100_posts(world, robo
     assert posted_items(robot) == Counter({f"第{i}项": 1 for i in range(100)})
     assert robot.requests[0]["body"]["markdown"]["content"].startswith("## ")
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookDelivery.Status.SENT}
+    assert claims.sent_log().read(set(WebhookDelivery.objects.values_list("claim_token", flat=True))) == {}
 
 
 def test_a_few_reminders_still_go_one_message_each(world, robot):
