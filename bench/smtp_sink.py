@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.smtp_sink [--port 0]
 
 Prints ``port N`` once listening; on SIGTERM or SIGINT prints ``connections C messages M`` and exits. It speaks just
-enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT; commands may be pipelined), without TLS or authentication, so that a
+enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, BDAT, RSET, NOOP, QUIT; commands may be pipelined), without TLS or authentication, so that a
 benchmark measures the sender's side, not a mail server's. Run in its own process (bench/sweep.py starts it).
 """
 
@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import signal
 import sys
+
+EXTENSIONS: list[bytes] = []  # what EHLO offers besides 8BITMIME (``--offer``)
 
 
 class Counts:
@@ -30,7 +32,15 @@ async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
                 break
             verb = line[:4].upper()
             if verb == b"EHLO":
-                writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+                writer.write(
+                    b"250-sink\r\n" + b"".join(b"250-%s\r\n" % ext for ext in EXTENSIONS) + b"250 8BITMIME\r\n"
+                )
+            elif verb == b"BDAT":  # RFC 3030: "BDAT <size> [LAST]", then exactly <size> bytes
+                words = line.split()
+                await reader.readexactly(int(words[1]))
+                if len(words) > 2 and words[2].upper() == b"LAST":
+                    Counts.messages += 1
+                writer.write(b"250 chunk taken\r\n")
             elif verb == b"DATA":
                 writer.write(b"354 go ahead\r\n")
                 while True:
@@ -67,7 +77,14 @@ async def serve(port: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=0, help="0: any free port (printed).")
-    asyncio.run(serve(parser.parse_args(argv).port))
+    parser.add_argument(
+        "--offer",
+        default="PIPELINING,CHUNKING",
+        help="The extensions EHLO offers, comma-separated (PIPELINING, CHUNKING; empty: neither).",
+    )
+    args = parser.parse_args(argv)
+    EXTENSIONS.extend(ext.strip().upper().encode() for ext in args.offer.split(",") if ext.strip())
+    asyncio.run(serve(args.port))
 
 
 if __name__ == "__main__":

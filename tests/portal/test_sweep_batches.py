@@ -54,9 +54,11 @@ def titles_sent() -> Counter:
 # --- e-mails ------------------------------------------------------------------------------------------------------
 
 
-def test_a_batch_of_emails_goes_over_one_smtp_connection(world, settings):
+@pytest.mark.parametrize("offer", ["PIPELINING,CHUNKING", "PIPELINING", ""])
+def test_a_batch_of_emails_goes_over_one_smtp_connection(world, settings, offer):
+    """Whatever the server offers: BDAT pipelined with its envelope, DATA pipelined, or smtplib's plain exchange."""
     due(world.secretary1, 40)
-    with SmtpSink() as sink:
+    with SmtpSink(offer=offer) as sink:
         use_sink(settings, sink.port)
         summary = reminders.sweep(NOW)
         connections, messages = sink.stop()
