@@ -134,7 +134,7 @@ class BatchMailer:
             replies = [session.getreply() for _ in range(3)]
             if replies[0][0] != 250 or replies[1][0] not in (250, 251) or replies[2][0] != 250:
                 session.rset()
-                code, reply = next((c, r) for c, r in replies if c not in (250, 251))
+                code, reply = next(((c, r) for c, r in replies if c not in (250, 251)), replies[2])
                 raise smtplib.SMTPResponseException(code, reply)
             return
         session.send(envelope + b"DATA\r\n")
