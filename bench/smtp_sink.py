@@ -15,6 +15,7 @@ import signal
 import sys
 
 EXTENSIONS: list[bytes] = []  # what EHLO offers besides 8BITMIME (``--offer``)
+REFUSE = b""  # RCPT of an address containing this is refused (``--refuse``)
 
 
 class Counts:
@@ -24,6 +25,7 @@ class Counts:
 
 async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     Counts.connections += 1
+    recipients = 0  # accepted for the message in progress
     writer.write(b"220 sink ESMTP\r\n")
     try:
         while True:
@@ -35,25 +37,43 @@ async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
                 writer.write(
                     b"250-sink\r\n" + b"".join(b"250-%s\r\n" % ext for ext in EXTENSIONS) + b"250 8BITMIME\r\n"
                 )
-            elif verb == b"BDAT":  # RFC 3030: "BDAT <size> [LAST]", then exactly <size> bytes
+            elif verb in (b"MAIL", b"RSET"):
+                recipients = 0
+                writer.write(b"250 ok\r\n")
+            elif verb == b"RCPT":
+                if REFUSE and REFUSE in line.lower():
+                    writer.write(b"550 no such mailbox\r\n")
+                else:
+                    recipients += 1
+                    writer.write(b"250 ok\r\n")
+            elif verb == b"BDAT":  # RFC 3030: "BDAT <size> [LAST]", then exactly <size> bytes, read even if refused
                 words = line.split()
                 await reader.readexactly(int(words[1]))
-                if len(words) > 2 and words[2].upper() == b"LAST":
-                    Counts.messages += 1
-                writer.write(b"250 chunk taken\r\n")
+                last = len(words) > 2 and words[2].upper() == b"LAST"
+                if not recipients:
+                    writer.write(b"554 no valid recipients\r\n")
+                else:
+                    Counts.messages += 1 if last else 0
+                    recipients = 0 if last else recipients
+                    writer.write(b"250 chunk taken\r\n")
             elif verb == b"DATA":
-                writer.write(b"354 go ahead\r\n")
-                while True:
-                    chunk = await reader.readline()
-                    if not chunk or chunk == b".\r\n":
-                        break
-                Counts.messages += 1
-                writer.write(b"250 queued\r\n")
+                if not recipients:
+                    writer.write(b"554 no valid recipients\r\n")
+                else:
+                    writer.write(b"354 go ahead\r\n")
+                    await writer.drain()
+                    while True:
+                        chunk = await reader.readline()
+                        if not chunk or chunk == b".\r\n":
+                            break
+                    Counts.messages += 1
+                    recipients = 0
+                    writer.write(b"250 queued\r\n")
             elif verb == b"QUIT":
                 writer.write(b"221 bye\r\n")
                 await writer.drain()
                 break
-            else:  # HELO, MAIL, RCPT, RSET, NOOP
+            else:  # HELO, NOOP
                 writer.write(b"250 ok\r\n")
             await writer.drain()
     except (ConnectionError, asyncio.IncompleteReadError):
@@ -82,7 +102,10 @@ def main(argv: list[str] | None = None) -> None:
         default="PIPELINING,CHUNKING",
         help="The extensions EHLO offers, comma-separated (PIPELINING, CHUNKING; empty: neither).",
     )
+    parser.add_argument("--refuse", default="", help="Refuse recipients whose address contains this.")
     args = parser.parse_args(argv)
+    global REFUSE
+    REFUSE = args.refuse.lower().encode()
     EXTENSIONS.extend(ext.strip().upper().encode() for ext in args.offer.split(",") if ext.strip())
     asyncio.run(serve(args.port))
 

@@ -24,9 +24,9 @@ MODES = ("email", "in_app")
 class SmtpSink:
     """bench/smtp_sink.py in a subprocess; ``stop()`` returns (connections, messages) it saw."""
 
-    def __init__(self, offer: str = "PIPELINING,CHUNKING"):
+    def __init__(self, offer: str = "PIPELINING,CHUNKING", refuse: str = ""):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.smtp_sink", "--port", "0", "--offer", offer],
+            [sys.executable, "-m", "bench.smtp_sink", "--port", "0", "--offer", offer, "--refuse", refuse],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             text=True,

@@ -152,6 +152,12 @@ class BatchMailer:
         if code != 250:
             raise smtplib.SMTPResponseException(code, reply)
 
+    def failed(self, exc: Exception) -> None:
+        """After a failed send: a refusal the server answered (a bad recipient) leaves the session usable; anything
+        else (a broken connection, a timeout) closes it, and the next message opens a new one."""
+        if not isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+            self.close()
+
     def close(self) -> None:
         backend, self.backend = self.backend, None
         if backend is not None:

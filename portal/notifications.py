@@ -120,7 +120,7 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
             except Exception as exc:  # any transport error: retry later, never block the rest of the batch
                 logger.warning("notification %s: email failed: %s", row.pk, exc)
                 failures.append((row, exc))
-                mailer.close()
+                mailer.failed(exc)
                 continue
             log.add(row.claim_token, [(row.pk, _tag(pref.in_app))])
             mailed.append((row, pref.in_app))

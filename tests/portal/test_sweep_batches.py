@@ -68,6 +68,21 @@ def test_a_batch_of_emails_goes_over_one_smtp_connection(world, settings, offer)
     assert claims.sent_log().read(set(Notification.objects.values_list("claim_token", flat=True))) == {}  # written
 
 
+@pytest.mark.parametrize("offer", ["PIPELINING,CHUNKING", "PIPELINING", ""])
+def test_a_refused_recipient_fails_only_its_rows_and_the_connection_carries_on(world, settings, offer):
+    due(world.secretary1, 3, tag="ok")
+    due(world.secretary2, 2, tag="refused")
+    with SmtpSink(offer=offer, refuse=world.secretary2.email) as sink:
+        use_sink(settings, sink.port)
+        summary = claims.process_due(Notification, NOW, notifications.deliver, size=100)
+        connections, messages = sink.stop()
+    assert summary == {"sent": 3, "failed": 2}
+    assert (connections, messages) == (1, 3)
+    refused = Notification.objects.filter(recipient=world.secretary2)
+    assert {(row.status, row.attempts, "550" in row.last_error) for row in refused} == {("pending", 1, True)}
+    assert set(Notification.objects.filter(recipient=world.secretary1).values_list("status", flat=True)) == {"sent"}
+
+
 def test_the_mime_written_for_smtp_reads_back_as_what_django_would_send(world):
     row = Notification.objects.get(pk=due(world.secretary1, 1)[0])
     message = notifications.render_email(row)
