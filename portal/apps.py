@@ -7,7 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from portal import home, reminders, webhook_sections  # noqa: F401 - registers the organization page's card
+        # webhook_sections registers the organization page's card; notifications and webhooks tell recovery how to
+        # finish the rows a dead worker had sent (portal/claims.py).
+        from portal import home, notifications, reminders, webhook_sections, webhooks  # noqa: F401
 
         home.autodiscover()
         reminders.autodiscover()

@@ -300,6 +300,8 @@ class WebhookEndpoint(models.Model):
     last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last failed"), null=True, blank=True)
+    # When its last posts went out (ISO timestamps, the last minute's only): the sweep's pacing (portal/webhooks.py).
+    recent_posts = models.JSONField(default=list, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -10,6 +10,7 @@ succeeded. The organizations' group robots (企业微信/钉钉) are not a per-u
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 
@@ -17,12 +18,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from portal import claims, reminders
 from portal.claims import MAX_ATTEMPTS as MAX_ATTEMPTS  # the retry schedule, re-exported for callers
+from portal.mailer import BatchMailer
 from portal.models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
@@ -43,19 +46,30 @@ def preferences_for(user_ids, kinds=None) -> dict[tuple[int, str], Preference]:
     return {(row.user_id, row.kind): Preference(row.in_app, row.email, row.digest) for row in rows}
 
 
-def render_email(notification: Notification) -> EmailMultiAlternatives:
+EMAIL_TEMPLATES = ("emails/notification_subject.txt", "emails/notification.txt", "emails/notification.html")
+
+
+def email_templates() -> list:
+    """The notification e-mail's templates (subject, text, HTML), loaded once for a whole batch."""
+    return [get_template(name) for name in EMAIL_TEMPLATES]
+
+
+def render_email(notification: Notification, templates: list | None = None) -> EmailMultiAlternatives:
     """The email for one notification: subject, plain text and an HTML alternative, in the site language, with the
-    files its kind attaches (a meeting's ``.ics``)."""
+    files its kind attaches (a meeting's ``.ics``). ``templates``: ``email_templates()``, when rendering many."""
+    templates = templates or email_templates()
     with translation.override(settings.LANGUAGE_CODE):
-        context = {
-            "notification": notification,
-            "kind_label": reminders.label_for(notification.kind),
-            "link": _absolute(notification.url),
-            "recipient": notification.recipient,
-        }
-        subject = render_to_string("emails/notification_subject.txt", context)
-        text = render_to_string("emails/notification.txt", context)
-        html = render_to_string("emails/notification.html", context)
+        # One template Context for the three (what the backend's ``render`` would build three times).
+        context = Context(
+            {
+                "notification": notification,
+                "kind_label": reminders.label_for(notification.kind),
+                "link": _absolute(notification.url),
+                "recipient": notification.recipient,
+            },
+            autoescape=templates[0].backend.engine.autoescape,
+        )
+        subject, text, html = (template.template.render(context) for template in templates)
     subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
     message.attach_alternative(html, "text/html")
@@ -72,50 +86,92 @@ def _absolute(url: str) -> str:
 def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
     """Send claimed rows (status ``sending``) on the recipients' channels and record the outcome.
 
-    Rows are read in one query and preferences in another; the in-app-only rows are marked sent together. A row
-    that needs an email is marked right after its own send, so a worker dying mid-batch leaves at most that one
-    row to be sent again after recovery.
+    Rows with their recipients are read in one query and preferences in another. E-mails go out over one SMTP
+    connection, rendered from templates loaded once; after each one leaves, its id goes to the claim's ``SentLog``
+    (portal/claims.py), and the batch's states are written at the end in one statement per distinct outcome, so the
+    queries do not grow with the rows. A worker dying mid-batch leaves at most the message in flight to be sent
+    again: recovery finishes the logged rows (``finish_logged``) instead of sending them twice.
     """
     now = now or timezone.now()
     rows = list(Notification.objects.filter(pk__in=ids, status=Notification.Status.SENDING).select_related("recipient"))
     prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
     in_app_only: dict[tuple[bool, str], list[int]] = {}
-    sent = failed = 0
+    to_mail: list[tuple[Notification, Preference]] = []
+    for row in rows:
+        pref = prefs.get((row.recipient_id, row.kind), Preference())
+        email = _email_plan(row, pref)
+        if email == "pending":
+            to_mail.append((row, pref))
+        else:
+            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+    log = claims.sent_log()
+    mailed: list[tuple[Notification, bool]] = []
+    failures: list[tuple[Notification, Exception]] = []
     tried: set[int] = set()
+    mailer = BatchMailer()
+    templates = email_templates() if to_mail else None
     try:
-        for row in rows:
-            pref = prefs.get((row.recipient_id, row.kind), Preference())
-            email = _email_plan(row, pref)
-            if email != "pending":
-                in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
-                continue
+        for row, pref in to_mail:
             tried.add(row.pk)
             try:
-                render_email(row).send()
+                mailer.send(render_email(row, templates))
             except claims.INTERRUPTIONS:
                 raise
             except Exception as exc:  # any transport error: retry later, never block the rest of the batch
                 logger.warning("notification %s: email failed: %s", row.pk, exc)
-                claims.record_failure(Notification, row, exc, now)
-                failed += 1
+                failures.append((row, exc))
+                mailer.failed(exc)
                 continue
-            Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING).update(
-                status=Notification.Status.SENT,
-                sent_at=now,
-                in_app=pref.in_app,
-                channels={**row.channels, "email": "sent"},
-                last_error="",
-            )
-            sent += 1
+            log.add(row.claim_token, [(row.pk, _tag(pref.in_app))])
+            mailed.append((row, pref.in_app))
     except claims.INTERRUPTIONS:
-        # Out of time: the rows not tried go back now; the one in flight is recovered as stale (it may have gone).
-        claims.release(Notification, [row.pk for row in rows if row.pk not in tried])
+        # Out of time: what went out is written now, the rows not tried go back; the one in flight is recovered as
+        # stale (it may have gone).
+        _mark_mailed([(row.pk, in_app, row.channels) for row, in_app in mailed], now)
+        claims.release(Notification, [row.pk for row, _pref in to_mail if row.pk not in tried])
+        claims.release(Notification, [pk for pks in in_app_only.values() for pk in pks])
+        log.discard({row.claim_token for row, _in_app in mailed})
         raise
+    finally:
+        mailer.close()
+    sent = _mark_mailed([(row.pk, in_app, row.channels) for row, in_app in mailed], now)
+    for row, exc in failures:
+        claims.record_failure(Notification, row, exc, now)
     for (in_app, email), pks in in_app_only.items():
         sent += Notification.objects.filter(pk__in=pks, status=Notification.Status.SENDING).update(
             status=Notification.Status.SENT, sent_at=now, in_app=in_app, channels={"email": email}
         )
-    return {"sent": sent, "failed": failed}
+    log.discard({row.claim_token for row, _in_app in mailed})
+    return {"sent": sent, "failed": len(failures)}
+
+
+def _tag(in_app: bool) -> str:
+    return "in_app" if in_app else "email_only"
+
+
+def _mark_mailed(rows: list[tuple[int, bool, dict]], now: dt.datetime) -> int:
+    """Mark e-mailed rows sent: one statement per distinct (in-app, channels) pair, not one per row."""
+    groups: dict[tuple[bool, str], list[int]] = {}
+    for pk, in_app, channels in rows:
+        merged = {**channels, "email": "sent"}
+        groups.setdefault((in_app, json.dumps(merged, sort_keys=True)), []).append(pk)
+    sent = 0
+    for (in_app, channels), pks in groups.items():
+        sent += Notification.objects.filter(pk__in=pks, status=Notification.Status.SENDING).update(
+            status=Notification.Status.SENT, sent_at=now, in_app=in_app, channels=json.loads(channels), last_error=""
+        )
+    return sent
+
+
+def finish_logged(logged: dict[int, str], now: dt.datetime) -> int:
+    """Recovery of rows a dead worker had already e-mailed (its ``SentLog`` says so): mark them sent, never resend."""
+    rows = Notification.objects.filter(pk__in=list(logged), status=Notification.Status.SENDING)
+    return _mark_mailed(
+        [(pk, logged[pk] == _tag(True), channels) for pk, channels in rows.values_list("pk", "channels")], now
+    )
+
+
+claims.on_logged_recovery(Notification, finish_logged)
 
 
 def _email_plan(row: Notification, pref: Preference) -> str:

@@ -47,7 +47,7 @@ from portal import claims
 from portal.claims import STALE_AFTER as STALE_AFTER  # the recovery delay, re-exported for callers
 
 REMINDER_HOUR = 8  # reminders for a day go out from 08:00 local time, not at midnight
-BATCH_SIZE = 200
+BATCH_SIZE = 500  # a batch costs the same queries at any size: what went out is logged, not updated per row
 # One-shot "after" reminders (minutes, logs) look back this far, so switching reminders on does not flood users
 # with reminders about last year's meetings.
 LOOKBACK_DAYS = 60

@@ -159,6 +159,9 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # Big exports written by the workers (portal/exports.py): private, outside MEDIA_ROOT, served to their requester by a
 # view. With several hosts this folder is shared storage (web hosts read what a worker host wrote).
 EXPORTS_DIR = Path(env.str("EXPORTS_DIR", str(DATA_DIR / "exports")))
+# Without Redis, the reminder sweep records what each claim has sent here (portal/claims.py: SentLog), one small file
+# per batch in flight, so a worker killed mid-batch resends at most one message. With REDIS_URL, Redis holds it.
+SENT_LOG_DIR = Path(env.str("SENT_LOG_DIR", str(DATA_DIR / "sent-log")))
 # An export of more rows than this runs as a job; smaller ones answer at once. Files are removed after EXPORT_KEEP_DAYS.
 EXPORT_ROW_THRESHOLD = env.int("EXPORT_ROW_THRESHOLD", 2000, minimum=1)
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", 7, minimum=1)
@@ -189,6 +192,8 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 # with DEBUG on the default (and an empty WEBHOOK_ALLOWED_HOSTS=) allows any host (the tests' local server). With
 # DEBUG off an empty value is an error like every other empty variable (portal/env.py).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
+# 企业微信 and 钉钉 take at most 20 messages a minute per robot and drop the rest: stay under that, per rolling minute.
+WEBHOOK_POSTS_PER_MINUTE = env.int("WEBHOOK_POSTS_PER_MINUTE", 18, minimum=1)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 # Addresses are https on the standard port; under DEBUG only (never from the environment), a robot on this machine may
 # also be reached over http on any port — the tests' and a developer's local stand-in robots.

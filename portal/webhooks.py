@@ -16,6 +16,13 @@ deadline of ``WEBHOOK_TIMEOUT`` seconds. A failure
 (timeout, HTTP status, ``errcode`` ≠ 0 in the reply) is recorded and retried after 5, 10, 20, 40 minutes, then failed;
 a robot that did not answer is skipped for the rest of that run, so one dead group never holds up the others.
 
+At volume (issue 11): 企业微信 and 钉钉 take at most 20 messages a minute per robot and drop the rest, so each robot
+posts at most ``WEBHOOK_POSTS_PER_MINUTE`` (18) per rolling minute, its recent post times kept on the endpoint
+(``plan_posts``). A robot owed more reminders than it may still post gets digests — as many reminders per message as
+``MAX_MARKDOWN_BYTES`` allows (``pack``) — and what is over its budget waits, ``pending`` and due when its window
+frees: never dropped, never failed. What went out is logged per claim (portal/claims.py ``SentLog``) and the states
+are written per batch, so a worker dying mid-batch re-posts at most the one message in flight.
+
 The services at the end (``webhook_endpoint_*``) are the writes behind the settings pages.
 """
 
@@ -43,6 +50,7 @@ from django.db import transaction
 from django.db.models import BooleanField, Case, Count, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import claims
 from portal.claims import RETRY_BASE
@@ -405,8 +413,112 @@ def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
     return claims.claim_ids(WebhookDelivery, ids, now)
 
 
+PACING_WINDOW = dt.timedelta(minutes=1)
+
+
+def _footer() -> str:
+    return f"\n\n—— {settings.SITE_NAME}"
+
+
+def _section(row: WebhookDelivery) -> str:
+    """A row's message without the site's name at its end (a digest signs once, at the bottom)."""
+    footer = _footer()
+    return row.body[: -len(footer)] if row.body.endswith(footer) else row.body
+
+
+def digest_markdown(rows: list[WebhookDelivery]) -> str:
+    """Several reminders in one message: a heading with their number, each reminder's message, the site's name."""
+    with translation.override(settings.LANGUAGE_CODE):
+        heading = ngettext("## %(count)s reminder", "## %(count)s reminders", len(rows)) % {"count": len(rows)}
+    return "\n\n".join([heading, *(_section(row) for row in rows)]) + _footer()
+
+
+def digest_title(rows: list[WebhookDelivery]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return ngettext("%(count)s reminder", "%(count)s reminders", len(rows)) % {"count": len(rows)}
+
+
+def pack(rows: list[WebhookDelivery], budget: int) -> list[list[WebhookDelivery]]:
+    """The messages one robot's rows go out as, in order: one per row when they fit in ``budget`` posts; otherwise
+    digests, each as full as ``MAX_MARKDOWN_BYTES`` allows (a row too big to share a message goes alone). A test
+    message always goes alone. The caller posts the first ``budget`` messages and defers the rest."""
+    if len(rows) <= budget:
+        return [[row] for row in rows]
+    messages: list[list[WebhookDelivery]] = []
+    current: list[WebhookDelivery] = []
+    size = 0
+    fixed = len(digest_markdown([]).encode()) + 8  # heading and footer; a longer count adds a few bytes
+    for row in rows:
+        if row.kind == TEST_KIND:
+            messages.append([row])
+            continue
+        section = len(_section(row).encode()) + 2
+        if current and size + section > MAX_MARKDOWN_BYTES:
+            messages.append(current)
+            current, size = [], fixed
+        if not current:
+            size = fixed
+        current.append(row)
+        size += section
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _as_message(rows: list[WebhookDelivery]) -> tuple[str, str]:
+    """(title, markdown) of one message: a single row as it was planned, several as a digest."""
+    if len(rows) == 1:
+        return rows[0].title, rows[0].body
+    markdown = digest_markdown(rows)
+    if len(markdown.encode()) > MAX_MARKDOWN_BYTES:  # only a row that could not share: pack() sends those alone
+        markdown = _truncate_bytes(markdown, MAX_MARKDOWN_BYTES)
+    return digest_title(rows), markdown
+
+
+def _parse_times(values) -> list[dt.datetime]:
+    times = []
+    for value in values or ():
+        try:
+            times.append(dt.datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            continue
+    return times
+
+
+def plan_posts(
+    endpoint_id: int, rows: list[WebhookDelivery], now: dt.datetime
+) -> tuple[list[list[WebhookDelivery]], int, dt.datetime]:
+    """The messages a robot's rows go out as (``pack``), how many of them it may post now, and when its next post
+    frees. At most ``WEBHOOK_POSTS_PER_MINUTE`` per rolling minute ending at ``now``, counted across sweeps and
+    workers: the robot's row is locked while its recent post times are read and the granted ones added."""
+    limit = settings.WEBHOOK_POSTS_PER_MINUTE
+    with transaction.atomic():
+        stored = _parse_times(
+            WebhookEndpoint.objects.select_for_update()
+            .filter(pk=endpoint_id)
+            .values_list("recent_posts", flat=True)
+            .first()
+        )
+        # Posts stamped after ``now`` (a worker whose clock is ahead) still count.
+        taken = sorted(t for t in stored if t > now - PACING_WINDOW)
+        free = max(limit - len(taken), 0)
+        messages = pack(rows, free)
+        granted = min(len(messages), free)
+        if granted or len(taken) != len(stored):
+            taken = sorted(taken + [now] * granted)
+            WebhookEndpoint.objects.filter(pk=endpoint_id).update(recent_posts=[t.isoformat() for t in taken])
+    frees_at = taken[-limit] + PACING_WINDOW if len(taken) >= limit else now
+    return messages, granted, frees_at
+
+
 def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
-    """Post claimed deliveries (status ``sending``), each marked right after its own post.
+    """Post claimed deliveries (status ``sending``), robot by robot, paced and batched.
+
+    Each robot posts at most ``WEBHOOK_POSTS_PER_MINUTE`` messages per rolling minute (``plan_posts``). Its rows
+    go one message each when they fit in what it may still post; otherwise they are packed into digests
+    (``pack``), and the digests beyond its budget go back to ``pending``, due when its window frees — never dropped,
+    never failed. After each post the ids it carried go to the claim's ``SentLog``; the states are written per batch
+    at the end, so a worker dying mid-batch re-posts at most the message in flight.
 
     A test message (kind ``webhook.test``) is posted whatever the robot's kinds and switch, and is never retried:
     its failure is final, the person who asked for it is watching.
@@ -417,55 +529,108 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
         .select_related("endpoint")
         .order_by("due_at", "pk")
     )
-    sent = failed = 0
-    unreachable: dict[int, str] = {}
+    cancelled: list[int] = []
+    by_endpoint: dict[int, list[WebhookDelivery]] = {}
+    for row in rows:
+        if row.kind != TEST_KIND and (not row.endpoint.enabled or not row.endpoint.posts_kind(row.kind)):
+            cancelled.append(row.pk)
+        else:
+            by_endpoint.setdefault(row.endpoint_id, []).append(row)
+    log = claims.sent_log()
+    posted: list[tuple[list[WebhookDelivery], str]] = []
+    deferred: dict[dt.datetime, list[int]] = {}
+    later: list[int] = []  # their robot did not answer: at the next retry time, no attempt spent
+    failures: list[tuple[WebhookDelivery, Exception, bool]] = []
     succeeded: set[int] = set()
     errors: dict[int, str] = {}
     tried: set[int] = set()
     try:
-        for row in rows:
-            tried.add(row.pk)
-            endpoint = row.endpoint
-            is_test = row.kind == TEST_KIND
-            mine = WebhookDelivery.objects.filter(
-                pk=row.pk, status=WebhookDelivery.Status.SENDING, claim_token=row.claim_token
-            )
-            if not is_test and (not endpoint.enabled or not endpoint.posts_kind(row.kind)):
-                mine.update(status=WebhookDelivery.Status.CANCELLED, claim_token="")
-                continue
-            if endpoint.pk in unreachable:
-                if is_test:
-                    claims.record_failure(
-                        WebhookDelivery, row, unreachable[endpoint.pk], now, final=True, claim_token=row.claim_token
-                    )
-                    failed += 1
-                else:
-                    # It did not answer a moment ago: try again at the next retry time without spending an attempt.
-                    mine.update(status=WebhookDelivery.Status.PENDING, retry_at=now + RETRY_BASE, claim_token="")
-                continue
-            try:
-                reply = post(endpoint, payload(endpoint, row.title, row.body))
-            except WebhookError as exc:
-                logger.warning("webhook delivery %s to robot %s failed: %s", row.pk, endpoint.pk, exc)
-                claims.record_failure(WebhookDelivery, row, exc, now, final=is_test, claim_token=row.claim_token)
-                failed += 1
-                errors[endpoint.pk] = str(exc)
-                if exc.unreachable:
-                    unreachable[endpoint.pk] = str(exc)
-                continue
-            mine.update(status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None)
-            succeeded.add(endpoint.pk)
-            sent += 1
+        for endpoint_rows in by_endpoint.values():
+            endpoint = endpoint_rows[0].endpoint
+            messages, budget, frees_at = plan_posts(endpoint.pk, endpoint_rows, now)
+            for message in messages[budget:]:
+                deferred.setdefault(frees_at, []).extend(row.pk for row in message)
+                tried.update(row.pk for row in message)
+            unreachable = ""
+            for message in messages[:budget]:
+                tried.update(row.pk for row in message)
+                if unreachable:
+                    for row in message:
+                        if row.kind == TEST_KIND:
+                            failures.append((row, WebhookError(unreachable), True))
+                        else:
+                            later.append(row.pk)
+                    continue
+                title, markdown = _as_message(message)
+                try:
+                    reply = post(endpoint, payload(endpoint, title, markdown))
+                except WebhookError as exc:
+                    logger.warning("webhook message to robot %s (%d rows) failed: %s", endpoint.pk, len(message), exc)
+                    failures += [(row, exc, row.kind == TEST_KIND) for row in message]
+                    errors[endpoint.pk] = str(exc)
+                    if exc.unreachable:
+                        unreachable = str(exc)
+                    continue
+                log.add(message[0].claim_token, [(row.pk, "") for row in message])
+                posted.append((message, reply))
+                succeeded.add(endpoint.pk)
     except claims.INTERRUPTIONS:
-        # Out of time (Celery's limit): the rows not tried go back now; the one in flight is recovered as stale.
+        # Out of time (Celery's limit): what went out is written, the rows not tried go back now; the message in
+        # flight stays ``sending`` and is recovered as stale (from the log if it went).
+        tokens = {message[0].claim_token for message, _reply in posted}
+        _write_outcomes(posted, cancelled, deferred, later, failures, now)
         claims.release(WebhookDelivery, [row.pk for row in rows if row.pk not in tried])
+        log.discard(tokens)
         raise
     finally:
         if succeeded:
             WebhookEndpoint.objects.filter(pk__in=succeeded).update(last_success_at=now)
         for endpoint_id, error in errors.items():
             WebhookEndpoint.objects.filter(pk=endpoint_id).update(last_error=error[:2000], last_error_at=now)
-    return {"sent": sent, "failed": failed}
+    tokens = {message[0].claim_token for message, _reply in posted}
+    sent = _write_outcomes(posted, cancelled, deferred, later, failures, now)
+    log.discard(tokens)  # the states are written: the log is no longer needed
+    return {"sent": sent, "failed": len(failures)}
+
+
+def _write_outcomes(posted, cancelled, deferred, later, failures, now) -> int:
+    """The batch's states in a few statements: sent (one per distinct reply), cancelled, deferred to when the robot's
+    window frees, retried later; a failure is recorded per row (a failure is the exception)."""
+    sent = 0
+    by_reply: dict[str, list[int]] = {}
+    for message, reply in posted:
+        by_reply.setdefault(reply, []).extend(row.pk for row in message)
+    sending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.SENDING)
+    for reply, pks in by_reply.items():
+        sent += sending.filter(pk__in=pks).update(
+            status=WebhookDelivery.Status.SENT, sent_at=now, response=reply, last_error="", retry_at=None
+        )
+    if cancelled:
+        sending.filter(pk__in=cancelled).update(status=WebhookDelivery.Status.CANCELLED, claim_token="")
+    for due_at, pks in deferred.items():
+        sending.filter(pk__in=pks).update(status=WebhookDelivery.Status.PENDING, due_at=due_at, claim_token="")
+    if later:
+        sending.filter(pk__in=later).update(
+            status=WebhookDelivery.Status.PENDING, retry_at=now + RETRY_BASE, claim_token=""
+        )
+    for row, exc, final in failures:
+        claims.record_failure(WebhookDelivery, row, exc, now, final=final, claim_token=row.claim_token)
+    posted.clear()
+    cancelled.clear()
+    deferred.clear()
+    later.clear()
+    failures.clear()
+    return sent
+
+
+def finish_logged(logged: dict[int, str], now: dt.datetime) -> int:
+    """Recovery of deliveries a dead worker had already posted (its ``SentLog`` says so): sent, never re-posted."""
+    return WebhookDelivery.objects.filter(pk__in=list(logged), status=WebhookDelivery.Status.SENDING).update(
+        status=WebhookDelivery.Status.SENT, sent_at=now, last_error="", retry_at=None
+    )
+
+
+claims.on_logged_recovery(WebhookDelivery, finish_logged)
 
 
 def deliver_due(now: dt.datetime | None = None) -> dict[str, int]:

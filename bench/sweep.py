@@ -1,0 +1,152 @@
+"""The reminder sweep's throughput: seed due notifications, run ``reminders.sweep()`` against a local SMTP sink in
+another process, count what was delivered per second (bench/sweep_bench.py is the command; tests/bench keeps it
+from rotting).
+
+Two runs of the same size: ``email`` (every recipient has an address and the default channels: in-app + e-mail) and
+``in_app`` (recipients without an address: the row is the whole delivery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KIND = "export.ready"  # an event kind: planning neither creates nor cancels its rows, the sweep only delivers them
+MODES = ("email", "in_app")
+
+
+class SmtpSink:
+    """bench/smtp_sink.py in a subprocess; ``stop()`` returns (connections, messages) it saw."""
+
+    def __init__(self, offer: str = "PIPELINING,CHUNKING", refuse: str = ""):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.smtp_sink", "--port", "0", "--offer", offer, "--refuse", refuse],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline().split()
+        if line[:1] != ["port"]:
+            self.process.kill()
+            raise RuntimeError(f"the SMTP sink did not start: {line!r}")
+        self.port = int(line[1])
+
+    def stop(self) -> tuple[int, int]:
+        self.process.send_signal(signal.SIGTERM)
+        out, _ = self.process.communicate(timeout=10)
+        words = out.split()
+        return int(words[words.index("connections") + 1]), int(words[words.index("messages") + 1])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def use_sink(settings, port: int) -> None:
+    """Point Django's e-mail at the sink (``settings``: django.conf.settings or pytest-django's fixture)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 10
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+
+
+def bench_users(count: int, *, email: bool) -> list:
+    """``count`` active users (created once, reused), with an e-mail address or without."""
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    prefix = "sweepmail" if email else "sweepapp"
+    have = {user.username: user for user in User.objects.filter(username__startswith=prefix)}
+    missing = [
+        User(username=f"{prefix}{i:05d}", email=f"{prefix}{i:05d}@bench.invalid" if email else "", is_active=True)
+        for i in range(count)
+        if f"{prefix}{i:05d}" not in have
+    ]
+    User.objects.bulk_create(missing, batch_size=1000)
+    return list(User.objects.filter(username__startswith=prefix).order_by("username")[:count])
+
+
+def seed(*, rows: int, users: list, now: dt.datetime, tag: str) -> None:
+    """``rows`` notifications due a minute ago, spread over ``users`` (default preferences: in-app + e-mail)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from portal.models import Notification
+
+    target_type = ContentType.objects.get_for_model(type(users[0]))
+    Notification.objects.bulk_create(
+        (
+            Notification(
+                kind=KIND,
+                target_type=target_type,
+                target_id=users[i % len(users)].pk,
+                occurrence=f"{tag}{i}",
+                recipient=users[i % len(users)],
+                title=f"导出文件已生成：共建活动台账 {i}",
+                body="您申请的导出文件已经生成，请在七天内下载。",
+                url="/exports/",
+                due_at=now - dt.timedelta(minutes=1),
+            )
+            for i in range(rows)
+        ),
+        batch_size=2000,
+    )
+
+
+@dataclass
+class Result:
+    mode: str
+    rows: int
+    seconds: float
+    sent: int
+    emails: int
+    connections: int
+    cpu_seconds: float = 0.0  # of the sweeping process alone (not PostgreSQL's, not the sink's)
+
+    @property
+    def per_second(self) -> float:
+        return self.sent / self.seconds if self.seconds else 0.0
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.sent / self.cpu_seconds if self.cpu_seconds else 0.0
+
+
+def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None = None) -> Result:
+    """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep."""
+    from django.utils import timezone
+
+    from portal import reminders
+    from portal.models import Notification
+
+    now = now or timezone.now()
+    people = bench_users(users, email=mode == "email")
+    Notification.objects.filter(kind=KIND).delete()
+    seed(rows=rows, users=people, now=now, tag=f"{mode}-{time.time_ns()}-")
+    with SmtpSink() as sink:
+        use_sink(settings, sink.port)
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = reminders.sweep(now)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        connections, messages = sink.stop()
+    return Result(mode, rows, seconds, summary.get("sent", 0), messages, connections, cpu)
+
+
+def format_table(results: list[Result]) -> str:
+    header = ("mode", "rows", "sent", "seconds", "deliveries/s", "per CPU-s", "e-mails", "SMTP conns")
+    lines = ["{:<8} {:>7} {:>7} {:>8} {:>13} {:>10} {:>8} {:>11}".format(*header)]
+    for r in results:
+        lines.append(
+            f"{r.mode:<8} {r.rows:>7,} {r.sent:>7,} {r.seconds:>8.2f} {r.per_second:>13,.0f} "
+            f"{r.per_cpu_second:>10,.0f} {r.emails:>8,} {r.connections:>11,}"
+        )
+    return "\n".join(lines)
