@@ -606,22 +606,12 @@ def _scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]
                                      %s::numeric[], %s::boolean[])
             ), valued AS (
                 SELECT s.key, s.rollup_id, i.id AS indicator_id, i.metric, i.points, i.target, i.is_deduction,
-                    CASE
-                        WHEN i.metric IS NULL THEN NULL
-                        WHEN i.metric_kind = 'count' THEN COALESCE(v.n, 0)
-                        WHEN COALESCE(v.d, 0) = 0 THEN i.empty_value
-                        ELSE round(COALESCE(v.n, 0) * 100 / v.d, 2)
-                    END AS metric_value
+                    CASE WHEN i.metric IS NULL THEN NULL ELSE {_value_sql()} END AS metric_value
                 FROM subject s CROSS JOIN indicator i
                 LEFT JOIN {_VALUES_TABLE} v ON v.kind = s.kind AND v.metric = i.metric AND v.subject = s.pk
             ), pointed AS (
                 SELECT valued.*,
-                    CASE
-                        WHEN metric_value IS NULL THEN 0
-                        WHEN is_deduction THEN -round(least(metric_value * COALESCE(NULLIF(target, 0), 1), points), 1)
-                        WHEN COALESCE(target, 0) = 0 THEN CASE WHEN metric_value > 0 THEN points ELSE 0 END
-                        ELSE round(least(points * metric_value / target, points), 1)
-                    END AS auto_points
+                    {_points_sql()} AS auto_points
                 FROM valued
             ), scored AS (
                 SELECT p.key, p.rollup_id, p.indicator_id, p.metric_value, p.auto_points AS points,
@@ -643,6 +633,25 @@ def _scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]
         )
         cursor.execute(f"SELECT key, SUM(final_points) FROM {_SCORES_TABLE} GROUP BY key")  # noqa: S608
         return dict(cursor.fetchall())
+
+
+def _value_sql(n: str = "v.n", d: str = "v.d", kind: str = "i.metric_kind", empty: str = "i.empty_value") -> str:
+    """``Metric._value`` with ``Metric.empty_value`` as SQL: a count is ``n``, a rate ``100 × n / d`` to 0.01,
+    half up, and a subject without any record (``n``, ``d`` NULL) or with nothing due takes the empty value."""
+    return (
+        f"CASE WHEN {kind} = 'count' THEN COALESCE({n}, 0) WHEN COALESCE({d}, 0) = 0 THEN {empty} "
+        f"ELSE round(COALESCE({n}, 0) * 100 / {d}, 2) END"
+    )
+
+
+def _points_sql(value: str = "metric_value", points: str = "points", target: str = "target") -> str:
+    """``metrics.points_for`` as SQL (numeric columns; ``is_deduction`` a boolean column)."""
+    return (
+        f"CASE WHEN {value} IS NULL THEN 0 "
+        f"WHEN is_deduction THEN -round(least({value} * COALESCE(NULLIF({target}, 0), 1), {points}), 1) "
+        f"WHEN COALESCE({target}, 0) = 0 THEN CASE WHEN {value} > 0 THEN {points} ELSE 0 END "
+        f"ELSE round(least({points} * {value} / {target}, {points}), 1) END"
+    )
 
 
 def _changed_scores_select(ids: dict[str, int], now) -> tuple[str, list]:
