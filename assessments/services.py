@@ -439,10 +439,10 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
             ids = dict(QuarterRollup.objects.filter(year=year, quarter=quarter).values_list("subject", "pk"))
         run_ids = [ids[key] for _kind, _pk, key in subjects]
         # The unchanged results were computed now too (the evidence pages measure at the result's computed_at).
-        QuarterRollup.objects.filter(pk__in=run_ids).exclude(computed_at=now).update(computed_at=now)
+        _among(QuarterRollup.objects, "id", run_ids).exclude(computed_at=now).update(computed_at=now)
 
         # Scores of indicators that left the scheme (the scheme was edited) no longer count.
-        stale = IndicatorScore.objects.filter(rollup_id__in=run_ids).exclude(indicator__in=[i.pk for i in indicators])
+        stale = _among(IndicatorScore.objects, "rollup_id", run_ids).exclude(indicator__in=[i.pk for i in indicators])
         removed = stale.delete()[0] if run_ids else 0
 
         score_fields = ["rollup_id", "indicator_id", "metric_value", "points", "final_points"]
@@ -467,6 +467,17 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         "scores": len(subjects) * len(indicators),
         "stale_scores_removed": removed,
     }
+
+
+def _among(queryset, column: str, ids: list[int]):
+    """``queryset`` filtered to rows whose ``column`` is one of ``ids`` — on PostgreSQL as ``= ANY(<one array
+    parameter>)`` (an index scan, like ``IN``), not ``IN`` with a parameter per id: 20,000 ids cost seconds to
+    compile and parse."""
+    if connection.vendor != "postgresql":
+        return queryset.filter(**{f"{column}__in": ids})
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    column = connection.ops.quote_name(column)
+    return queryset.extra(where=[f"{table}.{column} = ANY(%s::bigint[])"], params=[_pg_numbers(ids)])  # noqa: S610
 
 
 def _scores_in_database() -> bool:
@@ -566,20 +577,28 @@ def _scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]
     The same rules as ``_scores_in_python`` (``Metric._value``, ``Metric.empty_value``, ``metrics.points_for``,
     ``final_points_of``) written as SQL: PostgreSQL's ``round(numeric, n)`` rounds half away from zero, which is
     ``ROUND_HALF_UP`` on the non-negative values rounded here (a deduction is rounded before its sign is taken).
-    Statements: one per metric and subject kind (its aggregate, kept server-side), one for the scores, one for the
-    totals — the same number whatever the number of subjects."""
+    Statements: one per metric and subject kind (its aggregate, read back as the floor reads it), then the values
+    sent in as arrays, the scores, the totals — the same number whatever the number of subjects."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_VALUES_TABLE} (kind text, metric text, subject bigint, n numeric, "
-            "d numeric) ON COMMIT DROP"
-        )
+        # The aggregates as plain SELECTs, read back and sent in again as arrays: PostgreSQL plans no parallel
+        # workers for an INSERT … SELECT, and the biggest aggregates take twice as long without them.
+        kinds, keys, subject_ids, ns, ds = [], [], [], [], []
         for key in sorted({i.metric for i in indicators if i.source == AUTO}):
             for kind in (metrics.ORG, metrics.AGR):
-                sql, params = metrics.REGISTRY[key].statement(kind, period)
-                cursor.execute(
-                    f"INSERT INTO {_VALUES_TABLE} SELECT %s, %s, v.* FROM ({sql}) v",  # noqa: S608 (ORM-compiled)
-                    [kind, key, *params],
-                )
+                cursor.execute(*metrics.REGISTRY[key].statement(kind, period))
+                rows = cursor.fetchall()
+                kinds += [kind] * len(rows)
+                keys += [key] * len(rows)
+                for subject_id, n, d in rows:
+                    subject_ids.append(subject_id)
+                    ns.append(n)
+                    ds.append(d)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_VALUES_TABLE} ON COMMIT DROP AS SELECT * FROM "  # noqa: S608
+            "unnest(%s::text[], %s::text[], %s::bigint[], %s::numeric[], %s::numeric[]) AS v (kind, metric, subject, n, d)",
+            [_pg_array(kinds), _pg_array(keys), _pg_numbers(subject_ids), _pg_numbers(ns), _pg_numbers(ds)],
+        )
+        cursor.execute(f"ANALYZE {_VALUES_TABLE}")  # its size and distinct values, for the join plan below
         auto = [i.source == AUTO for i in indicators]
         metric_of = [metrics.REGISTRY[i.metric] if a else None for i, a in zip(indicators, auto, strict=True)]
         subject_columns = [
@@ -604,6 +623,8 @@ def _scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]
             ), indicator (id, metric, metric_kind, empty_value, points, target, is_deduction) AS (
                 SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::numeric[], %s::numeric[],
                                      %s::numeric[], %s::boolean[])
+            ), previous AS (
+                SELECT * FROM {IndicatorScore._meta.db_table} WHERE rollup_id = ANY(%s::bigint[])
             ), valued AS (
                 SELECT s.key, s.rollup_id, i.id AS indicator_id, i.metric, i.points, i.target, i.is_deduction,
                     CASE WHEN i.metric IS NULL THEN NULL ELSE {_value_sql()} END AS metric_value
@@ -620,16 +641,18 @@ def _scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]
                     COALESCE(o.adjustment_reason, '') AS adjustment_reason,
                     CASE WHEN p.metric IS NULL THEN COALESCE(o.review_points, o.self_points, 0) ELSE p.auto_points END
                         + COALESCE(o.adjustment, 0) AS final_points
-                FROM pointed p
-                LEFT JOIN {IndicatorScore._meta.db_table} o
-                    ON o.rollup_id = p.rollup_id AND o.indicator_id = p.indicator_id
+                FROM pointed p LEFT JOIN previous o ON o.rollup_id = p.rollup_id AND o.indicator_id = p.indicator_id
             )
             SELECT key, rollup_id, indicator_id, metric_value, points, final_points, self_points, review_points,
                 adjustment, adjustment_reason,
                 old_id IS NULL OR old_value IS DISTINCT FROM metric_value OR old_points <> points
                     OR old_final <> final_points AS changed
             FROM scored""",  # noqa: S608 (table names from the models and this module)
-            [_pg_array(column) for column in subject_columns + indicator_columns],
+            [
+                *(_pg_array(column) for column in subject_columns + indicator_columns),
+                # The previous scores of the quarter's results (not the whole table: an index scan, none at first)
+                _pg_numbers(rollup_id for rollup_id in subject_columns[3] if rollup_id is not None),
+            ],
         )
         cursor.execute(f"SELECT key, SUM(final_points) FROM {_SCORES_TABLE} GROUP BY key")  # noqa: S608
         return dict(cursor.fetchall())
