@@ -437,13 +437,16 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
         ids = {key: old[0] for key, old in existing.items()}
         if any(key not in ids for key, *_rest in rollup_rows):
             ids = dict(QuarterRollup.objects.filter(year=year, quarter=quarter).values_list("subject", "pk"))
-        run_ids = [ids[key] for _kind, _pk, key in subjects]
-        # The unchanged results were computed now too (the evidence pages measure at the result's computed_at).
-        _among(QuarterRollup.objects, "id", run_ids).exclude(computed_at=now).update(computed_at=now)
-
-        # Scores of indicators that left the scheme (the scheme was edited) no longer count.
-        stale = _among(IndicatorScore.objects, "rollup_id", run_ids).exclude(indicator__in=[i.pk for i in indicators])
-        removed = stale.delete()[0] if run_ids else 0
+        # Results that existed before this run (the new ones were just written with this run's time, and have
+        # no score yet): on a first run, none.
+        earlier_ids = [existing[key][0] for _kind, _pk, key in subjects if key in existing]
+        removed = 0
+        if earlier_ids:
+            # The unchanged results were computed now too (the evidence pages measure at the result's computed_at).
+            _among(QuarterRollup.objects, "id", earlier_ids).exclude(computed_at=now).update(computed_at=now)
+            # Scores of indicators that left the scheme (the scheme was edited) no longer count.
+            stale = _among(IndicatorScore.objects, "rollup_id", earlier_ids)
+            removed = stale.exclude(indicator__in=[i.pk for i in indicators]).delete()[0]
 
         score_fields = ["rollup_id", "indicator_id", "metric_value", "points", "final_points"]
         score_fields += ["self_points", "review_points", "adjustment", "adjustment_reason", "computed_at"]
