@@ -688,7 +688,10 @@ def _changed_scores_select(ids: dict[str, int], now) -> tuple[str, list]:
     sql = (
         "SELECT r.id, s.indicator_id, s.metric_value, s.points, s.final_points, s.self_points, s.review_points, "
         f"s.adjustment, s.adjustment_reason, %s::timestamptz FROM {_SCORES_TABLE} s "  # noqa: S608
-        "JOIN unnest(%s::text[], %s::bigint[]) AS r (key, id) ON r.key = s.key WHERE s.changed"
+        "JOIN unnest(%s::text[], %s::bigint[]) AS r (key, id) ON r.key = s.key WHERE s.changed "
+        # In key order, as the Python path writes them: inserted at the right edge of the (rollup, indicator)
+        # indexes rather than all over them (the hash join's order made the first run at 10k 15-40% slower).
+        "ORDER BY r.id, s.indicator_id"
     )
     return sql, [now, _pg_array(keys), _pg_numbers(ids[key] for key in keys)]
 
