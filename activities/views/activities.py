@@ -107,7 +107,7 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             filename=_("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")},
             title=_("Activities"),
             headers=headers,
-            queryset=activities,
+            queryset=selectors.for_export(activities),
             # The status labels in the export's language, looked up once rather than once per row.
             row=partial(_ledger_row, statuses={value: str(label) for value, label in Activity.Status.choices}),
         )
@@ -132,7 +132,7 @@ def _ledger_row(activity: Activity, *, statuses: dict[str, str]) -> list:
         activity.place,
         str(activity.agreement) if activity.agreement_id else "",
         activity.lead.name,
-        "、".join(org.name for org in activity.co_organizers.all()),
+        "、".join(org.name for org in activity.ledger_co_organizers),
         "；".join(f"{p.organization.name} {p.headcount}" for p in activity.headcounts),
         activity.total_headcount,
         activity.participant_count,
