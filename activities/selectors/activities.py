@@ -51,6 +51,14 @@ def ledger_rows(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
     )
 
 
+def for_export(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
+    """``ledger_rows`` for an export, its co-organizers as a plain list (``ledger_co_organizers``): prefetched into the
+    related manager, Django builds a queryset per activity to hold them, a third of an export batch's time."""
+    return queryset.prefetch_related(None).prefetch_related(
+        Prefetch("co_organizers", to_attr="ledger_co_organizers"), participations_prefetch()
+    )
+
+
 def activity_list(user) -> QuerySet[Activity]:
     """Every activity the user may see, newest first, ready for the ledger."""
     return ledger_rows(Activity.objects.visible_to(user)).order_by("-starts_at", "-pk")

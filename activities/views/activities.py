@@ -8,6 +8,8 @@ sends the user back to the activity with the reason as a message (nothing change
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -105,8 +107,9 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             filename=_("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")},
             title=_("Activities"),
             headers=headers,
-            queryset=activities,
-            row=_ledger_row,
+            queryset=selectors.for_export(activities),
+            # The status labels in the export's language, looked up once rather than once per row.
+            row=partial(_ledger_row, statuses={value: str(label) for value, label in Activity.Status.choices}),
         )
 
 
@@ -118,7 +121,7 @@ def export_spec(request, view: ActivityExportView | None = None) -> exports.Expo
     return view.export_spec()
 
 
-def _ledger_row(activity: Activity) -> list:
+def _ledger_row(activity: Activity, *, statuses: dict[str, str]) -> list:
     starts = timezone.localtime(activity.starts_at)
     plan_row = activity.plan_row
     return [
@@ -129,11 +132,11 @@ def _ledger_row(activity: Activity) -> list:
         activity.place,
         str(activity.agreement) if activity.agreement_id else "",
         activity.lead.name,
-        "、".join(org.name for org in activity.co_organizers.all()),
+        "、".join(org.name for org in activity.ledger_co_organizers),
         "；".join(f"{p.organization.name} {p.headcount}" for p in activity.headcounts),
         activity.total_headcount,
         activity.participant_count,
-        activity.get_status_display(),
+        statuses.get(activity.status, activity.status),
         activity.summary,
         activity.outcomes,
         activity.photo_count,

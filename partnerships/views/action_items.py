@@ -6,6 +6,8 @@ own routes in ``urlpatterns``; partnerships/urls.py joins them.
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -104,7 +106,10 @@ class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             title=_("Action items"),
             headers=headers,
             queryset=items,
-            row=lambda item: _ledger_row(item, today),
+            # The status labels in the export's language, looked up once rather than once per row.
+            row=partial(
+                _ledger_row, today=today, statuses={value: str(label) for value, label in ActionItem.Status.choices}
+            ),
         )
 
 
@@ -116,7 +121,7 @@ def export_spec(request, view: ActionItemExportView | None = None) -> exports.Ex
     return view.export_spec()
 
 
-def _ledger_row(item: ActionItem, today) -> list:
+def _ledger_row(item: ActionItem, *, today, statuses: dict[str, str]) -> list:
     meeting = item.decision.meeting if item.decision_id else None
     person = item.responsible_person
     latest = item.latest_note or ""
@@ -129,7 +134,7 @@ def _ledger_row(item: ActionItem, today) -> list:
         item.responsible_party.name,
         display_name(person),
         item.due_on,
-        item.get_status_display(),
+        statuses.get(item.status, item.status),
         item.days_overdue(today),
         f"{latest} ({item.progress}%)" if latest else f"{item.progress}%",
         item.progress,

@@ -6,6 +6,7 @@ every write from ``partnerships.services.agreements``.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import PurePath
 
 from django.contrib import messages
@@ -101,11 +102,12 @@ def export_spec(request) -> exports.ExportSpec:
         title=_("Agreements"),
         headers=headers,
         queryset=agreements,
-        row=_agreement_row,
+        # The status labels in the export's language, looked up once rather than once per row.
+        row=partial(_agreement_row, statuses={value: str(label) for value, label in Agreement.Status.choices}),
     )
 
 
-def _agreement_row(agreement: Agreement) -> list:
+def _agreement_row(agreement: Agreement, *, statuses: dict[str, str]) -> list:
     return [
         agreement.number,
         agreement.title,
@@ -115,7 +117,7 @@ def _agreement_row(agreement: Agreement) -> list:
         agreement.signed_on,
         agreement.term_start,
         agreement.term_end,
-        agreement.get_status_display(),
+        statuses.get(agreement.status, agreement.status),
         agreement.meetings_held,
         agreement.open_items,
         agreement.overdue_items,

@@ -11,10 +11,11 @@ import datetime as dt
 import io
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from activities.models import (
@@ -143,6 +144,10 @@ def test_the_export_has_one_row_per_activity_with_headcounts_participants_photos
     assert "七一联合党课" in line[15] and str(plan.year) in line[15]
     own = by_title["支部自学"]
     assert own[5] in ("", None) and own[9] == 0 and own[14] == 0 and own[15] in ("", None)
+    activity.refresh_from_db()
+    with translation.override(settings.LANGUAGE_CODE):  # the status in the export's language, not its stored value
+        assert line[11] == activity.get_status_display() != activity.status
+        assert own[11] == str(Activity.Status.PLANNED.label) != Activity.Status.PLANNED
 
 
 def test_the_export_applies_the_lists_filters_and_scope(client_for, world, spread):

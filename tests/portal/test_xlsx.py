@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from partnerships.roster_import import build_template
-from portal.xlsx import build_workbook
+from portal.xlsx import build_workbook, write_sheets, write_streaming
 from tests.xlsx_checks import FORMULA_TITLE, assert_no_formulas, text_cells
 
 TRIGGERS = [
@@ -55,3 +55,69 @@ def test_the_roster_template_has_no_formula_and_text_cells():
     content = build_template()
     text_cells(content, "13800138000")
     text_cells(content, "2015-07-01")
+
+
+STREAM_ROWS = [
+    [dt.date(2025, 3, 1), dt.datetime(2025, 3, 1, 9, 30), "主题党日", 12, 2.5, True, None, ""],
+    [dt.date(2025, 3, 2), dt.datetime(2025, 3, 2, 14, 0, tzinfo=dt.UTC), "=HYPERLINK(1)", 0, -1.25, False, "#N/A", "x"],
+    ["-3", "+x", "@SUM(A1)", "\tcmd", "a\x01b", "长" * 50, 7, dt.date(2024, 12, 31)],
+]
+
+
+def _streamed(rows, **kwargs) -> tuple[bytes, int]:
+    buffer = io.BytesIO()
+    written = write_streaming(buffer, "台账", HEADERS, rows, **kwargs)
+    return buffer.getvalue(), written
+
+
+HEADERS = ["日期", "开始时间", "标题", "人数", "得分", "完成", "备注", "说明"]
+
+
+def test_a_streamed_sheet_holds_the_same_cells_as_the_in_memory_workbook():
+    """The export jobs' writer and ``build_workbook`` agree on every value, its type, quote prefix and date format."""
+    streamed, written = _streamed(STREAM_ROWS)
+    assert written == len(STREAM_ROWS)
+    fast = load_workbook(io.BytesIO(streamed)).active
+    reference = load_workbook(io.BytesIO(build_workbook([("台账", HEADERS, STREAM_ROWS)]))).active
+    assert fast.max_row == reference.max_row == len(STREAM_ROWS) + 1
+    for fast_row, reference_row in zip(fast.iter_rows(), reference.iter_rows(), strict=True):
+        for cell, expected in zip(fast_row, reference_row, strict=True):
+            assert (cell.coordinate, cell.value) == (expected.coordinate, expected.value)
+            assert type(cell.value) is type(expected.value)
+            if cell.value is not None:
+                assert cell.data_type == expected.data_type
+            assert cell.number_format == expected.number_format
+            assert cell.quotePrefix == expected.quotePrefix
+    assert fast["A2"].number_format == "yyyy-mm-dd" and fast["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert fast["C3"].value == "=HYPERLINK(1)" and fast["C3"].data_type == "s" and fast["C3"].quotePrefix
+    assert fast["E4"].value == "ab"
+
+
+def test_a_streamed_sheet_keeps_its_header_style_frozen_row_filter_and_widths():
+    streamed, _ = _streamed(STREAM_ROWS)
+    sheet = load_workbook(io.BytesIO(streamed)).active
+    assert sheet.title == "台账"
+    header = sheet["A1"]
+    assert header.font.b and header.font.color.rgb.endswith("FFFFFF")
+    assert header.fill.fill_type == "solid" and header.fill.fgColor.rgb.endswith("C8161D")
+    assert not sheet["A2"].font.b
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:H{len(STREAM_ROWS) + 1}"
+    assert sheet.column_dimensions["A"].width == 12  # at least 12, as openpyxl stored it
+
+
+def test_a_streamed_workbook_reports_progress_and_writes_each_sheet():
+    calls = []
+    buffer = io.BytesIO()
+    written = write_sheets(
+        buffer,
+        [("一", ["甲"], ([n] for n in range(5))), ("二", ["乙", "丙"], iter([["x", dt.date(2025, 1, 1)]]))],
+        progress=calls.append,
+        every=2,
+    )
+    assert written == 6
+    assert calls == [2, 4, 6, 6]
+    workbook = load_workbook(buffer)
+    assert workbook.sheetnames == ["一", "二"]
+    assert [row[0] for row in workbook["一"].iter_rows(values_only=True)] == ["甲", 0, 1, 2, 3, 4]
+    assert workbook["二"]["B2"].value == dt.datetime(2025, 1, 1) and workbook["二"].auto_filter.ref == "A1:B2"
