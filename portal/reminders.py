@@ -314,9 +314,17 @@ def _insert(kind: str, rows: list) -> int:
 
     if not rows:
         return 0
-    before = Notification.objects.filter(kind=kind).count()
+    # Counted among the rows of these targets and recipients only (the unique index's leading columns), so the cost
+    # follows what is inserted, never the size of the table.
+    concerned = Notification.objects.filter(
+        kind=kind,
+        target_type_id__in={row.target_type_id for row in rows},
+        target_id__in={row.target_id for row in rows},
+        recipient_id__in={row.recipient_id for row in rows},
+    )
+    before = concerned.count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-    return Notification.objects.filter(kind=kind).count() - before
+    return concerned.count() - before
 
 
 # --- notices sent now ----------------------------------------------------------------------------------------
