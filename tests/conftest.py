@@ -86,15 +86,20 @@ def _is_transactional(request) -> bool:
     return bool({"transactional_db", "live_server"} & set(request.fixturenames))
 
 
+def seed_reference_rows() -> None:
+    """The rows the data migrations seed, again where a flush removed them (idempotent)."""
+    from django.apps import apps
+
+    for module in _REFERENCE_MIGRATIONS:
+        importlib.import_module(module).forwards(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _reference_rows(request):
     if not _is_transactional(request):
         return
     request.getfixturevalue("_django_db_helper")
-    from django.apps import apps
-
-    for module in _REFERENCE_MIGRATIONS:
-        importlib.import_module(module).forwards(apps, None)
+    seed_reference_rows()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -42,6 +42,7 @@ from partnerships import demo as partnerships_demo
 from partnerships.models import Agreement, Organization
 from portal.demo import DemoContext
 from portal.models import Membership
+from tests.conftest import seed_reference_rows
 
 Status = Activity.Status
 
@@ -77,6 +78,8 @@ def seeded(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
+            # Whatever ran before (a transactional test's flush empties the data migrations' rows too).
+            seed_reference_rows()
             yield seed_demo()
         finally:
             transaction.set_rollback(True)

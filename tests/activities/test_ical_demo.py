@@ -13,6 +13,9 @@ from activities.selectors import calendar as selectors
 from tests.activities.test_demo import seeded  # noqa: F401 (the module-scoped demo fixture)
 from tests.activities.test_ical_text import reference_feed, written_feed
 
+# With the database tests, before any transactional test's flush (the demo module fixture reads the seeded types).
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.parametrize("username", ["committee", "secretary1", "liaison1", "admin"])
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
