@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from assessments import metrics
 from assessments.models import QuarterRollup, SelfAssessment
-from assessments.panels.review import result_url
+from assessments.sections.review import result_url
 from assessments.selectors import subject_name
 from assessments.services import self_assessment_window
 from partnerships.models import AgreementParty

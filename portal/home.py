@@ -3,8 +3,8 @@
 Domain apps register a function with ``@register_panel(order)`` (home page: ``panel(user) -> dict | None``) or
 ``@register_section(page, order)`` (any other page: ``section(user, obj) -> dict | None``, where ``obj`` is the page's
 object or ``None``). The page renders what they return: a dict with ``template`` (an include), ``title`` and whatever
-that template needs. portal and partnerships never import a later app; each app's ``home`` module is imported by
-``autodiscover``. Pages that take sections: ``"home"``, ``"profile"``, ``"organization_detail"``,
+that template needs. portal and partnerships never import a later app; each app's ``sections`` package (one module
+per area, imported by the package) is imported by ``autodiscover``. Pages that take sections: ``"home"``, ``"profile"``, ``"organization_detail"``,
 ``"agreement_detail"``.
 """
 
@@ -38,7 +38,7 @@ def register_panel(order: int):
 
 
 def autodiscover() -> None:
-    autodiscover_modules("home")
+    autodiscover_modules("sections")
 
 
 def sections_for(page: str, user, obj=None) -> list[dict]:

@@ -1,1 +1,3 @@
-"""By area: plans, activities, calendar, projects (zones, posts, teams)."""
+"""Page sections by area, imported by ``portal.home.autodiscover``: plans, activities, calendar, projects."""
+
+from activities.sections import activities, calendar, plans, projects  # noqa: F401

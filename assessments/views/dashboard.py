@@ -21,7 +21,7 @@ from django.views.generic import TemplateView, View
 from assessments import selectors, services
 from assessments.forms.dashboard import DashboardForm, RollupRequestForm
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
-from assessments.panels.review import rollup_review_context
+from assessments.sections.review import rollup_review_context
 from portal import exports
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator

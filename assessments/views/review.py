@@ -28,7 +28,7 @@ from django.views.generic.detail import SingleObjectMixin
 from assessments import selectors, services
 from assessments.forms.review import ReturnForm, ReviewForm, SelfAssessmentForm
 from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAttachment
-from assessments.panels.review import result_url
+from assessments.sections.review import result_url
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin

@@ -29,7 +29,7 @@ from assessments.models import (
     SelfAssessment,
     SelfAssessmentAttachment,
 )
-from assessments.panels.review import rollup_review_context
+from assessments.sections.review import rollup_review_context
 from partnerships.models import Agreement, AgreementParty
 from portal.models import Notification
 from tests.matrix.assessment_review import png

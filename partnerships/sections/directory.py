@@ -1,4 +1,4 @@
-"""What the organizations app contributes to the home page (工作台)."""
+"""The organizations' sections: a secretary's and liaison's own organizations, the committee's overview."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships import selectors
 from partnerships.models import Organization
-from partnerships.selectors.action_items import workspace_counts
 from portal.home import register_panel
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 
@@ -52,16 +51,4 @@ def committee_overview(user) -> dict | None:
         "directory": selectors.directory_summary(subtree),
         "roster": selectors.subtree_roster_summary(user),
         "branches": list(branches[:60]),
-    }
-
-
-@register_panel(5)
-def my_action_items(user) -> dict | None:
-    """Secretaries and liaisons: the 我的督办 counts, each linking to its tab of the workspace."""
-    if not get_scope(user).org_ids(ROLE_SECRETARY, ROLE_LIAISON):
-        return None
-    return {
-        "template": "partnerships/home/action_items.html",
-        "title": _("My action items"),
-        "counts": workspace_counts(user),
     }

@@ -1,1 +1,0 @@
-"""Home panels and page sections by area (imported by assessments/home.py)."""
