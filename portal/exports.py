@@ -16,7 +16,7 @@ it ``WITH HOLD``, and PostgreSQL materializes the entire result (every join and 
 the declaring statement commits, before the first row comes back; inside a transaction, the progress updates would
 stay invisible until the end. A workbook of several sheets (the assessment dashboard's) streams each sheet
 from its own statement instead. The file lands under ``settings.EXPORTS_DIR`` (never MEDIA_ROOT), is served to the
-requester only (``portal.views_exports``), and is removed with its job by housekeeping after
+requester only (``portal.views.exports``), and is removed with its job by housekeeping after
 ``settings.EXPORT_KEEP_DAYS`` days. When it is done the requester gets a notice (``export.ready``) through the
 reminder machinery.
 

@@ -138,7 +138,7 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_HOURS", 1, minimum=1)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+AXES_LOCKOUT_CALLABLE = "portal.views.shell.login_locked_out"
 AXES_VERBOSE = False
 # Lock per user name, not per IP: a whole office signs in from one NAT address, and one person's typos must not
 # lock out their colleagues. axes warns about this choice (W006); it is deliberate.

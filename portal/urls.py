@@ -5,7 +5,11 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
-from portal import search, views, views_exports, views_webhooks
+from portal import search
+from portal.views import exports as views_exports
+from portal.views import notifications as views_notifications
+from portal.views import shell as views
+from portal.views import webhooks as views_webhooks
 
 admin.site.site_header = admin.site.site_title = _("Gongjian administration")
 admin.site.index_title = _("System administration")
@@ -13,10 +17,16 @@ admin.site.index_title = _("System administration")
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("me/", views.ProfileView.as_view(), name="profile"),
-    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
-    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
-    path("notifications/read-all/", views.notifications_mark_all_read, name="notifications_mark_all_read"),
-    path("notifications/preferences/", views.NotificationPreferencesView.as_view(), name="notification_preferences"),
+    path("notifications/", views_notifications.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/", views_notifications.notification_open, name="notification_open"),
+    path(
+        "notifications/read-all/", views_notifications.notifications_mark_all_read, name="notifications_mark_all_read"
+    ),
+    path(
+        "notifications/preferences/",
+        views_notifications.NotificationPreferencesView.as_view(),
+        name="notification_preferences",
+    ),
     path("exports/", views_exports.ExportJobListView.as_view(), name="export_jobs"),
     path("exports/<int:pk>/", views_exports.ExportJobView.as_view(), name="export_job"),
     path("exports/<int:pk>/download/", views_exports.export_download, name="export_download"),

@@ -1,0 +1,1 @@
+"""The shell's pages by area: shell (home, profile, sign-in, health), notifications, exports, webhooks."""
