@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from partnerships.models import Member, Organization, agreement_ids_for, in_scope_agreements, phone_validator
+from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, UserDateTimeField, date_range_check, datetime_range_check
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
@@ -175,11 +176,13 @@ class ActivityQuerySet(ScopedQuerySet):
 class Activity(models.Model):
     """A joint activity: scheduled (from a plan row or on its own), held, then logged by the lead's secretary."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         PLANNED = "planned", _("Planned")
         HELD = "held", _("Held, not logged")
         LOGGED = "logged", _("Logged")
         CANCELLED = "cancelled", _("Cancelled")
+
+        colours = Colours(planned="info", held="warning", logged="success", cancelled="secondary")
 
     title = models.CharField(_("title"), max_length=120)
     type = models.ForeignKey(ActivityType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="activities")
@@ -372,9 +375,11 @@ class ActivityPhoto(Photo):
 class KeyProject(models.Model):
     """A key construction project (重点项目) under an agreement, divided into red responsibility zones."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         UNDER_WAY = "under_way", _("Under way")
         COMPLETED = "completed", _("Completed")
+
+        colours = Colours(under_way="success", completed="secondary")
 
     agreement = models.ForeignKey(
         "partnerships.Agreement", verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="key_projects"
@@ -509,9 +514,11 @@ class ResponsibilityZone(models.Model):
 class ZoneAssignment(models.Model):
     """A party member's claim on a zone, as its responsible person (责任人) or a member, with a post."""
 
-    class Role(models.TextChoices):
+    class Role(ColouredChoices, models.TextChoices):
         LEADER = "leader", _("Person responsible")
         MEMBER = "member", _("Member")
+
+        colours = Colours(leader="danger", member="light")
 
     zone = models.ForeignKey(
         ResponsibilityZone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="assignments"
@@ -553,7 +560,7 @@ class ZoneAssignment(models.Model):
 class ZoneCheck(models.Model):
     """A periodic check of a zone: findings (e.g. a safety hazard), the fix, and when it was fixed."""
 
-    class Category(models.TextChoices):
+    class Category(ColouredChoices, models.TextChoices):
         NONE = "none", _("No problem found")
         SAFETY = "safety", _("Safety hazard")
         QUALITY = "quality", _("Quality problem")
@@ -561,6 +568,16 @@ class ZoneCheck(models.Model):
         PROGRESS = "progress", _("Schedule")
         STABILITY = "stability", _("Stability")
         OTHER = "other", _("Other")
+
+        colours = Colours(
+            none="success",
+            safety="warning",
+            quality="warning",
+            civilized="warning",
+            progress="warning",
+            stability="warning",
+            other="warning",
+        )
 
     zone = models.ForeignKey(
         ResponsibilityZone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="checks"
@@ -784,9 +801,11 @@ class Team(models.Model):
 class TeamMember(models.Model):
     """A member of a team, as its leader (队长) or a member."""
 
-    class Role(models.TextChoices):
+    class Role(ColouredChoices, models.TextChoices):
         LEADER = "leader", _("Team leader")
         MEMBER = "member", _("Team member")
+
+        colours = Colours(leader="danger", member="light")
 
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships")
     member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="teams")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from partnerships.models import AgreementParty, agreement_ids_for, in_scope_agreements
+from portal.choices import ColouredChoices, Colours
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
@@ -169,10 +170,12 @@ SUBTOTAL = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True, "
 class QuarterRollup(models.Model):
     """The quarter's result (季度考核) of one subject: a branch or an agreement."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         PROVISIONAL = "provisional", _("Provisional")
         FINAL = "final", _("Final")
         PUBLISHED = "published", _("Published")
+
+        colours = Colours(provisional="secondary", final="primary", published="success")
 
     organization = models.ForeignKey(
         "partnerships.Organization",
@@ -331,11 +334,13 @@ class IndicatorScore(models.Model):
 class RollupRun(models.Model):
     """One computation of a quarter's results, scheduled or requested by a reviewer."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+        colours = Colours(queued="info", running="info", done="success", failed="danger")
 
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
@@ -402,10 +407,12 @@ class SelfAssessment(models.Model):
     """A subject's self-assessment (自评) of one quarter: a narrative, self scores on the manual indicators (kept on
     ``IndicatorScore.self_points``) and attachments; drafted, submitted, possibly returned by the reviewer."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         RETURNED = "returned", _("Returned for revision")
+
+        colours = Colours(draft="info", submitted="success", returned="warning")
 
     rollup = models.OneToOneField(
         QuarterRollup, verbose_name=_("result"), on_delete=models.CASCADE, related_name="self_assessment"

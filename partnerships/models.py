@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from portal.choices import ColouredChoices, Colours
 from portal.dates import PARTY_FOUNDED, UserDateField, UserDateTimeField, date_range_check, datetime_range_check
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
@@ -260,11 +261,13 @@ class AgreementQuerySet(ScopedQuerySet):
 class Agreement(models.Model):
     """A co-construction agreement (共建协议) between two or more party organizations of different trees."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("In force")
         EXPIRED = "expired", _("Expired")
         TERMINATED = "terminated", _("Terminated")
+
+        colours = Colours(draft="secondary", active="success", expired="warning", terminated="dark")
 
     number = models.CharField(_("agreement number"), max_length=40, unique=True)
     title = models.CharField(_("title"), max_length=120)
@@ -386,10 +389,12 @@ class AgreementParty(models.Model):
 class JointMeeting(models.Model):
     """A joint meeting (联席会议) of an agreement's parties, with its agenda, minutes and decisions."""
 
-    class MinutesStatus(models.TextChoices):
+    class MinutesStatus(ColouredChoices, models.TextChoices):
         PENDING = "pending", _("Not yet recorded")
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
+
+        colours = Colours(pending="light", draft="warning", published="success")
 
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="meetings"
@@ -521,11 +526,13 @@ class AgendaItem(models.Model):
 class Decision(models.Model):
     """A decision recorded in a meeting's minutes; it may yield action items or rule on a carried-over one."""
 
-    class Outcome(models.TextChoices):
+    class Outcome(ColouredChoices, models.TextChoices):
         NEW = "new", _("New decision")
         EXTEND = "extend", _("Extend the due date")
         REASSIGN = "reassign", _("Reassign")
         CLOSE = "close", _("Close")
+
+        colours = Colours(new="info", extend="info", reassign="info", close="info")
 
     meeting = models.ForeignKey(
         JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions"
@@ -595,12 +602,20 @@ class ActionItemQuerySet(ScopedQuerySet):
 class ActionItem(models.Model):
     """A supervised action item (督办事项) owned by one party, with progress, evidence and confirmation."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         OPEN = "open", _("Not started")
         IN_PROGRESS = "in_progress", _("In progress")
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting confirmation")
         DONE = "done", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
+
+        colours = Colours(
+            open="primary",
+            in_progress="primary",
+            awaiting_confirmation="warning",
+            done="success",
+            cancelled="secondary",
+        )
 
     class Priority(models.IntegerChoices):
         HIGH = 1, _("High")
@@ -713,7 +728,7 @@ class ActionItem(models.Model):
 class ActionItemUpdate(models.Model):
     """One entry of an item's story: progress, a closing request, a confirmation, a send-back, a cancellation."""
 
-    class Kind(models.TextChoices):
+    class Kind(ColouredChoices, models.TextChoices):
         PROGRESS = "progress", _("Progress update")
         CLOSE_REQUEST = "close_request", _("Closure requested")
         CONFIRM = "confirm", _("Closure confirmed")
@@ -721,6 +736,16 @@ class ActionItemUpdate(models.Model):
         CANCEL = "cancel", _("Cancelled")
         EXTEND = "extend", _("Due date extended")
         REASSIGN = "reassign", _("Reassigned")
+
+        colours = Colours(
+            progress="light",
+            close_request="info",
+            confirm="success",
+            send_back="warning",
+            cancel="warning",
+            extend="light",
+            reassign="light",
+        )
 
     item = models.ForeignKey(
         ActionItem, verbose_name=_("action item"), on_delete=models.CASCADE, related_name="updates"

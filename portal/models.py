@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.choices import ColouredChoices, Colours
 from portal.scoping import ROLE_LIAISON, ROLE_MEMBER, ROLE_REVIEWER, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -60,11 +61,13 @@ class Membership(models.Model):
 class TaskRun(models.Model):
     """The last run of a periodic job, so admins can see that background work is alive."""
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+        colours = Colours(queued="secondary", running="secondary", done="success", failed="danger")
 
     name = models.CharField(_("job"), max_length=80, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -363,12 +366,14 @@ class WebhookDelivery(models.Model):
     are recipients. A test message from the settings page is a delivery too (kind ``webhook.test``).
     """
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+
+        colours = Colours(pending="warning", sending="warning", sent="success", failed="danger", cancelled="secondary")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, verbose_name=_("group robot"), on_delete=models.CASCADE, related_name="deliveries"
@@ -433,11 +438,13 @@ class ExportJob(models.Model):
         AGREEMENTS = "agreements", _("Agreement ledger")
         DASHBOARD = "dashboard", _("Assessment results")
 
-    class Status(models.TextChoices):
+    class Status(ColouredChoices, models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+        colours = Colours(queued="info", running="info", done="success", failed="danger")
 
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="export_jobs"

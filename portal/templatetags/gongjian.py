@@ -1,6 +1,13 @@
 """Template helpers shared by every app."""
 
+import functools
+
 from django import template
+from django.apps import apps
+from django.db.models import Model
+from django.utils.html import format_html
+
+from portal.choices import NEUTRAL, ColouredChoices
 
 register = template.Library()
 
@@ -40,3 +47,55 @@ def person(user) -> str:
 def thousands(number) -> str:
     """``10000`` → ``10,000`` (list counts; the same in Chinese and English)."""
     return f"{int(number):,}"
+
+
+@functools.cache
+def _choices_of(model: type, field: str):
+    """The choice class of ``model.field`` by the house naming (``status`` → ``Status``, ``minutes_status`` →
+    ``MinutesStatus``), if it has colours; ``None`` otherwise."""
+    choices = getattr(model, "".join(part.capitalize() for part in field.split("_")), None)
+    return choices if isinstance(choices, type) and issubclass(choices, ColouredChoices) else None
+
+
+def _model_of(obj) -> type | None:
+    """``obj``'s model: a model instance, or a model named ``"app_label.Model"`` (for values computed by a view)."""
+    if isinstance(obj, str):
+        return apps.get_model(obj)
+    return type(obj) if isinstance(obj, Model) else None
+
+
+@register.filter
+def colour(obj, field: str = "status") -> str:
+    """The Bootstrap colour of ``obj.field`` as its choice class declares it (portal.choices): ``alert-{{ run|colour }}``."""
+    model = _model_of(obj)
+    choices = _choices_of(model, field) if model else None
+    return choices.colour(getattr(obj, field)) if choices else NEUTRAL
+
+
+@register.simple_tag
+def badge(obj, field: str = "status", *, value=None, label=None, testid: str = "") -> str:
+    """One choice shown as a Bootstrap badge in its colour (the only place templates turn a status into a colour).
+
+    ``{% badge item "status" %}`` reads the value and label from a model instance;
+    ``{% badge "assessments.SelfAssessment" "status" value=row.status_key label=row.status %}`` takes them from the
+    context (a value the class does not know, e.g. ``"none"``, gets the neutral colour). ``testid`` adds a
+    ``data-testid``; the value is always in ``data-<field>``.
+    """
+    model = _model_of(obj)
+    choices = _choices_of(model, field) if model else None
+    if value is None and not isinstance(obj, str):
+        value = getattr(obj, field, None)
+        if label is None and isinstance(obj, Model):
+            label = getattr(obj, f"get_{field}_display")()
+    if label is None:
+        label = dict(choices.choices).get(value, value) if choices else value
+    tint = choices.colour(value) if choices else NEUTRAL
+    return format_html(
+        '<span class="badge text-bg-{}{}"{} data-{}="{}">{}</span>',
+        tint,
+        " border" if tint == "light" else "",
+        format_html(' data-testid="{}"', testid) if testid else "",
+        field.replace("_", "-"),
+        "" if value is None else value,
+        "" if label is None else label,
+    )
