@@ -569,15 +569,7 @@ class ZoneCheck(models.Model):
         STABILITY = "stability", _("Stability")
         OTHER = "other", _("Other")
 
-        colours = Colours(
-            none="success",
-            safety="warning",
-            quality="warning",
-            civilized="warning",
-            progress="warning",
-            stability="warning",
-            other="warning",
-        )
+        colours = Colours(none="success", otherwise="warning")  # any finding
 
     zone = models.ForeignKey(
         ResponsibilityZone, verbose_name=_("zone"), on_delete=models.CASCADE, related_name="checks"

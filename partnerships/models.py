@@ -532,7 +532,7 @@ class Decision(models.Model):
         REASSIGN = "reassign", _("Reassign")
         CLOSE = "close", _("Close")
 
-        colours = Colours(new="info", extend="info", reassign="info", close="info")
+        colours = Colours(otherwise="info")
 
     meeting = models.ForeignKey(
         JointMeeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="decisions"
@@ -609,13 +609,7 @@ class ActionItem(models.Model):
         DONE = "done", _("Closed")
         CANCELLED = "cancelled", _("Cancelled")
 
-        colours = Colours(
-            open="primary",
-            in_progress="primary",
-            awaiting_confirmation="warning",
-            done="success",
-            cancelled="secondary",
-        )
+        colours = Colours(awaiting_confirmation="warning", done="success", cancelled="secondary", otherwise="primary")
 
     class Priority(models.IntegerChoices):
         HIGH = 1, _("High")
@@ -738,13 +732,7 @@ class ActionItemUpdate(models.Model):
         REASSIGN = "reassign", _("Reassigned")
 
         colours = Colours(
-            progress="light",
-            close_request="info",
-            confirm="success",
-            send_back="warning",
-            cancel="warning",
-            extend="light",
-            reassign="light",
+            close_request="info", confirm="success", send_back="warning", cancel="warning", otherwise="light"
         )
 
     item = models.ForeignKey(

@@ -6,7 +6,7 @@ A choice class opts in by mixing in ``ColouredChoices`` and declaring ``colours`
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("In force")
 
-        colours = Colours(draft="secondary", active="success")
+        colours = Colours(active="success", otherwise="secondary")
 
 Django's choices stay ``(value, label)`` pairs, so migrations do not see the colours. Templates render them through
 one tag, ``{% badge obj "status" %}`` (portal/templatetags/gongjian.py).
@@ -20,17 +20,18 @@ COLOURS = frozenset({"primary", "secondary", "success", "danger", "warning", "in
 
 
 class Colours(dict):
-    """A choice class's ``value → Bootstrap colour`` mapping.
+    """A choice class's ``value → Bootstrap colour`` mapping; ``otherwise`` colours the values it does not name.
 
     It is a descriptor only so that the enum machinery keeps it as a plain class attribute instead of turning it
     into a member.
     """
 
-    def __init__(self, **colours: str):
-        unknown = set(colours.values()) - COLOURS
+    def __init__(self, *, otherwise: str = NEUTRAL, **colours: str):
+        unknown = {*colours.values(), otherwise} - COLOURS
         if unknown:
             raise ValueError(f"not Bootstrap colours: {sorted(unknown)}")
         super().__init__(colours)
+        self.otherwise = otherwise
 
     def __get__(self, instance, owner):
         return self
@@ -43,5 +44,7 @@ class ColouredChoices:
 
     @classmethod
     def colour(cls, value) -> str:
-        """The Bootstrap colour of ``value`` (a member or its raw value); ``NEUTRAL`` for anything else."""
-        return cls.colours.get(str(value) if value is not None else None, NEUTRAL)
+        """The Bootstrap colour of ``value`` (a member or its raw value); ``NEUTRAL`` for what is not a value."""
+        if value is None or str(value) not in cls.values:
+            return NEUTRAL
+        return cls.colours.get(str(value), cls.colours.otherwise)
