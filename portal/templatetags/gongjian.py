@@ -8,6 +8,8 @@ from django.db.models import Model
 from django.utils.html import format_html
 
 from portal.choices import NEUTRAL, ColouredChoices
+from portal.names import display_name
+from portal.richtext import render
 
 register = template.Library()
 
@@ -30,16 +32,12 @@ def indent(depth: int) -> str:
 @register.filter
 def richtext(text: str):
     """Render light Markdown to sanitised HTML (see portal.richtext)."""
-    from portal.richtext import render
-
     return render(text)
 
 
 @register.filter
 def person(user) -> str:
     """A user's name as the portal shows it (portal.names.display_name): 周振华, not "振华 周"; "" for no user."""
-    from portal.names import display_name
-
     return display_name(user)
 
 
