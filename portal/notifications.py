@@ -4,7 +4,7 @@ Channels: in-app (the row itself, shown in the notification centre), email (plai
 site language, links absolute with ``SITE_URL``) and the daily digest: rows whose recipient chose the digest are
 marked ``channels["email"] == "digest"`` and ``digest_send_all`` (a daily beat task) collects them into one email per
 user. A channel records its outcome in ``Notification.channels`` so a retry never repeats a channel that already
-succeeded. The organizations' group robots (企业微信/钉钉) are not a per-user channel: see portal/webhooks.py.
+succeeded. The organizations' group robots (企业微信/钉钉) are not a per-user channel: see portal/webhooks/.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -252,8 +253,6 @@ def digest_send(*, user, now: dt.datetime | None = None) -> int:
 
 def digest_send_all(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The daily digest run: one email per user who has digest rows waiting."""
-    from django.contrib.auth import get_user_model
-
     now = now or timezone.now()
     user_ids = set(_digest_waiting().values_list("recipient_id", flat=True))
     emails = rows = 0

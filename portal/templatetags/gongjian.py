@@ -2,6 +2,9 @@
 
 from django import template
 
+from portal.names import display_name
+from portal.richtext import render
+
 register = template.Library()
 
 
@@ -23,16 +26,12 @@ def indent(depth: int) -> str:
 @register.filter
 def richtext(text: str):
     """Render light Markdown to sanitised HTML (see portal.richtext)."""
-    from portal.richtext import render
-
     return render(text)
 
 
 @register.filter
 def person(user) -> str:
     """A user's name as the portal shows it (portal.names.display_name): 周振华, not "振华 周"; "" for no user."""
-    from portal.names import display_name
-
     return display_name(user)
 
 
