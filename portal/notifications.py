@@ -95,16 +95,7 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     """
     now = now or timezone.now()
     rows = list(Notification.objects.filter(pk__in=ids, status=Notification.Status.SENDING).select_related("recipient"))
-    prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
-    in_app_only: dict[tuple[bool, str], list[int]] = {}
-    to_mail: list[tuple[Notification, Preference]] = []
-    for row in rows:
-        pref = prefs.get((row.recipient_id, row.kind), Preference())
-        email = _email_plan(row, pref)
-        if email == "pending":
-            to_mail.append((row, pref))
-        else:
-            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+    in_app_only, to_mail = _by_channel(rows)
     log = claims.sent_log()
     mailed: list[tuple[Notification, bool]] = []
     failures: list[tuple[Notification, Exception]] = []
@@ -144,6 +135,22 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
         )
     log.discard({row.claim_token for row, _in_app in mailed})
     return {"sent": sent, "failed": len(failures)}
+
+
+def _by_channel(rows: list[Notification]):
+    """The rows to e-mail now (with the recipient's preference), and the others grouped by (in-app, e-mail outcome),
+    the recipients' preferences read in one query."""
+    prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
+    in_app_only: dict[tuple[bool, str], list[int]] = {}
+    to_mail: list[tuple[Notification, Preference]] = []
+    for row in rows:
+        pref = prefs.get((row.recipient_id, row.kind), Preference())
+        email = _email_plan(row, pref)
+        if email == "pending":
+            to_mail.append((row, pref))
+        else:
+            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+    return in_app_only, to_mail
 
 
 def _tag(in_app: bool) -> str:

@@ -8,7 +8,7 @@ open (a secretary who is also a liaison elsewhere does not leak one organization
 Each enabled robot of such an organization posts the reminder if it takes that kind (``WebhookEndpoint.kinds``,
 empty = every kind).
 
-Deliveries are rows like notifications (portal/reminders.py): the sweep's plan step inserts one
+Deliveries are rows like notifications (portal/sweep.py): the sweep's plan step inserts one
 ``WebhookDelivery`` per (robot, kind, object, occurrence) set-based with ``ignore_conflicts`` and cancels the pending
 ones that are no longer candidates; then they are claimed (``SELECT … FOR UPDATE SKIP LOCKED`` + a conditional update
 stamped with a claim token, portal/claims.py) and posted outside any transaction, each post within a total

@@ -164,7 +164,7 @@ def _insert_new(new: list[WebhookDelivery]) -> int:
 
 
 def plan_events(found: dict[str, list]) -> int:
-    """The deliveries of event notices (portal.reminders.notify_event): inserted once, never cancelled by planning."""
+    """The deliveries of event notices (portal.sweep.notify_event): inserted once, never cancelled by planning."""
     return _insert_new(list(_wanted(found).values()))
 
 
