@@ -1,4 +1,4 @@
-"""The reminder sweep's throughput: seed due notifications, run ``reminders.sweep()`` against a local SMTP sink in
+"""The reminder sweep's throughput: seed due notifications, run ``portal.sweep.sweep()`` against a local SMTP sink in
 another process, count what was delivered per second (bench/sweep_bench.py is the command; tests/bench keeps it
 from rotting).
 
