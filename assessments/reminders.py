@@ -36,12 +36,12 @@ from portal.reminders import (
     LOOKBACK_DAYS,
     Candidate,
     at_local,
-    notify,
     register,
     unique_users,
     users_by_organization,
 )
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
+from portal.sweep import notify
 
 SELF_OPEN = "assessment.self_open"
 SELF_DUE = "assessment.self_due"

@@ -1,4 +1,4 @@
-"""The reminder sweep's throughput: seed due notifications, run ``reminders.sweep()`` against a local SMTP sink in
+"""The reminder sweep's throughput: seed due notifications, run ``portal.sweep.sweep()`` against a local SMTP sink in
 another process, count what was delivered per second (bench/sweep_bench.py is the command; tests/bench keeps it
 from rotting).
 
@@ -125,7 +125,7 @@ def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None =
     """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep."""
     from django.utils import timezone
 
-    from portal import reminders
+    from portal import sweep
     from portal.models import Notification
 
     now = now or timezone.now()
@@ -135,7 +135,7 @@ def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None =
     with SmtpSink() as sink:
         use_sink(settings, sink.port)
         started, cpu = time.perf_counter(), time.process_time()
-        summary = reminders.sweep(now)
+        summary = sweep.sweep(now)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         connections, messages = sink.stop()
     return Result(mode, rows, seconds, summary.get("sent", 0), messages, connections, cpu)

@@ -5,7 +5,7 @@
 DATABASE_URL names the server; the benchmark runs in its own database (``--db gj_sweep_bench``), created and
 migrated on the first run and kept (``--drop`` removes it at the end). Each mode seeds ``--rows`` due notifications
 (kind ``export.ready``) over ``--users`` recipients, starts bench/smtp_sink.py in another process, runs
-``reminders.sweep()`` once and prints deliveries per second, the e-mails the sink received and the SMTP connections
+``portal.sweep.sweep()`` once and prints deliveries per second, the e-mails the sink received and the SMTP connections
 it saw. ``--repeat N`` reports the best of N runs per mode.
 """
 

@@ -29,8 +29,10 @@ from django.utils.translation import gettext_lazy
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from partnerships.models import ActionItem, ActionItemUpdate, AgreementParty, JointMeeting
-from portal.reminders import Attachment, notify_event, register_event, unique_users, users_by_organization
+from portal.reminders import Attachment, register_event, unique_users, users_by_organization
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
+from portal.sweep import notify_event
+from portal.webhooks.client import absolute_url
 
 ITEM_ASSIGNED = "action_item.assigned"
 ITEM_AWAITING_CONFIRMATION = "action_item.awaiting_confirmation"
@@ -268,8 +270,6 @@ def meeting_uid(meeting: JointMeeting) -> str:
 def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:
     """The meeting as an iCalendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL) once cancelled;
     times in the project's time zone (Asia/Shanghai) with its VTIMEZONE."""
-    from portal.webhooks import absolute_url
-
     zone = ZoneInfo(settings.TIME_ZONE)
     start = meeting.starts_at.astimezone(zone)
     with translation.override(settings.LANGUAGE_CODE):

@@ -7,9 +7,13 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        # webhook_sections registers the organization page's card; notifications and webhooks tell recovery how to
-        # finish the rows a dead worker had sent (portal/claims.py).
-        from portal import home, notifications, reminders, webhook_sections, webhooks  # noqa: F401
+        # Imported here for what they register (the models must be loaded first, so not at the top of this module):
+        # the tasks register with the modules that queue them (sweep, exports); notifications and webhooks.deliver
+        # tell recovery how to finish the rows a dead worker had sent (portal/claims.py); webhooks.sections adds the
+        # organization page's card (portal/home.py).
+        from portal import home, notifications, reminders, search, tasks  # noqa: F401
+        from portal.webhooks import deliver, sections  # noqa: F401
 
         home.autodiscover()
         reminders.autodiscover()
+        search.autodiscover()

@@ -4,7 +4,7 @@ Every task enqueued by a write goes out after its commit with ``task.delay_on_co
 ``apply_async_on_commit``). The write is already committed by then, so a broker that cannot be reached must never
 turn it into an error page: the send is tried once (settings keep the broker's timeouts short), a failure is logged
 as a warning and swallowed, and the work is picked up later by whatever owns it — reminder rows by the next sweep
-(portal/reminders.py), a requested rollup run by ``assessments.tasks.rollup_recover``, housekeeping by its nightly
+(portal/sweep.py), a requested rollup run by ``assessments.tasks.rollup_recover``, housekeeping by its nightly
 run. So an enqueue after commit is a hint to start early, never the only record of the work: the work itself lives
 in a row that a beat task finds.
 """

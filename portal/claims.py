@@ -1,5 +1,5 @@
-"""Claiming rows for delivery, shared by notifications (portal/reminders.py) and group-robot deliveries
-(portal/webhooks.py).
+"""Claiming rows for delivery, shared by notifications (portal/sweep.py) and group-robot deliveries
+(portal/webhooks/).
 
 A deliverable model has ``status`` (``Status.PENDING`` / ``SENDING`` / ``FAILED``), ``due_at``, ``retry_at``,
 ``claimed_at``, ``claim_token`` and ``attempts``. Rows are claimed in batches: ``SELECT … FOR UPDATE SKIP LOCKED``
@@ -186,7 +186,7 @@ _finishers: dict[type, Callable[[dict[int, str], dt.datetime], int]] = {}
 
 def on_logged_recovery(model, finish: Callable[[dict[int, str], dt.datetime], int]) -> None:
     """Name how ``recover_stale`` finishes rows of ``model`` that a dead worker had sent: ``finish({id: tag}, now)``
-    writes them as sent and returns how many it wrote (portal/notifications.py, portal/webhooks.py)."""
+    writes them as sent and returns how many it wrote (portal/notifications.py, portal/webhooks/deliver.py)."""
     _finishers[model] = finish
 
 

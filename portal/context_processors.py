@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from portal.models import Notification
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY, get_scope
 
 
@@ -24,6 +25,4 @@ def shell(request):
 
 
 def _unread_count(user) -> int:
-    from portal.models import Notification
-
     return Notification.objects.unread_for(user).count()

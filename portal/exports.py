@@ -46,13 +46,14 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from portal import sweep
 from portal.models import ExportJob
 from portal.xlsx import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE
 from portal.xlsx import build_workbook, write_sheets, xlsx_response
 
 logger = logging.getLogger(__name__)
 
-EXPORT_READY = "export.ready"  # the notice kind (registered in portal/reminders.py)
+EXPORT_READY = "export.ready"  # the notice kind (registered in portal/reminders.py, sent by portal/sweep.py)
 PROGRESS_EVERY = 1000  # rows between two progress updates (one UPDATE each)
 CHUNK_SIZE = 2000  # rows per fetch from the server-side cursor of a small export (and per prefetch batch)
 BATCH_SIZE = 5000  # rows per query of a job (and per prefetch batch); amortizes the fixed cost of a batch
@@ -68,6 +69,15 @@ BUILDERS = {
     ExportJob.Kind.AGREEMENTS: "partnerships.views.agreements.export_spec",
     ExportJob.Kind.DASHBOARD: "assessments.views.dashboard.export_spec",
 }
+
+_job_task = []  # the task that runs a job (``portal.tasks.run_export``), once ``run_by`` registered it
+
+
+def run_by(task):
+    """Register the task that runs a job (it calls ``job_run``), so this module never imports the tasks; a
+    decorator, returning the task. ``PortalConfig.ready`` imports the tasks in every process."""
+    _job_task[:] = [task]
+    return task
 
 
 Sheet = tuple[str, list, Iterable]  # (title, headers, rows)
@@ -157,11 +167,9 @@ def job_request(*, actor, kind: str, params: QueryDict) -> ExportJob:
 def enqueue(job_id: int) -> bool:
     """Send the job's task (routed to the ``exports`` queue). With the broker down the job stays queued for
     ``requeue_stale``; the request that asked for it still succeeds."""
-    from portal.tasks import run_export
-
     ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=timezone.now())
     try:
-        run_export.apply_async((job_id,), retry=False)
+        _job_task[0].apply_async((job_id,), retry=False)
     except Exception:  # the broker's connection errors vary by transport
         logger.warning("export job %s: the broker refused it; it stays queued for the next re-send", job_id)
         ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(enqueued_at=None)
@@ -259,10 +267,8 @@ def job_run(job_id: int) -> dict:
 
 
 def _notify(job: ExportJob, rows: int) -> None:
-    from portal import reminders
-
     with translation.override(settings.LANGUAGE_CODE):
-        reminders.notify_event(
+        sweep.notify_event(
             EXPORT_READY,
             actor=None,
             target=job,

@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from portal import reminders
 from portal.models import WebhookEndpoint, validate_webhook_url
 from portal.widgets import SearchSelect
 
@@ -82,8 +83,6 @@ class WebhookEndpointForm(forms.Form):
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
     def __init__(self, *args, organizations=None, endpoint: WebhookEndpoint | None = None, **kwargs):
-        from portal import reminders
-
         if endpoint is not None:
             kwargs["initial"] = {
                 "platform": endpoint.platform,

@@ -1,8 +1,13 @@
 """Accounts and roles (Membership), the record of background jobs, and reminders (rules, notifications, preferences)."""
 
+from typing import ClassVar
+from urllib.parse import parse_qsl, urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -98,15 +103,18 @@ class ReminderRule(models.Model):
     escalate_after_days = models.PositiveSmallIntegerField(_("escalate after (days)"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # The registered kinds (kind -> entry with its ``label``): portal/reminders.py's registry, which sits above the
+    # models and keeps its entries here, so a rule names its kind without the models importing the registry.
+    registry: ClassVar[dict] = {}
+
     class Meta:
         verbose_name = _("reminder rule")
         verbose_name_plural = _("reminder rules")
         ordering = ["kind"]
 
     def __str__(self) -> str:
-        from portal import reminders
-
-        return str(reminders.label_for(self.kind))
+        entry = self.registry.get(self.kind)
+        return str(entry.label if entry else self.kind)
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -220,10 +228,6 @@ def validate_webhook_url(value: str) -> None:
     """https on the standard port, with a host; when ``WEBHOOK_ALLOWED_HOSTS`` is set, only those hosts (production:
     the two platforms). Only with ``WEBHOOK_ALLOW_LOCAL_HTTP`` (on under DEBUG, never in production) may a robot on
     this machine (loopback) be reached over http or on another port: the tests' and a developer's local robots."""
-    from urllib.parse import urlsplit
-
-    from django.core.exceptions import ValidationError
-
     parts = urlsplit(value)
     hostname = (parts.hostname or "").lower()
     local = getattr(settings, "WEBHOOK_ALLOW_LOCAL_HTTP", False) and hostname in LOOPBACK_HOSTS
@@ -303,7 +307,7 @@ class WebhookEndpoint(models.Model):
     last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last failed"), null=True, blank=True)
-    # When its last posts went out (ISO timestamps, the last minute's only): the sweep's pacing (portal/webhooks.py).
+    # When its last posts went out (ISO timestamps, the last minute's only): the sweep's pacing (portal/webhooks/plan.py).
     recent_posts = models.JSONField(default=list, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
@@ -329,15 +333,11 @@ class WebhookEndpoint(models.Model):
         return f"{self.name} ({self.get_platform_display()})"
 
     def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
         return reverse("webhook_detail", args=[self.pk])
 
     @property
     def masked_url(self) -> str:
         """The address with every query value (the robot's key or access token) masked."""
-        from urllib.parse import parse_qsl, urlsplit
-
         parts = urlsplit(self.url)
         query = "&".join(f"{key}={mask_secret(value)}" for key, value in parse_qsl(parts.query, keep_blank_values=True))
         return f"{parts.scheme}://{parts.netloc}{parts.path}" + (f"?{query}" if query else "")

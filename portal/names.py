@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from django import forms
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 
+from portal.models import Membership
+
 # Han (with extensions A and the compatibility block), kana and Hangul: scripts written family name first, unspaced.
 _CJK_RANGES = (
     (0x3040, 0x30FF),
@@ -49,8 +51,6 @@ def choice_labels(people: Iterable) -> dict[int, str]:
     shared = {name for name, count in Counter(names.values()).items() if count > 1}
     if not shared:
         return names
-    from portal.models import Membership
-
     organizations: dict[int, list[str]] = {}
     rows = (
         Membership.objects.filter(user_id__in=[pk for pk, name in names.items() if name in shared])

@@ -4,7 +4,7 @@ Channels: in-app (the row itself, shown in the notification centre), email (plai
 site language, links absolute with ``SITE_URL``) and the daily digest: rows whose recipient chose the digest are
 marked ``channels["email"] == "digest"`` and ``digest_send_all`` (a daily beat task) collects them into one email per
 user. A channel records its outcome in ``Notification.channels`` so a retry never repeats a channel that already
-succeeded. The organizations' group robots (企业微信/钉钉) are not a per-user channel: see portal/webhooks.py.
+succeeded. The organizations' group robots (企业微信/钉钉) are not a per-user channel: see portal/webhooks/.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -94,16 +95,7 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     """
     now = now or timezone.now()
     rows = list(Notification.objects.filter(pk__in=ids, status=Notification.Status.SENDING).select_related("recipient"))
-    prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
-    in_app_only: dict[tuple[bool, str], list[int]] = {}
-    to_mail: list[tuple[Notification, Preference]] = []
-    for row in rows:
-        pref = prefs.get((row.recipient_id, row.kind), Preference())
-        email = _email_plan(row, pref)
-        if email == "pending":
-            to_mail.append((row, pref))
-        else:
-            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+    in_app_only, to_mail = _by_channel(rows)
     log = claims.sent_log()
     mailed: list[tuple[Notification, bool]] = []
     failures: list[tuple[Notification, Exception]] = []
@@ -143,6 +135,22 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
         )
     log.discard({row.claim_token for row, _in_app in mailed})
     return {"sent": sent, "failed": len(failures)}
+
+
+def _by_channel(rows: list[Notification]):
+    """The rows to e-mail now (with the recipient's preference), and the others grouped by (in-app, e-mail outcome),
+    the recipients' preferences read in one query."""
+    prefs = preferences_for({row.recipient_id for row in rows}, {row.kind for row in rows})
+    in_app_only: dict[tuple[bool, str], list[int]] = {}
+    to_mail: list[tuple[Notification, Preference]] = []
+    for row in rows:
+        pref = prefs.get((row.recipient_id, row.kind), Preference())
+        email = _email_plan(row, pref)
+        if email == "pending":
+            to_mail.append((row, pref))
+        else:
+            in_app_only.setdefault((pref.in_app, email), []).append(row.pk)
+    return in_app_only, to_mail
 
 
 def _tag(in_app: bool) -> str:
@@ -252,8 +260,6 @@ def digest_send(*, user, now: dt.datetime | None = None) -> int:
 
 def digest_send_all(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The daily digest run: one email per user who has digest rows waiting."""
-    from django.contrib.auth import get_user_model
-
     now = now or timezone.now()
     user_ids = set(_digest_waiting().values_list("recipient_id", flat=True))
     emails = rows = 0

@@ -94,13 +94,10 @@ def get_scope(user) -> UserScope:
     cached = getattr(user, "_gongjian_scope", None)
     if cached is not None:
         return cached
-    from portal.models import Membership
-
     roles: dict[int, set[str]] = {}
     reviewer_paths: list[str] = []
-    for org_id, role, path in Membership.objects.filter(user=user).values_list(
-        "organization_id", "role", "organization__path"
-    ):
+    # The user's ``Membership`` rows through their relation: the models sit above this module (they use its rules).
+    for org_id, role, path in user.memberships.values_list("organization_id", "role", "organization__path"):
         roles.setdefault(org_id, set()).add(role)
         if role == ROLE_REVIEWER:
             reviewer_paths.append(path)

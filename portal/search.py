@@ -4,6 +4,11 @@
 at most ``LIMIT`` rows, taken from the SAME scoped queryset the form field or filter validates against (each purpose
 names the selector its field uses), with the same labels. Unknown kinds or purposes, and users with no scope at all,
 get 404; a user sees only the rows their scope allows (another branch's secretary finds none of yours).
+
+A registry: each app registers the purposes of its own data in its ``search.py`` (imported by ``autodiscover``, so
+portal never imports a domain app)::
+
+    register("organizations", "items", action_items.party_organizations, ORGANIZATION_FIELDS)
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, JsonResponse
+from django.utils.module_loading import autodiscover_modules
 from django.views.decorators.http import require_GET
 
-from portal.names import display_name
 from portal.scoping import get_scope
+from portal.webhooks.selectors import manageable_organizations
 
 LIMIT = 20
 MAX_QUERY = 100
+
+# The fields a kind is searched on (icontains, OR-ed).
+ORGANIZATION_FIELDS = ("name", "short_name")
+AGREEMENT_FIELDS = ("number", "title")
+USER_FIELDS = ("username", "first_name", "last_name")
 
 
 @dataclass(frozen=True)
@@ -29,53 +40,21 @@ class Purpose:
     label: Callable[[object], str] = str
 
 
-def _purposes() -> dict[tuple[str, str], Purpose]:
-    # Imported here: the selectors live in apps that import portal.
-    from activities.selectors import activities as activity_selectors
-    from activities.selectors import calendar as calendar_selectors
-    from activities.selectors import plans as plan_selectors
-    from activities.selectors import projects as project_selectors
-    from activities.services import plans as plan_services
-    from partnerships.models import Organization
-    from partnerships.selectors import action_items as item_selectors
-    from partnerships.selectors import agreements as agreement_selectors
-    from partnerships.selectors import directory as directory_selectors
-    from portal.webhooks import manageable_organizations
+_PURPOSES: dict[tuple[str, str], Purpose] = {}
 
-    org_fields = ("name", "short_name")
-    agreement_fields = ("number", "title")
-    user_fields = ("username", "first_name", "last_name")
-    return {
-        # list filters
-        ("organizations", "items"): Purpose(item_selectors.party_organizations, org_fields),
-        ("organizations", "agreements"): Purpose(agreement_selectors.agreement_party_organizations, org_fields),
-        ("organizations", "roster"): Purpose(directory_selectors.roster_organizations, org_fields),
-        ("organizations", "activities"): Purpose(activity_selectors.ledger_organizations, org_fields),
-        ("agreements", "items"): Purpose(item_selectors.raisable_agreements, agreement_fields),
-        ("agreements", "plans"): Purpose(plan_selectors.plan_agreements, agreement_fields),
-        ("agreements", "activities"): Purpose(activity_selectors.ledger_agreements, agreement_fields),
-        ("organizations", "calendar"): Purpose(calendar_selectors.calendar_organizations, org_fields),
-        ("agreements", "calendar"): Purpose(calendar_selectors.calendar_agreements, agreement_fields),
-        # forms
-        ("organizations", "all"): Purpose(lambda user: Organization.objects.order_by("path"), org_fields),
-        ("organizations", "parents"): Purpose(directory_selectors.organization_creatable_parents, org_fields),
-        ("organizations", "roster-write"): Purpose(directory_selectors.roster_writable_organizations, org_fields),
-        ("organizations", "webhooks"): Purpose(
-            lambda user: manageable_organizations(user).order_by("path"), org_fields
-        ),
-        ("agreements", "plannable"): Purpose(plan_services.plannable_agreements, agreement_fields),
-        ("agreements", "projects"): Purpose(project_selectors.creatable_agreements, agreement_fields),
-        ("users", "liaisons"): Purpose(
-            lambda user: agreement_selectors.liaison_candidates(),
-            user_fields,
-            display_name,
-        ),
-    }
+
+def register(kind: str, purpose: str, queryset: Callable[[object], QuerySet], fields, label=str) -> None:
+    """Offer ``/search/<kind>/?purpose=<purpose>``: rows of ``queryset(user)`` whose ``fields`` hold the words."""
+    _PURPOSES[(kind, purpose)] = Purpose(queryset, tuple(fields), label)
+
+
+def autodiscover() -> None:
+    autodiscover_modules("search")
 
 
 def purpose_for(kind: str, purpose: str) -> Purpose:
     try:
-        return _purposes()[(kind, purpose)]
+        return _PURPOSES[(kind, purpose)]
     except KeyError:
         raise Http404 from None
 
@@ -103,3 +82,7 @@ def search_view(request, kind: str):
     query = request.GET.get("q", "")[:MAX_QUERY]
     results, more = search(request.user, kind, request.GET.get("purpose", ""), query)
     return JsonResponse({"results": results, "more": more}, json_dumps_params={"ensure_ascii": False})
+
+
+# The portal's own: the organizations whose group robots the user may set up (the robot form).
+register("organizations", "webhooks", lambda user: manageable_organizations(user).order_by("path"), ORGANIZATION_FIELDS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from portal.home import panels_for
 from portal.models import Membership, TaskRun
 from portal.scoping import get_scope
 
@@ -17,8 +18,6 @@ def home_panels(user) -> list[dict]:
 
     portal asks the registry (``portal.home``) so it never imports a domain app.
     """
-    from portal.home import panels_for
-
     return panels_for(user)
 
 

@@ -11,6 +11,9 @@ from portal.choices import NEUTRAL, ColouredChoices
 from portal.names import display_name
 from portal.richtext import render
 
+from portal.names import display_name
+from portal.richtext import render
+
 register = template.Library()
 
 

@@ -2,7 +2,7 @@
 and its status.
 
 Thin: querysets come from ``WebhookEndpoint.objects.visible_to`` (outsiders get 404), writes from the services in
-portal/webhooks.py (read-only users — members, reviewers over the organization — get 403).
+portal/webhooks/services.py (read-only users — members, reviewers over the organization — get 403).
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
-from portal import reminders, webhooks
+from portal import reminders
 from portal.forms import WebhookEndpointForm, show_service_errors
 from portal.models import WebhookDelivery, WebhookEndpoint
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
+from portal.webhooks import selectors, services
+from portal.webhooks.plan import TEST_KIND
 
 LOG_SIZE = 50
 
 
 def _kind_labels() -> dict[str, object]:
     labels = {kind: entry.label for kind, entry in reminders.kinds().items()}
-    labels[webhooks.TEST_KIND] = _("Test message")
+    labels[TEST_KIND] = _("Test message")
     return labels
 
 
@@ -44,13 +46,13 @@ class WebhookListView(ScopedViewMixin, ListView):
         self.organization = None
         org_id = self.request.GET.get("organization", "")
         if org_id.isdigit():
-            self.organization = get_object_or_404(webhooks.organization_model().objects.all(), pk=org_id)
+            self.organization = get_object_or_404(selectors.organization_model().objects.all(), pk=org_id)
             rows = rows.filter(organization=self.organization)
-        return webhooks.endpoints_with_status(rows).order_by("organization__path", "name", "pk")
+        return selectors.endpoints_with_status(rows).order_by("organization__path", "name", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        manageable = set(webhooks.manageable_organizations(self.request.user).values_list("pk", flat=True))
+        manageable = set(selectors.manageable_organizations(self.request.user).values_list("pk", flat=True))
         for endpoint in context["endpoints"]:
             endpoint.can_edit = endpoint.organization_id in manageable
         context["organization"] = self.organization
@@ -89,7 +91,7 @@ class WebhookDetailView(ScopedViewMixin, DetailView):
 
     def _test_shown(self):
         """The test message just asked for (``?test=``), or else the latest one still on its way."""
-        tests = WebhookDelivery.objects.filter(endpoint=self.object, kind=webhooks.TEST_KIND)
+        tests = WebhookDelivery.objects.filter(endpoint=self.object, kind=TEST_KIND)
         test_id = self.request.GET.get("test", "")
         if test_id.isdigit():
             return tests.filter(pk=test_id).first()
@@ -105,14 +107,14 @@ class WebhookCreateView(ScopedViewMixin, FormView):
     template_name = "portal/webhooks/form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.organizations = list(webhooks.manageable_organizations(request.user).order_by("path"))
+        self.organizations = list(selectors.manageable_organizations(request.user).order_by("path"))
         if not self.organizations:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["organizations"] = webhooks.manageable_organizations(self.request.user).order_by("path")
+        kwargs["organizations"] = selectors.manageable_organizations(self.request.user).order_by("path")
         return kwargs
 
     def get_initial(self):
@@ -126,7 +128,7 @@ class WebhookCreateView(ScopedViewMixin, FormView):
 
     def form_valid(self, form):
         try:
-            endpoint = webhooks.webhook_endpoint_create(actor=self.request.user, **form.service_kwargs())
+            endpoint = services.webhook_endpoint_create(actor=self.request.user, **form.service_kwargs())
         except ValidationError as exc:
             show_service_errors(form, exc)
             return self.form_invalid(form)
@@ -154,7 +156,7 @@ class WebhookUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
 
     def form_valid(self, form):
         try:
-            webhooks.webhook_endpoint_update(actor=self.request.user, endpoint=self.object, **form.service_kwargs())
+            services.webhook_endpoint_update(actor=self.request.user, endpoint=self.object, **form.service_kwargs())
         except ValidationError as exc:
             show_service_errors(form, exc)
             return self.form_invalid(form)
@@ -176,7 +178,7 @@ class WebhookDeleteView(ScopedViewMixin, SingleObjectMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         organization = self.object.organization
-        webhooks.webhook_endpoint_delete(actor=request.user, endpoint=self.object)
+        services.webhook_endpoint_delete(actor=request.user, endpoint=self.object)
         messages.success(request, _("Robot “%(name)s” removed.") % {"name": self.object.name})
         return redirect(f"{reverse('webhook_list')}?organization={organization.pk}")
 
@@ -189,7 +191,7 @@ class WebhookTestView(ScopedViewMixin, SingleObjectMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         endpoint = self.get_object()
-        delivery = webhooks.webhook_endpoint_test_request(actor=request.user, endpoint=endpoint)
+        delivery = services.webhook_endpoint_test_request(actor=request.user, endpoint=endpoint)
         return redirect(f"{endpoint.get_absolute_url()}?test={delivery.pk}")
 
 
@@ -202,6 +204,6 @@ class WebhookTestStatusView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["test"] = get_object_or_404(
-            WebhookDelivery.objects.visible_to(self.request.user).filter(kind=webhooks.TEST_KIND), pk=kwargs["pk"]
+            WebhookDelivery.objects.visible_to(self.request.user).filter(kind=TEST_KIND), pk=kwargs["pk"]
         )
         return context

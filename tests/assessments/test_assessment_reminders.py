@@ -16,7 +16,7 @@ from django.utils import timezone
 from assessments import reminders, services
 from assessments.models import Indicator, IndicatorScore, QuarterRollup
 from portal.models import Notification, ReminderRule
-from portal.reminders import plan, sweep
+from portal.sweep import plan, sweep
 
 SH = ZoneInfo("Asia/Shanghai")
 Y, Q = 2025, 2

@@ -329,7 +329,7 @@ def test_publishing_notifies_the_branch_secretaries_after_commit(world, result, 
     assert [row.recipient for row in rows] == [world.secretary1]
     # The sweep asked for after commit has already delivered it, and a later sweep plans nothing new.
     assert rows.get().status == Notification.Status.SENT
-    from portal.reminders import plan
+    from portal.sweep import plan
 
     assert plan()["created"] == 0
 

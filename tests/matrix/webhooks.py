@@ -12,8 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
-from portal import webhooks
 from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.webhooks.plan import TEST_KIND
 from tests.matrix import Case
 
 NAME = "矩阵机器人：甲支部党员群"
@@ -28,7 +28,7 @@ def objects(world) -> dict:
     )
     test = WebhookDelivery.objects.create(
         endpoint=hook,
-        kind=webhooks.TEST_KIND,
+        kind=TEST_KIND,
         target_type=ContentType.objects.get_for_model(WebhookEndpoint),
         target_id=hook.pk,
         occurrence="matrix-test",

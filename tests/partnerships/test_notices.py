@@ -23,7 +23,7 @@ from partnerships.models import ActionItem, Agreement, AgreementParty, Decision,
 from partnerships.services import action_items as item_services
 from partnerships.services import meetings as meeting_services
 from portal.models import Membership, Notification, ReminderRule, WebhookDelivery, WebhookEndpoint
-from portal.reminders import sweep
+from portal.sweep import sweep
 from tests.factories import MembershipFactory, UserFactory
 from tests.portal.test_webhooks import Robot
 from tests.upload_files import pdf_bytes

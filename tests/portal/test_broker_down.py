@@ -25,7 +25,7 @@ from assessments import services
 from assessments import tasks as assessment_tasks
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
 from partnerships.models import Organization
-from portal import reminders
+from portal import reminders, sweep
 from portal.celery import app
 from portal.models import Notification, ReminderRule, TaskRun, WebhookDelivery
 from portal.reminders import Candidate
@@ -118,12 +118,12 @@ def test_publishing_with_the_broker_down_redirects_and_the_next_sweep_delivers_t
     assert not mail.outbox and not robot.requests
 
     # The beat's next sweep (the broker is back) delivers it on every channel, and a later one sends nothing more.
-    summary = reminders.sweep(timezone.now() + dt.timedelta(seconds=1))
+    summary = sweep.sweep(timezone.now() + dt.timedelta(seconds=1))
     assert summary["created"] == 0 and summary["sent"] == 1
     assert Notification.objects.get(kind=PUBLISHED).status == Notification.Status.SENT
     assert [message.to for message in mail.outbox] == [[world.secretary1.email]]
     assert len(robot.to("/ok")) == 1
-    reminders.sweep(timezone.now() + dt.timedelta(minutes=5))
+    sweep.sweep(timezone.now() + dt.timedelta(minutes=5))
     assert len(mail.outbox) == 1 and len(robot.to("/ok")) == 1
 
 
@@ -237,34 +237,34 @@ def test_notify_creates_the_rows_in_the_writes_transaction_and_the_sweep_sends_t
     endpoint(world.branch_a, robot.url("/ok"))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with transaction.atomic():
-            created = reminders.notify(event_kind, [notice(world, [world.secretary1, world.member1])])
+            created = sweep.notify(event_kind, [notice(world, [world.secretary1, world.member1])])
             assert created == 2
     assert len(callbacks) == 1  # the sweep is only asked for after commit
     assert WebhookDelivery.objects.filter(kind=event_kind).count() == 1
     # The sweep never cancels an event kind's rows (they are no candidates of any plan) and sends each once.
-    summary = reminders.sweep(timezone.now() + dt.timedelta(seconds=1))
+    summary = sweep.sweep(timezone.now() + dt.timedelta(seconds=1))
     assert summary["cancelled"] == 0 and summary["sent"] == 2
     assert set(Notification.objects.filter(kind=event_kind).values_list("status", flat=True)) == {"sent"}
     assert WebhookDelivery.objects.get(kind=event_kind).status == WebhookDelivery.Status.SENT
     assert len(robot.to("/ok")) == 1
     # The same notice again (a retried request) adds nothing; a new occurrence is a new notice.
-    assert reminders.notify(event_kind, [notice(world, [world.secretary1])]) == 0
-    assert reminders.notify(event_kind, [notice(world, [world.secretary1], occurrence="again")]) == 1
+    assert sweep.notify(event_kind, [notice(world, [world.secretary1])]) == 0
+    assert sweep.notify(event_kind, [notice(world, [world.secretary1], occurrence="again")]) == 1
 
 
 def test_notify_rolls_back_with_the_write(world, event_kind):
     with pytest.raises(RuntimeError), transaction.atomic():
-        reminders.notify(event_kind, [notice(world, [world.secretary1])])
+        sweep.notify(event_kind, [notice(world, [world.secretary1])])
         raise RuntimeError("the write failed")
     assert not Notification.objects.filter(kind=event_kind).exists()
 
 
 def test_notify_respects_the_rule_and_refuses_unknown_kinds(world, event_kind):
     ReminderRule.objects.update_or_create(kind=event_kind, defaults={"enabled": False})
-    assert reminders.notify(event_kind, [notice(world, [world.secretary1])]) == 0
+    assert sweep.notify(event_kind, [notice(world, [world.secretary1])]) == 0
     assert not Notification.objects.filter(kind=event_kind).exists()
     with pytest.raises(ValueError):
-        reminders.notify("no.such_kind", [notice(world, [world.secretary1])])
+        sweep.notify("no.such_kind", [notice(world, [world.secretary1])])
 
 
 def test_the_plan_leaves_pending_deliveries_of_kinds_it_does_not_plan_alone(world, event_kind, robot):
@@ -280,6 +280,6 @@ def test_the_plan_leaves_pending_deliveries_of_kinds_it_does_not_plan_alone(worl
         body="### 新的共建事项",
         due_at=timezone.now() + dt.timedelta(hours=1),  # not due yet: only the plan step touches it
     )
-    reminders.plan(timezone.now())
+    sweep.plan(timezone.now())
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.PENDING

@@ -13,7 +13,7 @@ from django.utils import timezone
 from partnerships.models import ActionItem, Agreement, AgreementParty
 from portal import notifications
 from portal.models import Notification, NotificationPreference
-from portal.reminders import sweep
+from portal.sweep import sweep
 
 DUE_TODAY = "action_item.due_today"
 OVERDUE = "action_item.overdue"

@@ -21,8 +21,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.utils import timezone
 
-from portal import claims, notifications, webhooks
+from portal import claims, notifications
 from portal.models import Notification, WebhookDelivery, WebhookEndpoint
+from portal.webhooks import deliver as webhook_deliver
 
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))
 
@@ -85,7 +86,7 @@ def test_a_time_limit_stops_the_robot_loop_and_leaves_the_rows_recoverable(world
     first, *others = _webhook_rows(world, f"http://127.0.0.1:{interrupter.port}/cgi-bin/webhook/send?key=k", 3)
 
     with pytest.raises(SoftTimeLimitExceeded):
-        webhooks.deliver_due(NOW)
+        webhook_deliver.deliver_due(NOW)
 
     assert len(interrupter.connections) == 1  # stopped at the first post
     first.refresh_from_db()

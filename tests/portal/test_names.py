@@ -25,7 +25,7 @@ from partnerships.services import meetings as meeting_services
 from portal import notifications
 from portal.models import Notification
 from portal.names import display_name
-from portal.reminders import claim_ids
+from portal.sweep import claim_ids
 
 pytestmark = pytest.mark.django_db
 

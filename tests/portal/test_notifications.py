@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal import notifications, reminders
 from portal.celery import app
 from portal.models import Notification, NotificationPreference
-from portal.reminders import claim_ids
+from portal.sweep import claim_ids
 
 KIND = "action_item.due_today"
 

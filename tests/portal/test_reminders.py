@@ -15,7 +15,7 @@ from activities.models import Activity, ActivityType
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting
 from portal import reminders
 from portal.models import Notification, NotificationPreference, ReminderRule
-from portal.reminders import claim_ids, sweep
+from portal.sweep import claim_ids, sweep
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour

@@ -19,9 +19,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.sweep import SmtpSink, use_sink
-from portal import claims, notifications, reminders, webhooks
+from portal import claims, notifications, reminders, sweep
 from portal.mailer import BatchMailer, mime_bytes
 from portal.models import Notification, WebhookDelivery, WebhookEndpoint
+from portal.webhooks import client as webhook_client
+from portal.webhooks import deliver as webhook_deliver
+from portal.webhooks import plan as webhook_plan
 from tests.portal.test_webhooks import Robot
 
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))
@@ -60,7 +63,7 @@ def test_a_batch_of_emails_goes_over_one_smtp_connection(world, settings, offer)
     due(world.secretary1, 40)
     with SmtpSink(offer=offer) as sink:
         use_sink(settings, sink.port)
-        summary = reminders.sweep(NOW)
+        summary = sweep.sweep(NOW)
         connections, messages = sink.stop()
     assert summary["sent"] == 40 and summary["failed"] == 0
     assert (connections, messages) == (1, 40)
@@ -120,12 +123,12 @@ def test_a_batch_costs_the_same_queries_for_3_or_300_due_emails(world):
     many = 300
     reminders.ensure_rules()
     due(world.secretary1, 1, tag="warm")
-    reminders.sweep(NOW)  # content types cached, rules created
+    sweep.sweep(NOW)  # content types cached, rules created
     counts = {}
     for n in (3, many):
         due(world.secretary2, n, tag=f"q{n}-")
         with CaptureQueriesContext(connection) as queries:
-            summary = reminders.sweep(NOW)
+            summary = sweep.sweep(NOW)
         assert summary["sent"] == n
         counts[n] = len(queries)
     assert counts[3] == counts[many]
@@ -159,7 +162,7 @@ def test_a_worker_dying_mid_batch_resends_at_most_the_message_in_flight(world, s
     assert len(mail.outbox) == 5
 
     later = NOW + claims.STALE_AFTER + dt.timedelta(minutes=1)
-    assert reminders.recover_stale(later) == 12
+    assert sweep.recover_stale(later) == 12
     assert Notification.objects.filter(status=Notification.Status.SENT).count() == 4  # the logged ones
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert claims.process_due(Notification, later, notifications.deliver, size=100) == {"sent": 8, "failed": 0}
@@ -224,7 +227,7 @@ def owed(organization, url: str, n: int, *, body_bytes: int = 0) -> WebhookEndpo
             target_id=hook.pk,
             occurrence=f"r{i}",
             title=f"督办事项今日到期：第{i}项",
-            body=webhooks.render_markdown(
+            body=webhook_client.render_markdown(
                 title=f"督办事项今日到期：第{i}项",
                 label="督办事项今日到期",
                 body="说" * (body_bytes // 3),
@@ -248,13 +251,13 @@ def posted_items(robot) -> Counter:
 
 def test_a_robot_owed_100_reminders_gets_a_few_digests_not_100_posts(world, robot):
     owed(world.branch_a, robot.url("/ok"), 100)
-    summary = webhooks.deliver_due(NOW)
+    summary = webhook_deliver.deliver_due(NOW)
 
     assert summary["sent"] == 100 and summary["failed"] == 0
     sizes = [len(request["body"]["markdown"]["content"].encode()) for request in robot.requests]
-    assert all(size <= webhooks.MAX_MARKDOWN_BYTES for size in sizes)
+    assert all(size <= webhook_client.MAX_MARKDOWN_BYTES for size in sizes)
     total = sum(len(row.body.encode()) for row in WebhookDelivery.objects.all())
-    assert -(-total // webhooks.MAX_MARKDOWN_BYTES) <= len(sizes) < 100 / 10  # about as few as the size allows
+    assert -(-total // webhook_client.MAX_MARKDOWN_BYTES) <= len(sizes) < 100 / 10  # about as few as the size allows
     assert posted_items(robot) == Counter({f"第{i}项": 1 for i in range(100)})
     assert robot.requests[0]["body"]["markdown"]["content"].startswith("## ")
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookDelivery.Status.SENT}
@@ -263,7 +266,7 @@ def test_a_robot_owed_100_reminders_gets_a_few_digests_not_100_posts(world, robo
 
 def test_a_few_reminders_still_go_one_message_each(world, robot):
     owed(world.branch_a, robot.url("/ok"), 3)
-    webhooks.deliver_due(NOW)
+    webhook_deliver.deliver_due(NOW)
     assert len(robot.requests) == 3
     assert [r["body"]["markdown"]["content"] for r in robot.requests] == list(
         WebhookDelivery.objects.order_by("due_at", "pk").values_list("body", flat=True)
@@ -278,12 +281,12 @@ def test_pacing_holds_the_limit_per_rolling_minute_across_sweeps_and_loses_nothi
     clock = NOW
     for _ in range(40):  # a sweep every 20 seconds, for 13 minutes
         before = len(robot.requests)
-        webhooks.deliver_due(clock)
+        webhook_deliver.deliver_due(clock)
         posts_at += [clock] * (len(robot.requests) - before)
         clock += dt.timedelta(seconds=20)
 
     for moment in posts_at:
-        in_minute = [t for t in posts_at if moment - webhooks.PACING_WINDOW < t <= moment]
+        in_minute = [t for t in posts_at if moment - webhook_plan.PACING_WINDOW < t <= moment]
         assert len(in_minute) <= limit
     assert posted_items(robot) == Counter({f"第{i}项": 1 for i in range(200)})
     assert set(hook.deliveries.values_list("status", "attempts")) == {(WebhookDelivery.Status.SENT, 0)}
@@ -293,14 +296,14 @@ def test_pacing_holds_the_limit_per_rolling_minute_across_sweeps_and_loses_nothi
 def test_rows_over_the_budget_wait_pending_for_the_window_to_free(world, robot, settings):
     settings.WEBHOOK_POSTS_PER_MINUTE = 2
     hook = owed(world.branch_a, robot.url("/ok"), 30, body_bytes=1500)  # two per digest: 15 digests
-    webhooks.deliver_due(NOW)
+    webhook_deliver.deliver_due(NOW)
     assert len(robot.requests) == 2
     waiting = hook.deliveries.filter(status=WebhookDelivery.Status.PENDING)
     assert waiting.count() == 26
     assert set(waiting.values_list("due_at", "attempts", "claim_token")) == {(NOW + dt.timedelta(minutes=1), 0, "")}
-    webhooks.deliver_due(NOW + dt.timedelta(seconds=30))
+    webhook_deliver.deliver_due(NOW + dt.timedelta(seconds=30))
     assert len(robot.requests) == 2  # the window has not freed yet
-    webhooks.deliver_due(NOW + dt.timedelta(minutes=1))
+    webhook_deliver.deliver_due(NOW + dt.timedelta(minutes=1))
     assert len(robot.requests) == 4
     stamps = [dt.datetime.fromisoformat(t) for t in WebhookEndpoint.objects.get(pk=hook.pk).recent_posts]
     assert stamps == [NOW + dt.timedelta(minutes=1)] * 2  # older posts are forgotten
@@ -312,7 +315,7 @@ class KilledPosting(BaseException):
 
 def test_a_worker_dying_between_digests_reposts_at_most_the_one_in_flight(world, robot, monkeypatch):
     owed(world.branch_a, robot.url("/ok"), 100)
-    real_post = webhooks.post
+    real_post = webhook_client.post
     calls = []
 
     def dying_post(endpoint, body, **kwargs):
@@ -322,13 +325,13 @@ def test_a_worker_dying_between_digests_reposts_at_most_the_one_in_flight(world,
             raise KilledPosting  # the second digest reached the group; the worker died before knowing
         return reply
 
-    monkeypatch.setattr(webhooks, "post", dying_post)
+    monkeypatch.setattr(webhook_client, "post", dying_post)
     with pytest.raises(KilledPosting):
-        webhooks.deliver_due(NOW)
-    monkeypatch.setattr(webhooks, "post", real_post)
+        webhook_deliver.deliver_due(NOW)
+    monkeypatch.setattr(webhook_client, "post", real_post)
 
     later = NOW + claims.STALE_AFTER + dt.timedelta(minutes=1)
-    webhooks.deliver_due(later)
+    webhook_deliver.deliver_due(later)
     seen = posted_items(robot)
     assert set(seen) == {f"第{i}项" for i in range(100)}
     twice = {item for item, count in seen.items() if count == 2}
@@ -340,6 +343,6 @@ def test_a_worker_dying_between_digests_reposts_at_most_the_one_in_flight(world,
 
 def test_a_digest_reply_marks_every_row_it_carried(world, robot):
     owed(world.branch_a, robot.url("/ok"), 40)
-    webhooks.deliver_due(NOW)
+    webhook_deliver.deliver_due(NOW)
     replies = set(WebhookDelivery.objects.values_list("response", flat=True))
     assert {json.loads(reply)["errcode"] for reply in replies} == {0}

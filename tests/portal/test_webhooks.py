@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -23,9 +24,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partnerships.models import ActionItem, Agreement, AgreementParty
-from portal import webhooks
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint
-from portal.reminders import sweep
+from portal.sweep import sweep
+from portal.webhooks import deliver as webhook_deliver
+from portal.webhooks import plan as webhook_plan
+from portal.webhooks import services as webhook_services
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
@@ -282,7 +285,7 @@ def test_an_escalation_reaches_the_committee_group_that_takes_only_escalations(w
 def test_a_disabled_robot_gets_nothing_and_its_waiting_messages_are_cancelled(world, robot, item):
     hook = endpoint(world.branch_a, robot.url("/ok"))
     sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))
-    webhooks.webhook_endpoint_update(
+    webhook_services.webhook_endpoint_update(
         actor=world.secretary1, endpoint=hook, platform=hook.platform, name=hook.name, enabled=False
     )
     sweep(NOW)
@@ -297,12 +300,12 @@ def test_a_domain_app_may_name_the_organizations_itself(world, robot, item):
     found = {
         "action_item.due_today": [
             (
-                webhooks.ContentType.objects.get_for_model(ActionItem),
+                ContentType.objects.get_for_model(ActionItem),
                 Candidate(item, "x", [world.secretary1], NOW, "标题", organizations=[world.partner.pk]),
             )
         ]
     }
-    assert webhooks.plan(found, NOW)["created"] == 1
+    assert webhook_plan.plan(found, NOW)["created"] == 1
     assert deliveries().get().endpoint.organization == world.partner
 
 
@@ -399,7 +402,7 @@ def test_a_robot_that_answers_byte_by_byte_is_cut_off_at_the_deadline(world, ite
         endpoint(world.branch_a, server.url())
         sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))  # planned, not yet due
         started = time.monotonic()
-        webhooks.deliver_due(NOW)
+        webhook_deliver.deliver_due(NOW)
         elapsed = time.monotonic() - started
     finally:
         server.close()
@@ -427,8 +430,8 @@ def test_two_claims_on_the_same_delivery_only_one_wins(world, robot, item):
     endpoint(world.branch_a, robot.url("/ok"))
     sweep(timezone.make_aware(dt.datetime(2026, 11, 25, 6, 0)))
     pk = deliveries().get().pk
-    assert webhooks.claim_ids([pk], NOW) == [pk]
-    assert webhooks.claim_ids([pk], NOW) == []
+    assert webhook_deliver.claim_ids([pk], NOW) == [pk]
+    assert webhook_deliver.claim_ids([pk], NOW) == []
 
 
 def test_a_delivery_left_sending_by_a_dead_worker_is_sent_after_15_minutes(world, robot, item):
@@ -629,7 +632,7 @@ def test_the_reviewer_over_the_organization_reads_its_robots_but_changes_nothing
     assert list(WebhookEndpoint.objects.values_list("name", flat=True)) == ["项目部党员群"]
     assert not WebhookDelivery.objects.exists() and not robot.requests
     with pytest.raises(PermissionDenied):
-        webhooks.webhook_endpoint_delete(actor=world.committee, endpoint=hook)
+        webhook_services.webhook_endpoint_delete(actor=world.committee, endpoint=hook)
 
 
 def test_the_test_message_is_sent_by_celery_and_the_page_picks_up_the_result(
@@ -643,7 +646,7 @@ def test_the_test_message_is_sent_by_celery_and_the_page_picks_up_the_result(
     row = deliveries(endpoint=good).get()
     assert response.status_code == 302 and response["Location"] == f"{good.get_absolute_url()}?test={row.pk}"
     assert len(queued) == 1 and not robot.requests  # nothing posted inside the request
-    assert row.kind == webhooks.TEST_KIND and row.status == WebhookDelivery.Status.PENDING
+    assert row.kind == webhook_plan.TEST_KIND and row.status == WebhookDelivery.Status.PENDING
 
     # Before the worker has run: "sending…", polling the status partial.
     page = client.get(response["Location"]).content.decode()
@@ -693,11 +696,11 @@ def test_a_test_message_whose_task_was_lost_is_posted_by_the_sweep(client_for, w
 
 def test_a_test_messages_status_is_for_those_who_may_read_the_robot(client_for, world, robot):
     hook = endpoint(world.branch_a, robot.url("/ok"))
-    test = webhooks.webhook_endpoint_test_request(actor=world.secretary1, endpoint=hook)
+    test = webhook_services.webhook_endpoint_test_request(actor=world.secretary1, endpoint=hook)
     reminder = WebhookDelivery.objects.create(
         endpoint=hook,
         kind="action_item.due_today",
-        target_type=webhooks.ContentType.objects.get_for_model(WebhookEndpoint),
+        target_type=ContentType.objects.get_for_model(WebhookEndpoint),
         target_id=hook.pk,
         occurrence="x",
         title="t",
@@ -710,7 +713,7 @@ def test_a_test_messages_status_is_for_those_who_may_read_the_robot(client_for, 
         assert client_for(user).get(url).status_code == 404, user
     assert client_for(world.secretary1).get(reverse("webhook_test_status", args=[reminder.pk])).status_code == 404
     with pytest.raises(PermissionDenied):
-        webhooks.webhook_endpoint_test_request(actor=world.committee, endpoint=hook)
+        webhook_services.webhook_endpoint_test_request(actor=world.committee, endpoint=hook)
 
 
 def test_outsiders_get_404_and_read_only_members_403(client, world, robot):
@@ -759,7 +762,7 @@ def test_the_list_costs_the_same_queries_for_3_or_30_robots(client_for, world, r
             WebhookDelivery.objects.create(
                 endpoint=hook,
                 kind="action_item.due_today",
-                target_type=webhooks.ContentType.objects.get_for_model(WebhookEndpoint),
+                target_type=ContentType.objects.get_for_model(WebhookEndpoint),
                 target_id=hook.pk,
                 occurrence="x",
                 title="t",

@@ -28,8 +28,8 @@ from assessments import metrics
 from assessments.models import RollupRun
 from partnerships.models import ActionItem, Agreement, AgreementParty, Organization
 from portal import claims
+from portal.claims import STALE_AFTER
 from portal.models import Notification
-from portal.reminders import STALE_AFTER
 from tests.conftest import require
 from tests.workers_support import (
     WorkerHarness,

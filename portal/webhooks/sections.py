@@ -8,9 +8,9 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal import webhooks
 from portal.home import register_section
 from portal.models import WebhookEndpoint
+from portal.webhooks.selectors import endpoints_with_status, manageable_organizations
 
 
 @register_section("organization_detail", 60)
@@ -19,11 +19,11 @@ def organization_webhooks(user, organization) -> dict | None:
     if organization is None:
         return None
     endpoints = list(
-        webhooks.endpoints_with_status(
-            WebhookEndpoint.objects.visible_to(user).filter(organization=organization)
-        ).order_by("name", "pk")
+        endpoints_with_status(WebhookEndpoint.objects.visible_to(user).filter(organization=organization)).order_by(
+            "name", "pk"
+        )
     )
-    can_manage = webhooks.manageable_organizations(user).filter(pk=organization.pk).exists()
+    can_manage = manageable_organizations(user).filter(pk=organization.pk).exists()
     if not endpoints and not can_manage:
         return None
     section = {
