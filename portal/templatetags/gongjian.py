@@ -11,9 +11,6 @@ from portal.choices import NEUTRAL, ColouredChoices
 from portal.names import display_name
 from portal.richtext import render
 
-from portal.names import display_name
-from portal.richtext import render
-
 register = template.Library()
 
 
