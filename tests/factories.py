@@ -266,10 +266,11 @@ class ActivityParticipationFactory(factory.django.DjangoModelFactory):
 
 
 class ActivityPlanFactory(factory.django.DjangoModelFactory):
-    """This year's plan of an agreement."""
+    """This year's plan of an agreement (the one there is, if the agreement has one for the year)."""
 
     class Meta:
         model = ActivityPlan
+        django_get_or_create = ("agreement", "year")
 
     agreement = factory.SubFactory(AgreementFactory)
     year = factory.LazyFunction(lambda: _today().year)
@@ -310,9 +311,6 @@ class KeyProjectFactory(factory.django.DjangoModelFactory):
     agreement = factory.SubFactory(AgreementFactory)
     owner = factory.LazyAttribute(lambda p: _first_party(p.agreement))
     name = factory.Sequence(lambda n: f"重点工程{n:03d}")
-    location = "滨江区"
-    starts_on = factory.LazyFunction(lambda: _days(-10))
-    ends_on = factory.LazyFunction(lambda: _days(700))
 
 
 class ResponsibilityZoneFactory(factory.django.DjangoModelFactory):
@@ -324,7 +322,6 @@ class ResponsibilityZoneFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(KeyProjectFactory)
     name = factory.Sequence(lambda n: f"责任区{n:03d}")
     area = "一号站点"
-    dimensions = factory.LazyFunction(lambda: ["safety", "quality"])
     lead = factory.SelfAttribute("project.owner")
 
 
