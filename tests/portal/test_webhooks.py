@@ -22,10 +22,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from partnerships.models import ActionItem, Agreement, AgreementParty
+from partnerships.models import ActionItem, Agreement
 from portal import webhooks
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint
 from portal.reminders import sweep
+from tests.factories import ActionItemFactory, cast_agreement
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
@@ -105,23 +106,18 @@ def robot():
 
 @pytest.fixture
 def agreement(world):
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
         number="GJ-HOOK-01",
         title="群机器人测试共建协议",
         term_start=TODAY - dt.timedelta(days=200),
         term_end=TODAY + dt.timedelta(days=200),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    return agreement
 
 
 @pytest.fixture
 def item(world, agreement):
-    return ActionItem.objects.create(
+    return ActionItemFactory(
         agreement=agreement,
         title="清理施工围挡周边垃圾",
         responsible_party=world.branch_a,
