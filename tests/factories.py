@@ -7,7 +7,12 @@ a test under ``fixed_clock`` gets dates relative to the fixed day). Rows the dat
 co-construction dimensions) are looked up, never created: ``ActivityFactory(type_code="volunteer")``.
 
 An agreement is made with its parties: ``AgreementFactory(parties=[world.branch_a, world.partner],
-liaisons={world.partner: world.liaison1})`` — the first party initiates, the others are partners.
+liaisons={world.partner: world.liaison1})`` — the first party initiates, the others are partners; the cast's usual
+one (甲项目党支部 and the street community, liaison1 its liaison) is ``cast_agreement(world, number=…)``.
+
+Nullable "who did it" columns (``created_by``, ``author``, ``checked_by``, ``logged_by`` …) stay empty unless a test
+gives them: a factory never adds users a test did not ask for (they would be notified, counted, listed).
+Set-based growth in the query-budget tests stays ``bulk_create`` (one INSERT, no history rows).
 """
 
 from __future__ import annotations
