@@ -94,6 +94,18 @@ def make_item(partnership, world, *, party=None, status=ActionItem.Status.OPEN, 
     )
 
 
+def another_agreement(number, *parties):
+    """A draft agreement other than the partnership's: the partnership's decision is not one of its decisions."""
+    return AgreementFactory(
+        number=number,
+        title="另一协议",
+        term_start=days(-1),
+        term_end=days(30),
+        status=Agreement.Status.DRAFT,
+        parties=parties,
+    )
+
+
 def raise_item(partnership, world, **overrides):
     fields = dict(
         actor=world.secretary1,
@@ -166,14 +178,7 @@ def test_a_responsible_person_outside_the_responsible_party_is_refused(partnersh
 
 
 def test_a_decision_of_another_agreement_is_refused(partnership, world):
-    other = AgreementFactory(
-        number="GJ-TEST-002",
-        title="另一协议",
-        term_start=days(-1),
-        term_end=days(30),
-        status=Agreement.Status.DRAFT,
-        parties=[world.branch_a, world.partner],
-    )
+    other = another_agreement("GJ-TEST-002", world.branch_a, world.partner)
     with pytest.raises(ValidationError) as caught:
         raise_item(partnership, world, agreement=other)
     assert "decision" in caught.value.message_dict
@@ -521,14 +526,7 @@ def test_the_create_page_links_the_decision_and_checks_the_meeting_date(client_f
 
 
 def test_the_create_page_refuses_a_decision_of_another_agreement(client_for, partnership, world):
-    other = AgreementFactory(
-        number="GJ-TEST-003",
-        title="另一协议",
-        term_start=days(-1),
-        term_end=days(30),
-        status=Agreement.Status.DRAFT,
-        parties=[world.branch_a],
-    )
+    other = another_agreement("GJ-TEST-003", world.branch_a)
     url = reverse("partnerships:action_item_create", args=[other.pk]) + f"?decision={partnership.decision.pk}"
     assert client_for(world.secretary1).get(url).status_code == 404
 

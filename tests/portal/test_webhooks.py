@@ -26,7 +26,7 @@ from partnerships.models import ActionItem, Agreement
 from portal import webhooks
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint
 from portal.reminders import sweep
-from tests.factories import ActionItemFactory, cast_agreement
+from tests.factories import ActionItemFactory, MembershipFactory, cast_agreement
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
@@ -229,7 +229,7 @@ def test_two_sweeps_post_nothing_twice(world, robot, item):
 
 
 def test_each_group_hears_once_however_many_of_its_people_are_recipients(world, robot, item):
-    other = Membership.objects.create(user=world.member1, organization=world.branch_a, role=Membership.Role.LIAISON)
+    other = MembershipFactory(user=world.member1, organization=world.branch_a, role=Membership.Role.LIAISON)
     assert other.pk
     endpoint(world.branch_a, robot.url("/ok"))
     sweep(NOW)
@@ -250,7 +250,7 @@ def test_closing_the_item_cancels_its_waiting_message(world, robot, item):
 
 
 def test_a_secretary_who_also_serves_elsewhere_does_not_leak_the_item_to_that_group(world, robot, item):
-    Membership.objects.create(user=world.secretary1, organization=world.unrelated, role=Membership.Role.LIAISON)
+    MembershipFactory(user=world.secretary1, organization=world.unrelated, role=Membership.Role.LIAISON)
     endpoint(world.branch_a, robot.url("/ok"))
     endpoint(world.unrelated, robot.url("/unrelated"), name="外单位群")
 
