@@ -1,7 +1,7 @@
 """Activities: scheduling, editing, logging (headcounts, participants, photos, publicity), cancelling, the 30-day
 lock, the held sweep, and the pages that drive them.
 
-The pact: an active agreement between 甲项目党支部 (secretary1 secretary, member1 member) and the street community
+The partnership: an active agreement between 甲项目党支部 (secretary1 secretary, member1 member) and the street community
 (liaison1 its liaison). Activities are led by 甲项目党支部 with the community co-organizing unless a test says
 otherwise. Photos are generated with Pillow.
 """
@@ -27,15 +27,22 @@ from activities.models import (
     Activity,
     ActivityParticipation,
     ActivityPhoto,
-    ActivityPlan,
     ActivityType,
-    PlannedActivity,
 )
 from activities.photos import check_photos, store_photo
 from activities.services import activities as services
-from partnerships.models import Agreement, AgreementParty, Member
+from partnerships.models import Agreement, Member
 from portal.models import Membership
-from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    ActivityFactory,
+    ActivityPlanFactory,
+    MemberFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    PlannedActivityFactory,
+    UserFactory,
+    cast_agreement,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -71,45 +78,34 @@ def theme_day() -> ActivityType:
     return ActivityType.objects.get(code="theme_day")
 
 
-def make_pact(world, number: str = "GJ-ACT-001", parties=None) -> Agreement:
+def make_agreement(world, number: str = "GJ-ACT-001", parties=None) -> Agreement:
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
+        *(parties or ()),
         number=number,
-        title=f"共建协议 {number}",
         term_start=dt.date(today.year - 1, 1, 1),
         term_end=dt.date(today.year + 1, 12, 31),
-        status=Agreement.Status.ACTIVE,
     )
-    parties = parties or [world.branch_a, world.partner]
-    for index, org in enumerate(parties):
-        AgreementParty.objects.create(
-            agreement=agreement,
-            organization=org,
-            role=AgreementParty.Role.INITIATOR if index == 0 else AgreementParty.Role.PARTNER,
-            liaison=world.liaison1 if org == world.partner else None,
-        )
-    return agreement
 
 
 def make_activity(world, *, agreement=None, lead=None, co=None, starts=None, hours=2, status=None, **extra):
-    """An activity made with the ORM (the state a test needs, without going through the rules)."""
+    """An activity made with its factory (the state a test needs, without going through the rules)."""
     starts = starts or at(-2)
-    ends = starts + dt.timedelta(hours=hours)
     if status is None:
-        status = Activity.Status.HELD if ends <= timezone.now() else Activity.Status.PLANNED
-    activity = Activity.objects.create(
-        title=extra.pop("title", "共建主题党日"),
+        status = (
+            Activity.Status.HELD if starts + dt.timedelta(hours=hours) <= timezone.now() else Activity.Status.PLANNED
+        )
+    return ActivityFactory(
         type=extra.pop("type", None) or theme_day(),
         agreement=agreement,
         lead=lead or world.branch_a,
         starts_at=starts,
-        ends_at=ends,
-        place=extra.pop("place", "项目部党员活动室"),
+        hours=hours,
         status=status,
+        co_organizers=co if co is not None else ([world.partner] if agreement else []),
         **extra,
     )
-    activity.co_organizers.set(co if co is not None else ([world.partner] if agreement else []))
-    return activity
 
 
 def log_kwargs(world, **overrides) -> dict:
@@ -141,22 +137,21 @@ def snapshot(activity: Activity) -> tuple:
 
 
 @pytest.fixture
-def pact(world):
-    agreement = make_pact(world)
-    return SimpleNamespace(agreement=agreement)
+def partnership(world):
+    return SimpleNamespace(agreement=make_agreement(world))
 
 
 @pytest.fixture
-def held(world, pact):
-    return make_activity(world, agreement=pact.agreement)
+def held(world, partnership):
+    return make_activity(world, agreement=partnership.agreement)
 
 
-def schedule(world, pact, **overrides):
+def schedule(world, partnership, **overrides):
     fields = dict(
         actor=world.secretary1,
         title="共建志愿服务",
         type=ActivityType.objects.get(code="volunteer"),
-        agreement=pact.agreement,
+        agreement=partnership.agreement,
         lead=world.branch_a,
         co_organizers=[world.partner],
         starts_at=at(3),
@@ -170,104 +165,104 @@ def schedule(world, pact, **overrides):
 # --- scheduling ---------------------------------------------------------------------------------------------
 
 
-def test_the_lead_secretary_schedules_an_activity_under_the_agreement(world, pact):
-    activity = schedule(world, pact)
+def test_the_lead_secretary_schedules_an_activity_under_the_agreement(world, partnership):
+    activity = schedule(world, partnership)
     assert activity.status == Activity.Status.PLANNED
     assert activity.created_by == world.secretary1
     assert list(activity.co_organizers.all()) == [world.partner]
     assert activity.history.first().history_user == world.secretary1
 
 
-def test_an_activity_recorded_after_it_ended_is_held(world, pact):
-    activity = schedule(world, pact, starts_at=at(-3), ends_at=at(-3, 11))
+def test_an_activity_recorded_after_it_ended_is_held(world, partnership):
+    activity = schedule(world, partnership, starts_at=at(-3), ends_at=at(-3, 11))
     assert activity.status == Activity.Status.HELD
 
 
-def test_a_branch_schedules_its_own_activity_without_an_agreement(world, pact):
-    activity = schedule(world, pact, agreement=None, co_organizers=[world.branch_b])
+def test_a_branch_schedules_its_own_activity_without_an_agreement(world, partnership):
+    activity = schedule(world, partnership, agreement=None, co_organizers=[world.branch_b])
     assert activity.agreement is None and list(activity.co_organizers.all()) == [world.branch_b]
 
 
-def test_people_who_are_not_secretaries_cannot_schedule(world, pact):
+def test_people_who_are_not_secretaries_cannot_schedule(world, partnership):
     for user in (world.committee, world.member1, world.liaison1):
         with pytest.raises(PermissionDenied):
-            schedule(world, pact, actor=user)
+            schedule(world, partnership, actor=user)
     assert not Activity.objects.exists()
 
 
-def test_the_lead_must_be_one_of_my_secretary_organizations(world, pact):
+def test_the_lead_must_be_one_of_my_secretary_organizations(world, partnership):
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, agreement=None, lead=world.branch_b, co_organizers=[])
+        schedule(world, partnership, agreement=None, lead=world.branch_b, co_organizers=[])
     assert "lead" in caught.value.message_dict
     assert not Activity.objects.exists()
     # An admin may put down any lead.
-    assert schedule(world, pact, actor=world.admin, lead=world.partner, co_organizers=[world.branch_a]).pk
+    assert schedule(world, partnership, actor=world.admin, lead=world.partner, co_organizers=[world.branch_a]).pk
 
 
-def test_a_lead_that_is_not_a_party_of_the_agreement_is_refused(world, pact):
-    other = make_pact(world, "GJ-ACT-OTHER", parties=[world.partner, world.unrelated])
+def test_a_lead_that_is_not_a_party_of_the_agreement_is_refused(world, partnership):
+    other = make_agreement(world, "GJ-ACT-OTHER", parties=[world.partner, world.unrelated])
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, agreement=other, co_organizers=[])
+        schedule(world, partnership, agreement=other, co_organizers=[])
     assert "lead" in caught.value.message_dict
     assert not Activity.objects.exists()
 
 
-def test_a_co_organizer_that_is_not_a_party_of_the_agreement_is_refused(world, pact):
+def test_a_co_organizer_that_is_not_a_party_of_the_agreement_is_refused(world, partnership):
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, co_organizers=[world.partner, world.branch_b])
+        schedule(world, partnership, co_organizers=[world.partner, world.branch_b])
     assert "co_organizers" in caught.value.message_dict
     assert not Activity.objects.exists()
 
 
-def test_the_lead_cannot_also_co_organize(world, pact):
+def test_the_lead_cannot_also_co_organize(world, partnership):
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, co_organizers=[world.branch_a])
+        schedule(world, partnership, co_organizers=[world.branch_a])
     assert "co_organizers" in caught.value.message_dict
 
 
-def test_a_plan_row_must_belong_to_the_activitys_agreement(world, pact):
-    other = make_pact(world, "GJ-ACT-OTHER", parties=[world.branch_a, world.unrelated])
-    plan = ActivityPlan.objects.create(agreement=other, year=timezone.localdate().year, title="另一份计划")
-    row = PlannedActivity.objects.create(plan=plan, month=5, theme="参观", type=theme_day(), lead=world.branch_a)
-    for agreement in (pact.agreement, None):
+def test_a_plan_row_must_belong_to_the_activitys_agreement(world, partnership):
+    other = make_agreement(world, "GJ-ACT-OTHER", parties=[world.branch_a, world.unrelated])
+    plan = ActivityPlanFactory(agreement=other, title="另一份计划")
+    row = PlannedActivityFactory(plan=plan, month=5, theme="参观", lead=world.branch_a)
+    for agreement in (partnership.agreement, None):
         with pytest.raises(ValidationError) as caught:
-            schedule(world, pact, agreement=agreement, plan_row=row, co_organizers=[])
+            schedule(world, partnership, agreement=agreement, plan_row=row, co_organizers=[])
         assert "plan_row" in caught.value.message_dict
     assert not Activity.objects.exists()
-    assert schedule(world, pact, agreement=other, plan_row=row, co_organizers=[world.unrelated]).plan_row == row
+    assert schedule(world, partnership, agreement=other, plan_row=row, co_organizers=[world.unrelated]).plan_row == row
 
 
-def test_ending_before_starting_is_refused_on_the_end(world, pact):
+def test_ending_before_starting_is_refused_on_the_end(world, partnership):
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, starts_at=at(3, 12), ends_at=at(3, 9))
+        schedule(world, partnership, starts_at=at(3, 12), ends_at=at(3, 9))
     assert list(caught.value.message_dict) == ["ends_at"]
     assert not Activity.objects.exists()
 
 
-def test_an_activity_that_ended_over_30_days_ago_is_recorded_only_by_an_admin(world, pact):
+def test_an_activity_that_ended_over_30_days_ago_is_recorded_only_by_an_admin(world, partnership):
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, starts_at=at(-40), ends_at=at(-40, 11))
+        schedule(world, partnership, starts_at=at(-40), ends_at=at(-40, 11))
     assert "ends_at" in caught.value.message_dict
-    activity = schedule(world, pact, actor=world.admin, starts_at=at(-40), ends_at=at(-40, 11))
+    activity = schedule(world, partnership, actor=world.admin, starts_at=at(-40), ends_at=at(-40, 11))
     assert activity.status == Activity.Status.HELD
 
 
-def test_under_an_expired_agreement_only_activities_within_its_term_are_accepted(world, pact):
-    agreement = pact.agreement
+def test_under_an_expired_agreement_only_activities_within_its_term_are_accepted(world, partnership):
+    agreement = partnership.agreement
     agreement.status = Agreement.Status.EXPIRED
     agreement.term_end = timezone.localdate() - dt.timedelta(days=5)
     agreement.save()
     with pytest.raises(ValidationError) as caught:
-        schedule(world, pact, starts_at=at(-2), ends_at=at(-2, 11))
+        schedule(world, partnership, starts_at=at(-2), ends_at=at(-2, 11))
     assert "agreement" in caught.value.message_dict
-    assert schedule(world, pact, starts_at=at(-10), ends_at=at(-10, 11)).status == Activity.Status.HELD
+    assert schedule(world, partnership, starts_at=at(-10), ends_at=at(-10, 11)).status == Activity.Status.HELD
 
 
 # --- editing ------------------------------------------------------------------------------------------------
 
 
-def test_editing_the_times_moves_an_activity_between_planned_and_held(world, pact):
-    activity = schedule(world, pact)
+def test_editing_the_times_moves_an_activity_between_planned_and_held(world, partnership):
+    activity = schedule(world, partnership)
     activity = services.activity_update(actor=world.secretary1, activity=activity, starts_at=at(-1), ends_at=at(-1, 11))
     assert activity.status == Activity.Status.HELD
     activity = services.activity_update(actor=world.secretary1, activity=activity, starts_at=at(2), ends_at=at(2, 11))
@@ -275,15 +270,15 @@ def test_editing_the_times_moves_an_activity_between_planned_and_held(world, pac
     assert activity.history.first().history_user == world.secretary1
 
 
-def test_only_the_lead_secretary_edits(world, pact):
-    activity = schedule(world, pact)
+def test_only_the_lead_secretary_edits(world, partnership):
+    activity = schedule(world, partnership)
     for user in (world.committee, world.liaison1, world.member1, world.secretary2, world.outsider):
         with pytest.raises(PermissionDenied):
             services.activity_update(actor=user, activity=activity, title="改名")
     assert Activity.objects.get(pk=activity.pk).title == "共建志愿服务"
 
 
-def test_a_bad_edit_changes_nothing(world, pact, held):
+def test_a_bad_edit_changes_nothing(world, partnership, held):
     before = snapshot(held)
     with pytest.raises(ValidationError) as caught:
         services.activity_update(
@@ -294,13 +289,15 @@ def test_a_bad_edit_changes_nothing(world, pact, held):
     assert held.title == "共建主题党日"  # the caller's object is untouched too
 
 
-def test_a_cancelled_activity_cannot_be_edited(world, pact):
-    activity = make_activity(world, agreement=pact.agreement, starts=at(2), status="cancelled", cancel_reason="下雨")
+def test_a_cancelled_activity_cannot_be_edited(world, partnership):
+    activity = make_activity(
+        world, agreement=partnership.agreement, starts=at(2), status="cancelled", cancel_reason="下雨"
+    )
     with pytest.raises(ValidationError):
         services.activity_update(actor=world.secretary1, activity=activity, title="改名")
 
 
-def test_an_organization_that_stops_taking_part_takes_its_log_entries_along(world, pact, held, member_a):
+def test_an_organization_that_stops_taking_part_takes_its_log_entries_along(world, partnership, held, member_a):
     partner_member = MemberFactory(organization=world.partner, name="社区党员")
     services.activity_log(
         actor=world.secretary1, activity=held, **log_kwargs(world, participants=[member_a, partner_member])
@@ -313,7 +310,7 @@ def test_an_organization_that_stops_taking_part_takes_its_log_entries_along(worl
 # --- logging ------------------------------------------------------------------------------------------------
 
 
-def test_logging_records_headcounts_participants_photos_and_publicity(world, pact, held, member_a):
+def test_logging_records_headcounts_participants_photos_and_publicity(world, partnership, held, member_a):
     activity = services.activity_log(
         actor=world.secretary1,
         activity=held,
@@ -337,7 +334,7 @@ def test_logging_records_headcounts_participants_photos_and_publicity(world, pac
     assert activity.history.first().history_user == world.secretary1
 
 
-def test_logging_needs_a_summary(world, pact, held):
+def test_logging_needs_a_summary(world, partnership, held):
     before = snapshot(held)
     with pytest.raises(ValidationError) as caught:
         services.activity_log(actor=world.secretary1, activity=held, **log_kwargs(world, summary="  "))
@@ -345,7 +342,7 @@ def test_logging_needs_a_summary(world, pact, held):
     assert snapshot(held) == before
 
 
-def test_a_participant_from_an_organization_not_taking_part_is_refused(world, pact, held, member_a, member_b):
+def test_a_participant_from_an_organization_not_taking_part_is_refused(world, partnership, held, member_a, member_b):
     before = snapshot(held)
     with pytest.raises(ValidationError) as caught:
         services.activity_log(
@@ -356,7 +353,7 @@ def test_a_participant_from_an_organization_not_taking_part_is_refused(world, pa
     assert snapshot(held) == before
 
 
-def test_a_headcount_below_the_named_participants_is_refused_naming_the_organization(world, pact, held):
+def test_a_headcount_below_the_named_participants_is_refused_naming_the_organization(world, partnership, held):
     members = [MemberFactory(organization=world.branch_a) for _ in range(3)]
     before = snapshot(held)
     with pytest.raises(ValidationError) as caught:
@@ -376,7 +373,7 @@ def test_a_headcount_below_the_named_participants_is_refused_naming_the_organiza
     )
 
 
-def test_missing_or_negative_headcounts_are_refused(world, pact, held):
+def test_missing_or_negative_headcounts_are_refused(world, partnership, held):
     with pytest.raises(ValidationError) as caught:
         services.activity_log(
             actor=world.secretary1, activity=held, **log_kwargs(world, headcounts={world.branch_a.pk: -1})
@@ -392,7 +389,7 @@ def test_missing_or_negative_headcounts_are_refused(world, pact, held):
     assert held.participations.count() == 0
 
 
-def test_a_non_image_photo_is_refused_and_nothing_is_saved(world, pact, held, member_a):
+def test_a_non_image_photo_is_refused_and_nothing_is_saved(world, partnership, held, member_a):
     before = snapshot(held)
     with pytest.raises(ValidationError) as caught:
         services.activity_log(
@@ -406,14 +403,14 @@ def test_a_non_image_photo_is_refused_and_nothing_is_saved(world, pact, held, me
     assert not ActivityPhoto.objects.exists()
 
 
-def test_a_photo_over_10_mb_is_refused(world, pact, held):
+def test_a_photo_over_10_mb_is_refused(world, partnership, held):
     big = SimpleUploadedFile("大图.png", image_bytes() + b"\0" * (10 * 1024 * 1024), content_type="image/png")
     with pytest.raises(ValidationError) as caught:
         services.activity_log(actor=world.secretary1, activity=held, photos=[big], **log_kwargs(world))
     assert "photos" in caught.value.message_dict
 
 
-def test_every_problem_is_reported_at_once(world, pact, held, member_b):
+def test_every_problem_is_reported_at_once(world, partnership, held, member_b):
     with pytest.raises(ValidationError) as caught:
         services.activity_log(
             actor=world.secretary1,
@@ -424,7 +421,7 @@ def test_every_problem_is_reported_at_once(world, pact, held, member_b):
     assert {"summary", "participants", "photos"} <= set(caught.value.message_dict)
 
 
-def test_a_publicity_report_needs_a_title_and_its_text_or_link(world, pact, held):
+def test_a_publicity_report_needs_a_title_and_its_text_or_link(world, partnership, held):
     with pytest.raises(ValidationError) as caught:
         services.activity_log(actor=world.secretary1, activity=held, publicity_text="报道正文", **log_kwargs(world))
     assert list(caught.value.message_dict) == ["publicity_title"]
@@ -447,7 +444,7 @@ def test_a_publicity_report_needs_a_title_and_its_text_or_link(world, pact, held
 
 
 def test_relogging_changes_the_log_and_adds_and_removes_photos(
-    world, pact, held, member_a, django_capture_on_commit_callbacks
+    world, partnership, held, member_a, django_capture_on_commit_callbacks
 ):
     first = services.activity_log(actor=world.secretary1, activity=held, photos=[png(), jpeg()], **log_kwargs(world))
     logged_at = first.logged_at
@@ -475,30 +472,30 @@ def test_relogging_changes_the_log_and_adds_and_removes_photos(
     assert kept.image.storage.exists(kept.image.name)
 
 
-def test_removing_another_activitys_photo_is_ignored(world, pact, held):
-    other = make_activity(world, agreement=pact.agreement, title="另一个活动")
+def test_removing_another_activitys_photo_is_ignored(world, partnership, held):
+    other = make_activity(world, agreement=partnership.agreement, title="另一个活动")
     photo = store_photo(ActivityPhoto, upload=check_photos([png()])[0], uploaded_by=world.secretary1, activity=other)
     services.activity_log(actor=world.secretary1, activity=held, remove_photos=[photo.pk], **log_kwargs(world))
     assert ActivityPhoto.objects.filter(pk=photo.pk).exists()
 
 
-def test_an_activity_is_logged_once_it_has_started(world, pact):
-    upcoming = make_activity(world, agreement=pact.agreement, starts=at(2))
+def test_an_activity_is_logged_once_it_has_started(world, partnership):
+    upcoming = make_activity(world, agreement=partnership.agreement, starts=at(2))
     with pytest.raises(ValidationError):
         services.activity_log(actor=world.secretary1, activity=upcoming, **log_kwargs(world))
-    running = make_activity(world, agreement=pact.agreement, starts=timezone.now() - dt.timedelta(minutes=30))
+    running = make_activity(world, agreement=partnership.agreement, starts=timezone.now() - dt.timedelta(minutes=30))
     assert running.status == Activity.Status.PLANNED
     logged = services.activity_log(actor=world.secretary1, activity=running, **log_kwargs(world))
     assert logged.status == Activity.Status.LOGGED
 
 
-def test_a_cancelled_activity_cannot_be_logged(world, pact):
-    activity = make_activity(world, agreement=pact.agreement, status="cancelled", cancel_reason="下雨")
+def test_a_cancelled_activity_cannot_be_logged(world, partnership):
+    activity = make_activity(world, agreement=partnership.agreement, status="cancelled", cancel_reason="下雨")
     with pytest.raises(ValidationError):
         services.activity_log(actor=world.secretary1, activity=activity, **log_kwargs(world))
 
 
-def test_only_the_lead_secretary_logs(world, pact, held):
+def test_only_the_lead_secretary_logs(world, partnership, held):
     partner_secretary = UserFactory(username="partner_secretary")
     MembershipFactory(user=partner_secretary, organization=world.partner, role=Membership.Role.SECRETARY)
     for user in (partner_secretary, world.liaison1, world.committee, world.member1, world.secretary2):
@@ -510,8 +507,8 @@ def test_only_the_lead_secretary_logs(world, pact, held):
 # --- cancelling ---------------------------------------------------------------------------------------------
 
 
-def test_cancelling_needs_a_reason(world, pact):
-    activity = schedule(world, pact)
+def test_cancelling_needs_a_reason(world, partnership):
+    activity = schedule(world, partnership)
     with pytest.raises(ValidationError) as caught:
         services.activity_cancel(actor=world.secretary1, activity=activity, reason=" ")
     assert "reason" in caught.value.message_dict
@@ -519,14 +516,14 @@ def test_cancelling_needs_a_reason(world, pact):
     assert cancelled.status == Activity.Status.CANCELLED and cancelled.cancel_reason == "场地临时占用"
 
 
-def test_a_logged_activity_cannot_be_cancelled(world, pact, held):
+def test_a_logged_activity_cannot_be_cancelled(world, partnership, held):
     services.activity_log(actor=world.secretary1, activity=held, **log_kwargs(world))
     with pytest.raises(ValidationError):
         services.activity_cancel(actor=world.secretary1, activity=held, reason="重复")
     assert Activity.objects.get(pk=held.pk).status == Activity.Status.LOGGED
 
 
-def test_only_the_lead_secretary_cancels(world, pact, held):
+def test_only_the_lead_secretary_cancels(world, partnership, held):
     for user in (world.liaison1, world.committee, world.member1, world.secretary2):
         with pytest.raises(PermissionDenied):
             services.activity_cancel(actor=user, activity=held, reason="x")
@@ -536,11 +533,11 @@ def test_only_the_lead_secretary_cancels(world, pact, held):
 
 
 @pytest.fixture
-def old(world, pact):
-    return make_activity(world, agreement=pact.agreement, starts=at(-31, 9), hours=1)
+def old(world, partnership):
+    return make_activity(world, agreement=partnership.agreement, starts=at(-31, 9), hours=1)
 
 
-def test_the_30_day_lock_stops_edits_logs_and_cancellation(world, pact, old):
+def test_the_30_day_lock_stops_edits_logs_and_cancellation(world, partnership, old):
     before = snapshot(old)
     attempts = [
         lambda: services.activity_update(actor=world.secretary1, activity=old, title="补记"),
@@ -554,20 +551,20 @@ def test_the_30_day_lock_stops_edits_logs_and_cancellation(world, pact, old):
     assert snapshot(old) == before
 
 
-def test_a_logged_activity_is_locked_too(world, pact):
-    activity = make_activity(world, agreement=pact.agreement, starts=at(-45), status="logged", summary="已记录")
+def test_a_logged_activity_is_locked_too(world, partnership):
+    activity = make_activity(world, agreement=partnership.agreement, starts=at(-45), status="logged", summary="已记录")
     with pytest.raises(ValidationError) as caught:
         services.activity_log(actor=world.secretary1, activity=activity, **log_kwargs(world))
     assert caught.value.code == "locked"
 
 
-def test_an_admin_is_not_stopped_by_the_lock(world, pact, old):
+def test_an_admin_is_not_stopped_by_the_lock(world, partnership, old):
     activity = services.activity_log(actor=world.admin, activity=old, **log_kwargs(world))
     assert activity.status == Activity.Status.LOGGED
 
 
-def test_an_activity_that_ended_29_days_ago_is_not_locked(world, pact):
-    activity = make_activity(world, agreement=pact.agreement, starts=at(-29, 9), hours=1)
+def test_an_activity_that_ended_29_days_ago_is_not_locked(world, partnership):
+    activity = make_activity(world, agreement=partnership.agreement, starts=at(-29, 9), hours=1)
     assert not services.is_locked(activity)
     assert services.activity_log(actor=world.secretary1, activity=activity, **log_kwargs(world)).status == "logged"
 
@@ -575,7 +572,7 @@ def test_an_activity_that_ended_29_days_ago_is_not_locked(world, pact):
 # --- the held sweep -----------------------------------------------------------------------------------------
 
 
-def test_mark_held_marks_ended_planned_activities_only(world, pact):
+def test_mark_held_marks_ended_planned_activities_only(world, partnership):
     ended = make_activity(world, starts=at(-1), status="planned")
     upcoming = make_activity(world, starts=at(1), status="planned")
     cancelled = make_activity(world, starts=at(-1), status="cancelled", cancel_reason="下雨")
@@ -635,11 +632,11 @@ def _local(value: dt.datetime) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
 
 
-def _form_post(world, pact, **overrides):
+def _form_post(world, partnership, **overrides):
     data = {
         "title": "联合志愿服务",
         "type": ActivityType.objects.get(code="volunteer").pk,
-        "agreement": pact.agreement.pk,
+        "agreement": partnership.agreement.pk,
         "lead": world.branch_a.pk,
         "co_organizers": [world.partner.pk],
         "starts_at": _local(at(4)),
@@ -650,42 +647,46 @@ def _form_post(world, pact, **overrides):
     return data
 
 
-def test_the_create_page_schedules_and_redirects_to_the_activity(client_for, world, pact):
-    response = client_for(world.secretary1).post(reverse("activities:activity_create"), _form_post(world, pact))
+def test_the_create_page_schedules_and_redirects_to_the_activity(client_for, world, partnership):
+    response = client_for(world.secretary1).post(reverse("activities:activity_create"), _form_post(world, partnership))
     activity = Activity.objects.get()
     assert response.status_code == 302 and response["Location"] == activity.get_absolute_url()
     assert activity.status == Activity.Status.PLANNED
 
 
-def test_the_create_page_shows_end_before_start_on_the_end_field(client_for, world, pact):
+def test_the_create_page_shows_end_before_start_on_the_end_field(client_for, world, partnership):
     response = client_for(world.secretary1).post(
-        reverse("activities:activity_create"), _form_post(world, pact, ends_at=_local(at(4, 8)))
+        reverse("activities:activity_create"), _form_post(world, partnership, ends_at=_local(at(4, 8)))
     )
     assert response.status_code == 200
     assert "ends_at" in response.context["form"].errors
     assert not Activity.objects.exists()
 
 
-def test_the_create_page_shows_a_co_organizer_outside_the_agreement_on_its_field(client_for, world, pact):
+def test_the_create_page_shows_a_co_organizer_outside_the_agreement_on_its_field(client_for, world, partnership):
     response = client_for(world.secretary1).post(
-        reverse("activities:activity_create"), _form_post(world, pact, co_organizers=[world.branch_b.pk])
+        reverse("activities:activity_create"), _form_post(world, partnership, co_organizers=[world.branch_b.pk])
     )
     assert response.status_code == 200
     assert "co_organizers" in response.context["form"].errors
     assert not Activity.objects.exists()
 
 
-def test_the_create_page_prefills_from_a_plan_row(client_for, world, pact):
-    plan = ActivityPlan.objects.create(agreement=pact.agreement, year=timezone.localdate().year, title="计划")
-    row = PlannedActivity.objects.create(
-        plan=plan, month=6, theme="七一联合党课", content="书记讲党课", type=theme_day(), lead=world.branch_a
+def test_the_create_page_prefills_from_a_plan_row(client_for, world, partnership):
+    plan = ActivityPlanFactory(agreement=partnership.agreement, title="计划")
+    row = PlannedActivityFactory(
+        plan=plan,
+        month=6,
+        theme="七一联合党课",
+        content="书记讲党课",
+        lead=world.branch_a,
+        co_organizers=[world.partner],
     )
-    row.co_organizers.set([world.partner])
     response = client_for(world.secretary1).get(reverse("activities:activity_create") + f"?plan_row={row.pk}")
     assert response.status_code == 200
     form = response.context["form"]
     assert form.initial["title"] == "七一联合党课" and form.initial["plan_row"] == row.pk
-    assert form.initial["agreement"] == pact.agreement.pk and form.initial["lead"] == world.branch_a.pk
+    assert form.initial["agreement"] == partnership.agreement.pk and form.initial["lead"] == world.branch_a.pk
     assert form.initial["co_organizers"] == [world.partner.pk] and form.initial["type"] == row.type_id
     assert 'data-testid="plan-row"' in response.content.decode()
     # A plan row out of scope is not found; a malformed one neither.
@@ -696,29 +697,31 @@ def test_the_create_page_prefills_from_a_plan_row(client_for, world, pact):
     assert client_for(world.secretary1).get(reverse("activities:activity_create") + "?plan_row=x").status_code == 404
 
 
-def test_the_create_page_preselects_the_agreement(client_for, world, pact):
+def test_the_create_page_preselects_the_agreement(client_for, world, partnership):
     response = client_for(world.secretary1).get(
-        reverse("activities:activity_create") + f"?agreement={pact.agreement.pk}"
+        reverse("activities:activity_create") + f"?agreement={partnership.agreement.pk}"
     )
-    assert response.context["form"].initial["agreement"] == pact.agreement.pk
+    assert response.context["form"].initial["agreement"] == partnership.agreement.pk
     assert list(response.context["form"].fields["lead"].queryset) == [world.branch_a]
 
 
-def test_the_edit_page_saves_changes(client_for, world, pact, held):
-    data = _form_post(world, pact, title="改期后的主题党日", starts_at=_local(at(-2, 14)), ends_at=_local(at(-2, 16)))
+def test_the_edit_page_saves_changes(client_for, world, partnership, held):
+    data = _form_post(
+        world, partnership, title="改期后的主题党日", starts_at=_local(at(-2, 14)), ends_at=_local(at(-2, 16))
+    )
     response = client_for(world.secretary1).post(reverse("activities:activity_update", args=[held.pk]), data)
     assert response.status_code == 302
     held.refresh_from_db()
     assert held.title == "改期后的主题党日" and held.status == Activity.Status.HELD
 
 
-def test_moving_an_activity_off_its_agreement_leaves_the_plan_behind(client_for, world, pact):
-    plan = ActivityPlan.objects.create(agreement=pact.agreement, year=timezone.localdate().year, title="计划")
-    row = PlannedActivity.objects.create(plan=plan, month=6, theme="联学", type=theme_day(), lead=world.branch_a)
-    activity = make_activity(world, agreement=pact.agreement, plan_row=row)
+def test_moving_an_activity_off_its_agreement_leaves_the_plan_behind(client_for, world, partnership):
+    plan = ActivityPlanFactory(agreement=partnership.agreement, title="计划")
+    row = PlannedActivityFactory(plan=plan, month=6, theme="联学", lead=world.branch_a)
+    activity = make_activity(world, agreement=partnership.agreement, plan_row=row)
     data = _form_post(
         world,
-        pact,
+        partnership,
         agreement="",
         co_organizers=[],
         plan_row=row.pk,
@@ -742,7 +745,7 @@ def _log_post(world, **overrides):
 
 
 def test_the_log_page_lists_members_of_the_participating_organizations_without_phones(
-    client_for, world, pact, held, member_a, member_b
+    client_for, world, partnership, held, member_a, member_b
 ):
     partner_member = MemberFactory(organization=world.partner, name="周社区", phone="13811112222")
     gone = MemberFactory(organization=world.branch_a, name="已转出", status=Member.Status.TRANSFERRED_OUT)
@@ -757,7 +760,7 @@ def test_the_log_page_lists_members_of_the_participating_organizations_without_p
     assert 'accept="image/*"' in body and 'name="photos"' in body
 
 
-def test_the_log_page_saves_headcounts_participants_and_several_photos(client_for, world, pact, held, member_a):
+def test_the_log_page_saves_headcounts_participants_and_several_photos(client_for, world, partnership, held, member_a):
     response = client_for(world.secretary1).post(
         reverse("activities:activity_log", args=[held.pk]),
         _log_post(
@@ -774,7 +777,7 @@ def test_the_log_page_saves_headcounts_participants_and_several_photos(client_fo
     assert list(held.participants.all()) == [member_a]
 
 
-def test_the_log_page_shows_each_refusal_next_to_its_field(client_for, world, pact, held, member_a, member_b):
+def test_the_log_page_shows_each_refusal_next_to_its_field(client_for, world, partnership, held, member_a, member_b):
     client = client_for(world.secretary1)
     url = reverse("activities:activity_log", args=[held.pk])
     before = snapshot(held)
@@ -797,8 +800,8 @@ def test_the_log_page_shows_each_refusal_next_to_its_field(client_for, world, pa
     assert snapshot(held) == before
 
 
-def test_the_log_page_of_an_activity_not_yet_started_sends_back_with_a_message(client_for, world, pact):
-    upcoming = make_activity(world, agreement=pact.agreement, starts=at(3))
+def test_the_log_page_of_an_activity_not_yet_started_sends_back_with_a_message(client_for, world, partnership):
+    upcoming = make_activity(world, agreement=partnership.agreement, starts=at(3))
     response = client_for(world.secretary1).post(
         reverse("activities:activity_log", args=[upcoming.pk]), _log_post(world)
     )
@@ -806,7 +809,7 @@ def test_the_log_page_of_an_activity_not_yet_started_sends_back_with_a_message(c
     assert Activity.objects.get(pk=upcoming.pk).status == Activity.Status.PLANNED
 
 
-def test_the_cancel_page_needs_a_reason(client_for, world, pact, held):
+def test_the_cancel_page_needs_a_reason(client_for, world, partnership, held):
     client = client_for(world.secretary1)
     response = client.post(reverse("activities:activity_cancel", args=[held.pk]), {"reason": ""})
     assert response.status_code == 200 and "reason" in response.context["form"].errors
@@ -815,7 +818,9 @@ def test_the_cancel_page_needs_a_reason(client_for, world, pact, held):
     assert Activity.objects.get(pk=held.pk).status == Activity.Status.CANCELLED
 
 
-def test_a_locked_activity_hides_its_buttons_and_its_forms_send_back_with_a_message(client_for, world, pact, old):
+def test_a_locked_activity_hides_its_buttons_and_its_forms_send_back_with_a_message(
+    client_for, world, partnership, old
+):
     client = client_for(world.secretary1)
     body = client.get(old.get_absolute_url()).content.decode()
     assert 'data-testid="locked"' in body
@@ -823,7 +828,7 @@ def test_a_locked_activity_hides_its_buttons_and_its_forms_send_back_with_a_mess
         assert f'data-testid="{testid}"' not in body
     before = snapshot(old)
     posts = {
-        "activity_update": _form_post(world, pact, starts_at=_local(old.starts_at), ends_at=_local(old.ends_at)),
+        "activity_update": _form_post(world, partnership, starts_at=_local(old.starts_at), ends_at=_local(old.ends_at)),
         "activity_log": _log_post(world),
         "activity_cancel": {"reason": "补记"},
     }
@@ -839,7 +844,7 @@ def test_a_locked_activity_hides_its_buttons_and_its_forms_send_back_with_a_mess
     assert admin.post(reverse("activities:activity_log", args=[old.pk]), _log_post(world)).status_code == 302
 
 
-def test_the_detail_page_shows_the_log_photos_and_history(client_for, world, pact, held, member_a):
+def test_the_detail_page_shows_the_log_photos_and_history(client_for, world, partnership, held, member_a):
     services.activity_log(
         actor=world.secretary1,
         activity=held,
@@ -859,7 +864,7 @@ def test_the_detail_page_shows_the_log_photos_and_history(client_for, world, pac
     assert response.context["history"][0].history_user == world.secretary1
 
 
-def test_the_detail_page_offers_buttons_by_permission(client_for, world, pact, held):
+def test_the_detail_page_offers_buttons_by_permission(client_for, world, partnership, held):
     body = client_for(world.secretary1).get(held.get_absolute_url()).content.decode()
     assert all(f'data-testid="{t}"' in body for t in ("log", "edit", "cancel"))
     for user in (world.liaison1, world.committee, world.member1):
@@ -867,14 +872,14 @@ def test_the_detail_page_offers_buttons_by_permission(client_for, world, pact, h
         assert not any(f'data-testid="{t}"' in body for t in ("log", "edit", "cancel")), user
 
 
-def test_another_branchs_secretary_and_the_outsider_get_404(client_for, world, pact, held):
+def test_another_branchs_secretary_and_the_outsider_get_404(client_for, world, partnership, held):
     for user in (world.secretary2, world.outsider):
         client = client_for(user)
         assert client.get(held.get_absolute_url()).status_code == 404
         assert client.post(reverse("activities:activity_log", args=[held.pk]), _log_post(world)).status_code == 404
 
 
-def test_photos_are_served_only_to_those_who_see_the_activity(client_for, world, pact, held):
+def test_photos_are_served_only_to_those_who_see_the_activity(client_for, world, partnership, held):
     photo = store_photo(ActivityPhoto, upload=check_photos([jpeg()])[0], uploaded_by=world.secretary1, activity=held)
     for user in (world.secretary1, world.liaison1, world.committee):
         response = client_for(user).get(reverse("activities:activity_photo_thumb", args=[photo.pk]))
@@ -905,7 +910,7 @@ def _crowd(world, activity, n):
 
 
 def test_the_detail_page_queries_do_not_grow_with_photos_and_participants(
-    client_for, world, pact, held, django_assert_max_num_queries
+    client_for, world, partnership, held, django_assert_max_num_queries
 ):
     client = client_for(world.secretary1)
     _crowd(world, held, 5)
@@ -917,7 +922,7 @@ def test_the_detail_page_queries_do_not_grow_with_photos_and_participants(
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_outside_organizations_are_not_named_in_the_participant_choices(world, pact, held):
+def test_outside_organizations_are_not_named_in_the_participant_choices(world, partnership, held):
     stranger_org = OrganizationFactory(name="无关支部")
     MemberFactory(organization=stranger_org, name="无关党员")
     from activities.selectors.activities import participant_choices

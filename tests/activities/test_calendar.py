@@ -2,8 +2,8 @@
 iCal feed (parsed with the icalendar library; token revoked, regenerated, of a deactivated user; scope).
 
 The cast: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1); activities are made
-directly with the ORM — one of 甲项目党支部's own, one the partner leads under the agreement with 甲项目党支部
-co-organizing, one of 乙机关党支部 (secretary2) that 甲 must never see.
+with the factories (tests/factories.py) — one of 甲项目党支部's own, one the partner leads under the agreement with
+甲项目党支部 co-organizing, one of 乙机关党支部 (secretary2) that 甲 must never see.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from icalendar import Calendar
 from activities.models import Activity, ActivityType, CalendarToken
 from activities.selectors import calendar as selectors
 from activities.services import calendar as services
-from partnerships.models import Agreement, AgreementParty
+from tests.factories import ActivityFactory, cast_agreement
 
 
 def at(days: float, hour: int = 9) -> dt.datetime:
@@ -33,40 +33,32 @@ def at(days: float, hour: int = 9) -> dt.datetime:
 
 
 def make_activity(title, lead, *, start=None, hours=2, type_code="theme_day", co_organizers=(), **extra):
-    start = start or at(1)
-    activity = Activity.objects.create(
+    return ActivityFactory(
         title=title,
-        type=ActivityType.objects.get(code=type_code),
+        type_code=type_code,
         lead=lead,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=hours),
+        starts_at=start or at(1),
+        hours=hours,
         place=extra.pop("place", "党员活动室"),
+        co_organizers=co_organizers,
         **extra,
     )
-    if co_organizers:
-        activity.co_organizers.set(co_organizers)
-    return activity
 
 
 @pytest.fixture
-def pact(world):
+def agreement(world):
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
         number="GJ-CAL-001",
         title="甲项目与和平街道结对共建协议",
         term_start=today - dt.timedelta(days=90),
         term_end=today + dt.timedelta(days=270),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    return agreement
 
 
 @pytest.fixture
-def acts(world, pact):
+def acts(world, agreement):
     return SimpleNamespace(
         a_own=make_activity("甲支部主题党日", world.branch_a, start=at(1)),
         a_partner=make_activity(
@@ -74,7 +66,7 @@ def acts(world, pact):
             world.partner,
             start=at(2, hour=14),
             type_code="volunteer",
-            agreement=pact,
+            agreement=agreement,
             co_organizers=[world.branch_a],
             place="和平街道社区服务中心",
         ),
@@ -156,7 +148,7 @@ def test_events_come_in_start_order_and_only_inside_the_window(client_for, world
     assert [e["title"] for e in events] == [acts.a_own.title, acts.a_partner.title, acts.a_lecture.title]
 
 
-def test_an_activity_spanning_the_window_start_is_included(client_for, world, pact):
+def test_an_activity_spanning_the_window_start_is_included(client_for, world, agreement):
     long_one = make_activity("跨周集中学习", world.branch_a, start=at(-9), hours=24 * 4)
     assert titles(fetch_events(client_for(world.secretary1))) == {long_one.title}
 
@@ -174,8 +166,8 @@ def test_a_cancelled_activity_is_shown_greyed(client_for, world, acts):
 # --- the JSON event feed: filters and bad parameters --------------------------------------------------------
 
 
-def test_the_agreement_filter(client_for, world, acts, pact):
-    assert titles(fetch_events(client_for(world.secretary1), agreement=pact.pk)) == {acts.a_partner.title}
+def test_the_agreement_filter(client_for, world, acts, agreement):
+    assert titles(fetch_events(client_for(world.secretary1), agreement=agreement.pk)) == {acts.a_partner.title}
 
 
 def test_the_organization_filter_matches_lead_and_co_organizers(client_for, world, acts):
@@ -188,11 +180,11 @@ def test_the_organization_filter_matches_lead_and_co_organizers(client_for, worl
     }
 
 
-def test_the_type_filter_and_filters_combine(client_for, world, acts, pact):
+def test_the_type_filter_and_filters_combine(client_for, world, acts, agreement):
     client = client_for(world.secretary1)
     lecture = ActivityType.objects.get(code="lecture")
     assert titles(fetch_events(client, type=lecture.pk)) == {acts.a_lecture.title}
-    assert fetch_events(client, type=lecture.pk, agreement=pact.pk) == []
+    assert fetch_events(client, type=lecture.pk, agreement=agreement.pk) == []
 
 
 def test_fullcalendar_offsets_are_understood_even_when_the_plus_is_not_encoded(client_for, world, acts):
@@ -209,7 +201,7 @@ def test_fullcalendar_offsets_are_understood_even_when_the_plus_is_not_encoded(c
     assert encoded.json() == response.json()
 
 
-def _bad(world, pact, case):
+def _bad(world, agreement, case):
     today = timezone.localdate()
     good = window()
     return {
@@ -238,8 +230,8 @@ def _bad(world, pact, case):
         "unknown_type",
     ],
 )
-def test_bad_parameters_get_400_with_a_message(client_for, world, pact, case):
-    params, fields = _bad(world, pact, case)
+def test_bad_parameters_get_400_with_a_message(client_for, world, agreement, case):
+    params, fields = _bad(world, agreement, case)
     response = client_for(world.secretary1).get(reverse("activities:calendar_events"), params)
     assert response.status_code == 400
     body = response.json()
@@ -247,9 +239,9 @@ def test_bad_parameters_get_400_with_a_message(client_for, world, pact, case):
     assert body["error"]
 
 
-def test_an_agreement_the_user_cannot_see_is_not_a_valid_filter(client_for, world, acts, pact):
+def test_an_agreement_the_user_cannot_see_is_not_a_valid_filter(client_for, world, acts, agreement):
     response = client_for(world.secretary2).get(
-        reverse("activities:calendar_events"), {**window(), "agreement": pact.pk}
+        reverse("activities:calendar_events"), {**window(), "agreement": agreement.pk}
     )
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"agreement"}
@@ -258,14 +250,14 @@ def test_an_agreement_the_user_cannot_see_is_not_a_valid_filter(client_for, worl
 # --- query budgets ------------------------------------------------------------------------------------------
 
 
-def _many(world, pact, n, offset=0):
+def _many(world, agreement, n, offset=0):
     theme_day = ActivityType.objects.get(code="theme_day")
     created = Activity.objects.bulk_create(
         Activity(
             title=f"批量活动{offset + i}",
             type=theme_day,
             lead=world.branch_a if i % 2 else world.partner,
-            agreement=None if i % 2 else pact,
+            agreement=None if i % 2 else agreement,
             starts_at=at(i % 10, hour=8 + i % 9),
             ends_at=at(i % 10, hour=8 + i % 9) + dt.timedelta(hours=1),
             place="活动室",
@@ -286,41 +278,41 @@ def _queries(client, url, params=None):
 
 
 @pytest.mark.parametrize("params", [{}, {"organization": "branch_a", "type": "theme_day"}])
-def test_the_event_feed_queries_do_not_grow_with_the_activities(client_for, world, pact, params):
+def test_the_event_feed_queries_do_not_grow_with_the_activities(client_for, world, agreement, params):
     client = client_for(world.secretary1)
     url = reverse("activities:calendar_events")
     query = {**window(days_after=20)}
     if params:
         query["organization"] = world.branch_a.pk
         query["type"] = ActivityType.objects.get(code="theme_day").pk
-    _many(world, pact, 5)
+    _many(world, agreement, 5)
     at_five, response = _queries(client, url, query)
     assert len(response.json()) == 5
-    _many(world, pact, 95, offset=5)
+    _many(world, agreement, 95, offset=5)
     at_hundred, response = _queries(client, url, query)
     assert len(response.json()) == 100
     assert at_five == at_hundred
     assert at_hundred <= 7  # the window in two halves: already on at its start, starting inside it
 
 
-def test_the_calendar_page_queries_do_not_grow_with_the_activities(client_for, world, pact):
+def test_the_calendar_page_queries_do_not_grow_with_the_activities(client_for, world, agreement):
     client = client_for(world.secretary1)
-    _many(world, pact, 5)
+    _many(world, agreement, 5)
     at_five, _ = _queries(client, reverse("activities:calendar"))
-    _many(world, pact, 95, offset=5)
+    _many(world, agreement, 95, offset=5)
     at_hundred, _ = _queries(client, reverse("activities:calendar"))
     assert at_five == at_hundred
     assert at_hundred <= 10
 
 
-def test_the_ical_feed_queries_do_not_grow_with_the_activities(client, world, pact):
+def test_the_ical_feed_queries_do_not_grow_with_the_activities(client, world, agreement):
     token = services.calendar_token_regenerate(actor=world.secretary1)
     url = reverse("activities:ical_feed", args=[token.token])
-    _many(world, pact, 5)
+    _many(world, agreement, 5)
     CalendarToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no touch write in either run
     at_five, response = _queries(client, url)
     assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 5
-    _many(world, pact, 95, offset=5)
+    _many(world, agreement, 95, offset=5)
     at_hundred, response = _queries(client, url)
     assert len(Calendar.from_ical(response.content).walk("VEVENT")) == 100
     assert at_five == at_hundred
@@ -330,11 +322,11 @@ def test_the_ical_feed_queries_do_not_grow_with_the_activities(client, world, pa
 # --- the calendar page --------------------------------------------------------------------------------------
 
 
-def test_the_page_offers_only_filters_the_user_may_see(client_for, world, acts, pact):
+def test_the_page_offers_only_filters_the_user_may_see(client_for, world, acts, agreement):
     response = client_for(world.secretary1).get(reverse("activities:calendar"))
     assert response.status_code == 200
     form = response.context["form"]
-    assert list(form.fields["agreement"].queryset) == [pact]
+    assert list(form.fields["agreement"].queryset) == [agreement]
     assert set(form.fields["organization"].queryset) == {world.branch_a, world.partner}
     content = response.content.decode()
     assert 'data-testid="calendar"' in content
@@ -360,8 +352,8 @@ def test_the_page_uses_the_english_calendar_for_english(client_for, world):
     assert "locales/zh-cn.min.js" not in content
 
 
-def test_a_stale_filter_in_the_page_address_is_shown_next_to_its_select(client_for, world, pact):
-    response = client_for(world.secretary2).get(reverse("activities:calendar"), {"agreement": pact.pk})
+def test_a_stale_filter_in_the_page_address_is_shown_next_to_its_select(client_for, world, agreement):
+    response = client_for(world.secretary2).get(reverse("activities:calendar"), {"agreement": agreement.pk})
     assert response.status_code == 200
     assert "agreement" in response.context["form"].errors
 
@@ -415,7 +407,7 @@ def test_uids_are_stable_between_fetches(client, world, acts):
     assert set(_events_by_uid(_feed(client, token.token))) == first
 
 
-def test_the_feed_covers_thirty_days_back_and_half_a_year_ahead(client, world, pact):
+def test_the_feed_covers_thirty_days_back_and_half_a_year_ahead(client, world, agreement):
     inside = [
         make_activity("二十天前", world.branch_a, start=at(-20)),
         make_activity("一百七十天后", world.branch_a, start=at(170)),
@@ -426,7 +418,7 @@ def test_the_feed_covers_thirty_days_back_and_half_a_year_ahead(client, world, p
     assert set(_events_by_uid(_feed(client, token.token))) == {f"activity-{a.pk}@gongjian" for a in inside}
 
 
-def test_a_cancelled_activity_is_marked_cancelled_in_the_feed(client, world, pact):
+def test_a_cancelled_activity_is_marked_cancelled_in_the_feed(client, world, agreement):
     cancelled = make_activity(
         "取消的活动", world.branch_a, start=at(5), status=Activity.Status.CANCELLED, cancel_reason="天气原因"
     )
@@ -593,7 +585,7 @@ def test_the_event_json_keeps_chinese_readable(client_for, world, acts):
 # --- bounded by count (DESIGN.md §9) ------------------------------------------------------------------------
 
 
-def test_the_event_feed_is_capped_and_says_so(client_for, world, pact, monkeypatch):
+def test_the_event_feed_is_capped_and_says_so(client_for, world, agreement, monkeypatch):
     monkeypatch.setattr(selectors, "MAX_EVENTS", 3)
     client = client_for(world.secretary1)
     # Already on when the window opens: first in start order, found by the "spanning" half.
@@ -610,7 +602,7 @@ def test_the_event_feed_is_capped_and_says_so(client_for, world, pact, monkeypat
     assert response["X-Events-Truncated"] == "1"
 
 
-def test_an_activity_spanning_the_whole_window_is_included(client_for, world, pact):
+def test_an_activity_spanning_the_whole_window_is_included(client_for, world, agreement):
     long = make_activity("跨越整个窗口", world.branch_a, start=at(-10), hours=24 * 30)
     assert long.title in titles(fetch_events(client_for(world.secretary1)))
     assert long.title not in titles(fetch_events(client_for(world.secretary2)))
@@ -632,7 +624,7 @@ def test_the_page_says_what_the_feed_carries_and_has_the_truncation_notice(clien
     assert 'id="gj-calendar-truncated"' in content
 
 
-def test_the_ical_feed_is_capped_coming_first_and_says_so(client, world, pact, monkeypatch):
+def test_the_ical_feed_is_capped_coming_first_and_says_so(client, world, agreement, monkeypatch):
     monkeypatch.setattr(selectors, "FEED_MAX_EVENTS", 3)
     token = services.calendar_token_regenerate(actor=world.secretary1)
     recent = make_activity("五天前", world.branch_a, start=at(-5))

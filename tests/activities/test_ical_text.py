@@ -108,7 +108,9 @@ def written_feed(user, now: dt.datetime) -> bytes:
 
 
 def test_the_feed_is_what_the_icalendar_library_wrote(world, monkeypatch):
-    pact = make_activity("甲支部主题党日, 第一期; 续", world.branch_a, start=at(1), co_organizers=[world.partner])
+    co_organized = make_activity(
+        "甲支部主题党日, 第一期; 续", world.branch_a, start=at(1), co_organizers=[world.partner]
+    )
     make_activity(
         "取消的活动" + "很长的标题" * 12,
         world.branch_a,
@@ -125,7 +127,7 @@ def test_the_feed_is_what_the_icalendar_library_wrote(world, monkeypatch):
             assert written_feed(world.secretary1, now) == reference_feed(world.secretary1, now)
     monkeypatch.setattr(selectors, "FEED_MAX_EVENTS", 2)  # truncated: the note before the window
     assert written_feed(world.secretary1, now) == reference_feed(world.secretary1, now)
-    assert pact.title not in written_feed(world.secretary2, now).decode()
+    assert co_organized.title not in written_feed(world.secretary2, now).decode()
 
 
 # --- one query, the cap ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The activity ledger (活动台账): filters, scope, the Excel export read back with openpyxl, the 记录活动 landing,
 the secretary's home panel, the agreement page's latest activities, and query budgets at 5 and 100 activities.
 
-The pact: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1); 乙机关党支部
+The cast: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1); 乙机关党支部
 (secretary2) keeps its own activities, which 甲 never sees.
 """
 
@@ -22,20 +22,19 @@ from activities.models import (
     Activity,
     ActivityParticipation,
     ActivityPhoto,
-    ActivityPlan,
     ActivityType,
-    PlannedActivity,
 )
 from activities.selectors.activities import week_bounds
 from activities.services import activities as services
 from partnerships.models import Member
-from tests.activities.test_activities import at, jpeg, make_activity, make_pact, png, theme_day
+from tests.activities.test_activities import at, jpeg, make_activity, make_agreement, png, theme_day
+from tests.factories import ActivityPlanFactory, MemberFactory, PlannedActivityFactory
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 
 @pytest.fixture
 def agreement(world):
-    return make_pact(world)
+    return make_agreement(world)
 
 
 def titles(client, query=None, url_name="activities:activity_list"):
@@ -116,12 +115,10 @@ def _read(response):
 def test_the_export_has_one_row_per_activity_with_headcounts_participants_photos_and_plan_row(
     client_for, world, agreement, member_a
 ):
-    plan = ActivityPlan.objects.create(agreement=agreement, year=timezone.localdate().year, title="年度计划")
-    row = PlannedActivity.objects.create(
-        plan=plan, month=6, theme="七一联合党课", type=theme_day(), lead=world.branch_a
-    )
+    plan = ActivityPlanFactory(agreement=agreement, title="年度计划")
+    row = PlannedActivityFactory(plan=plan, month=6, theme="七一联合党课", lead=world.branch_a)
     activity = make_activity(world, agreement=agreement, plan_row=row, title="七一联合党课", starts=at(-4, 14))
-    partner_member = Member.objects.create(organization=world.partner, name="社区党员")
+    partner_member = MemberFactory(organization=world.partner, name="社区党员")
     services.activity_log(
         actor=world.secretary1,
         activity=activity,

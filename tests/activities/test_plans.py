@@ -1,7 +1,7 @@
 """Yearly plans (党建共建活动计划): services and their bad input, rotating hosts, the pages (planned vs held per row,
 completion, the schedule button), the Excel export and the query budget of a plan's page.
 
-The pact: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1), plus a third party
+The cast: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1), plus a third party
 乙机关党支部 (secretary2) where a test needs three parties to rotate among.
 """
 
@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
 from activities.services import plans as services
-from tests.activities.test_activities import at, make_activity, make_pact, theme_day
+from tests.activities.test_activities import at, make_activity, make_agreement, theme_day
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 
@@ -29,7 +29,7 @@ def year() -> int:
 
 @pytest.fixture
 def agreement(world):
-    return make_pact(world)
+    return make_agreement(world)
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_rows_whose_units_are_not_parties_are_refused_and_nothing_is_saved(world
 
 
 def test_rotating_hosts_gives_each_party_the_lead_in_turn_by_month(world):
-    agreement = make_pact(world, "GJ-PLAN-3", parties=[world.branch_a, world.partner, world.branch_b])
+    agreement = make_agreement(world, "GJ-PLAN-3", parties=[world.branch_a, world.partner, world.branch_b])
     rows = [row(m, f"第{m}月活动", None) for m in (9, 1, 5, 3)]
     plan = services.activity_plan_create(
         actor=world.secretary1, agreement=agreement, year=year(), rows=rows, rotate=True
@@ -151,7 +151,7 @@ def test_a_row_with_activities_cannot_be_removed(world, agreement, plan):
 
 
 def test_a_row_of_another_plan_cannot_be_edited_through_this_one(world, agreement, plan):
-    other_agreement = make_pact(world, "GJ-PLAN-OTHER")
+    other_agreement = make_agreement(world, "GJ-PLAN-OTHER")
     other = services.activity_plan_create(
         actor=world.secretary1, agreement=other_agreement, year=year(), rows=[row(1, "别人的", world.branch_a)]
     )
@@ -174,7 +174,7 @@ def test_only_the_parties_secretaries_and_liaisons_edit_a_plan(world, plan):
 
 
 def test_the_create_page_preselects_the_agreement_and_lists_only_plannable_ones(client_for, world, agreement):
-    make_pact(world, "GJ-B-ONLY", parties=[world.branch_b, world.unrelated])
+    make_agreement(world, "GJ-B-ONLY", parties=[world.branch_b, world.unrelated])
     response = client_for(world.secretary1).get(reverse("activities:plan_create") + f"?agreement={agreement.pk}")
     assert response.status_code == 200
     form = response.context["form"]

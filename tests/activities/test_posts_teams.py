@@ -14,7 +14,7 @@ from django.urls import reverse
 from activities.models import PioneerPost, Team, TeamMember
 from activities.selectors.projects import organization_work
 from activities.services import projects as services
-from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, PioneerPostFactory, UserFactory
 from tests.matrix.projects import days, make_project, roster
 
 
@@ -150,10 +150,10 @@ def test_the_post_page_on_a_project_is_refused_to_a_secretary_of_no_party(client
 
 def test_posts_are_listed_current_first_on_the_organization_page(client_for, world, people):
     ours, _theirs = people
-    ended = PioneerPost.objects.create(
+    ended = PioneerPostFactory(
         organization=world.branch_a, member=ours[0], post="旧岗", starts_on=days(-100), ends_on=days(-1)
     )
-    current = PioneerPost.objects.create(organization=world.branch_a, member=ours[1], post="新岗", starts_on=days(-200))
+    current = PioneerPostFactory(organization=world.branch_a, member=ours[1], post="新岗", starts_on=days(-200))
     work = organization_work(world.secretary1, world.branch_a)
     assert [post.pk for post in work["posts"]] == [current.pk, ended.pk]
     assert all(post.can_edit for post in work["posts"])

@@ -17,7 +17,7 @@ from activities.models import KeyProject, PioneerPost, ResponsibilityZone, Team,
 from activities.selectors.projects import kept_zone_findings
 from activities.services import projects as services
 from partnerships.models import Agreement, Member
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, PioneerPostFactory, TeamFactory, UserFactory
 from tests.matrix.projects import claim, days, make_agreement, make_project, make_zone, open_finding, roster
 
 
@@ -215,12 +215,10 @@ def test_the_detail_page_shows_zones_by_party_findings_posts_and_teams(client_fo
     claim(zone, ours[0], "leader", "安全监督岗")
     claim(zone, theirs[0])
     open_finding(zone, fix_due_on=days(-1))
-    PioneerPost.objects.create(
+    PioneerPostFactory(
         organization=world.branch_a, member=ours[1], post="质量先锋岗", project=project, starts_on=days(-3)
     )
-    Team.objects.create(
-        name="盾构突击队", purpose="攻坚", organization=world.branch_a, project=project, starts_on=days(-3)
-    )
+    TeamFactory(name="盾构突击队", purpose="攻坚", organization=world.branch_a, project=project, starts_on=days(-3))
     response = client_for(world.liaison1).get(project.get_absolute_url())
     assert response.status_code == 200
     [card] = response.context["zones"]
@@ -270,7 +268,7 @@ def test_the_agreement_page_lists_its_projects_with_a_create_action_for_editors(
 def test_the_organization_page_shows_only_what_the_viewer_may_see(client_for, world, agreement):
     project = make_project(world, agreement)
     ours, _theirs = roster(world)
-    PioneerPost.objects.create(organization=world.branch_a, member=ours[0], post="安全先锋岗", starts_on=days(-3))
+    PioneerPostFactory(organization=world.branch_a, member=ours[0], post="安全先锋岗", starts_on=days(-3))
     url = world.branch_a.get_absolute_url()
     html = client_for(world.secretary1).get(url).content.decode()
     assert 'data-testid="org-projects-section"' in html and project.name in html and "安全先锋岗" in html
@@ -429,8 +427,8 @@ def test_the_admin_lists_and_opens_the_projects_models(client_for, world, agreem
     ours, theirs = roster(world)
     claim(zone, ours[0], "leader")
     check = open_finding(zone)
-    post = PioneerPost.objects.create(organization=world.branch_a, member=ours[0], post="岗", starts_on=days(0))
-    team = Team.objects.create(name="队", purpose="攻坚", organization=world.branch_a, starts_on=days(0))
+    post = PioneerPostFactory(organization=world.branch_a, member=ours[0], post="岗", starts_on=days(0))
+    team = TeamFactory(name="队", purpose="攻坚", organization=world.branch_a, starts_on=days(0))
     objects = {"keyproject": project, "responsibilityzone": zone, "zonecheck": check, "pioneerpost": post, "team": team}
     client = client_for(world.admin)
     assert client.get(reverse(f"admin:activities_{model}_changelist")).status_code == 200

@@ -29,13 +29,21 @@ from django.utils import translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
+from activities.models import Activity, ActivityPlan, ActivityType
 from assessments import selectors, services
 from assessments.models import CATEGORY_FIELDS, AssessmentScheme, Indicator, IndicatorScore, QuarterRollup, RollupRun
-from partnerships.models import Agreement, AgreementParty
 from portal import exports
 from portal.models import ExportJob, Notification
-from tests.factories import MemberFactory, OrganizationFactory
+from tests.factories import (
+    ActionItemFactory,
+    ActivityFactory,
+    ActivityPlanFactory,
+    AgreementPartyFactory,
+    MemberFactory,
+    OrganizationFactory,
+    PlannedActivityFactory,
+    cast_agreement,
+)
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -50,19 +58,19 @@ def at(month, day, hour=9, year=Y):
 
 
 def _plan(agreement) -> ActivityPlan:
-    return ActivityPlan.objects.get_or_create(agreement=agreement, year=Y, defaults={"title": "2025年共建计划"})[0]
+    return ActivityPlanFactory(agreement=agreement, year=Y, title="2025年共建计划")
 
 
 def _branch_work(org, agreement, *, month: int, done: bool, title: str | None = None) -> Activity | None:
     """A plan row led by ``org`` in ``month``; with an activity logged two days after it when ``done``."""
     volunteer = ActivityType.objects.get_or_create(code="volunteer", defaults={"name": "志愿服务"})[0]
-    row = PlannedActivity.objects.create(
+    row = PlannedActivityFactory(
         plan=_plan(agreement), month=month, theme=f"{org.name}{month}月活动", type=volunteer, lead=org
     )
     if not done:
         return None
     starts = at(month, 10)
-    return Activity.objects.create(
+    return ActivityFactory(
         title=title or f"{org.name}{month}月志愿服务",
         type=volunteer,
         agreement=agreement,
@@ -89,23 +97,20 @@ def _review_points(year, quarter, points_by_org: dict) -> None:
 
 @pytest.fixture
 def agreement(world):
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
         number="GJ-DASH-01",
         title="看板测试共建协议",
         term_start=dt.date(2025, 1, 1),
         term_end=dt.date(2026, 12, 31),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(agreement=agreement, organization=world.partner, liaison=world.liaison1)
-    return agreement
 
 
 @pytest.fixture
 def results(world, agreement):
     """Three branches under the committee with different quarters; results for 2025 Q2 and Q3."""
     branch_c = OrganizationFactory(name="丙党支部", parent=world.general_2)
-    AgreementParty.objects.create(agreement=agreement, organization=branch_c)
+    AgreementPartyFactory(agreement=agreement, organization=branch_c)
     MemberFactory(organization=world.branch_a, name="李红梅")
     MemberFactory(organization=world.partner, name="陈秀英")
     _branch_work(world.branch_a, agreement, month=7, done=True, title="甲支部七月志愿服务")
@@ -190,9 +195,7 @@ def test_the_chart_data_matches_the_rollup_rows(client_for, world, results):
 
 
 def test_overdue_items_come_from_the_overdue_metric_of_the_rollup(client_for, world, results, agreement):
-    from partnerships.models import ActionItem
-
-    ActionItem.objects.create(
+    ActionItemFactory(
         agreement=agreement, title="补齐台账", responsible_party=world.branch_b, due_on=dt.date(2025, 8, 1)
     )
     services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
@@ -347,7 +350,7 @@ def test_moving_an_indicator_to_another_category_moves_its_points(world, results
 def _more_branches(world, agreement, start: int, count: int) -> None:
     for i in range(start, start + count):
         org = OrganizationFactory(name=f"扩容第{i}党支部", parent=world.general_1)
-        AgreementParty.objects.create(agreement=agreement, organization=org)
+        AgreementPartyFactory(agreement=agreement, organization=org)
         _branch_work(org, agreement, month=7 + i % 3, done=i % 2 == 0)
 
 

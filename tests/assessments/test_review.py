@@ -30,8 +30,8 @@ from assessments.models import (
     SelfAssessmentAttachment,
 )
 from assessments.sections.review import rollup_review_context
-from partnerships.models import Agreement, AgreementParty
 from portal.models import Notification
+from tests.factories import cast_agreement
 from tests.matrix.assessment_review import png
 from tests.upload_files import FORGED_PDF, bomb_png, pdf_bytes
 
@@ -183,15 +183,13 @@ def test_only_the_branch_secretaries_write_its_self_assessment(world, result):
 
 
 def test_an_agreement_result_is_self_assessed_by_its_parties_secretaries_and_liaisons(world):
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-REVIEW-01",
         title="自评测试共建协议",
         term_start=dt.date(2024, 1, 1),
         term_end=dt.date(2025, 12, 31),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(agreement=agreement, organization=world.partner, liaison=world.liaison1)
     services.rollup_compute(year=Y, quarter=Q, final=True)
     rollup = QuarterRollup.objects.get(agreement=agreement, year=Y, quarter=Q)
     assert services.may_self_assess(world.liaison1, rollup) and services.may_self_assess(world.secretary1, rollup)

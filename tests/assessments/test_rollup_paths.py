@@ -14,9 +14,9 @@ from django.db import connection, transaction
 
 from assessments import metrics, services
 from assessments.models import Indicator, IndicatorScore, QuarterRollup
-from partnerships.models import JointMeeting
 from tests.assessments.test_rollups import NOW, Q, Y, at
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
+from tests.factories import JointMeetingFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's")
 
@@ -97,7 +97,7 @@ def test_both_paths_write_the_same_results_scores_and_history_run_after_run(asse
     a_scores.filter(indicator__name="工作创新").update(self_points=D("2.5"))
     a_scores.filter(indicator__metric="joint_meetings").update(adjustment=D("-1.0"), adjustment_reason="记录不全")
     QuarterRollup.objects.filter(subject=b).update(status=QuarterRollup.Status.PUBLISHED, total=D("88.0"))
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=assess.agreement,
         title="补充会议",
         starts_at=at(6, 28),

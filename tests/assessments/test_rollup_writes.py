@@ -9,12 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from activities.models import Activity, ActivityType
 from assessments import metrics, services
 from assessments.models import IndicatorScore, QuarterRollup
-from partnerships.models import JointMeeting
 from tests.assessments.test_rollups import NOW, Q, Y, at
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
+from tests.factories import ActivityFactory, JointMeetingFactory
 
 D = Decimal
 LATER = NOW + dt.timedelta(days=1)
@@ -60,7 +59,7 @@ def test_a_rerun_rewrites_and_records_only_what_changed(assess):
     a, b, agr = (f"org:{w.branch_a.pk}", f"org:{w.branch_b.pk}", f"agr:{assess.agreement.pk}")
     total_b = QuarterRollup.objects.get(subject=b).total
     # New evidence: a published joint meeting hosted by branch_b, under the agreement (whose party branch_a is).
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=assess.agreement,
         title="补充会议",
         starts_at=at(6, 28),
@@ -96,7 +95,7 @@ def test_the_history_of_a_recomputed_score_keeps_its_manual_points(assess):
     a = f"org:{w.branch_a.pk}"
     score = _score(a, "joint_meetings")
     IndicatorScore.objects.filter(pk=score.pk).update(adjustment=D("-1.0"), adjustment_reason="会议记录不全")
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=assess.agreement,
         title="补充会议",
         starts_at=at(6, 28),
@@ -121,9 +120,9 @@ def test_the_history_of_a_recomputed_score_keeps_its_manual_points(assess):
 def test_a_lead_also_listed_as_co_organizer_counts_once(assess):
     w = assess.world
     before = metrics.REGISTRY["joint_study"].values(metrics.ORG, Y, Q, now=NOW)
-    activity = Activity.objects.create(
+    ActivityFactory(
         title="X7",
-        type=ActivityType.objects.get(code="study"),
+        type_code="study",
         lead=w.branch_b,
         starts_at=at(5, 8),
         ends_at=at(5, 8, 11),
@@ -132,8 +131,8 @@ def test_a_lead_also_listed_as_co_organizer_counts_once(assess):
         summary="小结",
         logged_at=at(5, 9),
         publicity_title="报道",
+        co_organizers=[w.branch_b, w.branch_a],
     )
-    activity.co_organizers.add(w.branch_b, w.branch_a)
 
     study = metrics.REGISTRY["joint_study"].values(metrics.ORG, Y, Q, now=NOW)
     publicity = metrics.REGISTRY["publicity"].values(metrics.ORG, Y, Q, now=NOW)

@@ -18,17 +18,26 @@ from django.test.utils import CaptureQueriesContext
 
 from activities.models import (
     Activity,
-    ActivityPlan,
     ActivityType,
-    KeyProject,
-    PlannedActivity,
-    ResponsibilityZone,
-    ZoneCheck,
 )
 from assessments import metrics, services
 from assessments.models import AssessmentScheme, IndicatorScore, QuarterRollup, RollupRun
-from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Member
-from tests.factories import MemberFactory, OrganizationFactory
+from partnerships.models import ActionItem, Agreement, Member
+from tests.factories import (
+    ActionItemFactory,
+    ActivityFactory,
+    ActivityPlanFactory,
+    AgreementFactory,
+    AgreementPartyFactory,
+    JointMeetingFactory,
+    KeyProjectFactory,
+    MemberFactory,
+    OrganizationFactory,
+    PlannedActivityFactory,
+    ResponsibilityZoneFactory,
+    ZoneCheckFactory,
+    cast_agreement,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 7, 10, 12, 0, tzinfo=SH)
@@ -55,9 +64,9 @@ def _activity(key, store, *, lead, type_code, start, status, agreement=None, pla
         extra = {"summary": "活动小结", "logged_at": ends + logged_after}
     if status == Activity.Status.CANCELLED:
         extra = {"cancel_reason": "天气原因"}
-    activity = Activity.objects.create(
+    activity = ActivityFactory(
         title=key,
-        type=ActivityType.objects.get(code=type_code),
+        type_code=type_code,
         lead=lead,
         agreement=agreement,
         plan_row=plan_row,
@@ -78,7 +87,7 @@ def _item(agreement, party, due, status=ActionItem.Status.OPEN, confirmed=None):
         extra = {"confirmed_at": confirmed, "closed_at": confirmed}
     if status == ActionItem.Status.CANCELLED:
         extra = {"cancel_reason": "不再需要", "closed_at": at(6, 1)}
-    return ActionItem.objects.create(
+    return ActionItemFactory(
         agreement=agreement, title=f"事项{due}", responsible_party=party, due_on=due, status=status, **extra
     )
 
@@ -86,18 +95,20 @@ def _item(agreement, party, due, status=ActionItem.Status.OPEN, confirmed=None):
 @pytest.fixture
 def assess(world) -> Assess:
     w = world
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        w,
         number="GJ-ASSESS-01",
         title="考核测试共建协议",
         term_start=dt.date(2025, 1, 1),
         term_end=dt.date(2026, 12, 31),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=w.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(agreement=agreement, organization=w.partner, liaison=w.liaison1)
     # A draft agreement is not assessed.
-    Agreement.objects.create(
-        number="GJ-ASSESS-00", title="草稿", term_start=dt.date(2025, 1, 1), term_end=dt.date(2025, 12, 31)
+    AgreementFactory(
+        number="GJ-ASSESS-00",
+        title="草稿",
+        term_start=dt.date(2025, 1, 1),
+        term_end=dt.date(2025, 12, 31),
+        status=Agreement.Status.DRAFT,
     )
 
     m = {f"m{i}": MemberFactory(organization=w.branch_a) for i in range(1, 5)}
@@ -107,7 +118,7 @@ def assess(world) -> Assess:
 
     # Joint meetings: one published in the quarter counts; a draft and one after the quarter do not.
     for start, status in [(at(4, 15), "published"), (at(5, 10), "draft"), (at(7, 5), "published")]:
-        JointMeeting.objects.create(
+        JointMeetingFactory(
             agreement=agreement,
             title="联席会议",
             starts_at=start,
@@ -116,11 +127,11 @@ def assess(world) -> Assess:
             minutes_status=status,
         )
 
-    plan = ActivityPlan.objects.create(agreement=agreement, year=2025, title="2025年计划")
+    plan = ActivityPlanFactory(agreement=agreement, year=2025, title="2025年计划")
     volunteer = ActivityType.objects.get(code="volunteer")
     rows = {}
     for key, month, lead in [("R1", 4, w.branch_a), ("R2", 5, w.partner), ("R3", 6, w.branch_a), ("R4", 7, w.branch_a)]:
-        rows[key] = PlannedActivity.objects.create(plan=plan, month=month, theme=key, type=volunteer, lead=lead)
+        rows[key] = PlannedActivityFactory(plan=plan, month=month, theme=key, type=volunteer, lead=lead)
     rows["R2"].co_organizers.add(w.branch_a)
 
     acts: dict = {}
@@ -202,11 +213,11 @@ def assess(world) -> Assess:
     _item(agreement, w.partner, dt.date(2025, 5, 15), done, at(5, 16, 7))
     _item(agreement, w.branch_b, dt.date(2025, 6, 1), done, at(7, 3))  # closed after the cutoff: late and overdue
 
-    project = KeyProject.objects.create(agreement=agreement, owner=w.branch_a, name="考核测试工程")
-    z1 = ResponsibilityZone.objects.create(project=project, name="一区", area="1号站", lead=w.branch_a)
-    z2 = ResponsibilityZone.objects.create(project=project, name="二区", area="2号站", lead=w.partner)
-    ZoneCheck.objects.create(zone=z1, checked_on=dt.date(2025, 4, 5))
-    ZoneCheck.objects.create(
+    project = KeyProjectFactory(agreement=agreement, owner=w.branch_a, name="考核测试工程")
+    z1 = ResponsibilityZoneFactory(project=project, name="一区", area="1号站", lead=w.branch_a)
+    z2 = ResponsibilityZoneFactory(project=project, name="二区", area="2号站", lead=w.partner)
+    ZoneCheckFactory(zone=z1, checked_on=dt.date(2025, 4, 5))
+    ZoneCheckFactory(
         zone=z1,
         checked_on=dt.date(2025, 5, 5),
         category="safety",
@@ -214,7 +225,7 @@ def assess(world) -> Assess:
         fix_due_on=dt.date(2025, 5, 20),
         fixed_on=dt.date(2025, 5, 18),
     )
-    ZoneCheck.objects.create(
+    ZoneCheckFactory(
         zone=z1,
         checked_on=dt.date(2025, 6, 1),
         category="quality",
@@ -222,10 +233,10 @@ def assess(world) -> Assess:
         fix_due_on=dt.date(2025, 6, 10),
         fixed_on=dt.date(2025, 6, 15),
     )
-    ZoneCheck.objects.create(
+    ZoneCheckFactory(
         zone=z2, checked_on=dt.date(2025, 6, 2), category="safety", finding="临边防护", fix_due_on=dt.date(2025, 6, 25)
     )
-    ZoneCheck.objects.create(zone=z1, checked_on=dt.date(2025, 3, 20))
+    ZoneCheckFactory(zone=z1, checked_on=dt.date(2025, 3, 20))
     return Assess(world=w, agreement=agreement, activities=acts, rows=rows)
 
 
@@ -371,7 +382,7 @@ def test_a_published_result_is_never_overwritten(assess):
         row for row in published[1] if row[1] == QuarterRollup.objects.get(organization=assess.world.branch_b).pk
     ]
     # New evidence for branch_b after publication.
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=assess.agreement,
         title="补充会议",
         starts_at=at(6, 28),
@@ -397,19 +408,15 @@ def test_a_nightly_provisional_run_does_not_reopen_a_final_result(assess):
 
 def _grow(world, count: int, start: int):
     """Branches with a member, a logged activity with a participant and an overdue item each."""
-    agreement = Agreement.objects.create(
-        number=f"GJ-GROW-{start}",
-        title="扩容协议",
-        term_start=dt.date(2025, 1, 1),
-        term_end=dt.date(2026, 12, 31),
-        status=Agreement.Status.ACTIVE,
+    agreement = AgreementFactory(
+        number=f"GJ-GROW-{start}", title="扩容协议", term_start=dt.date(2025, 1, 1), term_end=dt.date(2026, 12, 31)
     )
     study = ActivityType.objects.get(code="study")
     for i in range(start, start + count):
         org = OrganizationFactory(name=f"扩容第{i}党支部", parent=world.general_1)
-        AgreementParty.objects.create(agreement=agreement, organization=org)
+        AgreementPartyFactory(agreement=agreement, organization=org)
         member = MemberFactory(organization=org)
-        activity = Activity.objects.create(
+        ActivityFactory(
             title=f"活动{i}",
             type=study,
             lead=org,
@@ -420,8 +427,8 @@ def _grow(world, count: int, start: int):
             status="logged",
             summary="小结",
             logged_at=at(4, 11),
+            participants=[member],
         )
-        activity.participants.add(member)
         _item(agreement, org, dt.date(2025, 5, 1))
 
 

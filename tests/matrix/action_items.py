@@ -16,11 +16,14 @@ from django.utils import timezone
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
-    Agreement,
-    AgreementParty,
-    Decision,
     Evidence,
-    JointMeeting,
+)
+from tests.factories import (
+    ActionItemFactory,
+    ActionItemUpdateFactory,
+    DecisionFactory,
+    JointMeetingFactory,
+    cast_agreement,
 )
 from tests.matrix import Case
 from tests.upload_files import pdf_bytes
@@ -30,26 +33,22 @@ PDF_BYTES = pdf_bytes()
 
 def objects(world) -> dict:
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-ITEM-M01",
         title="督办矩阵共建协议",
         term_start=today - dt.timedelta(days=60),
         term_end=today + dt.timedelta(days=300),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    meeting = JointMeeting.objects.create(
+    meeting = JointMeetingFactory(
         agreement=agreement,
         title="第一次联席会议",
         starts_at=timezone.now() - dt.timedelta(days=10),
         place="项目部会议室",
         host=world.branch_a,
     )
-    decision = Decision.objects.create(meeting=meeting, text="共同开展安全文明施工宣传")
-    item = ActionItem.objects.create(
+    decision = DecisionFactory(meeting=meeting, text="共同开展安全文明施工宣传")
+    item = ActionItemFactory(
         agreement=agreement,
         decision=decision,
         title="矩阵督办事项：安全宣传栏",
@@ -57,7 +56,7 @@ def objects(world) -> dict:
         responsible_person=world.secretary1,
         due_on=today + dt.timedelta(days=20),
     )
-    awaiting = ActionItem.objects.create(
+    awaiting = ActionItemFactory(
         agreement=agreement,
         decision=decision,
         title="矩阵督办事项：待确认",
@@ -66,7 +65,7 @@ def objects(world) -> dict:
         status=ActionItem.Status.AWAITING_CONFIRMATION,
         progress=100,
     )
-    update = ActionItemUpdate.objects.create(
+    update = ActionItemUpdateFactory(
         item=awaiting, kind=ActionItemUpdate.Kind.CLOSE_REQUEST, note="已完成", percent=100, author=world.secretary1
     )
     evidence = Evidence(update=update, original_name="验收单.pdf", content_type="application/pdf", size=len(PDF_BYTES))

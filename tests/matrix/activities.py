@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from activities.models import Activity, ActivityPhoto, ActivityPlan, ActivityType, PlannedActivity
+from activities.models import Activity, ActivityPhoto, ActivityType
 from activities.photos import check_photos, store_photo
-from partnerships.models import Agreement, AgreementParty
+from tests.factories import ActivityFactory, ActivityPlanFactory, PlannedActivityFactory, cast_agreement
 from tests.matrix import Case
 
 ACTIVITY_TITLE = "矩阵活动：共建主题党日"
@@ -35,36 +35,28 @@ def _png() -> SimpleUploadedFile:
 
 def objects(world) -> dict:
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-ACT-M01",
         title="活动矩阵共建协议",
         term_start=dt.date(today.year - 1, 1, 1),
         term_end=dt.date(today.year + 1, 12, 31),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
+    plan = ActivityPlanFactory(agreement=agreement, year=today.year, title=PLAN_TITLE)
+    row = PlannedActivityFactory(
+        plan=plan, month=today.month, theme="重温入党誓词", lead=world.branch_a, co_organizers=[world.partner]
     )
-    theme_day = ActivityType.objects.get(code="theme_day")
-    plan = ActivityPlan.objects.create(agreement=agreement, year=today.year, title=PLAN_TITLE)
-    row = PlannedActivity.objects.create(
-        plan=plan, month=today.month, theme="重温入党誓词", type=theme_day, lead=world.branch_a
-    )
-    row.co_organizers.set([world.partner])
     starts = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(days=2)
-    activity = Activity.objects.create(
+    activity = ActivityFactory(
         title=ACTIVITY_TITLE,
-        type=theme_day,
         agreement=agreement,
         plan_row=row,
         lead=world.branch_a,
         starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=2),
         place="项目部党员活动室",
         status=Activity.Status.HELD,
+        co_organizers=[world.partner],
     )
-    activity.co_organizers.set([world.partner])
     photo = store_photo(
         ActivityPhoto, upload=check_photos([_png()])[0], uploaded_by=world.secretary1, activity=activity
     )

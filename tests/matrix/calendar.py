@@ -12,7 +12,7 @@ import datetime as dt
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import Activity, ActivityType
+from tests.factories import ActivityFactory
 from tests.matrix import Case
 
 TITLE = "日历矩阵：甲支部主题党日"
@@ -20,14 +20,7 @@ TITLE = "日历矩阵：甲支部主题党日"
 
 def objects(world) -> dict:
     starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
-    activity = Activity.objects.create(
-        title=TITLE,
-        type=ActivityType.objects.get(code="theme_day"),
-        lead=world.branch_a,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=2),
-        place="项目部党员活动室",
-    )
+    activity = ActivityFactory(title=TITLE, lead=world.branch_a, starts_at=starts, place="项目部党员活动室")
     return {"calendar_activity": activity}
 
 

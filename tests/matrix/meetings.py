@@ -8,8 +8,8 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from partnerships.models import Agreement, AgreementParty
 from partnerships.services import meetings as services
+from tests.factories import cast_agreement
 from tests.matrix import Case
 
 READ_ONLY = ("committee", "liaison1", "member1")
@@ -17,16 +17,12 @@ READ_ONLY = ("committee", "liaison1", "member1")
 
 def objects(world) -> dict:
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-MEETING-MATRIX",
         title="甲支部与和平街道结对共建",
         term_start=today - datetime.timedelta(days=30),
         term_end=today + datetime.timedelta(days=700),
-        status=Agreement.Status.ACTIVE,
-    )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
     )
     starts = timezone.now() - datetime.timedelta(days=1)
     meeting = services.meeting_schedule(

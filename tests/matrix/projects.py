@@ -17,10 +17,20 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from activities.models import KeyProject, PioneerPost, ResponsibilityZone, Team, TeamMember, ZoneAssignment, ZoneCheck
+from activities.models import KeyProject, ResponsibilityZone, TeamMember, ZoneAssignment, ZoneCheck
 from activities.services import projects as services
-from partnerships.models import Agreement, AgreementParty
-from tests.factories import MemberFactory
+from partnerships.models import Agreement
+from tests.factories import (
+    KeyProjectFactory,
+    MemberFactory,
+    PioneerPostFactory,
+    ResponsibilityZoneFactory,
+    TeamFactory,
+    TeamMemberFactory,
+    ZoneAssignmentFactory,
+    ZoneCheckFactory,
+    cast_agreement,
+)
 from tests.matrix import Case
 
 # --- builders shared with tests/activities/test_projects.py, test_zones.py, test_posts_teams.py ------------------
@@ -38,27 +48,21 @@ def png(name: str = "现场.png", size=(40, 30), color=(200, 22, 29)) -> SimpleU
 
 def make_agreement(world, number: str = "GJ-PROJ-001", parties=None, status=Agreement.Status.ACTIVE) -> Agreement:
     """An agreement between branch_a (initiator) and the partner (liaison1), made directly (not through services)."""
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
+        *(parties or ()),
         number=number,
         title="甲项目与和平街道党建联建协议",
         term_start=days(-60),
         term_end=days(300),
         status=status,
     )
-    for index, org in enumerate(parties or [world.branch_a, world.partner]):
-        AgreementParty.objects.create(
-            agreement=agreement,
-            organization=org,
-            role=AgreementParty.Role.INITIATOR if index == 0 else AgreementParty.Role.PARTNER,
-            liaison=world.liaison1 if org == world.partner else None,
-        )
-    return agreement
 
 
 def make_project(world, agreement=None, name: str = "地铁三号线共建工程", **extra) -> KeyProject:
     agreement = agreement or make_agreement(world)
     fields = {"owner": world.branch_a, "supervision_phone": "010-12345678", **extra}
-    return KeyProject.objects.create(agreement=agreement, name=name, **fields)
+    return KeyProjectFactory(agreement=agreement, name=name, **fields)
 
 
 def make_zone(project, world, name: str = "一号站红旗责任区", lead=None, **extra) -> ResponsibilityZone:
@@ -68,7 +72,7 @@ def make_zone(project, world, name: str = "一号站红旗责任区", lead=None,
         "pledges": "安全第一，预防为主\n质量为本，精益求精",
         **extra,
     }
-    return ResponsibilityZone.objects.create(project=project, name=name, lead=lead or world.branch_a, **fields)
+    return ResponsibilityZoneFactory(project=project, name=name, lead=lead or world.branch_a, **fields)
 
 
 def roster(world, n_a: int = 2, n_partner: int = 2):
@@ -79,7 +83,7 @@ def roster(world, n_a: int = 2, n_partner: int = 2):
 
 
 def claim(zone, member, role=ZoneAssignment.Role.MEMBER, post: str = "") -> ZoneAssignment:
-    return ZoneAssignment.objects.create(zone=zone, member=member, role=role, post=post)
+    return ZoneAssignmentFactory(zone=zone, member=member, role=role, post=post)
 
 
 def open_finding(zone, **extra) -> ZoneCheck:
@@ -90,7 +94,7 @@ def open_finding(zone, **extra) -> ZoneCheck:
         "fix_due_on": days(5),
         **extra,
     }
-    return ZoneCheck.objects.create(zone=zone, **fields)
+    return ZoneCheckFactory(zone=zone, **fields)
 
 
 # --- matrix ----------------------------------------------------------------------------------------------------
@@ -111,14 +115,14 @@ def objects(world) -> dict:
         fix_due_on=days(4),
         photos=[png()],
     )
-    post = PioneerPost.objects.create(
+    post = PioneerPostFactory(
         organization=world.branch_a, member=ours[1], post="质量先锋岗", project=project, starts_on=days(-30)
     )
-    team = Team.objects.create(
+    team = TeamFactory(
         name="盾构突击队", purpose="攻坚盾构始发", organization=world.branch_a, project=project, starts_on=days(-20)
     )
-    TeamMember.objects.create(team=team, member=ours[0], role=TeamMember.Role.LEADER)
-    TeamMember.objects.create(team=team, member=theirs[1])
+    TeamMemberFactory(team=team, member=ours[0], role=TeamMember.Role.LEADER)
+    TeamMemberFactory(team=team, member=theirs[1])
     return {
         "proj_project": project,
         "proj_zone": zone,

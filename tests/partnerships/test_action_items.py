@@ -1,7 +1,8 @@
 """Action items (督办事项): services and their bad input, scope, evidence, 我的督办 counts, query budgets, the Excel ledger.
 
-The pact: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1 its liaison); a meeting
-hosted by 甲项目党支部 ten days ago with one decision. Agreements, meetings and decisions are made directly here.
+The partnership: an agreement between 甲项目党支部 (secretary1) and the street community (liaison1 its liaison); a
+meeting hosted by 甲项目党支部 ten days ago with one decision. Agreements, meetings, decisions and items are made with
+the factories (tests/factories.py), not through the services under test.
 """
 
 from __future__ import annotations
@@ -24,14 +25,20 @@ from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
     Agreement,
-    AgreementParty,
-    Decision,
     Evidence,
-    JointMeeting,
 )
 from partnerships.selectors.action_items import my_action_items, workspace_counts
 from partnerships.services import action_items as services
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    ActionItemUpdateFactory,
+    AgreementFactory,
+    DecisionFactory,
+    JointMeetingFactory,
+    MembershipFactory,
+    UserFactory,
+    cast_agreement,
+)
 from tests.upload_files import FORGED_PDF, bomb_png, docx_bytes, pdf_bytes, png_bytes
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
 
@@ -61,33 +68,24 @@ def days(n: int) -> dt.date:
 
 
 @pytest.fixture
-def pact(world):
-    agreement = Agreement.objects.create(
-        number="GJ-TEST-001",
-        title="甲项目与和平街道结对共建协议",
-        term_start=days(-90),
-        term_end=days(270),
-        status=Agreement.Status.ACTIVE,
+def partnership(world):
+    agreement = cast_agreement(
+        world, number="GJ-TEST-001", title="甲项目与和平街道结对共建协议", term_start=days(-90), term_end=days(270)
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    meeting = JointMeeting.objects.create(
+    meeting = JointMeetingFactory(
         agreement=agreement,
         title="第一次联席会议",
         starts_at=timezone.now() - dt.timedelta(days=10),
-        place="项目部会议室",
         host=world.branch_a,
     )
-    decision = Decision.objects.create(meeting=meeting, text="在项目围挡设置共建宣传栏")
+    decision = DecisionFactory(meeting=meeting, text="在项目围挡设置共建宣传栏")
     return SimpleNamespace(agreement=agreement, meeting=meeting, decision=decision, meeting_date=days(-10))
 
 
-def make_item(pact, world, *, party=None, status=ActionItem.Status.OPEN, due_on=None, title="宣传栏", **extra):
-    return ActionItem.objects.create(
-        agreement=pact.agreement,
-        decision=extra.pop("decision", pact.decision),
+def make_item(partnership, world, *, party=None, status=ActionItem.Status.OPEN, due_on=None, title="宣传栏", **extra):
+    return ActionItemFactory(
+        agreement=partnership.agreement,
+        decision=extra.pop("decision", partnership.decision),
         title=title,
         responsible_party=party or world.branch_a,
         due_on=due_on or days(20),
@@ -96,23 +94,35 @@ def make_item(pact, world, *, party=None, status=ActionItem.Status.OPEN, due_on=
     )
 
 
-def raise_item(pact, world, **overrides):
+def another_agreement(number, *parties):
+    """A draft agreement other than the partnership's: the partnership's decision is not one of its decisions."""
+    return AgreementFactory(
+        number=number,
+        title="另一协议",
+        term_start=days(-1),
+        term_end=days(30),
+        status=Agreement.Status.DRAFT,
+        parties=parties,
+    )
+
+
+def raise_item(partnership, world, **overrides):
     fields = dict(
         actor=world.secretary1,
-        agreement=pact.agreement,
+        agreement=partnership.agreement,
         title="设置共建宣传栏",
         responsible_party=world.branch_a,
         responsible_person=world.secretary1,
         due_on=days(20),
         priority=ActionItem.Priority.HIGH,
-        decision=pact.decision,
+        decision=partnership.decision,
     )
     fields.update(overrides)
     return services.action_item_create(**fields)
 
 
-def awaiting_item(pact, world, **extra):
-    item = make_item(pact, world, **extra)
+def awaiting_item(partnership, world, **extra):
+    item = make_item(partnership, world, **extra)
     services.action_item_close(actor=world.secretary1, item=item, note="已完成", evidence=[pdf()])
     item.refresh_from_db()
     return item
@@ -121,73 +131,73 @@ def awaiting_item(pact, world, **extra):
 # --- raising items ------------------------------------------------------------------------------------------
 
 
-def test_a_party_secretary_raises_an_item_from_a_decision(pact, world):
-    item = raise_item(pact, world)
+def test_a_party_secretary_raises_an_item_from_a_decision(partnership, world):
+    item = raise_item(partnership, world)
     assert item.status == ActionItem.Status.OPEN
-    assert item.decision == pact.decision and item.created_by == world.secretary1
+    assert item.decision == partnership.decision and item.created_by == world.secretary1
     assert item.history.count() == 1
     assert item.history.first().history_user == world.secretary1
 
 
-def test_the_other_partys_liaison_may_raise_an_item_for_either_party(pact, world):
-    item = raise_item(pact, world, actor=world.liaison1, responsible_person=None)
+def test_the_other_partys_liaison_may_raise_an_item_for_either_party(partnership, world):
+    item = raise_item(partnership, world, actor=world.liaison1, responsible_person=None)
     assert item.responsible_party == world.branch_a
 
 
-def test_people_outside_the_parties_cannot_raise_items(pact, world):
+def test_people_outside_the_parties_cannot_raise_items(partnership, world):
     for user in (world.committee, world.secretary2, world.outsider, world.member1):
         with pytest.raises(PermissionDenied):
-            raise_item(pact, world, actor=user)
+            raise_item(partnership, world, actor=user)
     assert not ActionItem.objects.exists()
 
 
-def test_a_due_date_before_the_meeting_is_refused(pact, world):
+def test_a_due_date_before_the_meeting_is_refused(partnership, world):
     with pytest.raises(ValidationError) as caught:
-        raise_item(pact, world, due_on=pact.meeting_date - dt.timedelta(days=1))
+        raise_item(partnership, world, due_on=partnership.meeting_date - dt.timedelta(days=1))
     assert "due_on" in caught.value.message_dict
     assert not ActionItem.objects.exists()
-    assert raise_item(pact, world, due_on=pact.meeting_date).due_on == pact.meeting_date
+    assert raise_item(partnership, world, due_on=partnership.meeting_date).due_on == partnership.meeting_date
 
 
-def test_an_item_raised_directly_under_the_agreement_has_no_meeting_date_rule(pact, world):
-    item = raise_item(pact, world, decision=None, due_on=pact.meeting_date - dt.timedelta(days=3))
+def test_an_item_raised_directly_under_the_agreement_has_no_meeting_date_rule(partnership, world):
+    item = raise_item(partnership, world, decision=None, due_on=partnership.meeting_date - dt.timedelta(days=3))
     assert item.decision is None
 
 
-def test_a_responsible_party_that_is_not_a_party_is_refused(pact, world):
+def test_a_responsible_party_that_is_not_a_party_is_refused(partnership, world):
     with pytest.raises(ValidationError) as caught:
-        raise_item(pact, world, responsible_party=world.branch_b, responsible_person=None)
+        raise_item(partnership, world, responsible_party=world.branch_b, responsible_person=None)
     assert "responsible_party" in caught.value.message_dict
     assert not ActionItem.objects.exists()
 
 
-def test_a_responsible_person_outside_the_responsible_party_is_refused(pact, world):
+def test_a_responsible_person_outside_the_responsible_party_is_refused(partnership, world):
     with pytest.raises(ValidationError) as caught:
-        raise_item(pact, world, responsible_person=world.liaison1)
+        raise_item(partnership, world, responsible_person=world.liaison1)
     assert "responsible_person" in caught.value.message_dict
 
 
-def test_a_decision_of_another_agreement_is_refused(pact, world):
-    other = Agreement.objects.create(number="GJ-TEST-002", title="另一协议", term_start=days(-1), term_end=days(30))
-    AgreementParty.objects.create(agreement=other, organization=world.branch_a)
-    AgreementParty.objects.create(agreement=other, organization=world.partner)
+def test_a_decision_of_another_agreement_is_refused(partnership, world):
+    other = another_agreement("GJ-TEST-002", world.branch_a, world.partner)
     with pytest.raises(ValidationError) as caught:
-        raise_item(pact, world, agreement=other)
+        raise_item(partnership, world, agreement=other)
     assert "decision" in caught.value.message_dict
 
 
-def test_items_cannot_be_raised_under_a_terminated_agreement(pact, world):
-    Agreement.objects.filter(pk=pact.agreement.pk).update(status=Agreement.Status.TERMINATED, termination_reason="x")
-    pact.agreement.refresh_from_db()
+def test_items_cannot_be_raised_under_a_terminated_agreement(partnership, world):
+    Agreement.objects.filter(pk=partnership.agreement.pk).update(
+        status=Agreement.Status.TERMINATED, termination_reason="x"
+    )
+    partnership.agreement.refresh_from_db()
     with pytest.raises(ValidationError):
-        raise_item(pact, world)
+        raise_item(partnership, world)
 
 
 # --- progress -----------------------------------------------------------------------------------------------
 
 
-def test_progress_moves_the_item_in_progress_and_keeps_the_evidence(pact, world):
-    item = make_item(pact, world)
+def test_progress_moves_the_item_in_progress_and_keeps_the_evidence(partnership, world):
+    item = make_item(partnership, world)
     update = services.action_item_update_progress(
         actor=world.secretary1, item=item, note="宣传栏已设计", percent=40, evidence=[png(), pdf()]
     )
@@ -201,8 +211,8 @@ def test_progress_moves_the_item_in_progress_and_keeps_the_evidence(pact, world)
     assert evidence.file.read() == PNG
 
 
-def test_progress_needs_a_note_and_a_percent_between_0_and_100(pact, world):
-    item = make_item(pact, world)
+def test_progress_needs_a_note_and_a_percent_between_0_and_100(partnership, world):
+    item = make_item(partnership, world)
     with pytest.raises(ValidationError) as caught:
         services.action_item_update_progress(actor=world.secretary1, item=item, note="  ", percent=10)
     assert "note" in caught.value.message_dict
@@ -212,23 +222,23 @@ def test_progress_needs_a_note_and_a_percent_between_0_and_100(pact, world):
     assert not item.updates.exists()
 
 
-def test_only_the_responsible_party_posts_progress(pact, world):
-    item = make_item(pact, world)
+def test_only_the_responsible_party_posts_progress(partnership, world):
+    item = make_item(partnership, world)
     for user in (world.liaison1, world.committee, world.secretary2, world.outsider, world.member1):
         with pytest.raises(PermissionDenied):
             services.action_item_update_progress(actor=user, item=item, note="越权", percent=10)
     assert not item.updates.exists()
 
 
-def test_a_liaison_of_the_responsible_party_posts_progress(pact, world):
-    item = make_item(pact, world, party=world.partner)
+def test_a_liaison_of_the_responsible_party_posts_progress(partnership, world):
+    item = make_item(partnership, world, party=world.partner)
     services.action_item_update_progress(actor=world.liaison1, item=item, note="社区已排期", percent=20)
     item.refresh_from_db()
     assert item.progress == 20
 
 
-def test_progress_on_an_item_awaiting_confirmation_is_refused(pact, world):
-    item = awaiting_item(pact, world)
+def test_progress_on_an_item_awaiting_confirmation_is_refused(partnership, world):
+    item = awaiting_item(partnership, world)
     with pytest.raises(ValidationError):
         services.action_item_update_progress(actor=world.secretary1, item=item, note="再补充", percent=100)
 
@@ -236,8 +246,8 @@ def test_progress_on_an_item_awaiting_confirmation_is_refused(pact, world):
 # --- closing, evidence checks ---------------------------------------------------------------------------------
 
 
-def test_closing_without_evidence_is_refused_and_nothing_changes(pact, world):
-    item = make_item(pact, world)
+def test_closing_without_evidence_is_refused_and_nothing_changes(partnership, world):
+    item = make_item(partnership, world)
     with pytest.raises(ValidationError) as caught:
         services.action_item_close(actor=world.secretary1, item=item, note="已完成", evidence=[])
     assert "evidence" in caught.value.message_dict
@@ -245,8 +255,8 @@ def test_closing_without_evidence_is_refused_and_nothing_changes(pact, world):
     assert item.status == ActionItem.Status.OPEN and not item.updates.exists()
 
 
-def test_a_renamed_exe_is_refused_as_evidence(pact, world):
-    item = make_item(pact, world)
+def test_a_renamed_exe_is_refused_as_evidence(partnership, world):
+    item = make_item(partnership, world)
     fake = SimpleUploadedFile("验收单.pdf", EXE, content_type="application/pdf")
     with pytest.raises(ValidationError) as caught:
         services.action_item_close(actor=world.secretary1, item=item, note="已完成", evidence=[fake])
@@ -257,8 +267,8 @@ def test_a_renamed_exe_is_refused_as_evidence(pact, world):
     assert not Evidence.objects.exists() and not item.updates.exists()
 
 
-def test_a_file_over_10_mb_is_refused(pact, world):
-    item = make_item(pact, world)
+def test_a_file_over_10_mb_is_refused(partnership, world):
+    item = make_item(partnership, world)
     big = SimpleUploadedFile("大文件.pdf", PDF + b"0" * (10 * 1024 * 1024), content_type="application/pdf")
     with pytest.raises(ValidationError) as caught:
         services.action_item_update_progress(actor=world.secretary1, item=item, note="进展", percent=50, evidence=[big])
@@ -266,16 +276,16 @@ def test_a_file_over_10_mb_is_refused(pact, world):
     assert not item.updates.exists()
 
 
-def test_one_bad_file_among_good_ones_saves_nothing(pact, world):
-    item = make_item(pact, world)
+def test_one_bad_file_among_good_ones_saves_nothing(partnership, world):
+    item = make_item(partnership, world)
     bad = SimpleUploadedFile("照片.jpg", b"just some text", content_type="image/jpeg")
     with pytest.raises(ValidationError):
         services.action_item_close(actor=world.secretary1, item=item, note="已完成", evidence=[pdf(), bad])
     assert not Evidence.objects.exists()
 
 
-def test_closing_with_evidence_awaits_the_other_sides_confirmation(pact, world):
-    item = make_item(pact, world)
+def test_closing_with_evidence_awaits_the_other_sides_confirmation(partnership, world):
+    item = make_item(partnership, world)
     services.action_item_close(actor=world.secretary1, item=item, note="宣传栏已安装", evidence=[pdf()])
     item.refresh_from_db()
     assert item.status == ActionItem.Status.AWAITING_CONFIRMATION and item.progress == 100
@@ -283,8 +293,8 @@ def test_closing_with_evidence_awaits_the_other_sides_confirmation(pact, world):
     assert update.kind == ActionItemUpdate.Kind.CLOSE_REQUEST and update.evidence.count() == 1
 
 
-def test_only_the_responsible_party_asks_for_closure(pact, world):
-    item = make_item(pact, world)
+def test_only_the_responsible_party_asks_for_closure(partnership, world):
+    item = make_item(partnership, world)
     with pytest.raises(PermissionDenied):
         services.action_item_close(actor=world.liaison1, item=item, note="代为办结", evidence=[pdf()])
 
@@ -292,23 +302,23 @@ def test_only_the_responsible_party_asks_for_closure(pact, world):
 # --- confirm, send back ----------------------------------------------------------------------------------------
 
 
-def test_the_responsible_party_cannot_confirm_its_own_closure(pact, world):
-    item = awaiting_item(pact, world)
+def test_the_responsible_party_cannot_confirm_its_own_closure(partnership, world):
+    item = awaiting_item(partnership, world)
     with pytest.raises(PermissionDenied):
         services.action_item_confirm(actor=world.secretary1, item=item)
     item.refresh_from_db()
     assert item.status == ActionItem.Status.AWAITING_CONFIRMATION
 
 
-def test_a_reviewer_or_outsider_cannot_confirm(pact, world):
-    item = awaiting_item(pact, world)
+def test_a_reviewer_or_outsider_cannot_confirm(partnership, world):
+    item = awaiting_item(partnership, world)
     for user in (world.committee, world.outsider, world.secretary2, world.member1):
         with pytest.raises(PermissionDenied):
             services.action_item_confirm(actor=user, item=item)
 
 
-def test_the_other_partys_liaison_confirms_the_closure(pact, world):
-    item = awaiting_item(pact, world)
+def test_the_other_partys_liaison_confirms_the_closure(partnership, world):
+    item = awaiting_item(partnership, world)
     services.action_item_confirm(actor=world.liaison1, item=item, note="现场核实")
     item.refresh_from_db()
     assert item.status == ActionItem.Status.DONE
@@ -316,8 +326,8 @@ def test_the_other_partys_liaison_confirms_the_closure(pact, world):
     assert item.updates.first().kind == ActionItemUpdate.Kind.CONFIRM
 
 
-def test_the_meeting_host_confirms_an_item_of_the_other_party(pact, world):
-    item = make_item(pact, world, party=world.partner)
+def test_the_meeting_host_confirms_an_item_of_the_other_party(partnership, world):
+    item = make_item(partnership, world, party=world.partner)
     services.action_item_close(actor=world.liaison1, item=item, note="已完成", evidence=[pdf()])
     with pytest.raises(PermissionDenied):
         services.action_item_confirm(actor=world.liaison1, item=item)
@@ -326,14 +336,14 @@ def test_the_meeting_host_confirms_an_item_of_the_other_party(pact, world):
     assert item.status == ActionItem.Status.DONE and item.confirmed_by == world.secretary1
 
 
-def test_confirming_an_item_that_is_not_awaiting_confirmation_is_refused(pact, world):
-    item = make_item(pact, world)
+def test_confirming_an_item_that_is_not_awaiting_confirmation_is_refused(partnership, world):
+    item = make_item(partnership, world)
     with pytest.raises(ValidationError):
         services.action_item_confirm(actor=world.liaison1, item=item)
 
 
-def test_sending_back_needs_a_reason(pact, world):
-    item = awaiting_item(pact, world)
+def test_sending_back_needs_a_reason(partnership, world):
+    item = awaiting_item(partnership, world)
     with pytest.raises(ValidationError) as caught:
         services.action_item_send_back(actor=world.liaison1, item=item, reason=" ")
     assert "reason" in caught.value.message_dict
@@ -341,21 +351,23 @@ def test_sending_back_needs_a_reason(pact, world):
     assert item.status == ActionItem.Status.AWAITING_CONFIRMATION
 
 
-def test_sending_back_returns_the_item_to_in_progress(pact, world):
-    item = awaiting_item(pact, world)
+def test_sending_back_returns_the_item_to_in_progress(partnership, world):
+    item = awaiting_item(partnership, world)
     services.action_item_send_back(actor=world.liaison1, item=item, reason="缺少现场照片")
     item.refresh_from_db()
     assert item.status == ActionItem.Status.IN_PROGRESS and item.confirmed_by is None
     assert item.updates.first().kind == ActionItemUpdate.Kind.SEND_BACK
     with pytest.raises(PermissionDenied):
-        services.action_item_send_back(actor=world.secretary1, item=awaiting_item(pact, world), reason="自己退回")
+        services.action_item_send_back(
+            actor=world.secretary1, item=awaiting_item(partnership, world), reason="自己退回"
+        )
 
 
 # --- cancel, edit --------------------------------------------------------------------------------------------------
 
 
-def test_cancelling_needs_a_reason(pact, world):
-    item = make_item(pact, world)
+def test_cancelling_needs_a_reason(partnership, world):
+    item = make_item(partnership, world)
     with pytest.raises(ValidationError) as caught:
         services.action_item_cancel(actor=world.secretary1, item=item, reason="")
     assert "reason" in caught.value.message_dict
@@ -363,8 +375,8 @@ def test_cancelling_needs_a_reason(pact, world):
     assert item.status == ActionItem.Status.OPEN
 
 
-def test_the_responsible_party_or_an_admin_cancels(pact, world):
-    first, second = make_item(pact, world), make_item(pact, world)
+def test_the_responsible_party_or_an_admin_cancels(partnership, world):
+    first, second = make_item(partnership, world), make_item(partnership, world)
     with pytest.raises(PermissionDenied):
         services.action_item_cancel(actor=world.liaison1, item=first, reason="不需要")
     services.action_item_cancel(actor=world.secretary1, item=first, reason="并入其他事项")
@@ -376,22 +388,24 @@ def test_the_responsible_party_or_an_admin_cancels(pact, world):
         services.action_item_cancel(actor=world.secretary1, item=first, reason="再取消")
 
 
-def test_a_new_due_date_is_recorded_as_an_extension(pact, world):
-    item = make_item(pact, world, due_on=days(5))
+def test_a_new_due_date_is_recorded_as_an_extension(partnership, world):
+    item = make_item(partnership, world, due_on=days(5))
     services.action_item_edit(actor=world.secretary1, item=item, due_on=days(15), note="材料未到")
     item.refresh_from_db()
     assert item.due_on == days(15)
     update = item.updates.get()
     assert update.kind == ActionItemUpdate.Kind.EXTEND and update.note == "材料未到"
     with pytest.raises(ValidationError) as caught:
-        services.action_item_edit(actor=world.secretary1, item=item, due_on=pact.meeting_date - dt.timedelta(days=1))
+        services.action_item_edit(
+            actor=world.secretary1, item=item, due_on=partnership.meeting_date - dt.timedelta(days=1)
+        )
     assert "due_on" in caught.value.message_dict
 
 
-def test_a_new_person_is_recorded_as_a_reassignment(pact, world):
+def test_a_new_person_is_recorded_as_a_reassignment(partnership, world):
     deputy = UserFactory(username="deputy")
     MembershipFactory(user=deputy, organization=world.branch_a, role="member")
-    item = make_item(pact, world, responsible_person=world.secretary1)
+    item = make_item(partnership, world, responsible_person=world.secretary1)
     services.action_item_edit(actor=world.secretary1, item=item, responsible_person=deputy, priority=1)
     item.refresh_from_db()
     assert item.responsible_person == deputy and item.priority == 1
@@ -401,15 +415,15 @@ def test_a_new_person_is_recorded_as_a_reassignment(pact, world):
     assert "responsible_person" in caught.value.message_dict
 
 
-def test_only_the_responsible_party_edits_an_item(pact, world):
-    item = make_item(pact, world)
+def test_only_the_responsible_party_edits_an_item(partnership, world):
+    item = make_item(partnership, world)
     for user in (world.liaison1, world.committee):
         with pytest.raises(PermissionDenied):
             services.action_item_edit(actor=user, item=item, due_on=days(40))
 
 
-def test_every_step_is_in_the_items_history(pact, world):
-    item = raise_item(pact, world)
+def test_every_step_is_in_the_items_history(partnership, world):
+    item = raise_item(partnership, world)
     services.action_item_update_progress(actor=world.secretary1, item=item, note="设计中", percent=30)
     services.action_item_close(actor=world.secretary1, item=item, note="已安装", evidence=[pdf()])
     services.action_item_send_back(actor=world.liaison1, item=item, reason="缺少照片")
@@ -425,8 +439,8 @@ def test_every_step_is_in_the_items_history(pact, world):
 # --- pages -----------------------------------------------------------------------------------------------------
 
 
-def test_the_progress_page_posts_a_note_percent_and_several_files(client_for, pact, world):
-    item = make_item(pact, world)
+def test_the_progress_page_posts_a_note_percent_and_several_files(client_for, partnership, world):
+    item = make_item(partnership, world)
     url = reverse("partnerships:action_item_progress", args=[item.pk])
     assert client_for(world.secretary1).get(url).status_code == 200
     response = client_for(world.secretary1).post(url, {"note": "已完成设计", "percent": 60, "evidence": [pdf(), png()]})
@@ -435,8 +449,8 @@ def test_the_progress_page_posts_a_note_percent_and_several_files(client_for, pa
     assert update.percent == 60 and update.evidence.count() == 2
 
 
-def test_the_progress_page_shows_a_bad_file_next_to_the_field(client_for, pact, world):
-    item = make_item(pact, world)
+def test_the_progress_page_shows_a_bad_file_next_to_the_field(client_for, partnership, world):
+    item = make_item(partnership, world)
     fake = SimpleUploadedFile("报告.pdf", EXE, content_type="application/pdf")
     response = client_for(world.secretary1).post(
         reverse("partnerships:action_item_progress", args=[item.pk]),
@@ -448,8 +462,8 @@ def test_the_progress_page_shows_a_bad_file_next_to_the_field(client_for, pact, 
     assert not item.updates.exists()
 
 
-def test_progress_is_403_for_the_other_side_and_the_reviewer_and_404_for_outsiders(client_for, pact, world):
-    item = make_item(pact, world)
+def test_progress_is_403_for_the_other_side_and_the_reviewer_and_404_for_outsiders(client_for, partnership, world):
+    item = make_item(partnership, world)
     url = reverse("partnerships:action_item_progress", args=[item.pk])
     for user in (world.liaison1, world.committee):
         assert client_for(user).post(url, {"note": "越权", "percent": 10}).status_code == 403
@@ -458,8 +472,8 @@ def test_progress_is_403_for_the_other_side_and_the_reviewer_and_404_for_outside
     assert not item.updates.exists()
 
 
-def test_the_close_page_requires_evidence(client_for, pact, world):
-    item = make_item(pact, world)
+def test_the_close_page_requires_evidence(client_for, partnership, world):
+    item = make_item(partnership, world)
     response = client_for(world.secretary1).post(
         reverse("partnerships:action_item_close", args=[item.pk]), {"note": "已完成"}
     )
@@ -468,8 +482,8 @@ def test_the_close_page_requires_evidence(client_for, pact, world):
     assert item.status == ActionItem.Status.OPEN
 
 
-def test_the_confirm_page_is_the_other_sides(client_for, pact, world):
-    item = awaiting_item(pact, world)
+def test_the_confirm_page_is_the_other_sides(client_for, partnership, world):
+    item = awaiting_item(partnership, world)
     url = reverse("partnerships:action_item_confirm", args=[item.pk])
     assert client_for(world.secretary1).get(url).status_code == 403
     assert client_for(world.liaison1).post(url, {}).status_code == 302
@@ -479,25 +493,28 @@ def test_the_confirm_page_is_the_other_sides(client_for, pact, world):
     assert client_for(world.liaison1).get(url).status_code == 302
 
 
-def test_the_send_back_page_needs_a_reason(client_for, pact, world):
-    item = awaiting_item(pact, world)
+def test_the_send_back_page_needs_a_reason(client_for, partnership, world):
+    item = awaiting_item(partnership, world)
     response = client_for(world.liaison1).post(reverse("partnerships:action_item_send_back", args=[item.pk]), {})
     assert response.status_code == 200 and "reason" in response.context["form"].errors
 
 
-def test_the_cancel_page_needs_a_reason(client_for, pact, world):
-    item = make_item(pact, world)
+def test_the_cancel_page_needs_a_reason(client_for, partnership, world):
+    item = make_item(partnership, world)
     response = client_for(world.secretary1).post(reverse("partnerships:action_item_cancel", args=[item.pk]), {})
     assert response.status_code == 200 and "reason" in response.context["form"].errors
 
 
-def test_the_create_page_links_the_decision_and_checks_the_meeting_date(client_for, pact, world):
-    url = reverse("partnerships:action_item_create", args=[pact.agreement.pk]) + f"?decision={pact.decision.pk}"
+def test_the_create_page_links_the_decision_and_checks_the_meeting_date(client_for, partnership, world):
+    url = (
+        reverse("partnerships:action_item_create", args=[partnership.agreement.pk])
+        + f"?decision={partnership.decision.pk}"
+    )
     client = client_for(world.secretary1)
     response = client.get(url)
-    assert response.status_code == 200 and response.context["decision"] == pact.decision
+    assert response.status_code == 200 and response.context["decision"] == partnership.decision
     data = {"title": "宣传栏", "responsible_party": world.branch_a.pk, "priority": 2}
-    response = client.post(url, {**data, "due_on": (pact.meeting_date - dt.timedelta(days=2)).isoformat()})
+    response = client.post(url, {**data, "due_on": (partnership.meeting_date - dt.timedelta(days=2)).isoformat()})
     assert response.status_code == 200 and "due_on" in response.context["form"].errors
     response = client.post(url, {**data, "responsible_party": world.branch_b.pk, "due_on": days(9).isoformat()})
     assert response.status_code == 200 and "responsible_party" in response.context["form"].errors
@@ -505,18 +522,17 @@ def test_the_create_page_links_the_decision_and_checks_the_meeting_date(client_f
     assert response.status_code == 200 and "responsible_person" in response.context["form"].errors
     response = client.post(url, {**data, "due_on": days(9).isoformat()})
     assert response.status_code == 302
-    assert ActionItem.objects.get().decision == pact.decision
+    assert ActionItem.objects.get().decision == partnership.decision
 
 
-def test_the_create_page_refuses_a_decision_of_another_agreement(client_for, pact, world):
-    other = Agreement.objects.create(number="GJ-TEST-003", title="另一协议", term_start=days(-1), term_end=days(30))
-    AgreementParty.objects.create(agreement=other, organization=world.branch_a)
-    url = reverse("partnerships:action_item_create", args=[other.pk]) + f"?decision={pact.decision.pk}"
+def test_the_create_page_refuses_a_decision_of_another_agreement(client_for, partnership, world):
+    other = another_agreement("GJ-TEST-003", world.branch_a)
+    url = reverse("partnerships:action_item_create", args=[other.pk]) + f"?decision={partnership.decision.pk}"
     assert client_for(world.secretary1).get(url).status_code == 404
 
 
-def test_the_detail_page_offers_each_visitor_their_own_actions(client_for, pact, world):
-    item = awaiting_item(pact, world)
+def test_the_detail_page_offers_each_visitor_their_own_actions(client_for, partnership, world):
+    item = awaiting_item(partnership, world)
     url = item.get_absolute_url()
     confirm_url = reverse("partnerships:action_item_confirm", args=[item.pk])
     cancel_url = reverse("partnerships:action_item_cancel", args=[item.pk])
@@ -530,13 +546,13 @@ def test_the_detail_page_offers_each_visitor_their_own_actions(client_for, pact,
     assert reverse("partnerships:evidence_download", args=[evidence.pk]) in other_page
 
 
-def test_overdue_shows_on_the_detail_page(client_for, pact, world):
-    item = make_item(pact, world, due_on=days(-3), decision=None)
+def test_overdue_shows_on_the_detail_page(client_for, partnership, world):
+    item = make_item(partnership, world, due_on=days(-3), decision=None)
     assert 'data-overdue="3"' in client_for(world.secretary1).get(item.get_absolute_url()).content.decode()
 
 
-def test_evidence_is_served_only_to_those_who_see_the_item(client_for, pact, world):
-    awaiting_item(pact, world)
+def test_evidence_is_served_only_to_those_who_see_the_item(client_for, partnership, world):
+    awaiting_item(partnership, world)
     url = reverse("partnerships:evidence_download", args=[Evidence.objects.get().pk])
     for user in (world.secretary1, world.liaison1, world.committee, world.admin):
         response = client_for(user).get(url)
@@ -551,21 +567,29 @@ def test_evidence_is_served_only_to_those_who_see_the_item(client_for, pact, wor
 
 
 @pytest.fixture
-def workspace_items(pact, world):
+def workspace_items(partnership, world):
     """Hand-built: what each tab should hold for secretary1 (items of 甲项目党支部) and liaison1."""
     now = timezone.now()
     items = {
-        "due_in_3": make_item(pact, world, due_on=days(3), title="三天后到期"),
-        "due_today": make_item(pact, world, due_on=days(0), status="in_progress", title="今天到期"),
-        "due_in_10": make_item(pact, world, due_on=days(10), title="十天后到期"),
-        "overdue": make_item(pact, world, due_on=days(-2), status="in_progress", title="逾期两天", decision=None),
-        "awaiting": make_item(pact, world, due_on=days(-1), status="awaiting_confirmation", title="待确认"),
-        "closed_recent": make_item(pact, world, status="done", closed_at=now - dt.timedelta(days=5), title="近期办结"),
-        "closed_old": make_item(pact, world, status="done", closed_at=now - dt.timedelta(days=40), title="早已办结"),
-        "cancelled": make_item(pact, world, due_on=days(-5), status="cancelled", cancel_reason="取消", title="已取消"),
-        "partner_overdue": make_item(pact, world, party=world.partner, due_on=days(-4), title="社区逾期"),
+        "due_in_3": make_item(partnership, world, due_on=days(3), title="三天后到期"),
+        "due_today": make_item(partnership, world, due_on=days(0), status="in_progress", title="今天到期"),
+        "due_in_10": make_item(partnership, world, due_on=days(10), title="十天后到期"),
+        "overdue": make_item(
+            partnership, world, due_on=days(-2), status="in_progress", title="逾期两天", decision=None
+        ),
+        "awaiting": make_item(partnership, world, due_on=days(-1), status="awaiting_confirmation", title="待确认"),
+        "closed_recent": make_item(
+            partnership, world, status="done", closed_at=now - dt.timedelta(days=5), title="近期办结"
+        ),
+        "closed_old": make_item(
+            partnership, world, status="done", closed_at=now - dt.timedelta(days=40), title="早已办结"
+        ),
+        "cancelled": make_item(
+            partnership, world, due_on=days(-5), status="cancelled", cancel_reason="取消", title="已取消"
+        ),
+        "partner_overdue": make_item(partnership, world, party=world.partner, due_on=days(-4), title="社区逾期"),
         "partner_awaiting": make_item(
-            pact, world, party=world.partner, status="awaiting_confirmation", title="社区待确认"
+            partnership, world, party=world.partner, status="awaiting_confirmation", title="社区待确认"
         ),
     }
     return items
@@ -626,10 +650,10 @@ def test_the_home_page_shows_the_counts_to_secretaries_and_liaisons_only(client_
 # --- query budgets ------------------------------------------------------------------------------------------------
 
 
-def _many_items(pact, world, n):
+def _many_items(partnership, world, n):
     for i in range(n):
         item = make_item(
-            pact,
+            partnership,
             world,
             party=world.branch_a if i % 2 else world.partner,
             due_on=days(i % 9 - 3),
@@ -637,7 +661,7 @@ def _many_items(pact, world, n):
             responsible_person=world.secretary1 if i % 2 else world.liaison1,
             title=f"事项{i}",
         )
-        ActionItemUpdate.objects.create(item=item, note=f"进展{i}", percent=10, author=world.secretary1)
+        ActionItemUpdateFactory(item=item, note=f"进展{i}", percent=10, author=world.secretary1)
 
 
 def _count_queries(client, url):
@@ -657,23 +681,23 @@ def _count_queries(client, url):
         ("partnerships:action_item_export", ""),
     ],
 )
-def test_list_queries_do_not_grow_with_the_items(client_for, pact, world, url_name, query):
+def test_list_queries_do_not_grow_with_the_items(client_for, partnership, world, url_name, query):
     client = client_for(world.secretary1)
     url = reverse(url_name) + query
-    _many_items(pact, world, 5)
+    _many_items(partnership, world, 5)
     at_five = _count_queries(client, url)
-    _many_items(pact, world, 45)
+    _many_items(partnership, world, 45)
     at_fifty = _count_queries(client, url)
     assert at_five == at_fifty
     assert at_fifty <= 12
 
 
-def test_the_detail_page_queries_do_not_grow_with_the_updates(client_for, pact, world):
-    item = make_item(pact, world)
+def test_the_detail_page_queries_do_not_grow_with_the_updates(client_for, partnership, world):
+    item = make_item(partnership, world)
 
     def add_updates(n):
         for i in range(n):
-            update = ActionItemUpdate.objects.create(item=item, note=f"进展{i}", percent=i, author=world.secretary1)
+            update = ActionItemUpdateFactory(item=item, note=f"进展{i}", percent=i, author=world.secretary1)
             Evidence.objects.create(
                 update=update, file="evidence/x.pdf", original_name="x.pdf", content_type="application/pdf", size=1
             )
@@ -696,11 +720,11 @@ def _read_sheet(response):
     return rows[0], rows[1:]
 
 
-def test_the_ledger_export_applies_the_filters_and_counts_days_overdue(client_for, pact, world):
-    late = make_item(pact, world, due_on=days(-4), status="in_progress", title="逾期四天", progress=30)
-    ActionItemUpdate.objects.create(item=late, note="材料采购中", percent=30, author=world.secretary1)
-    make_item(pact, world, due_on=days(-4), status="done", title="已办结不算逾期")
-    make_item(pact, world, due_on=days(6), title="未到期")
+def test_the_ledger_export_applies_the_filters_and_counts_days_overdue(client_for, partnership, world):
+    late = make_item(partnership, world, due_on=days(-4), status="in_progress", title="逾期四天", progress=30)
+    ActionItemUpdateFactory(item=late, note="材料采购中", percent=30, author=world.secretary1)
+    make_item(partnership, world, due_on=days(-4), status="done", title="已办结不算逾期")
+    make_item(partnership, world, due_on=days(6), title="未到期")
     client = client_for(world.secretary1)
 
     header, rows = _read_sheet(client.get(reverse("partnerships:action_item_export") + "?overdue=on"))
@@ -708,7 +732,7 @@ def test_the_ledger_export_applies_the_filters_and_counts_days_overdue(client_fo
     assert len(rows) == 1
     row = rows[0]
     assert row[0] == "GJ-TEST-001 甲项目与和平街道结对共建协议"
-    assert pact.meeting.title in row[1] and row[2] == pact.decision.text
+    assert partnership.meeting.title in row[1] and row[2] == partnership.decision.text
     assert row[3] == "逾期四天" and row[4] == world.branch_a.name
     assert row[6].date() == days(-4)
     assert row[8] == 4
@@ -720,18 +744,18 @@ def test_the_ledger_export_applies_the_filters_and_counts_days_overdue(client_fo
     assert by_title["已办结不算逾期"][8] == 0 and by_title["未到期"][8] == 0
 
 
-def test_the_ledger_export_holds_only_what_the_user_may_see(client_for, pact, world):
-    make_item(pact, world)
+def test_the_ledger_export_holds_only_what_the_user_may_see(client_for, partnership, world):
+    make_item(partnership, world)
     _, rows = _read_sheet(client_for(world.secretary2).get(reverse("partnerships:action_item_export")))
     assert rows == []
     _, rows = _read_sheet(client_for(world.committee).get(reverse("partnerships:action_item_export")))
     assert len(rows) == 1
 
 
-def test_the_ledger_filters_by_party_status_priority_and_due_range(client_for, pact, world):
-    make_item(pact, world, due_on=days(2), title="甲-近", priority=1)
-    make_item(pact, world, due_on=days(30), title="甲-远")
-    make_item(pact, world, party=world.partner, due_on=days(2), title="社区-近", status="in_progress")
+def test_the_ledger_filters_by_party_status_priority_and_due_range(client_for, partnership, world):
+    make_item(partnership, world, due_on=days(2), title="甲-近", priority=1)
+    make_item(partnership, world, due_on=days(30), title="甲-远")
+    make_item(partnership, world, party=world.partner, due_on=days(2), title="社区-近", status="in_progress")
     client = client_for(world.secretary1)
     url = reverse("partnerships:action_item_list")
 
@@ -745,17 +769,17 @@ def test_the_ledger_filters_by_party_status_priority_and_due_range(client_for, p
     assert titles({"priority": 1}) == {"甲-近"}
     assert titles({"due_from": days(1).isoformat(), "due_to": days(5).isoformat()}) == {"甲-近", "社区-近"}
     assert titles({"q": "远"}) == {"甲-远"}
-    assert titles({"agreement": pact.agreement.pk}) == {"甲-近", "甲-远", "社区-近"}
+    assert titles({"agreement": partnership.agreement.pk}) == {"甲-近", "甲-远", "社区-近"}
 
 
-def test_the_ledger_shows_nothing_to_outsiders(client_for, pact, world):
-    make_item(pact, world)
+def test_the_ledger_shows_nothing_to_outsiders(client_for, partnership, world):
+    make_item(partnership, world)
     response = client_for(world.outsider).get(reverse("partnerships:action_item_list"))
     assert response.status_code == 200 and list(response.context["object_list"]) == []
 
 
-def test_a_formula_title_reads_back_from_the_ledger_as_text(client_for, pact, world):
-    make_item(pact, world, title=FORMULA_TITLE)
+def test_a_formula_title_reads_back_from_the_ledger_as_text(client_for, partnership, world):
+    make_item(partnership, world, title=FORMULA_TITLE)
     response = client_for(world.secretary1).get(reverse("partnerships:action_item_export"))
     (cell,) = text_cells(response.content, FORMULA_TITLE)
     assert cell.column == 4
@@ -769,8 +793,8 @@ def test_a_formula_title_reads_back_from_the_ledger_as_text(client_for, pact, wo
         ("验收单.docx", "broken-docx", "bad_office"),
     ],
 )
-def test_a_pixel_bomb_a_forged_pdf_or_a_broken_docx_is_refused_as_evidence(pact, world, name, content, code):
-    item = make_item(pact, world)
+def test_a_pixel_bomb_a_forged_pdf_or_a_broken_docx_is_refused_as_evidence(partnership, world, name, content, code):
+    item = make_item(partnership, world)
     data = {"bomb": bomb_png, "forged": lambda: FORGED_PDF, "broken-docx": lambda: docx_bytes(main_part="word/x.xml")}
     bad = SimpleUploadedFile(name, data[content]())
     with pytest.raises(ValidationError) as caught:
@@ -780,8 +804,8 @@ def test_a_pixel_bomb_a_forged_pdf_or_a_broken_docx_is_refused_as_evidence(pact,
     assert item.status == ActionItem.Status.OPEN and not Evidence.objects.exists() and not item.updates.exists()
 
 
-def test_a_real_pdf_image_and_docx_are_accepted_as_evidence(pact, world):
-    item = make_item(pact, world)
+def test_a_real_pdf_image_and_docx_are_accepted_as_evidence(partnership, world):
+    item = make_item(partnership, world)
     files = [pdf(), png(), SimpleUploadedFile("方案.docx", docx_bytes())]
     services.action_item_update_progress(actor=world.secretary1, item=item, note="进展", percent=50, evidence=files)
     assert sorted(Evidence.objects.values_list("content_type", flat=True)) == sorted(
@@ -789,9 +813,9 @@ def test_a_real_pdf_image_and_docx_are_accepted_as_evidence(pact, world):
     )
 
 
-def test_only_pdfs_and_images_within_the_pixel_cap_are_served_inline(client_for, pact, world):
-    item = make_item(pact, world)
-    update = ActionItemUpdate.objects.create(item=item, note="旧附件", percent=10, author=world.secretary1)
+def test_only_pdfs_and_images_within_the_pixel_cap_are_served_inline(client_for, partnership, world):
+    item = make_item(partnership, world)
+    update = ActionItemUpdateFactory(item=item, note="旧附件", percent=10, author=world.secretary1)
     cases = {
         "image/png": (png_bytes(), "inline"),
         "application/pdf": (PDF, "inline"),

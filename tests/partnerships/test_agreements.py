@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
-from partnerships.models import ActionItem, Agreement, AgreementParty, Dimension, JointMeeting
+from partnerships.models import ActionItem, Agreement, AgreementParty, Dimension
 from partnerships.services import agreements as services
 from portal.models import Membership
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import ActionItemFactory, JointMeetingFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix.agreements import PDF_BYTES
 from tests.upload_files import FORGED_PDF, bomb_png, pdf_bytes, png_bytes
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
@@ -65,13 +65,13 @@ def make(world, actor=None, number="GJ-2025-001", activate=False, **kwargs):
 
 
 def meeting(agreement, host, when=None, title="联席会议"):
-    return JointMeeting.objects.create(
+    return JointMeetingFactory(
         agreement=agreement, title=title, starts_at=when or timezone.now() - DAY, place="会议室", host=host
     )
 
 
 def item(agreement, party, due=None, status=ActionItem.Status.OPEN, title="督办事项"):
-    return ActionItem.objects.create(
+    return ActionItemFactory(
         agreement=agreement, title=title, responsible_party=party, due_on=due or TODAY + 10 * DAY, status=status
     )
 

@@ -17,13 +17,13 @@ from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
     Agreement,
-    AgreementParty,
     Decision,
     JointMeeting,
     MinutesVersion,
 )
 from partnerships.services import meetings as services
 from tests.conftest import FIXED_NOW
+from tests.factories import ActionItemFactory, ActionItemUpdateFactory, cast_agreement
 
 # Expectations here are worked out from the date: the tests run on a fixed clock.
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -31,28 +31,19 @@ TODAY = FIXED_NOW.date()
 
 
 def make_agreement(world, number="GJ-T-001", *parties, status=Agreement.Status.ACTIVE) -> Agreement:
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
+        *parties,
         number=number,
         title="结对共建协议",
         term_start=TODAY - datetime.timedelta(days=60),
         term_end=TODAY + datetime.timedelta(days=600),
         status=status,
-        termination_reason="合并" if status == Agreement.Status.TERMINATED else "",
     )
-    for index, org in enumerate(parties or (world.branch_a, world.partner)):
-        AgreementParty.objects.create(
-            agreement=agreement,
-            organization=org,
-            role=AgreementParty.Role.INITIATOR if index == 0 else AgreementParty.Role.PARTNER,
-            liaison=world.liaison1 if org == world.partner else None,
-        )
-    return agreement
 
 
 def make_item(agreement, party, title="督办事项", status=ActionItem.Status.OPEN, due_in=10, **fields) -> ActionItem:
-    if status == ActionItem.Status.CANCELLED:
-        fields.setdefault("cancel_reason", "不再需要")
-    return ActionItem.objects.create(
+    return ActionItemFactory(
         agreement=agreement,
         responsible_party=party,
         title=title,
@@ -110,8 +101,8 @@ def test_scheduling_lists_every_open_item_of_the_agreement_on_the_agenda(world, 
 
 def test_agenda_shows_each_carried_item_with_its_latest_progress_and_overdue_state(client_for, world, agreement):
     item = make_item(agreement, world.partner, "修缮社区活动室", ActionItem.Status.IN_PROGRESS, due_in=-3)
-    ActionItemUpdate.objects.create(item=item, note="旧的进展说明", percent=20, author=world.liaison1)
-    ActionItemUpdate.objects.create(item=item, note="最新进展：已完成招标", percent=60, author=world.liaison1)
+    ActionItemUpdateFactory(item=item, note="旧的进展说明", percent=20, author=world.liaison1)
+    ActionItemUpdateFactory(item=item, note="最新进展：已完成招标", percent=60, author=world.liaison1)
     meeting = schedule(world, agreement)
 
     page = client_for(world.committee).get(meeting.get_absolute_url()).content.decode()
@@ -631,8 +622,8 @@ def _meeting_with(world, number, count):
     agreement = make_agreement(world, number)
     for index in range(count):
         item = make_item(agreement, world.partner, f"事项{index}", ActionItem.Status.IN_PROGRESS, due_in=index - 2)
-        ActionItemUpdate.objects.create(item=item, note=f"进展{index}-1", percent=10, author=world.liaison1)
-        ActionItemUpdate.objects.create(item=item, note=f"进展{index}-2", percent=40, author=world.liaison1)
+        ActionItemUpdateFactory(item=item, note=f"进展{index}-1", percent=10, author=world.liaison1)
+        ActionItemUpdateFactory(item=item, note=f"进展{index}-2", percent=40, author=world.liaison1)
     meeting = schedule(world, agreement, agenda=[f"议题{i}" for i in range(count)])
     services.minutes_save_draft(
         actor=world.secretary1,

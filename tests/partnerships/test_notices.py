@@ -1,7 +1,7 @@
 """Event notices of action items and joint meetings: the right people (never the actor), on every channel (in-app
 row, e-mail, group robot), exactly once across sweeps; the meetings' .ics; confirm/send-back refuse before the state.
 
-The pact: 甲项目党支部 (secretary1 its secretary, liaison_a its liaison) and the street community (liaison1 its
+The partnership: 甲项目党支部 (secretary1 its secretary, liaison_a its liaison) and the street community (liaison1 its
 liaison); member1 is a plain member of 甲项目党支部, committee a reviewer above it. Robots are a local HTTP server.
 """
 
@@ -19,12 +19,19 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from partnerships import notices
-from partnerships.models import ActionItem, Agreement, AgreementParty, Decision, JointMeeting
+from partnerships.models import ActionItem
 from partnerships.services import action_items as item_services
 from partnerships.services import meetings as meeting_services
 from portal.models import Membership, Notification, ReminderRule, WebhookDelivery, WebhookEndpoint
 from portal.sweep import sweep
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import (
+    ActionItemFactory,
+    DecisionFactory,
+    JointMeetingFactory,
+    MembershipFactory,
+    UserFactory,
+    cast_agreement,
+)
 from tests.portal.test_webhooks import Robot
 from tests.upload_files import pdf_bytes
 
@@ -43,29 +50,25 @@ def robot():
 
 
 @pytest.fixture
-def pact(world, robot):
+def partnership(world, robot):
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-NOTICE-01",
         title="甲项目与和平街道结对共建协议",
         term_start=today - dt.timedelta(days=90),
         term_end=today + dt.timedelta(days=270),
-        status=Agreement.Status.ACTIVE,
-    )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
     )
     liaison_a = UserFactory(username="liaison_a", email="liaison_a@example.com")
     MembershipFactory(user=liaison_a, organization=world.branch_a, role=Membership.Role.LIAISON)
-    meeting = JointMeeting.objects.create(
+    meeting = JointMeetingFactory(
         agreement=agreement,
         title="第一次联席会议",
         starts_at=timezone.now() - dt.timedelta(days=10),
         place="项目部会议室",
         host=world.partner,
     )
-    decision = Decision.objects.create(meeting=meeting, text="在项目围挡设置共建宣传栏")
+    decision = DecisionFactory(meeting=meeting, text="在项目围挡设置共建宣传栏")
     hook_a = WebhookEndpoint.objects.create(
         organization=world.branch_a, platform="wecom", name="甲项目党员群", url=robot.url("/a")
     )
@@ -97,10 +100,10 @@ def robot_paths(robot, kind_title: str) -> list[str]:
     return sorted(r["path"] for r in robot.requests if kind_title in r["body"]["markdown"]["content"])
 
 
-def make_item(pact, world, **extra):
-    return ActionItem.objects.create(
-        agreement=pact.agreement,
-        decision=extra.pop("decision", pact.decision),
+def make_item(partnership, world, **extra):
+    return ActionItemFactory(
+        agreement=partnership.agreement,
+        decision=extra.pop("decision", partnership.decision),
         title=extra.pop("title", "设置共建宣传栏"),
         responsible_party=world.branch_a,
         responsible_person=extra.pop("responsible_person", world.member1),
@@ -109,9 +112,9 @@ def make_item(pact, world, **extra):
     )
 
 
-def awaiting(pact, world):
-    item = make_item(pact, world)
-    item_services.action_item_close(actor=pact.liaison_a, item=item, note="已安装到位", evidence=[pdf()])
+def awaiting(partnership, world):
+    item = make_item(partnership, world)
+    item_services.action_item_close(actor=partnership.liaison_a, item=item, note="已安装到位", evidence=[pdf()])
     item.refresh_from_db()
     return item
 
@@ -119,10 +122,10 @@ def awaiting(pact, world):
 # --- action items ------------------------------------------------------------------------------------------
 
 
-def test_a_new_item_reaches_the_responsible_partys_liaison_and_person_on_every_channel_once(pact, world, robot):
+def test_a_new_item_reaches_the_responsible_partys_liaison_and_person_on_every_channel_once(partnership, world, robot):
     item = item_services.action_item_create(
         actor=world.liaison1,
-        agreement=pact.agreement,
+        agreement=partnership.agreement,
         title="设置共建宣传栏",
         responsible_party=world.branch_a,
         responsible_person=world.member1,
@@ -131,7 +134,7 @@ def test_a_new_item_reaches_the_responsible_partys_liaison_and_person_on_every_c
     assert recipients(notices.ITEM_ASSIGNED) == {"liaison_a", "member1"}
     outbox = delivered(notices.ITEM_ASSIGNED)
     emails = [m for m in outbox if "设置共建宣传栏" in m.subject]
-    assert sorted(m.to[0] for m in emails) == sorted([pact.liaison_a.email, world.member1.email])
+    assert sorted(m.to[0] for m in emails) == sorted([partnership.liaison_a.email, world.member1.email])
     assert "新督办事项" in emails[0].subject and "甲项目党支部" in emails[0].subject
     assert item.get_absolute_url() in emails[0].body and "截止" in emails[0].body
     # The responsible party's group hears once; the actor's (the partner's) group does not.
@@ -139,20 +142,20 @@ def test_a_new_item_reaches_the_responsible_partys_liaison_and_person_on_every_c
     assert Notification.objects.filter(kind=notices.ITEM_ASSIGNED, in_app=True).count() == 2
 
 
-def test_the_actor_is_never_told_of_their_own_new_item(pact, world):
+def test_the_actor_is_never_told_of_their_own_new_item(partnership, world):
     item_services.action_item_create(
-        actor=pact.liaison_a,
-        agreement=pact.agreement,
+        actor=partnership.liaison_a,
+        agreement=partnership.agreement,
         title="自己立项",
         responsible_party=world.branch_a,
-        responsible_person=pact.liaison_a,
+        responsible_person=partnership.liaison_a,
         due_on=timezone.localdate() + dt.timedelta(days=20),
     )
     assert recipients(notices.ITEM_ASSIGNED) == set()
 
 
-def test_a_closure_awaiting_confirmation_reaches_those_who_may_confirm_it(pact, world, robot):
-    item = awaiting(pact, world)
+def test_a_closure_awaiting_confirmation_reaches_those_who_may_confirm_it(partnership, world, robot):
+    item = awaiting(partnership, world)
     # The other party's liaison (also the deciding meeting's host); not the responsible party, not the actor.
     assert recipients(notices.ITEM_AWAITING_CONFIRMATION) == {"liaison1"}
     assert ActionItem.objects.confirmer_rights(world.liaison1).filter(pk=item.pk).exists()
@@ -164,8 +167,8 @@ def test_a_closure_awaiting_confirmation_reaches_those_who_may_confirm_it(pact, 
     assert robot_paths(robot, "待您确认") == ["/p"]
 
 
-def test_a_confirmation_reaches_the_responsible_party_once(pact, world, robot):
-    item = awaiting(pact, world)
+def test_a_confirmation_reaches_the_responsible_party_once(partnership, world, robot):
+    item = awaiting(partnership, world)
     item_services.action_item_confirm(actor=world.liaison1, item=item, note="现场核实")
     assert recipients(notices.ITEM_CONFIRMED) == {"liaison_a", "member1"}
     outbox = delivered(notices.ITEM_CONFIRMED)
@@ -174,8 +177,8 @@ def test_a_confirmation_reaches_the_responsible_party_once(pact, world, robot):
     assert robot_paths(robot, "已确认办结") == ["/a"]
 
 
-def test_a_send_back_reaches_the_responsible_party_with_the_reason_each_time(pact, world, robot):
-    item = awaiting(pact, world)
+def test_a_send_back_reaches_the_responsible_party_with_the_reason_each_time(partnership, world, robot):
+    item = awaiting(partnership, world)
     item_services.action_item_send_back(actor=world.liaison1, item=item, reason="缺少现场照片")
     outbox = delivered(notices.ITEM_SENT_BACK)
     assert recipients(notices.ITEM_SENT_BACK) == {"liaison_a", "member1"}
@@ -183,20 +186,20 @@ def test_a_send_back_reaches_the_responsible_party_with_the_reason_each_time(pac
     assert len(emails) == 2 and all("缺少现场照片" in m.body for m in emails)
     assert robot_paths(robot, "被退回") == ["/a"]
     # A second send-back is a new event (another update): told again.
-    item_services.action_item_close(actor=pact.liaison_a, item=item, note="已补照片", evidence=[pdf()])
+    item_services.action_item_close(actor=partnership.liaison_a, item=item, note="已补照片", evidence=[pdf()])
     item_services.action_item_send_back(actor=world.liaison1, item=item, reason="照片不清楚")
     assert Notification.objects.filter(kind=notices.ITEM_SENT_BACK).count() == 4
 
 
-def test_digest_and_switched_off_email_are_respected(pact, world):
+def test_digest_and_switched_off_email_are_respected(partnership, world):
     from portal.models import NotificationPreference
 
     NotificationPreference.objects.create(user=world.member1, kind=notices.ITEM_ASSIGNED, email=True, digest=True)
-    NotificationPreference.objects.create(user=pact.liaison_a, kind=notices.ITEM_ASSIGNED, email=False)
+    NotificationPreference.objects.create(user=partnership.liaison_a, kind=notices.ITEM_ASSIGNED, email=False)
     make = item_services.action_item_create
     make(
         actor=world.liaison1,
-        agreement=pact.agreement,
+        agreement=partnership.agreement,
         title="摘要测试",
         responsible_party=world.branch_a,
         responsible_person=world.member1,
@@ -210,10 +213,10 @@ def test_digest_and_switched_off_email_are_respected(pact, world):
     assert channels == {"member1": {"email": "digest"}, "liaison_a": {"email": "off"}}
 
 
-def test_an_event_kind_switched_off_by_an_admin_records_nothing(pact, world):
+def test_an_event_kind_switched_off_by_an_admin_records_nothing(partnership, world):
     sweep()  # creates the rules
     ReminderRule.objects.filter(kind=notices.ITEM_AWAITING_CONFIRMATION).update(enabled=False)
-    awaiting(pact, world)
+    awaiting(partnership, world)
     assert not Notification.objects.filter(kind=notices.ITEM_AWAITING_CONFIRMATION).exists()
 
 
@@ -222,10 +225,10 @@ def test_an_event_kind_switched_off_by_an_admin_records_nothing(pact, world):
 
 @pytest.mark.parametrize("name", ["confirm", "send_back"])
 @pytest.mark.parametrize("status", ["open", "in_progress", "awaiting_confirmation", "done"])
-def test_confirm_pages_refuse_read_only_users_with_403_whatever_the_state(client_for, pact, world, name, status):
-    item = make_item(pact, world, status=status)
+def test_confirm_pages_refuse_read_only_users_with_403_whatever_the_state(client_for, partnership, world, name, status):
+    item = make_item(partnership, world, status=status)
     url = reverse(f"partnerships:action_item_{name}", args=[item.pk])
-    for user in (world.committee, world.member1, world.secretary1, pact.liaison_a):
+    for user in (world.committee, world.member1, world.secretary1, partnership.liaison_a):
         assert client_for(user).get(url).status_code == 403, user
         assert client_for(user).post(url, {"reason": "越权", "note": ""}).status_code == 403, user
     assert client_for(world.outsider).get(url).status_code == 404
@@ -233,16 +236,16 @@ def test_confirm_pages_refuse_read_only_users_with_403_whatever_the_state(client
     assert item.status == status
 
 
-def test_the_confirmer_still_gets_the_state_message_on_an_item_not_awaiting(client_for, pact, world):
-    item = make_item(pact, world, status="in_progress")
+def test_the_confirmer_still_gets_the_state_message_on_an_item_not_awaiting(client_for, partnership, world):
+    item = make_item(partnership, world, status="in_progress")
     response = client_for(world.liaison1).get(reverse("partnerships:action_item_confirm", args=[item.pk]))
     assert response.status_code == 302 and response["Location"] == item.get_absolute_url()
 
 
-def test_the_confirm_service_refuses_the_right_before_the_state(pact, world):
+def test_the_confirm_service_refuses_the_right_before_the_state(partnership, world):
     from django.core.exceptions import PermissionDenied
 
-    item = make_item(pact, world, status="in_progress")
+    item = make_item(partnership, world, status="in_progress")
     with pytest.raises(PermissionDenied):
         item_services.action_item_confirm(actor=world.secretary1, item=item)
     with pytest.raises(ValidationError):
@@ -252,10 +255,10 @@ def test_the_confirm_service_refuses_the_right_before_the_state(pact, world):
 # --- joint meetings ------------------------------------------------------------------------------------------
 
 
-def schedule(pact, world, **extra):
+def schedule(partnership, world, **extra):
     fields = dict(
         actor=world.secretary1,
-        agreement=pact.agreement,
+        agreement=partnership.agreement,
         title="第二次联席会议",
         starts_at=timezone.make_aware(dt.datetime(2030, 5, 20, 14, 30)),
         place="社区党群服务中心",
@@ -288,8 +291,8 @@ def ics_event(email):
     return calendar, event
 
 
-def test_a_scheduled_meeting_reaches_attendees_and_parties_with_its_calendar_entry(pact, world, robot):
-    meeting = schedule(pact, world)
+def test_a_scheduled_meeting_reaches_attendees_and_parties_with_its_calendar_entry(partnership, world, robot):
+    meeting = schedule(partnership, world)
     assert recipients(notices.MEETING_SCHEDULED) == {"liaison1", "member1", "liaison_a"}  # not secretary1, the actor
     outbox = delivered(notices.MEETING_SCHEDULED)
     emails = [m for m in outbox if "第二次联席会议" in m.subject]
@@ -305,8 +308,8 @@ def test_a_scheduled_meeting_reaches_attendees_and_parties_with_its_calendar_ent
     assert robot_paths(robot, "第二次联席会议") == ["/a", "/p"]
 
 
-def test_a_changed_meeting_sends_a_change_notice_that_updates_the_calendar_entry(pact, world, robot):
-    meeting = schedule(pact, world)
+def test_a_changed_meeting_sends_a_change_notice_that_updates_the_calendar_entry(partnership, world, robot):
+    meeting = schedule(partnership, world)
     delivered(notices.MEETING_SCHEDULED)
     update(meeting, world, starts_at=timezone.make_aware(dt.datetime(2030, 5, 21, 9, 0)), attendees=[world.liaison1])
     meeting.refresh_from_db()
@@ -326,12 +329,14 @@ def test_a_changed_meeting_sends_a_change_notice_that_updates_the_calendar_entry
     assert Notification.objects.filter(kind=notices.MEETING_CHANGED).count() == 3
 
 
-def test_a_cancelled_meeting_sends_a_cancellation_and_no_day_before_reminder(pact, world, robot):
-    meeting = schedule(pact, world)
+def test_a_cancelled_meeting_sends_a_cancellation_and_no_day_before_reminder(partnership, world, robot):
+    meeting = schedule(partnership, world)
     day_before = timezone.make_aware(dt.datetime(2030, 5, 19, 9, 0))
     sweep(day_before)
     assert Notification.objects.filter(kind="meeting.upcoming", status="sent").count() == 2
-    meeting2 = schedule(pact, world, title="第三次联席会议", starts_at=timezone.make_aware(dt.datetime(2030, 6, 2, 9)))
+    meeting2 = schedule(
+        partnership, world, title="第三次联席会议", starts_at=timezone.make_aware(dt.datetime(2030, 6, 2, 9))
+    )
     sweep(timezone.make_aware(dt.datetime(2030, 5, 31, 9, 0)))  # two days ahead: nothing yet
     meeting_services.meeting_cancel(actor=world.secretary1, meeting=meeting2, reason="与上级会议冲突")
     assert recipients(notices.MEETING_CANCELLED) == {"liaison1", "member1", "liaison_a"}
@@ -349,8 +354,8 @@ def test_a_cancelled_meeting_sends_a_cancellation_and_no_day_before_reminder(pac
     assert meeting.pk != meeting2.pk
 
 
-def test_the_day_before_reminder_reaches_the_attendees_once_with_the_ics(pact, world):
-    meeting = schedule(pact, world)
+def test_the_day_before_reminder_reaches_the_attendees_once_with_the_ics(partnership, world):
+    meeting = schedule(partnership, world)
     mail.outbox.clear()
     sweep(timezone.make_aware(dt.datetime(2030, 5, 18, 9, 0)))  # two days ahead: not yet
     assert not Notification.objects.filter(kind="meeting.upcoming").exists()
@@ -364,8 +369,8 @@ def test_the_day_before_reminder_reaches_the_attendees_once_with_the_ics(pact, w
     assert ReminderRule.objects.get(kind="meeting.upcoming").offset_days == 1
 
 
-def test_published_minutes_reach_attendees_and_parties(pact, world, robot):
-    meeting = schedule(pact, world, starts_at=timezone.now() - dt.timedelta(days=1))
+def test_published_minutes_reach_attendees_and_parties(partnership, world, robot):
+    meeting = schedule(partnership, world, starts_at=timezone.now() - dt.timedelta(days=1))
     meeting_services.minutes_save_draft(
         actor=world.secretary1, meeting=meeting, minutes="会议纪要正文", attendee_ids=[world.liaison1.pk]
     )
@@ -379,8 +384,8 @@ def test_published_minutes_reach_attendees_and_parties(pact, world, robot):
     assert robot_paths(robot, "纪要已发布") == ["/a", "/p"]
 
 
-def test_the_cancel_page_is_the_hosts(client_for, pact, world):
-    meeting = schedule(pact, world)
+def test_the_cancel_page_is_the_hosts(client_for, partnership, world):
+    meeting = schedule(partnership, world)
     url = reverse("partnerships:meeting_cancel", args=[meeting.pk])
     assert client_for(world.liaison1).post(url, {"reason": "越权"}).status_code == 403
     response = client_for(world.secretary1).post(url, {"reason": ""})

@@ -10,10 +10,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.utils import timezone
 
-from partnerships.models import ActionItem, Agreement, AgreementParty
 from portal import notifications
 from portal.models import Notification, NotificationPreference
 from portal.sweep import sweep
+from tests.factories import ActionItemFactory, AgreementFactory
 
 DUE_TODAY = "action_item.due_today"
 OVERDUE = "action_item.overdue"
@@ -117,17 +117,14 @@ def test_from_the_sweep_to_the_digest(world):
 
     today = dt.date(2026, 11, 25)
     now = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))
-    agreement = Agreement.objects.create(
+    agreement = AgreementFactory(
         number="GJ-DIG-01",
         title="汇总测试共建协议",
         term_start=today - dt.timedelta(days=100),
         term_end=today + dt.timedelta(days=100),
-        status=Agreement.Status.ACTIVE,
+        parties=[world.branch_a],
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    item = ActionItem.objects.create(
-        agreement=agreement, title="清理围挡垃圾", responsible_party=world.branch_a, due_on=today
-    )
+    item = ActionItemFactory(agreement=agreement, title="清理围挡垃圾", responsible_party=world.branch_a, due_on=today)
     NotificationPreference.objects.create(user=world.secretary1, kind=DUE_TODAY, digest=True)
 
     sweep(now)

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from portal import exports
 from portal.models import ExportJob, Notification
-from tests.activities.test_activities import at, make_activity, make_pact
+from tests.activities.test_activities import at, make_activity, make_agreement
 from tests.conftest import require
 from tests.workers_support import WorkerHarness, postgres_url, redis_available, wait_until
 
@@ -40,7 +40,7 @@ def harness(transactional_db, tmp_path):
 
 def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings, tmp_path):
     settings.EXPORTS_DIR = tmp_path / "exports"
-    agreement = make_pact(world)
+    agreement = make_agreement(world)
     for i in range(7):
         make_activity(world, agreement=agreement, title=f"导出活动{i}", starts=at(-i - 1))
     make_activity(world, lead=world.branch_b, co=[], title="乙支部自己的活动", starts=at(-2))

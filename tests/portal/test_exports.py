@@ -20,11 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from partnerships.models import ActionItem
 from portal import exports, reminders, services
 from portal.celery import app
 from portal.models import ExportJob, Notification
-from tests.activities.test_activities import at, make_activity, make_pact
+from tests.activities.test_activities import at, make_activity, make_agreement
+from tests.factories import ActionItemFactory
 from tests.xlsx_checks import FORMULA_TITLE
 
 
@@ -37,7 +37,7 @@ def big(settings, tmp_path):
 
 @pytest.fixture
 def activities(world):
-    agreement = make_pact(world)
+    agreement = make_agreement(world)
     made = [make_activity(world, agreement=agreement, title=f"共建活动{i}", starts=at(-i - 1)) for i in range(4)]
     made.append(make_activity(world, agreement=agreement, title=FORMULA_TITLE, starts=at(-9)))
     make_activity(world, lead=world.branch_b, co=[], title="乙支部自己的活动", starts=at(-3))
@@ -125,9 +125,9 @@ def test_the_job_keeps_text_inert_and_reapplies_the_requesters_scope(ask, client
 )
 def test_the_other_ledgers_go_through_the_job_path_too(ask, client_for, world, big, url_name, kind):
     for number in ("GJ-X-1", "GJ-X-2", "GJ-X-3"):
-        agreement = make_pact(world, number=number)
+        agreement = make_agreement(world, number=number)
         for i in range(2):
-            ActionItem.objects.create(
+            ActionItemFactory(
                 agreement=agreement,
                 title=f"督办{number}-{i}",
                 responsible_party=world.branch_a,
@@ -286,7 +286,7 @@ def test_a_job_records_its_total_from_the_ids_and_its_progress_as_it_goes(world,
 
 
 def test_the_job_path_request_takes_the_same_queries_at_few_and_many_rows(client_for, world, big):
-    agreement = make_pact(world)
+    agreement = make_agreement(world)
     client = client_for(world.secretary1)
     url = reverse("activities:activity_export")
     for i in range(3):

@@ -14,6 +14,7 @@ from portal import services
 from portal.celery import app
 from portal.models import Membership, TaskRun
 from tests.conftest import require
+from tests.factories import AgreementFactory
 
 
 def _old_session():
@@ -128,11 +129,12 @@ def _put(media, name, *, days_old=0):
 def _agreement(document):
     from partnerships.models import Agreement
 
-    return Agreement.objects.create(
+    return AgreementFactory(
         number="GJ-2020-001",
         title="共建协议",
         term_start=dt.date(2020, 1, 1),
         term_end=dt.date(2022, 12, 31),
+        status=Agreement.Status.DRAFT,
         document=document,
     )
 

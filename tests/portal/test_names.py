@@ -19,13 +19,14 @@ from openpyxl import load_workbook
 from activities.services import calendar as calendar_services
 from partnerships.forms.agreements import PartyForm
 from partnerships.forms.meetings import MeetingForm
-from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
+from partnerships.models import Organization
 from partnerships.selectors.agreements import liaison_candidates
 from partnerships.services import meetings as meeting_services
 from portal import notifications
 from portal.models import Notification
 from portal.names import display_name
 from portal.sweep import claim_ids
+from tests.factories import ActionItemFactory, JointMeetingFactory, cast_agreement
 
 pytestmark = pytest.mark.django_db
 
@@ -56,18 +57,14 @@ def named(world):
     """secretary1 is 周振华; liaison1 keeps the cast's name 王建国 (as does everyone else)."""
     User.objects.filter(pk=world.secretary1.pk).update(first_name="振华", last_name="周")
     world.secretary1.refresh_from_db()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-NAME-001",
         title="姓名顺序测试协议",
         term_start=timezone.localdate() - dt.timedelta(days=30),
         term_end=timezone.localdate() + dt.timedelta(days=300),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    meeting = JointMeeting.objects.create(
+    meeting = JointMeetingFactory(
         agreement=agreement,
         title="姓名联席会议",
         starts_at=timezone.now() - dt.timedelta(days=2),
@@ -124,7 +121,7 @@ def test_the_ical_feed_names_its_owner_family_name_first(client, world, named):
 
 def test_the_ledger_export_names_the_responsible_person_family_name_first(client_for, world, named):
     agreement, _ = named
-    ActionItem.objects.create(
+    ActionItemFactory(
         agreement=agreement,
         title="设置宣传栏",
         responsible_party=world.branch_a,

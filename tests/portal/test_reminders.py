@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from activities.models import Activity, ActivityType
-from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting
+from activities.models import Activity
+from partnerships.models import ActionItem, Agreement, JointMeeting
 from portal import reminders
 from portal.models import Notification, NotificationPreference, ReminderRule
 from portal.sweep import claim_ids, sweep
+from tests.factories import ActionItemFactory, ActivityFactory, JointMeetingFactory, MembershipFactory, cast_agreement
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
@@ -31,24 +32,15 @@ def days(n: int) -> dt.timedelta:
 
 @pytest.fixture
 def agreement(world):
-    agreement = Agreement.objects.create(
-        number="GJ-REM-01",
-        title="提醒测试共建协议",
-        term_start=TODAY - days(200),
-        term_end=TODAY + days(200),
-        status=Agreement.Status.ACTIVE,
+    return cast_agreement(
+        world, number="GJ-REM-01", title="提醒测试共建协议", term_start=TODAY - days(200), term_end=TODAY + days(200)
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    return agreement
 
 
 @pytest.fixture
 def make_item(world, agreement):
     def make(due_on: dt.date, **extra) -> ActionItem:
-        return ActionItem.objects.create(
+        return ActionItemFactory(
             agreement=agreement,
             title=extra.pop("title", "清理施工围挡周边垃圾"),
             responsible_party=world.branch_a,
@@ -63,14 +55,8 @@ def make_item(world, agreement):
 @pytest.fixture
 def make_activity(world):
     def make(starts_at: dt.datetime, **extra) -> Activity:
-        return Activity.objects.create(
-            title=extra.pop("title", "联合主题党日"),
-            type=ActivityType.objects.get(code="theme_day"),
-            lead=world.branch_a,
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(hours=2),
-            place="项目部党员活动室",
-            **extra,
+        return ActivityFactory(
+            title=extra.pop("title", "联合主题党日"), lead=world.branch_a, starts_at=starts_at, **extra
         )
 
     return make
@@ -104,7 +90,7 @@ def test_an_item_due_later_is_not_reminded_yet(world, make_item):
 def test_the_responsible_person_and_the_partys_liaison_are_reminded_too(world, make_item):
     from portal.models import Membership
 
-    Membership.objects.create(user=world.liaison1, organization=world.branch_a, role=Membership.Role.LIAISON)
+    MembershipFactory(user=world.liaison1, organization=world.branch_a, role=Membership.Role.LIAISON)
     make_item(TODAY + days(2), responsible_person=world.member1)
     sweep(NOW)
     recipients = set(rows("action_item.due_soon").values_list("recipient__username", flat=True))
@@ -203,13 +189,13 @@ def test_an_agreement_ending_later_is_not_reminded(world, agreement):
 
 
 def test_minutes_unpublished_a_week_after_the_meeting_remind_the_host(world, agreement):
-    late = JointMeeting.objects.create(
+    late = JointMeetingFactory(
         agreement=agreement, title="第二次联席会议", starts_at=NOW - days(8), place="社区会议室", host=world.branch_a
     )
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=agreement, title="第三次联席会议", starts_at=NOW - days(3), place="社区会议室", host=world.branch_a
     )
-    JointMeeting.objects.create(
+    JointMeetingFactory(
         agreement=agreement,
         title="已发布纪要的会议",
         starts_at=NOW - days(9),

@@ -12,13 +12,13 @@ from django.utils import timezone
 from activities.filters import ActivityFilter, PlanFilter
 from partnerships.filters import MemberFilter
 from partnerships.forms.action_items import ActionItemFilter
-from partnerships.models import Agreement, AgreementParty, Member, Organization
+from partnerships.models import Agreement, Member, Organization
 from partnerships.selectors import action_items as item_selectors
 from partnerships.selectors import directory as directory_selectors
 from portal import search
 from portal.names import display_name
 from portal.widgets import PLAIN_LIMIT
-from tests.factories import OrganizationFactory, UserFactory
+from tests.factories import AgreementFactory, OrganizationFactory, UserFactory
 
 KINDS = [
     ("organizations", "items"),
@@ -44,20 +44,17 @@ def _url(kind, purpose, q=""):
 
 def _agreement(number, title, *organizations):
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    return AgreementFactory(
         number=number,
         title=title,
         term_start=today - dt.timedelta(days=10),
         term_end=today + dt.timedelta(days=300),
-        status=Agreement.Status.ACTIVE,
+        parties=organizations,
     )
-    for organization in organizations:
-        AgreementParty.objects.create(agreement=agreement, organization=organization)
-    return agreement
 
 
 @pytest.fixture
-def pacts(world):
+def agreements(world):
     """One agreement per secretary: 甲项目党支部 + the partner, 乙机关党支部 alone with its own partner."""
     other_partner = OrganizationFactory(name="乙方合作社区党委", kind=Organization.Kind.COMMITTEE)
     mine = _agreement("GJ-S-001", "甲项目结对共建协议", world.branch_a, world.partner)
@@ -73,14 +70,14 @@ def _texts(response):
 
 
 @pytest.mark.parametrize(("kind", "purpose"), KINDS)
-def test_secretary2_finds_none_of_secretary1s_rows(client_for, world, pacts, kind, purpose):
+def test_secretary2_finds_none_of_secretary1s_rows(client_for, world, agreements, kind, purpose):
     texts = " ".join(_texts(client_for(world.secretary2).get(_url(kind, purpose))))
     assert "甲项目" not in texts and "GJ-S-001" not in texts
 
 
 @pytest.mark.parametrize(("kind", "purpose"), KINDS)
 def test_outsider_finds_nothing_of_theirs_and_a_user_without_a_role_gets_404(
-    client_for, client, world, pacts, kind, purpose
+    client_for, client, world, agreements, kind, purpose
 ):
     texts = " ".join(_texts(client_for(world.outsider).get(_url(kind, purpose))))
     assert "甲项目" not in texts and "乙机关" not in texts
@@ -99,7 +96,7 @@ def test_unknown_kind_or_purpose_is_404(client_for, world):
     assert client.get(_url("members", "roster")).status_code == 404
 
 
-def test_search_matches_by_name_within_scope(client_for, world, pacts):
+def test_search_matches_by_name_within_scope(client_for, world, agreements):
     client = client_for(world.committee)
     assert _texts(client.get(_url("organizations", "roster", "甲项目"))) == ["甲项目党支部"]
     assert _texts(client.get(_url("agreements", "items", "甲项目"))) == ["GJ-S-001 甲项目结对共建协议"]
@@ -120,19 +117,19 @@ def _many_branches(world, n=PLAIN_LIMIT + 10):
     return [OrganizationFactory(name=f"测试第{i}党支部", parent=world.general_1) for i in range(n)]
 
 
-def test_a_filter_validates_an_in_scope_id_and_refuses_another(world, pacts):
-    mine, theirs = pacts
-    agreements = item_selectors.raisable_agreements(world.secretary1)
+def test_a_filter_validates_an_in_scope_id_and_refuses_another(world, agreements):
+    mine, theirs = agreements
+    raisable = item_selectors.raisable_agreements(world.secretary1)
     organizations = item_selectors.party_organizations(world.secretary1)
     ok = ActionItemFilter(
         {"agreement": mine.pk, "responsible_party": world.branch_a.pk},
-        agreements=agreements,
+        agreements=raisable,
         organizations=organizations,
     )
     assert ok.is_valid(), ok.errors
     bad = ActionItemFilter(
         {"agreement": theirs.pk, "responsible_party": world.branch_b.pk},
-        agreements=agreements,
+        agreements=raisable,
         organizations=organizations,
     )
     assert not bad.is_valid()

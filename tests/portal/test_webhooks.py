@@ -23,12 +23,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from partnerships.models import ActionItem, Agreement, AgreementParty
+from partnerships.models import ActionItem, Agreement
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint
 from portal.sweep import sweep
 from portal.webhooks import deliver as webhook_deliver
 from portal.webhooks import plan as webhook_plan
 from portal.webhooks import services as webhook_services
+from tests.factories import ActionItemFactory, MembershipFactory, cast_agreement
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
@@ -108,23 +109,18 @@ def robot():
 
 @pytest.fixture
 def agreement(world):
-    agreement = Agreement.objects.create(
+    return cast_agreement(
+        world,
         number="GJ-HOOK-01",
         title="群机器人测试共建协议",
         term_start=TODAY - dt.timedelta(days=200),
         term_end=TODAY + dt.timedelta(days=200),
-        status=Agreement.Status.ACTIVE,
     )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
-    )
-    return agreement
 
 
 @pytest.fixture
 def item(world, agreement):
-    return ActionItem.objects.create(
+    return ActionItemFactory(
         agreement=agreement,
         title="清理施工围挡周边垃圾",
         responsible_party=world.branch_a,
@@ -236,7 +232,7 @@ def test_two_sweeps_post_nothing_twice(world, robot, item):
 
 
 def test_each_group_hears_once_however_many_of_its_people_are_recipients(world, robot, item):
-    other = Membership.objects.create(user=world.member1, organization=world.branch_a, role=Membership.Role.LIAISON)
+    other = MembershipFactory(user=world.member1, organization=world.branch_a, role=Membership.Role.LIAISON)
     assert other.pk
     endpoint(world.branch_a, robot.url("/ok"))
     sweep(NOW)
@@ -257,7 +253,7 @@ def test_closing_the_item_cancels_its_waiting_message(world, robot, item):
 
 
 def test_a_secretary_who_also_serves_elsewhere_does_not_leak_the_item_to_that_group(world, robot, item):
-    Membership.objects.create(user=world.secretary1, organization=world.unrelated, role=Membership.Role.LIAISON)
+    MembershipFactory(user=world.secretary1, organization=world.unrelated, role=Membership.Role.LIAISON)
     endpoint(world.branch_a, robot.url("/ok"))
     endpoint(world.unrelated, robot.url("/unrelated"), name="外单位群")
 

@@ -26,11 +26,12 @@ from django.utils import timezone
 
 from assessments import metrics
 from assessments.models import RollupRun
-from partnerships.models import ActionItem, Agreement, AgreementParty, Organization
+from partnerships.models import Organization
 from portal import claims
 from portal.claims import STALE_AFTER
 from portal.models import Notification
 from tests.conftest import require
+from tests.factories import ActionItemFactory, cast_agreement
 from tests.workers_support import (
     WorkerHarness,
     notification_key,
@@ -84,19 +85,15 @@ def due_notifications(world, count: int) -> None:
 def items_due_soon(world, count: int) -> None:
     """Action items due in two days: the sweep's plan() creates their "due soon" reminders (due since yesterday)."""
     today = timezone.localdate()
-    agreement = Agreement.objects.create(
+    agreement = cast_agreement(
+        world,
         number="GJ-WRK-01",
         title="并发提醒共建协议",
         term_start=today - dt.timedelta(days=200),
         term_end=today + dt.timedelta(days=200),
-        status=Agreement.Status.ACTIVE,
-    )
-    AgreementParty.objects.create(agreement=agreement, organization=world.branch_a, role=AgreementParty.Role.INITIATOR)
-    AgreementParty.objects.create(
-        agreement=agreement, organization=world.partner, role=AgreementParty.Role.PARTNER, liaison=world.liaison1
     )
     for i in range(count):
-        ActionItem.objects.create(
+        ActionItemFactory(
             agreement=agreement,
             title=f"清理施工围挡周边垃圾 wp-i{i}",
             responsible_party=world.branch_a,
