@@ -101,12 +101,16 @@ class ScopedObjectMixin(ScopedViewMixin, SingleObjectMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.object = self.get_object()
+            self.load_object()
             self.check_object(self.object)
             refusal = self.refuse()
             if refusal is not None:
                 return refusal
         return super().dispatch(request, *args, **kwargs)
+
+    def load_object(self) -> None:
+        """Set ``self.object`` (and whatever else the page reads with it, in subclasses)."""
+        self.object = self.get_object()
 
     def check_object(self, obj) -> None:
         """Raise ``PermissionDenied`` when another rule than the scope refuses the user (the scope is checked)."""
