@@ -49,11 +49,10 @@ class _Rendered:
 class MemberNoteView(_Rendered, ParentObjectMixin, ServiceFormView):
     """A create-under-parent page: the member is the parent, read through the scope, written by its secretary."""
 
-    form_class = NoteForm
-    parent_queryset = Member.objects.visible_to
-    parent_context_name = "member"
     service = note_service
     success_message = "Noted on %(name)s."
+    form_class = NoteForm
+    parent_queryset, parent_context_name = Member.objects.visible_to, "member"
 
     def get_service_kwargs(self, form):
         return {"member": self.parent, **form.cleaned_data}
