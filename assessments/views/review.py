@@ -33,7 +33,7 @@ from assessments.sections.review import result_url
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
-from portal.views.base import ScopedObjectMixin, ServiceFormView
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
 class _RollupFormView(ScopedObjectMixin, ServiceFormView):
@@ -218,20 +218,20 @@ class SelfAssessmentReturnView(ScopedViewMixin, SingleObjectMixin, View):
         return redirect("assessments:review", pk=rollup.pk)
 
 
-class RollupPublishView(ScopedViewMixin, SingleObjectMixin, View):
+class RollupPublishView(ServiceActionView):
     """POST: publish one reviewed final result; it is locked from then on."""
 
     model = QuarterRollup
+    service = services.rollup_publish
+    object_kwarg = "rollup"
+    success_message = gettext_lazy("Result published; its organization has been notified.")
+    join_errors = True
 
-    def post(self, request, pk):
-        rollup = self.get_object()
-        try:
-            services.rollup_publish(actor=request.user, rollup=rollup)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("assessments:review", pk=rollup.pk)
-        messages.success(request, _("Result published; its organization has been notified."))
-        return redirect(result_url(rollup))
+    def get_error_url(self):
+        return reverse("assessments:review", kwargs={"pk": self.object.pk})
+
+    def get_success_url(self):
+        return result_url(self.object)
 
 
 class RollupPublishQuarterView(View):

@@ -15,9 +15,9 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
 from django.views.generic.base import TemplateResponseMixin
-from django.views.generic.detail import SingleObjectMixin
 
 from assessments import metrics, services
 from assessments.forms.schemes import IndicatorFormSet, SchemeCreateForm, SchemeEditForm, indicator_initial
@@ -25,7 +25,7 @@ from assessments.models import AssessmentScheme, Indicator
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
-from portal.views.base import ScopedObjectMixin, ServiceFormView
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 HISTORY_LIMIT = 30
 
@@ -182,21 +182,18 @@ class SchemeUpdateView(ScopedObjectMixin, TemplateResponseMixin, View):
         return redirect(_scheme_url(scheme))
 
 
-class SchemeActivateView(ScopedViewMixin, SingleObjectMixin, View):
+class SchemeActivateView(ServiceActionView):
     """Put a scheme in force (POST), after the 100-point check."""
 
     model = AssessmentScheme
+    service = services.scheme_activate
+    object_kwarg = "scheme"
+    success_message = gettext_lazy("Scheme “%(name)s” is in force.")
 
-    def post(self, request, *args, **kwargs):
-        scheme = self.get_object()
-        try:
-            services.scheme_activate(actor=request.user, scheme=scheme)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Scheme “%(name)s” is in force.") % {"name": scheme.name})
-        return redirect(_scheme_url(scheme))
+    def get_success_url(self):
+        return _scheme_url(self.object)
+
+    get_error_url = get_success_url
 
 
 urlpatterns = [

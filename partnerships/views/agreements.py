@@ -40,7 +40,7 @@ from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import content_type_for, serve_upload
-from portal.views.base import ScopedObjectMixin, ServiceFormView
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
 class AgreementListView(ScopedViewMixin, FilterView):
@@ -240,21 +240,13 @@ class AgreementUpdateView(ScopedObjectMixin, _AgreementFormView):
         return services.agreement_update(actor=self.request.user, agreement=self.object, parties=parties, **data)
 
 
-class AgreementActivateView(ScopedViewMixin, SingleObjectMixin, View):
+class AgreementActivateView(ServiceActionView):
     """Put a draft agreement in force (POST only)."""
 
     model = Agreement
-
-    def post(self, request, *args, **kwargs):
-        agreement = self.get_object()
-        try:
-            services.agreement_activate(actor=request.user, agreement=agreement)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The agreement is now in force."))
-        return redirect(agreement)
+    service = services.agreement_activate
+    object_kwarg = "agreement"
+    success_message = gettext_lazy("The agreement is now in force.")
 
 
 class _AgreementActionView(ScopedObjectMixin, ServiceFormView):

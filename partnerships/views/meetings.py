@@ -13,8 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, View
-from django.views.generic.detail import SingleObjectMixin
+from django.views.generic import DetailView, FormView
 
 from partnerships.forms.meetings import (
     CorrectionForm,
@@ -29,7 +28,7 @@ from partnerships.selectors.meetings import annotate_meeting, meeting_detail_que
 from partnerships.services import meetings as services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
-from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
+from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
 def _parties(agreement: Agreement):
@@ -249,21 +248,16 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         return redirect(self.object)
 
 
-class MeetingPublishView(_MeetingObjectMixin, SingleObjectMixin, View):
+class MeetingPublishView(_MeetingObjectMixin, ServiceActionView):
     """Publish the draft minutes (POST): they lock, become version 1, and rulings reach the items."""
 
     http_method_names = ["post"]
+    service = services.minutes_publish
+    object_kwarg = "meeting"
+    success_message = gettext_lazy("Minutes published.")
 
-    def post(self, request, *args, **kwargs):
-        meeting = self.get_object()
-        try:
-            services.minutes_publish(actor=request.user, meeting=meeting)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect("partnerships:meeting_minutes", meeting.pk)
-        messages.success(request, _("Minutes published."))
-        return redirect(meeting)
+    def get_error_url(self):
+        return reverse("partnerships:meeting_minutes", args=[self.object.pk])
 
 
 class MeetingCorrectView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView):

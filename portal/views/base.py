@@ -8,6 +8,7 @@
 * ``ScopedObjectMixin`` — the object the page is about, loaded once before the handler runs: out of scope → 404,
   visible but not editable → 403 (``ScopedViewMixin.get_object``), then ``check_object`` (another rule → 403) and
   ``refuse`` (a state that refuses the page → a message and a redirect).
+* ``ServiceActionView`` — a POST-only button acting on the page's object through one service (errors as messages).
 * ``ParentObjectMixin`` — the object a create page works under (``<pk>`` in the URL): read through
   ``parent_queryset(user)`` (not found → 404), then it must be in ``parent_editable(user)`` (403).
 
@@ -23,7 +24,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect
-from django.views.generic import FormView
+from django.views.generic import FormView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from portal.forms import show_service_errors
@@ -54,6 +55,12 @@ class _Attributes(Mapping):
         return 0
 
 
+def _filled(message, obj) -> str:
+    """``message`` with its ``%(name)s`` placeholders read from ``obj``'s attributes."""
+    text = str(message)
+    return text % _Attributes(obj) if "%(" in text else text
+
+
 class ServiceFormMixin:
     """A form whose valid POST is handed to one service, inside the request."""
 
@@ -70,8 +77,7 @@ class ServiceFormMixin:
         return _declared(self, "service")(actor=self.request.user, **self.get_service_kwargs(form))
 
     def get_success_message(self, result) -> str:
-        message = str(self.success_message)
-        return message % _Attributes(result) if "%(" in message else message
+        return _filled(self.success_message, result)
 
     def get_success_url(self) -> str:
         if self.success_url:
@@ -123,6 +129,35 @@ class ScopedObjectMixin(ScopedViewMixin, SingleObjectMixin):
         """Say why with a message and go back to ``to`` (the object by default)."""
         messages.add_message(self.request, level, message)
         return redirect(to if to is not None else self.object)
+
+
+class ServiceActionView(ScopedViewMixin, SingleObjectMixin, View):
+    """A button on an object's page: a POST loads the object (404 out of scope, 403 read-only), calls ``service``
+    with it as ``object_kwarg``; refusals (``ValidationError``) come back as error messages and a redirect to
+    ``get_error_url()``, success as ``success_message`` (placeholders read from the object) and a redirect to ``get_success_url()`` (both the object's
+    page unless overridden). Other methods are refused by ``View`` (405) before anything is read."""
+
+    service: Callable[..., Any] | None = None
+    object_kwarg = "object"
+    success_message = ""
+    join_errors = False  # one message with every error, instead of one message each
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        try:
+            self.result = _declared(self, "service")(actor=request.user, **{self.object_kwarg: self.object})
+        except ValidationError as exc:
+            for message in [" ".join(exc.messages)] if self.join_errors else exc.messages:
+                messages.error(request, message)
+            return redirect(self.get_error_url())
+        messages.success(request, _filled(self.success_message, self.object))
+        return redirect(self.get_success_url())
+
+    def get_error_url(self) -> str:
+        return self.object.get_absolute_url()
+
+    def get_success_url(self) -> str:
+        return self.object.get_absolute_url()
 
 
 class ParentObjectMixin:

@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from partnerships.models import Member
-from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
+from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 calls: list[dict] = []
 
@@ -91,6 +91,26 @@ class MemberGuardedView(MemberEditView):
     def check_object(self, obj):
         if obj.name != "李红梅":
             raise PermissionDenied
+
+
+def refuse_transferred(*, actor, member):
+    if member.status == Member.Status.TRANSFERRED_OUT:
+        raise ValidationError(["Transferred out.", "Ask the new branch."])
+    calls.append({"actor": actor, "member": member})
+
+
+class MemberButtonView(ServiceActionView):
+    model = Member
+    service = refuse_transferred
+    object_kwarg = "member"
+    success_message = "Done for %(name)s."
+
+    def get_error_url(self):
+        return "/error/"
+
+
+class MemberJoinedErrorsButtonView(MemberButtonView):
+    join_errors = True
 
 
 def _call(view, user, pk, data=None):
@@ -197,6 +217,33 @@ class TestScopedObjectMixin:
         assert _call(MemberGuardedView, world.committee, member_a.pk).status_code == 200
         with pytest.raises(PermissionDenied):
             _call(MemberGuardedView, world.committee, member_b.pk)
+
+
+@pytest.mark.django_db
+class TestServiceActionView:
+    def test_a_get_is_refused_before_anything_is_read(self, world, member_a, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            assert _call(MemberButtonView, world.outsider, member_a.pk).status_code == 405
+
+    def test_an_outsider_gets_404_and_a_reader_403(self, world, member_a):
+        with pytest.raises(Http404):
+            _call(MemberButtonView, world.outsider, member_a.pk, {})
+        with pytest.raises(PermissionDenied):
+            _call(MemberButtonView, world.member1, member_a.pk, {})
+        assert calls == []
+
+    def test_success_messages_and_goes_to_the_object(self, world, member_a):
+        response = _call(MemberButtonView, world.secretary1, member_a.pk, {})
+        assert calls == [{"actor": world.secretary1, "member": member_a}]
+        assert (response.url, response.messages) == (member_a.get_absolute_url(), ["Done for 李红梅."])
+
+    def test_a_refusal_becomes_error_messages(self, world, member_a):
+        member_a.status = Member.Status.TRANSFERRED_OUT
+        member_a.save()
+        response = _call(MemberButtonView, world.secretary1, member_a.pk, {})
+        assert (response.url, response.messages) == ("/error/", ["Transferred out.", "Ask the new branch."])
+        joined = _call(MemberJoinedErrorsButtonView, world.secretary1, member_a.pk, {})
+        assert joined.messages == ["Transferred out. Ask the new branch."]
 
 
 @pytest.mark.django_db
