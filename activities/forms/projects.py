@@ -20,7 +20,13 @@ from activities.models import (
     ZoneCheck,
     ZoneDimension,
 )
-from activities.services.projects import assignment_errors, party_organizations, team_member_errors
+from activities.services.projects import (
+    PROJECT_FIELDS,
+    ZONE_FIELDS,
+    assignment_errors,
+    party_organizations,
+    team_member_errors,
+)
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
@@ -86,18 +92,7 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
 
     class Meta:
         model = KeyProject
-        fields = [
-            "name",
-            "code",
-            "location",
-            "description",
-            "starts_on",
-            "ends_on",
-            "is_joint",
-            "honours",
-            "supervision_phone",
-            "status",
-        ]
+        fields = PROJECT_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "starts_on": forms.DateInput(**DATE_WIDGET),
@@ -178,7 +173,7 @@ class ZoneForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
 
     class Meta:
         model = ResponsibilityZone
-        fields = ["name", "area", "pledges", "supervision_phone", "order"]
+        fields = ZONE_FIELDS
         widgets = {
             "area": forms.Textarea(attrs={"rows": 2}),
             "pledges": forms.Textarea(attrs={"rows": 4}),

@@ -11,15 +11,14 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, ListView, View
-from django.views.generic.detail import SingleObjectMixin
+from django.views.generic import DetailView, ListView, View
 from django_filters.views import FilterView
 
 from activities.filters import ActivityFilter
@@ -30,10 +29,10 @@ from activities.selectors import activities as selectors
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
 from portal import exports
-from portal.forms import show_service_errors
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
+from portal.views.base import ScopedObjectMixin, ServiceFormView
 
 Status = Activity.Status
 
@@ -208,12 +207,14 @@ def _form_choices(request, activity: Activity | None = None, agreement: Agreemen
     }
 
 
-class ActivityCreateView(ScopedViewMixin, FormView):
+class ActivityCreateView(ScopedViewMixin, ServiceFormView):
     """Schedule an activity: ``?plan_row=<id>`` prefills it from a plan row, ``?agreement=<id>`` the agreement."""
 
     model = Activity
     form_class = ActivityForm
     template_name = "activities/activities/form.html"
+    service = services.activity_create
+    success_message = gettext_lazy("Activity “%(title)s” scheduled.")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -262,15 +263,6 @@ class ActivityCreateView(ScopedViewMixin, FormView):
         context["plan_row"] = self.plan_row
         return context
 
-    def form_valid(self, form):
-        try:
-            activity = services.activity_create(actor=self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Activity “%(title)s” scheduled.") % {"title": activity.title})
-        return redirect(activity)
-
 
 class ActivityDetailView(ScopedViewMixin, DetailView):
     """One activity: details, headcounts, participants, photos, publicity, change history, buttons by permission."""
@@ -301,7 +293,7 @@ class ActivityDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class _ActivityFormView(ScopedViewMixin, SingleObjectMixin, FormView):
+class _ActivityFormView(ScopedObjectMixin, ServiceFormView):
     """A form acting on one activity the user may edit (403 otherwise); refused states go back to the activity."""
 
     model = Activity
@@ -311,14 +303,9 @@ class _ActivityFormView(ScopedViewMixin, SingleObjectMixin, FormView):
     def get_queryset(self):
         return Activity.objects.visible_to(self.request.user).select_related("type", "agreement", "lead", "plan_row")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            refusal = self.refusal()
-            if refusal:
-                messages.error(request, refusal)
-                return redirect(self.object)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        refusal = self.refusal()
+        return self.turn_away(refusal, level=messages.ERROR) if refusal else None
 
     def refusal(self) -> str | None:
         """Why this form cannot be used now (the 30-day lock, the state), or None."""
@@ -328,17 +315,8 @@ class _ActivityFormView(ScopedViewMixin, SingleObjectMixin, FormView):
             return _("A cancelled activity can no longer be changed.")
         return None
 
-    def form_valid(self, form):
-        try:
-            activity = self.perform(form)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return redirect(activity)
-
-    def perform(self, form) -> Activity:
-        raise NotImplementedError
+    def get_service_kwargs(self, form):
+        return {"activity": self.object, **form.cleaned_data}
 
 
 class ActivityUpdateView(_ActivityFormView):
@@ -347,6 +325,7 @@ class ActivityUpdateView(_ActivityFormView):
     form_class = ActivityForm
     template_name = "activities/activities/form.html"
     success_message = gettext_lazy("Changes saved.")
+    service = services.activity_update
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -369,13 +348,13 @@ class ActivityUpdateView(_ActivityFormView):
             "description": activity.description,
         }
 
-    def perform(self, form):
-        data = dict(form.cleaned_data)
+    def get_service_kwargs(self, form):
+        data = super().get_service_kwargs(form)
         row, agreement = data.get("plan_row"), data.get("agreement")
         if row is not None and (agreement is None or row.plan.agreement_id != agreement.pk):
             # Moving the activity to another agreement (or making it the branch's own) leaves the old plan behind.
             data["plan_row"] = None
-        return services.activity_update(actor=self.request.user, activity=self.object, **data)
+        return data
 
 
 class ActivityLogView(_ActivityFormView):
@@ -384,6 +363,7 @@ class ActivityLogView(_ActivityFormView):
     form_class = ActivityLogForm
     template_name = "activities/activities/log_form.html"
     success_message = gettext_lazy("Activity logged.")
+    service = services.activity_log
 
     def refusal(self):
         refusal = super().refusal()
@@ -423,8 +403,8 @@ class ActivityLogView(_ActivityFormView):
         context["photos"] = list(self.object.photos.order_by("pk"))
         return context
 
-    def perform(self, form):
-        return services.activity_log(actor=self.request.user, activity=self.object, **form.service_kwargs())
+    def get_service_kwargs(self, form):
+        return {"activity": self.object, **form.service_kwargs()}
 
 
 class ActivityCancelView(_ActivityFormView):
@@ -433,15 +413,13 @@ class ActivityCancelView(_ActivityFormView):
     form_class = CancelForm
     template_name = "activities/activities/cancel.html"
     success_message = gettext_lazy("Activity cancelled.")
+    service = services.activity_cancel
 
     def refusal(self):
         refusal = super().refusal()
         if refusal is None and self.object.status == Status.LOGGED:
             refusal = _("A logged activity cannot be cancelled.")
         return refusal
-
-    def perform(self, form):
-        return services.activity_cancel(actor=self.request.user, activity=self.object, **form.cleaned_data)
 
 
 class ActivityPhotoView(View):

@@ -9,10 +9,11 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, View
 from django.views.generic.base import TemplateResponseMixin
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
@@ -26,6 +27,7 @@ from partnerships.models import Agreement
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, get_scope
+from portal.views.base import ScopedObjectMixin, ServiceFormView
 from portal.xlsx import build_workbook, xlsx_response
 
 EXTRA_ROWS = 3
@@ -54,12 +56,14 @@ class PlanListView(ScopedViewMixin, FilterView):
         return context
 
 
-class PlanCreateView(ScopedViewMixin, FormView):
+class PlanCreateView(ScopedViewMixin, ServiceFormView):
     """Start an agreement's plan for a year (``?agreement=<id>`` preselects it); the rows are added next."""
 
     model = ActivityPlan
     form_class = PlanCreateForm
     template_name = "activities/plans/create.html"
+    service = services.activity_plan_create
+    success_message = gettext_lazy("Plan “%(title)s” created; now add its activities.")
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -86,14 +90,8 @@ class PlanCreateView(ScopedViewMixin, FormView):
             initial["agreement"] = self.agreement.pk
         return initial
 
-    def form_valid(self, form):
-        try:
-            plan = services.activity_plan_create(actor=self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Plan “%(title)s” created; now add its activities.") % {"title": plan.title})
-        return redirect("activities:plan_update", plan.pk)
+    def get_success_url(self):
+        return reverse("activities:plan_update", args=[self.result.pk])
 
 
 class PlanDetailView(ScopedViewMixin, DetailView):
@@ -124,7 +122,7 @@ class PlanDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class PlanUpdateView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin, View):
+class PlanUpdateView(ScopedObjectMixin, TemplateResponseMixin, View):
     """Edit the plan and its rows (a formset); "rotate the hosts" fills the leads in turn from the parties."""
 
     model = ActivityPlan
@@ -134,11 +132,6 @@ class PlanUpdateView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin, 
 
     def get_queryset(self):
         return super().get_queryset().select_related("agreement")
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def build(self):
         plan = self.object

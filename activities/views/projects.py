@@ -14,9 +14,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, View
 from django.views.generic.base import TemplateResponseMixin
-from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
 from activities.forms.projects import (
@@ -37,7 +37,8 @@ from activities.services import projects as services
 from partnerships.models import Agreement, Member, Organization
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
-from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, ensure_editable, get_scope
+from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, get_scope
+from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
 
 
 def _int_param(request, name: str) -> int | None:
@@ -89,12 +90,14 @@ class ProjectListView(ScopedViewMixin, FilterView):
         return context
 
 
-class ProjectCreateView(ScopedViewMixin, FormView):
+class ProjectCreateView(ScopedViewMixin, ServiceFormView):
     """Record a key project under an agreement (``?agreement=<id>`` fixes it): a party's secretary, or an admin."""
 
     model = KeyProject
     form_class = KeyProjectForm
     template_name = "activities/projects/project_form.html"
+    service = services.key_project_create
+    success_message = gettext_lazy("Key project “%(name)s” recorded.")
 
     def dispatch(self, request, *args, **kwargs):
         agreement_id = _int_param(request, "agreement")
@@ -116,16 +119,10 @@ class ProjectCreateView(ScopedViewMixin, FormView):
         context["agreement"] = self.agreement
         return context
 
-    def form_valid(self, form):
+    def get_service_kwargs(self, form):
         data = dict(form.cleaned_data)
-        agreement = data.pop("agreement", None) or self.agreement
-        try:
-            project = services.key_project_create(actor=self.request.user, agreement=agreement, **data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Key project “%(name)s” recorded.") % {"name": project.name})
-        return redirect(project)
+        data["agreement"] = data.get("agreement") or self.agreement
+        return data
 
 
 def _project_queryset(user):
@@ -151,7 +148,7 @@ class ProjectDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class ProjectUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
+class ProjectUpdateView(ScopedObjectMixin, ServiceFormView):
     """Edit a project (its owner's secretary); the agreement stays."""
 
     model = KeyProject
@@ -159,13 +156,11 @@ class ProjectUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
     form_class = KeyProjectForm
     template_name = "activities/projects/project_form.html"
     context_object_name = "project"
+    service = services.key_project_update
+    success_message = gettext_lazy("Changes saved.")
 
     def get_queryset(self):
         return _project_queryset(self.request.user)
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -181,51 +176,34 @@ class ProjectUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
         context["agreement"] = self.object.agreement
         return context
 
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        owner = data.pop("owner")
-        try:
-            project = services.key_project_update(actor=self.request.user, project=self.object, owner=owner, **data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(project)
+    def get_service_kwargs(self, form):
+        return {"project": self.object, **form.cleaned_data}
 
 
 # --- zones ----------------------------------------------------------------------------------------------------------
 
 
-class ZoneCreateView(ScopedViewMixin, FormView):
+class ZoneCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     """Add a red responsibility zone to a project (the project owner's secretary)."""
 
     model = ResponsibilityZone
+    parent_queryset = _project_queryset
+    parent_context_name = "project"
     form_class = ZoneForm
     template_name = "activities/projects/zone_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.project = get_object_or_404(_project_queryset(request.user), pk=kwargs["pk"])
-        ensure_editable(request.user, self.project)
-        return super().dispatch(request, *args, **kwargs)
+    service = services.zone_create
+    success_message = gettext_lazy("Zone “%(name)s” added; now let members claim it.")
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["project"] = self.project
+        kwargs["project"] = self.parent
         return kwargs
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["project"] = self.project
-        return context
+    def get_service_kwargs(self, form):
+        return {"project": self.parent, **form.cleaned_data}
 
-    def form_valid(self, form):
-        try:
-            zone = services.zone_create(actor=self.request.user, project=self.project, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Zone “%(name)s” added; now let members claim it.") % {"name": zone.name})
-        return redirect("activities:zone_members", zone.pk)
+    def get_success_url(self):
+        return reverse("activities:zone_members", args=[self.result.pk])
 
 
 def _zone_queryset(user):
@@ -249,7 +227,7 @@ class ZoneDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class ZoneUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
+class ZoneUpdateView(ScopedObjectMixin, ServiceFormView):
     """Edit a zone's name, area, dimensions, pledges, lead, supervision phone and order."""
 
     model = ResponsibilityZone
@@ -257,13 +235,11 @@ class ZoneUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
     form_class = ZoneForm
     template_name = "activities/projects/zone_form.html"
     context_object_name = "zone"
+    service = services.zone_update
+    success_message = gettext_lazy("Changes saved.")
 
     def get_queryset(self):
         return _zone_queryset(self.request.user)
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -276,17 +252,11 @@ class ZoneUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
         context["project"] = self.object.project
         return context
 
-    def form_valid(self, form):
-        try:
-            zone = services.zone_update(actor=self.request.user, zone=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(zone)
+    def get_service_kwargs(self, form):
+        return {"zone": self.object, **form.cleaned_data}
 
 
-class ZoneMembersView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin, View):
+class ZoneMembersView(ScopedObjectMixin, TemplateResponseMixin, View):
     """The claim form: the zone's whole list of members (role 责任人/成员, post), replaced in one go.
 
     Members are offered from the rosters of the agreement's parties and their sub-organizations (names and
@@ -300,10 +270,6 @@ class ZoneMembersView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin,
 
     def get_queryset(self):
         return _zone_queryset(self.request.user)
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def build(self):
         zone = self.object
@@ -354,34 +320,30 @@ class ZoneBoardView(ScopedViewMixin, DetailView):
 # --- zone checks ----------------------------------------------------------------------------------------------------
 
 
-class ZoneCheckCreateView(ScopedViewMixin, FormView):
+class ZoneCheckCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     """Record a check of a zone, with what was found and photos (the zone lead's or project owner's secretary)."""
 
     model = ZoneCheck
+    parent_queryset = _zone_queryset
+    parent_context_name = "zone"
     form_class = ZoneCheckForm
     template_name = "activities/projects/check_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.zone = get_object_or_404(_zone_queryset(request.user), pk=kwargs["pk"])
-        ensure_editable(request.user, self.zone)
-        return super().dispatch(request, *args, **kwargs)
+    service = services.zone_check_create
+    success_message = gettext_lazy("Check recorded.")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(zone=self.zone, heading=_("Record a zone check"), submit_label=_("Save check"))
+        context.update(heading=_("Record a zone check"), submit_label=_("Save check"))
         return context
 
-    def form_valid(self, form):
-        try:
-            services.zone_check_create(actor=self.request.user, zone=self.zone, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Check recorded."))
-        return redirect(reverse("activities:zone_detail", args=[self.zone.pk]) + "#checks")
+    def get_service_kwargs(self, form):
+        return {"zone": self.parent, **form.cleaned_data}
+
+    def get_success_url(self):
+        return reverse("activities:zone_detail", args=[self.parent.pk]) + "#checks"
 
 
-class ZoneCheckFixView(ScopedViewMixin, SingleObjectMixin, FormView):
+class ZoneCheckFixView(ScopedObjectMixin, ServiceFormView):
     """Record the fix of an open finding: what was done, when, photos of the result."""
 
     model = ZoneCheck
@@ -389,30 +351,29 @@ class ZoneCheckFixView(ScopedViewMixin, SingleObjectMixin, FormView):
     form_class = ZoneCheckFixForm
     template_name = "activities/projects/check_form.html"
     context_object_name = "check"
+    service = services.zone_check_fix
+    success_message = gettext_lazy("Fix recorded.")
 
     def get_queryset(self):
         return ZoneCheck.objects.visible_to(self.request.user).select_related("zone__project")
 
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        if not self.object.is_open:
-            messages.info(request, _("Only an open finding can be fixed."))
-            return redirect(self.object.zone)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        return (
+            None
+            if self.object.is_open
+            else self.turn_away(_("Only an open finding can be fixed."), to=self.object.zone)
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(zone=self.object.zone, heading=_("Record the fix"), submit_label=_("Save fix"))
         return context
 
-    def form_valid(self, form):
-        try:
-            services.zone_check_fix(actor=self.request.user, check=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Fix recorded."))
-        return redirect(reverse("activities:zone_detail", args=[self.object.zone_id]) + "#checks")
+    def get_service_kwargs(self, form):
+        return {"check": self.object, **form.cleaned_data}
+
+    def get_success_url(self):
+        return reverse("activities:zone_detail", args=[self.object.zone_id]) + "#checks"
 
 
 class ZoneCheckPhotoView(View):
@@ -435,19 +396,21 @@ def _post_projects(user, current_id=None):
     return projects.order_by("name", "pk")
 
 
-def _post_redirect(pioneer_post: PioneerPost):
+def _post_url(pioneer_post: PioneerPost) -> str:
     if pioneer_post.project_id:
-        return redirect(reverse("activities:project_detail", args=[pioneer_post.project_id]) + "#posts")
-    return redirect(pioneer_post.organization)
+        return reverse("activities:project_detail", args=[pioneer_post.project_id]) + "#posts"
+    return pioneer_post.organization.get_absolute_url()
 
 
-class PostCreateView(ScopedViewMixin, FormView):
+class PostCreateView(ScopedViewMixin, ServiceFormView):
     """Set up a pioneer post for a member of a roster the user keeps (``?organization=`` and ``?project=`` narrow
     the choice)."""
 
     model = PioneerPost
     form_class = PioneerPostForm
     template_name = "activities/projects/post_form.html"
+    service = services.pioneer_post_create
+    success_message = gettext_lazy("Pioneer post “%(post)s” set up.")
 
     def dispatch(self, request, *args, **kwargs):
         user = request.user
@@ -486,17 +449,11 @@ class PostCreateView(ScopedViewMixin, FormView):
         context.update(project=self.project, organization=self.organization)
         return context
 
-    def form_valid(self, form):
-        try:
-            pioneer_post = services.pioneer_post_create(actor=self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Pioneer post “%(post)s” set up.") % {"post": pioneer_post.post})
-        return _post_redirect(pioneer_post)
+    def get_success_url(self):
+        return _post_url(self.result)
 
 
-class PostUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
+class PostUpdateView(ScopedObjectMixin, ServiceFormView):
     """Edit a pioneer post, or end it by giving the date it ends (its organization's secretary)."""
 
     model = PioneerPost
@@ -504,13 +461,11 @@ class PostUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
     form_class = PioneerPostForm
     template_name = "activities/projects/post_form.html"
     context_object_name = "pioneer_post"
+    service = services.pioneer_post_update
+    success_message = gettext_lazy("Changes saved.")
 
     def get_queryset(self):
         return PioneerPost.objects.visible_to(self.request.user).select_related("member__organization", "project")
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -529,16 +484,11 @@ class PostUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
         context.update(project=self.object.project, organization=self.object.organization)
         return context
 
-    def form_valid(self, form):
-        try:
-            pioneer_post = services.pioneer_post_update(
-                actor=self.request.user, pioneer_post=self.object, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return _post_redirect(pioneer_post)
+    def get_service_kwargs(self, form):
+        return {"pioneer_post": self.object, **form.cleaned_data}
+
+    def get_success_url(self):
+        return _post_url(self.result)
 
 
 # --- teams ----------------------------------------------------------------------------------------------------------
@@ -666,7 +616,7 @@ class TeamDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class TeamUpdateView(ScopedViewMixin, SingleObjectMixin, _TeamFormView):
+class TeamUpdateView(ScopedObjectMixin, _TeamFormView):
     """Edit a team and its members (its lead organization's secretary)."""
 
     model = Team
@@ -675,8 +625,9 @@ class TeamUpdateView(ScopedViewMixin, SingleObjectMixin, _TeamFormView):
     def get_queryset(self):
         return Team.objects.visible_to(self.request.user).select_related("organization", "project__agreement")
 
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
+    def load_object(self):
+        super().load_object()
+        request = self.request
         project_id = _int_param(request, "project")
         self.projects = KeyProject.objects.visible_to(request.user).order_by("name", "pk")
         if self.object.project_id:
@@ -690,7 +641,6 @@ class TeamUpdateView(ScopedViewMixin, SingleObjectMixin, _TeamFormView):
             services.team_organization_choices(request.user)
             | Organization.objects.filter(pk=self.object.organization_id)
         ).order_by("path")
-        return super().dispatch(request, *args, **kwargs)
 
     def initial(self) -> dict:
         initial = TeamForm.initial_for(self.object)

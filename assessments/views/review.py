@@ -22,33 +22,31 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.generic import FormView, ListView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import ListView, View
 from django.views.generic.detail import SingleObjectMixin
 
 from assessments import selectors, services
 from assessments.forms.review import ReturnForm, ReviewForm, SelfAssessmentForm
 from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAttachment
 from assessments.sections.review import result_url
-from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
-class _RollupFormView(ScopedViewMixin, SingleObjectMixin, FormView):
+class _RollupFormView(ScopedObjectMixin, ServiceFormView):
     model = QuarterRollup
     context_object_name = "rollup"
 
     def get_queryset(self):
         return selectors.rollups_with_review(self.request.user)
 
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return super().dispatch(request, *args, **kwargs)
-        self.object = self.get_object()
+    def load_object(self):
+        super().load_object()
         self.self_assessment = selectors.related_or_none(self.object, "self_assessment")
         self.review = selectors.related_or_none(self.object, "review")
-        return super().dispatch(request, *args, **kwargs)
 
     @property
     def scores(self):
@@ -82,6 +80,7 @@ class SelfAssessmentView(_RollupFormView):
 
     form_class = SelfAssessmentForm
     template_name = "assessments/review/self_assessment.html"
+    service = services.self_assessment_save
 
     def needs_edit(self) -> bool:
         return False  # the self-assessors are not the result's editors (the reviewers): checked in post()
@@ -113,24 +112,23 @@ class SelfAssessmentView(_RollupFormView):
         )
         return context
 
-    def form_valid(self, form):
-        submit = self.request.POST.get("action") == "submit"
-        try:
-            services.self_assessment_save(
-                actor=self.request.user,
-                rollup=self.object,
-                narrative=form.cleaned_data["narrative"],
-                self_points=form.self_points(),
-                attachments=form.cleaned_data["attachments"],
-                submit=submit,
-            )
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(
-            self.request, _("Self-assessment submitted.") if submit else _("Self-assessment saved as a draft.")
-        )
-        return redirect("assessments:self_assessment", pk=self.object.pk)
+    def get_service_kwargs(self, form):
+        return {
+            "rollup": self.object,
+            "narrative": form.cleaned_data["narrative"],
+            "self_points": form.self_points(),
+            "attachments": form.cleaned_data["attachments"],
+            "submit": self.submitting(),
+        }
+
+    def submitting(self) -> bool:
+        return self.request.POST.get("action") == "submit"
+
+    def get_success_message(self, result):
+        return _("Self-assessment submitted.") if self.submitting() else _("Self-assessment saved as a draft.")
+
+    def get_success_url(self):
+        return reverse("assessments:self_assessment", kwargs={"pk": self.object.pk})
 
 
 class SelfAssessmentAttachmentView(View):
@@ -168,6 +166,8 @@ class ReviewView(_RollupFormView):
     form_class = ReviewForm
     template_name = "assessments/review/review.html"
     scope_action = "edit"
+    service = services.review_save  # a published result is refused (locked) by the service
+    success_message = gettext_lazy("Review saved.")
 
     def get_initial(self):
         review = self.review
@@ -185,21 +185,17 @@ class ReviewView(_RollupFormView):
         )
         return context
 
-    def form_valid(self, form):
-        try:  # a published result is refused (locked) by the service
-            services.review_save(
-                actor=self.request.user,
-                rollup=self.object,
-                review_points=form.review_points(),
-                adjustments=form.adjustments(),
-                highlights=form.cleaned_data["highlights"],
-                weaknesses=form.cleaned_data["weaknesses"],
-            )
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Review saved."))
-        return redirect("assessments:review", pk=self.object.pk)
+    def get_service_kwargs(self, form):
+        return {
+            "rollup": self.object,
+            "review_points": form.review_points(),
+            "adjustments": form.adjustments(),
+            "highlights": form.cleaned_data["highlights"],
+            "weaknesses": form.cleaned_data["weaknesses"],
+        }
+
+    def get_success_url(self):
+        return reverse("assessments:review", kwargs={"pk": self.object.pk})
 
 
 class SelfAssessmentReturnView(ScopedViewMixin, SingleObjectMixin, View):
@@ -222,20 +218,20 @@ class SelfAssessmentReturnView(ScopedViewMixin, SingleObjectMixin, View):
         return redirect("assessments:review", pk=rollup.pk)
 
 
-class RollupPublishView(ScopedViewMixin, SingleObjectMixin, View):
+class RollupPublishView(ServiceActionView):
     """POST: publish one reviewed final result; it is locked from then on."""
 
     model = QuarterRollup
+    service = services.rollup_publish
+    object_kwarg = "rollup"
+    success_message = gettext_lazy("Result published; its organization has been notified.")
+    join_errors = True
 
-    def post(self, request, pk):
-        rollup = self.get_object()
-        try:
-            services.rollup_publish(actor=request.user, rollup=rollup)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("assessments:review", pk=rollup.pk)
-        messages.success(request, _("Result published; its organization has been notified."))
-        return redirect(result_url(rollup))
+    def get_error_url(self):
+        return reverse("assessments:review", kwargs={"pk": self.object.pk})
+
+    def get_success_url(self):
+        return result_url(self.object)
 
 
 class RollupPublishQuarterView(View):

@@ -15,9 +15,9 @@ from django.db.models import Count, Q, Sum
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, ListView, View
 from django.views.generic.base import TemplateResponseMixin
-from django.views.generic.detail import SingleObjectMixin
 
 from assessments import metrics, services
 from assessments.forms.schemes import IndicatorFormSet, SchemeCreateForm, SchemeEditForm, indicator_initial
@@ -25,6 +25,7 @@ from assessments.models import AssessmentScheme, Indicator
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 HISTORY_LIMIT = 30
 
@@ -108,12 +109,13 @@ class SchemeDetailView(ScopedViewMixin, DetailView):
         return records[:HISTORY_LIMIT]
 
 
-class SchemeCreateView(ScopedViewMixin, FormView):
+class SchemeCreateView(ScopedViewMixin, ServiceFormView):
     """A new year's scheme: a copy of the latest earlier year's indicators (or the default), then edited."""
 
     model = AssessmentScheme
     form_class = SchemeCreateForm
     template_name = "assessments/schemes/create.html"
+    service = services.scheme_create
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -127,18 +129,14 @@ class SchemeCreateView(ScopedViewMixin, FormView):
     def get_initial(self):
         return {**super().get_initial(), "year": services.scheme_suggested_year()}
 
-    def form_valid(self, form):
-        try:
-            scheme = services.scheme_create(actor=self.request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(
-            self.request,
-            _("Scheme “%(name)s” created from %(source)s; check its indicators, then put it in force.")
-            % {"name": scheme.name, "source": self.source_label(scheme)},
-        )
-        return redirect("assessments:scheme_update", scheme.pk)
+    def get_success_message(self, result):
+        return _("Scheme “%(name)s” created from %(source)s; check its indicators, then put it in force.") % {
+            "name": result.name,
+            "source": self.source_label(result),
+        }
+
+    def get_success_url(self):
+        return reverse("assessments:scheme_update", args=[self.result.pk])
 
     @staticmethod
     def source_label(scheme) -> str:
@@ -146,18 +144,13 @@ class SchemeCreateView(ScopedViewMixin, FormView):
         return _("the %(year)s scheme") % {"year": previous.year} if previous else _("the default indicators")
 
 
-class SchemeUpdateView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin, View):
+class SchemeUpdateView(ScopedObjectMixin, TemplateResponseMixin, View):
     """Edit the scheme and its indicators (a formset); the positive indicators must total 100 points."""
 
     model = AssessmentScheme
     scope_action = "edit"
     template_name = "assessments/schemes/form.html"
     context_object_name = "scheme"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def build(self):
         scheme = self.object
@@ -189,21 +182,18 @@ class SchemeUpdateView(ScopedViewMixin, SingleObjectMixin, TemplateResponseMixin
         return redirect(_scheme_url(scheme))
 
 
-class SchemeActivateView(ScopedViewMixin, SingleObjectMixin, View):
+class SchemeActivateView(ServiceActionView):
     """Put a scheme in force (POST), after the 100-point check."""
 
     model = AssessmentScheme
+    service = services.scheme_activate
+    object_kwarg = "scheme"
+    success_message = gettext_lazy("Scheme “%(name)s” is in force.")
 
-    def post(self, request, *args, **kwargs):
-        scheme = self.get_object()
-        try:
-            services.scheme_activate(actor=request.user, scheme=scheme)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Scheme “%(name)s” is in force.") % {"name": scheme.name})
-        return redirect(_scheme_url(scheme))
+    def get_success_url(self):
+        return _scheme_url(self.object)
+
+    get_error_url = get_success_url
 
 
 urlpatterns = [

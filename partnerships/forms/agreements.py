@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, AgreementParty, Dimension, Organization
 from partnerships.selectors.agreements import liaison_candidates
-from partnerships.services.agreements import DOCUMENT_MAX_BYTES, party_errors, term_errors
+from partnerships.services.agreements import AGREEMENT_FIELDS, DOCUMENT_MAX_BYTES, party_errors, term_errors
 from portal.dates import BoundedDateField
 from portal.forms import bounded_formset_factory
 from portal.names import PersonChoiceField
@@ -45,7 +45,7 @@ class AgreementForm(_CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Agreement
-        fields = ["number", "title", "brand", "dimensions", "goals", "signed_on", "term_start", "term_end"]
+        fields = [*AGREEMENT_FIELDS, "dimensions"]  # the service sets the dimensions (many-to-many) apart
         widgets = {
             "dimensions": forms.CheckboxSelectMultiple,
             "goals": forms.Textarea(attrs={"rows": 3}),

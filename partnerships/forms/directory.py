@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from partnerships.models import Member, Organization
+from partnerships.services.directory import MEMBER_FIELDS, ORGANIZATION_FIELDS
 from portal.uploads import OFFICE, check_upload
 from portal.widgets import SearchSelect
 
@@ -39,18 +40,7 @@ class OrganizationForm(_CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "short_name",
-            "kind",
-            "sector",
-            "unit_name",
-            "secretary_name",
-            "contact_name",
-            "contact_phone",
-            "address",
-            "description",
-        ]
+        fields = ORGANIZATION_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, parent_choices=None, allow_root: bool = False, **kwargs):
@@ -85,7 +75,8 @@ class MemberForm(_CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Member
-        fields = ["organization", "name", "gender", "title", "status", "joined_party_on", "phone"]
+        # The service's whitelist also takes ``user`` (linking a login), which this form does not offer.
+        fields = ["organization", *(name for name in MEMBER_FIELDS if name != "user")]
         widgets = {
             "organization": SearchSelect("organizations", "roster-write"),
             "joined_party_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, FormView, View
-from django.views.generic.detail import SingleObjectMixin
+from django.views.generic import DetailView, View
 from django_filters.views import FilterView
 
 from partnerships.forms.action_items import (
@@ -34,12 +32,12 @@ from partnerships.models import ActionItem, Agreement, Decision, Evidence
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal import exports
-from portal.forms import show_service_errors
 from portal.models import ExportJob
 from portal.names import display_name
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
+from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
 
 WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
@@ -175,30 +173,32 @@ class MyActionItemsView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         return context
 
 
-class ActionItemCreateView(ScopedViewMixin, FormView):
+class ActionItemCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     """Raise an item under an agreement (``?decision=<id>`` links it to a decision of that agreement's meetings)."""
 
     model = ActionItem
+    parent_queryset = Agreement.objects.visible_to
+    parent_context_name = "agreement"
     form_class = ActionItemForm
     template_name = "partnerships/action_items/item_form.html"
+    service = services.action_item_create
+    success_message = gettext_lazy("Action item “%(title)s” raised.")
 
-    def dispatch(self, request, *args, **kwargs):
-        self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=kwargs["pk"])
-        if not services.may_raise_items(request.user, self.agreement):
+    def check_parent(self, parent):
+        if not services.may_raise_items(self.request.user, parent):
             raise PermissionDenied
         self.decision = None
-        decision_id = request.GET.get("decision")
+        decision_id = self.request.GET.get("decision")
         if decision_id:
             if not decision_id.isdigit():
                 raise Http404
             self.decision = get_object_or_404(
-                Decision.objects.select_related("meeting"), pk=decision_id, meeting__agreement=self.agreement
+                Decision.objects.select_related("meeting"), pk=decision_id, meeting__agreement=parent
             )
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["agreement"] = self.agreement
+        kwargs["agreement"] = self.parent
         return kwargs
 
     def get_initial(self):
@@ -209,20 +209,11 @@ class ActionItemCreateView(ScopedViewMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["agreement"] = self.agreement
         context["decision"] = self.decision
         return context
 
-    def form_valid(self, form):
-        try:
-            item = services.action_item_create(
-                actor=self.request.user, agreement=self.agreement, decision=self.decision, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Action item “%(title)s” raised.") % {"title": item.title})
-        return redirect(item)
+    def get_service_kwargs(self, form):
+        return {"agreement": self.parent, "decision": self.decision, **form.cleaned_data}
 
 
 def _detail_queryset(user):
@@ -257,7 +248,7 @@ class ActionItemDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class _ItemFormView(ScopedViewMixin, SingleObjectMixin, FormView):
+class _ItemFormView(ScopedObjectMixin, ServiceFormView):
     """A form acting on one item. ``allowed`` lists the states it applies to; other states go back to the item."""
 
     model = ActionItem
@@ -274,16 +265,8 @@ class _ItemFormView(ScopedViewMixin, SingleObjectMixin, FormView):
     def get_queryset(self):
         return _detail_queryset(self.request.user)
 
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        self.check_permission()
-        if self.object.status not in self.allowed:
-            messages.info(request, self.state_message)
-            return redirect(self.object)
-        return super().dispatch(request, *args, **kwargs)
-
-    def check_permission(self) -> None:
-        """Editing views: ``get_object`` has already refused users who cannot edit (403)."""
+    def refuse(self):
+        return self.turn_away(self.state_message) if self.object.status not in self.allowed else None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -291,17 +274,8 @@ class _ItemFormView(ScopedViewMixin, SingleObjectMixin, FormView):
         context["multipart"] = self.multipart
         return context
 
-    def form_valid(self, form):
-        try:
-            self.perform(form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, self.success_message)
-        return redirect(self.object)
-
-    def perform(self, data: dict) -> None:
-        raise NotImplementedError
+    def get_service_kwargs(self, form):
+        return {"item": self.object, **form.cleaned_data}
 
 
 class ActionItemUpdateView(_ItemFormView):
@@ -311,6 +285,7 @@ class ActionItemUpdateView(_ItemFormView):
     allowed = OPEN
     heading = gettext_lazy("Edit action item")
     success_message = gettext_lazy("Changes saved.")
+    service = services.action_item_edit
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -326,9 +301,6 @@ class ActionItemUpdateView(_ItemFormView):
             "description": item.description,
         }
 
-    def perform(self, data):
-        services.action_item_edit(actor=self.request.user, item=self.object, **data)
-
 
 class ActionItemProgressView(_ItemFormView):
     """Post progress: a note, a percent and optional evidence files (quick on a phone)."""
@@ -338,13 +310,11 @@ class ActionItemProgressView(_ItemFormView):
     multipart = True
     heading = gettext_lazy("Post progress")
     success_message = gettext_lazy("Progress posted.")
+    service = services.action_item_update_progress
     state_message = gettext_lazy("Progress can only be posted on an item that is still being worked on.")
 
     def get_initial(self):
         return {"percent": self.object.progress}
-
-    def perform(self, data):
-        services.action_item_update_progress(actor=self.request.user, item=self.object, **data)
 
 
 class ActionItemCloseView(_ItemFormView):
@@ -355,10 +325,8 @@ class ActionItemCloseView(_ItemFormView):
     heading = gettext_lazy("Submit for closure")
     submit_label = gettext_lazy("Submit for confirmation")
     success_message = gettext_lazy("Submitted; the other party will confirm the closure.")
+    service = services.action_item_close
     state_message = gettext_lazy("Only an item still being worked on can be submitted for closure.")
-
-    def perform(self, data):
-        services.action_item_close(actor=self.request.user, item=self.object, **data)
 
 
 class _ConfirmerView(_ItemFormView):
@@ -371,16 +339,11 @@ class _ConfirmerView(_ItemFormView):
     def needs_edit(self) -> bool:
         return False  # confirming is not editing: the check below decides
 
-    def dispatch(self, request, *args, **kwargs):
+    def check_object(self, obj):
         # Outsiders get 404 from the scoped queryset; then the right to rule on the closure (403 without it,
         # whatever the state), and only then the state.
-        self.object = self.get_object()
-        if not services.may_rule_on_closure(request.user, self.object):
+        if not services.may_rule_on_closure(self.request.user, obj):
             raise PermissionDenied
-        if self.object.status not in self.allowed:
-            messages.info(request, self.state_message)
-            return redirect(self.object)
-        return super(_ItemFormView, self).dispatch(request, *args, **kwargs)
 
 
 class ActionItemConfirmView(_ConfirmerView):
@@ -389,9 +352,7 @@ class ActionItemConfirmView(_ConfirmerView):
     submit_label = gettext_lazy("Confirm closure")
     submit_class = "btn-success"
     success_message = gettext_lazy("Closure confirmed.")
-
-    def perform(self, data):
-        services.action_item_confirm(actor=self.request.user, item=self.object, **data)
+    service = services.action_item_confirm
 
 
 class ActionItemSendBackView(_ConfirmerView):
@@ -400,9 +361,7 @@ class ActionItemSendBackView(_ConfirmerView):
     submit_label = gettext_lazy("Send back")
     submit_class = "btn-warning"
     success_message = gettext_lazy("Sent back to the responsible party.")
-
-    def perform(self, data):
-        services.action_item_send_back(actor=self.request.user, item=self.object, **data)
+    service = services.action_item_send_back
 
 
 class ActionItemCancelView(_ItemFormView):
@@ -412,10 +371,8 @@ class ActionItemCancelView(_ItemFormView):
     submit_label = gettext_lazy("Cancel the item")
     submit_class = "btn-danger"
     success_message = gettext_lazy("Action item cancelled.")
+    service = services.action_item_cancel
     state_message = gettext_lazy("Only an open item can be cancelled.")
-
-    def perform(self, data):
-        services.action_item_cancel(actor=self.request.user, item=self.object, **data)
 
 
 class EvidenceDownloadView(View):

@@ -16,7 +16,8 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, View
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, View
 from django.views.generic.base import TemplateResponseMixin
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
@@ -39,6 +40,7 @@ from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import content_type_for, serve_upload
+from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
 class AgreementListView(ScopedViewMixin, FilterView):
@@ -221,59 +223,38 @@ class AgreementCreateView(ScopedViewMixin, _AgreementFormView):
         return services.agreement_create(actor=self.request.user, parties=parties, **data)
 
 
-class AgreementUpdateView(ScopedViewMixin, SingleObjectMixin, _AgreementFormView):
+class AgreementUpdateView(ScopedObjectMixin, _AgreementFormView):
     """Edit a draft or active agreement and its parties (any party's secretary or liaison)."""
 
     model = Agreement
     scope_action = "edit"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            if self.object.status in services.CLOSED_STATUSES:
-                messages.error(
-                    request, _("An expired or terminated agreement is a closed record and cannot be edited.")
-                )
-                return redirect(self.object)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        if self.object.status in services.CLOSED_STATUSES:
+            return self.turn_away(
+                _("An expired or terminated agreement is a closed record and cannot be edited."), level=messages.ERROR
+            )
+        return None
 
     def save(self, data, parties):
         return services.agreement_update(actor=self.request.user, agreement=self.object, parties=parties, **data)
 
 
-class AgreementActivateView(ScopedViewMixin, SingleObjectMixin, View):
+class AgreementActivateView(ServiceActionView):
     """Put a draft agreement in force (POST only)."""
 
     model = Agreement
-
-    def post(self, request, *args, **kwargs):
-        agreement = self.get_object()
-        try:
-            services.agreement_activate(actor=request.user, agreement=agreement)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("The agreement is now in force."))
-        return redirect(agreement)
+    service = services.agreement_activate
+    object_kwarg = "agreement"
+    success_message = gettext_lazy("The agreement is now in force.")
 
 
-class _AgreementActionView(ScopedViewMixin, SingleObjectMixin, FormView):
+class _AgreementActionView(ScopedObjectMixin, ServiceFormView):
     model = Agreement
     scope_action = "edit"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        try:
-            result = self.act(form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        return redirect(result)
+    def get_service_kwargs(self, form):
+        return {"agreement": self.object, **form.cleaned_data}
 
 
 class AgreementRenewView(_AgreementActionView):
@@ -281,14 +262,14 @@ class AgreementRenewView(_AgreementActionView):
 
     form_class = RenewForm
     template_name = "partnerships/agreements/renew.html"
+    service = services.agreement_renew
+    success_message = gettext_lazy("Renewal recorded as a draft; check it and put it in force.")
 
     def get_initial(self):
         return RenewForm.initial_for(self.object)
 
-    def act(self, data):
-        successor = services.agreement_renew(actor=self.request.user, agreement=self.object, **data)
-        messages.success(self.request, _("Renewal recorded as a draft; check it and put it in force."))
-        return successor
+    def get_success_url(self):
+        return self.result.get_absolute_url()  # the successor
 
 
 class AgreementTerminateView(_AgreementActionView):
@@ -296,11 +277,8 @@ class AgreementTerminateView(_AgreementActionView):
 
     form_class = TerminateForm
     template_name = "partnerships/agreements/terminate.html"
-
-    def act(self, data):
-        agreement = services.agreement_terminate(actor=self.request.user, agreement=self.object, **data)
-        messages.success(self.request, _("The agreement has been terminated."))
-        return agreement
+    service = services.agreement_terminate
+    success_message = gettext_lazy("The agreement has been terminated.")
 
 
 class AgreementDocumentView(ScopedViewMixin, SingleObjectMixin, View):

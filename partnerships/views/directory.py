@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 
@@ -19,6 +20,7 @@ from partnerships.roster_import import build_template, parse_sheet
 from portal.home import sections_for
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
+from portal.views.base import ServiceFormMixin, ServiceFormView
 from portal.xlsx import XLSX_CONTENT_TYPE
 
 
@@ -110,12 +112,14 @@ class OrganizationDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class OrganizationCreateView(ScopedViewMixin, FormView):
+class OrganizationCreateView(ScopedViewMixin, ServiceFormView):
     """Add an organization under one the user may administer (admins may also add a new tree)."""
 
     model = Organization
     form_class = OrganizationForm
     template_name = "partnerships/organization_form.html"
+    service = services.organization_create
+    success_message = gettext_lazy("Organization “%(name)s” created.")
 
     def dispatch(self, request, *args, **kwargs):
         self.parents = selectors.organization_creatable_parents(request.user)
@@ -136,34 +140,22 @@ class OrganizationCreateView(ScopedViewMixin, FormView):
         kwargs["allow_root"] = self.request.user.is_superuser
         return kwargs
 
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        parent = data.pop("parent", None)
-        try:
-            organization = services.organization_create(actor=self.request.user, parent=parent, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Organization “%(name)s” created.") % {"name": organization.name})
-        return redirect(organization)
+    def get_service_kwargs(self, form):
+        return {"parent": None, **form.cleaned_data}
 
 
-class OrganizationUpdateView(ScopedViewMixin, UpdateView):
+class OrganizationUpdateView(ServiceFormMixin, ScopedViewMixin, UpdateView):
     """Edit an organization's directory entry (its committee's reviewers and admins)."""
 
     model = Organization
     scope_action = "edit"
     form_class = OrganizationForm
     template_name = "partnerships/organization_form.html"
+    service = services.organization_update
+    success_message = gettext_lazy("Changes saved.")
 
-    def form_valid(self, form):
-        try:
-            services.organization_update(actor=self.request.user, organization=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(self.object)
+    def get_service_kwargs(self, form):
+        return {"organization": self.object, **form.cleaned_data}
 
 
 class MemberListView(ScopedViewMixin, FilterView):
@@ -217,10 +209,12 @@ class _MemberFormMixin:
         return kwargs
 
 
-class MemberCreateView(ScopedViewMixin, _MemberFormMixin, FormView):
+class MemberCreateView(ScopedViewMixin, _MemberFormMixin, ServiceFormView):
     """Add a member to a roster the user keeps (as secretary)."""
 
     model = Member
+    service = services.member_create
+    success_message = gettext_lazy("%(name)s added to the roster.")
 
     def dispatch(self, request, *args, **kwargs):
         if not selectors.roster_writable_organizations(request.user).exists():
@@ -237,34 +231,20 @@ class MemberCreateView(ScopedViewMixin, _MemberFormMixin, FormView):
             initial["organization"] = writable.first()
         return initial
 
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        organization = data.pop("organization")
-        try:
-            member = services.member_create(actor=self.request.user, organization=organization, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("%(name)s added to the roster.") % {"name": member.name})
-        return redirect(f"{_member_list_url()}?organization={organization.pk}")
+    def get_success_url(self):
+        return f"{_member_list_url()}?organization={self.result.organization_id}"
 
 
-class MemberUpdateView(ScopedViewMixin, _MemberFormMixin, UpdateView):
+class MemberUpdateView(ServiceFormMixin, ScopedViewMixin, _MemberFormMixin, UpdateView):
     """Edit a roster row (the organization's secretary)."""
 
     model = Member
     scope_action = "edit"
+    service = services.member_update
+    success_message = gettext_lazy("Changes saved.")
 
-    def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        organization = data.pop("organization")
-        try:
-            services.member_update(actor=self.request.user, member=self.object, organization=organization, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(self.object)
+    def get_service_kwargs(self, form):
+        return {"member": self.object, **form.cleaned_data}
 
 
 class MemberImportView(ScopedViewMixin, FormView):

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, View
-from django.views.generic.detail import SingleObjectMixin
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, FormView
 
 from partnerships.forms.meetings import (
     CorrectionForm,
@@ -28,6 +28,7 @@ from partnerships.selectors.meetings import annotate_meeting, meeting_detail_que
 from partnerships.services import meetings as services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
+from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
 def _parties(agreement: Agreement):
@@ -46,31 +47,28 @@ class _MeetingObjectMixin(ScopedViewMixin):
         return self._meeting
 
 
-class MeetingCreateView(ScopedViewMixin, FormView):
+class MeetingCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     """Schedule a joint meeting under an agreement; open action items join its agenda by themselves."""
 
     model = JointMeeting
+    parent_queryset = Agreement.objects.visible_to
+    parent_editable = Agreement.objects.editable_by
+    parent_context_name = "agreement"
     form_class = MeetingForm
     template_name = "partnerships/meetings/meeting_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return super().dispatch(request, *args, **kwargs)
-        self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=kwargs["pk"])
-        if not Agreement.objects.editable_by(request.user).filter(pk=self.agreement.pk).exists():
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    service = services.meeting_schedule
+    success_message = gettext_lazy("Meeting scheduled.")
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["parties"] = _parties(self.agreement)
-        kwargs["attendee_choices"] = services.eligible_attendees(self.agreement)
+        kwargs["parties"] = _parties(self.parent)
+        kwargs["attendee_choices"] = services.eligible_attendees(self.parent)
         return kwargs
 
     def get_initial(self):
         own = get_scope(self.request.user).org_ids("secretary", "liaison")
-        host = _parties(self.agreement).filter(pk__in=sorted(own)).first()
-        count = self.agreement.meetings.count()
+        host = _parties(self.parent).filter(pk__in=sorted(own)).first()
+        count = self.parent.meetings.count()
         return {
             "host": host,
             "title": _("Joint meeting no. %(number)s") % {"number": count + 1},
@@ -79,18 +77,11 @@ class MeetingCreateView(ScopedViewMixin, FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["agreement"] = self.agreement
-        context["open_items"] = self.agreement.action_items.open().select_related("responsible_party")
+        context["open_items"] = self.parent.action_items.open().select_related("responsible_party")
         return context
 
-    def form_valid(self, form):
-        try:
-            meeting = services.meeting_schedule(actor=self.request.user, agreement=self.agreement, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Meeting scheduled."))
-        return redirect(meeting)
+    def get_service_kwargs(self, form):
+        return {"agreement": self.parent, **form.cleaned_data}
 
 
 class MeetingDetailView(_MeetingObjectMixin, DetailView):
@@ -112,20 +103,21 @@ class MeetingPrintView(MeetingDetailView):
     template_name = "partnerships/meetings/meeting_print.html"
 
 
-class MeetingUpdateView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+class MeetingUpdateView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView):
     """Change time, place, host, attendees or the typed agenda, until the minutes are published."""
 
     scope_action = "edit"
     form_class = MeetingForm
     template_name = "partnerships/meetings/meeting_form.html"
+    service = services.meeting_update
+    success_message = gettext_lazy("Changes saved.")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            if self.object.is_published:
-                messages.error(request, _("The minutes are published and locked; record a correction to change them."))
-                return redirect(self.object)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        if self.object.is_published:
+            return self.turn_away(
+                _("The minutes are published and locked; record a correction to change them."), level=messages.ERROR
+            )
+        return None
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -151,30 +143,24 @@ class MeetingUpdateView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         context["agreement"] = self.object.agreement
         return context
 
-    def form_valid(self, form):
-        try:
-            services.meeting_update(actor=self.request.user, meeting=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(self.object)
+    def get_service_kwargs(self, form):
+        return {"meeting": self.object, **form.cleaned_data}
 
 
-class MeetingMinutesView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
     """Record the draft minutes: text, attendance, new decisions and a ruling on each carried-over item."""
 
     scope_action = "edit"
     form_class = MinutesForm
     template_name = "partnerships/meetings/meeting_minutes.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            if self.object.is_published and request.method == "GET":
-                messages.info(request, _("The minutes are published and locked; record a correction to change them."))
-                return redirect("partnerships:meeting_correct", self.object.pk)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        if self.object.is_published and self.request.method == "GET":
+            return self.turn_away(
+                _("The minutes are published and locked; record a correction to change them."),
+                to=reverse("partnerships:meeting_correct", args=[self.object.pk]),
+            )
+        return None
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -262,37 +248,34 @@ class MeetingMinutesView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         return redirect(self.object)
 
 
-class MeetingPublishView(_MeetingObjectMixin, SingleObjectMixin, View):
+class MeetingPublishView(_MeetingObjectMixin, ServiceActionView):
     """Publish the draft minutes (POST): they lock, become version 1, and rulings reach the items."""
 
     http_method_names = ["post"]
+    service = services.minutes_publish
+    object_kwarg = "meeting"
+    success_message = gettext_lazy("Minutes published.")
 
-    def post(self, request, *args, **kwargs):
-        meeting = self.get_object()
-        try:
-            services.minutes_publish(actor=request.user, meeting=meeting)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-            return redirect("partnerships:meeting_minutes", meeting.pk)
-        messages.success(request, _("Minutes published."))
-        return redirect(meeting)
+    def get_error_url(self):
+        return reverse("partnerships:meeting_minutes", args=[self.object.pk])
 
 
-class MeetingCorrectView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+class MeetingCorrectView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView):
     """Correct published minutes: a new version with its reason; the earlier versions stay readable."""
 
     scope_action = "edit"
     form_class = CorrectionForm
     template_name = "partnerships/meetings/meeting_correct.html"
+    service = services.minutes_correct
+    success_message = gettext_lazy("Correction published as version %(number)s.")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            if not self.object.is_published:
-                messages.info(request, _("The minutes are not published yet; edit the draft instead."))
-                return redirect("partnerships:meeting_minutes", self.object.pk)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        if not self.object.is_published:
+            return self.turn_away(
+                _("The minutes are not published yet; edit the draft instead."),
+                to=reverse("partnerships:meeting_minutes", args=[self.object.pk]),
+            )
+        return None
 
     def get_initial(self):
         return {"minutes": self.object.minutes}
@@ -302,44 +285,31 @@ class MeetingCorrectView(_MeetingObjectMixin, SingleObjectMixin, FormView):
         context["meeting"] = self.object
         return context
 
-    def form_valid(self, form):
-        try:
-            version = services.minutes_correct(actor=self.request.user, meeting=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Correction published as version %(number)s.") % {"number": version.number})
-        return redirect(reverse("partnerships:meeting_detail", args=[self.object.pk]))
+    def get_service_kwargs(self, form):
+        return {"meeting": self.object, **form.cleaned_data}
 
 
-class MeetingCancelView(_MeetingObjectMixin, SingleObjectMixin, FormView):
+class MeetingCancelView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView):
     """Call a meeting off with a reason; attendees and parties are told and their calendar entry withdrawn."""
 
     scope_action = "edit"
     form_class = MeetingCancelForm
     template_name = "partnerships/meetings/meeting_cancel.html"
+    service = services.meeting_cancel
+    success_message = gettext_lazy("Meeting cancelled; everyone concerned is told.")
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated:
-            self.object = self.get_object()
-            if self.object.is_cancelled or self.object.minutes_status != JointMeeting.MinutesStatus.PENDING:
-                messages.info(request, _("This meeting can no longer be cancelled."))
-                return redirect(self.object)
-        return super().dispatch(request, *args, **kwargs)
+    def refuse(self):
+        if self.object.is_cancelled or self.object.minutes_status != JointMeeting.MinutesStatus.PENDING:
+            return self.turn_away(_("This meeting can no longer be cancelled."))
+        return None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["meeting"] = self.object
         return context
 
-    def form_valid(self, form):
-        try:
-            services.meeting_cancel(actor=self.request.user, meeting=self.object, **form.cleaned_data)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Meeting cancelled; everyone concerned is told."))
-        return redirect(self.object)
+    def get_service_kwargs(self, form):
+        return {"meeting": self.object, **form.cleaned_data}
 
 
 urlpatterns = [

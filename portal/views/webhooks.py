@@ -8,18 +8,20 @@ portal/webhooks/services.py (read-only users — members, reviewers over the org
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.utils.translation import gettext_lazy
+from django.views.generic import DetailView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
 
 from portal import reminders
-from portal.forms import WebhookEndpointForm, show_service_errors
+from portal.forms import WebhookEndpointForm
 from portal.models import WebhookDelivery, WebhookEndpoint
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
+from portal.views.base import ScopedObjectMixin, ServiceFormView
 from portal.webhooks import selectors, services
 from portal.webhooks.plan import TEST_KIND
 
@@ -99,12 +101,14 @@ class WebhookDetailView(ScopedViewMixin, DetailView):
         return tests.filter(status__in=waiting).order_by("-created_at", "-pk").first()
 
 
-class WebhookCreateView(ScopedViewMixin, FormView):
+class WebhookCreateView(ScopedViewMixin, ServiceFormView):
     """Add a robot to an organization the user manages (``?organization=`` preselects it)."""
 
     model = WebhookEndpoint
     form_class = WebhookEndpointForm
     template_name = "portal/webhooks/form.html"
+    service = services.webhook_endpoint_create
+    success_message = gettext_lazy("Robot “%(name)s” added.")
 
     def dispatch(self, request, *args, **kwargs):
         self.organizations = list(selectors.manageable_organizations(request.user).order_by("path"))
@@ -126,17 +130,11 @@ class WebhookCreateView(ScopedViewMixin, FormView):
             initial["organization"] = self.organizations[0]
         return initial
 
-    def form_valid(self, form):
-        try:
-            endpoint = services.webhook_endpoint_create(actor=self.request.user, **form.service_kwargs())
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Robot “%(name)s” added.") % {"name": endpoint.name})
-        return redirect(endpoint)
+    def get_service_kwargs(self, form):
+        return form.service_kwargs()
 
 
-class WebhookUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
+class WebhookUpdateView(ScopedObjectMixin, ServiceFormView):
     """Edit a robot (its organization's secretary, a reviewer over it, an admin)."""
 
     model = WebhookEndpoint
@@ -144,37 +142,25 @@ class WebhookUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
     form_class = WebhookEndpointForm
     template_name = "portal/webhooks/form.html"
     context_object_name = "endpoint"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
+    service = services.webhook_endpoint_update
+    success_message = gettext_lazy("Changes saved.")
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["endpoint"] = self.object
         return kwargs
 
-    def form_valid(self, form):
-        try:
-            services.webhook_endpoint_update(actor=self.request.user, endpoint=self.object, **form.service_kwargs())
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Changes saved."))
-        return redirect(self.object)
+    def get_service_kwargs(self, form):
+        return {"endpoint": self.object, **form.service_kwargs()}
 
 
-class WebhookDeleteView(ScopedViewMixin, SingleObjectMixin, TemplateView):
+class WebhookDeleteView(ScopedObjectMixin, TemplateView):
     """Confirm, then remove a robot and its log."""
 
     model = WebhookEndpoint
     scope_action = "edit"
     template_name = "portal/webhooks/delete.html"
     context_object_name = "endpoint"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.object = self.get_object()
-        return super().dispatch(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         organization = self.object.organization
