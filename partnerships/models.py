@@ -111,14 +111,6 @@ class Organization(MP_Node):
     def scope_editable_q(cls, scope: UserScope) -> Q:
         return scope.subtree_q("path")
 
-    @classmethod
-    def may_create_under(cls, user, parent: Organization | None) -> bool:
-        """Admins create anywhere; a reviewer creates inside their committee's subtree."""
-        scope = get_scope(user)
-        if scope.is_superuser:
-            return True
-        return parent is not None and scope.reviews_path(parent.path)
-
 
 class MemberQuerySet(ScopedQuerySet):
     def with_phone_visibility(self, user):

@@ -19,10 +19,9 @@ from django.utils.translation import gettext_lazy
 
 from partnerships import notices
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
+from partnerships.rules import WORKING
 from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY
-
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 
 
 def _items(**filters):

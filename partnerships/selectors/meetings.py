@@ -3,15 +3,21 @@ and their items, attendees and minutes versions — in a fixed number of queries
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 
-from partnerships.models import ActionItem, ActionItemUpdate, AgendaItem, Decision, JointMeeting, MinutesVersion
-from partnerships.services.meetings import decision_ruling
-
-
-def meeting_list(user) -> QuerySet[JointMeeting]:
-    """Meetings the user may see, with what a list row shows joined."""
-    return JointMeeting.objects.visible_to(user).select_related("agreement", "host")
+from partnerships.models import (
+    ActionItem,
+    ActionItemUpdate,
+    AgendaItem,
+    Agreement,
+    Decision,
+    JointMeeting,
+    MinutesVersion,
+)
 
 
 def _latest_update_prefetch() -> Prefetch:
@@ -57,3 +63,27 @@ def annotate_meeting(meeting: JointMeeting) -> JointMeeting:
         decision.new_party = meeting.party_orgs.get(decision.ruling.party_id) if decision.ruling.party_id else None
         decision.item_rows = list(decision.items.all())
     return meeting
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a decision says and the parameters of its ruling (if any)."""
+
+    text: str
+    due_on: datetime.date | None = None
+    party_id: int | None = None
+
+
+def decision_ruling(decision: Decision) -> Ruling:
+    """The decision's text and ruling parameters, as one value for pages and the publishing step."""
+    return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
+
+
+def eligible_attendees(agreement: Agreement):
+    """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organization__agreement_parties__agreement=agreement, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )

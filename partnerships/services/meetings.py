@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -42,39 +40,16 @@ from partnerships.models import (
     MinutesVersion,
     Organization,
 )
+from partnerships.rules import SCHEDULABLE_STATUSES
+from partnerships.selectors.meetings import decision_ruling, eligible_attendees
 from portal.scoping import ensure_editable
 
-SCHEDULABLE_STATUSES = (Agreement.Status.DRAFT, Agreement.Status.ACTIVE)
 Outcome = Decision.Outcome
 
 # --- ruling parameters -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ruling:
-    """What a decision says and the parameters of its ruling (if any)."""
-
-    text: str
-    due_on: datetime.date | None = None
-    party_id: int | None = None
-
-
-def decision_ruling(decision: Decision) -> Ruling:
-    """The decision's text and ruling parameters, as one value for pages and the publishing step."""
-    return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
-
-
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def eligible_attendees(agreement: Agreement):
-    """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
-    return (
-        get_user_model()
-        .objects.filter(memberships__organization__agreement_parties__agreement=agreement, is_active=True)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
 
 
 def _party_ids(agreement: Agreement) -> set[int]:

@@ -31,6 +31,7 @@ from partnerships.forms.action_items import (
     WorkspaceFilter,
 )
 from partnerships.models import ActionItem, Agreement, Decision, Evidence
+from partnerships.rules import WORKING, may_raise_items, may_rule_on_closure
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal import exports
@@ -41,7 +42,6 @@ from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
 
 
@@ -184,7 +184,7 @@ class ActionItemCreateView(ScopedViewMixin, FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=kwargs["pk"])
-        if not services.may_raise_items(request.user, self.agreement):
+        if not may_raise_items(request.user, self.agreement):
             raise PermissionDenied
         self.decision = None
         decision_id = request.GET.get("decision")
@@ -375,7 +375,7 @@ class _ConfirmerView(_ItemFormView):
         # Outsiders get 404 from the scoped queryset; then the right to rule on the closure (403 without it,
         # whatever the state), and only then the state.
         self.object = self.get_object()
-        if not services.may_rule_on_closure(request.user, self.object):
+        if not may_rule_on_closure(request.user, self.object):
             raise PermissionDenied
         if self.object.status not in self.allowed:
             messages.info(request, self.state_message)

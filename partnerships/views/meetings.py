@@ -24,7 +24,7 @@ from partnerships.forms.meetings import (
     RulingFormSet,
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
-from partnerships.selectors.meetings import annotate_meeting, meeting_detail_queryset
+from partnerships.selectors.meetings import annotate_meeting, eligible_attendees, meeting_detail_queryset
 from partnerships.services import meetings as services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
@@ -64,7 +64,7 @@ class MeetingCreateView(ScopedViewMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["parties"] = _parties(self.agreement)
-        kwargs["attendee_choices"] = services.eligible_attendees(self.agreement)
+        kwargs["attendee_choices"] = eligible_attendees(self.agreement)
         return kwargs
 
     def get_initial(self):
@@ -130,7 +130,7 @@ class MeetingUpdateView(_MeetingObjectMixin, SingleObjectMixin, FormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["parties"] = _parties(self.object.agreement)
-        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        kwargs["attendee_choices"] = eligible_attendees(self.object.agreement)
         return kwargs
 
     def get_initial(self):
@@ -178,7 +178,7 @@ class MeetingMinutesView(_MeetingObjectMixin, SingleObjectMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        kwargs["attendee_choices"] = eligible_attendees(self.object.agreement)
         return kwargs
 
     def get_initial(self):
