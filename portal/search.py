@@ -35,7 +35,6 @@ def _purposes() -> dict[tuple[str, str], Purpose]:
     from activities.selectors import calendar as calendar_selectors
     from activities.selectors import plans as plan_selectors
     from activities.selectors import projects as project_selectors
-    from activities.services import plans as plan_services
     from partnerships.models import Organization
     from partnerships.selectors import action_items as item_selectors
     from partnerships.selectors import agreements as agreement_selectors
@@ -63,7 +62,7 @@ def _purposes() -> dict[tuple[str, str], Purpose]:
         ("organizations", "webhooks"): Purpose(
             lambda user: manageable_organizations(user).order_by("path"), org_fields
         ),
-        ("agreements", "plannable"): Purpose(plan_services.plannable_agreements, agreement_fields),
+        ("agreements", "plannable"): Purpose(plan_selectors.plannable_agreements, agreement_fields),
         ("agreements", "projects"): Purpose(project_selectors.creatable_agreements, agreement_fields),
         ("users", "liaisons"): Purpose(
             lambda user: agreement_selectors.liaison_candidates(),

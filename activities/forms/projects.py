@@ -20,7 +20,7 @@ from activities.models import (
     ZoneCheck,
     ZoneDimension,
 )
-from activities.services.projects import assignment_errors, party_organizations, team_member_errors
+from activities.selectors.projects import assignment_errors, party_organizations, team_member_errors
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization

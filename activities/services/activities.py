@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import check_photos, store_photo
+from activities.rules import CLOSED_AGREEMENT, LOCK_DAYS, has_started, lock_message, locked_for, may_create_activities
+from activities.selectors.activities import participating_ids
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, ensure_editable, get_scope
 
-LOCK_DAYS = 30
-CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 EDITABLE_FIELDS = (
     "title",
     "type",
@@ -42,57 +42,6 @@ Status = Activity.Status
 
 
 # --- rules shared with the views and forms ------------------------------------------------------------------
-
-
-def may_create_activities(actor) -> bool:
-    """A secretary of some organization (who leads its activities), or an admin."""
-    scope = get_scope(actor)
-    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
-
-
-def lead_choices(actor):
-    """Organizations the actor may put down as the lead: where they are secretary (admins: any)."""
-    scope = get_scope(actor)
-    if scope.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=sorted(scope.org_ids(ROLE_SECRETARY)))
-
-
-def activity_agreements(actor):
-    """Agreements the actor may hold activities under: one of their secretary organizations is a party."""
-    scope = get_scope(actor)
-    if scope.is_superuser:
-        return Agreement.objects.order_by("-term_start", "-pk")
-    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY))
-    return Agreement.objects.filter(pk__in=parties.values("agreement_id")).order_by("-term_start", "-pk")
-
-
-def is_locked(activity: Activity, now: dt.datetime | None = None) -> bool:
-    """Held or logged (or ended while still marked planned) more than ``LOCK_DAYS`` days ago."""
-    now = now or timezone.now()
-    return activity.status != Status.CANCELLED and activity.ends_at < now - dt.timedelta(days=LOCK_DAYS)
-
-
-def locked_for(actor, activity: Activity, now: dt.datetime | None = None) -> bool:
-    """Whether the 30-day lock stops ``actor`` (superusers are never stopped)."""
-    return is_locked(activity, now) and not get_scope(actor).is_superuser
-
-
-def has_started(activity: Activity, now: dt.datetime | None = None) -> bool:
-    return activity.starts_at <= (now or timezone.now())
-
-
-def lock_message() -> str:
-    return _("This activity ended more than %(days)s days ago and is locked; only an administrator can change it.") % {
-        "days": LOCK_DAYS
-    }
-
-
-def participating_ids(activity: Activity) -> list[int]:
-    """The lead first, then the co-organizers: the organizations whose headcounts and members the log records."""
-    ids = [activity.lead_id]
-    ids += [pk for pk in activity.co_organizers.values_list("pk", flat=True) if pk != activity.lead_id]
-    return ids
 
 
 # --- helpers ------------------------------------------------------------------------------------------------

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +33,10 @@ from activities.models import (
     ZoneDimension,
 )
 from activities.photos import check_photos, store_photo
-from partnerships.models import Agreement, AgreementParty, Member, Organization
-from portal.scoping import ROLE_SECRETARY, ensure_editable, get_scope
+from activities.rules import CLOSED_AGREEMENT, is_admin, may_create_project, secretary_org_ids
+from activities.selectors.projects import assignment_errors, party_for, party_organizations, team_member_errors
+from partnerships.models import Agreement, Member, Organization
+from portal.scoping import ensure_editable
 
 PROJECT_FIELDS = (
     "name",
@@ -54,8 +53,6 @@ PROJECT_FIELDS = (
 ZONE_FIELDS = ("name", "area", "pledges", "supervision_phone", "order")
 POST_FIELDS = ("post", "duties", "starts_on", "ends_on")
 TEAM_FIELDS = ("name", "kind", "purpose", "starts_on", "ends_on")
-# Agreements whose record is closed: no new projects under them.
-CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 
 
 # --- helpers shared with forms and selectors ------------------------------------------------------------------
@@ -86,71 +83,12 @@ def _check_period(starts_on, ends_on, field: str = "ends_on") -> dict[str, list]
     return {}
 
 
-def _secretary_org_ids(actor) -> set[int]:
-    return get_scope(actor).org_ids(ROLE_SECRETARY)
-
-
-def _is_admin(actor) -> bool:
-    return get_scope(actor).is_superuser
-
-
-def party_organizations(agreement: Agreement) -> list[Organization]:
-    """The agreement's parties (organizations), in the agreement's order."""
-    return [party.organization for party in agreement.parties.select_related("organization").order_by("role", "pk")]
-
-
-def subtree_q(organizations: Iterable[Organization], path_field: str = "path") -> Q:
-    """Rows whose organization path lies in the subtree of one of ``organizations`` (the organizations included)."""
-    conditions = [Q(**{f"{path_field}__startswith": org.path}) for org in organizations]
-    return reduce(or_, conditions) if conditions else Q(pk__in=[])
-
-
-def party_for(organization: Organization, parties: Sequence[Organization]) -> Organization | None:
-    """The party ``organization`` belongs to (itself or its nearest ancestor among ``parties``), if any."""
-    best = None
-    for party in parties:
-        if organization.path.startswith(party.path) and (best is None or len(party.path) > len(best.path)):
-            best = party
-    return best
-
-
-def roster_pool(organizations: Iterable[Organization]) -> QuerySet[Member]:
-    """Roster members of ``organizations`` and their sub-organizations: who may claim a zone or join a team."""
-    return Member.objects.filter(subtree_q(organizations, "organization__path"))
-
-
-def may_create_project(actor, agreement: Agreement | None = None) -> bool:
-    """A secretary of a party of the agreement (of any agreement in force or draft when none is given), or an admin."""
-    scope = get_scope(actor)
-    if scope.is_anonymous:
-        return False
-    if agreement is not None and agreement.status in CLOSED_AGREEMENT:
-        return False
-    if scope.is_superuser:
-        return True
-    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY))
-    if agreement is not None:
-        return parties.filter(agreement=agreement).exists()
-    return parties.exclude(agreement__status__in=CLOSED_AGREEMENT).exists()
-
-
-def project_owner_choices(actor, agreement: Agreement | None = None) -> QuerySet[Organization]:
-    """Organizations that may own a new project: parties (of ``agreement``, or of any open agreement) where the
-    actor is secretary; admins may choose any party."""
-    parties = AgreementParty.objects.exclude(agreement__status__in=CLOSED_AGREEMENT)
-    if agreement is not None:
-        parties = parties.filter(agreement=agreement)
-    if not _is_admin(actor):
-        parties = parties.filter(organization_id__in=sorted(_secretary_org_ids(actor)))
-    return Organization.objects.filter(pk__in=parties.values("organization_id")).order_by("path")
-
-
 def _check_owner(actor, agreement: Agreement, owner: Organization | None) -> dict[str, list]:
     if owner is None:
         return {"owner": [_("Choose the responsible organization.")]}
     if not agreement.parties.filter(organization=owner).exists():
         return {"owner": [_("The responsible organization must be a party of the agreement.")]}
-    if not _is_admin(actor) and owner.pk not in _secretary_org_ids(actor):
+    if not is_admin(actor) and owner.pk not in secretary_org_ids(actor):
         return {"owner": [_("You can only make a party where you are secretary responsible for the project.")]}
     return {}
 
@@ -346,7 +284,7 @@ def zone_update(
         zone.dimensions, errors = _clean_dimensions(dimensions)
     if lead is not None and lead.pk != zone.lead_id:
         errors = _merge(errors, _check_lead(zone.project, lead))
-        keeps = _is_admin(actor) or {lead.pk, zone.project.owner_id} & _secretary_org_ids(actor)
+        keeps = is_admin(actor) or {lead.pk, zone.project.owner_id} & secretary_org_ids(actor)
         if not errors.get("lead") and not keeps:
             # The owner's secretary stays an editor whoever leads; a lead's secretary would hand the zone away.
             errors["lead"] = [_("Only the project's responsible organization can hand the zone to another party.")]
@@ -356,49 +294,6 @@ def zone_update(
     zone.save()
     ensure_editable(actor, zone)
     return zone
-
-
-def assignment_errors(
-    project: KeyProject, rows: Sequence[dict], parties: Sequence[Organization] | None = None
-) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
-    """Check a zone's full list of claims; return (errors about the list, {row index: {field: [errors]}}).
-
-    Rows are dicts with ``member``, ``role`` and ``post``. The service raises these; the claim formset calls the same
-    function so each error lands next to its row. Rules: at least one person responsible (责任人); every member from
-    the roster of a party of the agreement (or of an organization under one); nobody twice; on a joint project,
-    members from at least two different parties.
-    """
-    parties = list(parties) if parties is not None else party_organizations(project.agreement)
-    general: list[str] = []
-    by_row: dict[int, dict[str, list[str]]] = {}
-    seen: set[int] = set()
-    parties_present: set[int] = set()
-    leaders = 0
-    for index, row in enumerate(rows):
-        member, role = row.get("member"), row.get("role")
-        if role not in ZoneAssignment.Role.values:
-            by_row.setdefault(index, {}).setdefault("role", []).append(_("Choose a role."))
-        if member is None:
-            continue
-        if member.pk in seen:
-            by_row.setdefault(index, {}).setdefault("member", []).append(
-                _("%(name)s is listed twice; each member claims the zone once.") % {"name": member.name}
-            )
-        seen.add(member.pk)
-        party = party_for(member.organization, parties)
-        if party is None:
-            by_row.setdefault(index, {}).setdefault("member", []).append(
-                _("%(name)s is not on the roster of a party of this project's agreement.") % {"name": member.name}
-            )
-            continue
-        parties_present.add(party.pk)
-        if role == ZoneAssignment.Role.LEADER:
-            leaders += 1
-    if not leaders:
-        general.append(_("A zone needs at least one person responsible (责任人)."))
-    if project.is_joint and len(parties_present) < 2:
-        general.append(_("On a joint project a zone is claimed by members of at least two different parties."))
-    return general, by_row
 
 
 @transaction.atomic
@@ -548,16 +443,6 @@ def zone_check_fix(
 # --- pioneer posts ----------------------------------------------------------------------------------------------------
 
 
-def post_member_choices(actor, organization: Organization | None = None) -> QuerySet[Member]:
-    """Members who may be given a pioneer post by the actor: the rosters where the actor is secretary (admins: all)."""
-    members = Member.objects.exclude(status=Member.Status.TRANSFERRED_OUT)
-    if not _is_admin(actor):
-        members = members.filter(organization_id__in=sorted(_secretary_org_ids(actor)))
-    if organization is not None:
-        members = members.filter(organization=organization)
-    return members.select_related("organization").order_by("organization__path", "name", "pk")
-
-
 def _check_project_org(project: KeyProject | None, organization: Organization, field: str) -> dict[str, list]:
     if project is None:
         return {}
@@ -574,7 +459,7 @@ def _check_project_org(project: KeyProject | None, organization: Organization, f
 def _check_post_member(actor, member: Member | None) -> dict[str, list]:
     if member is None:
         return {"member": [_("Choose a party member.")]}
-    if not _is_admin(actor) and member.organization_id not in _secretary_org_ids(actor):
+    if not is_admin(actor) and member.organization_id not in secretary_org_ids(actor):
         return {"member": [_("Choose a member from the roster of an organization where you are secretary.")]}
     return {}
 
@@ -595,7 +480,7 @@ def pioneer_post_create(
     The post belongs to the member's organization; on a project, that organization is a party (or under a party) of
     the project's agreement.
     """
-    if not (_is_admin(actor) or _secretary_org_ids(actor)):
+    if not (is_admin(actor) or secretary_org_ids(actor)):
         raise PermissionDenied
     errors = _check_post_member(actor, member)
     if not errors:
@@ -665,57 +550,6 @@ def pioneer_post_update(
 # --- teams ------------------------------------------------------------------------------------------------------------
 
 
-def team_organization_choices(actor) -> QuerySet[Organization]:
-    """Organizations that may lead a team the actor sets up: where the actor is secretary (admins: all)."""
-    if _is_admin(actor):
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=sorted(_secretary_org_ids(actor)))
-
-
-def team_member_pool(organization: Organization | None, project: KeyProject | None) -> QuerySet[Member]:
-    """Who may join a team: on a project, the rosters of its agreement's parties (and their sub-organizations);
-    otherwise the lead organization's roster and those of the organizations under it."""
-    if project is not None:
-        return roster_pool(party_organizations(project.agreement))
-    if organization is not None:
-        return roster_pool([organization])
-    return Member.objects.none()
-
-
-def team_member_errors(
-    organization: Organization | None, project: KeyProject | None, rows: Sequence[dict]
-) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
-    """Check a team's full member list: at least one leader (队长), nobody twice, everyone from the pool."""
-    pools = party_organizations(project.agreement) if project is not None else [organization] if organization else []
-    general: list[str] = []
-    by_row: dict[int, dict[str, list[str]]] = {}
-    seen: set[int] = set()
-    leaders = 0
-    for index, row in enumerate(rows):
-        member, role = row.get("member"), row.get("role")
-        if role not in TeamMember.Role.values:
-            by_row.setdefault(index, {}).setdefault("role", []).append(_("Choose a role."))
-        if member is None:
-            continue
-        if member.pk in seen:
-            by_row.setdefault(index, {}).setdefault("member", []).append(
-                _("%(name)s is listed twice; each member joins the team once.") % {"name": member.name}
-            )
-        seen.add(member.pk)
-        if party_for(member.organization, pools) is None:
-            message = (
-                _("%(name)s is not on the roster of a party of the project's agreement.")
-                if project is not None
-                else _("%(name)s is not on the roster of the lead organization or an organization under it.")
-            )
-            by_row.setdefault(index, {}).setdefault("member", []).append(message % {"name": member.name})
-        if role == TeamMember.Role.LEADER:
-            leaders += 1
-    if not leaders:
-        general.append(_("A team needs at least one team leader (队长)."))
-    return general, by_row
-
-
 def _check_team_members(organization, project, members: Sequence[dict]) -> dict[str, list]:
     general, by_row = team_member_errors(organization, project, members)
     errors: dict[str, list] = {"members": general} if general else {}
@@ -729,7 +563,7 @@ def _check_team_members(organization, project, members: Sequence[dict]) -> dict[
 def _check_team_organization(actor, organization: Organization | None) -> dict[str, list]:
     if organization is None:
         return {"organization": [_("Choose the lead organization.")]}
-    if not _is_admin(actor) and organization.pk not in _secretary_org_ids(actor):
+    if not is_admin(actor) and organization.pk not in secretary_org_ids(actor):
         return {"organization": [_("The lead organization must be one where you are secretary.")]}
     return {}
 
@@ -765,7 +599,7 @@ def team_create(
     ``members`` is the full list of dicts with ``member`` and ``role`` (队长/队员). On a project the lead
     organization is a party (or under a party) of its agreement and members come from the parties' rosters.
     """
-    if not (_is_admin(actor) or _secretary_org_ids(actor)):
+    if not (is_admin(actor) or secretary_org_ids(actor)):
         raise PermissionDenied
     errors = _check_team_organization(actor, organization)
     if not errors and organization is not None:

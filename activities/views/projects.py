@@ -32,6 +32,7 @@ from activities.forms.projects import (
 )
 from activities.models import KeyProject, PioneerPost, ResponsibilityZone, Team, ZoneCheck, ZoneCheckPhoto
 from activities.photos import photo_response
+from activities.rules import is_secretary_anywhere, may_add_on_project, may_create_project, subtree_q
 from activities.selectors import projects as selectors
 from activities.services import projects as services
 from partnerships.models import Agreement, Member, Organization
@@ -54,20 +55,6 @@ def _extra_rows(request, default: int) -> int:
     return int(value) if value.isdigit() else default
 
 
-def _is_secretary_anywhere(user) -> bool:
-    scope = get_scope(user)
-    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
-
-
-def may_add_on_project(user, parties) -> bool:
-    """Whether the user keeps a roster under one of the project's parties (so may add posts and teams there)."""
-    scope = get_scope(user)
-    if scope.is_superuser:
-        return True
-    ids = sorted(scope.org_ids(ROLE_SECRETARY))
-    return bool(ids) and Organization.objects.filter(pk__in=ids).filter(services.subtree_q(parties)).exists()
-
-
 # --- key projects ---------------------------------------------------------------------------------------------------
 
 
@@ -85,7 +72,7 @@ class ProjectListView(ScopedViewMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = services.may_create_project(self.request.user)
+        context["can_create"] = may_create_project(self.request.user)
         return context
 
 
@@ -101,13 +88,13 @@ class ProjectCreateView(ScopedViewMixin, FormView):
         self.agreement = None
         if agreement_id is not None:
             self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=agreement_id)
-        if not services.may_create_project(request.user, self.agreement):
+        if not may_create_project(request.user, self.agreement):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["owners"] = services.project_owner_choices(self.request.user, self.agreement)
+        kwargs["owners"] = selectors.project_owner_choices(self.request.user, self.agreement)
         kwargs["agreements"] = None if self.agreement else selectors.creatable_agreements(self.request.user)
         return kwargs
 
@@ -169,7 +156,7 @@ class ProjectUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        owners = services.project_owner_choices(self.request.user, self.object.agreement)
+        owners = selectors.project_owner_choices(self.request.user, self.object.agreement)
         kwargs["owners"] = Organization.objects.filter(
             pk__in=[*owners.values_list("pk", flat=True), self.object.owner_id]
         )
@@ -456,18 +443,18 @@ class PostCreateView(ScopedViewMixin, FormView):
         project_id, organization_id = _int_param(request, "project"), _int_param(request, "organization")
         if project_id is not None:
             self.project = get_object_or_404(_project_queryset(user), pk=project_id)
-        if not _is_secretary_anywhere(user):
+        if not is_secretary_anywhere(user):
             raise PermissionDenied
         if organization_id is not None:
             self.organization = get_object_or_404(Organization.objects.all(), pk=organization_id)
             if not get_scope(user).is_superuser and organization_id not in get_scope(user).org_ids(ROLE_SECRETARY):
                 raise PermissionDenied
-        self.members = services.post_member_choices(user, self.organization)
+        self.members = selectors.post_member_choices(user, self.organization)
         if self.project is not None:
-            parties = services.party_organizations(self.project.agreement)
+            parties = selectors.party_organizations(self.project.agreement)
             if not may_add_on_project(user, parties):
                 raise PermissionDenied
-            self.members = self.members.filter(services.subtree_q(parties, "organization__path"))
+            self.members = self.members.filter(subtree_q(parties, "organization__path"))
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
@@ -514,7 +501,7 @@ class PostUpdateView(ScopedViewMixin, SingleObjectMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        members = list(services.post_member_choices(self.request.user))
+        members = list(selectors.post_member_choices(self.request.user))
         if self.object.member_id not in {member.pk for member in members}:
             members.insert(0, self.object.member)
         kwargs["members"] = members
@@ -562,11 +549,11 @@ class _TeamFormView(TemplateResponseMixin, View):
     def member_choices(self) -> list[Member]:
         project = self.pool_project()
         if project is not None:
-            pool = services.team_member_pool(None, project)
+            pool = selectors.team_member_pool(None, project)
         elif get_scope(self.request.user).is_superuser:
             pool = Member.objects.all()
         else:
-            pool = services.roster_pool(list(self.organizations))
+            pool = selectors.roster_pool(list(self.organizations))
         keep = [row.member_id for row in self.object.memberships.all()] if self.object else []
         return list(
             pool.filter(~Q(status=Member.Status.TRANSFERRED_OUT) | Q(pk__in=keep))
@@ -627,13 +614,13 @@ class TeamCreateView(ScopedViewMixin, _TeamFormView):
         self.project = None
         if project_id is not None:
             self.project = get_object_or_404(self.projects.select_related("agreement"), pk=project_id)
-        if not _is_secretary_anywhere(request.user):
+        if not is_secretary_anywhere(request.user):
             raise PermissionDenied
         if self.project is not None and not may_add_on_project(
-            request.user, services.party_organizations(self.project.agreement)
+            request.user, selectors.party_organizations(self.project.agreement)
         ):
             raise PermissionDenied
-        self.organizations = services.team_organization_choices(request.user).order_by("path")
+        self.organizations = selectors.team_organization_choices(request.user).order_by("path")
         return super().dispatch(request, *args, **kwargs)
 
     def initial(self) -> dict:
@@ -687,7 +674,7 @@ class TeamUpdateView(ScopedViewMixin, SingleObjectMixin, _TeamFormView):
         if project_id is not None:
             self.project = get_object_or_404(self.projects.select_related("agreement"), pk=project_id)
         self.organizations = (
-            services.team_organization_choices(request.user)
+            selectors.team_organization_choices(request.user)
             | Organization.objects.filter(pk=self.object.organization_id)
         ).order_by("path")
         return super().dispatch(request, *args, **kwargs)
