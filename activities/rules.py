@@ -7,7 +7,7 @@ are written once here for the services, forms, views and pages that check them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import reduce
 from operator import or_
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Activity
-from partnerships.models import Agreement, AgreementParty, Organization
+from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 
 # A held or logged activity that ended more than this many days ago is locked: only a superuser may change it.
@@ -149,3 +149,85 @@ def subtree_q(organizations: Iterable[Organization], path_field: str = "path") -
 def may_hold_calendar_token(actor) -> bool:
     """Any signed-in, active user may have a personal feed token (the feed shows only what they may see)."""
     return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
+
+
+def headcount_errors(
+    activity: Activity,
+    participating: list[int],
+    headcounts: Mapping,
+    participants: Sequence[Member],
+    names: Mapping[int, str],
+) -> tuple[dict[int, int], dict[str, list[str]]]:
+    """Normalise headcounts to ``{organization id: n}`` and check them against the named participants.
+
+    Errors about one organization's headcount are keyed ``headcount_<organization id>`` (the log form's fields).
+    """
+    errors: dict[str, list[str]] = {}
+    counts = _read_headcounts(participating, headcounts, names, errors)
+    _check_named(participating, counts, participants, names, errors)
+    return {org_id: counts[org_id] for org_id in participating if isinstance(counts.get(org_id), int)}, errors
+
+
+def _read_headcounts(
+    participating: list[int], headcounts: Mapping, names: Mapping[int, str], errors: dict[str, list[str]]
+) -> dict:
+    """``{organization id: headcount}``, each participating organization's count made a whole number when it is one."""
+    counts: dict = {}
+    for key, value in (headcounts or {}).items():
+        org_id = key.pk if isinstance(key, Organization) else int(key)
+        counts[org_id] = value
+    strangers = set(counts) - set(participating)
+    if strangers:
+        errors["headcounts"] = [_("Headcounts can only be given for the organizations taking part.")]
+    for org_id in participating:
+        value = counts.get(org_id)
+        field = f"headcount_{org_id}"
+        if value is None or value == "":
+            errors.setdefault(field, []).append(_("Enter how many people %(org)s sent.") % {"org": names[org_id]})
+            continue
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            value = -1
+        if value < 0:
+            errors.setdefault(field, []).append(_("A headcount is a whole number, 0 or more."))
+            continue
+        counts[org_id] = value
+    return counts
+
+
+def _check_named(
+    participating: list[int],
+    counts: Mapping,
+    participants: Sequence[Member],
+    names: Mapping[int, str],
+    errors: dict[str, list[str]],
+) -> None:
+    """Named participants come from the organizations taking part, and no more of them than their headcount."""
+    outsiders = [member for member in participants if member.organization_id not in participating]
+    if outsiders:
+        errors["participants"] = [
+            _("%(names)s: named participants must be members of an organization taking part.")
+            % {"names": "、".join(member.name for member in outsiders)}
+        ]
+    named: dict[int, int] = {}
+    for member in participants:
+        named[member.organization_id] = named.get(member.organization_id, 0) + 1
+    for org_id, count in named.items():
+        value = counts.get(org_id)
+        if org_id in participating and isinstance(value, int) and value < count:
+            errors.setdefault(f"headcount_{org_id}", []).append(
+                _("%(org)s: the headcount (%(headcount)s) is below the %(named)s participants named from it.")
+                % {"org": names[org_id], "headcount": value, "named": count}
+            )
+
+
+def publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:
+    if not (title or text or url):
+        return {}
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["publicity_title"] = [_("Give the publicity report a title.")]
+    if not (text or url):
+        errors["publicity_text"] = [_("Give the publicity report's text or a link to it.")]
+    return errors

@@ -22,8 +22,8 @@ from django.views.generic import DetailView, FormView, ListView, View
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
-from activities.filters import ActivityFilter
 from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLogForm, CancelForm
+from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities

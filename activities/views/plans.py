@@ -17,7 +17,7 @@ from django.views.generic.base import TemplateResponseMixin
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
-from activities.filters import PlanFilter
+from activities.forms.filters import PlanFilter
 from activities.forms.plans import PlanCreateForm, PlanEditForm, PlanRowFormSet, new_plan_rows, row_initial
 from activities.models import ActivityPlan, ActivityType
 from activities.rules import may_plan

@@ -4,10 +4,17 @@ and their items, attendees and minutes versions — in a fixed number of queries
 from __future__ import annotations
 
 import datetime
+import datetime as dt
 from dataclasses import dataclass
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from partnerships.models import (
     ActionItem,
@@ -18,6 +25,8 @@ from partnerships.models import (
     JointMeeting,
     MinutesVersion,
 )
+from portal.reminders import Attachment
+from portal.webhooks import absolute_url
 
 
 def _latest_update_prefetch() -> Prefetch:
@@ -87,3 +96,60 @@ def eligible_attendees(agreement: Agreement):
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
+
+
+# A joint meeting has a start but no end; calendars get a two-hour slot.
+MEETING_LENGTH = dt.timedelta(hours=2)
+
+
+def meeting_uid(meeting: JointMeeting) -> str:
+    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
+    return f"joint-meeting-{meeting.pk}@gongjian"
+
+
+def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:
+    """The meeting as an iCalendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL) once cancelled;
+    times in the project's time zone (Asia/Shanghai) with its VTIMEZONE."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = meeting.starts_at.astimezone(zone)
+    with translation.override(settings.LANGUAGE_CODE):
+        calendar = Calendar()
+        calendar.add("prodid", "-//Gongjian//Joint meetings//ZH")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
+        event = Event()
+        event.add("uid", meeting_uid(meeting))
+        event.add("sequence", meeting.revision)
+        event.add("dtstamp", (now or timezone.now()).astimezone(dt.UTC))
+        event.add("dtstart", start)
+        event.add("dtend", start + MEETING_LENGTH)
+        event.add("summary", meeting.title)
+        event.add("location", meeting.place)
+        lines = [_("Host: %(host)s") % {"host": meeting.host.name}, str(meeting.agreement.title)]
+        if meeting.is_cancelled and meeting.cancel_reason:
+            lines.append(_("Reason for cancellation: %(reason)s") % {"reason": meeting.cancel_reason})
+        event.add("description", "\n".join(lines))
+        link = absolute_url(meeting.get_absolute_url())
+        if link.startswith("http"):
+            event.add("url", link)
+        event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+        organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+        organizer.params["cn"] = vText(meeting.host.name)
+        event.add("organizer", organizer)
+        if recipient is not None and recipient.email:
+            attendee = vCalAddress(f"mailto:{recipient.email}")
+            attendee.params["cn"] = vText(recipient.get_full_name() or recipient.get_username())
+            attendee.params["role"] = vText("REQ-PARTICIPANT")
+            event.add("attendee", attendee)
+        calendar.add_component(event)
+        calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def meeting_ics_attachment(notification) -> list[Attachment]:
+    """The e-mail attachment of a meeting notice: the meeting's entry as it stands when the e-mail goes out."""
+    meeting = JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
+    if meeting is None:
+        return []
+    return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -29,6 +28,7 @@ from partnerships.models import (
     Organization,
 )
 from partnerships.rules import WORKING, check_evidence, may_raise_items, may_rule_on_closure
+from partnerships.services import notices
 from portal.models import Membership
 from portal.names import display_name
 from portal.scoping import ensure_editable

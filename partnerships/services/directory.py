@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partnerships.models import Member, Organization
+from partnerships.roster_cache import roster_changed
 from partnerships.rules import may_create_organization, may_write_roster
-from partnerships.selectors.directory import roster_changed
 from portal.scoping import ensure_editable
 
 ORGANIZATION_FIELDS = (

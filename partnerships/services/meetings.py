@@ -29,7 +29,6 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -42,6 +41,7 @@ from partnerships.models import (
 )
 from partnerships.rules import SCHEDULABLE_STATUSES
 from partnerships.selectors.meetings import decision_ruling, eligible_attendees
+from partnerships.services import notices
 from portal.scoping import ensure_editable
 
 Outcome = Decision.Outcome
@@ -332,33 +332,11 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
         outcome = data.get("outcome") or Outcome.NEW
         if outcome not in Outcome.values:
             raise ValidationError({"outcome": _("Unknown kind of decision.")})
-        decision_id = data.get("id")
-        if decision_id:
-            decision = existing.get(int(decision_id))
-            if decision is None:
-                raise ValidationError(_("A decision being edited does not belong to this meeting."))
-            kept.add(decision.pk)
-        else:
-            decision = Decision(meeting=meeting)
-        item_ref = data.get("carried_item")
-        item_id = getattr(item_ref, "pk", item_ref)
+        decision = _decision_row(meeting, existing, data.get("id"), kept)
         if outcome == Outcome.NEW:
-            text = (data.get("text") or "").strip()
-            params: dict = {}
-            item = None
+            text, params, item = (data.get("text") or "").strip(), {}, None
         else:
-            if not item_id or int(item_id) not in carried:
-                raise ValidationError(
-                    {"carried_item": _("Rulings are made only on the items carried over to this meeting.")}
-                )
-            item = carried[int(item_id)]
-            if item.pk in ruled:
-                raise ValidationError({"carried_item": _("Each carried-over item takes one ruling.")})
-            ruled.add(item.pk)
-            try:
-                text, params = _validate_ruling(meeting, item, outcome, data, party_ids)
-            except ValidationError as exc:
-                raise RulingError(exc, item.pk) from exc
+            text, params, item = _ruling(meeting, carried, ruled, outcome, data, party_ids)
         if not text and outcome in (Outcome.NEW, Outcome.CLOSE):
             raise ValidationError({"text": _("A decision needs its text.")})
         decision.order = index
@@ -375,6 +353,41 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
     Decision.objects.filter(pk__in=dropped).delete()
     for decision in to_save:
         decision.save()
+
+
+def _decision_row(meeting: JointMeeting, existing: dict[int, Decision], decision_id, kept: set[int]) -> Decision:
+    """The meeting's decision being edited (noted as kept), or a new one."""
+    if not decision_id:
+        return Decision(meeting=meeting)
+    decision = existing.get(int(decision_id))
+    if decision is None:
+        raise ValidationError(_("A decision being edited does not belong to this meeting."))
+    kept.add(decision.pk)
+    return decision
+
+
+def _ruling(
+    meeting: JointMeeting,
+    carried: dict[int, ActionItem],
+    ruled: set[int],
+    outcome: str,
+    data: dict[str, Any],
+    party_ids: set[int],
+) -> tuple[str, dict, ActionItem]:
+    """A ruling on one carried-over item (one ruling per item): its text, parameters and item."""
+    item_ref = data.get("carried_item")
+    item_id = getattr(item_ref, "pk", item_ref)
+    if not item_id or int(item_id) not in carried:
+        raise ValidationError({"carried_item": _("Rulings are made only on the items carried over to this meeting.")})
+    item = carried[int(item_id)]
+    if item.pk in ruled:
+        raise ValidationError({"carried_item": _("Each carried-over item takes one ruling.")})
+    ruled.add(item.pk)
+    try:
+        text, params = _validate_ruling(meeting, item, outcome, data, party_ids)
+    except ValidationError as exc:
+        raise RulingError(exc, item.pk) from exc
+    return text, params, item
 
 
 @transaction.atomic

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 
-from partnerships import selectors, services
-from partnerships.filters import MemberFilter, OrganizationFilter
 from partnerships.forms.directory import MemberForm, MemberImportForm, OrganizationForm
+from partnerships.forms.filters import MemberFilter, OrganizationFilter
+from partnerships.forms.roster_sheet import build_template, parse_sheet
 from partnerships.models import Member, Organization
-from partnerships.roster_import import build_template, parse_sheet
 from partnerships.rules import may_create_organization
+from partnerships.selectors import directory as selectors
+from partnerships.services import directory as services
 from portal.home import sections_for
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
