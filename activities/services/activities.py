@@ -416,7 +416,7 @@ def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str)
 
 
 @transaction.atomic
-def activities_mark_held(now: dt.datetime | None = None) -> int:
+def activities_mark_held(*, now: dt.datetime | None = None) -> int:
     """Mark every planned activity whose end has passed as held (awaiting its log); return how many changed.
 
     Set-based (one select, one update, one bulk history insert whatever the number) and idempotent: a second run
