@@ -5,7 +5,6 @@ from activities.selectors import activities as activity_selectors
 from activities.selectors import calendar as calendar_selectors
 from activities.selectors import plans as plan_selectors
 from activities.selectors import projects as project_selectors
-from activities.services import plans as plan_services
 from portal.search import AGREEMENT_FIELDS, ORGANIZATION_FIELDS, register
 
 # list filters
@@ -15,5 +14,5 @@ register("agreements", "activities", activity_selectors.ledger_agreements, AGREE
 register("organizations", "calendar", calendar_selectors.calendar_organizations, ORGANIZATION_FIELDS)
 register("agreements", "calendar", calendar_selectors.calendar_agreements, AGREEMENT_FIELDS)
 # forms
-register("agreements", "plannable", plan_services.plannable_agreements, AGREEMENT_FIELDS)
+register("agreements", "plannable", plan_selectors.plannable_agreements, AGREEMENT_FIELDS)
 register("agreements", "projects", project_selectors.creatable_agreements, AGREEMENT_FIELDS)

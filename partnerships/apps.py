@@ -3,10 +3,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
+from partnerships.roster_cache import roster_changed
+
 
 def _roster_changed(sender, **kwargs) -> None:
-    from partnerships.selectors.directory import roster_changed
-
     transaction.on_commit(roster_changed)
 
 

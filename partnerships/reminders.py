@@ -5,8 +5,8 @@ after a week overdue (督办升级); agreements expiring; joint meetings coming 
 e-mail carrying the calendar entry); joint-meeting minutes not published a week after the meeting.
 Each candidate function reads its objects and their recipients in a fixed number of queries.
 
-The event notices (an item assigned, a closure to confirm, a meeting moved…) are in partnerships/notices.py,
-imported here so their kinds are registered with the rest.
+The event notices (an item assigned, a closure to confirm, a meeting moved…) are written by
+partnerships/services/notices.py; their kinds are registered here with the rest.
 """
 
 from __future__ import annotations
@@ -17,12 +17,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partnerships import notices
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
-from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from partnerships.rules import WORKING
+from partnerships.selectors.meetings import meeting_ics_attachment
+from partnerships.services import notices
+from portal.models import Membership
+from portal.reminders import (
+    LOOKBACK_DAYS,
+    Candidate,
+    at_local,
+    register,
+    register_event,
+    unique_users,
+    users_by_organization,
+)
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY
-
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 
 
 def _items(**filters):
@@ -106,8 +115,6 @@ def _ancestor_paths(path: str) -> list[str]:
 
 def escalated(now: dt.datetime, rule) -> list[Candidate]:
     """督办升级: items overdue for ``offset_days`` reach the reviewers of the responsible party's committees."""
-    from portal.models import Membership
-
     today = timezone.localdate(now)
     after = max(rule.offset_days, 1)
     items = list(_items(due_on__lte=today - dt.timedelta(days=after)).select_related("responsible_party"))
@@ -260,7 +267,7 @@ register(
     label=gettext_lazy("Joint meeting coming up"),
     default_offset_days=1,
     candidates=meeting_upcoming,
-    attachments=notices.meeting_ics_attachment,
+    attachments=meeting_ics_attachment,
 )
 register(
     "meeting.minutes_unpublished",
@@ -268,3 +275,18 @@ register(
     default_offset_days=7,
     candidates=minutes_unpublished,
 )
+
+
+# The event notices' kinds (partnerships/services/notices.py writes them).
+register_event(notices.ITEM_ASSIGNED, label=gettext_lazy("Action item assigned to you"))
+register_event(notices.ITEM_AWAITING_CONFIRMATION, label=gettext_lazy("Action item closure awaiting confirmation"))
+register_event(notices.ITEM_CONFIRMED, label=gettext_lazy("Action item closure confirmed"))
+register_event(notices.ITEM_SENT_BACK, label=gettext_lazy("Action item closure sent back"))
+register_event(
+    notices.MEETING_SCHEDULED, label=gettext_lazy("Joint meeting scheduled"), attachments=meeting_ics_attachment
+)
+register_event(notices.MEETING_CHANGED, label=gettext_lazy("Joint meeting changed"), attachments=meeting_ics_attachment)
+register_event(
+    notices.MEETING_CANCELLED, label=gettext_lazy("Joint meeting cancelled"), attachments=meeting_ics_attachment
+)
+register_event(notices.MINUTES_PUBLISHED, label=gettext_lazy("Joint meeting minutes published"))

@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import ActivityPlan, ActivityType
-from activities.services.plans import plan_row_errors, rotate_hosts
+from activities.rules import plan_row_errors
+from activities.selectors.plans import rotate_hosts
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Organization
 from portal.forms import bounded_formset_factory

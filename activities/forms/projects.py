@@ -20,13 +20,9 @@ from activities.models import (
     ZoneCheck,
     ZoneDimension,
 )
-from activities.services.projects import (
-    PROJECT_FIELDS,
-    ZONE_FIELDS,
-    assignment_errors,
-    party_organizations,
-    team_member_errors,
-)
+from activities.selectors.projects import assignment_errors, party_organizations, team_member_errors
+from activities.services.projects import PROJECT_FIELDS
+from activities.services.zones import ZONE_FIELDS
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization

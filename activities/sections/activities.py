@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from activities.rules import may_create_activities
 from activities.selectors import activities as selectors
-from activities.services.activities import may_create_activities
 from partnerships.models import AgreementParty
 from portal.home import register_panel, register_section
 from portal.scoping import ROLE_SECRETARY, get_scope

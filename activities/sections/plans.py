@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from activities.rules import may_plan
 from activities.selectors.plans import agreement_plans
-from activities.services.plans import may_plan
 from portal.home import register_section
 
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activities.rules import may_create_project
 from activities.selectors import projects as selectors
-from activities.services.projects import may_create_project
 from portal.home import register_panel, register_section
 from portal.scoping import ROLE_SECRETARY, get_scope
 

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType
-from partnerships.models import Agreement, Member, Organization
+from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, get_scope
 
 NOT_LOGGED = (Activity.Status.PLANNED, Activity.Status.HELD)
@@ -173,3 +173,27 @@ def participant_choices(organization_ids, chosen_ids=()) -> QuerySet[Member]:
     if chosen_ids:
         condition |= Q(pk__in=list(chosen_ids))
     return Member.objects.filter(condition).select_related("organization").order_by("organization__path", "name", "pk")
+
+
+def lead_choices(actor):
+    """Organizations the actor may put down as the lead: where they are secretary (admins: any)."""
+    scope = get_scope(actor)
+    if scope.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=sorted(scope.org_ids(ROLE_SECRETARY)))
+
+
+def activity_agreements(actor):
+    """Agreements the actor may hold activities under: one of their secretary organizations is a party."""
+    scope = get_scope(actor)
+    if scope.is_superuser:
+        return Agreement.objects.order_by("-term_start", "-pk")
+    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY))
+    return Agreement.objects.filter(pk__in=parties.values("agreement_id")).order_by("-term_start", "-pk")
+
+
+def participating_ids(activity: Activity) -> list[int]:
+    """The lead first, then the co-organizers: the organizations whose headcounts and members the log records."""
+    ids = [activity.lead_id]
+    ids += [pk for pk in activity.co_organizers.values_list("pk", flat=True) if pk != activity.lead_id]
+    return ids

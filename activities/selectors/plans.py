@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from activities.models import Activity, ActivityPlan, PlannedActivity
-from partnerships.models import Agreement
+from partnerships.models import Agreement, Organization
 from portal.queries import correlated_count
 
 # An activity counts towards its plan row once it has taken place.
@@ -79,3 +80,50 @@ def completion(rows: list[PlannedActivity]) -> Completion:
 
 def plan_history(plan: ActivityPlan, limit: int = 30):
     return plan.history.select_related("history_user").order_by("-history_date")[:limit]
+
+
+def plannable_agreements(actor):
+    """Agreements the actor may plan for (the plan form's agreement choices)."""
+    return Agreement.objects.editable_by(actor).order_by("-term_start", "-pk")
+
+
+def agreement_parties(agreement: Agreement) -> list[Organization]:
+    """The parties in the order hosts rotate: the initiating party first, then the others as they were added."""
+    return list(
+        Organization.objects.filter(agreement_parties__agreement=agreement).order_by(
+            "agreement_parties__role", "agreement_parties__pk"
+        )
+    )
+
+
+def rotate_hosts(rows: Sequence[dict], parties: Sequence[Organization]) -> list[dict]:
+    """轮流举办: rows in month order get each party as lead in turn; the other parties co-organize.
+
+    Returns new dicts in month order (the input order breaks ties), so the rows' ``order`` follows the rotation.
+    """
+    if not parties:
+        return [dict(row) for row in rows]
+    ordered = sorted(enumerate(rows), key=lambda pair: (pair[1].get("month") or 13, pair[0]))
+    rotated = []
+    for turn, (_index, row) in enumerate(ordered):
+        lead = parties[turn % len(parties)]
+        rotated.append({**row, "lead": lead, "co_organizers": [org for org in parties if org.pk != lead.pk]})
+    return rotated
+
+
+def plan_rows_as_data(plan: ActivityPlan) -> list[dict]:
+    """The plan's current rows as the ``rows`` argument of ``activity_plan_update`` (in plan order)."""
+    return [
+        {
+            "id": row.pk,
+            "month": row.month,
+            "theme": row.theme,
+            "content": row.content,
+            "type": row.type,
+            "lead": row.lead,
+            "co_organizers": list(row.co_organizers.all()),
+        }
+        for row in plan.rows.select_related("type", "lead")
+        .prefetch_related("co_organizers")
+        .order_by("month", "order", "pk")
+    ]

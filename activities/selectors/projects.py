@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import ceil
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from activities.models import (
     KeyProject,
@@ -22,7 +24,7 @@ from activities.models import (
     ZoneCheck,
     ZoneCheckPhoto,
 )
-from activities.services.projects import party_for, party_organizations, roster_pool
+from activities.rules import CLOSED_AGREEMENT, is_admin, secretary_org_ids, subtree_q
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.queries import correlated_count
 from portal.scoping import ROLE_SECRETARY, get_scope
@@ -297,3 +299,137 @@ def kept_zone_findings(user, today: dt.date | None = None, limit: int = 10) -> d
         today,
     )
     return {"rows": rows, "total": counts["total"], "overdue": counts["overdue"]}
+
+
+def party_organizations(agreement: Agreement) -> list[Organization]:
+    """The agreement's parties (organizations), in the agreement's order."""
+    return [party.organization for party in agreement.parties.select_related("organization").order_by("role", "pk")]
+
+
+def party_for(organization: Organization, parties: Sequence[Organization]) -> Organization | None:
+    """The party ``organization`` belongs to (itself or its nearest ancestor among ``parties``), if any."""
+    best = None
+    for party in parties:
+        if organization.path.startswith(party.path) and (best is None or len(party.path) > len(best.path)):
+            best = party
+    return best
+
+
+def roster_pool(organizations: Iterable[Organization]) -> QuerySet[Member]:
+    """Roster members of ``organizations`` and their sub-organizations: who may claim a zone or join a team."""
+    return Member.objects.filter(subtree_q(organizations, "organization__path"))
+
+
+def project_owner_choices(actor, agreement: Agreement | None = None) -> QuerySet[Organization]:
+    """Organizations that may own a new project: parties (of ``agreement``, or of any open agreement) where the
+    actor is secretary; admins may choose any party."""
+    parties = AgreementParty.objects.exclude(agreement__status__in=CLOSED_AGREEMENT)
+    if agreement is not None:
+        parties = parties.filter(agreement=agreement)
+    if not is_admin(actor):
+        parties = parties.filter(organization_id__in=sorted(secretary_org_ids(actor)))
+    return Organization.objects.filter(pk__in=parties.values("organization_id")).order_by("path")
+
+
+def assignment_errors(
+    project: KeyProject, rows: Sequence[dict], parties: Sequence[Organization] | None = None
+) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+    """Check a zone's full list of claims; return (errors about the list, {row index: {field: [errors]}}).
+
+    Rows are dicts with ``member``, ``role`` and ``post``. The service raises these; the claim formset calls the same
+    function so each error lands next to its row. Rules: at least one person responsible (责任人); every member from
+    the roster of a party of the agreement (or of an organization under one); nobody twice; on a joint project,
+    members from at least two different parties.
+    """
+    parties = list(parties) if parties is not None else party_organizations(project.agreement)
+    general: list[str] = []
+    by_row: dict[int, dict[str, list[str]]] = {}
+    seen: set[int] = set()
+    parties_present: set[int] = set()
+    leaders = 0
+    for index, row in enumerate(rows):
+        member, role = row.get("member"), row.get("role")
+        if role not in ZoneAssignment.Role.values:
+            by_row.setdefault(index, {}).setdefault("role", []).append(_("Choose a role."))
+        if member is None:
+            continue
+        if member.pk in seen:
+            by_row.setdefault(index, {}).setdefault("member", []).append(
+                _("%(name)s is listed twice; each member claims the zone once.") % {"name": member.name}
+            )
+        seen.add(member.pk)
+        party = party_for(member.organization, parties)
+        if party is None:
+            by_row.setdefault(index, {}).setdefault("member", []).append(
+                _("%(name)s is not on the roster of a party of this project's agreement.") % {"name": member.name}
+            )
+            continue
+        parties_present.add(party.pk)
+        if role == ZoneAssignment.Role.LEADER:
+            leaders += 1
+    if not leaders:
+        general.append(_("A zone needs at least one person responsible (责任人)."))
+    if project.is_joint and len(parties_present) < 2:
+        general.append(_("On a joint project a zone is claimed by members of at least two different parties."))
+    return general, by_row
+
+
+def post_member_choices(actor, organization: Organization | None = None) -> QuerySet[Member]:
+    """Members who may be given a pioneer post by the actor: the rosters where the actor is secretary (admins: all)."""
+    members = Member.objects.exclude(status=Member.Status.TRANSFERRED_OUT)
+    if not is_admin(actor):
+        members = members.filter(organization_id__in=sorted(secretary_org_ids(actor)))
+    if organization is not None:
+        members = members.filter(organization=organization)
+    return members.select_related("organization").order_by("organization__path", "name", "pk")
+
+
+def team_organization_choices(actor) -> QuerySet[Organization]:
+    """Organizations that may lead a team the actor sets up: where the actor is secretary (admins: all)."""
+    if is_admin(actor):
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=sorted(secretary_org_ids(actor)))
+
+
+def team_member_pool(organization: Organization | None, project: KeyProject | None) -> QuerySet[Member]:
+    """Who may join a team: on a project, the rosters of its agreement's parties (and their sub-organizations);
+    otherwise the lead organization's roster and those of the organizations under it."""
+    if project is not None:
+        return roster_pool(party_organizations(project.agreement))
+    if organization is not None:
+        return roster_pool([organization])
+    return Member.objects.none()
+
+
+def team_member_errors(
+    organization: Organization | None, project: KeyProject | None, rows: Sequence[dict]
+) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+    """Check a team's full member list: at least one leader (队长), nobody twice, everyone from the pool."""
+    pools = party_organizations(project.agreement) if project is not None else [organization] if organization else []
+    general: list[str] = []
+    by_row: dict[int, dict[str, list[str]]] = {}
+    seen: set[int] = set()
+    leaders = 0
+    for index, row in enumerate(rows):
+        member, role = row.get("member"), row.get("role")
+        if role not in TeamMember.Role.values:
+            by_row.setdefault(index, {}).setdefault("role", []).append(_("Choose a role."))
+        if member is None:
+            continue
+        if member.pk in seen:
+            by_row.setdefault(index, {}).setdefault("member", []).append(
+                _("%(name)s is listed twice; each member joins the team once.") % {"name": member.name}
+            )
+        seen.add(member.pk)
+        if party_for(member.organization, pools) is None:
+            message = (
+                _("%(name)s is not on the roster of a party of the project's agreement.")
+                if project is not None
+                else _("%(name)s is not on the roster of the lead organization or an organization under it.")
+            )
+            by_row.setdefault(index, {}).setdefault("member", []).append(message % {"name": member.name})
+        if role == TeamMember.Role.LEADER:
+            leaders += 1
+    if not leaders:
+        general.append(_("A team needs at least one team leader (队长)."))
+    return general, by_row

@@ -21,11 +21,20 @@ from django.utils.translation import gettext as _
 
 from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import check_photos, store_photo
+from activities.rules import (
+    CLOSED_AGREEMENT,
+    LOCK_DAYS,
+    has_started,
+    headcount_errors,
+    lock_message,
+    locked_for,
+    may_create_activities,
+    publicity_errors,
+)
+from activities.selectors.activities import participating_ids
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, ensure_editable, get_scope
 
-LOCK_DAYS = 30
-CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 EDITABLE_FIELDS = (
     "title",
     "type",
@@ -39,60 +48,6 @@ EDITABLE_FIELDS = (
     "description",
 )
 Status = Activity.Status
-
-
-# --- rules shared with the views and forms ------------------------------------------------------------------
-
-
-def may_create_activities(actor) -> bool:
-    """A secretary of some organization (who leads its activities), or an admin."""
-    scope = get_scope(actor)
-    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
-
-
-def lead_choices(actor):
-    """Organizations the actor may put down as the lead: where they are secretary (admins: any)."""
-    scope = get_scope(actor)
-    if scope.is_superuser:
-        return Organization.objects.all()
-    return Organization.objects.filter(pk__in=sorted(scope.org_ids(ROLE_SECRETARY)))
-
-
-def activity_agreements(actor):
-    """Agreements the actor may hold activities under: one of their secretary organizations is a party."""
-    scope = get_scope(actor)
-    if scope.is_superuser:
-        return Agreement.objects.order_by("-term_start", "-pk")
-    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY))
-    return Agreement.objects.filter(pk__in=parties.values("agreement_id")).order_by("-term_start", "-pk")
-
-
-def is_locked(activity: Activity, now: dt.datetime | None = None) -> bool:
-    """Held or logged (or ended while still marked planned) more than ``LOCK_DAYS`` days ago."""
-    now = now or timezone.now()
-    return activity.status != Status.CANCELLED and activity.ends_at < now - dt.timedelta(days=LOCK_DAYS)
-
-
-def locked_for(actor, activity: Activity, now: dt.datetime | None = None) -> bool:
-    """Whether the 30-day lock stops ``actor`` (superusers are never stopped)."""
-    return is_locked(activity, now) and not get_scope(actor).is_superuser
-
-
-def has_started(activity: Activity, now: dt.datetime | None = None) -> bool:
-    return activity.starts_at <= (now or timezone.now())
-
-
-def lock_message() -> str:
-    return _("This activity ended more than %(days)s days ago and is locked; only an administrator can change it.") % {
-        "days": LOCK_DAYS
-    }
-
-
-def participating_ids(activity: Activity) -> list[int]:
-    """The lead first, then the co-organizers: the organizations whose headcounts and members the log records."""
-    ids = [activity.lead_id]
-    ids += [pk for pk in activity.co_organizers.values_list("pk", flat=True) if pk != activity.lead_id]
-    return ids
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
@@ -137,42 +92,61 @@ def _check_fields(
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
+    _check_lead(scope, lead, co_organizers, add)
+    if agreement is not None:
+        _check_agreement(agreement, lead, co_organizers, starts_at, add)
+    if plan_row is not None and (agreement is None or plan_row.plan.agreement_id != agreement.pk):
+        add("plan_row", _("The plan row belongs to another agreement."))
+    if starts_at is not None and ends_at is not None:
+        _check_times(scope, starts_at, ends_at, now, add)
+    return errors
+
+
+def _check_lead(scope, lead: Organization | None, co_organizers: Sequence[Organization], add) -> None:
     if lead is None:
         add("lead", _("Choose the lead organization."))
     elif not scope.is_superuser and lead.pk not in scope.org_ids(ROLE_SECRETARY):
         add("lead", _("You can only lead activities for an organization where you are the secretary."))
     if lead is not None and any(org.pk == lead.pk for org in co_organizers):
         add("co_organizers", _("The lead organization cannot also be a co-organizer."))
-    if agreement is not None:
-        parties = set(AgreementParty.objects.filter(agreement=agreement).values_list("organization_id", flat=True))
-        if lead is not None and lead.pk not in parties:
-            add("lead", _("%(org)s is not a party of the agreement.") % {"org": lead.name})
-        outsiders = [org.name for org in co_organizers if org.pk not in parties]
-        if outsiders:
+
+
+def _check_agreement(
+    agreement: Agreement,
+    lead: Organization | None,
+    co_organizers: Sequence[Organization],
+    starts_at: dt.datetime | None,
+    add,
+) -> None:
+    """The lead and co-organizers are parties of the agreement, and it was still in force on the day."""
+    parties = set(AgreementParty.objects.filter(agreement=agreement).values_list("organization_id", flat=True))
+    if lead is not None and lead.pk not in parties:
+        add("lead", _("%(org)s is not a party of the agreement.") % {"org": lead.name})
+    outsiders = [org.name for org in co_organizers if org.pk not in parties]
+    if outsiders:
+        add(
+            "co_organizers",
+            _("%(orgs)s: co-organizers must be parties of the agreement.") % {"orgs": "、".join(outsiders)},
+        )
+    if agreement.status in CLOSED_AGREEMENT and starts_at is not None:
+        last_day = agreement.terminated_on or agreement.term_end
+        if timezone.localdate(starts_at) > last_day:
             add(
-                "co_organizers",
-                _("%(orgs)s: co-organizers must be parties of the agreement.") % {"orgs": "、".join(outsiders)},
+                "agreement",
+                _("The agreement ended on %(date)s; an activity after that cannot be held under it.")
+                % {"date": last_day.isoformat()},
             )
-        if agreement.status in CLOSED_AGREEMENT and starts_at is not None:
-            last_day = agreement.terminated_on or agreement.term_end
-            if timezone.localdate(starts_at) > last_day:
-                add(
-                    "agreement",
-                    _("The agreement ended on %(date)s; an activity after that cannot be held under it.")
-                    % {"date": last_day.isoformat()},
-                )
-    if plan_row is not None and (agreement is None or plan_row.plan.agreement_id != agreement.pk):
-        add("plan_row", _("The plan row belongs to another agreement."))
-    if starts_at is not None and ends_at is not None:
-        if ends_at < starts_at:
-            add("ends_at", _("The activity cannot end before it starts."))
-        elif not scope.is_superuser and ends_at < now - dt.timedelta(days=LOCK_DAYS):
-            add(
-                "ends_at",
-                _("An activity that ended more than %(days)s days ago can only be recorded by an administrator.")
-                % {"days": LOCK_DAYS},
-            )
-    return errors
+
+
+def _check_times(scope, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime, add) -> None:
+    if ends_at < starts_at:
+        add("ends_at", _("The activity cannot end before it starts."))
+    elif not scope.is_superuser and ends_at < now - dt.timedelta(days=LOCK_DAYS):
+        add(
+            "ends_at",
+            _("An activity that ended more than %(days)s days ago can only be recorded by an administrator.")
+            % {"days": LOCK_DAYS},
+        )
 
 
 def _full_clean(activity: Activity, errors: dict[str, list[str]]) -> None:
@@ -314,69 +288,6 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     return activity
 
 
-def _headcount_errors(
-    activity: Activity,
-    participating: list[int],
-    headcounts: Mapping,
-    participants: Sequence[Member],
-    names: Mapping[int, str],
-) -> tuple[dict[int, int], dict[str, list[str]]]:
-    """Normalise headcounts to ``{organization id: n}`` and check them against the named participants.
-
-    Errors about one organization's headcount are keyed ``headcount_<organization id>`` (the log form's fields).
-    """
-    errors: dict[str, list[str]] = {}
-    counts: dict[int, int] = {}
-    for key, value in (headcounts or {}).items():
-        org_id = key.pk if isinstance(key, Organization) else int(key)
-        counts[org_id] = value
-    strangers = set(counts) - set(participating)
-    if strangers:
-        errors["headcounts"] = [_("Headcounts can only be given for the organizations taking part.")]
-    for org_id in participating:
-        value = counts.get(org_id)
-        field = f"headcount_{org_id}"
-        if value is None or value == "":
-            errors.setdefault(field, []).append(_("Enter how many people %(org)s sent.") % {"org": names[org_id]})
-            continue
-        try:
-            value = int(value)
-        except (TypeError, ValueError):
-            value = -1
-        if value < 0:
-            errors.setdefault(field, []).append(_("A headcount is a whole number, 0 or more."))
-            continue
-        counts[org_id] = value
-    outsiders = [member for member in participants if member.organization_id not in participating]
-    if outsiders:
-        errors["participants"] = [
-            _("%(names)s: named participants must be members of an organization taking part.")
-            % {"names": "、".join(member.name for member in outsiders)}
-        ]
-    named: dict[int, int] = {}
-    for member in participants:
-        named[member.organization_id] = named.get(member.organization_id, 0) + 1
-    for org_id, count in named.items():
-        value = counts.get(org_id)
-        if org_id in participating and isinstance(value, int) and value < count:
-            errors.setdefault(f"headcount_{org_id}", []).append(
-                _("%(org)s: the headcount (%(headcount)s) is below the %(named)s participants named from it.")
-                % {"org": names[org_id], "headcount": value, "named": count}
-            )
-    return {org_id: counts[org_id] for org_id in participating if isinstance(counts.get(org_id), int)}, errors
-
-
-def _publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:
-    if not (title or text or url):
-        return {}
-    errors: dict[str, list[str]] = {}
-    if not title:
-        errors["publicity_title"] = [_("Give the publicity report a title.")]
-    if not (text or url):
-        errors["publicity_text"] = [_("Give the publicity report's text or a link to it.")]
-    return errors
-
-
 @transaction.atomic
 def activity_log(
     *,
@@ -412,14 +323,14 @@ def activity_log(
     participating = participating_ids(activity)
     names = dict(Organization.objects.filter(pk__in=participating).values_list("pk", "name"))
     participants = list(participants or ())
-    counts, errors = _headcount_errors(activity, participating, headcounts, participants, names)
+    counts, errors = headcount_errors(activity, participating, headcounts, participants, names)
     summary = (summary or "").strip()
     if not summary:
         errors = _merge(errors, {"summary": [_("Write a short summary of what happened.")]})
     publicity_title = (publicity_title or "").strip()
     publicity_text = (publicity_text or "").strip()
     publicity_url = (publicity_url or "").strip()
-    errors = _merge(errors, _publicity_errors(publicity_title, publicity_text, publicity_url))
+    errors = _merge(errors, publicity_errors(publicity_title, publicity_text, publicity_url))
     checked = []
     try:
         checked = check_photos(photos)
@@ -505,7 +416,7 @@ def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str)
 
 
 @transaction.atomic
-def activities_mark_held(now: dt.datetime | None = None) -> int:
+def activities_mark_held(*, now: dt.datetime | None = None) -> int:
     """Mark every planned activity whose end has passed as held (awaiting its log); return how many changed.
 
     Set-based (one select, one update, one bulk history insert whatever the number) and idempotent: a second run

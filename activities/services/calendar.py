@@ -15,13 +15,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from activities.models import CalendarToken
+from activities.rules import may_hold_calendar_token
 
 # A calendar app polls every few minutes to every few hours; one write an hour is enough to show "last used".
 TOUCH_INTERVAL = dt.timedelta(hours=1)
 
 
 def _ensure_may_hold_token(actor) -> None:
-    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+    if not may_hold_calendar_token(actor):
         raise PermissionDenied
 
 

@@ -15,93 +15,16 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from activities.models import ActivityPlan, PlannedActivity
-from partnerships.models import Agreement, AgreementParty, Organization
-from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
+from activities.rules import may_plan, plan_row_errors
+from activities.selectors.plans import agreement_parties, plan_rows_as_data, rotate_hosts
+from partnerships.models import Agreement, Organization
+from portal.scoping import ensure_editable
 
 PLAN_FIELDS = ("year", "title", "notes")
 ROW_FIELDS = ("month", "theme", "content", "type", "lead")
 
 
 # --- rules shared with the forms ------------------------------------------------------------------------------
-
-
-def may_plan(actor, agreement: Agreement | None = None) -> bool:
-    """A secretary or liaison of a party of ``agreement`` (of any agreement when ``None``), or an admin."""
-    scope = get_scope(actor)
-    if scope.is_anonymous:
-        return False
-    if scope.is_superuser:
-        return True
-    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY, ROLE_LIAISON))
-    if agreement is not None:
-        parties = parties.filter(agreement=agreement)
-    return parties.exists()
-
-
-def plannable_agreements(actor):
-    """Agreements the actor may plan for (the plan form's agreement choices)."""
-    return Agreement.objects.editable_by(actor).order_by("-term_start", "-pk")
-
-
-def agreement_parties(agreement: Agreement) -> list[Organization]:
-    """The parties in the order hosts rotate: the initiating party first, then the others as they were added."""
-    return list(
-        Organization.objects.filter(agreement_parties__agreement=agreement).order_by(
-            "agreement_parties__role", "agreement_parties__pk"
-        )
-    )
-
-
-def rotate_hosts(rows: Sequence[dict], parties: Sequence[Organization]) -> list[dict]:
-    """轮流举办: rows in month order get each party as lead in turn; the other parties co-organize.
-
-    Returns new dicts in month order (the input order breaks ties), so the rows' ``order`` follows the rotation.
-    """
-    if not parties:
-        return [dict(row) for row in rows]
-    ordered = sorted(enumerate(rows), key=lambda pair: (pair[1].get("month") or 13, pair[0]))
-    rotated = []
-    for turn, (_index, row) in enumerate(ordered):
-        lead = parties[turn % len(parties)]
-        rotated.append({**row, "lead": lead, "co_organizers": [org for org in parties if org.pk != lead.pk]})
-    return rotated
-
-
-def plan_row_errors(rows: Sequence[dict], parties: Sequence[Organization]) -> dict[int, dict[str, list[str]]]:
-    """Check plan rows against the agreement's parties; ``{row index: {field: [messages]}}``.
-
-    The service raises these; the rows formset calls the same function so each message lands on its row.
-    """
-    party_ids = {org.pk for org in parties}
-    errors: dict[int, dict[str, list[str]]] = {}
-
-    def add(index: int, field: str, message: str) -> None:
-        errors.setdefault(index, {}).setdefault(field, []).append(message)
-
-    for index, row in enumerate(rows):
-        if not (row.get("theme") or "").strip():
-            add(index, "theme", _("Enter the theme of the activity."))
-        month = row.get("month")
-        if month is None or not 1 <= int(month) <= 12:
-            add(index, "month", _("The planned month is between 1 and 12."))
-        if row.get("type") is None:
-            add(index, "type", _("Choose the type of activity."))
-        lead = row.get("lead")
-        if lead is None:
-            add(index, "lead", _("Choose the lead unit, or rotate the hosts."))
-        elif lead.pk not in party_ids:
-            add(index, "lead", _("%(org)s is not a party of the agreement.") % {"org": lead.name})
-        co_organizers = list(row.get("co_organizers") or ())
-        outsiders = [org.name for org in co_organizers if org.pk not in party_ids]
-        if outsiders:
-            add(
-                index,
-                "co_organizers",
-                _("%(orgs)s: co-organizing units must be parties of the agreement.") % {"orgs": "、".join(outsiders)},
-            )
-        if lead is not None and any(org.pk == lead.pk for org in co_organizers):
-            add(index, "co_organizers", _("The lead unit cannot also be a co-organizing unit."))
-    return errors
 
 
 def _year_errors(agreement: Agreement, year, plan: ActivityPlan | None = None) -> dict[str, list[str]]:
@@ -273,21 +196,3 @@ def activity_plan_update(
         _write_rows(plan, rows)
     ensure_editable(actor, plan)
     return plan
-
-
-def plan_rows_as_data(plan: ActivityPlan) -> list[dict]:
-    """The plan's current rows as the ``rows`` argument of ``activity_plan_update`` (in plan order)."""
-    return [
-        {
-            "id": row.pk,
-            "month": row.month,
-            "theme": row.theme,
-            "content": row.content,
-            "type": row.type,
-            "lead": row.lead,
-            "co_organizers": list(row.co_organizers.all()),
-        }
-        for row in plan.rows.select_related("type", "lead")
-        .prefetch_related("co_organizers")
-        .order_by("month", "order", "pk")
-    ]

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
 from django_filters.views import FilterView
 
-from activities.filters import ActivityFilter
 from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLogForm, CancelForm
+from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
+from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities
 from activities.selectors import activities as selectors
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
@@ -64,7 +65,7 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = services.may_create_activities(self.request.user)
+        context["can_create"] = may_create_activities(self.request.user)
         return context
 
 
@@ -161,8 +162,8 @@ class ActivityToLogView(ScopedViewMixin, ListView):
         now = timezone.now()
         bypass = self.request.user.is_superuser
         for activity in context["activities"]:
-            activity.locked = services.is_locked(activity, now) and not bypass
-        context["can_create"] = services.may_create_activities(self.request.user)
+            activity.locked = is_locked(activity, now) and not bypass
+        context["can_create"] = may_create_activities(self.request.user)
         return context
 
 
@@ -179,8 +180,8 @@ def _form_choices(request, activity: Activity | None = None, agreement: Agreemen
         types = ActivityType.objects.filter(pk__in=types.values("pk")) | ActivityType.objects.filter(
             pk=activity.type_id
         )
-    leads = services.lead_choices(user)
-    agreements = services.activity_agreements(user)
+    leads = selectors.lead_choices(user)
+    agreements = selectors.activity_agreements(user)
     if activity is not None:
         # Keep the activity's own lead and agreement selectable, so an admin's or a colleague's choice survives.
         leads = Organization.objects.filter(pk__in=leads.values("pk")) | Organization.objects.filter(
@@ -223,7 +224,7 @@ class ActivityCreateView(ScopedViewMixin, ServiceFormView):
                 PlannedActivity.objects.visible_to(request.user).select_related("plan__agreement", "type", "lead"),
             )
             self.agreement = self._from_query("agreement", Agreement.objects.visible_to(request.user))
-            if not services.may_create_activities(request.user):
+            if not may_create_activities(request.user):
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -279,12 +280,12 @@ class ActivityDetailView(ScopedViewMixin, DetailView):
         activity = self.object
         now = timezone.now()
         editable = self.can_edit(activity)
-        locked = services.is_locked(activity, now)
+        locked = is_locked(activity, now)
         free = editable and not (locked and not self.request.user.is_superuser)
         context.update(
             locked=locked,
             can_edit=free and activity.status != Status.CANCELLED,
-            can_log=free and activity.status != Status.CANCELLED and services.has_started(activity, now),
+            can_log=free and activity.status != Status.CANCELLED and has_started(activity, now),
             can_cancel=free and activity.status in (Status.PLANNED, Status.HELD),
             history=selectors.activity_history(activity),
             total_headcount=sum(p.headcount for p in activity.headcounts),
@@ -309,8 +310,8 @@ class _ActivityFormView(ScopedObjectMixin, ServiceFormView):
 
     def refusal(self) -> str | None:
         """Why this form cannot be used now (the 30-day lock, the state), or None."""
-        if services.locked_for(self.request.user, self.object):
-            return services.lock_message()
+        if locked_for(self.request.user, self.object):
+            return lock_message()
         if self.object.status == Status.CANCELLED:
             return _("A cancelled activity can no longer be changed.")
         return None
@@ -367,14 +368,14 @@ class ActivityLogView(_ActivityFormView):
 
     def refusal(self):
         refusal = super().refusal()
-        if refusal is None and not services.has_started(self.object):
+        if refusal is None and not has_started(self.object):
             refusal = _("An activity can be logged once it has started.")
         return refusal
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         activity = self.object
-        org_ids = services.participating_ids(activity)
+        org_ids = selectors.participating_ids(activity)
         organizations = {org.pk: org for org in Organization.objects.filter(pk__in=org_ids)}
         chosen = list(activity.participants.values_list("pk", flat=True))
         kwargs.update(

@@ -18,9 +18,10 @@ from django.views.generic.base import TemplateResponseMixin
 from django.views.generic.detail import SingleObjectMixin
 from django_filters.views import FilterView
 
-from activities.filters import PlanFilter
+from activities.forms.filters import PlanFilter
 from activities.forms.plans import PlanCreateForm, PlanEditForm, PlanRowFormSet, new_plan_rows, row_initial
 from activities.models import ActivityPlan, ActivityType
+from activities.rules import may_plan
 from activities.selectors import plans as selectors
 from activities.services import plans as services
 from partnerships.models import Agreement
@@ -52,7 +53,7 @@ class PlanListView(ScopedViewMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = services.may_plan(self.request.user)
+        context["can_create"] = may_plan(self.request.user)
         return context
 
 
@@ -67,7 +68,7 @@ class PlanCreateView(ScopedViewMixin, ServiceFormView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            if not services.may_plan(request.user):
+            if not may_plan(request.user):
                 raise PermissionDenied
             self.agreement = None
             agreement_id = request.GET.get("agreement")
@@ -75,13 +76,13 @@ class PlanCreateView(ScopedViewMixin, ServiceFormView):
                 if not agreement_id.isdigit():
                     raise Http404
                 self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=agreement_id)
-                if not services.may_plan(request.user, self.agreement):
+                if not may_plan(request.user, self.agreement):
                     raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["agreements"] = services.plannable_agreements(self.request.user)
+        kwargs["agreements"] = selectors.plannable_agreements(self.request.user)
         return kwargs
 
     def get_initial(self):
@@ -136,7 +137,7 @@ class PlanUpdateView(ScopedObjectMixin, TemplateResponseMixin, View):
     def build(self):
         plan = self.object
         bound = self.request.method == "POST"
-        parties = services.agreement_parties(plan.agreement)
+        parties = selectors.agreement_parties(plan.agreement)
         types = ActivityType.objects.filter(active=True)
         rows = selectors.plan_rows(plan)
         if rows:

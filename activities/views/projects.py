@@ -1,5 +1,4 @@
-"""Key projects (重点项目), red responsibility zones (红旗责任区) with their claims, checks and publicity boards
-(公示牌), pioneer posts (党员先锋岗) and teams (突击队/先锋队).
+"""Key projects (重点项目): list, create, detail, edit. Zones, posts and teams have their own modules beside this one.
 
 Thin: querysets come from the scoped managers (out of scope → 404, visible but not editable → 403 on write) and the
 selectors; every write goes through ``activities.services.projects``, whose errors are shown next to their fields.
@@ -7,41 +6,29 @@ selectors; every write goes through ``activities.services.projects``, whose erro
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
-from django.utils.translation import gettext as _
+from django.shortcuts import get_object_or_404
+from django.urls import path
 from django.utils.translation import gettext_lazy
-from django.views.generic import DetailView, View
-from django.views.generic.base import TemplateResponseMixin
+from django.views.generic import DetailView
 from django_filters.views import FilterView
 
 from activities.forms.projects import (
     KeyProjectFilter,
     KeyProjectForm,
-    PioneerPostForm,
-    TeamForm,
-    ZoneCheckFixForm,
-    ZoneCheckForm,
-    ZoneForm,
-    team_member_formset,
-    zone_assignment_formset,
 )
-from activities.models import KeyProject, PioneerPost, ResponsibilityZone, Team, ZoneCheck, ZoneCheckPhoto
-from activities.photos import photo_response
+from activities.models import KeyProject
+from activities.rules import may_add_on_project
 from activities.selectors import projects as selectors
 from activities.services import projects as services
-from partnerships.models import Agreement, Member, Organization
-from portal.forms import show_service_errors
+from partnerships.models import Agreement, Organization
 from portal.pagination import CheapCountPaginator
-from portal.scoping import ROLE_SECRETARY, ScopedViewMixin, get_scope
-from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
+from portal.scoping import ScopedViewMixin
+from portal.views.base import ScopedObjectMixin, ServiceFormView
 
 
-def _int_param(request, name: str) -> int | None:
+def int_param(request, name: str) -> int | None:
     value = request.GET.get(name)
     if value in (None, ""):
         return None
@@ -50,26 +37,9 @@ def _int_param(request, name: str) -> int | None:
     return int(value)
 
 
-def _extra_rows(request, default: int) -> int:
+def extra_rows(request, default: int) -> int:
     value = request.GET.get("extra", "")
     return int(value) if value.isdigit() else default
-
-
-def _is_secretary_anywhere(user) -> bool:
-    scope = get_scope(user)
-    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
-
-
-def may_add_on_project(user, parties) -> bool:
-    """Whether the user keeps a roster under one of the project's parties (so may add posts and teams there)."""
-    scope = get_scope(user)
-    if scope.is_superuser:
-        return True
-    ids = sorted(scope.org_ids(ROLE_SECRETARY))
-    return bool(ids) and Organization.objects.filter(pk__in=ids).filter(services.subtree_q(parties)).exists()
-
-
-# --- key projects ---------------------------------------------------------------------------------------------------
 
 
 class ProjectListView(ScopedViewMixin, FilterView):
@@ -100,7 +70,7 @@ class ProjectCreateView(ScopedViewMixin, ServiceFormView):
     success_message = gettext_lazy("Key project “%(name)s” recorded.")
 
     def dispatch(self, request, *args, **kwargs):
-        agreement_id = _int_param(request, "agreement")
+        agreement_id = int_param(request, "agreement")
         self.agreement = None
         if agreement_id is not None:
             self.agreement = get_object_or_404(Agreement.objects.visible_to(request.user), pk=agreement_id)
@@ -110,7 +80,7 @@ class ProjectCreateView(ScopedViewMixin, ServiceFormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["owners"] = services.project_owner_choices(self.request.user, self.agreement)
+        kwargs["owners"] = selectors.project_owner_choices(self.request.user, self.agreement)
         kwargs["agreements"] = None if self.agreement else selectors.creatable_agreements(self.request.user)
         return kwargs
 
@@ -125,7 +95,7 @@ class ProjectCreateView(ScopedViewMixin, ServiceFormView):
         return data
 
 
-def _project_queryset(user):
+def project_queryset(user):
     return KeyProject.objects.visible_to(user).select_related("agreement", "owner")
 
 
@@ -137,7 +107,7 @@ class ProjectDetailView(ScopedViewMixin, DetailView):
     context_object_name = "project"
 
     def get_queryset(self):
-        return _project_queryset(self.request.user)
+        return project_queryset(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -160,11 +130,11 @@ class ProjectUpdateView(ScopedObjectMixin, ServiceFormView):
     success_message = gettext_lazy("Changes saved.")
 
     def get_queryset(self):
-        return _project_queryset(self.request.user)
+        return project_queryset(self.request.user)
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        owners = services.project_owner_choices(self.request.user, self.object.agreement)
+        owners = selectors.project_owner_choices(self.request.user, self.object.agreement)
         kwargs["owners"] = Organization.objects.filter(
             pk__in=[*owners.values_list("pk", flat=True), self.object.owner_id]
         )
@@ -180,503 +150,9 @@ class ProjectUpdateView(ScopedObjectMixin, ServiceFormView):
         return {"project": self.object, **form.cleaned_data}
 
 
-# --- zones ----------------------------------------------------------------------------------------------------------
-
-
-class ZoneCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
-    """Add a red responsibility zone to a project (the project owner's secretary)."""
-
-    model = ResponsibilityZone
-    parent_queryset = _project_queryset
-    parent_context_name = "project"
-    form_class = ZoneForm
-    template_name = "activities/projects/zone_form.html"
-    service = services.zone_create
-    success_message = gettext_lazy("Zone “%(name)s” added; now let members claim it.")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["project"] = self.parent
-        return kwargs
-
-    def get_service_kwargs(self, form):
-        return {"project": self.parent, **form.cleaned_data}
-
-    def get_success_url(self):
-        return reverse("activities:zone_members", args=[self.result.pk])
-
-
-def _zone_queryset(user):
-    return ResponsibilityZone.objects.visible_to(user).select_related("project__agreement", "project__owner", "lead")
-
-
-class ZoneDetailView(ScopedViewMixin, DetailView):
-    """A zone: area, dimensions, pledges, members by party with role and post, checks with photos and fixes."""
-
-    model = ResponsibilityZone
-    template_name = "activities/projects/zone_detail.html"
-    context_object_name = "zone"
-
-    def get_queryset(self):
-        return _zone_queryset(self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(selectors.zone_detail(self.object))
-        context["can_edit"] = self.can_edit(self.object)
-        return context
-
-
-class ZoneUpdateView(ScopedObjectMixin, ServiceFormView):
-    """Edit a zone's name, area, dimensions, pledges, lead, supervision phone and order."""
-
-    model = ResponsibilityZone
-    scope_action = "edit"
-    form_class = ZoneForm
-    template_name = "activities/projects/zone_form.html"
-    context_object_name = "zone"
-    service = services.zone_update
-    success_message = gettext_lazy("Changes saved.")
-
-    def get_queryset(self):
-        return _zone_queryset(self.request.user)
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["instance"] = self.object
-        kwargs["project"] = self.object.project
-        return kwargs
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["project"] = self.object.project
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"zone": self.object, **form.cleaned_data}
-
-
-class ZoneMembersView(ScopedObjectMixin, TemplateResponseMixin, View):
-    """The claim form: the zone's whole list of members (role 责任人/成员, post), replaced in one go.
-
-    Members are offered from the rosters of the agreement's parties and their sub-organizations (names and
-    organizations only). ``?extra=<n>`` shows more blank rows.
-    """
-
-    model = ResponsibilityZone
-    scope_action = "edit"
-    template_name = "activities/projects/zone_members.html"
-    context_object_name = "zone"
-
-    def get_queryset(self):
-        return _zone_queryset(self.request.user)
-
-    def build(self):
-        zone = self.object
-        current = list(zone.assignments.select_related("member__organization").order_by("role", "pk"))
-        members = selectors.zone_member_choices(zone.project, keep_ids=[row.member_id for row in current])
-        FormSet = zone_assignment_formset(_extra_rows(self.request, 3 if current else 6))
-        initial = [{"member": row.member_id, "role": row.role, "post": row.post} for row in current]
-        data = self.request.POST if self.request.method == "POST" else None
-        return FormSet(data, initial=initial, prefix="claims", project=zone.project, form_kwargs={"members": members})
-
-    def render(self, formset):
-        return self.render_to_response(
-            {"zone": self.object, "project": self.object.project, "formset": formset, "object": self.object}
-        )
-
-    def get(self, request, *args, **kwargs):
-        return self.render(self.build())
-
-    def post(self, request, *args, **kwargs):
-        formset = self.build()
-        if not formset.is_valid():
-            return self.render(formset)
-        try:
-            services.zone_set_members(actor=request.user, zone=self.object, assignments=formset.rows())
-        except ValidationError as exc:
-            formset.add_general_errors(exc.messages)
-            return self.render(formset)
-        messages.success(request, _("The zone's members are saved."))
-        return redirect(self.object)
-
-
-class ZoneBoardView(ScopedViewMixin, DetailView):
-    """The printable publicity board (公示牌) of a zone: one A4 landscape page."""
-
-    model = ResponsibilityZone
-    template_name = "activities/projects/zone_board.html"
-    context_object_name = "zone"
-
-    def get_queryset(self):
-        return _zone_queryset(self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(selectors.zone_board(self.object))
-        return context
-
-
-# --- zone checks ----------------------------------------------------------------------------------------------------
-
-
-class ZoneCheckCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
-    """Record a check of a zone, with what was found and photos (the zone lead's or project owner's secretary)."""
-
-    model = ZoneCheck
-    parent_queryset = _zone_queryset
-    parent_context_name = "zone"
-    form_class = ZoneCheckForm
-    template_name = "activities/projects/check_form.html"
-    service = services.zone_check_create
-    success_message = gettext_lazy("Check recorded.")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(heading=_("Record a zone check"), submit_label=_("Save check"))
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"zone": self.parent, **form.cleaned_data}
-
-    def get_success_url(self):
-        return reverse("activities:zone_detail", args=[self.parent.pk]) + "#checks"
-
-
-class ZoneCheckFixView(ScopedObjectMixin, ServiceFormView):
-    """Record the fix of an open finding: what was done, when, photos of the result."""
-
-    model = ZoneCheck
-    scope_action = "edit"
-    form_class = ZoneCheckFixForm
-    template_name = "activities/projects/check_form.html"
-    context_object_name = "check"
-    service = services.zone_check_fix
-    success_message = gettext_lazy("Fix recorded.")
-
-    def get_queryset(self):
-        return ZoneCheck.objects.visible_to(self.request.user).select_related("zone__project")
-
-    def refuse(self):
-        return (
-            None
-            if self.object.is_open
-            else self.turn_away(_("Only an open finding can be fixed."), to=self.object.zone)
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(zone=self.object.zone, heading=_("Record the fix"), submit_label=_("Save fix"))
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"check": self.object, **form.cleaned_data}
-
-    def get_success_url(self):
-        return reverse("activities:zone_detail", args=[self.object.zone_id]) + "#checks"
-
-
-class ZoneCheckPhotoView(View):
-    """A check photo (or its thumbnail), for those who may see its zone; 404 for everyone else."""
-
-    thumbnail = False
-
-    def get(self, request, pk):
-        photo = get_object_or_404(ZoneCheckPhoto.objects.visible_to(request.user), pk=pk)
-        return photo_response(photo, thumbnail=self.thumbnail)
-
-
-# --- pioneer posts --------------------------------------------------------------------------------------------------
-
-
-def _post_projects(user, current_id=None):
-    projects = KeyProject.objects.visible_to(user)
-    if current_id:
-        projects = projects | KeyProject.objects.filter(pk=current_id)
-    return projects.order_by("name", "pk")
-
-
-def _post_url(pioneer_post: PioneerPost) -> str:
-    if pioneer_post.project_id:
-        return reverse("activities:project_detail", args=[pioneer_post.project_id]) + "#posts"
-    return pioneer_post.organization.get_absolute_url()
-
-
-class PostCreateView(ScopedViewMixin, ServiceFormView):
-    """Set up a pioneer post for a member of a roster the user keeps (``?organization=`` and ``?project=`` narrow
-    the choice)."""
-
-    model = PioneerPost
-    form_class = PioneerPostForm
-    template_name = "activities/projects/post_form.html"
-    service = services.pioneer_post_create
-    success_message = gettext_lazy("Pioneer post “%(post)s” set up.")
-
-    def dispatch(self, request, *args, **kwargs):
-        user = request.user
-        self.project = None
-        self.organization = None
-        project_id, organization_id = _int_param(request, "project"), _int_param(request, "organization")
-        if project_id is not None:
-            self.project = get_object_or_404(_project_queryset(user), pk=project_id)
-        if not _is_secretary_anywhere(user):
-            raise PermissionDenied
-        if organization_id is not None:
-            self.organization = get_object_or_404(Organization.objects.all(), pk=organization_id)
-            if not get_scope(user).is_superuser and organization_id not in get_scope(user).org_ids(ROLE_SECRETARY):
-                raise PermissionDenied
-        self.members = services.post_member_choices(user, self.organization)
-        if self.project is not None:
-            parties = services.party_organizations(self.project.agreement)
-            if not may_add_on_project(user, parties):
-                raise PermissionDenied
-            self.members = self.members.filter(services.subtree_q(parties, "organization__path"))
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        kwargs["members"] = list(self.members)
-        kwargs["projects"] = _post_projects(self.request.user)
-        return kwargs
-
-    def get_initial(self):
-        initial = super().get_initial()
-        initial["project"] = self.project.pk if self.project else None
-        return initial
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(project=self.project, organization=self.organization)
-        return context
-
-    def get_success_url(self):
-        return _post_url(self.result)
-
-
-class PostUpdateView(ScopedObjectMixin, ServiceFormView):
-    """Edit a pioneer post, or end it by giving the date it ends (its organization's secretary)."""
-
-    model = PioneerPost
-    scope_action = "edit"
-    form_class = PioneerPostForm
-    template_name = "activities/projects/post_form.html"
-    context_object_name = "pioneer_post"
-    service = services.pioneer_post_update
-    success_message = gettext_lazy("Changes saved.")
-
-    def get_queryset(self):
-        return PioneerPost.objects.visible_to(self.request.user).select_related("member__organization", "project")
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        members = list(services.post_member_choices(self.request.user))
-        if self.object.member_id not in {member.pk for member in members}:
-            members.insert(0, self.object.member)
-        kwargs["members"] = members
-        kwargs["projects"] = _post_projects(self.request.user, self.object.project_id)
-        return kwargs
-
-    def get_initial(self):
-        return PioneerPostForm.initial_for(self.object)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(project=self.object.project, organization=self.object.organization)
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"pioneer_post": self.object, **form.cleaned_data}
-
-    def get_success_url(self):
-        return _post_url(self.result)
-
-
-# --- teams ----------------------------------------------------------------------------------------------------------
-
-
-class _TeamFormView(TemplateResponseMixin, View):
-    """Team form plus members formset. Who may be offered depends on the project: the posted one, else
-    ``?project=``, else the team's own; the service checks the final choice again."""
-
-    template_name = "activities/projects/team_form.html"
-    object = None
-
-    def pool_project(self) -> KeyProject | None:
-        raw = self.request.POST.get("project") if self.request.method == "POST" else None
-        if raw is None:
-            return self.project
-        if raw.isdigit():
-            return self.projects.filter(pk=raw).select_related("agreement").first()
-        return None
-
-    def member_choices(self) -> list[Member]:
-        project = self.pool_project()
-        if project is not None:
-            pool = services.team_member_pool(None, project)
-        elif get_scope(self.request.user).is_superuser:
-            pool = Member.objects.all()
-        else:
-            pool = services.roster_pool(list(self.organizations))
-        keep = [row.member_id for row in self.object.memberships.all()] if self.object else []
-        return list(
-            pool.filter(~Q(status=Member.Status.TRANSFERRED_OUT) | Q(pk__in=keep))
-            .select_related("organization")
-            .order_by("organization__path", "name", "pk")
-        )
-
-    def build(self):
-        bound = self.request.method == "POST"
-        form = TeamForm(
-            self.request.POST if bound else None,
-            initial=self.initial(),
-            organizations=self.organizations,
-            projects=self.projects,
-        )
-        rows = self.member_initial()
-        FormSet = team_member_formset(_extra_rows(self.request, 3 if rows else 5))
-        formset = FormSet(
-            self.request.POST if bound else None,
-            initial=rows,
-            prefix="members",
-            form_kwargs={"members": self.member_choices()},
-        )
-        return form, formset
-
-    def render(self, form, formset):
-        return self.render_to_response(
-            {"form": form, "formset": formset, "team": self.object, "project": self.pool_project()}
-        )
-
-    def get(self, request, *args, **kwargs):
-        return self.render(*self.build())
-
-    def post(self, request, *args, **kwargs):
-        form, formset = self.build()
-        if not (form.is_valid() and formset.is_valid()):
-            return self.render(form, formset)
-        data = dict(form.cleaned_data)
-        if not formset.check(data["organization"], data.get("project")):
-            return self.render(form, formset)
-        try:
-            team = self.save(data, formset.rows())
-        except ValidationError as exc:
-            show_service_errors(form, exc, formset)
-            return self.render(form, formset)
-        messages.success(request, _("Team “%(name)s” saved.") % {"name": team.name})
-        return redirect(team)
-
-
-class TeamCreateView(ScopedViewMixin, _TeamFormView):
-    """Form a commando or vanguard team led by an organization where the user is secretary (``?project=<id>``)."""
-
-    model = Team
-
-    def dispatch(self, request, *args, **kwargs):
-        project_id = _int_param(request, "project")
-        self.projects = KeyProject.objects.visible_to(request.user).order_by("name", "pk")
-        self.project = None
-        if project_id is not None:
-            self.project = get_object_or_404(self.projects.select_related("agreement"), pk=project_id)
-        if not _is_secretary_anywhere(request.user):
-            raise PermissionDenied
-        if self.project is not None and not may_add_on_project(
-            request.user, services.party_organizations(self.project.agreement)
-        ):
-            raise PermissionDenied
-        self.organizations = services.team_organization_choices(request.user).order_by("path")
-        return super().dispatch(request, *args, **kwargs)
-
-    def initial(self) -> dict:
-        initial = {"project": self.project.pk if self.project else None}
-        if len(self.organizations) == 1:
-            initial["organization"] = self.organizations[0].pk
-        return initial
-
-    def member_initial(self) -> list[dict]:
-        return []
-
-    def save(self, data, members):
-        return services.team_create(actor=self.request.user, members=members, **data)
-
-
-class TeamDetailView(ScopedViewMixin, DetailView):
-    """A team: kind, purpose, lead organization, project, period, members by party with their roles."""
-
-    model = Team
-    template_name = "activities/projects/team_detail.html"
-    context_object_name = "team"
-
-    def get_queryset(self):
-        return Team.objects.visible_to(self.request.user).select_related("organization", "project__agreement")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(selectors.team_detail(self.object))
-        context["can_edit"] = self.can_edit(self.object)
-        return context
-
-
-class TeamUpdateView(ScopedObjectMixin, _TeamFormView):
-    """Edit a team and its members (its lead organization's secretary)."""
-
-    model = Team
-    scope_action = "edit"
-
-    def get_queryset(self):
-        return Team.objects.visible_to(self.request.user).select_related("organization", "project__agreement")
-
-    def load_object(self):
-        super().load_object()
-        request = self.request
-        project_id = _int_param(request, "project")
-        self.projects = KeyProject.objects.visible_to(request.user).order_by("name", "pk")
-        if self.object.project_id:
-            self.projects = (self.projects | KeyProject.objects.filter(pk=self.object.project_id)).order_by(
-                "name", "pk"
-            )
-        self.project = self.object.project
-        if project_id is not None:
-            self.project = get_object_or_404(self.projects.select_related("agreement"), pk=project_id)
-        self.organizations = (
-            services.team_organization_choices(request.user)
-            | Organization.objects.filter(pk=self.object.organization_id)
-        ).order_by("path")
-
-    def initial(self) -> dict:
-        initial = TeamForm.initial_for(self.object)
-        if self.project is not None:
-            initial["project"] = self.project.pk
-        return initial
-
-    def member_initial(self) -> list[dict]:
-        return [
-            {"member": row.member_id, "role": row.role}
-            for row in self.object.memberships.select_related("member").order_by("role", "pk")
-        ]
-
-    def save(self, data, members):
-        return services.team_update(actor=self.request.user, team=self.object, members=members, **data)
-
-
 urlpatterns = [
     path("projects/", ProjectListView.as_view(), name="project_list"),
     path("projects/new/", ProjectCreateView.as_view(), name="project_create"),
     path("projects/<int:pk>/", ProjectDetailView.as_view(), name="project_detail"),
     path("projects/<int:pk>/edit/", ProjectUpdateView.as_view(), name="project_update"),
-    path("projects/<int:pk>/zones/new/", ZoneCreateView.as_view(), name="zone_create"),
-    path("zones/<int:pk>/", ZoneDetailView.as_view(), name="zone_detail"),
-    path("zones/<int:pk>/edit/", ZoneUpdateView.as_view(), name="zone_update"),
-    path("zones/<int:pk>/members/", ZoneMembersView.as_view(), name="zone_members"),
-    path("zones/<int:pk>/board/", ZoneBoardView.as_view(), name="zone_board"),
-    path("zones/<int:pk>/checks/new/", ZoneCheckCreateView.as_view(), name="zone_check_create"),
-    path("zone-checks/<int:pk>/fix/", ZoneCheckFixView.as_view(), name="zone_check_fix"),
-    path("zone-check-photos/<int:pk>/", ZoneCheckPhotoView.as_view(), name="zone_check_photo"),
-    path(
-        "zone-check-photos/<int:pk>/thumb/", ZoneCheckPhotoView.as_view(thumbnail=True), name="zone_check_photo_thumb"
-    ),
-    path("posts/new/", PostCreateView.as_view(), name="post_create"),
-    path("posts/<int:pk>/edit/", PostUpdateView.as_view(), name="post_update"),
-    path("teams/new/", TeamCreateView.as_view(), name="team_create"),
-    path("teams/<int:pk>/", TeamDetailView.as_view(), name="team_detail"),
-    path("teams/<int:pk>/edit/", TeamUpdateView.as_view(), name="team_update"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import ActionItem, Agreement, Organization
-from partnerships.services.action_items import EVIDENCE_MAX_FILES, check_evidence
+from partnerships.rules import EVIDENCE_MAX_FILES, check_evidence
 from portal.dates import BoundedDateField, BoundedDateFilter
 from portal.models import Membership
 from portal.names import PersonChoiceField

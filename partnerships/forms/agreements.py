@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, AgreementParty, Dimension, Organization
-from partnerships.selectors.agreements import liaison_candidates
-from partnerships.services.agreements import AGREEMENT_FIELDS, DOCUMENT_MAX_BYTES, party_errors, term_errors
+from partnerships.rules import DOCUMENT_MAX_BYTES, term_errors
+from partnerships.selectors.agreements import liaison_candidates, party_errors
+from partnerships.services.agreements import AGREEMENT_FIELDS
 from portal.dates import BoundedDateField
 from portal.forms import bounded_formset_factory
 from portal.names import PersonChoiceField

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from partnerships import selectors
 from partnerships.models import Organization
+from partnerships.selectors import directory as selectors
 from portal.home import register_panel
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 

@@ -15,12 +15,12 @@ from partnerships.models import (
     AgreementParty,
     Organization,
 )
+from partnerships.rules import WORKING
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 
 DUE_SOON_DAYS = 7
 RECENTLY_CLOSED_DAYS = 30
 WORKSPACE_TABS = ("open", "due_soon", "overdue", "awaiting", "closed")
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 
 
 def with_latest_update(queryset: QuerySet[ActionItem]) -> QuerySet[ActionItem]:

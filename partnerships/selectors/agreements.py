@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partnerships.models import ActionItem, ActionItemQuerySet, Agreement, AgreementParty, JointMeeting, Organization
 from portal.models import Membership
+from portal.names import display_name
 
 
 def _count(queryset: QuerySet) -> Coalesce:
@@ -68,3 +72,40 @@ def liaison_candidates() -> QuerySet:
     return User.objects.filter(
         pk__in=Membership.objects.filter(role=Membership.Role.LIAISON).values("user_id")
     ).order_by("last_name", "first_name", "username")
+
+
+def party_errors(parties: Sequence[dict]) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+    """Check a list of parties; return (errors about the list as a whole, {index: {field: [errors]}}).
+
+    The service raises these; the parties formset calls the same function so each error lands next to its row.
+    """
+    general: list[str] = []
+    by_row: dict[int, dict[str, list[str]]] = {}
+    organizations = [party.get("organization") for party in parties]
+    if len([org for org in organizations if org is not None]) < 2:
+        general.append(_("An agreement needs at least two parties."))
+    seen: set[int] = set()
+    for index, org in enumerate(organizations):
+        if org is None:
+            continue
+        if org.pk in seen:
+            by_row.setdefault(index, {}).setdefault("organization", []).append(
+                _("%(org)s is already a party of this agreement; each organization may be a party only once.")
+                % {"org": org.name}
+            )
+        seen.add(org.pk)
+    # One query for every liaison named, whatever the number of parties.
+    liaison_ids = {party["liaison"].pk for party in parties if party.get("liaison") is not None}
+    liaison_roles = set(
+        Membership.objects.filter(user_id__in=liaison_ids, role=Membership.Role.LIAISON).values_list(
+            "user_id", "organization_id"
+        )
+    )
+    for index, party in enumerate(parties):
+        liaison, org = party.get("liaison"), party.get("organization")
+        if liaison is not None and org is not None and (liaison.pk, org.pk) not in liaison_roles:
+            by_row.setdefault(index, {}).setdefault("liaison", []).append(
+                _("%(user)s is not a liaison officer of %(org)s; choose a user who holds that role there.")
+                % {"user": display_name(liaison), "org": org.name}
+            )
+    return general, by_row

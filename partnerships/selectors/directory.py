@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db.models import Count, OuterRef, Q, QuerySet
 
 from partnerships.models import Member, Organization
+from partnerships.roster_cache import roster_version
 from portal.queries import correlated_count
 from portal.scoping import ROLE_SECRETARY, get_scope
 
@@ -58,23 +59,7 @@ def roster_summary(organizations: QuerySet[Organization]) -> dict:
     return counts
 
 
-# The committee overview's head counts span a whole group's roster (200,000 rows at 10,000 branches), so they are
-# cached per reviewed subtree under a version that every roster or organization change moves on (partnerships/apps.py);
-# the timeout only bounds how long an unused entry stays.
-ROSTER_VERSION_KEY = "gj:roster-version"
 ROSTER_SUMMARY_TIMEOUT = 600
-
-
-def roster_version() -> int:
-    return cache.get_or_set(ROSTER_VERSION_KEY, 1, timeout=None)
-
-
-def roster_changed() -> None:
-    """Called after a roster or organization change commits: cached head counts are recomputed on next read."""
-    try:
-        cache.incr(ROSTER_VERSION_KEY)
-    except ValueError:  # no version yet (or evicted): the next read starts one, nothing cached is stale
-        cache.add(ROSTER_VERSION_KEY, 2, timeout=None)
 
 
 def subtree_roster_summary(user) -> dict:

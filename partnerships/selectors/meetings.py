@@ -3,15 +3,30 @@ and their items, attendees and minutes versions — in a fixed number of queries
 
 from __future__ import annotations
 
+import datetime
+import datetime as dt
+from dataclasses import dataclass
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event, vCalAddress, vText
 
-from partnerships.models import ActionItem, ActionItemUpdate, AgendaItem, Decision, JointMeeting, MinutesVersion
-from partnerships.services.meetings import decision_ruling
-
-
-def meeting_list(user) -> QuerySet[JointMeeting]:
-    """Meetings the user may see, with what a list row shows joined."""
-    return JointMeeting.objects.visible_to(user).select_related("agreement", "host")
+from partnerships.models import (
+    ActionItem,
+    ActionItemUpdate,
+    AgendaItem,
+    Agreement,
+    Decision,
+    JointMeeting,
+    MinutesVersion,
+)
+from portal.reminders import Attachment
+from portal.webhooks.client import absolute_url
 
 
 def _latest_update_prefetch() -> Prefetch:
@@ -57,3 +72,84 @@ def annotate_meeting(meeting: JointMeeting) -> JointMeeting:
         decision.new_party = meeting.party_orgs.get(decision.ruling.party_id) if decision.ruling.party_id else None
         decision.item_rows = list(decision.items.all())
     return meeting
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a decision says and the parameters of its ruling (if any)."""
+
+    text: str
+    due_on: datetime.date | None = None
+    party_id: int | None = None
+
+
+def decision_ruling(decision: Decision) -> Ruling:
+    """The decision's text and ruling parameters, as one value for pages and the publishing step."""
+    return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
+
+
+def eligible_attendees(agreement: Agreement):
+    """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__organization__agreement_parties__agreement=agreement, is_active=True)
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+# A joint meeting has a start but no end; calendars get a two-hour slot.
+MEETING_LENGTH = dt.timedelta(hours=2)
+
+
+def meeting_uid(meeting: JointMeeting) -> str:
+    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
+    return f"joint-meeting-{meeting.pk}@gongjian"
+
+
+def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:
+    """The meeting as an iCalendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL) once cancelled;
+    times in the project's time zone (Asia/Shanghai) with its VTIMEZONE."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = meeting.starts_at.astimezone(zone)
+    with translation.override(settings.LANGUAGE_CODE):
+        calendar = Calendar()
+        calendar.add("prodid", "-//Gongjian//Joint meetings//ZH")
+        calendar.add("version", "2.0")
+        calendar.add("calscale", "GREGORIAN")
+        calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
+        event = Event()
+        event.add("uid", meeting_uid(meeting))
+        event.add("sequence", meeting.revision)
+        event.add("dtstamp", (now or timezone.now()).astimezone(dt.UTC))
+        event.add("dtstart", start)
+        event.add("dtend", start + MEETING_LENGTH)
+        event.add("summary", meeting.title)
+        event.add("location", meeting.place)
+        lines = [_("Host: %(host)s") % {"host": meeting.host.name}, str(meeting.agreement.title)]
+        if meeting.is_cancelled and meeting.cancel_reason:
+            lines.append(_("Reason for cancellation: %(reason)s") % {"reason": meeting.cancel_reason})
+        event.add("description", "\n".join(lines))
+        link = absolute_url(meeting.get_absolute_url())
+        if link.startswith("http"):
+            event.add("url", link)
+        event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+        organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+        organizer.params["cn"] = vText(meeting.host.name)
+        event.add("organizer", organizer)
+        if recipient is not None and recipient.email:
+            attendee = vCalAddress(f"mailto:{recipient.email}")
+            attendee.params["cn"] = vText(recipient.get_full_name() or recipient.get_username())
+            attendee.params["role"] = vText("REQ-PARTICIPANT")
+            event.add("attendee", attendee)
+        calendar.add_component(event)
+        calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def meeting_ics_attachment(notification) -> list[Attachment]:
+    """The e-mail attachment of a meeting notice: the meeting's entry as it stands when the e-mail goes out."""
+    meeting = JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
+    if meeting is None:
+        return []
+    return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]

@@ -19,62 +19,26 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
     Agreement,
-    AgreementParty,
     Decision,
     Evidence,
     Organization,
 )
+from partnerships.rules import WORKING, check_evidence, may_raise_items, may_rule_on_closure
+from partnerships.services import notices
 from portal.models import Membership
 from portal.names import display_name
-from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
-from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
+from portal.scoping import ensure_editable
+from portal.uploads import CheckedUpload
 
-EVIDENCE_MAX_BYTES = 10 * MB
-EVIDENCE_MAX_FILES = 10
-# Open states in which the responsible party still works on the item.
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 UNCHANGED = object()  # action_item_edit: "leave this field as it is" (None means "no responsible person")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-
-def may_raise_items(actor, agreement: Agreement) -> bool:
-    """A secretary or liaison of one of the agreement's parties (or an admin) may raise items under it."""
-    scope = get_scope(actor)
-    if scope.is_anonymous:
-        return False
-    if scope.is_superuser:
-        return True
-    return (
-        AgreementParty.objects.filter(agreement=agreement)
-        .filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY, ROLE_LIAISON))
-        .exists()
-    )
-
-
-def check_evidence(files: Sequence[UploadedFile]) -> list[CheckedUpload]:
-    """Check every file by content and size; all problems at once, under the ``evidence`` key."""
-    files = [f for f in files or () if f]
-    if len(files) > EVIDENCE_MAX_FILES:
-        raise ValidationError(
-            {"evidence": _("Attach at most %(n)s files at a time.") % {"n": EVIDENCE_MAX_FILES}}, code="too_many"
-        )
-    checked, problems = [], []
-    for upload in files:
-        try:
-            checked.append(check_upload(upload, allowed=EVIDENCE, max_bytes=EVIDENCE_MAX_BYTES))
-        except ValidationError as exc:
-            problems.extend(exc.error_list)
-    if problems:
-        raise ValidationError({"evidence": problems})
-    return checked
 
 
 def _store_evidence(update: ActionItemUpdate, checked: list[CheckedUpload]) -> list[Evidence]:
@@ -140,11 +104,6 @@ def _check_person(person, party: Organization) -> None:
             {"responsible_person": _("The responsible person must belong to the responsible party.")},
             code="not_in_party",
         )
-
-
-def may_rule_on_closure(actor, item: ActionItem) -> bool:
-    """Whether the actor confirms or sends back this item's closures (whatever its state now)."""
-    return ActionItem.objects.confirmer_rights(actor).filter(pk=item.pk).exists()
 
 
 # --- services -----------------------------------------------------------------------------------------------

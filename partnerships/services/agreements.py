@@ -19,62 +19,16 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from partnerships.models import Agreement, AgreementParty, Dimension
-from portal.models import Membership
-from portal.names import display_name
+from partnerships.rules import CLOSED_STATUSES, DOCUMENT_MAX_BYTES, term_errors
+from partnerships.selectors.agreements import party_errors
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ensure_editable, get_scope
-from portal.uploads import DOCUMENTS, MB, check_upload
+from portal.uploads import DOCUMENTS, check_upload
 
 AGREEMENT_FIELDS = ("number", "title", "brand", "goals", "signed_on", "term_start", "term_end")
 PARTY_FIELDS = ("organization", "role", "signatory", "liaison", "commitments")
-DOCUMENT_MAX_BYTES = 10 * MB
-# Agreements whose record is closed: their terms, parties and document are what was in force and stay so.
-CLOSED_STATUSES = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 
 
 # --- rules shared with the forms ---------------------------------------------------------------------------------
-
-
-def may_create_agreement(actor) -> bool:
-    """Whether the actor may start an agreement at all: a secretary or liaison somewhere, or an admin."""
-    scope = get_scope(actor)
-    return scope.is_superuser or scope.has_role(ROLE_SECRETARY, ROLE_LIAISON)
-
-
-def party_errors(parties: Sequence[dict]) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
-    """Check a list of parties; return (errors about the list as a whole, {index: {field: [errors]}}).
-
-    The service raises these; the parties formset calls the same function so each error lands next to its row.
-    """
-    general: list[str] = []
-    by_row: dict[int, dict[str, list[str]]] = {}
-    organizations = [party.get("organization") for party in parties]
-    if len([org for org in organizations if org is not None]) < 2:
-        general.append(_("An agreement needs at least two parties."))
-    seen: set[int] = set()
-    for index, org in enumerate(organizations):
-        if org is None:
-            continue
-        if org.pk in seen:
-            by_row.setdefault(index, {}).setdefault("organization", []).append(
-                _("%(org)s is already a party of this agreement; each organization may be a party only once.")
-                % {"org": org.name}
-            )
-        seen.add(org.pk)
-    # One query for every liaison named, whatever the number of parties.
-    liaison_ids = {party["liaison"].pk for party in parties if party.get("liaison") is not None}
-    liaison_roles = set(
-        Membership.objects.filter(user_id__in=liaison_ids, role=Membership.Role.LIAISON).values_list(
-            "user_id", "organization_id"
-        )
-    )
-    for index, party in enumerate(parties):
-        liaison, org = party.get("liaison"), party.get("organization")
-        if liaison is not None and org is not None and (liaison.pk, org.pk) not in liaison_roles:
-            by_row.setdefault(index, {}).setdefault("liaison", []).append(
-                _("%(user)s is not a liaison officer of %(org)s; choose a user who holds that role there.")
-                % {"user": display_name(liaison), "org": org.name}
-            )
-    return general, by_row
 
 
 def _check_parties(parties: Sequence[dict]) -> dict[str, list[str]]:
@@ -85,19 +39,6 @@ def _check_parties(parties: Sequence[dict]) -> dict[str, list[str]]:
     for row in by_row.values():
         for field, messages in row.items():
             errors.setdefault(field, []).extend(messages)
-    return errors
-
-
-def term_errors(term_start, term_end, signed_on=None) -> dict[str, list[str]]:
-    """The term's own rules, by field: it ends on or after it starts, and the agreement is signed by its end.
-
-    Checked here, not only by the CheckConstraints, so each message sits under its date, not above the form; the
-    agreement and renewal forms call the same function."""
-    errors: dict[str, list[str]] = {}
-    if term_start and term_end and term_end < term_start:
-        errors["term_end"] = [_("The term cannot end before it starts.")]
-    if signed_on and term_end and signed_on > term_end:
-        errors["signed_on"] = [_("An agreement cannot be signed after its term ends.")]
     return errors
 
 

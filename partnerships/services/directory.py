@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partnerships.models import Member, Organization
-from partnerships.selectors.directory import roster_changed
-from portal.scoping import ensure_editable, get_scope
+from partnerships.roster_cache import roster_changed
+from partnerships.rules import may_create_organization, may_write_roster
+from portal.scoping import ensure_editable
 
 ORGANIZATION_FIELDS = (
     "name",
@@ -30,15 +31,10 @@ ORGANIZATION_FIELDS = (
 MEMBER_FIELDS = ("name", "gender", "title", "status", "joined_party_on", "phone", "user")
 
 
-def _may_write_roster(actor, organization: Organization) -> bool:
-    scope = get_scope(actor)
-    return scope.is_superuser or "secretary" in scope.roles.get(organization.pk, ())
-
-
 @transaction.atomic
 def organization_create(*, actor: AbstractBaseUser, parent: Organization | None, **fields: Any) -> Organization:
     """Create an organization under ``parent`` (or a new root, for admins) after checking the actor may."""
-    if not Organization.may_create_under(actor, parent):
+    if not may_create_organization(actor, parent):
         raise PermissionDenied
     organization = Organization(**{key: fields[key] for key in ORGANIZATION_FIELDS if key in fields})
     # full_clean before the tree insert, so a bad row never takes a path.
@@ -65,7 +61,7 @@ def organization_update(*, actor: AbstractBaseUser, organization: Organization, 
 @transaction.atomic
 def member_create(*, actor: AbstractBaseUser, organization: Organization, **fields: Any) -> Member:
     """Add a member to an organization's roster; only that organization's secretary (or an admin) may."""
-    if not _may_write_roster(actor, organization):
+    if not may_write_roster(actor, organization):
         raise PermissionDenied
     member = Member(organization=organization, **{key: fields[key] for key in MEMBER_FIELDS if key in fields})
     member.full_clean()
@@ -80,7 +76,7 @@ def member_update(
     """Edit a roster row; moving it to another organization needs the secretary role there as well."""
     ensure_editable(actor, member)
     if organization is not None and organization.pk != member.organization_id:
-        if not _may_write_roster(actor, organization):
+        if not may_write_roster(actor, organization):
             raise PermissionDenied
         member.organization = organization
     for key in MEMBER_FIELDS:
@@ -100,7 +96,7 @@ def member_import(*, actor: AbstractBaseUser, organization: Organization, rows: 
     ``rows`` are dicts with ``row`` (the sheet's row number) and the member fields. Raises ``ValidationError``
     with one message per bad row (``{"row": n, "errors": {...}}`` in ``error_list``) and writes nothing then.
     """
-    if not _may_write_roster(actor, organization):
+    if not may_write_roster(actor, organization):
         raise PermissionDenied
     members: list[Member] = []
     problems: list[ValidationError] = []

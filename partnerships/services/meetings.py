@@ -20,18 +20,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerships import notices
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -42,39 +39,17 @@ from partnerships.models import (
     MinutesVersion,
     Organization,
 )
+from partnerships.rules import SCHEDULABLE_STATUSES
+from partnerships.selectors.meetings import decision_ruling, eligible_attendees
+from partnerships.services import notices
 from portal.scoping import ensure_editable
 
-SCHEDULABLE_STATUSES = (Agreement.Status.DRAFT, Agreement.Status.ACTIVE)
 Outcome = Decision.Outcome
 
 # --- ruling parameters -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ruling:
-    """What a decision says and the parameters of its ruling (if any)."""
-
-    text: str
-    due_on: datetime.date | None = None
-    party_id: int | None = None
-
-
-def decision_ruling(decision: Decision) -> Ruling:
-    """The decision's text and ruling parameters, as one value for pages and the publishing step."""
-    return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
-
-
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def eligible_attendees(agreement: Agreement):
-    """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
-    return (
-        get_user_model()
-        .objects.filter(memberships__organization__agreement_parties__agreement=agreement, is_active=True)
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
 
 
 def _party_ids(agreement: Agreement) -> set[int]:
@@ -357,33 +332,11 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
         outcome = data.get("outcome") or Outcome.NEW
         if outcome not in Outcome.values:
             raise ValidationError({"outcome": _("Unknown kind of decision.")})
-        decision_id = data.get("id")
-        if decision_id:
-            decision = existing.get(int(decision_id))
-            if decision is None:
-                raise ValidationError(_("A decision being edited does not belong to this meeting."))
-            kept.add(decision.pk)
-        else:
-            decision = Decision(meeting=meeting)
-        item_ref = data.get("carried_item")
-        item_id = getattr(item_ref, "pk", item_ref)
+        decision = _decision_row(meeting, existing, data.get("id"), kept)
         if outcome == Outcome.NEW:
-            text = (data.get("text") or "").strip()
-            params: dict = {}
-            item = None
+            text, params, item = (data.get("text") or "").strip(), {}, None
         else:
-            if not item_id or int(item_id) not in carried:
-                raise ValidationError(
-                    {"carried_item": _("Rulings are made only on the items carried over to this meeting.")}
-                )
-            item = carried[int(item_id)]
-            if item.pk in ruled:
-                raise ValidationError({"carried_item": _("Each carried-over item takes one ruling.")})
-            ruled.add(item.pk)
-            try:
-                text, params = _validate_ruling(meeting, item, outcome, data, party_ids)
-            except ValidationError as exc:
-                raise RulingError(exc, item.pk) from exc
+            text, params, item = _ruling(meeting, carried, ruled, outcome, data, party_ids)
         if not text and outcome in (Outcome.NEW, Outcome.CLOSE):
             raise ValidationError({"text": _("A decision needs its text.")})
         decision.order = index
@@ -400,6 +353,41 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
     Decision.objects.filter(pk__in=dropped).delete()
     for decision in to_save:
         decision.save()
+
+
+def _decision_row(meeting: JointMeeting, existing: dict[int, Decision], decision_id, kept: set[int]) -> Decision:
+    """The meeting's decision being edited (noted as kept), or a new one."""
+    if not decision_id:
+        return Decision(meeting=meeting)
+    decision = existing.get(int(decision_id))
+    if decision is None:
+        raise ValidationError(_("A decision being edited does not belong to this meeting."))
+    kept.add(decision.pk)
+    return decision
+
+
+def _ruling(
+    meeting: JointMeeting,
+    carried: dict[int, ActionItem],
+    ruled: set[int],
+    outcome: str,
+    data: dict[str, Any],
+    party_ids: set[int],
+) -> tuple[str, dict, ActionItem]:
+    """A ruling on one carried-over item (one ruling per item): its text, parameters and item."""
+    item_ref = data.get("carried_item")
+    item_id = getattr(item_ref, "pk", item_ref)
+    if not item_id or int(item_id) not in carried:
+        raise ValidationError({"carried_item": _("Rulings are made only on the items carried over to this meeting.")})
+    item = carried[int(item_id)]
+    if item.pk in ruled:
+        raise ValidationError({"carried_item": _("Each carried-over item takes one ruling.")})
+    ruled.add(item.pk)
+    try:
+        text, params = _validate_ruling(meeting, item, outcome, data, party_ids)
+    except ValidationError as exc:
+        raise RulingError(exc, item.pk) from exc
+    return text, params, item
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from partnerships.forms.action_items import (
     WorkspaceFilter,
 )
 from partnerships.models import ActionItem, Agreement, Decision, Evidence
+from partnerships.rules import WORKING, may_raise_items, may_rule_on_closure
 from partnerships.selectors import action_items as selectors
 from partnerships.services import action_items as services
 from portal import exports
@@ -39,7 +40,6 @@ from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
 
-WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 OPEN = (*WORKING, ActionItem.Status.AWAITING_CONFIRMATION)
 
 
@@ -185,7 +185,7 @@ class ActionItemCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     success_message = gettext_lazy("Action item “%(title)s” raised.")
 
     def check_parent(self, parent):
-        if not services.may_raise_items(self.request.user, parent):
+        if not may_raise_items(self.request.user, parent):
             raise PermissionDenied
         self.decision = None
         decision_id = self.request.GET.get("decision")
@@ -342,7 +342,7 @@ class _ConfirmerView(_ItemFormView):
     def check_object(self, obj):
         # Outsiders get 404 from the scoped queryset; then the right to rule on the closure (403 without it,
         # whatever the state), and only then the state.
-        if not services.may_rule_on_closure(self.request.user, obj):
+        if not may_rule_on_closure(self.request.user, obj):
             raise PermissionDenied
 
 

@@ -31,6 +31,7 @@ from partnerships.forms.agreements import (
     party_initial,
 )
 from partnerships.models import Agreement
+from partnerships.rules import CLOSED_STATUSES, may_create_agreement
 from partnerships.selectors import agreements as selectors
 from partnerships.services import agreements as services
 from portal import exports
@@ -62,7 +63,7 @@ class AgreementListView(ScopedViewMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = services.may_create_agreement(self.request.user)
+        context["can_create"] = may_create_agreement(self.request.user)
         return context
 
 
@@ -215,7 +216,7 @@ class AgreementCreateView(ScopedViewMixin, _AgreementFormView):
     model = Agreement
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not services.may_create_agreement(request.user):
+        if request.user.is_authenticated and not may_create_agreement(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -230,7 +231,7 @@ class AgreementUpdateView(ScopedObjectMixin, _AgreementFormView):
     scope_action = "edit"
 
     def refuse(self):
-        if self.object.status in services.CLOSED_STATUSES:
+        if self.object.status in CLOSED_STATUSES:
             return self.turn_away(
                 _("An expired or terminated agreement is a closed record and cannot be edited."), level=messages.ERROR
             )

@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, TemplateView, UpdateView, View
 from django_filters.views import FilterView
 
-from partnerships import selectors, services
-from partnerships.filters import MemberFilter, OrganizationFilter
 from partnerships.forms.directory import MemberForm, MemberImportForm, OrganizationForm
+from partnerships.forms.filters import MemberFilter, OrganizationFilter
+from partnerships.forms.roster_sheet import build_template, parse_sheet
 from partnerships.models import Member, Organization
-from partnerships.roster_import import build_template, parse_sheet
+from partnerships.rules import may_create_organization
+from partnerships.selectors import directory as selectors
+from partnerships.services import directory as services
 from portal.home import sections_for
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
@@ -101,7 +103,7 @@ class OrganizationDetailView(ScopedViewMixin, DetailView):
         context["ancestors"] = list(Organization.objects.get_ancestors(org)) if org.depth > 1 else []
         context["children"] = list(Organization.objects.get_children(org)) if org.numchild else []
         context["can_edit"] = self.can_edit(org)
-        context["can_add_child"] = Organization.may_create_under(user, org)
+        context["can_add_child"] = may_create_organization(user, org)
         roster_visible = selectors.roster_organizations(user).filter(pk=org.pk).exists()
         context["roster_visible"] = roster_visible
         if roster_visible:

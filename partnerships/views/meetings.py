@@ -24,7 +24,7 @@ from partnerships.forms.meetings import (
     RulingFormSet,
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
-from partnerships.selectors.meetings import annotate_meeting, meeting_detail_queryset
+from partnerships.selectors.meetings import annotate_meeting, eligible_attendees, meeting_detail_queryset
 from partnerships.services import meetings as services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
@@ -62,7 +62,7 @@ class MeetingCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["parties"] = _parties(self.parent)
-        kwargs["attendee_choices"] = services.eligible_attendees(self.parent)
+        kwargs["attendee_choices"] = eligible_attendees(self.parent)
         return kwargs
 
     def get_initial(self):
@@ -122,7 +122,7 @@ class MeetingUpdateView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView)
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["parties"] = _parties(self.object.agreement)
-        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        kwargs["attendee_choices"] = eligible_attendees(self.object.agreement)
         return kwargs
 
     def get_initial(self):
@@ -164,7 +164,7 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
-        kwargs["attendee_choices"] = services.eligible_attendees(self.object.agreement)
+        kwargs["attendee_choices"] = eligible_attendees(self.object.agreement)
         return kwargs
 
     def get_initial(self):

@@ -30,6 +30,8 @@ from activities.models import (
     ActivityType,
 )
 from activities.photos import check_photos, store_photo
+from activities.rules import is_locked
+from activities.selectors.activities import participating_ids
 from activities.services import activities as services
 from partnerships.models import Agreement, Member
 from portal.models import Membership
@@ -565,7 +567,7 @@ def test_an_admin_is_not_stopped_by_the_lock(world, partnership, old):
 
 def test_an_activity_that_ended_29_days_ago_is_not_locked(world, partnership):
     activity = make_activity(world, agreement=partnership.agreement, starts=at(-29, 9), hours=1)
-    assert not services.is_locked(activity)
+    assert not is_locked(activity)
     assert services.activity_log(actor=world.secretary1, activity=activity, **log_kwargs(world)).status == "logged"
 
 
@@ -927,5 +929,5 @@ def test_outside_organizations_are_not_named_in_the_participant_choices(world, p
     MemberFactory(organization=stranger_org, name="无关党员")
     from activities.selectors.activities import participant_choices
 
-    names = set(participant_choices(services.participating_ids(held)).values_list("name", flat=True))
+    names = set(participant_choices(participating_ids(held)).values_list("name", flat=True))
     assert "无关党员" not in names

@@ -18,6 +18,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityPlan, ActivityType, PlannedActivity
+from activities.selectors.plans import plan_rows_as_data
 from activities.services import plans as services
 from tests.activities.test_activities import at, make_activity, make_agreement, theme_day
 from tests.xlsx_checks import FORMULA_TITLE, text_cells
@@ -133,7 +134,7 @@ def test_updating_replaces_the_rows_and_rotates_existing_ones(world, agreement, 
     services.activity_plan_update(actor=world.liaison1, plan=plan, rotate=True)
     assert list(plan.rows.order_by("month").values_list("lead_id", flat=True)) == [world.branch_a.pk, world.partner.pk]
     first = plan.rows.order_by("month").first()
-    kept = services.plan_rows_as_data(plan)
+    kept = plan_rows_as_data(plan)
     services.activity_plan_update(actor=world.secretary1, plan=plan, rows=kept[:1], title="改名后的计划")
     plan.refresh_from_db()
     assert plan.title == "改名后的计划" and list(plan.rows.all()) == [first]

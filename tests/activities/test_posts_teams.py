@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from activities.models import PioneerPost, Team, TeamMember
 from activities.selectors.projects import organization_work
-from activities.services import projects as services
+from activities.services.posts import pioneer_post_create, pioneer_post_update
+from activities.services.teams import team_create, team_update
 from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, PioneerPostFactory, UserFactory
 from tests.matrix.projects import days, make_project, roster
 
@@ -43,7 +44,7 @@ def team_rows(*entries):
 
 def test_a_secretary_gives_a_member_of_their_roster_a_post_on_the_project(world, project, people):
     ours, _theirs = people
-    post = services.pioneer_post_create(
+    post = pioneer_post_create(
         actor=world.secretary1, member=ours[0], post="安全生产先锋岗", starts_on=days(0), project=project
     )
     assert post.organization == world.branch_a and post.project == project
@@ -52,9 +53,7 @@ def test_a_secretary_gives_a_member_of_their_roster_a_post_on_the_project(world,
 
 def test_a_member_of_another_roster_is_refused(world, people):
     _ours, theirs = people
-    errors = refused(
-        services.pioneer_post_create, actor=world.secretary1, member=theirs[0], post="岗", starts_on=days(0)
-    )
+    errors = refused(pioneer_post_create, actor=world.secretary1, member=theirs[0], post="岗", starts_on=days(0))
     assert "member" in errors
     assert not PioneerPost.objects.exists()
 
@@ -62,7 +61,7 @@ def test_a_member_of_another_roster_is_refused(world, people):
 def test_a_post_on_a_project_needs_an_organization_of_its_parties(world, project):
     secretary2_member = MemberFactory(organization=world.branch_b)
     errors = refused(
-        services.pioneer_post_create,
+        pioneer_post_create,
         actor=world.secretary2,
         member=secretary2_member,
         post="岗",
@@ -78,14 +77,14 @@ def test_an_organization_under_a_party_may_hold_posts_on_the_project(world, proj
     secretary = UserFactory(username="child_secretary")
     MembershipFactory(user=secretary, organization=child)
     member = MemberFactory(organization=child)
-    post = services.pioneer_post_create(actor=secretary, member=member, post="岗", starts_on=days(0), project=project)
+    post = pioneer_post_create(actor=secretary, member=member, post="岗", starts_on=days(0), project=project)
     assert post.organization == child
 
 
 def test_a_post_cannot_end_before_it_starts(world, people):
     ours, _theirs = people
     errors = refused(
-        services.pioneer_post_create,
+        pioneer_post_create,
         actor=world.secretary1,
         member=ours[0],
         post="岗",
@@ -100,18 +99,18 @@ def test_a_post_cannot_end_before_it_starts(world, people):
 def test_only_secretaries_set_up_posts(world, people, username):
     ours, _theirs = people
     with pytest.raises(PermissionDenied):
-        services.pioneer_post_create(actor=world.user(username), member=ours[0], post="岗", starts_on=days(0))
+        pioneer_post_create(actor=world.user(username), member=ours[0], post="岗", starts_on=days(0))
 
 
 def test_a_post_is_ended_by_its_organizations_secretary(world, people):
     ours, _theirs = people
-    post = services.pioneer_post_create(actor=world.secretary1, member=ours[0], post="岗", starts_on=days(-10))
-    services.pioneer_post_update(actor=world.secretary1, pioneer_post=post, ends_on=days(0))
+    post = pioneer_post_create(actor=world.secretary1, member=ours[0], post="岗", starts_on=days(-10))
+    pioneer_post_update(actor=world.secretary1, pioneer_post=post, ends_on=days(0))
     post.refresh_from_db()
     assert post.ends_on == days(0)
     with pytest.raises(PermissionDenied):
-        services.pioneer_post_update(actor=world.liaison1, pioneer_post=post, ends_on=days(1))
-    errors = refused(services.pioneer_post_update, actor=world.secretary1, pioneer_post=post, ends_on=days(-20))
+        pioneer_post_update(actor=world.liaison1, pioneer_post=post, ends_on=days(1))
+    errors = refused(pioneer_post_update, actor=world.secretary1, pioneer_post=post, ends_on=days(-20))
     assert "ends_on" in errors
     post.refresh_from_db()
     assert post.ends_on == days(0)
@@ -175,7 +174,7 @@ def create_team(world, project, members, **overrides):
         members=members,
     )
     fields.update(overrides)
-    return services.team_create(**fields)
+    return team_create(**fields)
 
 
 def test_a_team_on_a_project_has_members_of_several_parties(world, project, people):
@@ -230,7 +229,7 @@ def test_a_team_cannot_end_before_it_starts(world, project, people):
 def test_updating_a_team_replaces_its_members(world, project, people):
     ours, theirs = people
     team = create_team(world, project, team_rows((ours[0], "leader"), (theirs[0], "member")))
-    services.team_update(
+    team_update(
         actor=world.secretary1, team=team, members=team_rows((ours[0], "member"), (theirs[1], "leader")), name="新名"
     )
     assert sorted(team.memberships.values_list("member_id", "role")) == sorted(
@@ -243,7 +242,7 @@ def test_updating_a_team_replaces_its_members(world, project, people):
 def test_dropping_the_project_checks_the_members_again(world, project, people):
     ours, theirs = people
     team = create_team(world, project, team_rows((ours[0], "leader"), (theirs[0], "member")))
-    errors = refused(services.team_update, actor=world.secretary1, team=team, project=None)
+    errors = refused(team_update, actor=world.secretary1, team=team, project=None)
     assert "member" in errors
     team.refresh_from_db()
     assert team.project == project
@@ -254,7 +253,7 @@ def test_readers_cannot_change_a_team(world, project, people, username):
     ours, theirs = people
     team = create_team(world, project, team_rows((ours[0], "leader"), (theirs[0], "member")))
     with pytest.raises(PermissionDenied):
-        services.team_update(actor=world.user(username), team=team, name="改名")
+        team_update(actor=world.user(username), team=team, name="改名")
 
 
 def _team_form(project, *entries, **overrides):

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from activities.models import ResponsibilityZone, ZoneAssignment, ZoneCheck, ZoneCheckPhoto
 from activities.selectors.projects import zone_board
-from activities.services import projects as services
+from activities.services.zones import zone_check_create, zone_check_fix, zone_create, zone_set_members, zone_update
 from partnerships.models import Member
 from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.matrix.projects import claim, days, make_project, make_zone, open_finding, png, roster
@@ -60,7 +60,7 @@ def refused(call, **kwargs) -> dict:
 
 
 def test_the_project_owner_adds_a_zone_with_dimensions_in_order(world, project):
-    zone = services.zone_create(
+    zone = zone_create(
         actor=world.secretary1,
         project=project,
         name="二号站红旗责任区",
@@ -74,16 +74,14 @@ def test_the_project_owner_adds_a_zone_with_dimensions_in_order(world, project):
 
 
 def test_a_zone_lead_must_be_a_party(world, project):
-    errors = refused(
-        services.zone_create, actor=world.secretary1, project=project, name="区", area="区", lead=world.branch_b
-    )
+    errors = refused(zone_create, actor=world.secretary1, project=project, name="区", area="区", lead=world.branch_b)
     assert "lead" in errors
     assert not ResponsibilityZone.objects.exists()
 
 
 def test_an_unknown_dimension_is_refused(world, project):
     errors = refused(
-        services.zone_create,
+        zone_create,
         actor=world.secretary1,
         project=project,
         name="区",
@@ -97,7 +95,7 @@ def test_an_unknown_dimension_is_refused(world, project):
 
 def test_a_zone_name_is_unique_in_its_project(world, project, zone):
     errors = refused(
-        services.zone_create, actor=world.secretary1, project=project, name=zone.name, area="区", lead=world.branch_a
+        zone_create, actor=world.secretary1, project=project, name=zone.name, area="区", lead=world.branch_a
     )
     assert errors
     assert ResponsibilityZone.objects.count() == 1
@@ -106,7 +104,7 @@ def test_a_zone_name_is_unique_in_its_project(world, project, zone):
 @pytest.mark.parametrize("username", ["liaison1", "committee", "member1", "secretary2"])
 def test_only_the_owners_secretary_adds_zones(world, project, username):
     with pytest.raises(PermissionDenied):
-        services.zone_create(actor=world.user(username), project=project, name="区", area="区", lead=world.branch_a)
+        zone_create(actor=world.user(username), project=project, name="区", area="区", lead=world.branch_a)
     assert not ResponsibilityZone.objects.exists()
 
 
@@ -114,11 +112,11 @@ def test_the_lead_partys_secretary_edits_its_zone(world, project):
     partner_secretary = UserFactory(username="partner_secretary")
     MembershipFactory(user=partner_secretary, organization=world.partner)
     zone = make_zone(project, world, lead=world.partner)
-    services.zone_update(actor=partner_secretary, zone=zone, pledges="新承诺", dimensions=["quality"])
+    zone_update(actor=partner_secretary, zone=zone, pledges="新承诺", dimensions=["quality"])
     zone.refresh_from_db()
     assert zone.pledges == "新承诺" and zone.dimensions == ["quality"]
     # …but cannot hand it to another party: only the project's owner can.
-    errors = refused(services.zone_update, actor=partner_secretary, zone=zone, lead=world.branch_a)
+    errors = refused(zone_update, actor=partner_secretary, zone=zone, lead=world.branch_a)
     assert "lead" in errors
     zone.refresh_from_db()
     assert zone.lead == world.partner
@@ -146,7 +144,7 @@ def test_the_zone_form_refuses_a_non_party_lead_next_to_the_field(client_for, wo
 
 def test_members_of_both_parties_claim_a_zone(world, zone, people):
     ours, theirs = people
-    services.zone_set_members(
+    zone_set_members(
         actor=world.secretary1,
         zone=zone,
         assignments=rows((ours[0], "leader", "安全监督岗"), (theirs[0], "member", "")),
@@ -158,7 +156,7 @@ def test_the_list_is_replaced_keeping_the_rows_of_members_who_stay(world, zone, 
     ours, theirs = people
     kept = claim(zone, ours[0], "leader")
     claim(zone, theirs[0])
-    services.zone_set_members(
+    zone_set_members(
         actor=world.secretary1,
         zone=zone,
         assignments=rows((ours[0], "leader", "质量岗"), (theirs[1], "member", ""), (theirs[2], "leader", "")),
@@ -193,7 +191,7 @@ def test_bad_claim_lists_are_refused_and_nothing_changes(world, zone, people, ca
         "not_a_party": rows((ours[1], "leader", ""), (theirs[1], "member", ""), (stranger, "member", "")),
         "empty": [],
     }
-    errors = refused(services.zone_set_members, actor=world.secretary1, zone=zone, assignments=lists[case])
+    errors = refused(zone_set_members, actor=world.secretary1, zone=zone, assignments=lists[case])
     assert key in errors
     assert snapshot(zone) == before
 
@@ -202,7 +200,7 @@ def test_a_non_joint_project_lets_one_party_claim_a_zone(world, people):
     project = make_project(world, name="独立工程", is_joint=False)
     zone = make_zone(project, world)
     ours, _theirs = people
-    services.zone_set_members(actor=world.secretary1, zone=zone, assignments=rows((ours[0], "leader", "")))
+    zone_set_members(actor=world.secretary1, zone=zone, assignments=rows((ours[0], "leader", "")))
     assert zone.assignments.count() == 1
 
 
@@ -210,7 +208,7 @@ def test_members_of_an_organization_under_a_party_count_for_that_party(world, zo
     community_branch = OrganizationFactory(name="和平街道第一党支部", parent=world.partner)
     resident = MemberFactory(organization=community_branch)
     ours, _theirs = people
-    services.zone_set_members(
+    zone_set_members(
         actor=world.secretary1, zone=zone, assignments=rows((ours[0], "leader", ""), (resident, "member", ""))
     )
     assert zone.assignments.count() == 2
@@ -220,7 +218,7 @@ def test_members_of_an_organization_under_a_party_count_for_that_party(world, zo
 def test_readers_cannot_change_the_claims(world, zone, people, username):
     ours, theirs = people
     with pytest.raises(PermissionDenied):
-        services.zone_set_members(
+        zone_set_members(
             actor=world.user(username), zone=zone, assignments=rows((ours[0], "leader", ""), (theirs[0], "member", ""))
         )
     assert not zone.assignments.exists()
@@ -309,7 +307,7 @@ def test_ticking_remove_drops_a_member(client_for, world, zone, people):
 
 
 def test_a_check_with_a_finding_and_photos(world, zone):
-    check = services.zone_check_create(
+    check = zone_check_create(
         actor=world.secretary1,
         zone=zone,
         checked_on=days(-1),
@@ -325,7 +323,7 @@ def test_a_check_with_a_finding_and_photos(world, zone):
 
 
 def test_a_check_with_no_problem_keeps_no_fix_date(world, zone):
-    check = services.zone_check_create(
+    check = zone_check_create(
         actor=world.secretary1, zone=zone, checked_on=days(0), category="none", fix_due_on=days(3)
     )
     assert not check.is_open and check.fix_due_on is None
@@ -355,7 +353,7 @@ def test_bad_checks_are_refused_and_nothing_is_saved(world, zone, overrides, key
     fields.update(overrides)
     if fields["photos"] == "exe":
         fields["photos"] = [png(), SimpleUploadedFile("照片.jpg", EXE, content_type="image/jpeg")]
-    errors = refused(services.zone_check_create, **fields)
+    errors = refused(zone_check_create, **fields)
     assert key in errors
     assert not ZoneCheck.objects.exists() and not ZoneCheckPhoto.objects.exists()
 
@@ -363,13 +361,13 @@ def test_bad_checks_are_refused_and_nothing_is_saved(world, zone, overrides, key
 @pytest.mark.parametrize("username", ["liaison1", "committee", "member1", "secretary2"])
 def test_only_keepers_record_checks(world, zone, username):
     with pytest.raises(PermissionDenied):
-        services.zone_check_create(actor=world.user(username), zone=zone, checked_on=days(0))
+        zone_check_create(actor=world.user(username), zone=zone, checked_on=days(0))
     assert not ZoneCheck.objects.exists()
 
 
 def test_an_open_finding_is_fixed_with_photos(world, zone):
     check = open_finding(zone)
-    services.zone_check_fix(actor=world.secretary1, check=check, fix="已补设防护栏杆", fixed_on=days(0), photos=[png()])
+    zone_check_fix(actor=world.secretary1, check=check, fix="已补设防护栏杆", fixed_on=days(0), photos=[png()])
     check.refresh_from_db()
     assert not check.is_open and check.fixed_by == world.secretary1 and check.fixed_on == days(0)
     assert check.photos.get().caption
@@ -386,7 +384,7 @@ def test_an_open_finding_is_fixed_with_photos(world, zone):
 )
 def test_bad_fixes_are_refused_and_the_finding_stays_open(world, zone, fix, fixed_on, key):
     check = open_finding(zone, checked_on=days(-5))
-    errors = refused(services.zone_check_fix, actor=world.secretary1, check=check, fix=fix, fixed_on=fixed_on)
+    errors = refused(zone_check_fix, actor=world.secretary1, check=check, fix=fix, fixed_on=fixed_on)
     assert key in errors
     check.refresh_from_db()
     assert check.is_open and check.fix == ""
@@ -399,7 +397,7 @@ def test_only_open_findings_can_be_fixed(world, zone, state):
         if state == "fixed"
         else open_finding(zone, category="none", finding="", fix_due_on=None)
     )
-    errors = refused(services.zone_check_fix, actor=world.secretary1, check=check, fix="再次整改", fixed_on=days(0))
+    errors = refused(zone_check_fix, actor=world.secretary1, check=check, fix="再次整改", fixed_on=days(0))
     assert "__all__" in errors
 
 
@@ -466,7 +464,7 @@ def test_the_fix_form_records_the_fix(client_for, world, zone):
 
 
 def test_check_photos_are_served_to_those_who_see_the_zone(client_for, world, zone):
-    check = services.zone_check_create(
+    check = zone_check_create(
         actor=world.secretary1, zone=zone, checked_on=days(0), category="safety", finding="隐患", photos=[png()]
     )
     photo = check.photos.get()

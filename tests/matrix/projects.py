@@ -18,7 +18,7 @@ from django.utils import timezone
 from PIL import Image
 
 from activities.models import KeyProject, ResponsibilityZone, TeamMember, ZoneAssignment, ZoneCheck
-from activities.services import projects as services
+from activities.services.zones import zone_check_create
 from partnerships.models import Agreement
 from tests.factories import (
     KeyProjectFactory,
@@ -106,7 +106,7 @@ def objects(world) -> dict:
     ours, theirs = roster(world)
     claim(zone, ours[0], ZoneAssignment.Role.LEADER, "安全监督岗")
     claim(zone, theirs[0])
-    check = services.zone_check_create(
+    check = zone_check_create(
         actor=world.secretary1,
         zone=zone,
         checked_on=days(-3),

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from partnerships import selectors
 from partnerships.models import Member, Organization
+from partnerships.selectors import directory as selectors
 from portal.pagination import CheapCountPaginator
 from tests.factories import MemberFactory, OrganizationFactory
 
@@ -118,7 +118,7 @@ def test_tree_level_refuses_unknown_parents_and_strangers(client, client_for, wo
 
 
 def test_a_node_with_many_children_pages_them(client_for, world, monkeypatch):
-    monkeypatch.setattr(selectors.directory, "TREE_PAGE_SIZE", 3)
+    monkeypatch.setattr(selectors, "TREE_PAGE_SIZE", 3)
     for number in range(7):
         OrganizationFactory(name=f"子支部{number}", parent=world.branch_b)
     client = client_for(world.committee)
@@ -140,7 +140,7 @@ def test_a_node_with_many_children_pages_them(client_for, world, monkeypatch):
 
 
 def test_tree_page_costs_the_same_at_few_and_many_organizations(client_for, world, monkeypatch):
-    monkeypatch.setattr(selectors.directory, "TREE_PAGE_SIZE", 5)
+    monkeypatch.setattr(selectors, "TREE_PAGE_SIZE", 5)
     client = client_for(world.secretary1)
     url = reverse("partnerships:organization_tree")
     few_page, few = _get(client, url)

@@ -18,10 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from partnerships import notices
 from partnerships.models import ActionItem
 from partnerships.services import action_items as item_services
 from partnerships.services import meetings as meeting_services
+from partnerships.services import notices
 from portal.models import Membership, Notification, ReminderRule, WebhookDelivery, WebhookEndpoint
 from portal.sweep import sweep
 from tests.factories import (

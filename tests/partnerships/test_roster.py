@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from partnerships import services
+from partnerships.forms.roster_sheet import build_template
 from partnerships.models import Member
-from partnerships.roster_import import build_template
+from partnerships.services import directory as services
 from tests.factories import MemberFactory
 
 

@@ -129,8 +129,8 @@ def test_the_committee_overview_head_counts_follow_every_roster_change(
     client_for, world, django_capture_on_commit_callbacks
 ):
     """The subtree's head counts are cached (a group's whole roster is counted once), yet never stale."""
-    from partnerships import services as partnership_services
     from partnerships.models import Member
+    from partnerships.services import directory as partnership_services
 
     def overview_total() -> int:
         response = client_for(world.committee).get(reverse("home"))

@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityType, ZoneCheck
 from partnerships.forms.agreements import AgreementForm, RenewForm
+from partnerships.forms.roster_sheet import build_template
 from partnerships.models import ActionItem, Agreement, JointMeeting, Member
-from partnerships.roster_import import build_template
 from partnerships.services import agreements as agreement_services
 from partnerships.services import directory as directory_services
 from portal.dates import DATE_MAX, DATE_MIN, DateRangeValidator, _BoundedMixin, _UserDateMixin, instant_bounds

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.test import override_settings
 
-from activities.models import Activity, ActivityPhoto, PioneerPost, Team, _org_q
+from activities.models import Activity, ActivityPhoto, PioneerPost, Team
+from activities.models.activities import _org_q
 from activities.selectors.activities import ledger_organizations
 from assessments.models import QuarterRollup
 from partnerships.models import AgreementParty, Organization, agreement_ids_for

@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.filters import ActivityFilter, PlanFilter
-from partnerships.filters import MemberFilter
+from activities.forms.filters import ActivityFilter, PlanFilter
 from partnerships.forms.action_items import ActionItemFilter
+from partnerships.forms.filters import MemberFilter
 from partnerships.models import Agreement, Member, Organization
 from partnerships.selectors import action_items as item_selectors
 from partnerships.selectors import directory as directory_selectors

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from partnerships.roster_import import build_template
+from partnerships.forms.roster_sheet import build_template
 from portal.xlsx import build_workbook, write_sheets, write_streaming
 from tests.xlsx_checks import FORMULA_TITLE, assert_no_formulas, text_cells
 

@@ -1,4 +1,7 @@
-"""Reading and writing the roster Excel sheet (template download and import)."""
+"""Reading and writing the roster Excel sheet (template download and import).
+
+With the forms: parsing the uploaded workbook turns HTTP input into clean member rows (and row errors) for the
+``member_import`` service, as a form's ``clean`` would; the template is the same columns written out."""
 
 from __future__ import annotations
 
@@ -104,33 +107,7 @@ def parse_sheet(data: bytes) -> ParsedSheet:
         values = list(values[: len(fields)]) + [None] * (len(fields) - len(values))
         if all(_text(v) == "" for v in values):
             continue
-        raw = dict(zip(fields, values, strict=True))
-        row = {"row": number, "name": _text(raw["name"]), "title": _text(raw["title"]), "phone": _text(raw["phone"])}
-        problems = []
-        gender = _text(raw["gender"]).lower()
-        if gender and gender not in genders:
-            problems.append(
-                _("gender %(value)s is not one of %(choices)s")
-                % {"value": raw["gender"], "choices": "、".join(str(label) for label in Member.Gender.labels)}
-            )
-        row["gender"] = genders.get(gender, "")
-        status = _text(raw["status"]).lower()
-        if status and status not in statuses:
-            problems.append(
-                _("party status %(value)s is not one of %(choices)s")
-                % {"value": raw["status"], "choices": "、".join(str(label) for label in Member.Status.labels)}
-            )
-        row["status"] = statuses.get(status, Member.Status.FULL)
-        joined = raw["joined_party_on"]
-        if isinstance(joined, dt.datetime):
-            row["joined_party_on"] = joined.date()
-        elif isinstance(joined, dt.date):
-            row["joined_party_on"] = joined
-        elif _text(joined):
-            try:
-                row["joined_party_on"] = dt.date.fromisoformat(_text(joined).replace("/", "-"))
-            except ValueError:
-                problems.append(_("date %(value)s is not in the form YYYY-MM-DD") % {"value": joined})
+        row, problems = _parse_row(number, dict(zip(fields, values, strict=True)), genders, statuses)
         if problems:
             result.errors.append(_("Row %(row)s: %(errors)s") % {"row": number, "errors": "；".join(problems)})
         else:
@@ -138,3 +115,34 @@ def parse_sheet(data: bytes) -> ParsedSheet:
     if not result.rows and not result.errors:
         result.errors.append(_("The sheet has no member rows."))
     return result
+
+
+def _parse_row(number: int, raw: dict, genders: dict[str, str], statuses: dict[str, str]) -> tuple[dict, list[str]]:
+    """One sheet row as member fields, with what is wrong in it."""
+    row = {"row": number, "name": _text(raw["name"]), "title": _text(raw["title"]), "phone": _text(raw["phone"])}
+    problems = []
+    gender = _text(raw["gender"]).lower()
+    if gender and gender not in genders:
+        problems.append(
+            _("gender %(value)s is not one of %(choices)s")
+            % {"value": raw["gender"], "choices": "、".join(str(label) for label in Member.Gender.labels)}
+        )
+    row["gender"] = genders.get(gender, "")
+    status = _text(raw["status"]).lower()
+    if status and status not in statuses:
+        problems.append(
+            _("party status %(value)s is not one of %(choices)s")
+            % {"value": raw["status"], "choices": "、".join(str(label) for label in Member.Status.labels)}
+        )
+    row["status"] = statuses.get(status, Member.Status.FULL)
+    joined = raw["joined_party_on"]
+    if isinstance(joined, dt.datetime):
+        row["joined_party_on"] = joined.date()
+    elif isinstance(joined, dt.date):
+        row["joined_party_on"] = joined
+    elif _text(joined):
+        try:
+            row["joined_party_on"] = dt.date.fromisoformat(_text(joined).replace("/", "-"))
+        except ValueError:
+            problems.append(_("date %(value)s is not in the form YYYY-MM-DD") % {"value": joined})
+    return row, problems

@@ -1,9 +1,9 @@
 """Event notices of the partnerships app: who hears of what happens to action items and joint meetings.
 
 The services call these functions inside their transactions; each records one notice through
-``portal.reminders.notify_event`` (rows unique per kind, object, recipient and occurrence, delivered by the sweep on
-every channel, never to the actor). The kinds are registered at the end of this module, which
-``partnerships/reminders.py`` imports, so they appear on the preference and robot pages.
+``portal.sweep.notify_event`` (rows unique per kind, object, recipient and occurrence, delivered by the sweep on
+every channel, never to the actor). The kinds are registered in ``partnerships/reminders.py`` with the reminders,
+so they appear on the preference and robot pages.
 
 Action items: a new item reaches the responsible party (its liaisons — the people holding the liaison role and the
 liaison the agreement names for it, or its secretaries when it has none — and the responsible person); a closure
@@ -13,26 +13,21 @@ liaisons and the deciding meeting's host); a confirmation or a send-back reaches
 Joint meetings: scheduled, changed, cancelled and minutes published reach the attendees and the parties'
 secretaries and liaisons. Meeting notices (and the day-before reminder) carry the meeting's calendar entry as an
 ``.ics`` file: one UID per meeting, SEQUENCE its revision, so a changed meeting updates the entry and a cancelled one
-removes it (METHOD:CANCEL).
+removes it (METHOD:CANCEL); the entry itself is built by ``selectors.meetings.meeting_ics``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from email.utils import parseaddr
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from partnerships.models import ActionItem, ActionItemUpdate, AgreementParty, JointMeeting
-from portal.reminders import Attachment, register_event, unique_users, users_by_organization
+from portal.reminders import unique_users, users_by_organization
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
 from portal.sweep import notify_event
-from portal.webhooks.client import absolute_url
 
 ITEM_ASSIGNED = "action_item.assigned"
 ITEM_AWAITING_CONFIRMATION = "action_item.awaiting_confirmation"
@@ -42,9 +37,6 @@ MEETING_SCHEDULED = "meeting.scheduled"
 MEETING_CHANGED = "meeting.changed"
 MEETING_CANCELLED = "meeting.cancelled"
 MINUTES_PUBLISHED = "meeting.minutes_published"
-
-# A joint meeting has a start but no end; calendars get a two-hour slot.
-MEETING_LENGTH = dt.timedelta(hours=2)
 
 
 def _name(user) -> str:
@@ -260,66 +252,3 @@ def minutes_published(*, actor, meeting: JointMeeting) -> int:
 
 
 # --- the calendar entry ----------------------------------------------------------------------------------------
-
-
-def meeting_uid(meeting: JointMeeting) -> str:
-    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
-    return f"joint-meeting-{meeting.pk}@gongjian"
-
-
-def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:
-    """The meeting as an iCalendar invitation (METHOD:REQUEST), or its cancellation (METHOD:CANCEL) once cancelled;
-    times in the project's time zone (Asia/Shanghai) with its VTIMEZONE."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    start = meeting.starts_at.astimezone(zone)
-    with translation.override(settings.LANGUAGE_CODE):
-        calendar = Calendar()
-        calendar.add("prodid", "-//Gongjian//Joint meetings//ZH")
-        calendar.add("version", "2.0")
-        calendar.add("calscale", "GREGORIAN")
-        calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
-        event = Event()
-        event.add("uid", meeting_uid(meeting))
-        event.add("sequence", meeting.revision)
-        event.add("dtstamp", (now or timezone.now()).astimezone(dt.UTC))
-        event.add("dtstart", start)
-        event.add("dtend", start + MEETING_LENGTH)
-        event.add("summary", meeting.title)
-        event.add("location", meeting.place)
-        lines = [_("Host: %(host)s") % {"host": meeting.host.name}, str(meeting.agreement.title)]
-        if meeting.is_cancelled and meeting.cancel_reason:
-            lines.append(_("Reason for cancellation: %(reason)s") % {"reason": meeting.cancel_reason})
-        event.add("description", "\n".join(lines))
-        link = absolute_url(meeting.get_absolute_url())
-        if link.startswith("http"):
-            event.add("url", link)
-        event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
-        organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
-        organizer.params["cn"] = vText(meeting.host.name)
-        event.add("organizer", organizer)
-        if recipient is not None and recipient.email:
-            attendee = vCalAddress(f"mailto:{recipient.email}")
-            attendee.params["cn"] = vText(_name(recipient))
-            attendee.params["role"] = vText("REQ-PARTICIPANT")
-            event.add("attendee", attendee)
-        calendar.add_component(event)
-        calendar.add_missing_timezones()
-    return calendar.to_ical()
-
-
-def meeting_ics_attachment(notification) -> list[Attachment]:
-    """The e-mail attachment of a meeting notice: the meeting's entry as it stands when the e-mail goes out."""
-    meeting = JointMeeting.objects.select_related("host", "agreement").filter(pk=notification.target_id).first()
-    if meeting is None:
-        return []
-    return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]
-
-
-register_event(ITEM_ASSIGNED, label=gettext_lazy("Action item assigned to you"))
-register_event(ITEM_AWAITING_CONFIRMATION, label=gettext_lazy("Action item closure awaiting confirmation"))
-register_event(ITEM_CONFIRMED, label=gettext_lazy("Action item closure confirmed"))
-register_event(ITEM_SENT_BACK, label=gettext_lazy("Action item closure sent back"))
-register_event(MEETING_SCHEDULED, label=gettext_lazy("Joint meeting scheduled"), attachments=meeting_ics_attachment)
-register_event(MEETING_CHANGED, label=gettext_lazy("Joint meeting changed"), attachments=meeting_ics_attachment)
-register_event(MEETING_CANCELLED, label=gettext_lazy("Joint meeting cancelled"), attachments=meeting_ics_attachment)
-register_event(MINUTES_PUBLISHED, label=gettext_lazy("Joint meeting minutes published"))

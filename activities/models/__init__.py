@@ -1,0 +1,58 @@
+"""Joint activities and the work on key projects.
+
+* Yearly plans (``ActivityPlan`` + ``PlannedActivity``) agreed per agreement, with a rotating lead unit.
+* Activities (``Activity``) scheduled from a plan row or on their own, then logged by the lead organization's
+  secretary with headcounts (``ActivityParticipation``), named participants, photos and a publicity note.
+* Key projects (``KeyProject``) divided into red responsibility zones (``ResponsibilityZone``) claimed by members
+  of the parties (``ZoneAssignment``) and checked periodically (``ZoneCheck``).
+* Pioneer posts (``PioneerPost``) and commando / vanguard teams (``Team`` + ``TeamMember``).
+* A personal, revocable iCal feed token (``CalendarToken``).
+
+Scope (DESIGN.md §4): an organization's people see what it leads or co-organizes and what any agreement it is party
+to touches; reviewers see their subtree; only the owning organization's secretary edits.
+
+One module per area; every model is imported here, where Django and the callers find them."""
+
+from activities.models.activities import (
+    Activity,
+    ActivityParticipation,
+    ActivityPhoto,
+    ActivityPlan,
+    ActivityQuerySet,
+    ActivityType,
+    CalendarToken,
+    Photo,
+    PlannedActivity,
+)
+from activities.models.projects import (
+    KeyProject,
+    PioneerPost,
+    ResponsibilityZone,
+    Team,
+    TeamMember,
+    ZoneAssignment,
+    ZoneCheck,
+    ZoneCheckPhoto,
+    ZoneDimension,
+)
+
+__all__ = [
+    "ActivityType",
+    "ActivityPlan",
+    "PlannedActivity",
+    "ActivityQuerySet",
+    "Activity",
+    "ActivityParticipation",
+    "Photo",
+    "ActivityPhoto",
+    "KeyProject",
+    "ZoneDimension",
+    "ResponsibilityZone",
+    "ZoneAssignment",
+    "ZoneCheck",
+    "ZoneCheckPhoto",
+    "PioneerPost",
+    "Team",
+    "TeamMember",
+    "CalendarToken",
+]

@@ -1,0 +1,233 @@
+"""Who may act in the activities app, and the windows and limits its writes and forms enforce.
+
+Predicates (``may_*``) answer for one actor; the 30-day lock on past activities and the closed-agreement states
+are written once here for the services, forms, views and pages that check them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from activities.models import Activity
+from partnerships.models import Agreement, AgreementParty, Member, Organization
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
+
+# A held or logged activity that ended more than this many days ago is locked: only a superuser may change it.
+LOCK_DAYS = 30
+# Agreements whose record is closed: no new projects, items or activities after their end under them.
+CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
+
+
+def is_admin(actor) -> bool:
+    return get_scope(actor).is_superuser
+
+
+def secretary_org_ids(actor) -> set[int]:
+    """The organizations where the actor is secretary (who keeps their rosters, activities, posts and teams)."""
+    return get_scope(actor).org_ids(ROLE_SECRETARY)
+
+
+def is_secretary_anywhere(user) -> bool:
+    scope = get_scope(user)
+    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
+
+
+def may_create_activities(actor) -> bool:
+    """A secretary of some organization (who leads its activities), or an admin."""
+    scope = get_scope(actor)
+    return scope.is_superuser or scope.has_role(ROLE_SECRETARY)
+
+
+def is_locked(activity: Activity, now: dt.datetime | None = None) -> bool:
+    """Held or logged (or ended while still marked planned) more than ``LOCK_DAYS`` days ago."""
+    now = now or timezone.now()
+    return activity.status != Activity.Status.CANCELLED and activity.ends_at < now - dt.timedelta(days=LOCK_DAYS)
+
+
+def locked_for(actor, activity: Activity, now: dt.datetime | None = None) -> bool:
+    """Whether the 30-day lock stops ``actor`` (superusers are never stopped)."""
+    return is_locked(activity, now) and not get_scope(actor).is_superuser
+
+
+def has_started(activity: Activity, now: dt.datetime | None = None) -> bool:
+    return activity.starts_at <= (now or timezone.now())
+
+
+def lock_message() -> str:
+    return _("This activity ended more than %(days)s days ago and is locked; only an administrator can change it.") % {
+        "days": LOCK_DAYS
+    }
+
+
+def may_plan(actor, agreement: Agreement | None = None) -> bool:
+    """A secretary or liaison of a party of ``agreement`` (of any agreement when ``None``), or an admin."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if scope.is_superuser:
+        return True
+    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY, ROLE_LIAISON))
+    if agreement is not None:
+        parties = parties.filter(agreement=agreement)
+    return parties.exists()
+
+
+def plan_row_errors(rows: Sequence[dict], parties: Sequence[Organization]) -> dict[int, dict[str, list[str]]]:
+    """Check plan rows against the agreement's parties; ``{row index: {field: [messages]}}``.
+
+    The service raises these; the rows formset calls the same function so each message lands on its row.
+    """
+    party_ids = {org.pk for org in parties}
+    errors: dict[int, dict[str, list[str]]] = {}
+
+    def add(index: int, field: str, message: str) -> None:
+        errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+    for index, row in enumerate(rows):
+        if not (row.get("theme") or "").strip():
+            add(index, "theme", _("Enter the theme of the activity."))
+        month = row.get("month")
+        if month is None or not 1 <= int(month) <= 12:
+            add(index, "month", _("The planned month is between 1 and 12."))
+        if row.get("type") is None:
+            add(index, "type", _("Choose the type of activity."))
+        lead = row.get("lead")
+        if lead is None:
+            add(index, "lead", _("Choose the lead unit, or rotate the hosts."))
+        elif lead.pk not in party_ids:
+            add(index, "lead", _("%(org)s is not a party of the agreement.") % {"org": lead.name})
+        co_organizers = list(row.get("co_organizers") or ())
+        outsiders = [org.name for org in co_organizers if org.pk not in party_ids]
+        if outsiders:
+            add(
+                index,
+                "co_organizers",
+                _("%(orgs)s: co-organizing units must be parties of the agreement.") % {"orgs": "、".join(outsiders)},
+            )
+        if lead is not None and any(org.pk == lead.pk for org in co_organizers):
+            add(index, "co_organizers", _("The lead unit cannot also be a co-organizing unit."))
+    return errors
+
+
+def may_create_project(actor, agreement: Agreement | None = None) -> bool:
+    """A secretary of a party of the agreement (of any agreement in force or draft when none is given), or an admin."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if agreement is not None and agreement.status in CLOSED_AGREEMENT:
+        return False
+    if scope.is_superuser:
+        return True
+    parties = AgreementParty.objects.filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY))
+    if agreement is not None:
+        return parties.filter(agreement=agreement).exists()
+    return parties.exclude(agreement__status__in=CLOSED_AGREEMENT).exists()
+
+
+def may_add_on_project(user, parties) -> bool:
+    """Whether the user keeps a roster under one of the project's parties (so may add posts and teams there)."""
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return True
+    ids = sorted(scope.org_ids(ROLE_SECRETARY))
+    return bool(ids) and Organization.objects.filter(pk__in=ids).filter(subtree_q(parties)).exists()
+
+
+def subtree_q(organizations: Iterable[Organization], path_field: str = "path") -> Q:
+    """Rows whose organization path lies in the subtree of one of ``organizations`` (the organizations included)."""
+    conditions = [Q(**{f"{path_field}__startswith": org.path}) for org in organizations]
+    return reduce(or_, conditions) if conditions else Q(pk__in=[])
+
+
+def may_hold_calendar_token(actor) -> bool:
+    """Any signed-in, active user may have a personal feed token (the feed shows only what they may see)."""
+    return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
+
+
+def headcount_errors(
+    activity: Activity,
+    participating: list[int],
+    headcounts: Mapping,
+    participants: Sequence[Member],
+    names: Mapping[int, str],
+) -> tuple[dict[int, int], dict[str, list[str]]]:
+    """Normalise headcounts to ``{organization id: n}`` and check them against the named participants.
+
+    Errors about one organization's headcount are keyed ``headcount_<organization id>`` (the log form's fields).
+    """
+    errors: dict[str, list[str]] = {}
+    counts = _read_headcounts(participating, headcounts, names, errors)
+    _check_named(participating, counts, participants, names, errors)
+    return {org_id: counts[org_id] for org_id in participating if isinstance(counts.get(org_id), int)}, errors
+
+
+def _read_headcounts(
+    participating: list[int], headcounts: Mapping, names: Mapping[int, str], errors: dict[str, list[str]]
+) -> dict:
+    """``{organization id: headcount}``, each participating organization's count made a whole number when it is one."""
+    counts: dict = {}
+    for key, value in (headcounts or {}).items():
+        org_id = key.pk if isinstance(key, Organization) else int(key)
+        counts[org_id] = value
+    strangers = set(counts) - set(participating)
+    if strangers:
+        errors["headcounts"] = [_("Headcounts can only be given for the organizations taking part.")]
+    for org_id in participating:
+        value = counts.get(org_id)
+        field = f"headcount_{org_id}"
+        if value is None or value == "":
+            errors.setdefault(field, []).append(_("Enter how many people %(org)s sent.") % {"org": names[org_id]})
+            continue
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            value = -1
+        if value < 0:
+            errors.setdefault(field, []).append(_("A headcount is a whole number, 0 or more."))
+            continue
+        counts[org_id] = value
+    return counts
+
+
+def _check_named(
+    participating: list[int],
+    counts: Mapping,
+    participants: Sequence[Member],
+    names: Mapping[int, str],
+    errors: dict[str, list[str]],
+) -> None:
+    """Named participants come from the organizations taking part, and no more of them than their headcount."""
+    outsiders = [member for member in participants if member.organization_id not in participating]
+    if outsiders:
+        errors["participants"] = [
+            _("%(names)s: named participants must be members of an organization taking part.")
+            % {"names": "、".join(member.name for member in outsiders)}
+        ]
+    named: dict[int, int] = {}
+    for member in participants:
+        named[member.organization_id] = named.get(member.organization_id, 0) + 1
+    for org_id, count in named.items():
+        value = counts.get(org_id)
+        if org_id in participating and isinstance(value, int) and value < count:
+            errors.setdefault(f"headcount_{org_id}", []).append(
+                _("%(org)s: the headcount (%(headcount)s) is below the %(named)s participants named from it.")
+                % {"org": names[org_id], "headcount": value, "named": count}
+            )
+
+
+def publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:
+    if not (title or text or url):
+        return {}
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["publicity_title"] = [_("Give the publicity report a title.")]
+    if not (text or url):
+        errors["publicity_text"] = [_("Give the publicity report's text or a link to it.")]
+    return errors

@@ -1,0 +1,97 @@
+"""Who may act in the partnerships app, and the windows and limits its writes and forms enforce.
+
+Predicates (``may_*``) answer for one actor; the constants name the states and sizes the services, forms, views
+and reminders all check against, so each rule is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+from partnerships.models import ActionItem, Agreement, AgreementParty, Organization
+from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
+from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
+
+# Agreements whose record is closed: their terms, parties and document are what was in force and stay so.
+CLOSED_STATUSES = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
+# Agreements that accept meetings: parties often meet before signing; expired and terminated ones do not.
+SCHEDULABLE_STATUSES = (Agreement.Status.DRAFT, Agreement.Status.ACTIVE)
+# Open states in which the responsible party still works on an item.
+WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
+DOCUMENT_MAX_BYTES = 10 * MB
+EVIDENCE_MAX_BYTES = 10 * MB
+EVIDENCE_MAX_FILES = 10
+
+
+def may_create_agreement(actor) -> bool:
+    """Whether the actor may start an agreement at all: a secretary or liaison somewhere, or an admin."""
+    scope = get_scope(actor)
+    return scope.is_superuser or scope.has_role(ROLE_SECRETARY, ROLE_LIAISON)
+
+
+def term_errors(term_start, term_end, signed_on=None) -> dict[str, list[str]]:
+    """The term's own rules, by field: it ends on or after it starts, and the agreement is signed by its end.
+
+    Checked here, not only by the CheckConstraints, so each message sits under its date, not above the form; the
+    agreement and renewal forms call the same function."""
+    errors: dict[str, list[str]] = {}
+    if term_start and term_end and term_end < term_start:
+        errors["term_end"] = [_("The term cannot end before it starts.")]
+    if signed_on and term_end and signed_on > term_end:
+        errors["signed_on"] = [_("An agreement cannot be signed after its term ends.")]
+    return errors
+
+
+def may_raise_items(actor, agreement: Agreement) -> bool:
+    """A secretary or liaison of one of the agreement's parties (or an admin) may raise items under it."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if scope.is_superuser:
+        return True
+    return (
+        AgreementParty.objects.filter(agreement=agreement)
+        .filter(scope.in_orgs_q("organization_id", ROLE_SECRETARY, ROLE_LIAISON))
+        .exists()
+    )
+
+
+def check_evidence(files: Sequence[UploadedFile]) -> list[CheckedUpload]:
+    """Check every file by content and size; all problems at once, under the ``evidence`` key."""
+    files = [f for f in files or () if f]
+    if len(files) > EVIDENCE_MAX_FILES:
+        raise ValidationError(
+            {"evidence": _("Attach at most %(n)s files at a time.") % {"n": EVIDENCE_MAX_FILES}}, code="too_many"
+        )
+    checked, problems = [], []
+    for upload in files:
+        try:
+            checked.append(check_upload(upload, allowed=EVIDENCE, max_bytes=EVIDENCE_MAX_BYTES))
+        except ValidationError as exc:
+            problems.extend(exc.error_list)
+    if problems:
+        raise ValidationError({"evidence": problems})
+    return checked
+
+
+def may_rule_on_closure(actor, item: ActionItem) -> bool:
+    """Whether the actor confirms or sends back this item's closures (whatever its state now)."""
+    return ActionItem.objects.confirmer_rights(actor).filter(pk=item.pk).exists()
+
+
+def may_write_roster(actor, organization: Organization) -> bool:
+    """The organization's secretary (or an admin) adds and edits its roster."""
+    scope = get_scope(actor)
+    return scope.is_superuser or "secretary" in scope.roles.get(organization.pk, ())
+
+
+def may_create_organization(user, parent: Organization | None) -> bool:
+    """Admins create anywhere (a new root too); a reviewer creates inside their committee's subtree."""
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return True
+    return parent is not None and scope.reviews_path(parent.path)
