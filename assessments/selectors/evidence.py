@@ -13,10 +13,12 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from activities.models import Activity, PlannedActivity, ZoneCheck
 from assessments import metrics
 from assessments.models import (
     IndicatorScore,
 )
+from partnerships.models import ActionItem, JointMeeting, Member
 
 # --- the evidence drill-down -------------------------------------------------------------------------------------
 
@@ -38,9 +40,6 @@ def _local(value) -> str:
 
 def evidence_columns(model) -> tuple[tuple[str, ...], list[EvidenceColumn], Callable]:
     """How the records of one model are shown: (select_related, columns, url of a record)."""
-    from activities.models import Activity, PlannedActivity, ZoneCheck
-    from partnerships.models import ActionItem, JointMeeting, Member
-
     Col = EvidenceColumn
     if model is Activity:
         return (

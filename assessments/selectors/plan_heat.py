@@ -12,6 +12,7 @@ from django.db.models import (
     OuterRef,
 )
 
+from activities.models import Activity, PlannedActivity
 from assessments import metrics
 from assessments.selectors.ranking import one_place
 from assessments.selectors.subjects import ORGANIZATIONS
@@ -22,8 +23,6 @@ MONTHS = tuple(range(1, 13))
 def heat_counts(view: str, year: int, subject_ids) -> dict[tuple[int, int], tuple[int, int]]:
     """(subject pk, month) → (planned, done) for the year's plan rows of the given subjects (a list of pks or a
     subquery of them): ONE statement, UNION of the links as in ``metrics.Metric.values``."""
-    from activities.models import Activity, PlannedActivity
-
     done = Activity.objects.filter(plan_row=OuterRef("pk"), status__in=metrics.DONE_ACTIVITY)
     base = PlannedActivity.objects.filter(plan__year=year).annotate(n=metrics._flag(Exists(done))).order_by()
     links = ("lead", "co_organizers") if view == ORGANIZATIONS else ("plan__agreement",)

@@ -76,8 +76,6 @@ def rollup_rank(rollup: QuarterRollup) -> tuple[int, int]:
     organization tree, agreements among the quarter's agreements. Only the two numbers leave this function."""
     peers = QuarterRollup.objects.filter(year=rollup.year, quarter=rollup.quarter)
     if rollup.organization_id:
-        from partnerships.models import Organization
-
         root = rollup.organization.path[: Organization.steplen]
         peers = peers.filter(organization__path__startswith=root)
     else:

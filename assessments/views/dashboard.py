@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView, View
 
-from assessments import rules
+from assessments import metrics, rules
 from assessments.forms.dashboard import DashboardForm, RollupRequestForm
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
 from assessments.sections.review import rollup_review_context
@@ -287,8 +287,6 @@ class ScoreEvidenceView(TemplateView):
         if records is None:
             context["manual"] = True
             return context
-        from assessments import metrics
-
         metric = metrics.REGISTRY.get(score.indicator.metric)
         if metric is None:
             raise Http404
