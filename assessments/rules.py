@@ -13,13 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import (
-    AssessmentScheme,
-    Indicator,
-    QuarterRollup,
-    SelfAssessment,
-    self_assessor_q,
-)
+from assessments.models import AssessmentScheme, Indicator, QuarterRollup, SelfAssessment, self_assessor_q
 from partnerships.models import Organization
 from portal.scoping import get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
@@ -140,13 +134,13 @@ def rollup_close_due(today: dt.date | None = None) -> tuple[int, int] | None:
 
 # --- self-assessment (自评), review (评审) and publishing ---------------------------------------------------------
 #
-# Rules (decided here, documented for the pages and the reminders):
+# Rules (decided here and in ``assessments.services.review``, documented for the pages and the reminders):
 # * the self-assessment of a quarter opens ``SELF_ASSESSMENT_OPENS_DAYS`` days before the quarter ends (its last 15
 #   days) and stays open until the result is published; it is due on the ``SELF_ASSESSMENT_DUE_DAY``-th day after the
 #   quarter ends (reminders only: a late submission is still accepted until publication);
 # * who writes it: ``assessments.models.self_assessor_q`` (a branch's secretaries; an agreement's parties'
 #   secretaries and liaisons); reviewers over the subject (``QuarterRollup.scope_editable_q``) review and publish;
-# * a published result is locked: every write below refuses it, and ``rollup_compute`` skips it;
+# * a published result is locked: every write of ``assessments.services.review`` refuses it, and ``rollup_compute`` skips it;
 # * every score write recomputes ``final_points`` with ``final_points_of`` and the total with
 #   ``rollup_totals_refresh``, in the same transaction.
 

@@ -16,26 +16,12 @@ from functools import reduce
 from operator import or_
 
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    Case,
-    Count,
-    DecimalField,
-    F,
-    Q,
-    Sum,
-    Value,
-    When,
-    Window,
-)
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from assessments import metrics
-from assessments.models import (
-    CATEGORY_FIELDS,
-    Indicator,
-    QuarterRollup,
-)
+from assessments.models import CATEGORY_FIELDS, Indicator, QuarterRollup
 from assessments.selectors.plan_heat import heat_cells, heat_counts
 from assessments.selectors.quarters import quarter_label, quarter_window
 from assessments.selectors.ranking import (
@@ -173,7 +159,7 @@ def dashboard_data(
 
     distributions, matched = quarter_distributions(scoped, periods, (year, quarter), search, view)
     current = distributions.get((year, quarter), Distribution())
-    before = distributions.get(previous, Distribution())
+    ranks = _Ranks(current, distributions.get(previous, Distribution()))
     dashboard = Dashboard(
         year=year,
         quarter=quarter,
@@ -197,27 +183,56 @@ def dashboard_data(
     if not current.count:
         return dashboard
 
-    def ranked(rows: list[SubjectRow]) -> list[SubjectRow]:
-        for row in rows:
-            row.rank = current.rank_of(row.total)
-            row.previous_rank = before.rank_of(row.previous)
-        return rows
-
-    # ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
-    # search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
-    # SQL over the scope, only those rows returned — with the scope's category totals and overdue count beside them
-    # (window aggregates over every result, read in the same pass). The paginator takes its count from the
-    # distribution. The last EDGE_COUNT are the first counted from the end: no second sort.
+    # The paginator takes its count from the distribution.
     dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
-    first = (dashboard.page.number - 1) * PAGE_SIZE + 1
-    hit = Case(When(search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
-    scope_totals = {
+    shown = _shown_rows(dashboard, selected, previous, focus)
+    totals, by_subject = _place_rows(dashboard, shown, focus, ranks, status_labels)
+    _trend_lines(dashboard, scoped, by_subject, previous, ranks)
+    categories_fill(dashboard, totals, list(by_subject.values()))
+    dashboard.overdue_count = totals["overdue__n"]
+    _overdue(dashboard, selected, status_labels)
+    _plan_heat(dashboard)
+    return dashboard
+
+
+@dataclass
+class _Ranks:
+    """The selected quarter's and the previous quarter's distributions: a total's rank in each."""
+
+    current: Distribution
+    before: Distribution
+
+    def rank(self, row: SubjectRow) -> SubjectRow:
+        row.rank = self.current.rank_of(row.total)
+        row.previous_rank = self.before.rank_of(row.previous)
+        return row
+
+
+def _scope_totals() -> dict:
+    """The scope's category totals and overdue count, as window aggregates read with the rows shown."""
+    return {
         **{f"{key}__sum": Window(Sum(column)) for key, column in CATEGORY_FIELDS.items()},
         **{f"{key}__n": Window(Count(column)) for key, column in CATEGORY_FIELDS.items()},
         "overdue__n": Window(Count("pk", filter=Q(overdue_items__gt=0))),
     }
+
+
+def _first_position(dashboard: Dashboard) -> int:
+    return (dashboard.page.number - 1) * PAGE_SIZE + 1
+
+
+def _shown_rows(dashboard: Dashboard, selected, previous: tuple[int, int], focus: str | None):
+    """ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
+    search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
+    SQL over the scope, only those rows returned — with the scope's category totals and overdue count beside them
+    (window aggregates over every result, read in the same pass). The last EDGE_COUNT are the first counted from the
+    end: no second sort."""
+    search, sort, view = dashboard.search, dashboard.sort, dashboard.view
+    first = _first_position(dashboard)
+    hit = Case(When(search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
+    scope_totals = _scope_totals()
     # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
-    shown = (
+    return (
         with_row_values(selected, previous if sort in ("change", "-change") else None, view)
         .annotate(
             hit=hit,
@@ -235,10 +250,17 @@ def dashboard_data(
         .order_by()
         .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "how_many", *scope_totals)
     )
+
+
+def _place_rows(dashboard: Dashboard, shown, focus: str | None, ranks: _Ranks, status_labels: dict):
+    """Sort the rows read into the page, the top and the bottom EDGE_COUNT and the followed subject (one object per
+    subject, whichever list it comes from); return the scope's totals and the rows by subject."""
+    first = _first_position(dashboard)
     page_rows, top, bottom, chosen, totals = {}, {}, {}, None, {}
+    total_keys = list(_scope_totals())
     for values in shown:
-        row = ranked([subject_row(values, status_labels)])[0]
-        totals = {key: values[key] for key in scope_totals}
+        row = ranks.rank(subject_row(values, status_labels))
+        totals = {key: values[key] for key in total_keys}
         if values["hit"] == 1 and first <= values["position"] < first + PAGE_SIZE:
             page_rows[values["position"]] = row
         if values["top_n"] <= EDGE_COUNT:
@@ -252,35 +274,35 @@ def dashboard_data(
     dashboard.top = [top[k] for k in sorted(top)]
     best_subjects = {r.subject for r in dashboard.top}
     dashboard.bottom = [bottom[k] for k in sorted(bottom) if bottom[k].subject not in best_subjects]
-    # One object per subject on the page, whichever list it comes from.
     by_subject = {r.subject: r for r in (*dashboard.top, *dashboard.bottom, *dashboard.rows)}
     if chosen is not None:
         chosen = by_subject.setdefault(chosen.subject, chosen)
     dashboard.top = [by_subject[r.subject] for r in dashboard.top]
     dashboard.bottom = [by_subject[r.subject] for r in dashboard.bottom]
+    _pick_best_and_focus(dashboard, chosen)
+    return totals, by_subject
+
+
+def _pick_best_and_focus(dashboard: Dashboard, chosen: SubjectRow | None) -> None:
     best = dashboard.top[0] if dashboard.top else None
-    if chosen is None and current.count == 1:
+    if chosen is None and dashboard.count == 1:
         chosen = best
     trend_rows = dashboard.top[:TREND_LINES]
     if chosen is not None and chosen not in trend_rows:
         trend_rows = [*trend_rows, chosen]
     dashboard.best, dashboard.focus, dashboard.trend_rows = best, chosen, trend_rows
 
-    # The eight quarters of every row shown (trend lines and previous totals): ONE statement, at most
-    # 8 × (PAGE_SIZE + 2 × EDGE_COUNT + 1) rows.
-    in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
+
+def _trend_lines(dashboard: Dashboard, scoped, by_subject: dict, previous: tuple[int, int], ranks: _Ranks) -> None:
+    """The eight quarters of every row shown (trend lines and previous totals): ONE statement, at most
+    8 × (PAGE_SIZE + 2 × EDGE_COUNT + 1) rows."""
+    in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in dashboard.periods))
     lines = scoped.filter(in_window, subject__in=list(by_subject)).order_by()
     for subject, y, q, total in lines.values_list("subject", "year", "quarter", "total"):
         by_subject[subject].trend[(y, q)] = total
     for row in by_subject.values():
         row.previous = row.trend.get(previous)
-        row.previous_rank = before.rank_of(row.previous)
-
-    categories_fill(dashboard, totals, list(by_subject.values()))
-    dashboard.overdue_count = totals["overdue__n"]
-    _overdue(dashboard, selected, status_labels)
-    _plan_heat(dashboard)
-    return dashboard
+        row.previous_rank = ranks.before.rank_of(row.previous)
 
 
 def category_totals(selected) -> dict:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from itertools import islice
 
-from django.db.models import (
-    Count,
-    F,
-    OuterRef,
-    Subquery,
-)
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import (
-    CATEGORY_FIELDS,
-    Indicator,
-    IndicatorScore,
-    QuarterRollup,
-)
+from assessments.models import CATEGORY_FIELDS, Indicator, IndicatorScore, QuarterRollup
 from assessments.selectors.charts import chart_number
 from assessments.selectors.dashboard import Dashboard, categories_fill, category_totals, quarter_distributions
 from assessments.selectors.plan_heat import heat_cells, heat_counts

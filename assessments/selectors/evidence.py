@@ -6,21 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import (
-    Exists,
-    OuterRef,
-)
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Activity, PlannedActivity, ZoneCheck
 from assessments import metrics
-from assessments.models import (
-    IndicatorScore,
-)
+from assessments.models import IndicatorScore
 from partnerships.models import ActionItem, JointMeeting, Member
-
-# --- the evidence drill-down -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

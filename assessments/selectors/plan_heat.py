@@ -6,11 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import (
-    Exists,
-    F,
-    OuterRef,
-)
+from django.db.models import Exists, F, OuterRef
 
 from activities.models import Activity, PlannedActivity
 from assessments import metrics

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import (
-    OuterRef,
-    Subquery,
-)
+from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import (
-    AssessmentScheme,
-    QuarterRollup,
-)
+from assessments.models import AssessmentScheme, QuarterRollup
 from assessments.selectors.subjects import AGREEMENTS, ORGANIZATIONS, scoped_results
 from portal.scoping import get_scope
 
@@ -39,7 +33,7 @@ def quarters_with_results(user) -> list[tuple[int, int]]:
 
     A few subjects' results (a secretary's) are read by id and grouped. A reviewer's or an admin's scope holds most
     results: rather than reading every result of every quarter, each quarter of each year with a scheme (every result
-    is computed with the scheme of its year, ``services.rollup_compute``) gets a probe that walks the quarter's index
+    is computed with the scheme of its year, ``assessments.services.rollups.rollup_compute``) gets a probe that walks the quarter's index
     and stops at the first visible branch result — and looks for a visible agreement result only when there is none
     (``COALESCE`` evaluates its second probe only then)."""
     scope = get_scope(user)

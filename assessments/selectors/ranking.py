@@ -6,20 +6,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.db.models import (
-    DecimalField,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Subquery,
-    Value,
-)
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subquery, Value
 from django.urls import reverse
 
-from assessments.models import (
-    CATEGORY_FIELDS,
-    QuarterRollup,
-)
+from assessments.models import CATEGORY_FIELDS, QuarterRollup
 from assessments.selectors.subjects import bytewise, name_expr
 
 ZERO = Decimal(0)

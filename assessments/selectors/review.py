@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import (
-    Count,
-    Q,
-)
+from django.db.models import Count, Q
 
-from assessments.models import (
-    Indicator,
-    IndicatorScore,
-    QuarterRollup,
-    self_assessor_q,
-)
+from assessments.models import Indicator, IndicatorScore, QuarterRollup, self_assessor_q
 from assessments.rules import MANUAL
 from portal.scoping import get_scope
-
-# --- self-assessment and review (appended by the review pages) -------------------------------------------------
 
 
 def self_assessment_rollups(user):

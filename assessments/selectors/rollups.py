@@ -6,22 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import (
-    Avg,
-    Count,
-    F,
-    Q,
-    Window,
-)
+from django.db.models import Avg, Count, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from assessments import metrics
-from assessments.models import (
-    Indicator,
-    IndicatorScore,
-    QuarterRollup,
-    RollupRun,
-)
+from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
 from assessments.rules import AUTO, SUBJECT_KINDS
 from assessments.selectors.quarters import quarter_label
 from assessments.selectors.ranking import ZERO, one_place

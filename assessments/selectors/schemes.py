@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from assessments.models import (
-    AssessmentScheme,
-)
+from assessments.models import AssessmentScheme
 
 
 def scheme_suggested_year() -> int:

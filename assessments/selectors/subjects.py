@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import (
-    CharField,
-    F,
-    Q,
-    Value,
-)
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Coalesce, Collate, NullIf
 from django.urls import reverse
 
-from assessments.models import (
-    QuarterRollup,
-)
+from assessments.models import QuarterRollup
 from portal.scoping import get_scope
-
-# --- the committee dashboard ----------------------------------------------------------------------------------
-#
-# Fast by construction: the page reads rollup rows only — never the indicator scores (twelve per result): each result
-# carries its points by category and its overdue action items (``CATEGORY_FIELDS``, ``overdue_items``, kept by
-# ``services.rollup_subtotals_refresh``) — plus ONE aggregate over the plan rows of the subjects shown for the heat map
-# (plan completion by month is finer than any rollup row). The number of statements never grows with the number of
-# organizations, agreements or records.
 
 ORGANIZATIONS, AGREEMENTS = "organizations", "agreements"
 VIEWS = (ORGANIZATIONS, AGREEMENTS)

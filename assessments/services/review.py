@@ -13,13 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import reminders
-from assessments.models import (
-    IndicatorScore,
-    QuarterRollup,
-    Review,
-    SelfAssessment,
-    SelfAssessmentAttachment,
-)
+from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment, SelfAssessmentAttachment
 from assessments.rules import (
     ATTACHMENT_MAX_TOTAL,
     MANUAL,
@@ -127,6 +121,41 @@ def self_assessment_save(
     )
 
 
+def _self_points_values(scores: dict[int, IndicatorScore], self_points: dict | None, errors: dict) -> dict:
+    """The self scores asked for, checked: ``{indicator id: value or None}`` on manual indicators only."""
+    values: dict[int, Decimal | None] = {}
+    for indicator_id, raw in (self_points or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"self_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+        elif score.indicator.source != MANUAL:
+            errors[key] = _("Self scores are given only on manual indicators.")
+        else:
+            values[score.indicator_id] = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
+    return values
+
+
+def _submit_errors(scores: dict[int, IndicatorScore], values: dict, narrative: str, errors: dict) -> None:
+    """Handing in needs a narrative and a self score on every manual indicator."""
+    if not narrative:
+        errors["narrative"] = _("Write the self-assessment before submitting it.")
+    for indicator_id, score in scores.items():
+        if score.indicator.source == MANUAL and values.get(indicator_id, score.self_points) is None:
+            errors.setdefault(f"self_{indicator_id}", _("Give a self score before submitting."))
+
+
+def _checked_attachments(sa: SelfAssessment, attachments: Sequence, errors: dict) -> list[CheckedUpload]:
+    checked = []
+    try:
+        checked = check_attachments(attachments)
+    except ValidationError as exc:
+        errors["attachments"] = exc.message_dict["attachments"]
+    if checked and sa.attachments.count() + len(checked) > ATTACHMENT_MAX_TOTAL:
+        errors["attachments"] = _("A self-assessment has at most %(n)s attachments.") % {"n": ATTACHMENT_MAX_TOTAL}
+    return checked
+
+
 def _self_assessment_write(*, actor, rollup, narrative, self_points, attachments, submit) -> SelfAssessment:
     if not may_self_assess(actor, rollup):
         raise PermissionDenied
@@ -143,31 +172,12 @@ def _self_assessment_write(*, actor, rollup, narrative, self_points, attachments
             _("The self-assessment has been submitted; the reviewer may return it for changes."), code="submitted"
         )
     scores = _scores(rollup)
-    errors: dict[str, str] = {}
-    values: dict[int, Decimal | None] = {}
-    for indicator_id, raw in (self_points or {}).items():
-        score = scores.get(int(indicator_id))
-        key = f"self_{indicator_id}"
-        if score is None:
-            errors[key] = _("This indicator is not part of the result.")
-        elif score.indicator.source != MANUAL:
-            errors[key] = _("Self scores are given only on manual indicators.")
-        else:
-            values[score.indicator_id] = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
     narrative = (narrative or "").strip()
+    errors: dict[str, str] = {}
+    values = _self_points_values(scores, self_points, errors)
     if submit:
-        if not narrative:
-            errors["narrative"] = _("Write the self-assessment before submitting it.")
-        for indicator_id, score in scores.items():
-            if score.indicator.source == MANUAL and values.get(indicator_id, score.self_points) is None:
-                errors.setdefault(f"self_{indicator_id}", _("Give a self score before submitting."))
-    checked = []
-    try:
-        checked = check_attachments(attachments)
-    except ValidationError as exc:
-        errors["attachments"] = exc.message_dict["attachments"]
-    if checked and sa.attachments.count() + len(checked) > ATTACHMENT_MAX_TOTAL:
-        errors["attachments"] = _("A self-assessment has at most %(n)s attachments.") % {"n": ATTACHMENT_MAX_TOTAL}
+        _submit_errors(scores, values, narrative, errors)
+    checked = _checked_attachments(sa, attachments, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -238,6 +248,70 @@ def self_assessment_return(*, actor, rollup: QuarterRollup, reason: str) -> Self
     return sa
 
 
+def _review_points_changes(scores: dict[int, IndicatorScore], review_points: dict | None, changes, errors) -> None:
+    for indicator_id, raw in (review_points or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"review_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+        elif score.indicator.source != MANUAL:
+            errors[key] = _("Reviewer's points are given only on manual indicators.")
+        else:
+            value = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
+            changes.setdefault(score.indicator_id, {})["review_points"] = value
+
+
+def _adjustment_value(raw, *, key: str, errors: dict) -> Decimal | None:
+    """An adjustment: empty → 0; otherwise a number with at most one decimal (None when it is not)."""
+    try:
+        value = Decimal(str(raw)) if raw not in (None, "") else Decimal(0)
+        if not value.is_finite():
+            raise ArithmeticError
+    except ArithmeticError:
+        errors[key] = _("Enter a number.")
+        return None
+    if value != value.quantize(TENTH):
+        errors[key] = _("Use at most one decimal place.")
+        return None
+    return value
+
+
+def _adjustment_changes(scores: dict[int, IndicatorScore], adjustments: dict | None, changes, errors) -> None:
+    for indicator_id, (raw, reason) in (adjustments or {}).items():
+        score = scores.get(int(indicator_id))
+        key = f"adjust_{indicator_id}"
+        if score is None:
+            errors[key] = _("This indicator is not part of the result.")
+            continue
+        reason = (reason or "").strip()
+        value = _adjustment_value(raw, key=key, errors=errors)
+        if value is None:
+            continue
+        if value and not reason:
+            errors[f"reason_{indicator_id}"] = _("An adjustment needs a reason.")
+        changes.setdefault(score.indicator_id, {}).update(adjustment=value, adjustment_reason=reason if value else "")
+
+
+def _limit_errors(scores: dict[int, IndicatorScore], changes: dict, errors: dict) -> None:
+    """The resulting points of every changed indicator stay within ±its full points."""
+    for indicator_id, fields in changes.items():
+        score = scores[indicator_id]
+        if f"adjust_{indicator_id}" in errors or f"review_{indicator_id}" in errors:
+            continue
+        result = final_points_of(
+            score.indicator,
+            points=score.points,
+            self_points=score.self_points,
+            review_points=fields.get("review_points", score.review_points),
+            adjustment=fields.get("adjustment", score.adjustment),
+        )
+        limit = score.indicator.points
+        if not -limit <= result <= limit:
+            errors[f"adjust_{indicator_id}"] = _(
+                "With this adjustment the indicator would count %(result)s; keep it between -%(max)s and %(max)s."
+            ) % {"result": result, "max": limit}
+
+
 @transaction.atomic(durable=True)
 def review_save(
     *,
@@ -256,53 +330,9 @@ def review_save(
     scores = _scores(rollup)
     errors: dict[str, str] = {}
     changes: dict[int, dict] = {}
-    for indicator_id, raw in (review_points or {}).items():
-        score = scores.get(int(indicator_id))
-        key = f"review_{indicator_id}"
-        if score is None:
-            errors[key] = _("This indicator is not part of the result.")
-        elif score.indicator.source != MANUAL:
-            errors[key] = _("Reviewer's points are given only on manual indicators.")
-        else:
-            value = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
-            changes.setdefault(score.indicator_id, {})["review_points"] = value
-    for indicator_id, (raw, reason) in (adjustments or {}).items():
-        score = scores.get(int(indicator_id))
-        key = f"adjust_{indicator_id}"
-        if score is None:
-            errors[key] = _("This indicator is not part of the result.")
-            continue
-        reason = (reason or "").strip()
-        try:
-            value = Decimal(str(raw)) if raw not in (None, "") else Decimal(0)
-            if not value.is_finite():
-                raise ArithmeticError
-        except ArithmeticError:
-            errors[key] = _("Enter a number.")
-            continue
-        if value != value.quantize(TENTH):
-            errors[key] = _("Use at most one decimal place.")
-            continue
-        if value and not reason:
-            errors[f"reason_{indicator_id}"] = _("An adjustment needs a reason.")
-        changes.setdefault(score.indicator_id, {}).update(adjustment=value, adjustment_reason=reason if value else "")
-    # The resulting points of every changed indicator stay within ±its full points.
-    for indicator_id, fields in changes.items():
-        score = scores[indicator_id]
-        if f"adjust_{indicator_id}" in errors or f"review_{indicator_id}" in errors:
-            continue
-        result = final_points_of(
-            score.indicator,
-            points=score.points,
-            self_points=score.self_points,
-            review_points=fields.get("review_points", score.review_points),
-            adjustment=fields.get("adjustment", score.adjustment),
-        )
-        limit = score.indicator.points
-        if not -limit <= result <= limit:
-            errors[f"adjust_{indicator_id}"] = _(
-                "With this adjustment the indicator would count %(result)s; keep it between -%(max)s and %(max)s."
-            ) % {"result": result, "max": limit}
+    _review_points_changes(scores, review_points, changes, errors)
+    _adjustment_changes(scores, adjustments, changes, errors)
+    _limit_errors(scores, changes, errors)
     if errors:
         raise ValidationError(errors)
 

@@ -7,9 +7,7 @@ from decimal import Decimal
 from django.db import connection
 
 from assessments import metrics
-from assessments.models import (
-    IndicatorScore,
-)
+from assessments.models import IndicatorScore
 from assessments.rules import AUTO
 from portal.bulk import pg_array, pg_numbers
 
@@ -22,48 +20,15 @@ def scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]:
     ``rollup_score`` (subject, rollup id if the result exists, indicator, value, points, manual scores, final
     points, and whether it is new or changed); returns every subject's total.
 
-    The same rules as ``_scores_in_python`` (``Metric._value``, ``Metric.empty_value``, ``metrics.points_for``,
+    The same rules as ``assessments.scoring.score_subjects`` (``Metric._value``, ``Metric.empty_value``, ``metrics.points_for``,
     ``final_points_of``) written as SQL: PostgreSQL's ``round(numeric, n)`` rounds half away from zero, which is
     ``ROUND_HALF_UP`` on the non-negative values rounded here (a deduction is rounded before its sign is taken).
     Statements: one per metric and subject kind (its aggregate, read back as the floor reads it), then the values
     sent in as arrays, the scores, the totals — the same number whatever the number of subjects."""
     with connection.cursor() as cursor:
-        # The aggregates as plain SELECTs, read back and sent in again as arrays: PostgreSQL plans no parallel
-        # workers for an INSERT … SELECT, and the biggest aggregates take twice as long without them.
-        kinds, keys, subject_ids, ns, ds = [], [], [], [], []
-        for key in sorted({i.metric for i in indicators if i.source == AUTO}):
-            for kind in (metrics.ORG, metrics.AGR):
-                cursor.execute(*metrics.REGISTRY[key].statement(kind, period))
-                rows = cursor.fetchall()
-                kinds += [kind] * len(rows)
-                keys += [key] * len(rows)
-                for subject_id, n, d in rows:
-                    subject_ids.append(subject_id)
-                    ns.append(n)
-                    ds.append(d)
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_VALUES_TABLE} ON COMMIT DROP AS SELECT * FROM "  # noqa: S608
-            "unnest(%s::text[], %s::text[], %s::bigint[], %s::numeric[], %s::numeric[]) AS v (kind, metric, subject, n, d)",
-            [pg_array(kinds), pg_array(keys), pg_numbers(subject_ids), pg_numbers(ns), pg_numbers(ds)],
-        )
-        cursor.execute(f"ANALYZE {_VALUES_TABLE}")  # its size and distinct values, for the join plan below
-        auto = [i.source == AUTO for i in indicators]
-        metric_of = [metrics.REGISTRY[i.metric] if a else None for i, a in zip(indicators, auto, strict=True)]
-        subject_columns = [
-            [kind for kind, _pk, _key in subjects],
-            [pk for _kind, pk, _key in subjects],
-            [key for _kind, _pk, key in subjects],
-            [existing[key][0] if key in existing else None for _kind, _pk, key in subjects],
-        ]
-        indicator_columns = [
-            [i.pk for i in indicators],
-            [m.key if m else None for m in metric_of],
-            [m.kind if m else None for m in metric_of],
-            [m.empty_value() if m else None for m in metric_of],
-            [i.points for i in indicators],
-            [i.target for i in indicators],
-            [i.is_deduction for i in indicators],
-        ]
+        _values_table(cursor, indicators, period)
+        subject_columns = _subject_columns(subjects, existing)
+        indicator_columns = _indicator_columns(indicators)
         cursor.execute(
             f"""CREATE TEMPORARY TABLE {_SCORES_TABLE} ON COMMIT DROP AS
             WITH subject (kind, pk, key, rollup_id) AS (
@@ -104,6 +69,53 @@ def scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]:
         )
         cursor.execute(f"SELECT key, SUM(final_points) FROM {_SCORES_TABLE} GROUP BY key")  # noqa: S608
         return dict(cursor.fetchall())
+
+
+def _values_table(cursor, indicators, period) -> None:
+    """The metric values into the temporary table ``rollup_metric_value``. The aggregates as plain SELECTs, read
+    back and sent in again as arrays: PostgreSQL plans no parallel workers for an INSERT … SELECT, and the biggest
+    aggregates take twice as long without them."""
+    kinds, keys, subject_ids, ns, ds = [], [], [], [], []
+    for key in sorted({i.metric for i in indicators if i.source == AUTO}):
+        for kind in (metrics.ORG, metrics.AGR):
+            cursor.execute(*metrics.REGISTRY[key].statement(kind, period))
+            rows = cursor.fetchall()
+            kinds += [kind] * len(rows)
+            keys += [key] * len(rows)
+            for subject_id, n, d in rows:
+                subject_ids.append(subject_id)
+                ns.append(n)
+                ds.append(d)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {_VALUES_TABLE} ON COMMIT DROP AS SELECT * FROM "  # noqa: S608
+        "unnest(%s::text[], %s::text[], %s::bigint[], %s::numeric[], %s::numeric[]) AS v (kind, metric, subject, n, d)",
+        [pg_array(kinds), pg_array(keys), pg_numbers(subject_ids), pg_numbers(ns), pg_numbers(ds)],
+    )
+    cursor.execute(f"ANALYZE {_VALUES_TABLE}")  # its size and distinct values, for the join plan below
+
+
+def _subject_columns(subjects, existing) -> list[list]:
+    """(kind, pk, key, rollup id if the result exists) as columns."""
+    return [
+        [kind for kind, _pk, _key in subjects],
+        [pk for _kind, pk, _key in subjects],
+        [key for _kind, _pk, key in subjects],
+        [existing[key][0] if key in existing else None for _kind, _pk, key in subjects],
+    ]
+
+
+def _indicator_columns(indicators) -> list[list]:
+    """(id, metric, metric kind, empty value, points, target, is_deduction) as columns."""
+    metric_of = [metrics.REGISTRY[i.metric] if i.source == AUTO else None for i in indicators]
+    return [
+        [i.pk for i in indicators],
+        [m.key if m else None for m in metric_of],
+        [m.kind if m else None for m in metric_of],
+        [m.empty_value() if m else None for m in metric_of],
+        [i.points for i in indicators],
+        [i.target for i in indicators],
+        [i.is_deduction for i in indicators],
+    ]
 
 
 def _value_sql(n: str = "v.n", d: str = "v.d", kind: str = "i.metric_kind", empty: str = "i.empty_value") -> str:

@@ -8,13 +8,7 @@ from django.db import connection
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from assessments.models import (
-    CATEGORY_FIELDS,
-    OVERDUE_METRIC,
-    Indicator,
-    IndicatorScore,
-    QuarterRollup,
-)
+from assessments.models import CATEGORY_FIELDS, OVERDUE_METRIC, Indicator, IndicatorScore, QuarterRollup
 
 
 def rollup_totals_refresh(rollup_ids) -> int:

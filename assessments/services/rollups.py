@@ -15,13 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessments import metrics
-from assessments.models import (
-    AssessmentScheme,
-    IndicatorScore,
-    QuarterRollup,
-    RollupRun,
-    subject_key,
-)
+from assessments.models import AssessmentScheme, IndicatorScore, QuarterRollup, RollupRun, subject_key
 from assessments.rules import ROLLUP_DEAD_AFTER, ROLLUP_RECOVER_AFTER, may_request_rollup
 from assessments.scoring import result_rows, score_subjects
 from assessments.selectors.rollups import rollup_existing, rollup_metric_values, rollup_previous_scores, rollup_subjects
@@ -183,7 +177,7 @@ def _is_closed(year: int, quarter: int, today: dt.date) -> bool:
     return metrics.quarter_bounds(year, quarter)[1] <= today
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def rollup_request(*, actor, year: int, quarter: int) -> RollupRun:
     """Queue a computation of a quarter (reviewers and admins); a closed quarter is computed final."""
     if not may_request_rollup(actor):

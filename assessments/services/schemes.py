@@ -8,12 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from assessments.models import (
-    AssessmentScheme,
-    Indicator,
-    IndicatorScore,
-    QuarterRollup,
-)
+from assessments.models import AssessmentScheme, Indicator, IndicatorScore, QuarterRollup
 from assessments.rules import AUTO, INDICATOR_FIELDS, MANUAL, indicator_rows_errors, may_edit_schemes, scheme_validate
 from assessments.services.rollup_totals import rollup_subtotals_refresh, rollup_totals_refresh
 from portal.scoping import ensure_editable
@@ -122,8 +117,26 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
     ensure_editable(actor, scheme)
     scheme = AssessmentScheme.objects.select_for_update().get(pk=scheme.pk)
     rows = [dict(row) for row in indicators]
-    general, by_row = indicator_rows_errors(rows)
     existing = {i.pk: i for i in scheme.indicators.all()}
+    scheme.name = (name or "").strip()
+    scheme.notes = (notes or "").strip()
+    removed = _update_checked(scheme, rows, existing)
+
+    scheme._history_user = actor
+    scheme.save(update_fields=["name", "notes", "updated_at"])
+    _indicators_remove(actor, removed)
+    regrouped = _indicators_save(actor, scheme, rows, existing)
+    if regrouped:
+        scored = IndicatorScore.objects.filter(indicator__in=regrouped).values("rollup_id")
+        rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=scored))
+    scheme_validate(scheme)
+    return scheme
+
+
+def _update_checked(scheme: AssessmentScheme, rows: list[dict], existing: dict[int, Indicator]) -> list[Indicator]:
+    """Every problem of the edit at once (``ValidationError``), before anything is written; else the indicators
+    the edit removes."""
+    general, by_row = indicator_rows_errors(rows)
     wanted = {row["id"] for row in rows if row.get("id")}
     if wanted - set(existing):
         general.append(_("An indicator of this scheme was not found; reload the page and try again."))
@@ -140,8 +153,6 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
             _("%(names)s already have scores in a published result and cannot be removed.")
             % {"names": "、".join(f"“{n}”" for n in scored)}
         )
-    scheme.name = (name or "").strip()
-    scheme.notes = (notes or "").strip()
     errors: dict[str, list] = {}
     try:
         scheme.full_clean()
@@ -152,30 +163,33 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
         errors["indicators"] = messages
     if errors:
         raise ValidationError(errors)
+    return removed
 
-    scheme._history_user = actor
-    scheme.save(update_fields=["name", "notes", "updated_at"])
-    if removed:
-        unpublished = IndicatorScore.objects.filter(indicator__in=removed)
-        affected = set(unpublished.values_list("rollup_id", flat=True))
-        unpublished.delete()
-        for indicator in removed:
-            indicator._history_user = actor
-            indicator.delete()
-        if affected:
-            rollup_totals_refresh(affected)
-    regrouped = []  # scored indicators whose category or metric changed: their results' stored subtotals follow
+
+def _indicators_remove(actor, removed: list[Indicator]) -> None:
+    """Remove indicators (none scored in a published result) with their scores; their results' totals follow."""
+    if not removed:
+        return
+    unpublished = IndicatorScore.objects.filter(indicator__in=removed)
+    affected = set(unpublished.values_list("rollup_id", flat=True))
+    unpublished.delete()
+    for indicator in removed:
+        indicator._history_user = actor
+        indicator.delete()
+    if affected:
+        rollup_totals_refresh(affected)
+
+
+def _indicators_save(actor, scheme: AssessmentScheme, rows: list[dict], existing: dict[int, Indicator]) -> list[int]:
+    """Update or add the rows' indicators in order (an unchanged one is not saved: no history row); return the
+    scored indicators whose category or metric changed (their results' stored subtotals follow)."""
+    regrouped = []
     try:
         with transaction.atomic():
             for order, row in enumerate(rows):
                 indicator = existing.get(row.get("id")) or Indicator(scheme=scheme)
                 before = {f: getattr(indicator, f) for f in (*INDICATOR_FIELDS, "order")}
-                for field in INDICATOR_FIELDS:
-                    value = row.get(field)
-                    if field in ("name", "description", "metric"):
-                        value = (value or "").strip()
-                    setattr(indicator, field, value if field != "is_deduction" else bool(value))
-                indicator.order = order
+                _indicator_assign(indicator, row, order)
                 if indicator.pk and before == {f: getattr(indicator, f) for f in (*INDICATOR_FIELDS, "order")}:
                     continue  # unchanged: no history row
                 try:
@@ -191,11 +205,16 @@ def scheme_update(*, actor, scheme: AssessmentScheme, name: str, notes: str = ""
         raise ValidationError(
             {"indicators": [_("Two indicators cannot exchange names in one save; rename one of them first.")]}
         ) from None
-    if regrouped:
-        scored = IndicatorScore.objects.filter(indicator__in=regrouped).values("rollup_id")
-        rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=scored))
-    scheme_validate(scheme)
-    return scheme
+    return regrouped
+
+
+def _indicator_assign(indicator: Indicator, row: dict, order: int) -> None:
+    for field in INDICATOR_FIELDS:
+        value = row.get(field)
+        if field in ("name", "description", "metric"):
+            value = (value or "").strip()
+        setattr(indicator, field, value if field != "is_deduction" else bool(value))
+    indicator.order = order
 
 
 @transaction.atomic(durable=True)
