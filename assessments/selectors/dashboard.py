@@ -134,6 +134,25 @@ def quarter_distributions(scoped, periods, selected, search: str, view: str) -> 
     return found, matched
 
 
+def new_dashboard(year: int, quarter: int, view: str, periods, distributions: dict, **fields) -> Dashboard:
+    """A dashboard of the quarter with its average trend and nothing else yet (``fields`` set the rest)."""
+    fields.setdefault("median_trend", [])
+    return Dashboard(
+        year=year,
+        quarter=quarter,
+        view=view,
+        rows=[],
+        periods=periods,
+        categories=[],
+        average_trend=[distributions[p].average if p in distributions else None for p in periods],
+        trend_rows=[],
+        average_categories={},
+        best=None,
+        focus=None,
+        **fields,
+    )
+
+
 def dashboard_data(
     user,
     *,
@@ -160,19 +179,13 @@ def dashboard_data(
     distributions, matched = quarter_distributions(scoped, periods, (year, quarter), search, view)
     current = distributions.get((year, quarter), Distribution())
     ranks = _Ranks(current, distributions.get(previous, Distribution()))
-    dashboard = Dashboard(
-        year=year,
-        quarter=quarter,
-        view=view,
-        rows=[],
-        periods=periods,
-        categories=[],
-        average_trend=[distributions[p].average if p in distributions else None for p in periods],
+    dashboard = new_dashboard(
+        year,
+        quarter,
+        view,
+        periods,
+        distributions,
         median_trend=[distributions[p].median if p in distributions else None for p in periods],
-        trend_rows=[],
-        average_categories={},
-        best=None,
-        focus=None,
         count=current.count,
         average_total=current.average,
         distribution=current,

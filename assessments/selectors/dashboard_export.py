@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from assessments import metrics
 from assessments.models import CATEGORY_FIELDS, Indicator, IndicatorScore, QuarterRollup
 from assessments.selectors.charts import chart_number
-from assessments.selectors.dashboard import Dashboard, categories_fill, category_totals, quarter_distributions
+from assessments.selectors.dashboard import categories_fill, category_totals, new_dashboard, quarter_distributions
 from assessments.selectors.plan_heat import heat_cells, heat_counts
 from assessments.selectors.quarters import quarter_label, quarter_window
 from assessments.selectors.ranking import ROW_VALUES, STORED_VALUES, ranking_order, subject_row, with_row_values
@@ -73,20 +73,7 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
     distributions, _matched = quarter_distributions(scoped, periods, (year, quarter), "", view)
-    dashboard = Dashboard(
-        year=year,
-        quarter=quarter,
-        view=view,
-        rows=[],
-        periods=periods,
-        categories=[],
-        average_trend=[distributions[p].average if p in distributions else None for p in periods],
-        median_trend=[],
-        trend_rows=[],
-        average_categories={},
-        best=None,
-        focus=None,
-    )
+    dashboard = new_dashboard(year, quarter, view, periods, distributions)
     best_first = with_row_values(selected, previous, view).order_by(*ranking_order())
     best_values = best_first.values(*ROW_VALUES, *STORED_VALUES).first()
     best = subject_row(best_values, status_labels) if best_values else None

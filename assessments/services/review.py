@@ -121,16 +121,21 @@ def self_assessment_save(
     )
 
 
-def _self_points_values(scores: dict[int, IndicatorScore], self_points: dict | None, errors: dict) -> dict:
-    """The self scores asked for, checked: ``{indicator id: value or None}`` on manual indicators only."""
+def _manual_points(scores: dict[int, IndicatorScore], raw_points: dict | None, *, prefix: str, errors: dict) -> dict:
+    """Points given on manual indicators, checked: ``{indicator id: value or None}``; problems under
+    ``<prefix>_<indicator id>``."""
+    wrong_source = {
+        "self": _("Self scores are given only on manual indicators."),
+        "review": _("Reviewer's points are given only on manual indicators."),
+    }[prefix]
     values: dict[int, Decimal | None] = {}
-    for indicator_id, raw in (self_points or {}).items():
+    for indicator_id, raw in (raw_points or {}).items():
         score = scores.get(int(indicator_id))
-        key = f"self_{indicator_id}"
+        key = f"{prefix}_{indicator_id}"
         if score is None:
             errors[key] = _("This indicator is not part of the result.")
         elif score.indicator.source != MANUAL:
-            errors[key] = _("Self scores are given only on manual indicators.")
+            errors[key] = wrong_source
         else:
             values[score.indicator_id] = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
     return values
@@ -174,7 +179,7 @@ def _self_assessment_write(*, actor, rollup, narrative, self_points, attachments
     scores = _scores(rollup)
     narrative = (narrative or "").strip()
     errors: dict[str, str] = {}
-    values = _self_points_values(scores, self_points, errors)
+    values = _manual_points(scores, self_points, prefix="self", errors=errors)
     if submit:
         _submit_errors(scores, values, narrative, errors)
     checked = _checked_attachments(sa, attachments, errors)
@@ -248,19 +253,6 @@ def self_assessment_return(*, actor, rollup: QuarterRollup, reason: str) -> Self
     return sa
 
 
-def _review_points_changes(scores: dict[int, IndicatorScore], review_points: dict | None, changes, errors) -> None:
-    for indicator_id, raw in (review_points or {}).items():
-        score = scores.get(int(indicator_id))
-        key = f"review_{indicator_id}"
-        if score is None:
-            errors[key] = _("This indicator is not part of the result.")
-        elif score.indicator.source != MANUAL:
-            errors[key] = _("Reviewer's points are given only on manual indicators.")
-        else:
-            value = _points_value(raw, key=key, maximum=score.indicator.points, errors=errors)
-            changes.setdefault(score.indicator_id, {})["review_points"] = value
-
-
 def _adjustment_value(raw, *, key: str, errors: dict) -> Decimal | None:
     """An adjustment: empty → 0; otherwise a number with at most one decimal (None when it is not)."""
     try:
@@ -330,7 +322,8 @@ def review_save(
     scores = _scores(rollup)
     errors: dict[str, str] = {}
     changes: dict[int, dict] = {}
-    _review_points_changes(scores, review_points, changes, errors)
+    for indicator_id, value in _manual_points(scores, review_points, prefix="review", errors=errors).items():
+        changes.setdefault(indicator_id, {})["review_points"] = value
     _adjustment_changes(scores, adjustments, changes, errors)
     _limit_errors(scores, changes, errors)
     if errors:
