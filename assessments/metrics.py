@@ -45,6 +45,9 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from activities.models import Activity, PlannedActivity, ZoneCheck
+from partnerships.models import ActionItem, Agreement, JointMeeting, Member
+
 ORG = "org"
 AGR = "agr"
 HUNDRED = Decimal(100)
@@ -188,8 +191,6 @@ class Metric:
 
     def records(self, subject, year: int, quarter: int, *, now: dt.datetime | None = None) -> QuerySet:
         """The records behind ``subject``'s value (an Organization or an Agreement), annotated with ``n``/``d``."""
-        from partnerships.models import Agreement
-
         kind = AGR if isinstance(subject, Agreement) else ORG
         period = Period(year, quarter, now or timezone.now())
         condition = reduce(or_, (Q(**{path: subject.pk}) for path in self.links[kind]))
@@ -232,8 +233,6 @@ DONE_ACTIVITY = ("held", "logged")
 
 
 def _joint_meetings(p: Period) -> QuerySet:
-    from partnerships.models import JointMeeting
-
     return JointMeeting.objects.filter(
         minutes_status=JointMeeting.MinutesStatus.PUBLISHED, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt
     ).annotate(n=ONE, d=ONE)
@@ -252,8 +251,6 @@ register(
 
 
 def _plan_completion(p: Period) -> QuerySet:
-    from activities.models import Activity, PlannedActivity
-
     done = Activity.objects.filter(plan_row=OuterRef("pk"), status__in=DONE_ACTIVITY)
     return PlannedActivity.objects.filter(plan__year=p.year, month__in=quarter_months(p.quarter)).annotate(
         n=_flag(Exists(done)), d=ONE
@@ -273,8 +270,6 @@ register(
 
 
 def _logged_in_time(p: Period) -> QuerySet:
-    from activities.models import Activity
-
     grace = dt.timedelta(days=7)
     # An activity whose 7-day window is still open is only counted once it is logged.
     due = Q(status=Activity.Status.LOGGED) | Q(ends_at__lte=p.now - grace)
@@ -306,8 +301,6 @@ def _closed_on():
 
 
 def _items_on_time(p: Period) -> QuerySet:
-    from partnerships.models import ActionItem
-
     done = ActionItem.Status.DONE
     return (
         ActionItem.objects.filter(due_on__gte=p.start, due_on__lt=p.end)
@@ -336,8 +329,6 @@ register(
 
 
 def _overdue_items(p: Period) -> QuerySet:
-    from partnerships.models import ActionItem
-
     # Still open at the cutoff although due before it — whichever quarter it was due in.
     still_open = ~Q(status=ActionItem.Status.DONE) | Q(closed_on__gte=p.cutoff)
     return (
@@ -353,9 +344,6 @@ register(Metric("overdue_items", _("Overdue action items"), _("items"), "count",
 
 
 def _participation(p: Period) -> QuerySet:
-    from activities.models import Activity
-    from partnerships.models import Member
-
     took_part = Activity.participants.through.objects.filter(
         member_id=OuterRef("pk"),
         activity__status__in=DONE_ACTIVITY,
@@ -379,8 +367,6 @@ register(
 
 
 def _zone_checks(p: Period) -> QuerySet:
-    from activities.models import ZoneCheck
-
     return ZoneCheck.objects.filter(checked_on__gte=p.start, checked_on__lt=p.end).annotate(n=ONE, d=ONE)
 
 
@@ -389,8 +375,6 @@ register(Metric("zone_checks", _("Zone checks done"), _("checks"), "count", _zon
 
 
 def _findings_fixed(p: Period) -> QuerySet:
-    from activities.models import ZoneCheck
-
     return (
         ZoneCheck.objects.exclude(category=ZoneCheck.Category.NONE)
         .filter(fix_due_on__gte=p.start, fix_due_on__lt=p.end)
@@ -415,8 +399,6 @@ register(
 
 
 def _publicity(p: Period) -> QuerySet:
-    from activities.models import Activity
-
     return (
         Activity.objects.filter(status=Activity.Status.LOGGED, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt)
         .filter(~Q(publicity_title="") | ~Q(publicity_text="") | ~Q(publicity_url=""))
@@ -428,8 +410,6 @@ register(Metric("publicity", _("Publicity reports"), _("reports"), "count", _pub
 
 
 def _joint_study(p: Period) -> QuerySet:
-    from activities.models import Activity
-
     return Activity.objects.filter(
         type__is_study=True, status__in=DONE_ACTIVITY, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt
     ).annotate(n=ONE, d=ONE)

@@ -3,7 +3,7 @@
 * ``AssessmentScheme`` + ``Indicator``: one scheme per year; each indicator is automatic (a named metric of
   ``assessments.metrics``) or manual (scored by the reviewer).
 * ``QuarterRollup`` + ``IndicatorScore``: one rollup per subject (a branch or an agreement) and quarter, computed
-  set-based by ``assessments.services.rollup_compute``; each automatic score keeps its metric value.
+  set-based by ``assessments.services.rollups.rollup_compute``; each automatic score keeps its metric value.
 * ``RollupRun``: one requested or scheduled computation, so a page can show queued / running / done.
 
 Scope (DESIGN.md §4): schemes are read by every signed-in user and edited by admins and reviewers; an
@@ -205,7 +205,7 @@ class QuarterRollup(models.Model):
     # What the dashboard aggregates over thousands of results, stored with the result so that its page and export
     # read result rows only, never the indicator scores (twelve per result): the points by category (empty when the
     # result has no indicator of the category) and the overdue action items at the quarter's end. Derived from the
-    # scores by ``assessments.services.rollup_subtotals_refresh`` whenever they change; no history of their own.
+    # scores by ``assessments.services.rollup_totals.rollup_subtotals_refresh`` whenever they change; no history of their own.
     thought_points = models.DecimalField(Indicator.Category.THOUGHT.label, **SUBTOTAL)
     organization_points = models.DecimalField(Indicator.Category.ORGANIZATION.label, **SUBTOTAL)
     activities_points = models.DecimalField(Indicator.Category.ACTIVITIES.label, **SUBTOTAL)

@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy
 
 from assessments import metrics
 from assessments.models import QuarterRollup, SelfAssessment
+from assessments.rules import self_assessment_window
 from assessments.sections.review import result_url
-from assessments.selectors import subject_name
-from assessments.services import self_assessment_window
+from assessments.selectors.subjects import subject_name
 from partnerships.models import AgreementParty
 from portal.reminders import (
     LOOKBACK_DAYS,

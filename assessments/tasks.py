@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from assessments import metrics, services
+from assessments import metrics, rules
+from assessments.services import rollups as services
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=900)
@@ -21,7 +22,7 @@ def rollup_open_quarter() -> dict:
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=900)
 def rollup_close_quarter() -> dict | None:
     """Just after midnight, in the first days of a quarter: the quarter that has just closed, final."""
-    due = services.rollup_close_due()
+    due = rules.rollup_close_due()
     return services.rollup_run(year=due[0], quarter=due[1], final=True).summary if due else None
 
 

@@ -97,7 +97,8 @@ def give_roles():
 
 def compute_results(year: int, quarter: int, count: int) -> None:
     """The quarterly rollup of ``count`` quarters ending with (year, quarter), as closed quarters are computed."""
-    from assessments import metrics, services
+    from assessments import metrics
+    from assessments.services import rollups as services
 
     periods = [(year, quarter)]
     while len(periods) < count:

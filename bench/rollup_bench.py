@@ -74,7 +74,8 @@ def main() -> None:
     from django.db import connection, reset_queries
 
     from activities.models import Activity
-    from assessments import metrics, services
+    from assessments import metrics
+    from assessments.services import rollups as services
 
     settings.DEBUG = False  # no query log kept in memory while timing
     year, quarter = metrics.previous_quarter(*metrics.current_quarter())
@@ -170,7 +171,7 @@ def floor(year: int, quarter: int, now) -> tuple[list[tuple[str, float]], float,
 
     from assessments import metrics
     from assessments.models import AssessmentScheme
-    from assessments.services import _pg_array
+    from portal.bulk import pg_array
 
     keys = sorted({i.metric for i in AssessmentScheme.objects.get(year=year).indicators.all() if i.metric})
     per_metric = []
@@ -196,7 +197,7 @@ def floor(year: int, quarter: int, now) -> tuple[list[tuple[str, float]], float,
         cursor.execute(f"SELECT {', '.join(columns)} {quarter_scores}", (year, quarter))  # noqa: S608
         rows = cursor.fetchall()
     arrays = [
-        _pg_array(str(v) if isinstance(v, dt.datetime) else v for v in column) for column in zip(*rows, strict=True)
+        pg_array(str(v) if isinstance(v, dt.datetime) else v for v in column) for column in zip(*rows, strict=True)
     ]
     unnest = ", ".join(f"%s::{t}[]" for t in types)
     upsert = (

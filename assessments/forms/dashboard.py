@@ -7,7 +7,8 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessments.selectors import AGREEMENTS, ORGANIZATIONS, SORTS
+from assessments.selectors.ranking import SORTS
+from assessments.selectors.subjects import AGREEMENTS, ORGANIZATIONS
 
 PERIOD_RE = re.compile(r"^(\d{4})-([1-4])$")
 

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Indicator
-from assessments.services import ATTACHMENT_MAX_FILES, check_attachments
+from assessments.rules import ATTACHMENT_MAX_FILES, check_attachments
 from partnerships.forms.action_items import MultipleFileField
 
 MANUAL = Indicator.Source.MANUAL

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments import metrics
 from assessments.models import AssessmentScheme, Indicator
-from assessments.services import indicator_rows_errors
+from assessments.rules import indicator_rows_errors
 from partnerships.forms.directory import _CrispyMixin
 from portal.forms import bounded_formset_factory
 

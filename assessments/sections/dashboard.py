@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from assessments import selectors
+from assessments.selectors import quarters as quarter_selectors
+from assessments.selectors import rollups as rollup_selectors
 from portal.home import register_panel, register_section
 from portal.scoping import get_scope
 
@@ -17,7 +18,7 @@ def committee_results(user) -> dict | None:
     scope = get_scope(user)
     if not scope.reviewer_paths and not scope.is_superuser:
         return None
-    podium = selectors.podium(user)
+    podium = rollup_selectors.podium(user)
     return {
         "template": "assessments/dashboard/home_panel.html",
         "title": _("Quarterly assessment"),
@@ -27,11 +28,11 @@ def committee_results(user) -> dict | None:
 
 
 def _results_section(user, **subject) -> dict | None:
-    rollups = selectors.recent_rollups(user, **subject)
+    rollups = rollup_selectors.recent_rollups(user, **subject)
     if not rollups:
         return None
     for rollup in rollups:
-        rollup.label = selectors.quarter_label(rollup.year, rollup.quarter)
+        rollup.label = quarter_selectors.quarter_label(rollup.year, rollup.quarter)
     return {
         "template": "assessments/dashboard/section_results.html",
         "title": _("Quarterly assessment results"),

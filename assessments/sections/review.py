@@ -7,8 +7,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import metrics, selectors, services
+from assessments import metrics, rules
 from assessments.models import QuarterRollup, SelfAssessment, self_assessor_q
+from assessments.selectors import rollups as rollup_selectors
+from assessments.selectors import subjects as subject_selectors
 from portal.home import register_panel
 from portal.scoping import get_scope
 
@@ -27,13 +29,13 @@ def rollup_review_context(user, rollup) -> dict:
     Everything sits under one key, ``review_card``, so it never collides with the page's own context. The
     self-assessment's content is shown to its authors always and to everyone else once submitted (or published);
     the review's comments to reviewers always and to everyone else once published. Three or four queries."""
-    sa = selectors.related_or_none(rollup, "self_assessment")
-    review = selectors.related_or_none(rollup, "review")
+    sa = rollup_selectors.related_or_none(rollup, "self_assessment")
+    review = rollup_selectors.related_or_none(rollup, "review")
     published = rollup.status == QuarterRollup.Status.PUBLISHED
-    author = services.may_self_assess(user, rollup)
-    reviewer = services.may_review(user, rollup)
-    show_sa = services.self_assessment_shown(sa, rollup, author=author)
-    opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
+    author = rules.may_self_assess(user, rollup)
+    reviewer = rules.may_review(user, rollup)
+    show_sa = rules.self_assessment_shown(sa, rollup, author=author)
+    opens_on, due_on = rules.self_assessment_window(rollup.year, rollup.quarter)
     return {
         "review_card": {
             "rollup": rollup,
@@ -47,7 +49,7 @@ def rollup_review_context(user, rollup) -> dict:
             "published": published,
             "opens_on": opens_on,
             "due_on": due_on,
-            "can_self_assess": author and services.self_assessment_is_open(rollup),
+            "can_self_assess": author and rules.self_assessment_is_open(rollup),
             "can_review": reviewer and not published,
             "can_publish": reviewer and rollup.status == QuarterRollup.Status.FINAL,
             "self_assessment_url": reverse("assessments:self_assessment", args=[rollup.pk]),
@@ -78,15 +80,15 @@ def self_assessment_panel(user) -> dict | None:
         return None
     rows = []
     for rollup in rollups:
-        sa = selectors.related_or_none(rollup, "self_assessment")
-        opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
+        sa = rollup_selectors.related_or_none(rollup, "self_assessment")
+        opens_on, due_on = rules.self_assessment_window(rollup.year, rollup.quarter)
         rows.append(
             {
                 "rollup": rollup,
-                "subject": selectors.subject_name(rollup),
+                "subject": subject_selectors.subject_name(rollup),
                 "status": sa.get_status_display() if sa else _("Not started"),
                 "status_key": sa.status if sa else "none",
-                "open": services.self_assessment_is_open(rollup, today),
+                "open": rules.self_assessment_is_open(rollup, today),
                 "opens_on": opens_on,
                 "due_on": due_on,
                 "overdue": today > due_on and not (sa and sa.status == SelfAssessment.Status.SUBMITTED),

@@ -13,15 +13,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.dates import MONTHS as MONTH_NAMES
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView, View
 
-from assessments import selectors, services
+from assessments import metrics, rules
 from assessments.forms.dashboard import DashboardForm, RollupRequestForm
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
 from assessments.sections.review import rollup_review_context
+from assessments.selectors import charts as chart_selectors
+from assessments.selectors import dashboard as dashboard_selectors
+from assessments.selectors import dashboard_export as export_selectors
+from assessments.selectors import evidence as evidence_selectors
+from assessments.selectors import plan_heat as plan_heat_selectors
+from assessments.selectors import quarters as quarter_selectors
+from assessments.selectors import rollups as rollup_selectors
+from assessments.selectors import subjects as subject_selectors
+from assessments.services import rollups as services
 from portal import exports
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
@@ -29,9 +39,11 @@ from portal.pagination import CheapCountPaginator
 EVIDENCE_PAGE_SIZE = 25
 
 
-def _dashboard_url(year: int, quarter: int, view: str = selectors.ORGANIZATIONS, *, explicit: bool = False) -> str:
+def _dashboard_url(
+    year: int, quarter: int, view: str = subject_selectors.ORGANIZATIONS, *, explicit: bool = False
+) -> str:
     query = {"year": year, "quarter": quarter}
-    if explicit or view != selectors.ORGANIZATIONS:
+    if explicit or view != subject_selectors.ORGANIZATIONS:
         query["view"] = view
     return f"{reverse('assessments:dashboard')}?{urlencode(query)}"
 
@@ -39,15 +51,15 @@ def _dashboard_url(year: int, quarter: int, view: str = selectors.ORGANIZATIONS,
 def _period(request) -> dict:
     """The quarter, view and followed subject asked for, falling back to the latest quarter with results."""
     form = DashboardForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {"view": selectors.ORGANIZATIONS}
-    with_data = selectors.quarters_with_results(request.user)
+    data = form.cleaned_data if form.is_valid() else {"view": subject_selectors.ORGANIZATIONS}
+    with_data = quarter_selectors.quarters_with_results(request.user)
     year, quarter = data.get("year"), data.get("quarter")
     if not (year and quarter):
-        year, quarter = selectors.default_quarter(with_data)
+        year, quarter = quarter_selectors.default_quarter(with_data)
     return {
         "year": year,
         "quarter": quarter,
-        "view": data.get("view") or selectors.ORGANIZATIONS,
+        "view": data.get("view") or subject_selectors.ORGANIZATIONS,
         "subject": data.get("subject") or None,
         "q": data.get("q") or "",
         "sort": data.get("sort") or "rank",
@@ -65,7 +77,7 @@ class DashboardView(TemplateView):
         user = self.request.user
         asked = _period(self.request)
         year, quarter, view = asked["year"], asked["quarter"], asked["view"]
-        dashboard = selectors.dashboard_data(
+        dashboard = dashboard_selectors.dashboard_data(
             user,
             year=year,
             quarter=quarter,
@@ -77,23 +89,25 @@ class DashboardView(TemplateView):
         )
         if not dashboard.count and "view" not in self.request.GET:
             # A partner's liaison has agreements to look at and no branch: show what they have.
-            other = selectors.dashboard_data(user, year=year, quarter=quarter, view=selectors.AGREEMENTS)
+            other = dashboard_selectors.dashboard_data(
+                user, year=year, quarter=quarter, view=subject_selectors.AGREEMENTS
+            )
             if other.count:
-                dashboard, view = other, selectors.AGREEMENTS
+                dashboard, view = other, subject_selectors.AGREEMENTS
         with_data = set(asked["with_data"])
-        may_request = services.may_request_rollup(user)
-        runs = list(selectors.latest_runs(user)) if may_request else []
+        may_request = rules.may_request_rollup(user)
+        runs = list(rollup_selectors.latest_runs(user)) if may_request else []
         context.update(
             dashboard=dashboard,
-            charts=selectors.dashboard_charts(dashboard),
+            charts=chart_selectors.dashboard_charts(dashboard),
             periods=[
                 {
                     "value": f"{y}-{q}",
-                    "label": selectors.quarter_label(y, q),
+                    "label": quarter_selectors.quarter_label(y, q),
                     "has_data": (y, q) in with_data,
                     "selected": (y, q) == (year, quarter),
                 }
-                for y, q in selectors.quarter_choices(asked["with_data"])
+                for y, q in quarter_selectors.quarter_choices(asked["with_data"])
             ],
             views=[
                 {
@@ -102,13 +116,16 @@ class DashboardView(TemplateView):
                     "url": _dashboard_url(year, quarter, key, explicit=True),
                     "active": key == view,
                 }
-                for key, label in ((selectors.ORGANIZATIONS, _("Branches")), (selectors.AGREEMENTS, _("Agreements")))
+                for key, label in (
+                    (subject_selectors.ORGANIZATIONS, _("Branches")),
+                    (subject_selectors.AGREEMENTS, _("Agreements")),
+                )
             ],
             export_url=f"{reverse('assessments:dashboard_export')}?{urlencode({'year': year, 'quarter': quarter, 'view': view})}",
             may_request=may_request,
             runs=runs,
             run=next((r for r in runs if (r.year, r.quarter) == (year, quarter)), None),
-            month_names=[str(selectors.MONTH_NAMES[m]) for m in selectors.MONTHS],
+            month_names=[str(MONTH_NAMES[m]) for m in plan_heat_selectors.MONTHS],
             sorts=[
                 {"key": key, "label": label, "selected": key == dashboard.sort}
                 for key, label in (
@@ -144,12 +161,12 @@ def export_spec(request) -> exports.ExportSpec:
     period = {"year": year, "quarter": quarter, "view": view}
     return exports.ExportSpec(
         kind=ExportJob.Kind.DASHBOARD,
-        filename=_("Assessment results %(period)s.xlsx") % {"period": selectors.quarter_label(year, quarter)},
+        filename=_("Assessment results %(period)s.xlsx") % {"period": quarter_selectors.quarter_label(year, quarter)},
         title=_("Assessment results"),
         headers=[],
-        queryset=selectors.dashboard_export_scores(user, **period),
-        sheets=lambda: selectors.dashboard_sheets(user, **period),
-        total=lambda: selectors.dashboard_export_rows(user, **period),
+        queryset=export_selectors.dashboard_export_scores(user, **period),
+        sheets=lambda: export_selectors.dashboard_sheets(user, **period),
+        total=lambda: export_selectors.dashboard_export_rows(user, **period),
         params=params,
     )
 
@@ -157,14 +174,14 @@ def export_spec(request) -> exports.ExportSpec:
 @require_POST
 def rollup_request(request):
     """Queue a computation of a quarter (reviewers and admins); back to the dashboard, which shows its status."""
-    if not services.may_request_rollup(request.user):
+    if not rules.may_request_rollup(request.user):
         raise PermissionDenied
     form = RollupRequestForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid quarter to compute."))
         return redirect("assessments:dashboard")
     year, quarter = form.cleaned_data["year"], form.cleaned_data["quarter"]
-    view = form.cleaned_data.get("view") or selectors.ORGANIZATIONS
+    view = form.cleaned_data.get("view") or subject_selectors.ORGANIZATIONS
     try:
         services.rollup_request(actor=request.user, year=year, quarter=quarter)
     except ValidationError as exc:
@@ -174,7 +191,7 @@ def rollup_request(request):
         messages.success(
             request,
             _("The results of %(period)s are queued for computation; the status below updates by itself.")
-            % {"period": selectors.quarter_label(year, quarter)},
+            % {"period": quarter_selectors.quarter_label(year, quarter)},
         )
     return redirect(_dashboard_url(year, quarter, view))
 
@@ -193,13 +210,13 @@ class RunStatusView(TemplateView):
             RollupRun.objects.visible_to(self.request.user).select_related("requested_by"), pk=kwargs["pk"]
         )
         context["run"] = run
-        context["run_label"] = selectors.quarter_label(run.year, run.quarter)
+        context["run_label"] = quarter_selectors.quarter_label(run.year, run.quarter)
         return context
 
 
 def _visible_rollup(request, pk: int) -> QuarterRollup:
     # With its self-assessment and review: the review card reads both without a query of its own.
-    return get_object_or_404(selectors.rollups_with_review(request.user), pk=pk)
+    return get_object_or_404(rollup_selectors.rollups_with_review(request.user), pk=pk)
 
 
 class RollupDetailView(TemplateView):
@@ -211,19 +228,19 @@ class RollupDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rollup = _visible_rollup(self.request, kwargs["pk"])
-        scores, categories = selectors.rollup_breakdown(self.request.user, rollup)
-        name, _pk, subject_url = selectors.subject_of(rollup)
+        scores, categories = rollup_selectors.rollup_breakdown(self.request.user, rollup)
+        name, _pk, subject_url = subject_selectors.subject_of(rollup)
         context.update(
             rollup=rollup,
             subject_name=name,
             subject_url=subject_url,
-            period_label=selectors.quarter_label(rollup.year, rollup.quarter),
+            period_label=quarter_selectors.quarter_label(rollup.year, rollup.quarter),
             scores=scores,
             categories=categories,
             dashboard_url=_dashboard_url(
                 rollup.year,
                 rollup.quarter,
-                selectors.ORGANIZATIONS if rollup.organization_id else selectors.AGREEMENTS,
+                subject_selectors.ORGANIZATIONS if rollup.organization_id else subject_selectors.AGREEMENTS,
             )
             + f"&subject={rollup.subject}",
         )
@@ -239,7 +256,7 @@ class RollupPrintView(RollupDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["rank"], context["ranked_among"] = selectors.rollup_rank(context["rollup"])
+        context["rank"], context["ranked_among"] = rollup_selectors.rollup_rank(context["rollup"])
         return context
 
 
@@ -259,29 +276,27 @@ class ScoreEvidenceView(TemplateView):
             pk=kwargs["pk"],
         )
         rollup = score.rollup
-        name, _pk, _url = selectors.subject_of(rollup)
+        name, _pk, _url = subject_selectors.subject_of(rollup)
         context.update(
             score=score,
             rollup=rollup,
             subject_name=name,
-            period_label=selectors.quarter_label(rollup.year, rollup.quarter),
+            period_label=quarter_selectors.quarter_label(rollup.year, rollup.quarter),
         )
-        records = selectors.evidence_queryset(user, score)
+        records = evidence_selectors.evidence_queryset(user, score)
         if records is None:
             context["manual"] = True
             return context
-        from assessments import metrics
-
         metric = metrics.REGISTRY.get(score.indicator.metric)
         if metric is None:
             raise Http404
         page = CheapCountPaginator(records, EVIDENCE_PAGE_SIZE).get_page(self.request.GET.get("page"))
-        _related, columns, _url_of = selectors.evidence_columns(records.model)
+        _related, columns, _url_of = evidence_selectors.evidence_columns(records.model)
         context.update(
             metric=metric,
             is_rate=metric.kind == "rate",
             columns=[c.label for c in columns],
-            rows=selectors.evidence_rows(page.object_list, records.model),
+            rows=evidence_selectors.evidence_rows(page.object_list, records.model),
             page_obj=page,
             paginator=page.paginator,
             is_paginated=page.has_other_pages(),

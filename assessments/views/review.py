@@ -26,10 +26,13 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import ListView, View
 from django.views.generic.detail import SingleObjectMixin
 
-from assessments import selectors, services
+from assessments import rules
 from assessments.forms.review import ReturnForm, ReviewForm, SelfAssessmentForm
 from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAttachment
 from assessments.sections.review import result_url
+from assessments.selectors import review as review_selectors
+from assessments.selectors import rollups as rollup_selectors
+from assessments.services import review as services
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
@@ -41,18 +44,20 @@ class _RollupFormView(ScopedObjectMixin, ServiceFormView):
     context_object_name = "rollup"
 
     def get_queryset(self):
-        return selectors.rollups_with_review(self.request.user)
+        return rollup_selectors.rollups_with_review(self.request.user)
 
     def load_object(self):
         super().load_object()
-        self.self_assessment = selectors.related_or_none(self.object, "self_assessment")
-        self.review = selectors.related_or_none(self.object, "review")
+        self.self_assessment = rollup_selectors.related_or_none(self.object, "self_assessment")
+        self.review = rollup_selectors.related_or_none(self.object, "review")
 
     @property
     def scores(self):
         """The result's indicator scores in the scheme's order (one query, kept for the form and the page)."""
         if not hasattr(self, "_scores"):
-            self._scores = list(selectors.scores_for(self.request.user, self.object).order_by("indicator__order"))
+            self._scores = list(
+                rollup_selectors.scores_for(self.request.user, self.object).order_by("indicator__order")
+            )
         return self._scores
 
     def get_form_kwargs(self):
@@ -63,7 +68,7 @@ class _RollupFormView(ScopedObjectMixin, ServiceFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rollup = self.object
-        opens_on, due_on = services.self_assessment_window(rollup.year, rollup.quarter)
+        opens_on, due_on = rules.self_assessment_window(rollup.year, rollup.quarter)
         context.update(
             self_assessment=self.self_assessment,
             review=self.review,
@@ -86,7 +91,7 @@ class SelfAssessmentView(_RollupFormView):
         return False  # the self-assessors are not the result's editors (the reviewers): checked in post()
 
     def post(self, request, *args, **kwargs):
-        if not services.may_self_assess(request.user, self.object):
+        if not rules.may_self_assess(request.user, self.object):
             raise PermissionDenied
         return super().post(request, *args, **kwargs)
 
@@ -96,19 +101,19 @@ class SelfAssessmentView(_RollupFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, rollup, sa = self.request.user, self.object, self.self_assessment
-        author = services.may_self_assess(user, rollup)
+        author = rules.may_self_assess(user, rollup)
         editable = (
             author
-            and services.self_assessment_is_open(rollup)
+            and rules.self_assessment_is_open(rollup)
             and (sa is None or sa.status != SelfAssessment.Status.SUBMITTED)
         )
         context.update(
             is_author=author,
             editable=editable,
-            show_content=services.self_assessment_shown(sa, rollup, author=author),
+            show_content=rules.self_assessment_shown(sa, rollup, author=author),
             attachments=list(sa.attachments.all()) if sa else [],
-            manual_scores=[s for s in self.scores if s.indicator.source == services.MANUAL],
-            can_review=services.may_review(user, rollup),
+            manual_scores=[s for s in self.scores if s.indicator.source == rules.MANUAL],
+            can_review=rules.may_review(user, rollup),
         )
         return context
 
@@ -180,7 +185,7 @@ class ReviewView(_RollupFormView):
             return_form=ReturnForm(),
             attachments=list(sa.attachments.all()) if sa else [],
             can_return=bool(sa) and sa.status == SelfAssessment.Status.SUBMITTED and not context["locked"],
-            missing=services.missing_review_points(self.object),
+            missing=review_selectors.missing_review_points(self.object),
             can_publish=self.object.status == QuarterRollup.Status.FINAL,
         )
         return context
@@ -238,7 +243,7 @@ class RollupPublishQuarterView(View):
     """POST: publish every final, fully scored result of a quarter in the reviewer's subtree."""
 
     def post(self, request, year, quarter):
-        if not services.may_request_rollup(request.user):
+        if not rules.may_request_rollup(request.user):
             raise PermissionDenied
         if not 1 <= quarter <= 4:
             raise Http404
@@ -262,13 +267,13 @@ class SelfAssessmentListView(ListView):
     paginator_class = CheapCountPaginator
 
     def get_queryset(self):
-        return selectors.self_assessment_rollups(self.request.user)
+        return review_selectors.self_assessment_rollups(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["reviewable"] = selectors.reviewable_quarters(self.request.user)
+        context["reviewable"] = review_selectors.reviewable_quarters(self.request.user)
         for rollup in context["rollups"]:
-            sa = selectors.related_or_none(rollup, "self_assessment")
+            sa = rollup_selectors.related_or_none(rollup, "self_assessment")
             rollup.sa_status_key = sa.status if sa else "none"
             rollup.sa_status = sa.get_status_display() if sa else _("Not started")
         return context

@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
 from django.views.generic.base import TemplateResponseMixin
 
-from assessments import metrics, services
+from assessments import metrics, rules
 from assessments.forms.schemes import IndicatorFormSet, SchemeCreateForm, SchemeEditForm, indicator_initial
 from assessments.models import AssessmentScheme, Indicator
+from assessments.selectors import schemes as selectors
+from assessments.services import schemes as services
 from portal.forms import show_service_errors
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
@@ -56,7 +58,7 @@ class SchemeListView(ScopedViewMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_create"] = services.may_edit_schemes(self.request.user)
+        context["can_create"] = rules.may_edit_schemes(self.request.user)
         return context
 
 
@@ -90,7 +92,7 @@ class SchemeDetailView(ScopedViewMixin, DetailView):
             groups=[groups[key] for key in sorted(groups, key=lambda key: order.get(key, len(order)))],
             indicator_count=len(indicators),
             total=total,
-            total_ok=total == services.SCHEME_TOTAL,
+            total_ok=total == rules.SCHEME_TOTAL,
             deductions=sum((i.points for i in indicators if i.is_deduction), Decimal(0)),
             can_edit=self.can_edit(scheme),
             history=self.history(scheme),
@@ -123,11 +125,11 @@ class SchemeCreateView(ScopedViewMixin, ServiceFormView):
         return super().dispatch(request, *args, **kwargs)
 
     def check_can_create(self) -> None:
-        if not services.may_edit_schemes(self.request.user):
+        if not rules.may_edit_schemes(self.request.user):
             raise PermissionDenied
 
     def get_initial(self):
-        return {**super().get_initial(), "year": services.scheme_suggested_year()}
+        return {**super().get_initial(), "year": selectors.scheme_suggested_year()}
 
     def get_success_message(self, result):
         return _("Scheme “%(name)s” created from %(source)s; check its indicators, then put it in force.") % {

@@ -13,8 +13,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from assessments import reminders, services
+from assessments import reminders, rules
 from assessments.models import Indicator, IndicatorScore, QuarterRollup
+from assessments.services import review as review_services
+from assessments.services import rollups as rollup_services
 from portal.models import Notification, ReminderRule
 from portal.sweep import plan, sweep
 
@@ -28,7 +30,7 @@ def at(month, day, hour=9):
 
 @pytest.fixture
 def results(world):
-    services.rollup_compute(year=Y, quarter=Q, final=True)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
     return {
         "a": QuarterRollup.objects.get(organization=world.branch_a, year=Y, quarter=Q),
         "b": QuarterRollup.objects.get(organization=world.branch_b, year=Y, quarter=Q),
@@ -41,7 +43,7 @@ def rows(kind):
 
 def submit(world, rollup):
     manual = IndicatorScore.objects.filter(rollup=rollup, indicator__source=Indicator.Source.MANUAL)
-    services.self_assessment_save(
+    review_services.self_assessment_save(
         actor=world.secretary1,
         rollup=rollup,
         narrative="自评",
@@ -51,8 +53,8 @@ def submit(world, rollup):
 
 
 def test_the_window_is_the_last_15_days_and_due_on_the_10th_day_after():
-    assert services.self_assessment_window(Y, Q) == (dt.date(Y, 6, 16), dt.date(Y, 7, 10))
-    assert services.self_assessment_window(Y, 4) == (dt.date(Y, 12, 17), dt.date(Y + 1, 1, 10))
+    assert rules.self_assessment_window(Y, Q) == (dt.date(Y, 6, 16), dt.date(Y, 7, 10))
+    assert rules.self_assessment_window(Y, 4) == (dt.date(Y, 12, 17), dt.date(Y + 1, 1, 10))
 
 
 # --- opening -----------------------------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_self_due_follows_the_rule_offset_and_is_cancelled_by_submitting(world, 
 
 def review_and_publish(world, rollup):
     manual = IndicatorScore.objects.filter(rollup=rollup, indicator__source=Indicator.Source.MANUAL)
-    services.review_save(
+    review_services.review_save(
         actor=world.committee,
         rollup=rollup,
         review_points={s.indicator_id: 4 for s in manual},
@@ -131,7 +133,7 @@ def review_and_publish(world, rollup):
         highlights="",
         weaknesses="",
     )
-    services.rollup_publish(actor=world.committee, rollup=rollup)
+    review_services.rollup_publish(actor=world.committee, rollup=rollup)
 
 
 def test_published_is_offered_only_for_published_results(world, results):
@@ -155,7 +157,7 @@ def test_published_pending_rows_are_cancelled_when_the_result_is_unpublished(wor
     review_and_publish(world, results["a"])
     plan(timezone.now() + dt.timedelta(seconds=1))
     assert rows(reminders.PUBLISHED).get().status == Notification.Status.PENDING
-    services.rollup_unpublish(actor=world.admin, rollup=results["a"])
+    review_services.rollup_unpublish(actor=world.admin, rollup=results["a"])
     plan(timezone.now() + dt.timedelta(seconds=2))
     assert rows(reminders.PUBLISHED).get().status == Notification.Status.CANCELLED
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from activities.models import Activity, ActivityPlan, KeyProject, PlannedActivity, ResponsibilityZone, ZoneCheck
-from assessments import metrics, services
+from assessments import metrics
+from assessments.services import rollups as services
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Member, Organization
 
 Y, Q = 2025, 2

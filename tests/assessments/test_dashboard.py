@@ -30,8 +30,14 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from activities.models import Activity, ActivityPlan, ActivityType
-from assessments import selectors, services
+from assessments import rules
 from assessments.models import CATEGORY_FIELDS, AssessmentScheme, Indicator, IndicatorScore, QuarterRollup, RollupRun
+from assessments.selectors import dashboard as dashboard_selectors
+from assessments.selectors import quarters as quarter_selectors
+from assessments.selectors import ranking as ranking_selectors
+from assessments.services import rollup_totals as totals_services
+from assessments.services import rollups as rollup_services
+from assessments.services import schemes as scheme_services
 from portal import exports
 from portal.models import ExportJob, Notification
 from tests.factories import (
@@ -92,7 +98,7 @@ def _review_points(year, quarter, points_by_org: dict) -> None:
             rollup__organization=org, rollup__year=year, rollup__quarter=quarter, indicator__name=BRAND
         )
         IndicatorScore.objects.filter(pk=score.pk).update(review_points=points, final_points=points)
-        services.rollup_totals_refresh([score.rollup_id])
+        totals_services.rollup_totals_refresh([score.rollup_id])
 
 
 @pytest.fixture
@@ -119,7 +125,7 @@ def results(world, agreement):
     _branch_work(world.branch_b, agreement, month=9, done=False)
     _branch_work(branch_c, agreement, month=8, done=False)
     for quarter in (2, 3):
-        services.rollup_compute(year=Y, quarter=quarter, final=True, now=NOW)
+        rollup_services.rollup_compute(year=Y, quarter=quarter, final=True, now=NOW)
     _review_points(Y, 3, {world.branch_a: Decimal(5), world.branch_b: Decimal(3), branch_c: Decimal(1)})
     _review_points(Y, 2, {world.branch_a: Decimal(1), world.branch_b: Decimal(4), branch_c: Decimal(2)})
     return {"branch_c": branch_c}
@@ -175,7 +181,7 @@ def test_the_chart_data_matches_the_rollup_rows(client_for, world, results):
     }
     assert charts["ranking"][0]["url"] == reverse("assessments:rollup_detail", args=[a.pk])
     # The trend: the last 8 quarters, the average of the two computed ones, each branch's own line.
-    assert charts["trend"]["periods"][-1] == str(selectors.quarter_label(Y, Q))
+    assert charts["trend"]["periods"][-1] == str(quarter_selectors.quarter_label(Y, Q))
     assert len(charts["trend"]["periods"]) == 8
     q2 = [_rollup(o, 2).total for o in (world.branch_a, world.branch_b, results["branch_c"])]
     assert charts["trend"]["average"][-2] == float(round(sum(q2) / 3, 1))
@@ -198,7 +204,7 @@ def test_overdue_items_come_from_the_overdue_metric_of_the_rollup(client_for, wo
     ActionItemFactory(
         agreement=agreement, title="补齐台账", responsible_party=world.branch_b, due_on=dt.date(2025, 8, 1)
     )
-    services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
     response = _dashboard(client_for(world.committee))
 
     assert _charts(response)["overdue"] == [
@@ -313,9 +319,9 @@ def test_a_result_stores_its_points_by_category_and_its_overdue_items(world, res
     overdue = scores.get(indicator__metric="overdue_items").metric_value
     assert a.overdue_items == overdue
     # A rerun of the quarter leaves them as they are; nothing stale is left to write.
-    services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
     assert _stored(a) == expected
-    assert services.rollup_subtotals_refresh(year=Y, quarter=Q) == 0
+    assert totals_services.rollup_subtotals_refresh(year=Y, quarter=Q) == 0
 
 
 def test_a_reviewer_s_points_move_the_stored_subtotal(world, results):
@@ -329,17 +335,19 @@ def test_a_reviewer_s_points_move_the_stored_subtotal(world, results):
 def test_moving_an_indicator_to_another_category_moves_its_points(world, results):
     scheme = AssessmentScheme.objects.get(year=Y)
     rows = [
-        {"id": i.pk, **{f: getattr(i, f) for f in services.INDICATOR_FIELDS}}
+        {"id": i.pk, **{f: getattr(i, f) for f in rules.INDICATOR_FIELDS}}
         for i in scheme.indicators.order_by("order", "pk")
     ]
     next(r for r in rows if r["name"] == BRAND)["category"] = Indicator.Category.RESOURCES
     a = _rollup(world.branch_a)
     before = _stored(a)
-    services.scheme_update(actor=world.committee, scheme=scheme, name=scheme.name, notes=scheme.notes, indicators=rows)
+    scheme_services.scheme_update(
+        actor=world.committee, scheme=scheme, name=scheme.name, notes=scheme.notes, indicators=rows
+    )
     after = _stored(a)
     assert after["resources"] == before.get("resources", Decimal(0)) + Decimal(5)
     assert after["brand"] == before["brand"] - Decimal(5)  # 宣传报道 stays in the brand category
-    dashboard = selectors.dashboard_data(world.committee, year=Y, quarter=Q)
+    dashboard = dashboard_selectors.dashboard_data(world.committee, year=Y, quarter=Q)
     row = next(r for r in dashboard.rows if r.subject == a.subject)
     assert row.categories == after
 
@@ -364,14 +372,14 @@ def _dashboard_queries(client) -> int:
 def test_the_dashboard_reads_the_same_few_queries_at_3_and_at_60_organizations(client_for, world, agreement):
     _more_branches(world, agreement, 0, 1)  # branch_a, branch_b and one more
     for quarter in (1, 2, 3):
-        services.rollup_compute(year=Y, quarter=quarter, now=NOW)
+        rollup_services.rollup_compute(year=Y, quarter=quarter, now=NOW)
     client = client_for(world.committee)
     assert QuarterRollup.objects.filter(year=Y, quarter=Q, organization__isnull=False).count() == 3
     at_three = _dashboard_queries(client)
 
     _more_branches(world, agreement, 1, 57)
     for quarter in (1, 2, 3):
-        services.rollup_compute(year=Y, quarter=quarter, now=NOW)
+        rollup_services.rollup_compute(year=Y, quarter=quarter, now=NOW)
     assert QuarterRollup.objects.filter(year=Y, quarter=Q, organization__isnull=False).count() == 60
     at_sixty = _dashboard_queries(client)
 
@@ -380,7 +388,7 @@ def test_the_dashboard_reads_the_same_few_queries_at_3_and_at_60_organizations(c
     assert at_sixty <= BUDGET
     response = _dashboard(client)
     # A page of the ranking, not one row per branch; the histogram counts them all.
-    assert len(_charts(response)["ranking"]) == selectors.PAGE_SIZE == len(_ranking(response))
+    assert len(_charts(response)["ranking"]) == ranking_selectors.PAGE_SIZE == len(_ranking(response))
     assert sum(bar["value"] for bar in _charts(response)["distribution"]) == 60
     # Searching, sorting and paging read the same statements.
     with CaptureQueriesContext(connection) as searched:
@@ -652,12 +660,12 @@ def test_the_nav_links_to_the_dashboard_for_people_with_a_role(client_for, world
 
 
 def test_quarter_windows_run_back_across_years():
-    assert selectors.quarter_window(2025, 2, 4) == [(2024, 3), (2024, 4), (2025, 1), (2025, 2)]
-    assert selectors.default_quarter([(2099, 1), (2025, 3)], dt.date(2026, 11, 20)) == (2025, 3)
-    assert selectors.default_quarter([], dt.date(2026, 11, 20)) == (2026, 4)
+    assert quarter_selectors.quarter_window(2025, 2, 4) == [(2024, 3), (2024, 4), (2025, 1), (2025, 2)]
+    assert quarter_selectors.default_quarter([(2099, 1), (2025, 3)], dt.date(2026, 11, 20)) == (2025, 3)
+    assert quarter_selectors.default_quarter([], dt.date(2026, 11, 20)) == (2026, 4)
     # The open quarter is provisional and half-way: the latest closed one comes first.
-    assert selectors.default_quarter([(2026, 4), (2026, 3)], dt.date(2026, 11, 20)) == (2026, 3)
-    assert selectors.default_quarter([(2026, 4)], dt.date(2026, 11, 20)) == (2026, 4)
+    assert quarter_selectors.default_quarter([(2026, 4), (2026, 3)], dt.date(2026, 11, 20)) == (2026, 3)
+    assert quarter_selectors.default_quarter([(2026, 4)], dt.date(2026, 11, 20)) == (2026, 4)
 
 
 def test_an_organization_named_like_a_formula_reads_back_from_the_export_as_text(client_for, world, results):
@@ -721,7 +729,7 @@ def test_the_ranking_pages_searches_and_sorts_like_a_python_reference(world, res
     assert len(reference) == 50 and len({r["total"] for r in reference}) < 50  # ties share a rank
 
     def data(**kwargs):
-        return selectors.dashboard_data(world.committee, year=Y, quarter=Q, **kwargs)
+        return dashboard_selectors.dashboard_data(world.committee, year=Y, quarter=Q, **kwargs)
 
     first, second, last = data(page=1), data(page=2), data(page=3)
     assert first.count == 50 and first.large and first.page.paginator.num_pages == 3
@@ -730,8 +738,8 @@ def test_the_ranking_pages_searches_and_sorts_like_a_python_reference(world, res
     assert _shown(last) == _as_tuples(reference[40:])
     assert _shown(data(page=99)) == _as_tuples(reference[40:])  # past the end: the last page
     # Best and last N, whatever the page.
-    assert [r.subject for r in second.top] == [r["subject"] for r in reference[: selectors.EDGE_COUNT]]
-    assert [r.subject for r in second.bottom] == [r["subject"] for r in reference[::-1][: selectors.EDGE_COUNT]]
+    assert [r.subject for r in second.top] == [r["subject"] for r in reference[: ranking_selectors.EDGE_COUNT]]
+    assert [r.subject for r in second.bottom] == [r["subject"] for r in reference[::-1][: ranking_selectors.EDGE_COUNT]]
     assert second.best.subject == reference[0]["subject"]
     # Worst first, and by name.
     assert _shown(data(sort="-rank")) == _as_tuples(reference[::-1][:20])
@@ -747,7 +755,7 @@ def test_the_ranking_pages_searches_and_sorts_like_a_python_reference(world, res
 
 def test_the_ranking_shows_the_previous_quarter_s_total_and_rank(world, results):
     reference = _reference(world.committee, quarter=2)
-    dashboard = selectors.dashboard_data(world.committee, year=Y, quarter=Q)
+    dashboard = dashboard_selectors.dashboard_data(world.committee, year=Y, quarter=Q)
     previous = {r["subject"]: r for r in reference}
     for row in dashboard.rows:
         assert row.previous == previous[row.subject]["total"]
@@ -760,11 +768,11 @@ def test_the_page_stays_small_with_300_branches(client_for, world, results):
     response = _dashboard(client)
 
     assert response.status_code == 200
-    assert len(_ranking(response)) == selectors.PAGE_SIZE
+    assert len(_ranking(response)) == ranking_selectors.PAGE_SIZE
     charts = _charts(response)
-    assert len(charts["ranking"]) == len(charts["heat"]["subjects"]) == selectors.PAGE_SIZE
-    assert len(charts["trend"]["series"]) <= selectors.TREND_LINES + 1
-    assert len(charts["overdue"]) <= selectors.OVERDUE_TOP
+    assert len(charts["ranking"]) == len(charts["heat"]["subjects"]) == ranking_selectors.PAGE_SIZE
+    assert len(charts["trend"]["series"]) <= dashboard_selectors.TREND_LINES + 1
+    assert len(charts["overdue"]) <= ranking_selectors.OVERDUE_TOP
     assert sum(bar["value"] for bar in charts["distribution"]) == 303
     assert len(response.content) < 100_000
     assert 'data-testid="ranking-top"' in response.text and 'data-testid="ranking-bottom"' in response.text

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
-from assessments import selectors, services
 from assessments.models import (
     CATEGORY_FIELDS,
     OVERDUE_METRIC,
@@ -25,6 +24,11 @@ from assessments.models import (
     Review,
     SelfAssessment,
 )
+from assessments.selectors import dashboard as dashboard_selectors
+from assessments.selectors import dashboard_export as export_selectors
+from assessments.selectors import ranking as ranking_selectors
+from assessments.selectors import subjects as subject_selectors
+from assessments.services import rollup_totals as services
 from partnerships.models import Organization
 from portal.demo import DemoClock
 
@@ -176,7 +180,7 @@ def _reference(user, year, quarter, view) -> dict:
     for key in full:
         values = [s[key] for s in subtotals.values() if key in s]
         averages[key] = (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    names = {r.pk: selectors.subject_name(r) for r in selected.select_related("organization", "agreement")}
+    names = {r.pk: subject_selectors.subject_name(r) for r in selected.select_related("organization", "agreement")}
     late = sorted(
         ((value, names[pk], QuarterRollup.objects.get(pk=pk).subject) for pk, value in overdue.items() if value > 0),
         key=lambda t: (-t[0], t[1], t[2]),
@@ -185,7 +189,7 @@ def _reference(user, year, quarter, view) -> dict:
         "categories": [(k, full[k]) for k in Indicator.Category.values if k in full],
         "averages": averages,
         "subtotals": subtotals,
-        "overdue": [(name, value) for value, name, _subject in late[: selectors.OVERDUE_TOP]],
+        "overdue": [(name, value) for value, name, _subject in late[: ranking_selectors.OVERDUE_TOP]],
         "overdue_count": len(late),
     }
 
@@ -206,9 +210,9 @@ def test_the_dashboard_shows_the_same_numbers_as_summing_the_scores(seeded, user
     user = get_user_model().objects.get(username=username)
     compared = 0
     for year, quarter in quarters():
-        for view in selectors.VIEWS:
+        for view in subject_selectors.VIEWS:
             reference = _reference(user, year, quarter, view)
-            dashboard = selectors.dashboard_data(user, year=year, quarter=quarter, view=view)
+            dashboard = dashboard_selectors.dashboard_data(user, year=year, quarter=quarter, view=view)
             if not dashboard.count:
                 assert reference["categories"] == []
                 continue
@@ -225,12 +229,12 @@ def test_the_dashboard_shows_the_same_numbers_as_summing_the_scores(seeded, user
 def test_the_export_shows_the_same_subtotals_as_summing_the_scores(seeded):
     user = get_user_model().objects.get(username="committee")
     *_closed, (year, quarter) = quarters()
-    sheets = selectors.dashboard_sheets(user, year=year, quarter=quarter)
+    sheets = export_selectors.dashboard_sheets(user, year=year, quarter=quarter)
     reference = _reference(user, year, quarter, "organizations")
     (_t, ranking_headers, ranking), _trend, (_c, _h, radar), (_o, _oh, overdue) = sheets[:4]
     keys = [k for k, _full in reference["categories"]]
     by_name = {
-        selectors.subject_name(r): reference["subtotals"][r.pk]
+        subject_selectors.subject_name(r): reference["subtotals"][r.pk]
         for r in QuarterRollup.objects.visible_to(user)
         .filter(year=year, quarter=quarter, organization__isnull=False)
         .select_related("organization")
@@ -244,4 +248,4 @@ def test_the_export_shows_the_same_subtotals_as_summing_the_scores(seeded):
         (str(label), float(reference["averages"][k])) for k, label in Indicator.Category.choices if k in keys
     ]
     listed = [(name, value) for name, value in overdue if value]
-    assert listed[: selectors.OVERDUE_TOP] == [(n, float(v)) for n, v in reference["overdue"]]
+    assert listed[: ranking_selectors.OVERDUE_TOP] == [(n, float(v)) for n, v in reference["overdue"]]

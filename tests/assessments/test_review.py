@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from assessments import services
+from assessments import rules
 from assessments.models import (
     Indicator,
     IndicatorScore,
@@ -30,6 +30,8 @@ from assessments.models import (
     SelfAssessmentAttachment,
 )
 from assessments.sections.review import rollup_review_context
+from assessments.services import review as review_services
+from assessments.services import rollups as rollup_services
 from portal.models import Notification
 from tests.factories import cast_agreement
 from tests.matrix.assessment_review import png
@@ -47,7 +49,7 @@ def zh(message: str) -> str:
 
 @pytest.fixture
 def result(world):
-    services.rollup_compute(year=Y, quarter=Q, final=True)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
     return QuarterRollup.objects.get(organization=world.branch_a, year=Y, quarter=Q)
 
 
@@ -73,7 +75,7 @@ def total_of(rollup) -> Decimal:
 
 
 def submit(world, rollup, points=4):
-    return services.self_assessment_save(
+    return review_services.self_assessment_save(
         actor=world.secretary1,
         rollup=rollup,
         narrative="本季度与社区党委联合开展主题党日两次。",
@@ -83,7 +85,7 @@ def submit(world, rollup, points=4):
 
 
 def review_all(world, rollup, points=3, **kwargs):
-    return services.review_save(
+    return review_services.review_save(
         actor=world.committee,
         rollup=rollup,
         review_points={s.indicator_id: points for s in manual_scores(rollup)},
@@ -99,7 +101,7 @@ def review_all(world, rollup, points=3, **kwargs):
 def test_secretary_saves_a_draft_and_the_total_follows_the_self_scores(world, result):
     before = total_of(result)
     first, second = manual_scores(result)
-    sa = services.self_assessment_save(
+    sa = review_services.self_assessment_save(
         actor=world.secretary1,
         rollup=result,
         narrative="  草稿  ",
@@ -110,7 +112,7 @@ def test_secretary_saves_a_draft_and_the_total_follows_the_self_scores(world, re
     assert first.self_points == D("4.5") and first.final_points == D("4.5")
     assert total_of(result) == before + D("4.5")
     # Saved again with the score cleared: back to the automatic total; the history keeps who did it.
-    services.self_assessment_save(
+    review_services.self_assessment_save(
         actor=world.secretary1, rollup=result, narrative="草稿", self_points={first.indicator_id: ""}
     )
     assert total_of(result) == before
@@ -120,7 +122,7 @@ def test_secretary_saves_a_draft_and_the_total_follows_the_self_scores(world, re
 def test_self_scores_only_on_manual_indicators_and_within_their_points(world, result):
     manual, automatic = manual_scores(result)[0], auto_score(result)
     with pytest.raises(ValidationError) as exc:
-        services.self_assessment_save(
+        review_services.self_assessment_save(
             actor=world.secretary1,
             rollup=result,
             narrative="",
@@ -130,7 +132,7 @@ def test_self_scores_only_on_manual_indicators_and_within_their_points(world, re
     assert set(errors) == {f"self_{manual.indicator_id}", f"self_{automatic.indicator_id}"}
     assert IndicatorScore.objects.get(pk=manual.pk).self_points is None
     with pytest.raises(ValidationError) as exc:
-        services.self_assessment_save(
+        review_services.self_assessment_save(
             actor=world.secretary1, rollup=result, narrative="", self_points={manual.indicator_id: "1.25"}
         )
     assert f"self_{manual.indicator_id}" in exc.value.message_dict
@@ -139,7 +141,7 @@ def test_self_scores_only_on_manual_indicators_and_within_their_points(world, re
 def test_submitting_needs_a_narrative_and_every_self_score(world, result):
     first, second = manual_scores(result)
     with pytest.raises(ValidationError) as exc:
-        services.self_assessment_save(
+        review_services.self_assessment_save(
             actor=world.secretary1, rollup=result, narrative=" ", self_points={first.indicator_id: 3}, submit=True
         )
     assert set(exc.value.message_dict) == {"narrative", f"self_{second.indicator_id}"}
@@ -152,33 +154,35 @@ def test_submitting_needs_a_narrative_and_every_self_score(world, result):
 def test_a_submitted_self_assessment_is_read_only_until_the_reviewer_returns_it(world, result):
     submit(world, result)
     with pytest.raises(ValidationError):
-        services.self_assessment_save(actor=world.secretary1, rollup=result, narrative="改", self_points={})
+        review_services.self_assessment_save(actor=world.secretary1, rollup=result, narrative="改", self_points={})
     with pytest.raises(ValidationError) as exc:
-        services.self_assessment_return(actor=world.committee, rollup=result, reason=" ")
+        review_services.self_assessment_return(actor=world.committee, rollup=result, reason=" ")
     assert "reason" in exc.value.message_dict
-    sa = services.self_assessment_return(actor=world.committee, rollup=result, reason="请补充佐证材料")
+    sa = review_services.self_assessment_return(actor=world.committee, rollup=result, reason="请补充佐证材料")
     assert sa.status == SelfAssessment.Status.RETURNED and sa.return_reason == "请补充佐证材料"
-    services.self_assessment_save(actor=world.secretary1, rollup=result, narrative="补充后的自评", self_points={})
+    review_services.self_assessment_save(
+        actor=world.secretary1, rollup=result, narrative="补充后的自评", self_points={}
+    )
     assert SelfAssessment.objects.get(pk=sa.pk).status == SelfAssessment.Status.RETURNED  # until submitted again
-    services.self_assessment_submit(actor=world.secretary1, rollup=result)
+    review_services.self_assessment_submit(actor=world.secretary1, rollup=result)
     assert SelfAssessment.objects.get(pk=sa.pk).status == SelfAssessment.Status.SUBMITTED
 
 
 def test_the_self_assessment_opens_only_in_the_last_15_days_of_the_quarter(world):
     year = timezone.localdate().year + 2
-    services.rollup_compute(year=year, quarter=1)
+    rollup_services.rollup_compute(year=year, quarter=1)
     rollup = QuarterRollup.objects.get(organization=world.branch_a, year=year, quarter=1)
-    opens_on, due_on = services.self_assessment_window(year, 1)
+    opens_on, due_on = rules.self_assessment_window(year, 1)
     assert (opens_on, due_on) == (dt.date(year, 3, 17), dt.date(year, 4, 10))
     with pytest.raises(ValidationError) as exc:
-        services.self_assessment_save(actor=world.secretary1, rollup=rollup, narrative="太早", self_points={})
+        review_services.self_assessment_save(actor=world.secretary1, rollup=rollup, narrative="太早", self_points={})
     assert opens_on.isoformat() in exc.value.messages[0]
 
 
 def test_only_the_branch_secretaries_write_its_self_assessment(world, result):
     for user in (world.secretary2, world.committee, world.member1, world.liaison1, world.outsider):
         with pytest.raises(PermissionDenied):
-            services.self_assessment_save(actor=user, rollup=result, narrative="越权", self_points={})
+            review_services.self_assessment_save(actor=user, rollup=result, narrative="越权", self_points={})
     assert not SelfAssessment.objects.exists()
 
 
@@ -190,14 +194,14 @@ def test_an_agreement_result_is_self_assessed_by_its_parties_secretaries_and_lia
         term_start=dt.date(2024, 1, 1),
         term_end=dt.date(2025, 12, 31),
     )
-    services.rollup_compute(year=Y, quarter=Q, final=True)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
     rollup = QuarterRollup.objects.get(agreement=agreement, year=Y, quarter=Q)
-    assert services.may_self_assess(world.liaison1, rollup) and services.may_self_assess(world.secretary1, rollup)
-    assert not services.may_self_assess(world.secretary2, rollup)
-    assert not services.may_self_assess(world.member1, rollup)
-    services.self_assessment_save(actor=world.liaison1, rollup=rollup, narrative="双方共同自评", self_points={})
+    assert rules.may_self_assess(world.liaison1, rollup) and rules.may_self_assess(world.secretary1, rollup)
+    assert not rules.may_self_assess(world.secretary2, rollup)
+    assert not rules.may_self_assess(world.member1, rollup)
+    review_services.self_assessment_save(actor=world.liaison1, rollup=rollup, narrative="双方共同自评", self_points={})
     with pytest.raises(PermissionDenied):
-        services.self_assessment_save(actor=world.secretary2, rollup=rollup, narrative="越权", self_points={})
+        review_services.self_assessment_save(actor=world.secretary2, rollup=rollup, narrative="越权", self_points={})
 
 
 # --- review: services ------------------------------------------------------------------------------------------
@@ -209,7 +213,7 @@ def test_review_points_override_self_points_and_an_adjustment_needs_a_reason(wor
     automatic = auto_score(result)
     base = total_of(result)
     with pytest.raises(ValidationError) as exc:
-        services.review_save(
+        review_services.review_save(
             actor=world.committee,
             rollup=result,
             review_points={},
@@ -238,7 +242,7 @@ def test_an_adjustment_keeps_the_points_within_plus_or_minus_the_full_points(wor
     manual = manual_scores(result)[0]
     full = manual.indicator.points
     with pytest.raises(ValidationError) as exc:
-        services.review_save(
+        review_services.review_save(
             actor=world.committee,
             rollup=result,
             review_points={manual.indicator_id: full},
@@ -247,7 +251,7 @@ def test_an_adjustment_keeps_the_points_within_plus_or_minus_the_full_points(wor
             weaknesses="",
         )
     assert f"adjust_{manual.indicator_id}" in exc.value.message_dict
-    services.review_save(
+    review_services.review_save(
         actor=world.committee,
         rollup=result,
         review_points={manual.indicator_id: 0},
@@ -261,7 +265,7 @@ def test_an_adjustment_keeps_the_points_within_plus_or_minus_the_full_points(wor
 def test_secretaries_and_reviewers_of_another_tree_may_not_review(world, result):
     for user in (world.secretary1, world.member1, world.outsider, world.liaison1):
         with pytest.raises(PermissionDenied):
-            services.review_save(
+            review_services.review_save(
                 actor=user, rollup=result, review_points={}, adjustments={}, highlights="越权", weaknesses=""
             )
     assert not Review.objects.exists()
@@ -272,7 +276,7 @@ def test_secretaries_and_reviewers_of_another_tree_may_not_review(world, result)
 
 def test_publishing_needs_a_final_result_with_every_manual_indicator_reviewed(world, result):
     first, second = manual_scores(result)
-    services.review_save(
+    review_services.review_save(
         actor=world.committee,
         rollup=result,
         review_points={first.indicator_id: 4},
@@ -281,21 +285,21 @@ def test_publishing_needs_a_final_result_with_every_manual_indicator_reviewed(wo
         weaknesses="",
     )
     with pytest.raises(ValidationError) as exc:
-        services.rollup_publish(actor=world.committee, rollup=result)
+        review_services.rollup_publish(actor=world.committee, rollup=result)
     assert second.indicator.name in exc.value.messages[0]
     year = timezone.localdate().year + 2
-    services.rollup_compute(year=year, quarter=1)
+    rollup_services.rollup_compute(year=year, quarter=1)
     provisional = QuarterRollup.objects.get(organization=world.branch_a, year=year, quarter=1)
     with pytest.raises(ValidationError):
-        services.rollup_publish(actor=world.committee, rollup=provisional)
+        review_services.rollup_publish(actor=world.committee, rollup=provisional)
     with pytest.raises(PermissionDenied):
-        services.rollup_publish(actor=world.secretary1, rollup=result)
+        review_services.rollup_publish(actor=world.secretary1, rollup=result)
 
 
 def test_a_published_result_is_locked(world, result):
     submit(world, result)
     review_all(world, result)
-    services.rollup_publish(actor=world.committee, rollup=result)
+    review_services.rollup_publish(actor=world.committee, rollup=result)
     result.refresh_from_db()
     assert result.status == QuarterRollup.Status.PUBLISHED
     review = Review.objects.get(rollup=result)
@@ -303,16 +307,18 @@ def test_a_published_result_is_locked(world, result):
     total = result.total
     locked = zh("This result has been published and is locked; it can no longer be changed.")
     attempts = [
-        lambda: services.self_assessment_return(actor=world.committee, rollup=result, reason="再改改"),
+        lambda: review_services.self_assessment_return(actor=world.committee, rollup=result, reason="再改改"),
         lambda: review_all(world, result, points=5),
-        lambda: services.rollup_publish(actor=world.committee, rollup=result),
-        lambda: services.self_assessment_save(actor=world.secretary1, rollup=result, narrative="改", self_points={}),
+        lambda: review_services.rollup_publish(actor=world.committee, rollup=result),
+        lambda: review_services.self_assessment_save(
+            actor=world.secretary1, rollup=result, narrative="改", self_points={}
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError) as exc:
             attempt()
         assert exc.value.messages == [locked]
-    summary = services.rollup_compute(year=Y, quarter=Q, final=True)
+    summary = rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
     assert summary["published_skipped"] >= 1
     result.refresh_from_db()
     assert result.status == QuarterRollup.Status.PUBLISHED and result.total == total
@@ -321,7 +327,7 @@ def test_a_published_result_is_locked(world, result):
 def test_publishing_notifies_the_branch_secretaries_after_commit(world, result, django_capture_on_commit_callbacks):
     review_all(world, result)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.rollup_publish(actor=world.committee, rollup=result)
+        review_services.rollup_publish(actor=world.committee, rollup=result)
     assert callbacks
     rows = Notification.objects.filter(kind="assessment.published")
     assert [row.recipient for row in rows] == [world.secretary1]
@@ -335,20 +341,20 @@ def test_publishing_notifies_the_branch_secretaries_after_commit(world, result, 
 def test_publishing_a_quarter_publishes_only_its_ready_results(world, result):
     review_all(world, result)
     other = QuarterRollup.objects.get(organization=world.branch_b, year=Y, quarter=Q)
-    summary = services.rollup_publish_quarter(actor=world.committee, year=Y, quarter=Q)
+    summary = review_services.rollup_publish_quarter(actor=world.committee, year=Y, quarter=Q)
     assert summary["published"] == 1 and summary["skipped"] >= 1
     assert QuarterRollup.objects.get(pk=result.pk).status == QuarterRollup.Status.PUBLISHED
     assert QuarterRollup.objects.get(pk=other.pk).status == QuarterRollup.Status.FINAL
     with pytest.raises(PermissionDenied):
-        services.rollup_publish_quarter(actor=world.secretary1, year=Y, quarter=Q)
+        review_services.rollup_publish_quarter(actor=world.secretary1, year=Y, quarter=Q)
 
 
 def test_only_admins_unpublish(world, result):
     review_all(world, result)
-    services.rollup_publish(actor=world.committee, rollup=result)
+    review_services.rollup_publish(actor=world.committee, rollup=result)
     with pytest.raises(PermissionDenied):
-        services.rollup_unpublish(actor=world.committee, rollup=result)
-    services.rollup_unpublish(actor=world.admin, rollup=result)
+        review_services.rollup_unpublish(actor=world.committee, rollup=result)
+    review_services.rollup_unpublish(actor=world.admin, rollup=result)
     result.refresh_from_db()
     assert result.status == QuarterRollup.Status.FINAL
     assert Review.objects.get(rollup=result).published_at is None
@@ -428,7 +434,9 @@ def test_review_page_shows_the_missing_reason_next_to_the_adjustment(world, resu
 
 
 def test_a_draft_is_shown_to_its_authors_only_and_comments_to_the_branch_once_published(world, result, client_for):
-    services.self_assessment_save(actor=world.secretary1, rollup=result, narrative="尚未提交的草稿", self_points={})
+    review_services.self_assessment_save(
+        actor=world.secretary1, rollup=result, narrative="尚未提交的草稿", self_points={}
+    )
     assert "尚未提交的草稿" not in client_for(world.committee).get(self_assessment_url(result)).content.decode()
     assert "尚未提交的草稿" in client_for(world.secretary1).get(self_assessment_url(result)).content.decode()
     submit(world, result)
@@ -442,7 +450,7 @@ def test_a_draft_is_shown_to_its_authors_only_and_comments_to_the_branch_once_pu
         "assessments/includes/rollup_review_card.html", rollup_review_context(world.committee, result)
     )
     assert "亮点：联学共建" in html and 'data-testid="card-publish"' in html
-    services.rollup_publish(actor=world.committee, rollup=result)
+    review_services.rollup_publish(actor=world.committee, rollup=result)
     result = QuarterRollup.objects.select_related("self_assessment", "review").get(pk=result.pk)
     context = rollup_review_context(world.secretary1, result)
     assert context["review_card"]["show_review"]
@@ -451,7 +459,7 @@ def test_a_draft_is_shown_to_its_authors_only_and_comments_to_the_branch_once_pu
 
 
 def test_attachments_are_served_only_to_those_who_see_the_result(world, result, client_for):
-    sa = services.self_assessment_save(
+    sa = review_services.self_assessment_save(
         actor=world.secretary1, rollup=result, narrative="", self_points={}, attachments=[png()]
     )
     url = reverse("assessments:self_assessment_attachment", args=[sa.attachments.get().pk])
@@ -470,12 +478,12 @@ def test_the_list_of_my_self_assessments_costs_the_same_queries_at_few_and_many_
             assert client.get(url).status_code == 200
         return len(queries)
 
-    services.rollup_compute(year=2023, quarter=4, final=True)
+    rollup_services.rollup_compute(year=2023, quarter=4, final=True)
     few = count()
     for quarter in (1, 2, 3, 4):
-        services.rollup_compute(year=2022, quarter=quarter, final=True)
+        rollup_services.rollup_compute(year=2022, quarter=quarter, final=True)
         rollup = QuarterRollup.objects.get(organization=world.branch_a, year=2022, quarter=quarter)
-        services.self_assessment_save(actor=world.secretary1, rollup=rollup, narrative="自评", self_points={})
+        review_services.self_assessment_save(actor=world.secretary1, rollup=rollup, narrative="自评", self_points={})
     many = count()
     assert few == many
     page = client.get(url).content.decode()
@@ -488,14 +496,14 @@ def test_home_panel_shows_the_current_and_last_quarter(world, client_for):
     current = metrics.current_quarter()
     previous_year, previous_quarter = metrics.previous_quarter(*current)
     for year, quarter in (current, (previous_year, previous_quarter)):
-        services.rollup_compute(year=year, quarter=quarter)
+        rollup_services.rollup_compute(year=year, quarter=quarter)
     page = client_for(world.secretary1).get(reverse("home")).content.decode()
     assert 'data-testid="self-assessment-panel"' in page
     previous = QuarterRollup.objects.get(organization=world.branch_a, year=previous_year, quarter=previous_quarter)
     assert f'data-rollup="{previous.pk}"' in page
     # The open quarter is a row once its self-assessment window opens, else one "opens on" line.
     now = QuarterRollup.objects.get(organization=world.branch_a, year=current[0], quarter=current[1])
-    if services.self_assessment_is_open(now):
+    if rules.self_assessment_is_open(now):
         assert f'data-rollup="{now.pk}"' in page
     else:
         assert f'data-rollup="{now.pk}"' not in page and 'data-testid="self-assessment-upcoming"' in page
@@ -516,7 +524,7 @@ def test_a_pixel_bomb_or_a_forged_pdf_is_refused_as_an_attachment_in_chinese(wor
 
 
 def test_a_real_pdf_is_accepted_as_an_attachment(world, result):
-    services.self_assessment_save(
+    review_services.self_assessment_save(
         actor=world.secretary1,
         rollup=result,
         narrative="x",

@@ -1,6 +1,6 @@
 """The rollup's two ways of computing the scores give the same results: the PostgreSQL path (values, points, manual
-scores and totals computed in SQL, ``services._scores_in_sql``) and the portable Python path
-(``services._scores_in_python``). Each step below runs twice from the same state — once per path, the first rolled
+scores and totals computed in SQL, ``rollup_sql_services.scores_in_sql``) and the portable Python path
+(``scoring.score_subjects``). Each step below runs twice from the same state — once per path, the first rolled
 back — and the rows and history rows written must be the same; then the SQL rules are checked value by value against
 ``Metric._value``, ``Metric.empty_value`` and ``metrics.points_for``. PostgreSQL only (SQLite has the Python path)."""
 
@@ -12,8 +12,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from assessments import metrics, services
+from assessments import metrics
 from assessments.models import Indicator, IndicatorScore, QuarterRollup
+from assessments.services import rollup_sql as rollup_sql_services
+from assessments.services import rollups as rollup_services
+from assessments.services import schemes as scheme_services
 from tests.assessments.test_rollups import NOW, Q, Y, at
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
 from tests.factories import JointMeetingFactory
@@ -64,12 +67,12 @@ def _state():
 def _both_paths(monkeypatch, **kwargs):
     """Run the rollup with the Python path (rolled back), then with the SQL path (kept); assert the same state."""
     with transaction.atomic():
-        monkeypatch.setattr(services, "_scores_in_database", lambda: False)
-        python_summary = services.rollup_compute(year=Y, quarter=Q, **kwargs)
+        monkeypatch.setattr(rollup_services, "_scores_in_database", lambda: False)
+        python_summary = rollup_services.rollup_compute(year=Y, quarter=Q, **kwargs)
         python = _state()
         transaction.set_rollback(True)
-    monkeypatch.setattr(services, "_scores_in_database", lambda: True)
-    sql_summary = services.rollup_compute(year=Y, quarter=Q, **kwargs)
+    monkeypatch.setattr(rollup_services, "_scores_in_database", lambda: True)
+    sql_summary = rollup_services.rollup_compute(year=Y, quarter=Q, **kwargs)
     sql = _state()
     assert sql_summary == python_summary
     for python_part, sql_part in zip(python, sql, strict=True):
@@ -80,7 +83,7 @@ def _both_paths(monkeypatch, **kwargs):
 def test_both_paths_write_the_same_results_scores_and_history_run_after_run(assess, monkeypatch):
     w = assess.world
     # Varied rules: a target that does not divide the values (rounding), a deduction of 1.5 points per item.
-    scheme_indicators = Indicator.objects.filter(scheme=services.scheme_create_default(Y))
+    scheme_indicators = Indicator.objects.filter(scheme=scheme_services.scheme_create_default(Y))
     _both_paths(monkeypatch, now=NOW)  # every result and score
     scheme_indicators.filter(metric="logged_in_time").update(points=D("7.5"), target=D("70"))
     scheme_indicators.filter(metric="overdue_items").update(target=D("1.5"))
@@ -139,7 +142,7 @@ def test_the_sql_value_of_a_metric_is_the_python_one(db):
             rows.append((metric.kind, metric.empty_value(), n, d))
     assert {metrics.REGISTRY[k].empty_value() for k in ("logged_in_time", "items_on_time")} == {None, D(100)}
 
-    expression = services._value_sql(n="n", d="d", kind="kind", empty="empty_value")
+    expression = rollup_sql_services._value_sql(n="n", d="d", kind="kind", empty="empty_value")
     got = _sql_values(rows, expression, "kind, empty_value, n, d", ("text", "numeric", "numeric", "numeric"))
     assert got == expected
 
@@ -157,6 +160,6 @@ def test_the_sql_points_are_the_python_ones(db):
     # Half-up cases are in the grid (e.g. 7.5 × 1 / 2 = 3.75, 15 × 1 / 2 = 7.5 → 7.5, 5 × 33.33 / 70 = 2.3807…).
     assert any(p * v / t % D("0.1") == D("0.05") for v, p, t, _d in grid if v and t and p * v / t < p)
 
-    expression = services._points_sql(value="v", points="p", target="t")
+    expression = rollup_sql_services._points_sql(value="v", points="p", target="t")
     got = _sql_values(grid, expression, "v, p, t, is_deduction", ("numeric", "numeric", "numeric", "boolean"))
     assert got == expected

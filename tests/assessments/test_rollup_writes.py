@@ -9,8 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from assessments import metrics, services
+from assessments import metrics
 from assessments.models import IndicatorScore, QuarterRollup
+from assessments.services import rollups as services
 from tests.assessments.test_rollups import NOW, Q, Y, at
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
 from tests.factories import ActivityFactory, JointMeetingFactory

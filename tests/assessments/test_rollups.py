@@ -20,8 +20,11 @@ from activities.models import (
     Activity,
     ActivityType,
 )
-from assessments import metrics, services
+from assessments import metrics, rules
 from assessments.models import AssessmentScheme, IndicatorScore, QuarterRollup, RollupRun
+from assessments.services import rollup_totals as totals_services
+from assessments.services import rollups as rollup_services
+from assessments.services import schemes as scheme_services
 from partnerships.models import ActionItem, Agreement, Member
 from tests.factories import (
     ActionItemFactory,
@@ -290,7 +293,7 @@ def test_each_metric_is_one_query_for_all_subjects(assess):
 
 
 def test_the_rollup_scores_every_indicator_as_computed_by_hand(assess):
-    summary = services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    summary = rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
 
     assert summary["organizations"] == 2 and summary["agreements"] == 1  # the draft agreement is left out
     rollups = {r.subject: r for r in QuarterRollup.objects.filter(year=Y, quarter=Q)}
@@ -337,18 +340,18 @@ def _snapshot():
 
 
 def test_running_it_twice_leaves_identical_rows_and_no_new_history(assess):
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
     first = _snapshot()
     history = (QuarterRollup.history.count(), IndicatorScore.history.count())
 
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
 
     assert _snapshot() == first
     assert (QuarterRollup.history.count(), IndicatorScore.history.count()) == history
 
 
 def test_manual_scores_and_adjustments_survive_a_recomputation(assess):
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
     rollup = QuarterRollup.objects.get(organization=assess.world.branch_a, year=Y, quarter=Q)
     scores = {s.indicator.name: s for s in rollup.scores.select_related("indicator")}
     IndicatorScore.objects.filter(pk=scores["品牌特色"].pk).update(review_points=D("4.0"), self_points=D("5.0"))
@@ -357,7 +360,7 @@ def test_manual_scores_and_adjustments_survive_a_recomputation(assess):
         adjustment=D("-1.0"), adjustment_reason="会议记录不全"
     )
 
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
 
     refreshed = {s.indicator.name: s for s in rollup.scores.select_related("indicator")}
     assert refreshed["品牌特色"].review_points == D("4.0") and refreshed["品牌特色"].final_points == D("4.0")
@@ -367,13 +370,13 @@ def test_manual_scores_and_adjustments_survive_a_recomputation(assess):
     assert rollup.total == EXPECTED_TOTALS["a"] + D("4.0") + D("3.0") - D("1.0")
     # The set-based refresh used after manual edits agrees with the rollup's own total.
     QuarterRollup.objects.filter(pk=rollup.pk).update(total=0)
-    services.rollup_totals_refresh([rollup.pk])
+    totals_services.rollup_totals_refresh([rollup.pk])
     rollup.refresh_from_db()
     assert rollup.total == EXPECTED_TOTALS["a"] + D("6.0")
 
 
 def test_a_published_result_is_never_overwritten(assess):
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
     QuarterRollup.objects.filter(organization=assess.world.branch_b).update(
         status=QuarterRollup.Status.PUBLISHED, total=D("88.0")
     )
@@ -391,7 +394,7 @@ def test_a_published_result_is_never_overwritten(assess):
         minutes_status="published",
     )
 
-    summary = services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    summary = rollup_services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
 
     assert summary["published_skipped"] == 1
     b = QuarterRollup.objects.get(organization=assess.world.branch_b)
@@ -401,8 +404,8 @@ def test_a_published_result_is_never_overwritten(assess):
 
 
 def test_a_nightly_provisional_run_does_not_reopen_a_final_result(assess):
-    services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
     assert set(QuarterRollup.objects.values_list("status", flat=True)) == {QuarterRollup.Status.FINAL}
 
 
@@ -436,7 +439,7 @@ def _rollup_queries(quarter):
     """The statements of one rollup, with the INSERT batches of one upsert counted once: SQLite caps a statement
     at 999 parameters, so Django splits big upserts into batches (PostgreSQL sends each upsert as one)."""
     with CaptureQueriesContext(connection) as ctx:
-        services.rollup_compute(year=Y, quarter=quarter, now=NOW)
+        rollup_services.rollup_compute(year=Y, quarter=quarter, now=NOW)
     shapes = []
     for query in ctx.captured_queries:
         sql = query["sql"]
@@ -447,7 +450,7 @@ def _rollup_queries(quarter):
 
 
 def test_the_number_of_queries_does_not_grow_with_organizations(world):
-    services.scheme_create_default(Y)
+    scheme_services.scheme_create_default(Y)
     _grow(world, 3, 0)
     few = _rollup_queries(1)
     _grow(world, 27, 3)
@@ -465,7 +468,7 @@ def _visible_subjects(user):
 
 
 def test_people_see_the_results_of_their_organization_their_agreements_and_reviewed_subtree(assess):
-    services.rollup_compute(year=Y, quarter=Q, now=NOW)
+    rollup_services.rollup_compute(year=Y, quarter=Q, now=NOW)
     w = assess.world
     a, b, agr = f"org:{w.branch_a.pk}", f"org:{w.branch_b.pk}", f"agr:{assess.agreement.pk}"
     assert _visible_subjects(w.secretary1) == {a, agr}
@@ -486,7 +489,7 @@ def test_people_see_the_results_of_their_organization_their_agreements_and_revie
 
 def test_a_reviewer_requests_a_run_that_is_done_after_commit(assess, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        run = services.rollup_request(actor=assess.world.committee, year=Y, quarter=Q)
+        run = rollup_services.rollup_request(actor=assess.world.committee, year=Y, quarter=Q)
     run.refresh_from_db()
     assert run.status == RollupRun.Status.DONE and run.final and run.started_at and run.finished_at
     assert run.summary["organizations"] == 2
@@ -496,7 +499,7 @@ def test_a_reviewer_requests_a_run_that_is_done_after_commit(assess, django_capt
 @pytest.mark.parametrize("user", ["secretary1", "liaison1", "outsider"])
 def test_only_reviewers_and_admins_may_request_a_run(world, user):
     with pytest.raises(PermissionDenied):
-        services.rollup_request(actor=world.user(user), year=Y, quarter=Q)
+        rollup_services.rollup_request(actor=world.user(user), year=Y, quarter=Q)
     assert not RollupRun.objects.exists()
 
 
@@ -504,7 +507,7 @@ def test_a_quarter_not_started_cannot_be_requested(world):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as error:
-        services.rollup_request(actor=world.admin, year=2099, quarter=1)
+        rollup_services.rollup_request(actor=world.admin, year=2099, quarter=1)
     assert "year" in error.value.message_dict
     assert not RollupRun.objects.exists()
 
@@ -513,9 +516,9 @@ def test_a_failed_run_is_recorded_as_failed(world, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "rollup_compute", boom)
+    monkeypatch.setattr(rollup_services, "rollup_compute", boom)
     with pytest.raises(RuntimeError):
-        services.rollup_run(year=Y, quarter=Q)
+        rollup_services.rollup_run(year=Y, quarter=Q)
     run = RollupRun.objects.get()
     assert run.status == RollupRun.Status.FAILED and "database went away" in run.error and run.finished_at
 
@@ -523,7 +526,7 @@ def test_a_failed_run_is_recorded_as_failed(world, monkeypatch):
 def test_the_scheduled_tasks_compute_the_open_and_the_just_closed_quarter(world, monkeypatch):
     from assessments import tasks
 
-    monkeypatch.setattr(services.timezone, "localdate", lambda *a: dt.date(2025, 7, 3))
+    monkeypatch.setattr(rollup_services.timezone, "localdate", lambda *a: dt.date(2025, 7, 3))
     monkeypatch.setattr(metrics.timezone, "localdate", lambda *a: dt.date(2025, 7, 3))
     tasks.rollup_open_quarter.delay()
     tasks.rollup_close_quarter.delay()
@@ -543,7 +546,7 @@ def test_the_scheduled_tasks_compute_the_open_and_the_just_closed_quarter(world,
     ],
 )
 def test_the_close_task_acts_only_in_the_first_days_of_a_quarter(today, expected):
-    assert services.rollup_close_due(today) == expected
+    assert rules.rollup_close_due(today) == expected
 
 
 def test_quarters_are_measured_in_shanghai_time():

@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from assessments import metrics, services
+from assessments import metrics, rules
 from assessments.models import AssessmentScheme, Indicator, IndicatorScore, QuarterRollup
+from assessments.selectors import schemes as selectors
+from assessments.services import schemes as services
 from tests.matrix.assessment_schemes import scheme_post
 
 D = Decimal
@@ -84,7 +86,7 @@ def test_the_first_scheme_starts_from_the_default_indicators(client_for, world):
     new = AssessmentScheme.objects.get(year=2030)
     assert new.name == "2030年度考核方案"
     assert [i.name for i in new.indicators.order_by("order")] == [row[1] for row in services.DEFAULT_INDICATORS]
-    services.scheme_validate(new)
+    rules.scheme_validate(new)
 
 
 def test_a_year_that_already_has_a_scheme_is_refused_next_to_the_year(client_for, world, scheme):
@@ -132,7 +134,7 @@ def test_a_reviewer_edits_renames_adds_and_removes_indicators(client_for, world,
     names = list(scheme.indicators.order_by("order").values_list("name", flat=True))
     assert "工作创新" not in names and names[-1] == "资源共享" and "品牌创建" in names
     assert scheme.indicators.get(name="品牌创建").points == D(6)
-    services.scheme_validate(scheme)
+    rules.scheme_validate(scheme)
     assert scheme.history.first().history_user == world.committee
     changed = Indicator.history.filter(scheme_id=scheme.pk, history_user=world.committee)
     assert sorted((h.name, h.history_type) for h in changed) == [
@@ -158,7 +160,7 @@ def test_points_not_totalling_100_are_refused_above_the_rows(client_for, world, 
     response = client_for(world.committee).post(_url("scheme_update", scheme), data)
 
     assert response.status_code == 200
-    assert response.context["formset"].non_form_errors() == [services._total_error(D("105.0")).message]
+    assert response.context["formset"].non_form_errors() == [rules._total_error(D("105.0")).message]
     assert 'data-testid="indicator-errors"' in response.content.decode()
     assert scheme.indicators.get(name="品牌特色").points == D(5)
 
@@ -250,7 +252,7 @@ def test_a_draft_not_totalling_100_stays_a_draft(client_for, world, scheme):
 
     draft.refresh_from_db()
     assert not draft.is_active
-    assert [str(m) for m in response.context["messages"]] == [services._total_error(D("96.0")).message]
+    assert [str(m) for m in response.context["messages"]] == [rules._total_error(D("96.0")).message]
 
 
 # --- reading and access --------------------------------------------------------------------------------------
@@ -348,7 +350,7 @@ def test_the_scheme_page_costs_the_same_at_few_and_many_indicators(client_for, w
         scheme=big,
         name="大方案",
         indicators=[
-            {f: getattr(i, f) for f in ("id", *services.INDICATOR_FIELDS)} | {"name": f"{i.name}·"}
+            {f: getattr(i, f) for f in ("id", *rules.INDICATOR_FIELDS)} | {"name": f"{i.name}·"}
             for i in big.indicators.order_by("order", "pk")
         ],
     )  # a history row per indicator, with its user
@@ -361,4 +363,4 @@ def test_the_scheme_page_costs_the_same_at_few_and_many_indicators(client_for, w
 
 
 def test_without_schemes_the_suggested_year_is_this_year(db):
-    assert services.scheme_suggested_year() == timezone.localdate().year
+    assert selectors.scheme_suggested_year() == timezone.localdate().year

@@ -9,14 +9,16 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from assessments import metrics, services
+from assessments import metrics, rules
 from assessments.models import AssessmentScheme, Indicator
+from assessments.services import rollups as rollup_services
+from assessments.services import schemes as scheme_services
 
 
 def test_the_default_scheme_totals_100_points_and_uses_known_metrics(db):
-    scheme = services.scheme_create_default(2025)
+    scheme = scheme_services.scheme_create_default(2025)
 
-    services.scheme_validate(scheme)
+    rules.scheme_validate(scheme)
     indicators = list(scheme.indicators.all())
     assert sum(i.points for i in indicators if not i.is_deduction) == Decimal(100)
     automatic = {i.metric for i in indicators if i.source == Indicator.Source.AUTOMATIC}
@@ -27,15 +29,15 @@ def test_the_default_scheme_totals_100_points_and_uses_known_metrics(db):
 
 
 def test_asking_again_returns_the_same_scheme(db):
-    assert services.scheme_create_default(2025) == services.scheme_create_default(2025)
+    assert scheme_services.scheme_create_default(2025) == scheme_services.scheme_create_default(2025)
     assert AssessmentScheme.objects.count() == 1
 
 
 def test_a_new_year_copies_the_latest_earlier_scheme(db):
-    old = services.scheme_create_default(2024)
+    old = scheme_services.scheme_create_default(2024)
     Indicator.objects.filter(scheme=old, name="联席会议召开").update(name="联席会议", target=Decimal(2))
 
-    new = services.scheme_create_default(2026)
+    new = scheme_services.scheme_create_default(2026)
 
     copied = new.indicators.get(name="联席会议")
     assert copied.target == Decimal(2) and copied.metric == "joint_meetings"
@@ -44,18 +46,18 @@ def test_a_new_year_copies_the_latest_earlier_scheme(db):
 
 
 def test_the_rollup_creates_the_years_scheme_when_missing(world):
-    services.rollup_compute(year=2025, quarter=1)
+    rollup_services.rollup_compute(year=2025, quarter=1)
     assert AssessmentScheme.objects.filter(year=2025).exists()
 
 
 def test_a_scheme_not_totalling_100_is_refused_on_activation(world):
-    scheme = services.scheme_create_default(2025)
+    scheme = scheme_services.scheme_create_default(2025)
     AssessmentScheme.objects.filter(pk=scheme.pk).update(is_active=False)
     scheme.refresh_from_db()
     Indicator.objects.filter(scheme=scheme, name="品牌特色").update(points=Decimal(10))
 
     with pytest.raises(ValidationError) as error:
-        services.scheme_activate(actor=world.committee, scheme=scheme)
+        scheme_services.scheme_activate(actor=world.committee, scheme=scheme)
 
     assert [e.code for e in error.value.error_dict["indicators"]] == ["total"]
     scheme.refresh_from_db()
@@ -63,16 +65,16 @@ def test_a_scheme_not_totalling_100_is_refused_on_activation(world):
 
 
 def test_deductions_do_not_count_towards_the_100_points(world):
-    scheme = services.scheme_create_default(2025)
+    scheme = scheme_services.scheme_create_default(2025)
     Indicator.objects.filter(scheme=scheme, is_deduction=True).update(points=Decimal(30))
-    services.scheme_validate(scheme)
+    rules.scheme_validate(scheme)
 
 
 def test_an_unknown_metric_is_refused(world):
-    scheme = services.scheme_create_default(2025)
+    scheme = scheme_services.scheme_create_default(2025)
     Indicator.objects.filter(scheme=scheme, metric="publicity").update(metric="no_such_metric")
     with pytest.raises(ValidationError) as error:
-        services.scheme_validate(scheme)
+        rules.scheme_validate(scheme)
     assert [e.code for e in error.value.error_dict["indicators"]] == ["unknown_metric"]
 
 
@@ -81,17 +83,17 @@ def test_a_reviewer_activates_a_valid_scheme(world):
     Indicator.objects.create(
         scheme=scheme, category="activities", name="全部", points=Decimal(100), source="automatic", metric="publicity"
     )
-    services.scheme_activate(actor=world.committee, scheme=scheme)
+    scheme_services.scheme_activate(actor=world.committee, scheme=scheme)
     scheme.refresh_from_db()
     assert scheme.is_active and scheme.history.first().history_user == world.committee
 
 
 @pytest.mark.parametrize("user", ["secretary1", "liaison1", "outsider"])
 def test_only_reviewers_and_admins_change_schemes_while_everyone_reads_them(world, user):
-    scheme = services.scheme_create_default(2025)
+    scheme = scheme_services.scheme_create_default(2025)
     AssessmentScheme.objects.filter(pk=scheme.pk).update(is_active=False)
     with pytest.raises(PermissionDenied):
-        services.scheme_activate(actor=world.user(user), scheme=scheme)
+        scheme_services.scheme_activate(actor=world.user(user), scheme=scheme)
     assert AssessmentScheme.objects.visible_to(world.user(user)).count() == 1
     assert Indicator.objects.visible_to(world.user(user)).count() == 12
     assert not Indicator.objects.editable_by(world.user(user)).exists()

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from assessments import services
 from assessments.models import IndicatorScore, QuarterRollup
+from assessments.services import rollups as services
 from partnerships.models import AgreementParty
 from tests.assessments.test_dashboard import NOW, Q, Y, _branch_work, _review_points
 from tests.e2e.conftest import sign_in

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from assessments import metrics, services
+from assessments import metrics
 from assessments.models import QuarterRollup, SelfAssessment
+from assessments.services import rollups as services
 from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

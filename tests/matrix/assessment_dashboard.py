@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from assessments import services
 from assessments.models import IndicatorScore, QuarterRollup, RollupRun
+from assessments.services import rollups as services
 from tests.matrix import Case
 
 YEAR, QUARTER = 2025, 3

@@ -15,8 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from assessments import services
 from assessments.models import Indicator, IndicatorScore, QuarterRollup
+from assessments.services import review as review_services
+from assessments.services import rollups as rollup_services
 from tests.matrix import Case
 
 YEAR = 2024
@@ -39,21 +40,21 @@ def _manual_ids(rollup) -> list[int]:
 
 def objects(world) -> dict:
     for quarter in (2, 3):
-        services.rollup_compute(year=YEAR, quarter=quarter, final=True)
+        rollup_services.rollup_compute(year=YEAR, quarter=quarter, final=True)
     draft = QuarterRollup.objects.get(organization=world.branch_a, year=YEAR, quarter=2)
     submitted = QuarterRollup.objects.get(organization=world.branch_a, year=YEAR, quarter=3)
-    sa = services.self_assessment_save(
+    sa = review_services.self_assessment_save(
         actor=world.secretary1, rollup=draft, narrative=NARRATIVE, self_points={}, attachments=[png()]
     )
     manual = _manual_ids(submitted)
-    services.self_assessment_save(
+    review_services.self_assessment_save(
         actor=world.secretary1,
         rollup=submitted,
         narrative=NARRATIVE,
         self_points={pk: 4 for pk in manual},
         submit=True,
     )
-    services.review_save(
+    review_services.review_save(
         actor=world.committee,
         rollup=submitted,
         review_points={pk: 3 for pk in manual},

@@ -21,9 +21,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import services
+from assessments import rules
 from assessments import tasks as assessment_tasks
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
+from assessments.services import review as review_services
+from assessments.services import rollups as rollup_services
 from partnerships.models import Organization
 from portal import reminders, sweep
 from portal.celery import app
@@ -81,10 +83,10 @@ def warnings_about(caplog, task_name: str) -> list[str]:
 
 
 def reviewed_result(world) -> QuarterRollup:
-    services.rollup_compute(year=Y, quarter=Q, final=True)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
     rollup = QuarterRollup.objects.get(organization=world.branch_a, year=Y, quarter=Q)
     manual = IndicatorScore.objects.filter(rollup=rollup, indicator__source=Indicator.Source.MANUAL)
-    services.review_save(
+    review_services.review_save(
         actor=world.committee,
         rollup=rollup,
         review_points={score.indicator_id: 4 for score in manual},
@@ -157,14 +159,14 @@ def test_a_rollup_requested_with_the_broker_down_stays_queued_and_the_beat_runs_
     assert run.status == RollupRun.Status.QUEUED
     assert warnings_about(caplog, "assessments.tasks.rollup_quarter")
     # Right away the recovery leaves it to its own message; once that is overdue, the beat's task runs it.
-    assert services.rollup_recover(now=timezone.now())["done"] == 0
+    assert rollup_services.rollup_recover(now=timezone.now())["done"] == 0
     assert RollupRun.objects.get().status == RollupRun.Status.QUEUED
-    later = timezone.now() + services.ROLLUP_RECOVER_AFTER + dt.timedelta(seconds=1)
-    assert services.rollup_recover(now=later) == {"done": 1, "failed": 0, "dead": 0}
+    later = timezone.now() + rules.ROLLUP_RECOVER_AFTER + dt.timedelta(seconds=1)
+    assert rollup_services.rollup_recover(now=later) == {"done": 1, "failed": 0, "dead": 0}
     run.refresh_from_db()
     assert run.status == RollupRun.Status.DONE and run.final and run.summary
     assert QuarterRollup.objects.filter(year=Y, quarter=Q, status=QuarterRollup.Status.FINAL).exists()
-    assert services.rollup_recover(now=later)["done"] == 0  # never twice
+    assert rollup_services.rollup_recover(now=later)["done"] == 0  # never twice
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,7 +195,7 @@ def test_every_task_sends_after_commit_through_the_logging_helper():
 
 
 def test_a_run_whose_worker_died_is_recorded_failed_by_the_recovery(world):
-    started = timezone.now() - services.ROLLUP_DEAD_AFTER - dt.timedelta(minutes=1)
+    started = timezone.now() - rules.ROLLUP_DEAD_AFTER - dt.timedelta(minutes=1)
     dead = RollupRun.objects.create(year=Y, quarter=Q, status=RollupRun.Status.RUNNING, started_at=started)
     alive = RollupRun.objects.create(year=Y, quarter=Q, status=RollupRun.Status.RUNNING, started_at=timezone.now())
 

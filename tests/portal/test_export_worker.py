@@ -65,8 +65,10 @@ def test_a_worker_writes_the_dashboard_export_with_every_sheet(harness, world, s
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from assessments import selectors, services
     from assessments.models import QuarterRollup
+    from assessments.selectors import dashboard_export as export_selectors
+    from assessments.selectors import subjects as subject_selectors
+    from assessments.services import rollups as services
 
     settings.EXPORTS_DIR = tmp_path / "exports"
     services.rollup_compute(year=2025, quarter=3, now=dt.datetime(2025, 10, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai")))
@@ -85,10 +87,10 @@ def test_a_worker_writes_the_dashboard_export_with_every_sheet(harness, world, s
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total > 0
     workbook = load_workbook(io.BytesIO(exports.file_path(job).read_bytes()))
-    expected = selectors.dashboard_sheets(world.committee, year=2025, quarter=3)
+    expected = export_selectors.dashboard_sheets(world.committee, year=2025, quarter=3)
     assert len(workbook.worksheets) == len(expected) == 6
     ranking = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
-    assert sorted(row[1] for row in ranking) == sorted(selectors.subject_name(r) for r in branches)
+    assert sorted(row[1] for row in ranking) == sorted(subject_selectors.subject_name(r) for r in branches)
     scores = list(workbook.worksheets[5].iter_rows(min_row=2, values_only=True))
-    assert len(scores) == selectors.dashboard_export_scores(world.committee, year=2025, quarter=3).count()
+    assert len(scores) == export_selectors.dashboard_export_scores(world.committee, year=2025, quarter=3).count()
     assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.committee).count() == 1

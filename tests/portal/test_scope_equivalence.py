@@ -165,18 +165,19 @@ def test_quarter_results_of_one_kind_are_the_visible_ones_of_that_kind(seeded):
 
 
 def test_the_dashboard_s_quarters_and_results_are_the_visible_ones_for_every_demo_user(seeded):
-    from assessments import selectors
+    from assessments.selectors import quarters as quarter_selectors
+    from assessments.selectors import subjects as subject_selectors
 
     seen = 0
     for user in get_user_model().objects.order_by("username"):
         visible = QuarterRollup.objects.visible_to(user)
         expected = sorted(set(visible.values_list("year", "quarter")), reverse=True)
-        assert selectors.quarters_with_results(user) == expected, user.username
+        assert quarter_selectors.quarters_with_results(user) == expected, user.username
         for view, kind in (
-            (selectors.ORGANIZATIONS, Q(organization__isnull=False)),
-            (selectors.AGREEMENTS, Q(agreement__isnull=False)),
+            (subject_selectors.ORGANIZATIONS, Q(organization__isnull=False)),
+            (subject_selectors.AGREEMENTS, Q(agreement__isnull=False)),
         ):
-            found = set(selectors.scoped_results(user, view).values_list("pk", flat=True))
+            found = set(subject_selectors.scoped_results(user, view).values_list("pk", flat=True))
             assert found == set(visible.filter(kind).values_list("pk", flat=True)), (user.username, view)
             seen += len(found)
     assert seen
