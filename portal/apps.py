@@ -11,8 +11,8 @@ class PortalConfig(AppConfig):
         # the tasks register with the modules that queue them (sweep, exports); notifications and webhooks.deliver
         # tell recovery how to finish the rows a dead worker had sent (portal/claims.py); webhooks.sections adds the
         # organization page's card (portal/home.py).
-        from portal import home, notifications, reminders, search, tasks  # noqa: F401
-        from portal.webhooks import deliver, sections  # noqa: F401
+        from portal import home, notifications, reminders, search, tasks  # noqa: F401, PLC0415
+        from portal.webhooks import deliver, sections  # noqa: F401, PLC0415
 
         home.autodiscover()
         reminders.autodiscover()

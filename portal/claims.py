@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import redis
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
@@ -81,8 +82,6 @@ class SentLog:
 
 class RedisSentLog(SentLog):
     def __init__(self, url: str):
-        import redis
-
         self.client = redis.Redis.from_url(url)
         self._expiring: set[str] = set()  # tokens whose key already has its expiry (set once, with the first add)
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -145,8 +146,6 @@ class PlannedActivity(models.Model):
 class ActivityQuerySet(ScopedQuerySet):
     def awaiting_log(self, now=None):
         """Activities that have ended but are not logged yet (held, or still marked planned)."""
-        from django.utils import timezone
-
         return self.filter(
             status__in=(Activity.Status.PLANNED, Activity.Status.HELD), ends_at__lte=now or timezone.now()
         )

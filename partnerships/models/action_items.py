@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -30,8 +31,6 @@ class ActionItemQuerySet(ScopedQuerySet):
         return self.filter(status__in=self.OPEN)
 
     def overdue(self, today=None):
-        from django.utils import timezone
-
         return self.filter(status__in=("open", "in_progress"), due_on__lt=today or timezone.localdate())
 
     def confirmable_by(self, user):
@@ -153,8 +152,6 @@ class ActionItem(models.Model):
         return self.status in ActionItemQuerySet.OPEN
 
     def days_overdue(self, today=None) -> int:
-        from django.utils import timezone
-
         if self.status not in (self.Status.OPEN, self.Status.IN_PROGRESS):
             return 0
         return max(((today or timezone.localdate()) - self.due_on).days, 0)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -57,8 +58,6 @@ class Dimension(models.Model):
 
 class AgreementQuerySet(ScopedQuerySet):
     def expiring_within(self, days: int, today=None):
-        from django.utils import timezone
-
         today = today or timezone.localdate()
         return self.filter(
             status=Agreement.Status.ACTIVE, term_end__gte=today, term_end__lte=today + timezone.timedelta(days=days)
