@@ -11,13 +11,14 @@ Rules checked:
     since the models are not loaded yet when it is imported (AppRegistryNotReady);
   * apps depend one way: demo -> assessments -> activities -> partnerships -> portal; nothing imports upward;
   * no domain app imports the demo app;
-  * module size: the largest non-migration module (lines) is reported against the 500-line limit.
+  * no non-migration module above 500 lines.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,45 +153,69 @@ def is_parent_package(source: str, target: str) -> bool:
     return source.startswith(target + ".")
 
 
-def main(argv: list[str]) -> int:
-    modules = project_modules()
-    graph: dict[str, set[str]] = {name: set() for name in modules}
-    local_imports: list[str] = []
-    upward: list[str] = []
-    for module, path in sorted(modules.items()):
-        for target, line, top, in_ready in imports_of(module, path, modules):
+@dataclass
+class Report:
+    modules: dict[str, Path]
+    cycles: list[list[str]] = field(default_factory=list)
+    upward: list[str] = field(default_factory=list)
+    local_imports: list[str] = field(default_factory=list)
+    sizes: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def oversized(self) -> list[tuple[int, str]]:
+        return [(lines, name) for lines, name in self.sizes if lines > MAX_LINES]
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.cycles or self.upward or self.local_imports or self.oversized)
+
+
+def measure() -> Report:
+    """Read every project module's imports and size (nothing is imported or run)."""
+    report = Report(modules=project_modules())
+    graph: dict[str, set[str]] = {name: set() for name in report.modules}
+    for module, path in sorted(report.modules.items()):
+        for target, line, top, in_ready in imports_of(module, path, report.modules):
             if target == module or is_parent_package(module, target):
                 continue
             where = f"{path.relative_to(ROOT)}:{line} -> {target}"
-            if top or not allowed_local(module, target):
+            allowed = allowed_local(module, target)
+            if top or not allowed:
                 graph[module].add(target)
-            if not top and not allowed_local(module, target) and not in_ready:
-                local_imports.append(where)
-            source_app, target_app = module.split(".")[0], target.split(".")[0]
-            if FLOOR[target_app] > FLOOR[source_app]:
-                upward.append(where)
-    cycles = strongly_connected(graph)
-    sizes = sorted(
-        ((sum(1 for _ in path.open(encoding="utf-8")), str(path.relative_to(ROOT))) for path in modules.values()),
+            if not (top or allowed or in_ready):
+                report.local_imports.append(where)
+            if FLOOR[target.split(".")[0]] > FLOOR[module.split(".")[0]]:
+                report.upward.append(where)
+    report.cycles = strongly_connected(graph)
+    report.sizes = sorted(
+        (
+            (sum(1 for _ in path.open(encoding="utf-8")), str(path.relative_to(ROOT)))
+            for path in report.modules.values()
+        ),
         reverse=True,
     )
-    print(f"modules: {len(modules)}")
-    print(f"file-level import circles (function-local imports included): {len(cycles)}")
-    for cycle in cycles:
+    return report
+
+
+def _listing(title: str, rows: list[str], shown: bool) -> None:
+    print(f"{title}: {len(rows)}")
+    for row in rows if shown else ():
+        print("  ", row)
+
+
+def main(argv: list[str]) -> int:
+    report = measure()
+    print(f"modules: {len(report.modules)}")
+    print(f"file-level import circles (function-local imports included): {len(report.cycles)}")
+    for cycle in report.cycles:
         shown = cycle if "--cycles" in argv else cycle[:6] + (["…"] if len(cycle) > 6 else [])
         print("  circle of", len(cycle), ":", " ".join(shown))
-    print(f"imports from a lower app to a higher one: {len(upward)}")
-    for line in upward:
-        print("  ", line)
-    print(f"function-local project imports: {len(local_imports)}")
-    if "--local" in argv:
-        for line in local_imports:
-            print("  ", line)
+    _listing("imports from a lower app to a higher one", report.upward, True)
+    _listing("function-local project imports", report.local_imports, "--local" in argv)
     print(f"largest modules (limit {MAX_LINES} lines):")
-    for lines, name in sizes[:5]:
+    for lines, name in report.sizes[:5]:
         print(f"  {lines:5d} {name}")
-    broken = bool(cycles or upward or local_imports)
-    return 1 if broken else 0
+    return 1 if report.broken else 0
 
 
 if __name__ == "__main__":
