@@ -25,8 +25,8 @@ from assessments.models import (
     Review,
     SelfAssessment,
 )
+from demo.clock import DemoClock
 from partnerships.models import Organization
-from portal.demo import DemoClock
 
 pytestmark = pytest.mark.django_db
 

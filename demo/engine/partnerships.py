@@ -45,10 +45,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 
-from partnerships import demo_joint_work
+from demo.engine import joint_work as demo_joint_work
+from demo.engine.context import DEMO_PASSWORD, DemoContext
 from partnerships.models import Member, Organization
 from partnerships.services import member_import, member_update, organization_create
-from portal.demo import DEMO_PASSWORD, DemoContext
 from portal.models import Membership
 from portal.services import membership_grant
 

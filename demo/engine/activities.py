@@ -37,10 +37,7 @@ import datetime as dt
 import io
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -56,8 +53,9 @@ from activities.models import (
     PlannedActivity,
 )
 from activities.photos import store_photo
+from demo.clock import DemoClock, as_of
+from demo.engine.context import DemoContext
 from partnerships.models import Agreement, AgreementParty, Member, Organization
-from portal.demo import DemoClock, DemoContext
 from portal.models import Membership
 from portal.uploads import CheckedUpload
 
@@ -69,16 +67,6 @@ ACTIVE_MEMBERS = (Member.Status.FULL, Member.Status.PROBATIONARY, Member.Status.
 
 
 # --- the demo's clock ------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def as_of(moment: dt.datetime) -> Iterator[None]:
-    """Run the enclosed saves as if it were ``moment`` (``auto_now`` fields and history rows read ``timezone.now``).
-
-    Seeding only, in one thread — as in ``partnerships.demo_joint_work``.
-    """
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -1357,7 +1345,7 @@ def _history(new: list[Built]) -> None:
 
 def seed(ctx: DemoContext) -> None:
     """Add the plans, activities, key project, zones, posts and teams; what exists already is left as it is."""
-    from activities import demo_projects
+    from demo.engine import projects as demo_projects
 
     if "partnerships" not in ctx.data:
         ctx.step("activities: skipped (no partnerships demo data)")

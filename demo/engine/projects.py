@@ -14,7 +14,6 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from activities.demo import SEED, World, as_of, at
 from activities.models import (
     KeyProject,
     PioneerPost,
@@ -27,8 +26,10 @@ from activities.models import (
     ZoneDimension,
 )
 from activities.photos import store_photo
+from demo.clock import as_of
+from demo.engine.activities import SEED, World, at
+from demo.engine.context import DemoContext
 from partnerships.models import Member
-from portal.demo import DemoContext
 
 Category = ZoneCheck.Category
 Dim = ZoneDimension

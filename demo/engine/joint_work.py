@@ -16,8 +16,8 @@ What it makes (all of it invented):
 Branch B (``secretary2``) is a party to none of them. Partners without a liaison get one demo user each
 (``liaison2`` … ``liaison5``), holding the liaison role there.
 
-History is made "as of" the past: every write goes through the services, each run under ``_as_of(moment)``, which
-makes ``django.utils.timezone.now`` return that moment. The services then validate against the date they would have
+History is made "as of" the past: every write goes through the services, each run under
+``demo.clock.as_of(moment)``, which makes ``django.utils.timezone.now`` return that moment. The services then validate against the date they would have
 seen (an agreement is activated while its term runs, an item is due after its meeting), and ``created_at``,
 ``updated_at``, ``published_at``, the updates' times and the django-simple-history rows all carry the dates of the
 story — no timestamp is patched afterwards. Dates are days from today on the demo's clock (``ctx.clock.story_day``:
@@ -34,10 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from unittest import mock
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,6 +44,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from PIL import Image, ImageDraw
 
+from demo.clock import STORY_RECENT, DemoClock, as_of
+from demo.engine.context import DEMO_PASSWORD, DemoContext
 from partnerships.models import ActionItem, Agreement, AgreementParty, Decision, Dimension, JointMeeting, Member
 from partnerships.services import member_update
 from partnerships.services.action_items import (
@@ -65,7 +65,6 @@ from partnerships.services.agreements import (
     agreement_update,
 )
 from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
-from portal.demo import DEMO_PASSWORD, STORY_RECENT, DemoClock, DemoContext
 from portal.models import Membership
 from portal.services import membership_grant
 
@@ -1439,21 +1438,6 @@ PHOTO_NAMES = ("现场照片.png", "活动照片.png", "整改后现场照片.pn
 REPORT_NAMES = ("办结情况说明.pdf", "工作方案.pdf", "活动总结.pdf", "验收记录.pdf", "会议签到表.pdf")
 
 
-# --- time -----------------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _as_of(moment: dt.datetime) -> Iterator[None]:
-    """Run the enclosed writes as if it were ``moment``.
-
-    ``django.utils.timezone.now`` is what the services (their date checks), ``auto_now``/``auto_now_add`` fields and
-    django-simple-history read; pointing it at the story's moment makes every row and history entry carry that time.
-    Used only here, while seeding, in one thread.
-    """
-    with mock.patch.object(timezone, "now", new=lambda: moment):
-        yield
-
-
 class Story:
     """The writes of one agreement's history, run in time order, each "as of" its moment."""
 
@@ -1477,7 +1461,7 @@ class Story:
 
     def run(self) -> None:
         for moment, _order, action in sorted(self.events, key=lambda event: event[:2]):
-            with _as_of(moment):
+            with as_of(moment):
                 action()
 
 

@@ -36,8 +36,8 @@ from django.utils import timezone
 from assessments import metrics, selectors
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
 from assessments.services import MANUAL, final_points_of, rollup_compute, rollup_totals_refresh
+from demo.engine.context import DemoContext
 from partnerships.models import AgreementParty, Organization
-from portal.demo import DemoContext
 from portal.models import Membership
 
 SEED = 20261121
