@@ -1,5 +1,5 @@
 """Demo activities for ``manage.py seed_demo``: yearly joint plans, five quarters of activities (most of them
-logged with headcounts, named participants and photos), and — in ``activities.demo_projects`` — the key project with
+logged with headcounts, named participants and photos), and — in ``demo.engine.projects`` — the key project with
 its red responsibility zones, zone checks, pioneer posts and teams.
 
 Built on ``ctx.data["partnerships"]`` (organizations, rosters, users, agreements). What it makes, all invented:
@@ -34,305 +34,50 @@ from __future__ import annotations
 import calendar
 import copy
 import datetime as dt
-import io
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from activities.models import (
     Activity,
     ActivityParticipation,
     ActivityPhoto,
     ActivityPlan,
-    ActivityType,
     PlannedActivity,
 )
 from activities.photos import store_photo
-from demo.clock import DemoClock, as_of
+from demo.clock import as_of
+from demo.engine import projects
 from demo.engine.context import DemoContext
+from demo.engine.stories import build, plain, story
+from demo.engine.world import SEED, Pictures, World, at, load_world
 from partnerships.models import Agreement, AgreementParty, Member, Organization
-from portal.models import Membership
-from portal.uploads import CheckedUpload
-
-SEED = 20261122
-FUTURE_DAYS = 90
 
 Status = Activity.Status
-ACTIVE_MEMBERS = (Member.Status.FULL, Member.Status.PROBATIONARY, Member.Status.ACTIVIST)
-
-
-# --- the demo's clock ------------------------------------------------------------------------------------------
-
-
-def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
-
-
-# --- the world the seeders share ------------------------------------------------------------------------------
-
-
-@dataclass
-class World:
-    """What the partnerships demo made, loaded once, plus the demo's clock."""
-
-    clock: DemoClock
-    orgs: dict[str, Organization]
-    agreements: dict[str, Agreement]
-    users: dict
-    types: dict[str, ActivityType]
-    secretaries: dict[int, object]  # organization pk -> its secretary's user
-    keepers: dict[int, object]  # organization pk -> its secretary's or liaison's user
-    rosters: dict[int, list[Member]]  # organization pk -> active members, by name
-    pictures: Pictures
-
-    @property
-    def today(self) -> dt.date:
-        return self.clock.today
-
-    @property
-    def now(self) -> dt.datetime:
-        return self.clock.now
-
-    @property
-    def window(self) -> tuple[dt.date, dt.date]:
-        """From the first day of the oldest quarter the demo shows to ``FUTURE_DAYS`` ahead."""
-        return self.clock.start, self.clock.today + dt.timedelta(days=FUTURE_DAYS)
-
-    def user(self, username: str):
-        return self.users.get(username)
-
-
-def load_world(ctx: DemoContext, pictures: Pictures) -> World:
-    """Read back what the partnerships seeder left: organizations, agreements, users by role, active rosters."""
-    data = ctx.data["partnerships"]
-    orgs: dict[str, Organization] = data["organizations"]
-    agreements: dict[str, Agreement] = data.get("agreements", {})
-    User = get_user_model()
-    users = {user.username: user for user in User.objects.all()}
-    secretaries: dict[int, object] = {}
-    keepers: dict[int, object] = {}
-    for membership in Membership.objects.select_related("user").order_by("pk"):
-        if membership.role == Membership.Role.SECRETARY:
-            secretaries.setdefault(membership.organization_id, membership.user)
-        if membership.role in (Membership.Role.SECRETARY, Membership.Role.LIAISON):
-            keepers.setdefault(membership.organization_id, membership.user)
-    rosters: dict[int, list[Member]] = defaultdict(list)
-    for member in Member.objects.filter(organization__in=list(orgs.values()), status__in=ACTIVE_MEMBERS).order_by(
-        "organization", "name", "pk"
-    ):
-        rosters[member.organization_id].append(member)
-    return World(
-        clock=ctx.clock,
-        orgs=orgs,
-        agreements=agreements,
-        users=users,
-        types=ActivityType.objects.in_bulk(field_name="code"),
-        secretaries=secretaries,
-        keepers=keepers,
-        rosters=dict(rosters),
-        pictures=pictures,
-    )
-
-
-# --- generated photos --------------------------------------------------------------------------------------------
-
-
-class Pictures:
-    """A few small JPEGs standing in for site photos, drawn once per run and reused (seeding stays fast)."""
-
-    SIZE = (640, 480)
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, int], bytes] = {}
-
-    def jpeg(self, colour: str, variant: int) -> bytes:
-        key = (colour, variant)
-        if key not in self._cache:
-            self._cache[key] = self._draw(colour, variant)
-        return self._cache[key]
-
-    def upload(self, colour: str, variant: int, name: str) -> CheckedUpload:
-        content = self.jpeg(colour, variant)
-        return CheckedUpload(
-            file=ContentFile(content, name=name),
-            content_type="image/jpeg",
-            extension=".jpg",
-            size=len(content),
-            original_name=name,
-        )
-
-    def _draw(self, colour: str, variant: int) -> bytes:
-        rng = random.Random(f"{SEED}|picture|{colour}|{variant}")
-        base = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
-        width, height = self.SIZE
-        image = Image.new("RGB", self.SIZE)
-        draw = ImageDraw.Draw(image)
-        # Sky: the type's colour fading to white; ground: a darker band.
-        horizon = int(height * rng.uniform(0.55, 0.7))
-        for y in range(horizon):
-            t = y / horizon
-            draw.line([(0, y), (width, y)], fill=tuple(int(c + (255 - c) * (0.35 + 0.6 * t)) for c in base))
-        draw.rectangle((0, horizon, width, height), fill=tuple(int(c * 0.55) for c in base))
-        # A banner, a board and a few "people" standing in a row.
-        left = rng.randrange(40, 200)
-        draw.rectangle((left, 40, left + rng.randrange(240, 380), 100), fill=(200, 22, 29), outline=(250, 220, 80))
-        board = rng.randrange(20, width - 160)
-        draw.rectangle((board, horizon - 150, board + 130, horizon - 10), fill=(245, 245, 240), outline=(60, 60, 60))
-        x = rng.randrange(10, 40)
-        for _ in range(rng.randrange(5, 10)):
-            x += rng.randrange(50, 75)
-            if x > width - 40:
-                break
-            y = horizon + rng.randrange(-40, 10)
-            shirt = rng.choice([(200, 22, 29), (30, 60, 120), (240, 240, 240), (230, 150, 30)])
-            draw.ellipse((x, y - 60, x + 30, y - 30), fill=(235, 200, 170))
-            draw.rectangle((x - 5, y - 30, x + 35, y + 40), fill=shirt)
-        buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=78)
-        return buffer.getvalue()
 
 
 # --- what happens at an activity: text ------------------------------------------------------------------------
 
+STORY = story("activities")  # demo/stories/activities.toml
+
 # Start time and length in minutes, by type.
-TIMES = {
-    "theme_day": ((14, 30), 120),
-    "lecture": ((15, 0), 90),
-    "study": ((9, 0), 120),
-    "visit": ((8, 30), 450),
-    "volunteer": ((9, 0), 150),
-    "student_aid": ((9, 30), 120),
-    "care_visit": ((9, 0), 180),
-    "tech_exchange": ((14, 0), 180),
-    "contest": ((14, 30), 150),
-    "sports": ((14, 0), 180),
-    "other": ((9, 30), 120),
-}
-WEEKEND_TYPES = {"volunteer", "sports", "student_aid"}
+TIMES = plain(STORY["times"])
+WEEKEND_TYPES = frozenset(STORY["weekend_types"])
 
 # Share of an organization's roster named as participants, by type (the lead's share; co-organizers send fewer).
-TURNOUT = {
-    "theme_day": (0.55, 0.85),
-    "lecture": (0.6, 0.9),
-    "study": (0.6, 0.9),
-    "visit": (0.35, 0.65),
-    "volunteer": (0.25, 0.45),
-    "student_aid": (0.15, 0.3),
-    "care_visit": (0.1, 0.25),
-    "tech_exchange": (0.25, 0.5),
-    "contest": (0.35, 0.6),
-    "sports": (0.45, 0.75),
-    "other": (0.2, 0.4),
-}
+TURNOUT = plain(STORY["turnout"])
 # People who are not on a roster but came (workers, residents, guests): the extra headcount on top of the named.
-EXTRA = {"volunteer": (4, 18), "care_visit": (1, 5), "sports": (5, 20), "contest": (2, 10), "student_aid": (1, 4)}
+EXTRA = plain(STORY["extra"])
 
-ARRANGEMENTS = {
-    "visit": "活动当天8:00在项目部门口集合，统一乘车前往；请党员佩戴党员徽章，着装整洁。",
-    "volunteer": "请各单位报送志愿者名单，统一穿志愿者马甲；现场服从安全员指挥，不进入施工围挡。",
-    "sports": "请各单位提前组队报名，穿运动服装；现场设医疗点和饮水点。",
-    "contest": "每单位组织一支代表队（3人），题目范围提前一周下发。",
-    "tech_exchange": "请交流单位提前三天报送交流材料（PPT），会后形成纪要。",
-    "care_visit": "慰问名单由各单位提前确认，慰问品统一采购、登记发放。",
-}
-DEFAULT_ARRANGEMENTS = (
-    "请各单位于活动前两天报送参加人员名单；党员统一佩戴党员徽章。",
-    "请参加人员提前十分钟签到，会场手机静音。",
-    "请参加人员穿戴安全帽和反光背心，进入现场服从安全员指挥。",
-)
+ARRANGEMENTS = plain(STORY["arrangements"])
+DEFAULT_ARRANGEMENTS = plain(STORY["default_arrangements"])
 
-BODIES = {
-    "theme_day": (
-        "全体党员面向党旗重温入党誓词，支部书记通报了近期党建和生产重点工作。",
-        "大家结合岗位实际交流了“我为群众办实事”的做法，现场认领了下月实事清单。",
-        "党员们观看了安全生产警示教育片，逐条学习了岗位安全责任制。",
-        "活动最后开展党员承诺践诺，承诺书在党建园地公示。",
-    ),
-    "lecture": (
-        "党课由{speaker}主讲，结合工程建设实际讲述了党员在急难险重任务中的担当作为。",
-        "党课采用“理论+案例”的方式，穿插了一线党员攻坚克难的真实故事，大家听得认真。",
-        "课后党员代表交流了学习体会，表示要把党课所学转化为推动工作的实际行动。",
-    ),
-    "study": (
-        "集中学习了上级党委有关文件精神和党章相关章节。",
-        "采取领学、自学、交流研讨相结合的方式，每名党员结合分管工作谈认识。",
-        "学习后进行了简短测试，大家对照测试结果查漏补缺。",
-    ),
-    "visit": (
-        "党员们在讲解员带领下参观展厅，了解了本地党组织在革命年代的斗争历程。",
-        "在纪念碑前，全体党员敬献花篮、默哀，并重温入党誓词。",
-        "参观结束后召开简短座谈会，大家交流了所思所感。",
-    ),
-    "volunteer": (
-        "志愿者分成交通疏导、政策宣讲、环境清洁三个小组，在施工围挡周边开展服务。",
-        "现场发放《地铁施工告居民书》和便民联系卡，解答居民关心的出行和噪声问题。",
-        "党员志愿者为行动不便的老人代办出行路线咨询和生活物品代购。",
-    ),
-    "student_aid": (
-        "为困难家庭学生送去助学金和学习用品，并与家长交流了孩子的学习和生活情况。",
-        "党员与受助学生结成“一对一”帮扶对子，约定每学期回访一次。",
-    ),
-    "care_visit": (
-        "慰问组走访了一线班组和工人宿舍，送去慰问品，详细询问工友的工作和生活困难。",
-        "走访了困难党员和老党员，听取他们对工程建设和社区工作的意见建议。",
-        "对走访中了解到的宿舍维修、子女入学咨询等问题建立清单，明确专人跟进。",
-    ),
-    "tech_exchange": (
-        "技术骨干围绕盾构姿态控制、同步注浆和沉降监测作了专题交流。",
-        "双方就施工难点逐项研讨，形成优化建议，明确了下一步试验段安排。",
-        "交流会演示了智慧工地平台的监测数据和预警案例。",
-    ),
-    "contest": (
-        "竞赛分必答、抢答、风险题三个环节，各代表队比拼激烈。",
-        "题目涵盖党章党规、安全生产法律法规和岗位操作规程，现场气氛热烈。",
-    ),
-    "sports": (
-        "活动设置了拔河、接力跑、趣味投篮等项目，各单位职工混合编队参赛。",
-        "活动增进了各单位职工之间的了解和友谊，展示了建设者的良好精神面貌。",
-    ),
-    "other": (
-        "活动对照任务清单逐项检查落实情况，现场反馈存在的问题。",
-        "对发现的问题明确了整改责任人和完成时限，纳入督办台账跟踪。",
-    ),
-}
-OUTCOMES = {
-    "theme_day": ("形成党员承诺事项{k}条，已在党建园地公示。", "征集合理化建议{k}条，交项目部研究采纳。"),
-    "lecture": ("党员撰写心得体会{k}篇，择优在公司内网刊发。", "课件已上传党建平台，供未到场党员补学。"),
-    "study": ("形成学习研讨记录1份，收集意见建议{k}条。", "未到场党员{k}人已安排补学。"),
-    "visit": ("党员撰写参观心得{k}篇。", "整理参观图文资料一份，纳入支部学习资料库。"),
-    "volunteer": ("服务居民{k}人次，收集施工相关意见{m}条，已全部转办。", "劝导不文明通行{k}人次，发放宣传资料{m}份。"),
-    "student_aid": ("资助困难学生{k}名，发放助学金{money}元。",),
-    "care_visit": ("走访慰问{k}户（人），收集困难诉求{m}件，建立跟踪清单。",),
-    "tech_exchange": ("形成技术改进建议{k}条，其中{m}条已列入施工方案优化。",),
-    "contest": ("评出一等奖1个、二等奖2个、三等奖3个。",),
-    "sports": ("评出优秀组织奖3个、体育道德风尚奖1个。",),
-    "other": ("发现问题{k}项，已全部明确整改责任人和时限。",),
-}
-CAPTIONS = {
-    "theme_day": ("重温入党誓词", "活动现场", "承诺践诺"),
-    "lecture": ("党课现场", "主讲人授课", "交流发言"),
-    "study": ("集中学习", "交流研讨", "签到"),
-    "visit": ("参观展厅", "敬献花篮", "集体合影"),
-    "volunteer": ("志愿服务现场", "政策宣讲", "集体合影"),
-    "student_aid": ("助学金发放", "与受助学生交流", "集体合影"),
-    "care_visit": ("走访慰问", "送上慰问品", "座谈交流"),
-    "tech_exchange": ("技术交流", "现场观摩", "专题研讨"),
-    "contest": ("竞赛现场", "抢答环节", "颁奖"),
-    "sports": ("拔河比赛", "接力跑", "集体合影"),
-    "other": ("现场检查", "问题反馈", "活动现场"),
-}
-CANCEL_REASONS = (
-    "受强降雨天气影响，按防汛应急要求取消户外活动。",
-    "盾构进入下穿居民区关键阶段，党员全部在岗值守，经各方协商取消本次活动。",
-    "与上级党委集中培训时间冲突，经商定取消，相关内容并入下月活动。",
-    "活动场地临时用于应急物资存放，无法使用，本次活动取消。",
-    "主讲人临时出差，经支委会研究取消，另行安排。",
-)
+BODIES = plain(STORY["bodies"])
+OUTCOMES = plain(STORY["outcomes"])
+CAPTIONS = plain(STORY["captions"])
+CANCEL_REASONS = plain(STORY["cancel_reasons"])
 
 
 # --- plans, as data ----------------------------------------------------------------------------------------------
@@ -360,307 +105,11 @@ class RowSpec:
     movable: bool = False
 
 
-HOME_PLACES = {
-    "branch_a": "5号线项目部驻地党员活动室",
-    "contractor_branch": "中晟5号线土建总承包项目部二楼会议室",
-    "street_committee": "望江社区党群服务中心",
-    "dev_zone_committee": "高新区党群服务中心",
-    "dev_zone_office": "高新区管委会办公大楼五楼第二会议室",
-    "private_branch": "睿联科技大厦十二楼党员活动室",
-    "branch_b": "中衡大厦13层党员活动室",
-    "office_1": "中衡大厦12层党员活动室",
-    "office_3": "中衡大厦14层会议室",
-    "intercity": "江北城际铁路项目部会议室",
-    "corridor": "滨湖综合管廊项目部党员活动室",
-    "resettlement": "科创城安置房项目部会议室",
-    "joint_branch": "科创城片区开发项目现场党建活动室",
-    "equipment": "设备物资中心二楼会议室",
-    "lab": "试验检测中心党员活动室",
-}
-
-JOINT_ROWS = (
-    RowSpec(
-        1,
-        "volunteer",
-        "党员志愿服务进社区",
-        "每月第二个周六，三方党员在望江路站周边开展交通疏导、文明劝导和施工政策解答，收集居民意见。",
-        lead=2,
-        every=1,
-        place="望江路站施工围挡周边及望江社区第三网格",
-    ),
-    RowSpec(
-        1,
-        "other",
-        "“党员身边无隐患”安全联合督查",
-        "三方党员组成督查组，每月对红旗责任区开展一次安全文明施工联合督查，发现的问题纳入督办台账。",
-        lead=1,
-        every=1,
-        place="望江路站至湖光路站施工现场",
-    ),
-    RowSpec(
-        2,
-        "study",
-        "联合理论学习",
-        "双月一次，集中学习党的创新理论和安全生产、城市建设方面的法规政策，交流学习体会。",
-        lead=0,
-        every=2,
-    ),
-    RowSpec(
-        1,
-        "care_visit",
-        "新春走访慰问一线建设者和困难党员",
-        "三方党员分组走访春节坚守岗位的一线工人和社区困难党员、老党员。",
-    ),
-    RowSpec(
-        2,
-        "lecture",
-        "“开工第一课”安全生产联合党课",
-        "节后复工前，由项目安全总监和社区党委书记联合讲授安全生产和文明施工党课，班组长参加。",
-        lead=1,
-        place="盾构始发井党员活动室",
-    ),
-    RowSpec(
-        3,
-        "volunteer",
-        "“学雷锋”地铁安全知识进楼栋",
-        "党员进楼栋讲解地铁施工安全常识，发放告居民书和便民联系卡。",
-        lead=2,
-    ),
-    RowSpec(
-        4,
-        "visit",
-        "清明共访红色教育基地",
-        "三方党员赴湖光山革命烈士纪念馆敬献花篮、重温入党誓词。",
-        place="湖光山革命烈士纪念馆",
-    ),
-    RowSpec(
-        5,
-        "tech_exchange",
-        "盾构下穿居民区施工技术交流会",
-        "交流盾构下穿老旧居民区的沉降控制经验，研究监测预警方案。",
-        lead=1,
-        movable=True,
-    ),
-    RowSpec(
-        6,
-        "contest",
-        "“安全生产月”党员安全知识竞赛",
-        "三方各组两支代表队，竞赛内容为安全生产法律法规和岗位操作规程。",
-        lead=0,
-    ),
-    RowSpec(
-        7,
-        "theme_day",
-        "“七一”联合主题党日：重温入党誓词",
-        "三方党员共同重温入党誓词，表彰优秀共产党员和红旗责任区。",
-        lead=0,
-    ),
-    RowSpec(
-        8,
-        "care_visit",
-        "“夏送清凉”慰问高温一线建设者",
-        "为一线工人送去防暑降温用品，检查高温作业防护措施落实情况。",
-        lead=2,
-    ),
-    RowSpec(
-        9, "student_aid", "“金秋助学”资助沿线社区困难家庭学生", "资助望江社区困难家庭学生，党员与学生结对帮扶。", lead=1
-    ),
-    RowSpec(
-        10,
-        "theme_day",
-        "红旗责任区观摩评比联合主题党日",
-        "现场观摩四个红旗责任区，三方党员代表打分评比，评出季度流动红旗。",
-        place="望江路站施工现场",
-        movable=True,
-    ),
-    RowSpec(
-        11,
-        "lecture",
-        "“红色引擎”联合课堂：全会精神宣讲",
-        "邀请区委党校教师宣讲全会精神，三方党员和参建职工代表参加。",
-        lead=0,
-    ),
-    RowSpec(
-        12,
-        "sports",
-        "“红色引擎”迎新年职工趣味运动会",
-        "三方职工和社区居民混合编队，开展拔河、接力等趣味项目。",
-        lead=2,
-        place="望江社区文体广场",
-    ),
-)
-
-CENTRAL_LOCAL_ROWS = (
-    RowSpec(
-        1,
-        "volunteer",
-        "“央地同心”党员服务企业日",
-        "每月走访高新区段沿线企业，通报施工和交通导改安排，协调解决企业出行、用电等问题。",
-        lead=1,
-        every=1,
-        place="高新区段沿线园区企业",
-    ),
-    RowSpec(
-        3,
-        "lecture",
-        "“央地同心”联合课堂",
-        "每季度由双方轮流邀请专家讲授一堂党课，内容涵盖营商环境和重大项目建设。",
-        lead=0,
-        every=3,
-    ),
-    RowSpec(
-        1,
-        "care_visit",
-        "春节前走访慰问征迁户和困难群众",
-        "走访高新区段征迁户和困难群众，听取对工程建设的意见。",
-        lead=1,
-    ),
-    RowSpec(
-        3, "study", "联合学习全国两会精神", "双方党员集中学习全国两会精神，结合项目建设和园区发展开展研讨。", lead=0
-    ),
-    RowSpec(
-        4,
-        "visit",
-        "共访高新区“科创党建馆”",
-        "参观高新区科创党建馆，学习园区非公企业党建经验。",
-        lead=1,
-        place="高新区科创党建馆",
-        movable=True,
-    ),
-    RowSpec(
-        5,
-        "tech_exchange",
-        "高新区段管线迁改方案联合攻关会",
-        "双方技术和协调人员研究管线迁改难点，明确责任分工和时间节点。",
-        lead=0,
-        movable=True,
-    ),
-    RowSpec(
-        6,
-        "volunteer",
-        "“安全生产月”安全宣讲进园区",
-        "党员走进沿线园区企业开展安全生产宣讲和应急演练指导。",
-        lead=0,
-        place="高新区科创大道沿线园区",
-    ),
-    RowSpec(7, "theme_day", "“七一”央地联合主题党日", "双方党员共过政治生日，交流党建引领项目建设的做法。", lead=1),
-    RowSpec(
-        9,
-        "sports",
-        "央地职工篮球友谊赛",
-        "项目部与管委会职工篮球友谊赛。",
-        lead=1,
-        place="高新区体育中心",
-        movable=True,
-    ),
-    RowSpec(
-        10,
-        "theme_day",
-        "“国庆”主题党日：交通导改党员服务岗上岗",
-        "党员在交通导改路口设立服务岗，引导车辆和行人通行。",
-        lead=0,
-    ),
-    RowSpec(
-        11,
-        "visit",
-        "观摩5号线高新区段施工现场",
-        "组织管委会党员观摩施工现场，了解工程进展和文明施工措施。",
-        lead=0,
-        place="5号线科创大道站施工现场",
-        movable=True,
-    ),
-    RowSpec(12, "study", "年度共建工作总结暨理论学习交流会", "总结全年共建工作，学习交流，谋划下一年度计划。", lead=1),
-)
-
-PRIVATE_ROWS = (
-    RowSpec(
-        2,
-        "tech_exchange",
-        "“数智先锋”智慧工地技术沙龙",
-        "每两个月一次，睿联科技技术骨干与项目技术人员交流盾构姿态监测和智慧工地平台应用。",
-        lead=1,
-        every=2,
-    ),
-    RowSpec(3, "lecture", "“数智先锋”联合党课", "每季度一次，双方书记轮流讲授党课。", lead=0, every=3),
-    RowSpec(1, "care_visit", "春节前慰问驻场技术人员", "慰问春节期间驻场保障的技术人员。", lead=0),
-    RowSpec(
-        3,
-        "volunteer",
-        "“学雷锋”科技助老进社区",
-        "青年党员到社区教老人使用智能手机和出行软件。",
-        lead=1,
-        place="望江社区党群服务中心",
-    ),
-    RowSpec(
-        4,
-        "visit",
-        "共访临江市党史教育馆",
-        "双方党员参观党史教育馆，重温入党誓词。",
-        lead=0,
-        place="临江市党史教育馆",
-        movable=True,
-    ),
-    RowSpec(
-        5,
-        "other",
-        "青年党员“工地实践日”",
-        "睿联科技青年党员到施工一线跟班实践一天。",
-        lead=0,
-        place="望江路站施工现场",
-        movable=True,
-    ),
-    RowSpec(6, "contest", "网络安全与保密知识竞赛", "围绕网络安全和数据保密开展知识竞赛。", lead=1, movable=True),
-    RowSpec(7, "theme_day", "“七一”主题党日：结对支部共过政治生日", "双方党员共过政治生日，交流入党初心。", lead=1),
-    RowSpec(9, "study", "民营企业党建工作交流座谈", "交流非公企业党建与生产经营融合的做法。", lead=0, movable=True),
-    RowSpec(
-        10, "sports", "“数智杯”羽毛球联谊赛", "双方职工羽毛球联谊赛。", lead=1, place="高新区体育中心", movable=True
-    ),
-    RowSpec(
-        11,
-        "other",
-        "盾构监测系统应急演练观摩",
-        "观摩监测系统报警后的应急处置演练。",
-        lead=0,
-        place="盾构始发井",
-        movable=True,
-    ),
-    RowSpec(12, "study", "年度共建工作总结交流会", "总结全年共建工作，研究下一年度计划。", lead=1),
-)
-
-KCC_ROWS = (
-    RowSpec(
-        1,
-        "volunteer",
-        "科创城“党员先锋服务日”",
-        "每月组织参建单位党员和管委会机关党员到园区开展志愿服务。",
-        lead=0,
-        every=1,
-        place="科创城片区",
-    ),
-    RowSpec(2, "care_visit", "节后走访慰问返岗务工人员", "走访返岗务工人员，了解工资发放和食宿情况。", lead=0),
-    RowSpec(
-        3,
-        "study",
-        "联合学习：优化营商环境政策解读",
-        "管委会讲解优化营商环境政策，参建单位交流落实情况。",
-        lead=1,
-        movable=True,
-    ),
-    RowSpec(4, "visit", "共访湖光山革命烈士纪念馆", "双方党员参观纪念馆，重温入党誓词。", place="湖光山革命烈士纪念馆"),
-    RowSpec(
-        5,
-        "other",
-        "科创城安置房交付前联合检查",
-        "双方党员对安置房交付条件开展联合检查。",
-        lead=1,
-        place="科创城安置房小区",
-        movable=True,
-    ),
-    RowSpec(6, "contest", "安全生产知识竞赛", "参建单位和管委会党员安全生产知识竞赛。", lead=0, movable=True),
-    RowSpec(7, "theme_day", "“七一”联合主题党日", "双方党员共过政治生日，表彰优秀党员。", lead=1),
-    RowSpec(8, "care_visit", "“夏送清凉”慰问一线工人", "为一线工人送去防暑降温用品。", lead=0),
-    RowSpec(9, "study", "片区开发项目党建工作总结交流会", "总结片区开发项目党建联建经验。", lead=0),
-)
+HOME_PLACES = plain(STORY["home_places"])
+JOINT_ROWS: tuple[RowSpec, ...] = build(tuple[RowSpec, ...], STORY["joint_rows"])
+CENTRAL_LOCAL_ROWS: tuple[RowSpec, ...] = build(tuple[RowSpec, ...], STORY["central_local_rows"])
+PRIVATE_ROWS: tuple[RowSpec, ...] = build(tuple[RowSpec, ...], STORY["private_rows"])
+KCC_ROWS: tuple[RowSpec, ...] = build(tuple[RowSpec, ...], STORY["kcc_rows"])
 
 # Plan pools by the agreement's key in ``ctx.data["partnerships"]["agreements"]``.
 POOLS = {
@@ -672,87 +121,34 @@ POOLS = {
 }
 
 # Branches' own activities (no agreement). Branch B keeps to head-office partners: never branch A or its partners.
-OWN: dict[str, tuple[RowSpec, ...]] = {
-    "branch_a": (
-        RowSpec(1, "study", "支部党员集中学习", "两个党小组轮流领学，结合盾构和车站施工谈体会。", every=3),
-        RowSpec(2, "lecture", "支部书记讲党课", "支部书记结合项目建设讲党课。", every=3),
-        RowSpec(5, "other", "党员先锋岗授牌暨承诺践诺", "为新认定的党员先锋岗授牌，党员现场承诺。", place="盾构始发井"),
-        RowSpec(12, "other", "年度组织生活会暨民主评议党员", "开展批评与自我批评，民主评议党员。"),
-    ),
-    "branch_b": (
-        RowSpec(
-            1, "theme_day", "“清廉财务”主题党日", "学习财经纪律和廉洁从业规定，通报资金支付和合同管理风险点。", every=1
-        ),
-        RowSpec(2, "lecture", "“清廉财务”专题党课", "支部书记讲授廉洁从业专题党课。", every=3),
-        RowSpec(
-            3,
-            "volunteer",
-            "机关党员“学雷锋”志愿服务",
-            "到区福利院开展志愿服务。",
-            place="滨湖区福利院",
-            co=("office_3",),
-        ),
-        RowSpec(
-            7, "visit", "参观临江市廉政教育基地", "接受廉政警示教育。", place="临江市廉政教育基地", co=("office_1",)
-        ),
-        RowSpec(
-            10, "contest", "财经法规与合规知识竞赛", "机关支部联合举办财经法规知识竞赛。", co=("office_1", "office_3")
-        ),
-        RowSpec(11, "study", "“三重一大”决策制度专题学习", "学习公司“三重一大”决策制度和审计整改要求。"),
-    ),
-    "office_1": (
-        RowSpec(2, "theme_day", "机关第一党支部主题党日", "学习上级文件，交流机关作风建设。", every=2),
-        RowSpec(
-            6, "lecture", "“七一”机关联合专题党课", "公司党委书记为机关党员讲专题党课。", co=("branch_b", "office_3")
-        ),
-        RowSpec(
-            9, "sports", "机关职工秋季健步走", "机关党支部联合组织健步走。", place="滨湖湿地公园", co=("branch_b",)
-        ),
-    ),
-    "office_3": (
-        RowSpec(
-            1, "other", "安全质量督导进项目", "机关党员到项目开展安全质量督导。", every=3, place="江北城际铁路项目部"
-        ),
-        RowSpec(4, "theme_day", "科技创新主题党日", "交流BIM和智慧工地应用成果。"),
-    ),
-    "intercity": (RowSpec(1, "theme_day", "高架段“党旗红”主题党日", "在高架施工一线开展主题党日。", every=2),),
-    "corridor": (
-        RowSpec(1, "theme_day", "“文明施工”主题党日", "围绕扬尘治理和文明施工开展主题党日。", every=2),
-        RowSpec(8, "care_visit", "“夏送清凉”慰问管廊一线工人", "为一线工人送去防暑降温用品。"),
-    ),
-    "resettlement": (
-        RowSpec(2, "theme_day", "“安居工程”主题党日", "围绕安置房质量和按期交房开展主题党日。", every=3),
-        RowSpec(1, "care_visit", "春节前走访慰问安置户", "走访即将回迁的安置户。"),
-    ),
-    "joint_branch": (
-        RowSpec(1, "volunteer", "参建单位党员进园区志愿服务", "联合党支部党员到园区开展志愿服务。", every=2, until=-60),
-    ),
-    "equipment": (RowSpec(2, "study", "廉洁采购警示教育学习", "学习采购领域典型案例，筑牢廉洁防线。", every=3),),
-    "lab": (
-        RowSpec(1, "theme_day", "“检测数据零差错”主题党日", "学习检测规范，开展数据质量自查。", every=2),
-        RowSpec(5, "tech_exchange", "试验检测技能比武", "试验检测岗位技能比武。", co=("office_3",)),
-    ),
-}
+OWN: dict[str, tuple[RowSpec, ...]] = build(dict[str, tuple[RowSpec, ...]], STORY["own"])
 
 # How promptly a lead organization records its activities: <1 logs quickly, >1 leaves more unlogged and late.
-DILIGENCE = {
-    "branch_b": 0.5,
-    "lab": 0.5,
-    "office_1": 0.7,
-    "branch_a": 0.8,
-    "contractor_branch": 1.0,
-    "intercity": 1.0,
-    "private_branch": 1.1,
-    "dev_zone_committee": 1.3,
-    "street_committee": 1.4,
-    "joint_branch": 1.5,
-    "corridor": 2.0,
-    "resettlement": 2.5,
-}
+DILIGENCE = plain(STORY["diligence"])
 
 # Branches whose secretary logs in to the demo: nothing of theirs is left unlogged past the 30-day edit lock, so every
 # activity on their "to log" list can still be logged.
-TIDY = {"branch_a", "branch_b"}
+TIDY = frozenset(STORY["tidy"])
+
+
+@dataclass(frozen=True)
+class FixedSpec:
+    """One of branch A's fixed activities: held ``day`` days from today (the coming ones take the days left in the
+    week), starting at ``start`` (hour, minute), ``length`` minutes long, under the agreement keyed ``agreement``
+    (empty: none)."""
+
+    type: str
+    title: str
+    place: str
+    start: tuple[int, int]
+    length: int
+    agreement: str = ""
+    day: int = 0
+
+
+# Branch A's recent and coming work, so ``secretary1``'s home page has something to log and to prepare.
+FIXED_HELD: tuple[FixedSpec, ...] = build(tuple[FixedSpec, ...], STORY["fixed_held"])
+FIXED_COMING: tuple[FixedSpec, ...] = build(tuple[FixedSpec, ...], STORY["fixed_coming"])
 
 
 # --- the plans -----------------------------------------------------------------------------------------------
@@ -1071,28 +467,17 @@ def _fixed_drafts(world: World) -> list[Draft]:
     branch_a = orgs.get("branch_a")
     if branch_a is None:
         return []
-    joint, central_local = agreements.get("joint"), agreements.get("central_local")
     today = world.today
     held = [
-        (-1, (19, 0), 90, "study", "盾构施工党小组夜学：安全生产法规解读", None, "5号线项目部驻地党员活动室"),
-        (-3, (9, 0), 180, "volunteer", "望江路站“工地开放日”：邀请居民代表走进地铁工地", joint, "望江路站施工现场"),
-        (
-            -5,
-            (14, 30),
-            120,
-            "lecture",
-            "“央地同心”联合课堂：交通导改期间的群众工作",
-            central_local,
-            "高新区党群服务中心",
-        ),
+        (spec.day, spec.start, spec.length, spec.type, spec.title, agreements.get(spec.agreement), spec.place)
+        for spec in FIXED_HELD
     ]
     # Planned in the current week (Monday to Sunday): today and the days left, at most three.
     days_left = 6 - today.weekday()
     coming_days = [0, *range(1, days_left + 1)][:3]
     coming = [
-        ("theme_day", "“党员身边无隐患”主题党日：盾构始发井安全交底", None, "盾构始发井", (16, 0), 90),
-        ("volunteer", "望江路站周边交通疏导志愿服务", joint, "望江路与湖光路交叉口", (8, 0), 150),
-        ("tech_exchange", "联络通道冻结施工方案交流会", None, "5号线项目部驻地党员活动室", (14, 0), 150),
+        (spec.type, spec.title, agreements.get(spec.agreement), spec.place, spec.start, spec.length)
+        for spec in FIXED_COMING
     ]
     fixed = []
     for offset, (hour, minute), length, type_code, title, agreement, place in held:
@@ -1345,17 +730,15 @@ def _history(new: list[Built]) -> None:
 
 def seed(ctx: DemoContext) -> None:
     """Add the plans, activities, key project, zones, posts and teams; what exists already is left as it is."""
-    from demo.engine import projects as demo_projects
-
     if "partnerships" not in ctx.data:
         ctx.step("activities: skipped (no partnerships demo data)")
         return
     world = load_world(ctx, Pictures())
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
-    projects = demo_projects.seed_projects(ctx, world)
+    made = projects.seed_projects(ctx, world)
     ctx.data["activities"] = {
         "today": world.today,
         "plans": {(draft.key, draft.year): draft.plan for draft in plans},
-        **projects,
+        **made,
     }

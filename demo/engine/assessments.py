@@ -37,6 +37,7 @@ from assessments import metrics, selectors
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
 from assessments.services import MANUAL, final_points_of, rollup_compute, rollup_totals_refresh
 from demo.engine.context import DemoContext
+from demo.engine.stories import plain, story
 from partnerships.models import AgreementParty, Organization
 from portal.models import Membership
 
@@ -44,43 +45,13 @@ SEED = 20261121
 PUBLISHED_QUARTERS = 3
 HALF = Decimal("0.5")
 
+STORY = story("assessments")  # demo/stories/assessments.toml
+
 # What a subject did well (闪光点) or not (薄弱点), by the metric of its best / weakest indicator.
-HIGHLIGHTS = {
-    "joint_meetings": "联席会议按季召开，议定事项清单化、台账化管理，“梳理归口、推动落实”的机制运转顺畅。",
-    "plan_completion": "年度共建活动计划执行有力，轮流主办的主题党日、联合党课均按计划开展。",
-    "logged_in_time": "活动结束后及时记录，活动小结、参加人员和现场照片齐全，工作台账规范。",
-    "items_on_time": "督办事项按期办结率高，难点堵点问题实行挂图作战、销号管理。",
-    "overdue_items": "督办事项无逾期，问题解决“不过夜、不拖延”。",
-    "participation": "党员参与面广，一线党员踊跃参加共建活动，“党员带头、群众参与”氛围浓厚。",
-    "zone_checks": "红旗责任区定期检查，公示牌信息及时更新，党员责任区“亮身份、亮职责”落到实处。",
-    "findings_fixed": "责任区检查发现的问题整改及时，形成了“检查—整改—复查”的闭环。",
-    "publicity": "注重宣传总结，共建成效在公司网站和街道公众号多次报道，品牌影响力逐步显现。",
-    "joint_study": "坚持“请进来、走出去”联学共学，理论学习与项目实际结合紧密。",
-}
-WEAKNESSES = {
-    "joint_meetings": "联席会议召开不够经常，共建双方沟通协调机制有待进一步健全。",
-    "plan_completion": "部分计划内共建活动未能如期开展，计划执行的刚性不足。",
-    "logged_in_time": "活动记录不够及时，个别活动结束后一周以上才补录，台账管理存在薄弱环节。",
-    "items_on_time": "个别督办事项办结滞后，跟踪问效、对账销号还需加强。",
-    "overdue_items": "存在逾期未办结的督办事项，需明确责任人和时间节点，限期整改。",
-    "participation": "党员参与面不够广，部分党员参加共建活动积极性不高，需创新活动形式。",
-    "zone_checks": "责任区检查频次不足，公示牌内容更新不及时。",
-    "findings_fixed": "责任区检查发现问题的整改闭环不够及时，需落实复查销号。",
-    "publicity": "宣传报道偏少，共建工作的亮点和成效总结提炼不够。",
-    "joint_study": "联学共学次数偏少，理论学习与业务工作结合不够紧密。",
-}
-PLANS = (
-    "下季度将围绕项目建设重点任务，继续深化“党建+业务”融合，推动共建走深走实。",
-    "下一步将对标先进支部，补齐短板弱项，把共建成效转化为攻坚克难的实际成果。",
-    "下季度计划与共建单位联合开展主题党日和志愿服务，进一步扩大党员参与面。",
-    "下一步将健全联席会议和督办机制，确保议定事项件件有着落、事事有回音。",
-)
-BRAND = (
-    "打造“红色引擎”共建品牌，在项目一线设立党员先锋岗。",
-    "推行“支部联建、党员联育、难题联解”工作法，形成了可复制的经验。",
-    "以“党建+安全质量”为抓手，党员突击队在关键节点攻坚。",
-    "结合机关业务特点，开展“书记讲党课、党员讲业务”活动。",
-)
+HIGHLIGHTS = plain(STORY["highlights"])
+WEAKNESSES = plain(STORY["weaknesses"])
+PLANS = plain(STORY["plans"])
+BRAND = plain(STORY["brand"])
 
 
 def _end_day(year: int, quarter: int) -> dt.date:

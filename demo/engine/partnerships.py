@@ -45,8 +45,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 
-from demo.engine import joint_work as demo_joint_work
+from demo.engine import joint_work
 from demo.engine.context import DEMO_PASSWORD, DemoContext
+from demo.engine.stories import build, plain, story
 from partnerships.models import Member, Organization
 from partnerships.services import member_import, member_update, organization_create
 from portal.models import Membership
@@ -59,11 +60,9 @@ Sector = Organization.Sector
 Status = Member.Status
 Role = Membership.Role
 
-KEY_PROJECT = {
-    "name": "临江市轨道交通5号线一期工程",
-    "short_name": "5号线一期",
-    "location": "临江市滨湖区至临江高新区",
-}
+STORY = story("partnerships")  # demo/stories/partnerships.toml
+
+KEY_PROJECT = plain(STORY["key_project"])
 
 
 class OrgSpec(NamedTuple):
@@ -85,382 +84,8 @@ class OrgSpec(NamedTuple):
     profile: str = ""
 
 
-HQ = "临江市滨湖区湖光路168号中衡大厦"
-LINE5_SITE = "临江市滨湖区望江路与湖光路交叉口5号线项目部驻地"
-
 # In tree order: a parent always comes before its children.
-ORGANIZATIONS: tuple[OrgSpec, ...] = (
-    # --- the company's own tree ---------------------------------------------------------------------------
-    OrgSpec(
-        "group_committee",
-        None,
-        Kind.COMMITTEE,
-        Sector.CENTRAL_SOE,
-        name="中衡建工集团华东建设有限公司党委",
-        short_name="华东公司党委",
-        unit_name="中衡建工集团华东建设有限公司",
-        secretary="陈国栋",
-        contact="韩卫东",
-        phone="0552-86201100",
-        address=HQ,
-        description="公司党委统筹所属党组织建设，牵头与项目沿线政府、街道社区和参建单位开展党建共建。",
-    ),
-    OrgSpec(
-        "gb_office",
-        "group_committee",
-        Kind.GENERAL_BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司机关党总支",
-        short_name="机关党总支",
-        unit_name="中衡建工集团华东建设有限公司本部",
-        secretary="刘晓东",
-        contact="赵敏",
-        phone="0552-86201108",
-        address=HQ + "12层",
-        description="负责公司本部各部门党员的教育管理，下设三个机关党支部。",
-    ),
-    OrgSpec(
-        "gb_rail",
-        "group_committee",
-        Kind.GENERAL_BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司轨道交通工程党总支",
-        short_name="轨道交通党总支",
-        unit_name="中衡华东公司轨道交通事业部",
-        secretary="杨志刚",
-        contact="许文静",
-        phone="0552-86201136",
-        address=HQ + "15层",
-        description="联系公司承建的地铁和城际铁路项目，把党组织建在项目一线。",
-    ),
-    OrgSpec(
-        "gb_municipal",
-        "group_committee",
-        Kind.GENERAL_BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司市政与房建工程党总支",
-        short_name="市政房建党总支",
-        unit_name="中衡华东公司市政房建事业部",
-        secretary="何建平",
-        contact="罗雪梅",
-        phone="0552-86201152",
-        address=HQ + "16层",
-        description="联系综合管廊、安置房和片区开发项目的党组织。",
-    ),
-    OrgSpec(
-        "gb_support",
-        "group_committee",
-        Kind.GENERAL_BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司设备物资与检测党总支",
-        short_name="设备检测党总支",
-        unit_name="中衡华东公司设备物资中心、试验检测中心",
-        secretary="郭德胜",
-        contact="宋佳",
-        phone="0552-86201170",
-        address="临江市江北新区物流园路9号",
-        description="服务各项目的设备、物资保障和试验检测工作。",
-    ),
-    OrgSpec(
-        "office_1",
-        "gb_office",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司机关第一党支部",
-        short_name="机关第一党支部",
-        unit_name="综合办公室、党群工作部、人力资源部",
-        secretary="刘晓东",
-        contact="赵敏",
-        phone="0552-86201109",
-        address=HQ + "12层",
-        description="由综合办公室、党群工作部和人力资源部的党员组成，承担公司党务日常工作。",
-        roster=16,
-        profile="office_admin",
-    ),
-    OrgSpec(
-        "branch_b",
-        "gb_office",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司机关第二党支部",
-        short_name="机关第二党支部",
-        unit_name="财务资金部、审计法务部、商务合约部",
-        secretary="林晓燕",
-        contact="林晓燕",
-        phone="13856201217",
-        address=HQ + "13层",
-        description="由财务、审计、法务和商务合约岗位的党员组成，以“清廉财务”为支部特色。",
-        roster=14,
-        profile="office_finance",
-    ),
-    OrgSpec(
-        "office_3",
-        "gb_office",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司机关第三党支部",
-        short_name="机关第三党支部",
-        unit_name="工程管理部、安全质量部、科技信息部",
-        secretary="曹永强",
-        contact="田甜",
-        phone="0552-86201131",
-        address=HQ + "14层",
-        description="由工程、安全质量和科技信息部门的党员组成，常到项目开展安全质量督导。",
-        roster=14,
-        profile="office_engineering",
-    ),
-    OrgSpec(
-        "branch_a",
-        "gb_rail",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司临江地铁5号线项目部党支部",
-        short_name="5号线项目部党支部",
-        unit_name="中衡华东公司临江市轨道交通5号线一期工程项目经理部",
-        secretary="周振华",
-        contact="周振华",
-        phone="13905521586",
-        address=LINE5_SITE,
-        description="负责5号线一期工程建设管理，与施工总承包方、沿线社区和高新区结对共建。",
-        roster=30,
-        profile="metro",
-    ),
-    OrgSpec(
-        "group_shield",
-        "branch_a",
-        Kind.GROUP,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司5号线项目部盾构施工党小组",
-        short_name="盾构施工党小组",
-        unit_name="5号线项目部盾构工区",
-        secretary="邓海波",
-        contact="邓海波",
-        phone="15055218342",
-        address=LINE5_SITE + "盾构始发井",
-        description="由盾构掘进、管片拼装和测量岗位的党员组成。",
-    ),
-    OrgSpec(
-        "group_station",
-        "branch_a",
-        Kind.GROUP,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司5号线项目部车站主体党小组",
-        short_name="车站主体党小组",
-        unit_name="5号线项目部车站工区",
-        secretary="范立军",
-        contact="范立军",
-        phone="15155209476",
-        address=LINE5_SITE + "望江路站",
-        description="由车站主体结构施工和安全管理岗位的党员组成。",
-    ),
-    OrgSpec(
-        "intercity",
-        "gb_rail",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司江北城际铁路项目部党支部",
-        short_name="江北城际项目部党支部",
-        unit_name="中衡华东公司江北城际铁路土建工程项目经理部",
-        secretary="蒋文斌",
-        contact="唐丽娟",
-        phone="0552-87335120",
-        address="临江市江北新区城际大道江北城际铁路项目部",
-        description="负责城际铁路桥梁和路基施工，在高架段设立党员先锋岗。",
-        roster=16,
-        profile="project",
-    ),
-    OrgSpec(
-        "corridor",
-        "gb_municipal",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司滨湖综合管廊项目部党支部",
-        short_name="管廊项目部党支部",
-        unit_name="中衡华东公司滨湖大道综合管廊工程项目经理部",
-        secretary="谢国强",
-        contact="冯婷",
-        phone="13956203374",
-        address="临江市滨湖区滨湖大道综合管廊项目部",
-        description="负责滨湖大道综合管廊施工，以文明施工和扬尘治理为重点。",
-        roster=15,
-        profile="project",
-    ),
-    OrgSpec(
-        "resettlement",
-        "gb_municipal",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司科创城安置房项目部党支部",
-        short_name="安置房项目部党支部",
-        unit_name="中衡华东公司科创城安置房工程项目经理部",
-        secretary="董海峰",
-        contact="韦倩",
-        phone="15256217709",
-        address="临江高新区科创大道安置房项目部",
-        description="负责科创城安置房建设，重点抓工程质量和按期交房。",
-        roster=15,
-        profile="project",
-    ),
-    OrgSpec(
-        "joint_branch",
-        "gb_municipal",
-        Kind.JOINT_BRANCH,
-        Sector.CENTRAL_SOE,
-        name="临江科创城片区开发项目联合党支部",
-        short_name="科创城联合党支部",
-        unit_name="中衡华东公司牵头，设计、监理和分包单位党员共同组成",
-        secretary="潘志远",
-        contact="贾晓雯",
-        phone="0552-87691022",
-        address="临江高新区科创城片区开发项目现场党建活动室",
-        description="把参与科创城片区开发的各参建单位党员编在一起，统一过组织生活、认领责任区。",
-        roster=14,
-        profile="joint",
-    ),
-    OrgSpec(
-        "equipment",
-        "gb_support",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司设备物资中心党支部",
-        short_name="设备物资中心党支部",
-        unit_name="中衡华东公司设备物资中心",
-        secretary="郭德胜",
-        contact="宋佳",
-        phone="0552-86201171",
-        address="临江市江北新区物流园路9号",
-        description="负责盾构机等大型设备调配和物资集中采购，设有廉洁采购监督岗。",
-        roster=12,
-        profile="equipment",
-    ),
-    OrgSpec(
-        "lab",
-        "gb_support",
-        Kind.BRANCH,
-        Sector.CENTRAL_SOE,
-        name="中衡华东公司试验检测中心党支部",
-        short_name="试验检测中心党支部",
-        unit_name="中衡华东公司试验检测中心",
-        secretary="袁立新",
-        contact="彭欣怡",
-        phone="0552-86201188",
-        address="临江市滨湖区工业园纬三路21号",
-        description="承担各项目原材料和实体质量检测，开展“检测数据零差错”活动。",
-        roster=12,
-        profile="lab",
-    ),
-    # --- external partners: each the root of its own tree ---------------------------------------------------
-    OrgSpec(
-        "street_committee",
-        None,
-        Kind.COMMITTEE,
-        Sector.STREET_COMMUNITY,
-        name="临江市滨湖区湖光街道望江社区党委",
-        short_name="望江社区党委",
-        unit_name="湖光街道望江社区居民委员会",
-        secretary="沈桂英",
-        contact="沈桂英",
-        phone="0552-86627315",
-        address="临江市滨湖区湖光街道望江路56号望江社区党群服务中心",
-        description="5号线望江路站所在社区的党组织，协助项目做好施工扰民协调和居民沟通。",
-        roster=8,
-        profile="street",
-    ),
-    OrgSpec(
-        "street_grid",
-        "street_committee",
-        Kind.BRANCH,
-        Sector.STREET_COMMUNITY,
-        name="望江社区第三网格党支部",
-        short_name="第三网格党支部",
-        unit_name="望江社区第三网格",
-        secretary="孔令华",
-        contact="孔令华",
-        phone="13705528261",
-        address="临江市滨湖区望江路56号望江社区第三网格党员驿站",
-        description="覆盖紧邻车站施工围挡的六栋居民楼。",
-        roster=8,
-        profile="grid",
-    ),
-    OrgSpec(
-        "contractor_branch",
-        None,
-        Kind.BRANCH,
-        Sector.GENERAL_CONTRACTOR,
-        name="中晟隧道工程有限公司临江5号线土建总承包项目部党支部",
-        short_name="中晟5号线项目党支部",
-        unit_name="中晟隧道工程有限公司临江5号线土建施工总承包项目部",
-        secretary="郑国平",
-        contact="马志强",
-        phone="13805524419",
-        address="临江市滨湖区望江路5号线土建总承包项目部",
-        description="5号线一期土建施工总承包方的项目党支部，与业主方项目部党支部共同划分红旗责任区。",
-        roster=18,
-        profile="contractor",
-    ),
-    OrgSpec(
-        "private_branch",
-        None,
-        Kind.BRANCH,
-        Sector.PRIVATE,
-        name="临江睿联智能科技有限公司党支部",
-        short_name="睿联科技党支部",
-        unit_name="临江睿联智能科技有限公司",
-        secretary="吴明远",
-        contact="钱雨婷",
-        phone="18955203306",
-        address="临江高新区创新大道88号睿联科技大厦",
-        description="为项目提供盾构姿态监测和智慧工地平台的民营企业党组织。",
-        roster=9,
-        profile="private",
-    ),
-    OrgSpec(
-        "dev_zone_committee",
-        None,
-        Kind.WORKING_COMMITTEE,
-        Sector.DEV_ZONE,
-        name="临江高新技术产业开发区党工委",
-        short_name="高新区党工委",
-        unit_name="临江高新技术产业开发区管理委员会",
-        secretary="黄振宇",
-        contact="蔡文华",
-        phone="0552-87880001",
-        address="临江高新区科创大道1号管委会办公大楼",
-        description="5号线终点段所在开发区的党组织，牵头协调征迁和交通导改。",
-    ),
-    OrgSpec(
-        "dev_zone_office",
-        "dev_zone_committee",
-        Kind.BRANCH,
-        Sector.DEV_ZONE,
-        name="临江高新区管委会机关党支部",
-        short_name="管委会机关党支部",
-        unit_name="临江高新技术产业开发区管理委员会机关",
-        secretary="蔡文华",
-        contact="蔡文华",
-        phone="0552-87880016",
-        address="临江高新区科创大道1号管委会办公大楼",
-        description="由管委会各局室党员组成，负责园区企业服务和项目协调。",
-        roster=10,
-        profile="dev_zone",
-    ),
-    OrgSpec(
-        "local_committee",
-        None,
-        Kind.COMMITTEE,
-        Sector.LOCAL_PARTY,
-        name="临江市滨湖区住房和城乡建设局机关党委",
-        short_name="滨湖区住建局机关党委",
-        unit_name="临江市滨湖区住房和城乡建设局",
-        secretary="石保国",
-        contact="万丽",
-        phone="0552-86110285",
-        address="临江市滨湖区政务服务中心B座",
-        description="区级建设主管部门的机关党委，参与在建项目质量安全联合检查。",
-        roster=8,
-        profile="local",
-    ),
-)
+ORGANIZATIONS: tuple[OrgSpec, ...] = build(tuple[OrgSpec, ...], STORY["organizations"])
 
 SPECS = {spec.key: spec for spec in ORGANIZATIONS}
 
@@ -474,120 +99,7 @@ class Profile(NamedTuple):
     posts: tuple[str, ...]
 
 
-PROFILES: dict[str, Profile] = {
-    "office_admin": Profile(
-        0.5,
-        (1992, 2023),
-        ("人力资源部部长", "党群工作部副部长", "团委书记", "纪委办公室主任"),
-        ("党务专员", "宣传干事", "文秘", "人事专员", "行政专员", "档案管理员", "工会干事", "纪检干事"),
-    ),
-    "office_finance": Profile(
-        0.4,
-        (1995, 2023),
-        ("审计法务部部长", "商务合约部部长", "财务资金部副部长"),
-        ("会计", "出纳", "税务会计", "资金主管", "审计专员", "法务专员", "合约造价工程师", "成本核算员"),
-    ),
-    "office_engineering": Profile(
-        0.75,
-        (1993, 2023),
-        ("工程管理部部长", "安全质量部部长", "科技信息部部长"),
-        ("安全监督工程师", "质量工程师", "BIM工程师", "信息化专员", "计划统计员", "工程技术主管"),
-    ),
-    "project": Profile(
-        0.82,
-        (1998, 2024),
-        ("项目经理", "项目总工程师", "安全总监", "生产经理", "项目综合办主任"),
-        (
-            "技术员",
-            "施工员",
-            "安全员",
-            "质量员",
-            "测量员",
-            "试验员",
-            "材料员",
-            "资料员",
-            "机械管理员",
-            "造价员",
-            "党务专员",
-            "环保专员",
-        ),
-    ),
-    "metro": Profile(
-        0.82,
-        (1998, 2024),
-        ("项目经理", "项目总工程师", "安全总监", "生产经理", "盾构机长", "车站工区长"),
-        (
-            "技术员",
-            "施工员",
-            "安全员",
-            "质量员",
-            "测量员",
-            "试验员",
-            "资料员",
-            "盾构司机",
-            "管片拼装工程师",
-            "注浆技术员",
-            "车站土建工程师",
-            "钢筋工长",
-            "模板工长",
-            "党务专员",
-        ),
-    ),
-    "joint": Profile(
-        0.75,
-        (1996, 2024),
-        ("设计院驻场代表", "总监理工程师代表", "幕墙分包项目经理"),
-        ("监理工程师", "劳务分包队长", "施工员", "安全员", "技术员", "机电安装工长", "造价员"),
-    ),
-    "equipment": Profile(
-        0.7,
-        (1994, 2023),
-        ("设备物资中心副主任",),
-        ("设备工程师", "机械维修工程师", "物资管理员", "采购专员", "仓库管理员", "设备调度员"),
-    ),
-    "lab": Profile(
-        0.55,
-        (1997, 2024),
-        ("试验室主任",),
-        ("试验检测工程师", "试验员", "检测员", "仪器管理员", "资料员"),
-    ),
-    "street": Profile(
-        0.45,
-        (1975, 2023),
-        ("社区居委会主任", "社区党委副书记"),
-        ("社区网格员", "社区工作者", "楼栋长", "退休党员", "志愿服务队队长", "社区调解员"),
-    ),
-    "grid": Profile(
-        0.45,
-        (1975, 2023),
-        ("网格支部组织委员",),
-        ("楼栋长", "退休党员", "社区网格员", "志愿者", "在职党员（社区报到）"),
-    ),
-    "contractor": Profile(
-        0.85,
-        (1998, 2024),
-        ("项目总工", "生产经理", "安全总监"),
-        ("技术员", "施工员", "安全员", "质量员", "盾构班长", "劳务管理员", "测量员", "电工", "材料员"),
-    ),
-    "private": Profile(
-        0.6,
-        (2005, 2024),
-        ("技术总监", "销售经理"),
-        ("研发工程师", "软件工程师", "测试工程师", "实施工程师", "行政人事专员"),
-    ),
-    "dev_zone": Profile(
-        0.55,
-        (1995, 2023),
-        ("管委会副主任", "规划建设局局长"),
-        ("规划建设局科员", "招商服务专员", "企业服务专员", "综合执法队员", "党群工作部干事", "科员"),
-    ),
-    "local": Profile(
-        0.55,
-        (1990, 2022),
-        ("建管科科长", "质量安全监督站站长"),
-        ("建管科科员", "质量安全监督员", "办公室主任", "科员"),
-    ),
-}
+PROFILES: dict[str, Profile] = build(dict[str, Profile], STORY["profiles"])
 
 
 class FixedMember(NamedTuple):
@@ -601,39 +113,7 @@ class FixedMember(NamedTuple):
 
 
 # The names match the secretary and contact columns above, so the directory and the rosters agree.
-FIXED_MEMBERS: tuple[FixedMember, ...] = (
-    FixedMember("office_1", "陈国栋", "m", "公司党委书记、董事长"),
-    FixedMember("office_1", "韩卫东", "m", "党群工作部部长", "committee"),
-    FixedMember("office_1", "刘晓东", "m", "机关党总支书记、综合办公室主任"),
-    FixedMember("office_1", "赵敏", "f", "党群工作部党务专员"),
-    FixedMember("branch_b", "林晓燕", "f", "党支部书记、财务资金部部长", "secretary2"),
-    FixedMember("office_3", "曹永强", "m", "党支部书记、工程管理部副部长"),
-    FixedMember("office_3", "田甜", "f", "科技信息部宣传干事"),
-    FixedMember("branch_a", "周振华", "m", "党支部书记、项目副经理", "secretary1"),
-    FixedMember("branch_a", "邓海波", "m", "盾构施工党小组组长、盾构工区长"),
-    FixedMember("branch_a", "范立军", "m", "车站主体党小组组长、车站主体施工员"),
-    FixedMember("intercity", "蒋文斌", "m", "党支部书记、项目经理"),
-    FixedMember("intercity", "唐丽娟", "f", "项目综合办党务专员"),
-    FixedMember("corridor", "谢国强", "m", "党支部书记、项目副经理"),
-    FixedMember("corridor", "冯婷", "f", "项目综合办党务专员"),
-    FixedMember("resettlement", "董海峰", "m", "党支部书记、项目经理"),
-    FixedMember("resettlement", "韦倩", "f", "资料员、党务专员"),
-    FixedMember("joint_branch", "潘志远", "m", "联合党支部书记、科创城项目经理"),
-    FixedMember("joint_branch", "贾晓雯", "f", "监理单位资料员、联合党支部组织委员"),
-    FixedMember("equipment", "郭德胜", "m", "党支部书记、设备物资中心主任"),
-    FixedMember("equipment", "宋佳", "f", "物资管理员、党务专员"),
-    FixedMember("lab", "袁立新", "m", "党支部书记、试验检测中心主任"),
-    FixedMember("lab", "彭欣怡", "f", "试验员、党务专员"),
-    FixedMember("street_committee", "沈桂英", "f", "社区党委书记"),
-    FixedMember("street_grid", "孔令华", "m", "网格党支部书记、社区网格员"),
-    FixedMember("contractor_branch", "郑国平", "m", "项目党支部书记、项目经理"),
-    FixedMember("contractor_branch", "马志强", "m", "项目党支部副书记、党务专员", "liaison1"),
-    FixedMember("private_branch", "吴明远", "m", "党支部书记、总经理"),
-    FixedMember("private_branch", "钱雨婷", "f", "行政人事专员、党务专员"),
-    FixedMember("dev_zone_office", "蔡文华", "m", "党支部书记、党群工作部部长"),
-    FixedMember("local_committee", "石保国", "m", "机关党委书记、局长"),
-    FixedMember("local_committee", "万丽", "f", "办公室党务干事"),
-)
+FIXED_MEMBERS: tuple[FixedMember, ...] = build(tuple[FixedMember, ...], STORY["fixed_members"])
 
 
 class UserSpec(NamedTuple):
@@ -647,71 +127,13 @@ class UserSpec(NamedTuple):
     roles: tuple[tuple[str, str], ...]
 
 
-USERS: tuple[UserSpec, ...] = (
-    UserSpec("admin", "孙", "立新", "admin@gongjian.example.com", True, ()),
-    UserSpec(
-        "committee",
-        "韩",
-        "卫东",
-        "hanweidong@hd-zhongheng.example.com",
-        False,
-        (("group_committee", Role.REVIEWER),),
-    ),
-    # The secretary doubles as liaison: on a project branch nobody else keeps up with the partners.
-    UserSpec(
-        "secretary1",
-        "周",
-        "振华",
-        "zhouzhenhua@hd-zhongheng.example.com",
-        False,
-        (("branch_a", Role.SECRETARY), ("branch_a", Role.LIAISON)),
-    ),
-    UserSpec(
-        "secretary2",
-        "林",
-        "晓燕",
-        "linxiaoyan@hd-zhongheng.example.com",
-        False,
-        (("branch_b", Role.SECRETARY),),
-    ),
-    UserSpec(
-        "liaison1",
-        "马",
-        "志强",
-        "mazhiqiang@zhongsheng-tunnel.example.com",
-        False,
-        (("contractor_branch", Role.LIAISON),),
-    ),
-)
+USERS: tuple[UserSpec, ...] = build(tuple[UserSpec, ...], STORY["users"])
 
 # Repeats weight the draw: common surnames come up more often, as on a real roster.
-SURNAMES = (
-    "王王王王李李李李张张张张刘刘刘陈陈陈杨杨赵赵黄黄周周吴吴徐徐孙孙胡朱高林何郭马罗梁宋郑"
-    "谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭"
-    "廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-)
-MALE_GIVEN = "建国伟强军磊涛斌明辉杰勇俊峰鹏志海波刚林浩宇晨东文华龙飞凯亮鑫超成新兵学庆振铭博远平利民德胜永发泽坤"
-FEMALE_GIVEN = "丽娟敏静芳婷霞燕艳玲娜倩颖洁琳雪莉慧萍佳欣悦怡晓雯梅兰琴红英秀云凤洋璐蕾珊丹薇彤"
-MOBILE_PREFIXES = (
-    "138",
-    "139",
-    "150",
-    "151",
-    "152",
-    "158",
-    "159",
-    "136",
-    "137",
-    "187",
-    "188",
-    "189",
-    "135",
-    "186",
-    "133",
-    "177",
-    "199",
-    "182",
-)
+SURNAMES = plain(STORY["surnames"])
+MALE_GIVEN = plain(STORY["male_given"])
+FEMALE_GIVEN = plain(STORY["female_given"])
+MOBILE_PREFIXES = plain(STORY["mobile_prefixes"])
 
 
 # --- the roster plan: pure and deterministic ------------------------------------------------------------
@@ -929,7 +351,7 @@ def _ensure_roles(ctx: DemoContext, admin, orgs: dict[str, Organization], users:
 
 def seed(ctx: DemoContext) -> None:
     """Build or top up the partnerships demo world and publish it in ``ctx.data["partnerships"]``."""
-    ctx.clock = demo_joint_work.resume_clock(ctx.clock)
+    ctx.clock = joint_work.resume_clock(ctx.clock)
     users = _ensure_users(ctx)
     admin = users["admin"]
     orgs = _ensure_organizations(ctx, admin)
@@ -953,4 +375,4 @@ def seed(ctx: DemoContext) -> None:
         "key_project": dict(KEY_PROJECT),
         "users": users,
     }
-    demo_joint_work.seed(ctx)
+    joint_work.seed(ctx)
