@@ -198,15 +198,18 @@ def _plan_months(world: World, agreement: Agreement, year: int) -> list[int]:
     return months
 
 
+def _plan_size(rng: random.Random, months: list[int], recurring: int) -> int:
+    """How many rows a plan of ``months`` in force has: 11–14 for a full year, 8–10 from four months, else few."""
+    if len(months) >= 4:
+        return rng.randint(11, 14) if len(months) >= 10 else rng.randint(8, 10)
+    return recurring + len(months)
+
+
 def _choose_rows(rng: random.Random, pool: tuple[RowSpec, ...], months: list[int]) -> list[tuple[RowSpec, int]]:
     """The rows of one plan and their months: recurring rows always, one-off rows to fill 8–14 (fewer when short)."""
     recurring = [spec for spec in pool if spec.every]
     once = [spec for spec in pool if not spec.every]
-    if len(months) >= 4:
-        total = rng.randint(11, 14) if len(months) >= 10 else rng.randint(8, 10)
-    else:
-        total = len(recurring) + len(months)
-    wanted = max(total - len(recurring), 0)
+    wanted = max(_plan_size(rng, months, len(recurring)) - len(recurring), 0)
     inside = [spec for spec in once if spec.month in months]
     # 春节, 清明 or 七一 themes stay in their month; only the others move into a short term.
     outside = [spec for spec in once if spec.month not in months and spec.movable]
@@ -393,6 +396,13 @@ def _key_of(world: World) -> dict[int, str]:
 
 def activity_drafts(world: World, plans: list[PlanDraft]) -> list[Draft]:
     """Every activity the demo wants, computed without looking at what exists."""
+    drafts = [*_plan_drafts(world, plans), *_own_drafts(world), *_fixed_drafts(world)]
+    unique = {draft.key: draft for draft in drafts}
+    return sorted(unique.values(), key=lambda d: (d.starts_at, d.title))
+
+
+def _plan_drafts(world: World, plans: list[PlanDraft]) -> list[Draft]:
+    """The sessions of every plan row inside the window (a row may recur monthly or quarterly)."""
     window_start, window_end = world.window
     keys = _key_of(world)
     drafts: list[Draft] = []
@@ -427,6 +437,13 @@ def activity_drafts(world: World, plans: list[PlanDraft]) -> list[Draft]:
                         theme=spec.theme,
                     )
                 )
+    return drafts
+
+
+def _own_drafts(world: World) -> list[Draft]:
+    """The branches' own recurring activities (no agreement) inside the window."""
+    window_start, window_end = world.window
+    drafts: list[Draft] = []
     for org_key, specs in OWN.items():
         org = world.orgs.get(org_key)
         if org is None:
@@ -456,9 +473,7 @@ def activity_drafts(world: World, plans: list[PlanDraft]) -> list[Draft]:
                             theme=spec.theme,
                         )
                     )
-    drafts.extend(_fixed_drafts(world))
-    unique = {draft.key: draft for draft in drafts}
-    return sorted(unique.values(), key=lambda d: (d.starts_at, d.title))
+    return drafts
 
 
 def _fixed_drafts(world: World) -> list[Draft]:

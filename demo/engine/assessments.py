@@ -144,20 +144,20 @@ def _comments(scores: list[IndicatorScore], rng: random.Random) -> tuple[str, st
     return highlights, weaknesses
 
 
-def seed(ctx: DemoContext) -> None:
-    data = ctx.data["partnerships"]
-    committee_org, reviewer = data["group_committee"], data["users"]["committee"]
-    clock = ctx.clock
-    quarters = clock.quarters
+def _compute_results(ctx: DemoContext, quarters: list[tuple[int, int]]) -> None:
+    """The quarter results of every quarter the demo shows that has none yet (all final but the open one)."""
     computed = 0
     for index, (year, quarter) in enumerate(quarters):
         if QuarterRollup.objects.filter(year=year, quarter=quarter).exists():
             continue
         rollup_compute(year=year, quarter=quarter, final=index < len(quarters) - 1)
         computed += 1
-    ctx.step(f"quarter results: {computed} quarters computed ({quarters[0][0]}Q{quarters[0][1]}–{year}Q{quarter})")
+    (first_year, first_quarter), (year, quarter) = quarters[0], quarters[-1]
+    ctx.step(f"quarter results: {computed} quarters computed ({first_year}Q{first_quarter}–{year}Q{quarter})")
 
-    closed = quarters[:-1]
+
+def _rollups_to_seed(committee_org: Organization, closed: list[tuple[int, int]]) -> list[QuarterRollup]:
+    """The committee's results in the closed quarters nobody has worked on yet."""
     # A quarter that already has self-assessments, reviews or published results was seeded (or worked on): skip it.
     started = {
         *SelfAssessment.objects.values_list("rollup__year", "rollup__quarter"),
@@ -165,12 +165,78 @@ def seed(ctx: DemoContext) -> None:
         *QuarterRollup.objects.filter(status=QuarterRollup.Status.PUBLISHED).values_list("year", "quarter"),
     }
     todo = [quarter for quarter in closed if quarter not in started]
-    rollups = list(
+    return list(
         QuarterRollup.objects.filter(_subjects(committee_org))
         .filter(Q(*[Q(year=y, quarter=q) for y, q in todo], _connector=Q.OR) if todo else Q(pk__in=[]))
         .select_related("organization", "agreement")
         .order_by("year", "quarter", "subject")
     )
+
+
+def _self_assess(rollup, scores, manual, strength: float, now: dt.datetime, author, rng: random.Random) -> None:
+    """The subject's self-assessment, submitted within the due window, with its self-scored manual points."""
+    end = _end_day(rollup.year, rollup.quarter)
+    for score in manual:
+        score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
+    submitted_at = _submitted_at(end, rng.randint(1, 12 if strength < 0.6 else 8), now, rng)
+    sa = SelfAssessment(
+        rollup=rollup,
+        narrative=_narrative(rollup, scores, rng),
+        status=SelfAssessment.Status.SUBMITTED,
+        submitted_at=submitted_at,
+        submitted_by=author,
+    )
+    sa._history_user = author
+    sa._history_date = submitted_at
+    sa.save()
+    SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
+
+
+def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Random) -> None:
+    """The committee's review: manual points cut from the self-scored ones, comments, reviewed and published."""
+    end = _end_day(rollup.year, rollup.quarter)
+    for score in manual:
+        cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
+        base = float(score.self_points) if score.self_points is not None else rng.uniform(2, 4)
+        score.review_points = max(Decimal(0), min(score.indicator.points, _round_half(base - cut)))
+    highlights, weaknesses = _comments(scores, rng)
+    reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
+    published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
+    review = Review(
+        rollup=rollup,
+        highlights=highlights,
+        weaknesses=weaknesses,
+        reviewer=reviewer,
+        reviewed_at=reviewed_at,
+        published_at=published_at,
+        published_by=reviewer,
+    )
+    review._history_user = reviewer
+    review._history_date = published_at
+    review.save()
+
+
+def _publish(rollups: list[QuarterRollup], to_publish: set[tuple[int, int]], reviewer) -> int:
+    published = 0
+    for rollup in rollups:
+        if (rollup.year, rollup.quarter) in to_publish:
+            rollup.refresh_from_db(fields=["total"])
+            rollup.status = QuarterRollup.Status.PUBLISHED
+            rollup._history_user = reviewer
+            rollup.save(update_fields=["status"])
+            published += 1
+    return published
+
+
+def seed(ctx: DemoContext) -> None:
+    data = ctx.data["partnerships"]
+    committee_org, reviewer = data["group_committee"], data["users"]["committee"]
+    clock = ctx.clock
+    quarters = clock.quarters
+    _compute_results(ctx, quarters)
+
+    closed = quarters[:-1]
+    rollups = _rollups_to_seed(committee_org, closed)
     if not rollups:
         ctx.step("self-assessments and reviews: 0 created (already there)")
         return
@@ -182,53 +248,20 @@ def seed(ctx: DemoContext) -> None:
         scores_of.setdefault(score.rollup_id, []).append(score)
 
     to_publish = set(closed[:PUBLISHED_QUARTERS])
-    made_sa = made_reviews = published = 0
+    made_sa = made_reviews = 0
     changed_scores: list[IndicatorScore] = []
     for rollup in rollups:
         rng = random.Random(f"{SEED}:{rollup.subject}:{rollup.year}Q{rollup.quarter}")
         scores = scores_of.get(rollup.pk, [])
-        end = _end_day(rollup.year, rollup.quarter)
         automatic = [s for s in scores if s.indicator.source != MANUAL]
         strength = float(sum((s.points for s in automatic), Decimal(0))) / 90  # 0 … 1: how the records look
         manual = [s for s in scores if s.indicator.source == MANUAL]
         # A weak subject sometimes never writes its self-assessment; the others submit within the due window.
-        writes = rng.random() < 0.6 + 0.4 * strength or not manual
-        if writes:
-            for score in manual:
-                score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
-            submitted_at = _submitted_at(end, rng.randint(1, 12 if strength < 0.6 else 8), clock.now, rng)
-            sa = SelfAssessment(
-                rollup=rollup,
-                narrative=_narrative(rollup, scores, rng),
-                status=SelfAssessment.Status.SUBMITTED,
-                submitted_at=submitted_at,
-                submitted_by=authors.get(rollup.pk),
-            )
-            sa._history_user = authors.get(rollup.pk)
-            sa._history_date = submitted_at
-            sa.save()
-            SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
+        if rng.random() < 0.6 + 0.4 * strength or not manual:
+            _self_assess(rollup, scores, manual, strength, clock.now, authors.get(rollup.pk), rng)
             made_sa += 1
         if (rollup.year, rollup.quarter) in to_publish:
-            for score in manual:
-                cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
-                base = float(score.self_points) if score.self_points is not None else rng.uniform(2, 4)
-                score.review_points = max(Decimal(0), min(score.indicator.points, _round_half(base - cut)))
-            highlights, weaknesses = _comments(scores, rng)
-            reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
-            published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
-            review = Review(
-                rollup=rollup,
-                highlights=highlights,
-                weaknesses=weaknesses,
-                reviewer=reviewer,
-                reviewed_at=reviewed_at,
-                published_at=published_at,
-                published_by=reviewer,
-            )
-            review._history_user = reviewer
-            review._history_date = published_at
-            review.save()
+            _review(rollup, scores, manual, strength, reviewer, rng)
             made_reviews += 1
         for score in manual:
             score.final_points = final_points_of(
@@ -242,13 +275,7 @@ def seed(ctx: DemoContext) -> None:
 
     IndicatorScore.objects.bulk_update(changed_scores, ["self_points", "review_points", "final_points"])
     rollup_totals_refresh([r.pk for r in rollups])
-    for rollup in rollups:
-        if (rollup.year, rollup.quarter) in to_publish:
-            rollup.refresh_from_db(fields=["total"])
-            rollup.status = QuarterRollup.Status.PUBLISHED
-            rollup._history_user = reviewer
-            rollup.save(update_fields=["status"])
-            published += 1
+    published = _publish(rollups, to_publish, reviewer)
     ctx.step(
         f"self-assessments: {made_sa} created; reviews: {made_reviews}; results published: {published} "
         f"({', '.join(f'{y}Q{q}' for y, q in closed[:PUBLISHED_QUARTERS])}); "
