@@ -64,4 +64,4 @@ def bench_database_state(bench_url: str) -> str:
     return "foreign" if foreign_orgs or users else "bench"
 
 
-BENCH_ROOT = "基准测试党委（bench）"  # the same marker as assessments/management/commands/seed_scale.py
+BENCH_ROOT = "基准测试党委（bench）"  # the same marker as demo/engine/scale.py

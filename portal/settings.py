@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "partnerships",
     "activities",
     "assessments",
+    "demo",  # the top floor: the demo worlds and seed commands, importing every app, imported by none
 ]
 
 MIDDLEWARE = [

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST, PORT = "127.0.0.1", 8000
 GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.2
-DEMO_PASSWORD = "gongjian-demo"  # portal.demo.DEMO_PASSWORD; not imported, to keep Django out of this process
+DEMO_PASSWORD = "gongjian-demo"  # demo.engine.context.DEMO_PASSWORD; not imported, to keep Django out of this process
 DEMO_USERS = [
     ("admin", "superuser: Django admin, sees everything"),
     ("committee", "reviewer (上级党委) of the group's party committee"),

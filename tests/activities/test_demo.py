@@ -21,7 +21,6 @@ from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
 
-from activities import demo as activities_demo
 from activities.models import (
     Activity,
     ActivityParticipation,
@@ -38,9 +37,10 @@ from activities.models import (
     ZoneCheckPhoto,
     ZoneDimension,
 )
-from partnerships import demo as partnerships_demo
+from demo.engine import activities as activities_demo
+from demo.engine import partnerships as partnerships_demo
+from demo.engine.context import DemoContext
 from partnerships.models import Agreement, Organization
-from portal.demo import DemoContext
 from portal.models import Membership
 from tests.conftest import seed_reference_rows
 

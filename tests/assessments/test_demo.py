@@ -29,8 +29,8 @@ from assessments.selectors import dashboard_export as export_selectors
 from assessments.selectors import ranking as ranking_selectors
 from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollup_totals as services
+from demo.clock import DemoClock
 from partnerships.models import Organization
-from portal.demo import DemoClock
 
 pytestmark = pytest.mark.django_db
 

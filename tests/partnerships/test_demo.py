@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 from django.core.management.color import no_style
 
-from partnerships import demo
+from demo.engine import partnerships as demo
+from demo.engine.context import DemoContext
 from partnerships.models import Member, Organization
-from portal.demo import DemoContext
 from portal.models import Membership
 
 Kind = Organization.Kind

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.clock import DemoClock
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -22,7 +23,6 @@ from partnerships.models import (
     MinutesVersion,
     Organization,
 )
-from portal.demo import DemoClock
 from portal.models import Membership
 from portal.uploads import EVIDENCE, check_upload
 

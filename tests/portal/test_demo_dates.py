@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from activities.models import Activity, PlannedActivity
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
+from demo.clock import STORY_RECENT, STORY_YEAR, DemoClock
 from partnerships.models import Organization
-from portal.demo import STORY_RECENT, STORY_YEAR, DemoClock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE = (Activity.Status.HELD, Activity.Status.LOGGED)

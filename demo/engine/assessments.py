@@ -33,54 +33,29 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from assessments import metrics, selectors
+from assessments import metrics
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
-from assessments.services import MANUAL, final_points_of, rollup_compute, rollup_totals_refresh
+from assessments.rules import MANUAL
+from assessments.scoring import final_points_of
+from assessments.selectors import subjects as selectors
+from assessments.services.rollup_totals import rollup_totals_refresh
+from assessments.services.rollups import rollup_compute
+from demo.engine.context import DemoContext
+from demo.engine.stories import plain, story
 from partnerships.models import AgreementParty, Organization
-from portal.demo import DemoContext
 from portal.models import Membership
 
 SEED = 20261121
 PUBLISHED_QUARTERS = 3
 HALF = Decimal("0.5")
 
+STORY = story("assessments")  # demo/stories/assessments.toml
+
 # What a subject did well (闪光点) or not (薄弱点), by the metric of its best / weakest indicator.
-HIGHLIGHTS = {
-    "joint_meetings": "联席会议按季召开，议定事项清单化、台账化管理，“梳理归口、推动落实”的机制运转顺畅。",
-    "plan_completion": "年度共建活动计划执行有力，轮流主办的主题党日、联合党课均按计划开展。",
-    "logged_in_time": "活动结束后及时记录，活动小结、参加人员和现场照片齐全，工作台账规范。",
-    "items_on_time": "督办事项按期办结率高，难点堵点问题实行挂图作战、销号管理。",
-    "overdue_items": "督办事项无逾期，问题解决“不过夜、不拖延”。",
-    "participation": "党员参与面广，一线党员踊跃参加共建活动，“党员带头、群众参与”氛围浓厚。",
-    "zone_checks": "红旗责任区定期检查，公示牌信息及时更新，党员责任区“亮身份、亮职责”落到实处。",
-    "findings_fixed": "责任区检查发现的问题整改及时，形成了“检查—整改—复查”的闭环。",
-    "publicity": "注重宣传总结，共建成效在公司网站和街道公众号多次报道，品牌影响力逐步显现。",
-    "joint_study": "坚持“请进来、走出去”联学共学，理论学习与项目实际结合紧密。",
-}
-WEAKNESSES = {
-    "joint_meetings": "联席会议召开不够经常，共建双方沟通协调机制有待进一步健全。",
-    "plan_completion": "部分计划内共建活动未能如期开展，计划执行的刚性不足。",
-    "logged_in_time": "活动记录不够及时，个别活动结束后一周以上才补录，台账管理存在薄弱环节。",
-    "items_on_time": "个别督办事项办结滞后，跟踪问效、对账销号还需加强。",
-    "overdue_items": "存在逾期未办结的督办事项，需明确责任人和时间节点，限期整改。",
-    "participation": "党员参与面不够广，部分党员参加共建活动积极性不高，需创新活动形式。",
-    "zone_checks": "责任区检查频次不足，公示牌内容更新不及时。",
-    "findings_fixed": "责任区检查发现问题的整改闭环不够及时，需落实复查销号。",
-    "publicity": "宣传报道偏少，共建工作的亮点和成效总结提炼不够。",
-    "joint_study": "联学共学次数偏少，理论学习与业务工作结合不够紧密。",
-}
-PLANS = (
-    "下季度将围绕项目建设重点任务，继续深化“党建+业务”融合，推动共建走深走实。",
-    "下一步将对标先进支部，补齐短板弱项，把共建成效转化为攻坚克难的实际成果。",
-    "下季度计划与共建单位联合开展主题党日和志愿服务，进一步扩大党员参与面。",
-    "下一步将健全联席会议和督办机制，确保议定事项件件有着落、事事有回音。",
-)
-BRAND = (
-    "打造“红色引擎”共建品牌，在项目一线设立党员先锋岗。",
-    "推行“支部联建、党员联育、难题联解”工作法，形成了可复制的经验。",
-    "以“党建+安全质量”为抓手，党员突击队在关键节点攻坚。",
-    "结合机关业务特点，开展“书记讲党课、党员讲业务”活动。",
-)
+HIGHLIGHTS = plain(STORY["highlights"])
+WEAKNESSES = plain(STORY["weaknesses"])
+PLANS = plain(STORY["plans"])
+BRAND = plain(STORY["brand"])
 
 
 def _end_day(year: int, quarter: int) -> dt.date:
@@ -173,20 +148,20 @@ def _comments(scores: list[IndicatorScore], rng: random.Random) -> tuple[str, st
     return highlights, weaknesses
 
 
-def seed(ctx: DemoContext) -> None:
-    data = ctx.data["partnerships"]
-    committee_org, reviewer = data["group_committee"], data["users"]["committee"]
-    clock = ctx.clock
-    quarters = clock.quarters
+def _compute_results(ctx: DemoContext, quarters: list[tuple[int, int]]) -> None:
+    """The quarter results of every quarter the demo shows that has none yet (all final but the open one)."""
     computed = 0
     for index, (year, quarter) in enumerate(quarters):
         if QuarterRollup.objects.filter(year=year, quarter=quarter).exists():
             continue
         rollup_compute(year=year, quarter=quarter, final=index < len(quarters) - 1)
         computed += 1
-    ctx.step(f"quarter results: {computed} quarters computed ({quarters[0][0]}Q{quarters[0][1]}–{year}Q{quarter})")
+    (first_year, first_quarter), (year, quarter) = quarters[0], quarters[-1]
+    ctx.step(f"quarter results: {computed} quarters computed ({first_year}Q{first_quarter}–{year}Q{quarter})")
 
-    closed = quarters[:-1]
+
+def _rollups_to_seed(committee_org: Organization, closed: list[tuple[int, int]]) -> list[QuarterRollup]:
+    """The committee's results in the closed quarters nobody has worked on yet."""
     # A quarter that already has self-assessments, reviews or published results was seeded (or worked on): skip it.
     started = {
         *SelfAssessment.objects.values_list("rollup__year", "rollup__quarter"),
@@ -194,12 +169,78 @@ def seed(ctx: DemoContext) -> None:
         *QuarterRollup.objects.filter(status=QuarterRollup.Status.PUBLISHED).values_list("year", "quarter"),
     }
     todo = [quarter for quarter in closed if quarter not in started]
-    rollups = list(
+    return list(
         QuarterRollup.objects.filter(_subjects(committee_org))
         .filter(Q(*[Q(year=y, quarter=q) for y, q in todo], _connector=Q.OR) if todo else Q(pk__in=[]))
         .select_related("organization", "agreement")
         .order_by("year", "quarter", "subject")
     )
+
+
+def _self_assess(rollup, scores, manual, strength: float, now: dt.datetime, author, rng: random.Random) -> None:
+    """The subject's self-assessment, submitted within the due window, with its self-scored manual points."""
+    end = _end_day(rollup.year, rollup.quarter)
+    for score in manual:
+        score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
+    submitted_at = _submitted_at(end, rng.randint(1, 12 if strength < 0.6 else 8), now, rng)
+    sa = SelfAssessment(
+        rollup=rollup,
+        narrative=_narrative(rollup, scores, rng),
+        status=SelfAssessment.Status.SUBMITTED,
+        submitted_at=submitted_at,
+        submitted_by=author,
+    )
+    sa._history_user = author
+    sa._history_date = submitted_at
+    sa.save()
+    SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
+
+
+def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Random) -> None:
+    """The committee's review: manual points cut from the self-scored ones, comments, reviewed and published."""
+    end = _end_day(rollup.year, rollup.quarter)
+    for score in manual:
+        cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
+        base = float(score.self_points) if score.self_points is not None else rng.uniform(2, 4)
+        score.review_points = max(Decimal(0), min(score.indicator.points, _round_half(base - cut)))
+    highlights, weaknesses = _comments(scores, rng)
+    reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
+    published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
+    review = Review(
+        rollup=rollup,
+        highlights=highlights,
+        weaknesses=weaknesses,
+        reviewer=reviewer,
+        reviewed_at=reviewed_at,
+        published_at=published_at,
+        published_by=reviewer,
+    )
+    review._history_user = reviewer
+    review._history_date = published_at
+    review.save()
+
+
+def _publish(rollups: list[QuarterRollup], to_publish: set[tuple[int, int]], reviewer) -> int:
+    published = 0
+    for rollup in rollups:
+        if (rollup.year, rollup.quarter) in to_publish:
+            rollup.refresh_from_db(fields=["total"])
+            rollup.status = QuarterRollup.Status.PUBLISHED
+            rollup._history_user = reviewer
+            rollup.save(update_fields=["status"])
+            published += 1
+    return published
+
+
+def seed(ctx: DemoContext) -> None:
+    data = ctx.data["partnerships"]
+    committee_org, reviewer = data["group_committee"], data["users"]["committee"]
+    clock = ctx.clock
+    quarters = clock.quarters
+    _compute_results(ctx, quarters)
+
+    closed = quarters[:-1]
+    rollups = _rollups_to_seed(committee_org, closed)
     if not rollups:
         ctx.step("self-assessments and reviews: 0 created (already there)")
         return
@@ -211,53 +252,20 @@ def seed(ctx: DemoContext) -> None:
         scores_of.setdefault(score.rollup_id, []).append(score)
 
     to_publish = set(closed[:PUBLISHED_QUARTERS])
-    made_sa = made_reviews = published = 0
+    made_sa = made_reviews = 0
     changed_scores: list[IndicatorScore] = []
     for rollup in rollups:
         rng = random.Random(f"{SEED}:{rollup.subject}:{rollup.year}Q{rollup.quarter}")
         scores = scores_of.get(rollup.pk, [])
-        end = _end_day(rollup.year, rollup.quarter)
         automatic = [s for s in scores if s.indicator.source != MANUAL]
         strength = float(sum((s.points for s in automatic), Decimal(0))) / 90  # 0 … 1: how the records look
         manual = [s for s in scores if s.indicator.source == MANUAL]
         # A weak subject sometimes never writes its self-assessment; the others submit within the due window.
-        writes = rng.random() < 0.6 + 0.4 * strength or not manual
-        if writes:
-            for score in manual:
-                score.self_points = min(score.indicator.points, _round_half(rng.uniform(3.5, 5.0)))
-            submitted_at = _submitted_at(end, rng.randint(1, 12 if strength < 0.6 else 8), clock.now, rng)
-            sa = SelfAssessment(
-                rollup=rollup,
-                narrative=_narrative(rollup, scores, rng),
-                status=SelfAssessment.Status.SUBMITTED,
-                submitted_at=submitted_at,
-                submitted_by=authors.get(rollup.pk),
-            )
-            sa._history_user = authors.get(rollup.pk)
-            sa._history_date = submitted_at
-            sa.save()
-            SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
+        if rng.random() < 0.6 + 0.4 * strength or not manual:
+            _self_assess(rollup, scores, manual, strength, clock.now, authors.get(rollup.pk), rng)
             made_sa += 1
         if (rollup.year, rollup.quarter) in to_publish:
-            for score in manual:
-                cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
-                base = float(score.self_points) if score.self_points is not None else rng.uniform(2, 4)
-                score.review_points = max(Decimal(0), min(score.indicator.points, _round_half(base - cut)))
-            highlights, weaknesses = _comments(scores, rng)
-            reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
-            published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
-            review = Review(
-                rollup=rollup,
-                highlights=highlights,
-                weaknesses=weaknesses,
-                reviewer=reviewer,
-                reviewed_at=reviewed_at,
-                published_at=published_at,
-                published_by=reviewer,
-            )
-            review._history_user = reviewer
-            review._history_date = published_at
-            review.save()
+            _review(rollup, scores, manual, strength, reviewer, rng)
             made_reviews += 1
         for score in manual:
             score.final_points = final_points_of(
@@ -271,13 +279,7 @@ def seed(ctx: DemoContext) -> None:
 
     IndicatorScore.objects.bulk_update(changed_scores, ["self_points", "review_points", "final_points"])
     rollup_totals_refresh([r.pk for r in rollups])
-    for rollup in rollups:
-        if (rollup.year, rollup.quarter) in to_publish:
-            rollup.refresh_from_db(fields=["total"])
-            rollup.status = QuarterRollup.Status.PUBLISHED
-            rollup._history_user = reviewer
-            rollup.save(update_fields=["status"])
-            published += 1
+    published = _publish(rollups, to_publish, reviewer)
     ctx.step(
         f"self-assessments: {made_sa} created; reviews: {made_reviews}; results published: {published} "
         f"({', '.join(f'{y}Q{q}' for y, q in closed[:PUBLISHED_QUARTERS])}); "

@@ -1,26 +1,20 @@
-"""The demo-data hook: each app contributes a ``demo.py`` with a ``seed(ctx)`` function.
+"""The demo's one clock: the day the story is told from (``DemoClock``) and ``as_of``, which runs the enclosed saves
+as if it were a given moment.
 
-portal does not import the domain apps; ``seed_demo`` discovers their ``demo`` modules in INSTALLED_APPS order
-(partnerships → activities → assessments), so each app builds on what the previous ones made.
-
-The demo's clock (``DemoClock``, on ``ctx.clock``) is the one notion of time every demo module reads: the day the
-story is told from and the span it fills. The span is whole quarters — the four closed quarters before today's and
-the open one, the five the assessments seeder computes — so every quarter the demo shows is filled from its first
-day, whatever the date.
+The span is whole quarters — the four closed quarters before today's and the open one, the five the assessments
+seeder computes — so every quarter the demo shows is filled from its first day, whatever the date.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from unittest import mock
 
-from django.apps import apps
-from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-DEMO_PASSWORD = "gongjian-demo"
 CLOSED_QUARTERS = 4  # closed quarters the demo shows before the open one
 # The demo's stories (agreements, meetings, zone checks) are written in days from today for a year of past; the
 # recent past is told day for day, the older part stretched so that "a year ago" falls on the span's first day.
@@ -92,40 +86,13 @@ class DemoClock:
         return self.today + dt.timedelta(days=-STORY_RECENT + round((offset + STORY_RECENT) * stretch))
 
 
-@dataclass
-class DemoContext:
-    """Shared state handed from one app's seeder to the next, plus progress output."""
+@contextmanager
+def as_of(moment: dt.datetime) -> Iterator[None]:
+    """Run the enclosed writes as if it were ``moment``: the demo's one way to make history in the past.
 
-    stdout: OutputWrapper
-    style: Any
-    create_passwords: bool
-    data: dict[str, Any] = field(default_factory=dict)
-    clock: DemoClock = field(default_factory=DemoClock.current)
-
-    def step(self, message: str) -> None:
-        self.stdout.write(f"  · {message}")
-
-    def progress(self, label: str, done: int, total: int) -> None:
-        """A one-line progress bar, rewritten in place."""
-        if not self.stdout.isatty() and done < total:
-            return  # in logs and CI, only the finished line is useful
-        width = 30
-        filled = int(width * done / total) if total else width
-        end = "\n" if done >= total else ""
-        self.stdout.write(f"\r    {label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending=end)
-        self.stdout.flush()
-
-
-def seeders():
-    """(app label, seed function) for every installed app that ships a demo module."""
-    found = []
-    for config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.demo":
-                raise
-            continue
-        if hasattr(module, "seed"):
-            found.append((config.label, module.seed))
-    return found
+    ``django.utils.timezone.now`` is what the services (their date checks), ``auto_now``/``auto_now_add`` fields and
+    django-simple-history read; pointing it at the story's moment makes every row and history entry carry that time.
+    Seeding only, in one thread.
+    """
+    with mock.patch.object(timezone, "now", new=lambda: moment):
+        yield

@@ -4,7 +4,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from portal.demo import DemoContext, seeders
+from demo.engine import activities, assessments, partnerships
+from demo.engine.context import DemoContext
+
+# (story, seed function) in the order they run: each builds on what the previous ones made.
+SEEDERS = (
+    ("partnerships", partnerships.seed),
+    ("activities", activities.seed),
+    ("assessments", assessments.seed),
+)
 
 
 class Command(BaseCommand):
@@ -30,7 +38,7 @@ class Command(BaseCommand):
                 "Run with DEBUG=true, or pass --no-passwords."
             )
         ctx = DemoContext(stdout=self.stdout, style=self.style, create_passwords=create_passwords)
-        found = seeders()
+        found = list(SEEDERS)
         if options["upto"]:
             labels = [label for label, _seed in found]
             if options["upto"] not in labels:

@@ -1,0 +1,723 @@
+"""Demo joint work for ``manage.py seed_demo``: co-construction agreements, a year of joint meetings with minutes,
+decisions and supervised action items, built on the organizations and users of ``demo.engine.partnerships``.
+
+What it makes (all of it invented):
+
+* ``joint`` (HD5-LJ-001): the 党建联建 of branch A, the general contractor's project branch (``liaison1``) and
+  望江社区党委 — brand 红色引擎·共建地铁, in force, six joint meetings over the past year, one more scheduled within
+  the next two weeks (its agenda carries over every open item), the signed scan attached.
+* ``central_local`` (HD5-YD-001): the 央地共建 of branch A and the high-tech zone's 党工委, quarterly meetings.
+* ``private_old`` (HD5-QY-001) → ``private`` (HD5-QY-002): branch A and the private technology supplier; the first
+  agreement ran out about three months ago and was renewed (predecessor / successor).
+* ``draft`` (HD5-ZJ-001): a draft being negotiated with the district construction bureau, one meeting with draft
+  minutes.
+* ``terminated`` (KCC-GJ-001): the 科创城 joint branch and the zone's office branch, ended early with a reason.
+
+Branch B (``secretary2``) is a party to none of them. Partners without a liaison get one demo user each
+(``liaison2`` … ``liaison5``), holding the liaison role there.
+
+History is made "as of" the past: every write goes through the services, each run under
+``demo.clock.as_of(moment)``, which makes ``django.utils.timezone.now`` return that moment. The services then validate against the date they would have
+seen (an agreement is activated while its term runs, an item is due after its meeting), and ``created_at``,
+``updated_at``, ``published_at``, the updates' times and the django-simple-history rows all carry the dates of the
+story — no timestamp is patched afterwards. Dates are days from today on the demo's clock (``ctx.clock.story_day``:
+the recent past day for day, the older past stretched so that the story's year fills every quarter the demo shows,
+from its first day), so the demo always looks alive: meetings over the past five quarters, one in the next two
+weeks, items due soon and overdue.
+
+Idempotent: agreements are keyed by number, and an agreement that exists already is skipped with everything under
+it; users by username; roles through ``membership_grant`` (which does nothing when the role is held).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
+from PIL import Image, ImageDraw
+
+from demo.clock import STORY_RECENT, DemoClock, as_of
+from demo.engine.context import DEMO_PASSWORD, DemoContext
+from demo.engine.stories import build, plain, story
+from partnerships.models import ActionItem, Agreement, AgreementParty, Decision, Dimension, JointMeeting, Member
+from partnerships.services.action_items import (
+    action_item_cancel,
+    action_item_close,
+    action_item_confirm,
+    action_item_create,
+    action_item_send_back,
+    action_item_update_progress,
+)
+from partnerships.services.agreements import (
+    agreement_activate,
+    agreement_attach_document,
+    agreement_create,
+    agreement_renew,
+    agreement_terminate,
+    agreement_update,
+)
+from partnerships.services.directory import member_update
+from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
+from portal.models import Membership
+from portal.services import membership_grant
+
+SEED = 20261121
+
+Role = Membership.Role
+Priority = ActionItem.Priority
+Outcome = Decision.Outcome
+INITIATOR = AgreementParty.Role.INITIATOR
+PARTNER = AgreementParty.Role.PARTNER
+
+# Item fates: where the story leaves each item today.
+OPEN = "open"  # raised, not started
+PROGRESS = "progress"  # progress posted, still being worked on
+AWAITING = "awaiting"  # closure requested, waiting for the other side
+DONE = "done"  # closure requested and confirmed
+SENT_BACK = "sent_back"  # closure requested, sent back, worked on again
+SENT_BACK_DONE = "sent_back_done"  # sent back once, then closed and confirmed
+CANCELLED = "cancelled"
+RULED = "ruled"  # progress posted; a later joint meeting closes it by ruling
+
+
+# --- the partner liaisons ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiaisonSpec:
+    username: str
+    last_name: str
+    first_name: str
+    email: str
+    org: str  # where the user is liaison officer
+    roster_org: str  # whose roster has their row (the directory's contact person)
+
+
+STORY = story("joint_work")  # demo/stories/joint_work.toml
+
+LIAISONS: tuple[LiaisonSpec, ...] = build(tuple[LiaisonSpec, ...], STORY["liaisons"])
+
+# The user who keeps each party's record: its liaison officer (branch A's secretary doubles as liaison).
+KEEPER = plain(STORY["keeper"])
+
+
+# --- the story, as data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """An action item and how far it has got. ``due`` counts days after its meeting (or after it was raised)."""
+
+    title: str
+    party: str
+    due: int
+    fate: str
+    notes: tuple[str, ...] = ()  # progress notes, in order (after a send-back, the last one is the rework)
+    close: str = ""  # the closing request's note
+    back: str = ""  # why the other side sent the closure back
+    cancel: str = ""
+    priority: int = Priority.NORMAL
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Dec:
+    text: str
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """A ruling on a carried-over item: extend (``days`` after the meeting), reassign (to ``party``) or close."""
+
+    item: str
+    outcome: str
+    text: str
+    days: int = 0
+    party: str = ""
+
+
+@dataclass(frozen=True)
+class Meeting:
+    title: str
+    day: int  # days from today; negative is the past
+    host: str
+    place: str
+    agenda: tuple[str, ...]
+    minutes: str = ""  # the narrative (light Markdown); the decisions are listed after it
+    decisions: tuple[Dec, ...] = ()
+    rulings: tuple[Ruling, ...] = ()
+    guests: tuple[str, ...] = ()
+    publish: bool = True
+    correction: tuple[str, str, str] | None = None  # (reason, text replaced, replacement)
+
+
+@dataclass(frozen=True)
+class Direct:
+    """An item raised directly under the agreement, ``day`` days from today, by ``raiser``'s keeper."""
+
+    day: int
+    raiser: str
+    item: Item
+
+
+@dataclass(frozen=True)
+class Party:
+    org: str
+    role: str
+    signatory: str
+    commitments: str
+
+
+@dataclass(frozen=True)
+class AgreementSpec:
+    key: str
+    number: str
+    title: str
+    brand: str
+    dimensions: tuple[str, ...]
+    goals: str
+    parties: tuple[Party, ...]
+    actor: str  # who records it: a party's org key, or "admin"
+    created: int  # days from today
+    term_start: int
+    term_days: int
+    signed: int | None = None  # None: still a draft
+    document: str = ""  # file name of the signed scan, attached the day after signing
+    meetings: tuple[Meeting, ...] = ()
+    direct: tuple[Direct, ...] = ()
+    terminated: tuple[int, str] | None = None
+    renews: str = ""  # key of the agreement this one renews (created by agreement_renew)
+
+
+AGREEMENTS: tuple[AgreementSpec, ...] = build(tuple[AgreementSpec, ...], STORY["agreements"])
+JOINT = next(spec for spec in AGREEMENTS if spec.key == "joint")
+LAST_JOINT_MEETING = JOINT.meetings[-1]
+assert -STORY_RECENT <= LAST_JOINT_MEETING.day < 0, "the demo's clock is read back from a meeting told day for day"
+
+UPCOMING: Meeting = build(Meeting, STORY["upcoming"])
+
+CONFIRM_NOTES = plain(STORY["confirm_notes"])
+MINUTES_ENDINGS = plain(STORY["minutes_endings"])
+PHOTO_NAMES = plain(STORY["photo_names"])
+REPORT_NAMES = plain(STORY["report_names"])
+
+
+class Story:
+    """The writes of one agreement's history, run in time order, each "as of" its moment."""
+
+    def __init__(self, clock: DemoClock):
+        self.clock = clock
+        self.now = clock.now
+        self.events: list[tuple[dt.datetime, int, Callable[[], None]]] = []
+
+    def day(self, day: int) -> dt.date:
+        """The date of the story's ``day`` (days from today), on the demo's clock."""
+        return self.clock.story_day(day)
+
+    def moment(self, day: int, hour: int, minute: int = 0) -> dt.datetime:
+        moment = timezone.make_aware(dt.datetime.combine(self.day(day), dt.time(hour, minute)))
+        if moment >= self.now:
+            raise ValueError(f"the demo story must stay in the past: day {day} {hour}:{minute:02d}")
+        return moment
+
+    def at(self, day: int, hour: int, minute: int, action: Callable[[], None]) -> None:
+        self.events.append((self.moment(day, hour, minute), len(self.events), action))
+
+    def run(self) -> None:
+        for moment, _order, action in sorted(self.events, key=lambda event: event[:2]):
+            with as_of(moment):
+                action()
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+
+def _png(rng: random.Random, name: str) -> SimpleUploadedFile:
+    """A small, valid PNG: a few coloured blocks standing in for a site photo."""
+    image = Image.new("RGB", (240, 160), (rng.randrange(150, 230), rng.randrange(150, 230), rng.randrange(150, 230)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(5):
+        x, y = rng.randrange(0, 200), rng.randrange(0, 120)
+        colour = (rng.randrange(40, 220), rng.randrange(40, 220), rng.randrange(40, 220))
+        draw.rectangle((x, y, x + rng.randrange(20, 80), y + rng.randrange(15, 60)), fill=colour)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def _pdf_bytes(lines: list[str]) -> bytes:
+    """A minimal, valid one-page PDF (A4) with a few lines of ASCII text."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    stream = "BT /F1 12 Tf 72 770 Td 18 TL " + " ".join(f"({escape(line)}) '" for line in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        "/Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode("ascii")
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
+    return bytes(out)
+
+
+def _pdf(name: str, *lines: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, _pdf_bytes(["Gongjian demo document", *lines]), content_type="application/pdf")
+
+
+# --- building one agreement -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Builder:
+    """Turns one ``AgreementSpec`` into a ``Story`` and runs it."""
+
+    spec: AgreementSpec
+    ctx: DemoContext
+    orgs: dict
+    users: dict
+    rng: random.Random
+    story: Story
+    agreement: Agreement | None = None
+    predecessor: Agreement | None = None
+    items: dict[str, ActionItem] = field(default_factory=dict)
+    meetings: dict[str, JointMeeting] = field(default_factory=dict)
+
+    # -- who does what
+    def keeper(self, org_key: str):
+        if self.spec.actor == "admin":
+            return self.users["admin"]
+        return self.users[KEEPER[org_key]]
+
+    def party_keys(self) -> list[str]:
+        spec = self.spec
+        if spec.renews:
+            return [party.org for party in next(s for s in AGREEMENTS if s.key == spec.renews).parties]
+        return [party.org for party in spec.parties]
+
+    def confirmer(self, item: Item, host: str | None):
+        """The other side: the meeting's host when it is not the responsible party, else another party's keeper."""
+        if host and host != item.party:
+            return self.keeper(host)
+        return self.keeper(next(key for key in self.party_keys() if key != item.party))
+
+    def attendees(self) -> list:
+        return [self.users[KEEPER[key]] for key in self.party_keys() if key in KEEPER]
+
+    # -- the plan
+    def plan(self) -> None:
+        spec, story = self.spec, self.story
+        story.at(spec.created, 9, 30, self.create)
+        if spec.signed is not None:
+            story.at(spec.signed, 10, 0, self.sign)
+            if spec.document:
+                story.at(spec.signed + 1, 15, 0, self.attach_document)
+        elif spec.key == "draft":
+            # A second pass on the text while negotiating: the goals grew by one line.
+            story.at(spec.created + 15, 16, 0, self.revise_draft)
+        extensions = {
+            ruling.item: meeting.day + ruling.days
+            for meeting in spec.meetings
+            for ruling in meeting.rulings
+            if ruling.outcome == Outcome.EXTEND
+        }
+        for index, meeting in enumerate(spec.meetings):
+            self.plan_meeting(meeting)
+            following = spec.meetings[index + 1].day if index + 1 < len(spec.meetings) else None
+            for dec in meeting.decisions:
+                for item in dec.items:
+                    created = meeting.day + 2
+                    due = extensions.get(item.title, meeting.day + item.due)
+                    story.at(created, 9, 0, lambda m=meeting, d=dec, i=item: self.raise_item(m, d, i))
+                    self.plan_item(item, created, due, meeting.host, following)
+        for direct in spec.direct:
+            story.at(direct.day, 11, 0, lambda d=direct: self.raise_direct(d))
+            self.plan_item(direct.item, direct.day, direct.day + direct.item.due, None, None)
+        if spec.terminated:
+            story.at(spec.terminated[0], 10, 0, self.terminate)
+
+    def plan_meeting(self, meeting: Meeting) -> None:
+        story = self.story
+        story.at(meeting.day - 7, 10, 0, lambda: self.schedule(meeting))
+        if meeting.minutes:
+            story.at(meeting.day + 1, 10, 0, lambda: self.record_minutes(meeting))
+        if meeting.publish:
+            story.at(meeting.day + 1, 17, 0, lambda: self.publish(meeting))
+        if meeting.correction:
+            story.at(meeting.day + 4, 11, 0, lambda: self.correct(meeting))
+
+    def plan_item(self, item: Item, created: int, due: int, host: str | None, following: int | None) -> None:
+        """Spread the item's progress, closing and confirmation between its creation and its due date (or today)."""
+        story, rng = self.story, self.rng
+        latest = -1  # the last day of the story: yesterday
+        fate = item.fate
+        notes = list(item.notes)
+        if fate == OPEN:
+            return
+        if fate == CANCELLED:
+            cancel_day = min(created + max((due - created) // 2, 3), latest)
+            self.spread(item, notes, created + 2, cancel_day - 1, closing=False)
+            story.at(cancel_day, 16, 0, lambda: self.cancel(item))
+            return
+        if fate == RULED:
+            # Kept open until the next meeting rules on it (scheduled seven days before that meeting).
+            end = min(due, following - 9) if following is not None else min(due, latest)
+            self.spread(item, notes, created + 3, end, closing=False)
+            return
+        if fate == PROGRESS:
+            end = min(due - 2, latest) if due - 2 > created + 3 else min(due, latest)
+            self.spread(item, notes, created + 3, end, closing=False)
+            return
+        span = max(due - created, 6)
+        if fate in (SENT_BACK, SENT_BACK_DONE):
+            first, rework = notes[:-1], notes[-1:]
+            close_day = min(created + int(span * 0.6), latest - 8)
+            self.spread(item, first, created + 2, close_day - 2, closing=True)
+            story.at(close_day, 17, 0, lambda: self.close(item))
+            story.at(close_day + 2, 9, 30, lambda: self.send_back(item, host))
+            self.spread(item, rework, close_day + 5, close_day + 5, closing=True, start_percent=85)
+            if fate == SENT_BACK_DONE:
+                story.at(close_day + 8, 17, 0, lambda: self.close(item, again=True))
+                story.at(close_day + 10, 10, 0, lambda: self.confirm(item, host))
+            return
+        factor = rng.uniform(0.6, 0.95) if fate == DONE else rng.uniform(0.75, 0.95)
+        close_day = created + int(span * factor)
+        close_day = min(close_day, latest - 3 if fate == DONE else latest)
+        self.spread(item, notes, created + 2, close_day - 2, closing=True)
+        story.at(close_day, 16, 30, lambda: self.close(item))
+        if fate == DONE:
+            story.at(min(close_day + rng.randint(1, 3), latest), 10, 30, lambda: self.confirm(item, host))
+
+    def spread(self, item: Item, notes: list[str], first: int, last: int, *, closing: bool, start_percent=0) -> None:
+        """Post ``notes`` as progress updates evenly between days ``first`` and ``last`` with rising percentages."""
+        if not notes:
+            return
+        last = max(last, first)
+        count = len(notes)
+        top = self.rng.choice((75, 80, 85)) if closing else self.rng.choice((50, 60, 70))
+        for index, note in enumerate(notes):
+            day = first + (last - first) * index // max(count - 1, 1) if count > 1 else last
+            if start_percent:
+                percent = start_percent
+            else:
+                percent = max(10, min(95, round(top * (index + 1) / count / 5) * 5 + self.rng.choice((-5, 0, 5))))
+            with_photo = index == count - 1 and self.rng.random() < 0.7
+            hour = self.rng.choice((10, 11, 15, 16))
+            self.story.at(day, hour, 0, lambda n=note, p=percent, w=with_photo: self.progress(item, n, p, w))
+
+    # -- the writes (each runs "as of" its moment)
+    def create(self) -> None:
+        spec = self.spec
+        actor = self.users["admin"] if spec.actor == "admin" else self.keeper(spec.actor)
+        if spec.renews:
+            self.agreement = agreement_renew(
+                actor=actor,
+                agreement=self.predecessor,
+                number=spec.number,
+                title=spec.title,
+                term_start=self.story.day(spec.term_start),
+                term_end=self.term_end(),
+            )
+            return
+        start = self.story.day(spec.term_start)
+        parties = [
+            {
+                "organization": self.orgs[party.org],
+                "role": party.role,
+                "signatory": party.signatory,
+                "liaison": self.users[KEEPER[party.org]] if party.org in KEEPER else None,
+                "commitments": party.commitments,
+            }
+            for party in spec.parties
+        ]
+        goals = spec.goals
+        if spec.key == "draft":
+            goals = goals.rsplit("\n", 1)[0]  # the last line is added while negotiating (revise_draft)
+        self.agreement = agreement_create(
+            actor=actor,
+            number=spec.number,
+            title=spec.title,
+            brand=spec.brand,
+            goals=goals,
+            parties=parties,
+            dimensions=list(Dimension.objects.filter(name__in=spec.dimensions)),
+            term_start=start,
+            term_end=self.term_end(),
+        )
+
+    def term_end(self) -> dt.date:
+        """A term that has ended ends on its story day (the renewal follows it); one still running keeps its length."""
+        spec = self.spec
+        last = spec.term_start + spec.term_days - 1
+        if last < 0:
+            return self.story.day(last)
+        return self.story.day(spec.term_start) + dt.timedelta(days=spec.term_days - 1)
+
+    def revise_draft(self) -> None:
+        self.agreement = agreement_update(
+            actor=self.keeper(self.spec.actor), agreement=self.agreement, goals=self.spec.goals
+        )
+
+    def sign(self) -> None:
+        actor = self.users["admin"] if self.spec.actor == "admin" else self.keeper(self.spec.actor)
+        signed_on = self.story.day(self.spec.signed)
+        self.agreement = agreement_update(actor=actor, agreement=self.agreement, signed_on=signed_on)
+        self.agreement = agreement_activate(actor=actor, agreement=self.agreement)
+
+    def attach_document(self) -> None:
+        scan = _pdf(self.spec.document, f"Agreement {self.spec.number}", "Signed and sealed by all parties")
+        self.agreement = agreement_attach_document(
+            actor=self.keeper(self.spec.actor), agreement=self.agreement, document=scan
+        )
+
+    def terminate(self) -> None:
+        day, reason = self.spec.terminated
+        self.agreement = agreement_terminate(
+            actor=self.users["admin"],
+            agreement=self.agreement,
+            reason=reason,
+            on=self.story.day(day),
+        )
+
+    def schedule(self, meeting: Meeting) -> None:
+        starts_at = timezone.make_aware(dt.datetime.combine(self.story.day(meeting.day), dt.time(14, 30)))
+        self.meetings[meeting.title] = meeting_schedule(
+            actor=self.keeper(meeting.host),
+            agreement=self.agreement,
+            title=meeting.title,
+            starts_at=starts_at,
+            place=meeting.place,
+            host=self.orgs[meeting.host],
+            attendees=self.attendees(),
+            guests="\n".join(meeting.guests),
+            agenda=meeting.agenda,
+        )
+
+    def minutes_text(self, meeting: Meeting) -> str:
+        lines = [meeting.minutes.strip()]
+        if meeting.decisions or meeting.rulings:
+            lines.append("会议议定以下事项：")
+            listed = [f"- {dec.text}" for dec in meeting.decisions]
+            listed += [f"- 关于“{ruling.item}”：{ruling.text}" for ruling in meeting.rulings]
+            lines.append("\n".join(listed))
+            lines.append(self.rng.choice(MINUTES_ENDINGS))
+        return "\n\n".join(lines)
+
+    def record_minutes(self, meeting: Meeting) -> None:
+        decisions: list[dict] = [{"text": dec.text, "outcome": Outcome.NEW} for dec in meeting.decisions]
+        for ruling in meeting.rulings:
+            row: dict = {"outcome": ruling.outcome, "carried_item": self.items[ruling.item], "text": ruling.text}
+            if ruling.outcome == Outcome.EXTEND:
+                row["due_on"] = self.story.day(meeting.day + ruling.days)
+            elif ruling.outcome == Outcome.REASSIGN:
+                row["responsible_party"] = self.orgs[ruling.party]
+            decisions.append(row)
+        self.meetings[meeting.title] = minutes_save_draft(
+            actor=self.keeper(meeting.host),
+            meeting=self.meetings[meeting.title],
+            minutes=self.minutes_text(meeting),
+            attendee_ids=[user.pk for user in self.attendees()],
+            guests="\n".join(meeting.guests),
+            decisions=decisions,
+        )
+
+    def publish(self, meeting: Meeting) -> None:
+        self.meetings[meeting.title] = minutes_publish(
+            actor=self.keeper(meeting.host), meeting=self.meetings[meeting.title]
+        )
+
+    def correct(self, meeting: Meeting) -> None:
+        reason, old, new = meeting.correction
+        current = self.meetings[meeting.title]
+        current.refresh_from_db()
+        minutes_correct(
+            actor=self.keeper(meeting.host), meeting=current, minutes=current.minutes.replace(old, new), reason=reason
+        )
+
+    def raise_item(self, meeting: Meeting, dec: Dec, item: Item) -> None:
+        decision = self.meetings[meeting.title].decisions.get(text=dec.text)
+        self._create_item(self.keeper(meeting.host), item, meeting.day, decision)
+
+    def raise_direct(self, direct: Direct) -> None:
+        self._create_item(self.keeper(direct.raiser), direct.item, direct.day, None)
+
+    def _create_item(self, actor, item: Item, day: int, decision: Decision | None) -> None:
+        person = self.users.get(KEEPER.get(item.party, ""))
+        self.items[item.title] = action_item_create(
+            actor=actor,
+            agreement=self.agreement,
+            title=item.title,
+            description=item.description,
+            responsible_party=self.orgs[item.party],
+            responsible_person=person,
+            due_on=self.story.day(day + item.due),
+            priority=item.priority,
+            decision=decision,
+        )
+
+    def owner(self, item: Item):
+        """Whoever keeps the item's responsible party now (a ruling may have reassigned it)."""
+        current = self.items[item.title]
+        current.refresh_from_db(fields=["responsible_party"])
+        key = next(key for key, org in self.orgs.items() if org.pk == current.responsible_party_id)
+        return self.keeper(key)
+
+    def progress(self, item: Item, note: str, percent: int, with_photo: bool) -> None:
+        evidence = [_png(self.rng, self.rng.choice(PHOTO_NAMES))] if with_photo else []
+        action_item_update_progress(
+            actor=self.owner(item), item=self.items[item.title], note=note, percent=percent, evidence=evidence
+        )
+
+    def close(self, item: Item, again: bool = False) -> None:
+        evidence = [_pdf(self.rng.choice(REPORT_NAMES), f"Action item report, agreement {self.spec.number}")]
+        if self.rng.random() < 0.5:
+            evidence.append(_png(self.rng, self.rng.choice(PHOTO_NAMES)))
+        note = item.close or "已按要求办结，佐证材料见附件。"
+        if again:
+            note = f"已按退回意见补充完善。{note}"
+        self.items[item.title] = action_item_close(
+            actor=self.owner(item), item=self.items[item.title], note=note, evidence=evidence
+        )
+
+    def confirm(self, item: Item, host: str | None) -> None:
+        self.items[item.title] = action_item_confirm(
+            actor=self.confirmer(item, host), item=self.items[item.title], note=self.rng.choice(CONFIRM_NOTES)
+        )
+
+    def send_back(self, item: Item, host: str | None) -> None:
+        self.items[item.title] = action_item_send_back(
+            actor=self.confirmer(item, host), item=self.items[item.title], reason=item.back
+        )
+
+    def cancel(self, item: Item) -> None:
+        self.items[item.title] = action_item_cancel(
+            actor=self.owner(item), item=self.items[item.title], reason=item.cancel
+        )
+
+
+# --- seeding --------------------------------------------------------------------------------------------------
+
+
+def _ensure_liaisons(ctx: DemoContext, admin, orgs: dict) -> dict:
+    """The partners' liaison officers: users created when missing, the liaison role granted, roster rows linked."""
+    User = get_user_model()
+    existing = {user.username: user for user in User.objects.filter(username__in=[s.username for s in LIAISONS])}
+    missing = [spec for spec in LIAISONS if spec.username not in existing]
+    password = make_password(DEMO_PASSWORD) if missing and ctx.create_passwords else None
+    users = dict(existing)
+    for spec in missing:
+        user = User(username=spec.username, last_name=spec.last_name, first_name=spec.first_name, email=spec.email)
+        if password:
+            user.password = password
+        else:
+            user.set_unusable_password()
+        user.save()
+        users[spec.username] = user
+    before = Membership.objects.count()
+    for spec in LIAISONS:
+        user = users[spec.username]
+        membership_grant(actor=admin, user=user, organization=orgs[spec.org], role=Role.LIAISON)
+        # The directory names them as their organization's contact; link their roster row when it is free.
+        row = Member.objects.filter(
+            organization=orgs[spec.roster_org], name=spec.last_name + spec.first_name, user=None
+        ).first()
+        if row is not None and not Member.objects.filter(user=user).exists():
+            member_update(actor=admin, member=row, user=user)
+    granted = Membership.objects.count() - before
+    ctx.step(f"partner liaisons: {len(missing)} created, {len(existing)} already there, {granted} roles granted")
+    return users
+
+
+def seed(ctx: DemoContext) -> None:
+    """Add the agreements, meetings, minutes and action items; an agreement already there is left as it is."""
+    data = ctx.data["partnerships"]
+    orgs, admin = data["organizations"], data["users"]["admin"]
+    with translation.override(settings.LANGUAGE_CODE):
+        liaisons = _ensure_liaisons(ctx, admin, orgs)
+        users = {**data["users"], **liaisons}
+        today = ctx.clock.today
+        existing = {a.number: a for a in Agreement.objects.filter(number__in=[s.number for s in AGREEMENTS])}
+        agreements: dict[str, Agreement] = {}
+        created = 0
+        for done, spec in enumerate(AGREEMENTS, start=1):
+            if spec.number in existing:
+                agreements[spec.key] = existing[spec.number]
+            elif spec.renews and spec.renews not in agreements:
+                pass  # nothing to renew
+            else:
+                builder = Builder(spec, ctx, orgs, users, random.Random(f"{SEED}-{spec.key}"), Story(ctx.clock))
+                builder.predecessor = agreements.get(spec.renews)
+                builder.plan()
+                builder.story.run()
+                builder.agreement.refresh_from_db()
+                agreements[spec.key] = builder.agreement
+                if spec.key == "joint":
+                    _schedule_upcoming(builder, today)
+                created += 1
+            ctx.progress("agreements", done, len(AGREEMENTS))
+        for agreement in agreements.values():
+            agreement.refresh_from_db()
+    items = ActionItem.objects.filter(agreement__in=agreements.values())
+    counts = {status: items.filter(status=status).count() for status in ActionItem.Status.values}
+    ctx.step(
+        f"agreements: {created} created, {len(AGREEMENTS) - created} already there; "
+        f"meetings: {JointMeeting.objects.filter(agreement__in=agreements.values()).count()}; "
+        f"action items: {items.count()} ("
+        + ", ".join(f"{status} {count}" for status, count in counts.items())
+        + f", overdue {items.overdue().count()})"
+    )
+    data["agreements"] = agreements
+    data["partner_liaisons"] = liaisons
+    upcoming = JointMeeting.objects.filter(agreement=agreements.get("joint"), title=UPCOMING.title).first()
+    data["upcoming_meeting"] = upcoming
+
+
+def resume_clock(clock: DemoClock) -> DemoClock:
+    """The demo's clock, on the day the story was first told when the world is there already.
+
+    The joint agreement's last meeting before today was held ``LAST_JOINT_MEETING.day`` days before that day (recent
+    enough to be told day for day, and locked by its published minutes); reading it back keeps a re-run on a later
+    day from drawing a second, shifted set of rows.
+    """
+    meeting = JointMeeting.objects.filter(agreement__number=JOINT.number, title=LAST_JOINT_MEETING.title).first()
+    if meeting is None:
+        return clock
+    held_on = timezone.localtime(meeting.starts_at).date()
+    return clock.resumed(held_on - dt.timedelta(days=LAST_JOINT_MEETING.day))
+
+
+def _schedule_upcoming(builder: Builder, today: dt.date) -> None:
+    """The next joint meeting, in the coming days: scheduled now, so its agenda carries over every open item."""
+    starts_at = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=UPCOMING.day), dt.time(14, 30)))
+    meeting_schedule(
+        actor=builder.keeper(UPCOMING.host),
+        agreement=builder.agreement,
+        title=UPCOMING.title,
+        starts_at=starts_at,
+        place=UPCOMING.place,
+        host=builder.orgs[UPCOMING.host],
+        attendees=builder.attendees(),
+        guests="\n".join(UPCOMING.guests),
+        agenda=UPCOMING.agenda,
+    )
