@@ -1,20 +1,7 @@
 """Demo joint work for ``manage.py seed_demo``: co-construction agreements, a year of joint meetings with minutes,
 decisions and supervised action items, built on the organizations and users of ``demo.engine.partnerships``.
 
-What it makes (all of it invented):
-
-* ``joint`` (HD5-LJ-001): the 党建联建 of branch A, the general contractor's project branch (``liaison1``) and
-  望江社区党委 — brand 红色引擎·共建地铁, in force, six joint meetings over the past year, one more scheduled within
-  the next two weeks (its agenda carries over every open item), the signed scan attached.
-* ``central_local`` (HD5-YD-001): the 央地共建 of branch A and the high-tech zone's 党工委, quarterly meetings.
-* ``private_old`` (HD5-QY-001) → ``private`` (HD5-QY-002): branch A and the private technology supplier; the first
-  agreement ran out about three months ago and was renewed (predecessor / successor).
-* ``draft`` (HD5-ZJ-001): a draft being negotiated with the district construction bureau, one meeting with draft
-  minutes.
-* ``terminated`` (KCC-GJ-001): the 科创城 joint branch and the zone's office branch, ended early with a reason.
-
-Branch B (``secretary2``) is a party to none of them. Partners without a liaison get one demo user each
-(``liaison2`` … ``liaison5``), holding the liaison role there.
+What it makes (all of it invented) is told in ``demo.engine.joint_story`` and ``demo/stories/joint_work.toml``.
 
 History is made "as of" the past: every write goes through the services, each run under
 ``demo.clock.as_of(moment)``, which makes ``django.utils.timezone.now`` return that moment. The services then validate against the date they would have
@@ -32,22 +19,44 @@ it; users by username; roles through ``membership_grant`` (which does nothing wh
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
-from PIL import Image, ImageDraw
 
-from demo.clock import STORY_RECENT, DemoClock, as_of
-from demo.engine.context import DEMO_PASSWORD, DemoContext
-from demo.engine.stories import build, plain, story
-from partnerships.models import ActionItem, Agreement, AgreementParty, Decision, Dimension, JointMeeting, Member
+from demo.clock import DemoClock
+from demo.engine.context import DemoContext
+from demo.engine.joint_story import (
+    AGREEMENTS,
+    CANCELLED,
+    CONFIRM_NOTES,
+    DONE,
+    JOINT,
+    KEEPER,
+    LAST_JOINT_MEETING,
+    MINUTES_ENDINGS,
+    OPEN,
+    PHOTO_NAMES,
+    PROGRESS,
+    REPORT_NAMES,
+    RULED,
+    SEED,
+    SENT_BACK,
+    SENT_BACK_DONE,
+    UPCOMING,
+    AgreementSpec,
+    Dec,
+    Direct,
+    Item,
+    Meeting,
+    Outcome,
+    Story,
+    pdf_upload,
+    png_upload,
+)
+from demo.engine.liaisons import ensure_liaisons
+from partnerships.models import ActionItem, Agreement, Decision, Dimension, JointMeeting
 from partnerships.services.action_items import (
     action_item_cancel,
     action_item_close,
@@ -64,227 +73,7 @@ from partnerships.services.agreements import (
     agreement_terminate,
     agreement_update,
 )
-from partnerships.services.directory import member_update
 from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
-from portal.models import Membership
-from portal.services import membership_grant
-
-SEED = 20261121
-
-Role = Membership.Role
-Priority = ActionItem.Priority
-Outcome = Decision.Outcome
-INITIATOR = AgreementParty.Role.INITIATOR
-PARTNER = AgreementParty.Role.PARTNER
-
-# Item fates: where the story leaves each item today.
-OPEN = "open"  # raised, not started
-PROGRESS = "progress"  # progress posted, still being worked on
-AWAITING = "awaiting"  # closure requested, waiting for the other side
-DONE = "done"  # closure requested and confirmed
-SENT_BACK = "sent_back"  # closure requested, sent back, worked on again
-SENT_BACK_DONE = "sent_back_done"  # sent back once, then closed and confirmed
-CANCELLED = "cancelled"
-RULED = "ruled"  # progress posted; a later joint meeting closes it by ruling
-
-
-# --- the partner liaisons ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LiaisonSpec:
-    username: str
-    last_name: str
-    first_name: str
-    email: str
-    org: str  # where the user is liaison officer
-    roster_org: str  # whose roster has their row (the directory's contact person)
-
-
-STORY = story("joint_work")  # demo/stories/joint_work.toml
-
-LIAISONS: tuple[LiaisonSpec, ...] = build(tuple[LiaisonSpec, ...], STORY["liaisons"])
-
-# The user who keeps each party's record: its liaison officer (branch A's secretary doubles as liaison).
-KEEPER = plain(STORY["keeper"])
-
-
-# --- the story, as data ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """An action item and how far it has got. ``due`` counts days after its meeting (or after it was raised)."""
-
-    title: str
-    party: str
-    due: int
-    fate: str
-    notes: tuple[str, ...] = ()  # progress notes, in order (after a send-back, the last one is the rework)
-    close: str = ""  # the closing request's note
-    back: str = ""  # why the other side sent the closure back
-    cancel: str = ""
-    priority: int = Priority.NORMAL
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Dec:
-    text: str
-    items: tuple[Item, ...] = ()
-
-
-@dataclass(frozen=True)
-class Ruling:
-    """A ruling on a carried-over item: extend (``days`` after the meeting), reassign (to ``party``) or close."""
-
-    item: str
-    outcome: str
-    text: str
-    days: int = 0
-    party: str = ""
-
-
-@dataclass(frozen=True)
-class Meeting:
-    title: str
-    day: int  # days from today; negative is the past
-    host: str
-    place: str
-    agenda: tuple[str, ...]
-    minutes: str = ""  # the narrative (light Markdown); the decisions are listed after it
-    decisions: tuple[Dec, ...] = ()
-    rulings: tuple[Ruling, ...] = ()
-    guests: tuple[str, ...] = ()
-    publish: bool = True
-    correction: tuple[str, str, str] | None = None  # (reason, text replaced, replacement)
-
-
-@dataclass(frozen=True)
-class Direct:
-    """An item raised directly under the agreement, ``day`` days from today, by ``raiser``'s keeper."""
-
-    day: int
-    raiser: str
-    item: Item
-
-
-@dataclass(frozen=True)
-class Party:
-    org: str
-    role: str
-    signatory: str
-    commitments: str
-
-
-@dataclass(frozen=True)
-class AgreementSpec:
-    key: str
-    number: str
-    title: str
-    brand: str
-    dimensions: tuple[str, ...]
-    goals: str
-    parties: tuple[Party, ...]
-    actor: str  # who records it: a party's org key, or "admin"
-    created: int  # days from today
-    term_start: int
-    term_days: int
-    signed: int | None = None  # None: still a draft
-    document: str = ""  # file name of the signed scan, attached the day after signing
-    meetings: tuple[Meeting, ...] = ()
-    direct: tuple[Direct, ...] = ()
-    terminated: tuple[int, str] | None = None
-    renews: str = ""  # key of the agreement this one renews (created by agreement_renew)
-
-
-AGREEMENTS: tuple[AgreementSpec, ...] = build(tuple[AgreementSpec, ...], STORY["agreements"])
-JOINT = next(spec for spec in AGREEMENTS if spec.key == "joint")
-LAST_JOINT_MEETING = JOINT.meetings[-1]
-assert -STORY_RECENT <= LAST_JOINT_MEETING.day < 0, "the demo's clock is read back from a meeting told day for day"
-
-UPCOMING: Meeting = build(Meeting, STORY["upcoming"])
-
-CONFIRM_NOTES = plain(STORY["confirm_notes"])
-MINUTES_ENDINGS = plain(STORY["minutes_endings"])
-PHOTO_NAMES = plain(STORY["photo_names"])
-REPORT_NAMES = plain(STORY["report_names"])
-
-
-class Story:
-    """The writes of one agreement's history, run in time order, each "as of" its moment."""
-
-    def __init__(self, clock: DemoClock):
-        self.clock = clock
-        self.now = clock.now
-        self.events: list[tuple[dt.datetime, int, Callable[[], None]]] = []
-
-    def day(self, day: int) -> dt.date:
-        """The date of the story's ``day`` (days from today), on the demo's clock."""
-        return self.clock.story_day(day)
-
-    def moment(self, day: int, hour: int, minute: int = 0) -> dt.datetime:
-        moment = timezone.make_aware(dt.datetime.combine(self.day(day), dt.time(hour, minute)))
-        if moment >= self.now:
-            raise ValueError(f"the demo story must stay in the past: day {day} {hour}:{minute:02d}")
-        return moment
-
-    def at(self, day: int, hour: int, minute: int, action: Callable[[], None]) -> None:
-        self.events.append((self.moment(day, hour, minute), len(self.events), action))
-
-    def run(self) -> None:
-        for moment, _order, action in sorted(self.events, key=lambda event: event[:2]):
-            with as_of(moment):
-                action()
-
-
-# --- files ----------------------------------------------------------------------------------------------------
-
-
-def _png(rng: random.Random, name: str) -> SimpleUploadedFile:
-    """A small, valid PNG: a few coloured blocks standing in for a site photo."""
-    image = Image.new("RGB", (240, 160), (rng.randrange(150, 230), rng.randrange(150, 230), rng.randrange(150, 230)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(5):
-        x, y = rng.randrange(0, 200), rng.randrange(0, 120)
-        colour = (rng.randrange(40, 220), rng.randrange(40, 220), rng.randrange(40, 220))
-        draw.rectangle((x, y, x + rng.randrange(20, 80), y + rng.randrange(15, 60)), fill=colour)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
-def _pdf_bytes(lines: list[str]) -> bytes:
-    """A minimal, valid one-page PDF (A4) with a few lines of ASCII text."""
-
-    def escape(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    stream = "BT /F1 12 Tf 72 770 Td 18 TL " + " ".join(f"({escape(line)}) '" for line in lines) + " ET"
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-        "/Contents 5 0 R >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode("ascii")
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
-    return bytes(out)
-
-
-def _pdf(name: str, *lines: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, _pdf_bytes(["Gongjian demo document", *lines]), content_type="application/pdf")
-
 
 # --- building one agreement -------------------------------------------------------------------------------------
 
@@ -486,7 +275,7 @@ class Builder:
         self.agreement = agreement_activate(actor=actor, agreement=self.agreement)
 
     def attach_document(self) -> None:
-        scan = _pdf(self.spec.document, f"Agreement {self.spec.number}", "Signed and sealed by all parties")
+        scan = pdf_upload(self.spec.document, f"Agreement {self.spec.number}", "Signed and sealed by all parties")
         self.agreement = agreement_attach_document(
             actor=self.keeper(self.spec.actor), agreement=self.agreement, document=scan
         )
@@ -584,15 +373,15 @@ class Builder:
         return self.keeper(key)
 
     def progress(self, item: Item, note: str, percent: int, with_photo: bool) -> None:
-        evidence = [_png(self.rng, self.rng.choice(PHOTO_NAMES))] if with_photo else []
+        evidence = [png_upload(self.rng, self.rng.choice(PHOTO_NAMES))] if with_photo else []
         action_item_update_progress(
             actor=self.owner(item), item=self.items[item.title], note=note, percent=percent, evidence=evidence
         )
 
     def close(self, item: Item, again: bool = False) -> None:
-        evidence = [_pdf(self.rng.choice(REPORT_NAMES), f"Action item report, agreement {self.spec.number}")]
+        evidence = [pdf_upload(self.rng.choice(REPORT_NAMES), f"Action item report, agreement {self.spec.number}")]
         if self.rng.random() < 0.5:
-            evidence.append(_png(self.rng, self.rng.choice(PHOTO_NAMES)))
+            evidence.append(png_upload(self.rng, self.rng.choice(PHOTO_NAMES)))
         note = item.close or "已按要求办结，佐证材料见附件。"
         if again:
             note = f"已按退回意见补充完善。{note}"
@@ -619,42 +408,12 @@ class Builder:
 # --- seeding --------------------------------------------------------------------------------------------------
 
 
-def _ensure_liaisons(ctx: DemoContext, admin, orgs: dict) -> dict:
-    """The partners' liaison officers: users created when missing, the liaison role granted, roster rows linked."""
-    User = get_user_model()
-    existing = {user.username: user for user in User.objects.filter(username__in=[s.username for s in LIAISONS])}
-    missing = [spec for spec in LIAISONS if spec.username not in existing]
-    password = make_password(DEMO_PASSWORD) if missing and ctx.create_passwords else None
-    users = dict(existing)
-    for spec in missing:
-        user = User(username=spec.username, last_name=spec.last_name, first_name=spec.first_name, email=spec.email)
-        if password:
-            user.password = password
-        else:
-            user.set_unusable_password()
-        user.save()
-        users[spec.username] = user
-    before = Membership.objects.count()
-    for spec in LIAISONS:
-        user = users[spec.username]
-        membership_grant(actor=admin, user=user, organization=orgs[spec.org], role=Role.LIAISON)
-        # The directory names them as their organization's contact; link their roster row when it is free.
-        row = Member.objects.filter(
-            organization=orgs[spec.roster_org], name=spec.last_name + spec.first_name, user=None
-        ).first()
-        if row is not None and not Member.objects.filter(user=user).exists():
-            member_update(actor=admin, member=row, user=user)
-    granted = Membership.objects.count() - before
-    ctx.step(f"partner liaisons: {len(missing)} created, {len(existing)} already there, {granted} roles granted")
-    return users
-
-
 def seed(ctx: DemoContext) -> None:
     """Add the agreements, meetings, minutes and action items; an agreement already there is left as it is."""
     data = ctx.data["partnerships"]
     orgs, admin = data["organizations"], data["users"]["admin"]
     with translation.override(settings.LANGUAGE_CODE):
-        liaisons = _ensure_liaisons(ctx, admin, orgs)
+        liaisons = ensure_liaisons(ctx, admin, orgs)
         users = {**data["users"], **liaisons}
         today = ctx.clock.today
         existing = {a.number: a for a in Agreement.objects.filter(number__in=[s.number for s in AGREEMENTS])}
