@@ -187,7 +187,7 @@ def meeting_update(
     """Change a meeting's time, place, host, attendees or typed agenda; refused once its minutes are published.
 
     Items opened since scheduling are added to the carried-over part of the agenda. A change of title, time, place,
-    host or attendees raises the meeting's revision and tells everyone concerned (partnerships/notices.py)."""
+    host or attendees raises the meeting's revision and tells everyone concerned (partnerships/services/notices.py)."""
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
     _ensure_not_published(meeting, "__all__")
