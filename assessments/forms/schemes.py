@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments import metrics
 from assessments.models import AssessmentScheme, Indicator
-from assessments.rules import indicator_rows_errors
+from assessments.rules import INDICATOR_FIELDS, indicator_rows_errors
 from partnerships.forms.directory import _CrispyMixin
 from portal.forms import bounded_formset_factory
 
@@ -127,18 +127,5 @@ IndicatorFormSet = bounded_formset_factory(
 
 
 def indicator_initial(indicators) -> list[dict]:
-    """The formset's initial data from the scheme's indicators (in order)."""
-    return [
-        {
-            "id": i.pk,
-            "category": i.category,
-            "name": i.name,
-            "description": i.description,
-            "points": i.points,
-            "is_deduction": i.is_deduction,
-            "target": i.target,
-            "source": i.source,
-            "metric": i.metric,
-        }
-        for i in indicators
-    ]
+    """The formset's initial data from the scheme's indicators (in order): the fields the service writes, and the id."""
+    return [{"id": i.pk, **{field: getattr(i, field) for field in INDICATOR_FIELDS}} for i in indicators]
