@@ -1,6 +1,6 @@
 """Generic bulk upsert with history rows: plain rows written set-based (``INSERT … ON CONFLICT DO UPDATE``) with a
 simple-history row per row written, without a model instance per row. PostgreSQL sends columns as arrays (one
-statement per table); other backends (SQLite) use multi-row ``VALUES`` in batches."""
+statement per table); other backends (SQLite) use multi-row ``VALUES`` in batches (``upsert_in_batches``, portable SQL)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,36 @@ def upsert_with_history(
 
     PostgreSQL: one statement per table whatever the number of rows, the columns sent as arrays —
     ``WITH w AS (INSERT … SELECT … FROM unnest(…) ON CONFLICT … RETURNING …) INSERT INTO <history> SELECT … FROM w``.
-    Other backends (SQLite): multi-row ``VALUES`` in batches, then the history rows from the rows as written."""
+    Other backends (SQLite): ``upsert_in_batches``."""
     if not rows:
         return
+    if connection.vendor != "postgresql":
+        upsert_in_batches(model, fields, rows, conflict=conflict, update=update, now=now, reason=reason)
+        return
+    meta = model._meta
+    unnest = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in fields)
+    numeric = [meta.get_field(name).get_internal_type() in _NUMERIC for name in fields]
+    params = [
+        pg_numbers(column) if is_number else pg_array(column)
+        for is_number, column in zip(numeric, zip(*rows, strict=True), strict=True)
+    ]
+    upsert_select_with_history(
+        model,
+        fields,
+        f"SELECT * FROM unnest({unnest})",
+        params,
+        conflict=conflict,
+        update=update,
+        now=now,
+        reason=reason,
+    )
+
+
+def upsert_in_batches(
+    model, fields: list[str], rows: list[tuple], *, conflict: list[str], update: list[str], now, reason: str
+) -> None:
+    """``upsert_with_history`` in portable SQL, for any backend: multi-row ``VALUES`` in batches the backend accepts,
+    then the history rows from the rows as written."""
     meta, qn = model._meta, connection.ops.quote_name
     columns = {name: qn(meta.get_field(name).column) for name in fields}
     target = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns.values())})"
@@ -40,38 +67,27 @@ def upsert_with_history(
         ", ".join(columns[name] for name in conflict),
         ", ".join(f"{columns[name]} = EXCLUDED.{columns[name]}" for name in update),
     )
-    history = _history_columns(model, now, reason)
-    if connection.vendor == "postgresql":
-        unnest = ", ".join(f"%s::{meta.get_field(name).db_type(connection)}[]" for name in fields)
-        numeric = [meta.get_field(name).get_internal_type() in _NUMERIC for name in fields]
-        params = [
-            pg_numbers(column) if is_number else pg_array(column)
-            for is_number, column in zip(numeric, zip(*rows, strict=True), strict=True)
-        ]
-        select = f"SELECT * FROM unnest({unnest})"
-        upsert_select_with_history(
-            model, fields, select, params, conflict=conflict, update=update, now=now, reason=reason, history=history
-        )
-        return
     _insert_batches(f"{target} VALUES ", on_conflict, [meta.get_field(name) for name in fields], rows)
-    if history:
-        tracked, extra, values = history
-        keys = {tuple(row[fields.index(name)] for name in conflict) for row in rows}
-        tracked_names = [field.attname for field in model.history.model.tracked_fields]
-        written = [
-            (*row[len(conflict) :], *values)
-            for row in model._default_manager.filter(**{f"{conflict[0]}__in": {key[0] for key in keys}}).values_list(
-                *conflict, *tracked_names
-            )
-            if row[: len(conflict)] in keys
-        ]
-        history_meta = model.history.model._meta
-        _insert_batches(
-            f"INSERT INTO {qn(history_meta.db_table)} ({', '.join(map(qn, [*tracked, *extra]))}) VALUES ",
-            "",
-            [history_meta.get_field(name) for name in [*tracked_names, *extra]],
-            written,
+    history = _history_columns(model, now, reason)
+    if not history:
+        return
+    tracked, extra, values = history
+    keys = {tuple(row[fields.index(name)] for name in conflict) for row in rows}
+    tracked_names = [field.attname for field in model.history.model.tracked_fields]
+    written = [
+        (*row[len(conflict) :], *values)
+        for row in model._default_manager.filter(**{f"{conflict[0]}__in": {key[0] for key in keys}}).values_list(
+            *conflict, *tracked_names
         )
+        if row[: len(conflict)] in keys
+    ]
+    history_meta = model.history.model._meta
+    _insert_batches(
+        f"INSERT INTO {qn(history_meta.db_table)} ({', '.join(map(qn, [*tracked, *extra]))}) VALUES ",
+        "",
+        [history_meta.get_field(name) for name in [*tracked_names, *extra]],
+        written,
+    )
 
 
 def upsert_select_with_history(
