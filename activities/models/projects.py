@@ -4,7 +4,6 @@ The package docstring (activities/models/__init__.py) tells the scope rules they
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -18,6 +17,7 @@ from activities.models.activities import (
 from partnerships.models import Member, Organization, agreement_ids_for, in_scope_agreements, phone_validator
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, date_range_check
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
@@ -61,8 +61,7 @@ class KeyProject(models.Model):
         _("supervision phone"), max_length=20, blank=True, validators=[phone_validator]
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UNDER_WAY)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -128,8 +127,7 @@ class ResponsibilityZone(models.Model):
         _("supervision phone"), max_length=20, blank=True, validators=[phone_validator]
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -235,19 +233,9 @@ class ZoneCheck(models.Model):
     fix_due_on = UserDateField(_("fix due on"), null=True, blank=True)
     fix = models.TextField(_("fix"), blank=True)
     fixed_on = UserDateField(_("fixed on"), null=True, blank=True)
-    fixed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("fixed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    fixed_by = user_ref(_("fixed by"))
+    checked_by = user_ref(_("recorded by"), blank=False)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -353,8 +341,7 @@ class PioneerPost(models.Model):
     )
     starts_on = UserDateField(_("from"))
     ends_on = UserDateField(_("until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -406,8 +393,7 @@ class Team(models.Model):
     )
     starts_on = UserDateField(_("from"))
     ends_on = UserDateField(_("until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
