@@ -6,7 +6,6 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 from django.core.management.color import no_style
 
@@ -14,6 +13,7 @@ from demo.engine import partnerships as demo
 from demo.engine.context import DemoContext
 from partnerships.models import Member, Organization
 from portal.models import Membership
+from tests import demo_support
 
 Kind = Organization.Kind
 Sector = Organization.Sector
@@ -23,10 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def seed_demo(*args: str) -> str:
-    out = io.StringIO()
     # The later apps' demo data is their tests' business; this file checks the partnerships part.
-    call_command("seed_demo", "--upto", "partnerships", *args, stdout=out)
-    return out.getvalue()
+    return demo_support.seed_demo("--upto", "partnerships", *args)
 
 
 def role_orgs(username: str, role: str) -> list[Organization]:
