@@ -35,6 +35,18 @@ CATEGORY_FIELDS = {key: f"{key}_points" for key in Indicator.Category.values}
 SUBTOTAL = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True, "editable": False}
 
 
+def _subject(model: str, verbose_name) -> models.ForeignKey:
+    """One of a result's two possible subjects (exactly one is set); the subject's results go with it."""
+    return models.ForeignKey(
+        model,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quarter_rollups",
+    )
+
+
 class QuarterRollup(models.Model):
     """The quarter's result (季度考核) of one subject: a branch or an agreement."""
 
@@ -45,22 +57,8 @@ class QuarterRollup(models.Model):
 
         colours = Colours(provisional="secondary", final="primary", published="success")
 
-    organization = models.ForeignKey(
-        "partnerships.Organization",
-        verbose_name=_("organization"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="quarter_rollups",
-    )
-    agreement = models.ForeignKey(
-        "partnerships.Agreement",
-        verbose_name=_("agreement"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="quarter_rollups",
-    )
+    organization = _subject("partnerships.Organization", _("organization"))
+    agreement = _subject("partnerships.Agreement", _("agreement"))
     subject = models.CharField(_("subject key"), max_length=24, editable=False)
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
