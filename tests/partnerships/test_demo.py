@@ -10,7 +10,7 @@ from django.core.management.base import CommandError, OutputWrapper
 from django.core.management.color import no_style
 
 from demo.engine import partnerships as demo
-from demo.engine.context import DemoContext
+from demo.engine.context import DEMO_PASSWORD, DemoContext
 from partnerships.models import Member, Organization
 from portal.models import Membership
 from tests import demo_support
@@ -160,7 +160,7 @@ def test_it_gives_new_users_the_demo_password_but_leaves_existing_ones_alone(deb
 
     seed_demo()
 
-    assert User.objects.get(username="secretary1").check_password(demo.DEMO_PASSWORD)
+    assert User.objects.get(username="secretary1").check_password(DEMO_PASSWORD)
     assert User.objects.get(username="secretary2").check_password("my-own-secret")
 
 
