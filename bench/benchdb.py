@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -17,34 +18,66 @@ def server_urls(db_name: str) -> tuple[str, str]:
     return url, urlunsplit(parts._replace(path="/" + db_name))
 
 
-def admin_connection(url: str):
+def connect(url: str, default_db: str = ""):
+    """A psycopg2 connection to the database ``url`` names (``default_db`` when it names none)."""
     import psycopg2
 
     parts = urlsplit(url)
-    connection = psycopg2.connect(
-        dbname=parts.path.lstrip("/") or "postgres",
+    return psycopg2.connect(
+        dbname=parts.path.lstrip("/") or default_db,
         user=parts.username,
         password=parts.password,
         host=parts.hostname,
         port=parts.port or 5432,
     )
+
+
+def admin_connection(url: str):
+    connection = connect(url, "postgres")
     connection.autocommit = True
     return connection
 
 
-def bench_database_state(bench_url: str) -> str:
-    """'missing', 'empty', 'bench' (only bench data) or 'foreign' (anything else in it)."""
+def recreate_database(admin, db_name: str) -> None:
+    """Drop the bench database (if there is one) and create it empty."""
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
+        cursor.execute(f'CREATE DATABASE "{db_name}"')
+
+
+def prepare_database(server_url: str, db_name: str, state: str, *, ours: str, force: bool, reuse: bool):
+    """The admin connection, once the bench database is ready: refused when it holds data the benchmark did not
+    seed (unless ``force``), kept with ``reuse`` (which needs seeded data: ``state == ours``), else dropped and
+    created empty."""
+    if state == "foreign" and not force:
+        sys.exit(f"Database {db_name!r} holds data the benchmark did not seed; refusing to use or drop it (--force).")
+    if reuse and state != ours:
+        sys.exit(f"--reuse: database {db_name!r} holds no benchmark data yet.")
+    admin = admin_connection(server_url)
+    if not reuse:
+        recreate_database(admin, db_name)
+    return admin
+
+
+def setup_django(bench_url: str, data_dir: str) -> None:
+    """Point the project at the bench database (DEBUG on, files under ``data_dir`` unless set) and set Django up."""
+    import django
+
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DATA_DIR", data_dir)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    django.setup()
+
+
+def database_state(bench_url: str, finds_foreign, ours: str = "bench") -> str:
+    """'missing', 'empty', ``ours``, or 'foreign': another project's tables, or this project's with rows that
+    ``finds_foreign(cursor)`` says the benchmark did not seed."""
     import psycopg2
 
-    parts = urlsplit(bench_url)
     try:
-        connection = psycopg2.connect(
-            dbname=parts.path.lstrip("/"),
-            user=parts.username,
-            password=parts.password,
-            host=parts.hostname,
-            port=parts.port or 5432,
-        )
+        connection = connect(bench_url)
     except psycopg2.OperationalError:
         return "missing"
     with connection, connection.cursor() as cursor:
@@ -52,16 +85,26 @@ def bench_database_state(bench_url: str) -> str:
         if not cursor.fetchone()[0]:
             cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
             return "empty" if cursor.fetchone()[0] == 0 else "foreign"
-        cursor.execute(
-            "SELECT count(*) FROM partnerships_organization o WHERE NOT EXISTS (SELECT 1 FROM partnerships_organization"
-            " r WHERE r.depth = 1 AND r.name = %s AND o.path LIKE r.path || '%%')",
-            (BENCH_ROOT,),
-        )
-        foreign_orgs = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM auth_user")
-        users = cursor.fetchone()[0]
+        foreign = finds_foreign(cursor)
     connection.close()
-    return "foreign" if foreign_orgs or users else "bench"
+    return "foreign" if foreign else ours
+
+
+def _other_than_bench_data(cursor) -> bool:
+    cursor.execute(
+        "SELECT count(*) FROM partnerships_organization o WHERE NOT EXISTS (SELECT 1 FROM partnerships_organization"
+        " r WHERE r.depth = 1 AND r.name = %s AND o.path LIKE r.path || '%%')",
+        (BENCH_ROOT,),
+    )
+    foreign_orgs = cursor.fetchone()[0]
+    cursor.execute("SELECT count(*) FROM auth_user")
+    users = cursor.fetchone()[0]
+    return bool(foreign_orgs or users)
+
+
+def bench_database_state(bench_url: str) -> str:
+    """'missing', 'empty', 'bench' (only bench data) or 'foreign' (anything else in it)."""
+    return database_state(bench_url, _other_than_bench_data)
 
 
 BENCH_ROOT = "基准测试党委（bench）"  # the same marker as demo/engine/scale.py

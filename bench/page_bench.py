@@ -23,12 +23,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import BENCH_ROOT, admin_connection, server_urls  # noqa: E402
+from bench.benchdb import (  # noqa: E402
+    BENCH_ROOT,
+    admin_connection,
+    database_state,
+    prepare_database,
+    server_urls,
+    setup_django,
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,27 +62,14 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def database_state(bench_url: str) -> str:
-    """'missing', 'empty', 'ours' (seeded by this benchmark) or 'foreign'."""
-    import psycopg2
+def _not_seeded_here(cursor) -> bool:
+    cursor.execute("SELECT count(*) FROM partnerships_organization WHERE depth = 1 AND name = %s", (BENCH_ROOT,))
+    return not cursor.fetchone()[0]
 
-    parts = urlsplit(bench_url)
-    try:
-        connection = psycopg2.connect(
-            dbname=parts.path.lstrip("/"), user=parts.username, password=parts.password,
-            host=parts.hostname, port=parts.port or 5432,
-        )  # fmt: skip
-    except psycopg2.OperationalError:
-        return "missing"
-    with connection, connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('partnerships_organization') IS NOT NULL")
-        if not cursor.fetchone()[0]:
-            cursor.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
-            return "empty" if cursor.fetchone()[0] == 0 else "foreign"
-        cursor.execute("SELECT count(*) FROM partnerships_organization WHERE depth = 1 AND name = %s", (BENCH_ROOT,))
-        ours = cursor.fetchone()[0]
-    connection.close()
-    return "ours" if ours else "foreign"
+
+def page_database_state(bench_url: str) -> str:
+    """'missing', 'empty', 'ours' (seeded by this benchmark) or 'foreign'."""
+    return database_state(bench_url, _not_seeded_here, ours="ours")
 
 
 def give_roles():
@@ -173,25 +166,10 @@ def wrk_ratio(client, list_url: str, seconds: int = 10) -> tuple[float, float] |
 def main() -> None:
     args = parse_args()
     server_url, bench_url = server_urls(args.db)
-    state = database_state(bench_url)
-    if state == "foreign" and not args.force:
-        sys.exit(f"Database {args.db!r} holds data this benchmark did not seed; refusing to use or drop it (--force).")
-    if args.reuse and state != "ours":
-        sys.exit(f"--reuse: database {args.db!r} holds no benchmark data yet.")
-    admin = admin_connection(server_url)
-    if not args.reuse:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
-            cursor.execute(f'CREATE DATABASE "{args.db}"')
+    state = page_database_state(bench_url)
+    admin = prepare_database(server_url, args.db, state, ours="ours", force=args.force, reuse=args.reuse)
 
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DATA_DIR", "/tmp/gongjian-page-bench")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
+    setup_django(bench_url, "/tmp/gongjian-page-bench")
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

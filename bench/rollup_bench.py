@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import admin_connection, bench_database_state, server_urls  # noqa: E402
+from bench.benchdb import admin_connection, bench_database_state, prepare_database, server_urls, setup_django  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,24 +50,9 @@ def main() -> None:
     args = parse_args()
     server_url, bench_url = server_urls(args.db)
     state = bench_database_state(bench_url)
-    if state == "foreign" and not args.force:
-        sys.exit(f"Database {args.db!r} holds data that is not bench data; refusing to use or drop it (--force).")
-    if args.reuse and state != "bench":
-        sys.exit(f"--reuse: database {args.db!r} holds no bench data yet.")
-    admin = admin_connection(server_url)
-    if not args.reuse:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{args.db}"')
-            cursor.execute(f'CREATE DATABASE "{args.db}"')
+    admin = prepare_database(server_url, args.db, state, ours="bench", force=args.force, reuse=args.reuse)
 
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DATA_DIR", "/tmp/gongjian-bench")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
+    setup_django(bench_url, "/tmp/gongjian-bench")
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, reset_queries

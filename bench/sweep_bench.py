@@ -12,14 +12,13 @@ it saw. ``--repeat N`` reports the best of N runs per mode.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import admin_connection, server_urls  # noqa: E402
+from bench.benchdb import admin_connection, server_urls, setup_django  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,14 +40,7 @@ def main() -> None:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (args.db,))
         if cursor.fetchone() is None:
             cursor.execute(f'CREATE DATABASE "{args.db}"')
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DATA_DIR", "/tmp/gongjian-bench")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    import django
-
-    django.setup()
+    setup_django(bench_url, "/tmp/gongjian-bench")
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

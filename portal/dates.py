@@ -23,7 +23,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import cached_property
@@ -192,6 +192,20 @@ def datetime_range_check(
     probe = UserDateTimeField(lower=lower, upper=upper, null=null)
     probe.name = field_name
     return _check(prefix, field_name, probe.range_condition(), lower, upper)
+
+
+def period_checks(prefix: str, message, *, starts_null: bool = False) -> list[models.CheckConstraint]:
+    """The checks of a ``starts_on`` … ``ends_on`` period (the end may be empty, the start too with ``starts_null``):
+    it ends on or after it starts (``<prefix>_ends_after_start``, with ``message``), both dates in range."""
+    if starts_null:
+        condition = Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=F("starts_on"))
+    else:
+        condition = Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on"))
+    return [
+        models.CheckConstraint(condition=condition, name=f"{prefix}_ends_after_start", violation_error_message=message),
+        date_range_check(prefix, "starts_on", null=starts_null),
+        date_range_check(prefix, "ends_on", null=True),
+    ]
 
 
 def _check(prefix, field_name, condition, lower, upper) -> models.CheckConstraint:

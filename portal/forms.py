@@ -33,6 +33,39 @@ def bounded_formset_factory(form, *, max_num: int, formset=forms.BaseFormSet, **
     return formset_class
 
 
+def kept_forms(formset) -> list[tuple[int, forms.Form]]:
+    """The rows of a bound formset to act on, with their indexes: extra rows left blank, rows that did not validate
+    and rows ticked for removal are left out; rows that came filled in stay even when unchanged."""
+    kept = []
+    for index, form in enumerate(formset.forms):
+        if index >= formset.initial_form_count() and not form.has_changed():
+            continue
+        if not getattr(form, "cleaned_data", None):
+            continue
+        if formset.can_delete and formset._should_delete_form(form):
+            continue
+        kept.append((index, form))
+    return kept
+
+
+def row_data(form) -> dict:
+    """A kept row's cleaned data, without the formset's removal box."""
+    return {key: value for key, value in form.cleaned_data.items() if key != "DELETE"}
+
+
+def checked_files(files, *, max_files: int, check, field: str) -> list:
+    """The files of a multi-file upload field: at most ``max_files`` at a time, each passed by ``check`` (the
+    service's own rule, whose ValidationError names ``field``); its messages come back as the field's errors."""
+    files = files or []
+    if len(files) > max_files:
+        raise ValidationError(_("Attach at most %(n)s files at a time."), params={"n": max_files})
+    try:
+        check(files)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict[field]) from exc
+    return files
+
+
 def show_service_errors(form, exc: ValidationError, formset=None) -> None:
     """Put a service's ValidationError next to the fields it names; the rest goes on the formset (list-wide
     errors, when one is given) or above the form. Views call this instead of re-raising, so nothing is lost."""

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal.choices import ColouredChoices, Colours
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_MEMBER, ROLE_REVIEWER, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -294,16 +295,8 @@ class WebhookEndpoint(models.Model):
     )
     kinds = models.JSONField(_("reminders posted"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = user_ref(_("created by"))
+    created_at, updated_at = timestamps()
     last_success_at = models.DateTimeField(_("last delivered"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last failed"), null=True, blank=True)

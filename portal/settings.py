@@ -247,69 +247,51 @@ else:
 # Queues per kind of work, so a long export never delays a reminder: run at least one worker per queue (README,
 # "Production"). Every task is named here; tests/portal/test_queues.py fails for a task without a route.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    "portal.tasks.sweep_reminders": {"queue": "reminders"},
-    "portal.tasks.send_digests": {"queue": "reminders"},
-    "portal.tasks.send_webhook_test": {"queue": "reminders"},
-    "assessments.tasks.rollup_open_quarter": {"queue": "rollups"},
-    "assessments.tasks.rollup_close_quarter": {"queue": "rollups"},
-    "assessments.tasks.rollup_quarter": {"queue": "rollups"},
-    "assessments.tasks.rollup_recover": {"queue": "rollups"},
-    "portal.tasks.run_export": {"queue": "exports"},
-    "portal.tasks.housekeeping": {"queue": "default"},
-    "portal.tasks.requeue_exports": {"queue": "default"},
-    "activities.tasks.mark_held": {"queue": "default"},
-    "partnerships.tasks.expire_agreements": {"queue": "default"},
+_QUEUE_TASKS = {
+    "reminders": ["portal.tasks.sweep_reminders", "portal.tasks.send_digests", "portal.tasks.send_webhook_test"],
+    "rollups": [
+        "assessments.tasks.rollup_open_quarter",
+        "assessments.tasks.rollup_close_quarter",
+        "assessments.tasks.rollup_quarter",
+        "assessments.tasks.rollup_recover",
+    ],
+    "exports": ["portal.tasks.run_export"],
+    "default": [
+        "portal.tasks.housekeeping",
+        "portal.tasks.requeue_exports",
+        "activities.tasks.mark_held",
+        "partnerships.tasks.expire_agreements",
+    ],
 }
+CELERY_TASK_ROUTES = {task: {"queue": queue} for queue, tasks in _QUEUE_TASKS.items() for task in tasks}
 CELERY_QUEUE_NAMES = ("default", "reminders", "rollups", "exports")
+
+
+def _beat(task: str, **when) -> dict:
+    """A beat entry: the task, run on the crontab ``when`` (in TIME_ZONE)."""
+    return {"task": task, "schedule": crontab(**when)}
+
 
 # The single place where periodic work is scheduled; exactly one `celery beat` runs it.
 CELERY_BEAT_SCHEDULE = {
-    "nightly-housekeeping": {
-        "task": "portal.tasks.housekeeping",
-        "schedule": crontab(hour=2, minute=30),
-    },
-    "daily-agreement-expiry": {
-        "task": "partnerships.tasks.expire_agreements",
-        # Just after midnight in TIME_ZONE, so an agreement ending yesterday shows as expired all of today.
-        "schedule": crontab(hour=0, minute=5),
-    },
-    "activities-mark-held": {
-        "task": "activities.tasks.mark_held",
-        # Ended activities show as held (awaiting their log) within a quarter of an hour.
-        "schedule": crontab(minute="*/15"),
-    },
-    "reminders-sweep": {
-        "task": "portal.tasks.sweep_reminders",
-        # Reminders are rows: a lost or late run only delays them until the next sweep (DESIGN.md §5).
-        "schedule": crontab(minute="*/5"),
-    },
-    "reminders-daily-digest": {
-        "task": "portal.tasks.send_digests",
-        # One email a day with the reminders users chose to take as a digest: a quarter of an hour after the 08:00
-        # reminders, so the sweeps have delivered that morning's rows and the digest carries them the same day.
-        "schedule": crontab(hour=8, minute=15),
-    },
-    "exports-requeue": {
-        "task": "portal.tasks.requeue_exports",
-        # Export jobs left queued (the broker was down when they were requested) or abandoned by a dead worker.
-        "schedule": crontab(minute="*/5"),
-    },
-    "assessments-rollup-open-quarter": {
-        "task": "assessments.tasks.rollup_open_quarter",
-        # Nightly provisional results for the quarter under way, after the day's logging.
-        "schedule": crontab(hour=1, minute=30),
-    },
-    "assessments-rollup-recover": {
-        "task": "assessments.tasks.rollup_recover",
-        # A reviewer's requested run whose task was never sent (the broker was down at the time) still runs.
-        "schedule": crontab(minute="*/5"),
-    },
-    "assessments-rollup-close-quarter": {
-        "task": "assessments.tasks.rollup_close_quarter",
-        # Just after midnight; it acts only in the first days of a quarter (the closed quarter, final).
-        "schedule": crontab(hour=0, minute=20),
-    },
+    "nightly-housekeeping": _beat("portal.tasks.housekeeping", hour=2, minute=30),
+    # Just after midnight in TIME_ZONE, so an agreement ending yesterday shows as expired all of today.
+    "daily-agreement-expiry": _beat("partnerships.tasks.expire_agreements", hour=0, minute=5),
+    # Ended activities show as held (awaiting their log) within a quarter of an hour.
+    "activities-mark-held": _beat("activities.tasks.mark_held", minute="*/15"),
+    # Reminders are rows: a lost or late run only delays them until the next sweep (DESIGN.md §5).
+    "reminders-sweep": _beat("portal.tasks.sweep_reminders", minute="*/5"),
+    # One email a day with the reminders users chose to take as a digest: a quarter of an hour after the 08:00
+    # reminders, so the sweeps have delivered that morning's rows and the digest carries them the same day.
+    "reminders-daily-digest": _beat("portal.tasks.send_digests", hour=8, minute=15),
+    # Export jobs left queued (the broker was down when they were requested) or abandoned by a dead worker.
+    "exports-requeue": _beat("portal.tasks.requeue_exports", minute="*/5"),
+    # Nightly provisional results for the quarter under way, after the day's logging.
+    "assessments-rollup-open-quarter": _beat("assessments.tasks.rollup_open_quarter", hour=1, minute=30),
+    # A reviewer's requested run whose task was never sent (the broker was down at the time) still runs.
+    "assessments-rollup-recover": _beat("assessments.tasks.rollup_recover", minute="*/5"),
+    # Just after midnight; it acts only in the first days of a quarter (the closed quarter, final).
+    "assessments-rollup-close-quarter": _beat("assessments.tasks.rollup_close_quarter", hour=0, minute=20),
 }
 
 # --- Security (production) -----------------------------------------------------------------------------

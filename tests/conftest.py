@@ -23,6 +23,7 @@ import time_machine
 from partnerships.models import Organization
 from portal.models import Membership
 from tests.factories import MemberFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.robot_support import Robot
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -206,3 +207,11 @@ def client_for(client):
 @pytest.fixture(autouse=True)
 def _chinese(settings):
     settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def robot():
+    """A local group-robot server (tests/robot_support.py), closed after the test."""
+    server = Robot()
+    yield server
+    server.close()

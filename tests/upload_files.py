@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from PIL import Image
 
+from demo.engine.joint_story import pdf_document
+
 
 def png_bytes(size=(16, 12), color=(200, 22, 29)) -> bytes:
     buffer = io.BytesIO()
@@ -38,16 +40,7 @@ def pdf_bytes(pages: int = 1) -> bytes:
     kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
     objects = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>"]
     objects += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode("ascii")
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
-    out += b"".join(f"{offset:010d} 00000 n \n".encode("ascii") for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
-    return bytes(out)
+    return pdf_document(objects)
 
 
 # Starts like a PDF (so the magic bytes pass) but has no document structure at all.

@@ -18,23 +18,22 @@ from portal.dates import DateRangeValidator
 from portal.widgets import SearchSelect
 
 
+def _searched_filter(label, model, everything, endpoint: str) -> forms.ModelChoiceField:
+    """An optional filter whose choice is searched for (``endpoint``'s calendar list); empty means ``everything``."""
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=model.objects.none(),
+        required=False,
+        empty_label=everything,
+        widget=SearchSelect(endpoint, "calendar"),
+    )
+
+
 class CalendarFilterForm(forms.Form):
     """The filters above the calendar; changing one refetches the events."""
 
-    agreement = forms.ModelChoiceField(
-        label=_("Agreement"),
-        queryset=Agreement.objects.none(),
-        required=False,
-        empty_label=_("All agreements"),
-        widget=SearchSelect("agreements", "calendar"),
-    )
-    organization = forms.ModelChoiceField(
-        label=_("Organization"),
-        queryset=Organization.objects.none(),
-        required=False,
-        empty_label=_("All organizations"),
-        widget=SearchSelect("organizations", "calendar"),
-    )
+    agreement = _searched_filter(_("Agreement"), Agreement, _("All agreements"), "agreements")
+    organization = _searched_filter(_("Organization"), Organization, _("All organizations"), "organizations")
     type = forms.ModelChoiceField(
         label=_("Type"), queryset=selectors.calendar_types(), required=False, empty_label=_("All types")
     )

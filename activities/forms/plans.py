@@ -13,7 +13,7 @@ from activities.rules import plan_row_errors
 from activities.selectors.plans import rotate_hosts
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Organization
-from portal.forms import bounded_formset_factory
+from portal.forms import bounded_formset_factory, kept_forms, row_data
 from portal.widgets import SearchSelect
 
 
@@ -148,18 +148,10 @@ class BasePlanRowFormSet(forms.BaseFormSet):
                     forms_kept[index].add_error(field, message)
 
     def _rows(self):
-        rows, kept = [], []
-        for index, form in enumerate(self.forms):
-            if index >= self.initial_form_count() and not form.has_changed():
-                continue
-            if not getattr(form, "cleaned_data", None):
-                continue
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            data = {key: value for key, value in form.cleaned_data.items() if key != "DELETE"}
+        kept = [form for _index, form in kept_forms(self)]
+        rows = [row_data(form) for form in kept]
+        for data in rows:
             data["co_organizers"] = list(data.get("co_organizers") or ())
-            rows.append(data)
-            kept.append(form)
         return rows, kept
 
     def rows_data(self) -> list[dict]:

@@ -27,7 +27,7 @@ from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
 from portal.dates import BoundedDateField
-from portal.forms import bounded_formset_factory
+from portal.forms import bounded_formset_factory, kept_forms
 from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
@@ -74,10 +74,34 @@ class _NoModelClean:
         pass
 
 
+class _PeriodClean:
+    """A form with ``starts_on`` and an optional ``ends_on``: the end may not come before the start."""
+
+    period_error = _("The period cannot end before it starts.")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", self.period_error)
+        return cleaned
+
+
+def _period_row():
+    return Row(Column("starts_on", css_class="col-6"), Column("ends_on", css_class="col-6"))
+
+
+def _rows_formset(form, formset, max_num: int, extra: int):
+    """The formset of a list of people replaced as a whole: ``extra`` blank rows (30 at most), removable rows."""
+    return bounded_formset_factory(
+        form, formset=formset, max_num=max_num, extra=max(0, min(extra, MAX_EXTRA_ROWS)), can_delete=True
+    )
+
+
 # --- key projects ---------------------------------------------------------------------------------------------------
 
 
-class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
+class KeyProjectForm(_CrispyMixin, _NoModelClean, _PeriodClean, forms.ModelForm):
     """A key project. ``agreements`` (when creating without a fixed agreement) lists where the user may record one;
     ``owners`` the parties that may be made responsible for it."""
 
@@ -85,6 +109,7 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
         label=_("Agreement"), queryset=Agreement.objects.none(), widget=SearchSelect("agreements", "projects")
     )
     owner = forms.ModelChoiceField(label=_("Responsible organization"), queryset=Organization.objects.none())
+    period_error = _("The project cannot end before it starts.")
 
     class Meta:
         model = KeyProject
@@ -125,13 +150,6 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, forms.ModelForm):
                 *(["status"] if "status" in self.fields else []),
             )
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if start and end and end < start:
-            self.add_error("ends_on", _("The project cannot end before it starts."))
-        return cleaned
 
 
 class KeyProjectFilter(django_filters.FilterSet):
@@ -214,16 +232,7 @@ class _RowsFormSet(forms.BaseFormSet):
             form.fields["DELETE"].label = _("Remove")
 
     def kept(self) -> list[tuple[int, forms.Form]]:
-        rows = []
-        for index, form in enumerate(self.forms):
-            if index >= self.initial_form_count() and not form.has_changed():
-                continue
-            if not getattr(form, "cleaned_data", None):
-                continue
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            rows.append((index, form))
-        return rows
+        return kept_forms(self)
 
     def rows(self) -> list[dict]:
         """The kept rows as the service's list argument."""
@@ -283,13 +292,7 @@ class BaseZoneAssignmentFormSet(_RowsFormSet):
 
 
 def zone_assignment_formset(extra: int = 3):
-    return bounded_formset_factory(
-        ZoneAssignmentForm,
-        formset=BaseZoneAssignmentFormSet,
-        max_num=MAX_ZONE_CLAIMS,
-        extra=max(0, min(extra, MAX_EXTRA_ROWS)),
-        can_delete=True,
-    )
+    return _rows_formset(ZoneAssignmentForm, BaseZoneAssignmentFormSet, MAX_ZONE_CLAIMS, extra)
 
 
 # --- zone checks ----------------------------------------------------------------------------------------------------
@@ -348,7 +351,7 @@ class ZoneCheckFixForm(_CrispyMixin, forms.Form):
 # --- pioneer posts --------------------------------------------------------------------------------------------------
 
 
-class PioneerPostForm(_CrispyMixin, forms.Form):
+class PioneerPostForm(_CrispyMixin, _PeriodClean, forms.Form):
     """A pioneer post: a member of a roster the user keeps, the post, duties, an optional project, the period."""
 
     member = forms.ChoiceField(label=_("Party member"))
@@ -372,16 +375,9 @@ class PioneerPostForm(_CrispyMixin, forms.Form):
                 Row(Column("member", css_class="col-md-6"), Column("post", css_class="col-md-6")),
                 "duties",
                 "project",
-                Row(Column("starts_on", css_class="col-6"), Column("ends_on", css_class="col-6")),
+                _period_row(),
             )
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if start and end and end < start:
-            self.add_error("ends_on", _("The period cannot end before it starts."))
-        return cleaned
 
     @staticmethod
     def initial_for(post: PioneerPost) -> dict:
@@ -398,7 +394,7 @@ class PioneerPostForm(_CrispyMixin, forms.Form):
 # --- teams ----------------------------------------------------------------------------------------------------------
 
 
-class TeamForm(_CrispyMixin, forms.Form):
+class TeamForm(_CrispyMixin, _PeriodClean, forms.Form):
     """A commando or vanguard team: name, kind, purpose, lead organization, optional project, period."""
 
     name = forms.CharField(label=_("Name"), max_length=80)
@@ -423,16 +419,9 @@ class TeamForm(_CrispyMixin, forms.Form):
                 Row(Column("name", css_class="col-md-8"), Column("kind", css_class="col-md-4")),
                 "purpose",
                 Row(Column("organization", css_class="col-md-6"), Column("project", css_class="col-md-6")),
-                Row(Column("starts_on", css_class="col-6"), Column("ends_on", css_class="col-6")),
+                _period_row(),
             )
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("starts_on"), cleaned.get("ends_on")
-        if start and end and end < start:
-            self.add_error("ends_on", _("The period cannot end before it starts."))
-        return cleaned
 
     @staticmethod
     def initial_for(team: Team) -> dict:
@@ -470,10 +459,4 @@ class BaseTeamMemberFormSet(_RowsFormSet):
 
 
 def team_member_formset(extra: int = 3):
-    return bounded_formset_factory(
-        TeamMemberForm,
-        formset=BaseTeamMemberFormSet,
-        max_num=MAX_TEAM_MEMBERS,
-        extra=max(0, min(extra, MAX_EXTRA_ROWS)),
-        can_delete=True,
-    )
+    return _rows_formset(TeamMemberForm, BaseTeamMemberFormSet, MAX_TEAM_MEMBERS, extra)

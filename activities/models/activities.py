@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 from partnerships.models import Member, Organization, agreement_ids_for, in_scope_agreements
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateTimeField, datetime_range_check
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
@@ -60,11 +61,8 @@ class ActivityPlan(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("title"), max_length=120)
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = user_ref(_("created by"), blank=False)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -199,28 +197,13 @@ class Activity(models.Model):
         Member, verbose_name=_("named participants"), blank=True, related_name="activities"
     )
     logged_at = models.DateTimeField(_("logged at"), null=True, blank=True)
-    logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("logged by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    logged_by = user_ref(_("logged by"))
     publicity_title = models.CharField(_("publicity report title"), max_length=120, blank=True)
     publicity_text = models.TextField(_("publicity report text"), blank=True)
     publicity_url = models.URLField(_("publicity report link"), blank=True)
     cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = user_ref(_("created by"))
+    created_at, updated_at = timestamps()
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[co_organizers])
@@ -316,9 +299,7 @@ class Photo(models.Model):
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     caption = models.CharField(_("caption"), max_length=120, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = user_ref(_("uploaded by"), blank=False)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     class Meta:

@@ -4,7 +4,6 @@ The package docstring (activities/models/__init__.py) tells the scope rules they
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -17,13 +16,22 @@ from activities.models.activities import (
 )
 from partnerships.models import Member, Organization, agreement_ids_for, in_scope_agreements, phone_validator
 from portal.choices import ColouredChoices, Colours
-from portal.dates import UserDateField, date_range_check
+from portal.dates import UserDateField, date_range_check, period_checks
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 
 def _project_visible_q(scope: UserScope, prefix: str) -> Q:
     """Rows under a key project the user may see (the project's agreement has one of the user's parties)."""
     return Q(**{f"{prefix}agreement_id__in": agreement_ids_for(scope)})
+
+
+def _zone_editable_q(scope: UserScope, prefix: str) -> Q:
+    """Rows of a zone (reached through ``prefix``, e.g. ``"zone__"``) that its lead's or its project owner's
+    secretaries keep."""
+    return scope.in_orgs_q(f"{prefix}lead_id", ROLE_SECRETARY) | scope.in_orgs_q(
+        f"{prefix}project__owner_id", ROLE_SECRETARY
+    )
 
 
 class KeyProject(models.Model):
@@ -61,8 +69,7 @@ class KeyProject(models.Model):
         _("supervision phone"), max_length=20, blank=True, validators=[phone_validator]
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UNDER_WAY)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -71,15 +78,7 @@ class KeyProject(models.Model):
         verbose_name = _("key project")
         verbose_name_plural = _("key projects")
         ordering = ["name", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
-                name="key_project_ends_after_start",
-                violation_error_message=_("The project cannot end before it starts."),
-            ),
-            date_range_check("key_project", "starts_on", null=True),
-            date_range_check("key_project", "ends_on", null=True),
-        ]
+        constraints = period_checks("key_project", _("The project cannot end before it starts."), starts_null=True)
 
     def __str__(self) -> str:
         return self.name
@@ -128,8 +127,7 @@ class ResponsibilityZone(models.Model):
         _("supervision phone"), max_length=20, blank=True, validators=[phone_validator]
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -162,7 +160,7 @@ class ResponsibilityZone(models.Model):
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return scope.in_orgs_q("lead_id", ROLE_SECRETARY) | scope.in_orgs_q("project__owner_id", ROLE_SECRETARY)
+        return _zone_editable_q(scope, "")
 
 
 class ZoneAssignment(models.Model):
@@ -206,9 +204,7 @@ class ZoneAssignment(models.Model):
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return scope.in_orgs_q("zone__lead_id", ROLE_SECRETARY) | scope.in_orgs_q(
-            "zone__project__owner_id", ROLE_SECRETARY
-        )
+        return _zone_editable_q(scope, "zone__")
 
 
 class ZoneCheck(models.Model):
@@ -235,19 +231,9 @@ class ZoneCheck(models.Model):
     fix_due_on = UserDateField(_("fix due on"), null=True, blank=True)
     fix = models.TextField(_("fix"), blank=True)
     fixed_on = UserDateField(_("fixed on"), null=True, blank=True)
-    fixed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("fixed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    fixed_by = user_ref(_("fixed by"))
+    checked_by = user_ref(_("recorded by"), blank=False)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -300,9 +286,7 @@ class ZoneCheck(models.Model):
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return scope.in_orgs_q("zone__lead_id", ROLE_SECRETARY) | scope.in_orgs_q(
-            "zone__project__owner_id", ROLE_SECRETARY
-        )
+        return _zone_editable_q(scope, "zone__")
 
 
 class ZoneCheckPhoto(Photo):
@@ -323,9 +307,7 @@ class ZoneCheckPhoto(Photo):
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
-        return scope.in_orgs_q("zone_check__zone__lead_id", ROLE_SECRETARY) | scope.in_orgs_q(
-            "zone_check__zone__project__owner_id", ROLE_SECRETARY
-        )
+        return _zone_editable_q(scope, "zone_check__zone__")
 
 
 def _post_or_team_visible_q(scope: UserScope, model: type[models.Model]) -> Q:
@@ -353,8 +335,7 @@ class PioneerPost(models.Model):
     )
     starts_on = UserDateField(_("from"))
     ends_on = UserDateField(_("until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -363,15 +344,7 @@ class PioneerPost(models.Model):
         verbose_name = _("pioneer post")
         verbose_name_plural = _("pioneer posts")
         ordering = ["-starts_on", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
-                name="pioneer_post_ends_after_start",
-                violation_error_message=_("The period cannot end before it starts."),
-            ),
-            date_range_check("pioneer_post", "starts_on"),
-            date_range_check("pioneer_post", "ends_on", null=True),
-        ]
+        constraints = period_checks("pioneer_post", _("The period cannot end before it starts."))
 
     def __str__(self) -> str:
         return f"{self.post}: {self.member}"
@@ -406,8 +379,7 @@ class Team(models.Model):
     )
     starts_on = UserDateField(_("from"))
     ends_on = UserDateField(_("until"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -416,15 +388,7 @@ class Team(models.Model):
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["-starts_on", "pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
-                name="team_ends_after_start",
-                violation_error_message=_("The period cannot end before it starts."),
-            ),
-            date_range_check("team", "starts_on"),
-            date_range_check("team", "ends_on", null=True),
-        ]
+        constraints = period_checks("team", _("The period cannot end before it starts."))
 
     def __str__(self) -> str:
         return self.name

@@ -9,14 +9,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Indicator
 from assessments.rules import ATTACHMENT_MAX_FILES, check_attachments
 from partnerships.forms.action_items import MultipleFileField
+from portal.forms import checked_files
 
 MANUAL = Indicator.Source.MANUAL
+
+
+def _comment_field(label, rows: int, help_text) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": rows, "class": "form-control"}),
+        help_text=help_text,
+    )
 
 
 def _points_field(indicator: Indicator, *, label=None, minimum: Decimal | None = Decimal(0)) -> forms.DecimalField:
@@ -34,11 +43,10 @@ def _points_field(indicator: Indicator, *, label=None, minimum: Decimal | None =
 class SelfAssessmentForm(forms.Form):
     """The narrative, one self score per manual indicator and new attachments."""
 
-    narrative = forms.CharField(
-        label=_("Self-assessment"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "class": "form-control"}),
-        help_text=_("What the organization did this quarter, what worked, what did not, and what comes next."),
+    narrative = _comment_field(
+        _("Self-assessment"),
+        8,
+        _("What the organization did this quarter, what worked, what did not, and what comes next."),
     )
     attachments = MultipleFileField(
         label=_("Attachments"),
@@ -58,14 +66,8 @@ class SelfAssessmentForm(forms.Form):
         return [(score, self[f"self_{score.indicator_id}"]) for score in self.manual_scores]
 
     def clean_attachments(self):
-        files = self.cleaned_data.get("attachments") or []
-        if len(files) > ATTACHMENT_MAX_FILES:
-            raise ValidationError(_("Attach at most %(n)s files at a time."), params={"n": ATTACHMENT_MAX_FILES})
-        try:
-            check_attachments(files)
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["attachments"]) from exc
-        return files
+        files = self.cleaned_data.get("attachments")
+        return checked_files(files, max_files=ATTACHMENT_MAX_FILES, check=check_attachments, field="attachments")
 
     def self_points(self) -> dict[int, Decimal | None]:
         return {s.indicator_id: self.cleaned_data.get(f"self_{s.indicator_id}") for s in self.manual_scores}
@@ -74,18 +76,8 @@ class SelfAssessmentForm(forms.Form):
 class ReviewForm(forms.Form):
     """The reviewer's points on manual indicators, an adjustment with its reason on any indicator, and comments."""
 
-    highlights = forms.CharField(
-        label=_("Highlights"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
-        help_text=_("What this organization did especially well (闪光点)."),
-    )
-    weaknesses = forms.CharField(
-        label=_("Weak points"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
-        help_text=_("What falls short and should improve (薄弱点)."),
-    )
+    highlights = _comment_field(_("Highlights"), 4, _("What this organization did especially well (闪光点)."))
+    weaknesses = _comment_field(_("Weak points"), 4, _("What falls short and should improve (薄弱点)."))
 
     def __init__(self, *args, scores=(), **kwargs):
         super().__init__(*args, **kwargs)

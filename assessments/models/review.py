@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from assessments.models.rollups import QuarterRollup
 from partnerships.models import agreement_ids_for
 from portal.choices import ColouredChoices, Colours
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -46,18 +46,10 @@ class SelfAssessment(models.Model):
     narrative = models.TextField(_("self-assessment"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("submitted by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    submitted_by = user_ref(_("submitted by"))
     return_reason = models.TextField(_("reason for returning"), blank=True)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -107,9 +99,7 @@ class SelfAssessmentAttachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=80)
     size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = user_ref(_("uploaded by"), blank=False)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -139,24 +129,10 @@ class Review(models.Model):
     )
     highlights = models.TextField(_("highlights"), blank=True)
     weaknesses = models.TextField(_("weak points"), blank=True)
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reviewer"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reviewer = user_ref(_("reviewer"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    published_by = user_ref(_("published by"))
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from assessments.models.schemes import AssessmentScheme, Indicator, reviewer_q
 from partnerships.models import AgreementParty, in_scope_agreements
 from portal.choices import ColouredChoices, Colours
+from portal.fields import user_ref
 from portal.scoping import ScopedQuerySet, UserScope, any_of
 
 
@@ -35,6 +35,18 @@ CATEGORY_FIELDS = {key: f"{key}_points" for key in Indicator.Category.values}
 SUBTOTAL = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True, "editable": False}
 
 
+def _subject(model: str, verbose_name) -> models.ForeignKey:
+    """One of a result's two possible subjects (exactly one is set); the subject's results go with it."""
+    return models.ForeignKey(
+        model,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quarter_rollups",
+    )
+
+
 class QuarterRollup(models.Model):
     """The quarter's result (季度考核) of one subject: a branch or an agreement."""
 
@@ -45,22 +57,8 @@ class QuarterRollup(models.Model):
 
         colours = Colours(provisional="secondary", final="primary", published="success")
 
-    organization = models.ForeignKey(
-        "partnerships.Organization",
-        verbose_name=_("organization"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="quarter_rollups",
-    )
-    agreement = models.ForeignKey(
-        "partnerships.Agreement",
-        verbose_name=_("agreement"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="quarter_rollups",
-    )
+    organization = _subject("partnerships.Organization", _("organization"))
+    agreement = _subject("partnerships.Agreement", _("agreement"))
     subject = models.CharField(_("subject key"), max_length=24, editable=False)
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
@@ -213,14 +211,7 @@ class RollupRun(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     quarter = models.PositiveSmallIntegerField(_("quarter"))
     final = models.BooleanField(_("final"), default=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = user_ref(_("requested by"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

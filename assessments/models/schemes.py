@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from portal.fields import timestamps
 from portal.scoping import ScopedQuerySet, UserScope
 
 
@@ -22,8 +23,7 @@ class AssessmentScheme(models.Model):
     name = models.CharField(_("name"), max_length=120)
     notes = models.TextField(_("notes"), blank=True)
     is_active = models.BooleanField(_("in force"), default=False)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()

@@ -234,6 +234,11 @@ def pdf_bytes(lines: list[str]) -> bytes:
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
     ]
+    return pdf_document(objects)
+
+
+def pdf_document(objects: list[str]) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the catalog first), with a correct cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

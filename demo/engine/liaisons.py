@@ -3,10 +3,7 @@ granted through the service, their roster rows linked."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-
-from demo.engine.context import DEMO_PASSWORD, DemoContext
+from demo.engine.context import DemoContext, ensure_users
 from demo.engine.joint_story import LIAISONS, Role
 from partnerships.models import Member
 from partnerships.services.directory import member_update
@@ -16,19 +13,9 @@ from portal.services import membership_grant
 
 def ensure_liaisons(ctx: DemoContext, admin, orgs: dict) -> dict:
     """The partners' liaison officers: users created when missing, the liaison role granted, roster rows linked."""
-    User = get_user_model()
-    existing = {user.username: user for user in User.objects.filter(username__in=[s.username for s in LIAISONS])}
-    missing = [spec for spec in LIAISONS if spec.username not in existing]
-    password = make_password(DEMO_PASSWORD) if missing and ctx.create_passwords else None
-    users = dict(existing)
-    for spec in missing:
-        user = User(username=spec.username, last_name=spec.last_name, first_name=spec.first_name, email=spec.email)
-        if password:
-            user.password = password
-        else:
-            user.set_unusable_password()
-        user.save()
-        users[spec.username] = user
+    users, created = ensure_users(
+        ctx, LIAISONS, lambda spec: dict(last_name=spec.last_name, first_name=spec.first_name, email=spec.email)
+    )
     before = Membership.objects.count()
     for spec in LIAISONS:
         user = users[spec.username]
@@ -40,5 +27,5 @@ def ensure_liaisons(ctx: DemoContext, admin, orgs: dict) -> dict:
         if row is not None and not Member.objects.filter(user=user).exists():
             member_update(actor=admin, member=row, user=user)
     granted = Membership.objects.count() - before
-    ctx.step(f"partner liaisons: {len(missing)} created, {len(existing)} already there, {granted} roles granted")
+    ctx.step(f"partner liaisons: {created} created, {len(users) - created} already there, {granted} roles granted")
     return users

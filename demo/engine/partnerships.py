@@ -41,12 +41,10 @@ import datetime as dt
 import random
 from typing import NamedTuple
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.core.management.base import CommandError
 
 from demo.engine import joint_work
-from demo.engine.context import DEMO_PASSWORD, DemoContext
+from demo.engine.context import DemoContext, ensure_users
 from demo.engine.stories import build, plain, story
 from partnerships.models import Member, Organization
 from partnerships.services.directory import member_import, member_update, organization_create
@@ -237,31 +235,20 @@ def roster_plan(today: dt.date) -> dict[str, list[dict]]:
 
 def _ensure_users(ctx: DemoContext) -> dict:
     """Create the missing demo users; an existing account, its password included, is left as it is."""
-    User = get_user_model()
-    existing = {user.username: user for user in User.objects.filter(username__in=[u.username for u in USERS])}
-    missing = [spec for spec in USERS if spec.username not in existing]
-    # Hashing is the slow part of seeding: hash once, and only when someone needs it. Sharing one salt is
-    # harmless for a password printed in the README.
-    password = make_password(DEMO_PASSWORD) if missing and ctx.create_passwords else None
-    users = dict(existing)
-    for spec in missing:
-        user = User(
-            username=spec.username,
+    users, created = ensure_users(
+        ctx,
+        USERS,
+        lambda spec: dict(
             last_name=spec.last_name,
             first_name=spec.first_name,
             email=spec.email,
             is_superuser=spec.superuser,
             is_staff=spec.superuser,
-        )
-        if password:
-            user.password = password
-        else:
-            user.set_unusable_password()
-        user.save()
-        users[spec.username] = user
+        ),
+    )
     if not users["admin"].is_superuser:
         raise CommandError("The user 'admin' exists but is not a superuser; the demo needs it to grant roles.")
-    ctx.step(f"users: {len(missing)} created, {len(existing)} already there")
+    ctx.step(f"users: {created} created, {len(users) - created} already there")
     return users
 
 

@@ -14,6 +14,7 @@ from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import ActionItem, Agreement, Organization
 from partnerships.rules import EVIDENCE_MAX_FILES, check_evidence
 from portal.dates import BoundedDateField, BoundedDateFilter
+from portal.forms import checked_files
 from portal.models import Membership
 from portal.names import PersonChoiceField
 from portal.widgets import SearchSelect
@@ -55,14 +56,8 @@ def people_of(organizations) -> object:
 
 class _EvidenceMixin:
     def clean_evidence(self):
-        files = self.cleaned_data.get("evidence") or []
-        if len(files) > EVIDENCE_MAX_FILES:
-            raise ValidationError(_("Attach at most %(n)s files at a time."), params={"n": EVIDENCE_MAX_FILES})
-        try:
-            check_evidence(files)
-        except ValidationError as exc:
-            raise ValidationError(exc.message_dict["evidence"]) from exc
-        return files
+        files = self.cleaned_data.get("evidence")
+        return checked_files(files, max_files=EVIDENCE_MAX_FILES, check=check_evidence, field="evidence")
 
 
 class ActionItemForm(_CrispyMixin, forms.Form):

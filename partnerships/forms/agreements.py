@@ -17,7 +17,7 @@ from partnerships.rules import DOCUMENT_MAX_BYTES, term_errors
 from partnerships.selectors.agreements import liaison_candidates, party_errors
 from partnerships.services.agreements import AGREEMENT_FIELDS
 from portal.dates import BoundedDateField
-from portal.forms import bounded_formset_factory
+from portal.forms import bounded_formset_factory, kept_forms, row_data
 from portal.names import PersonChoiceField
 from portal.widgets import SearchSelect
 
@@ -149,17 +149,9 @@ class BasePartyFormSet(forms.BaseFormSet):
 
     def parties_data(self, with_forms: bool = False) -> list[dict]:
         """The filled-in rows (deleted and blank ones left out), as the service's ``parties`` argument."""
-        kept, data = [], []
-        for index, form in enumerate(self.forms):
-            # Extra rows left blank are not parties; rows that came filled in stay even when unchanged.
-            if index >= self.initial_form_count() and not form.has_changed():
-                continue
-            if not getattr(form, "cleaned_data", None):
-                continue
-            if self.can_delete and self._should_delete_form(form):
-                continue
-            kept.append(form)
-            data.append({key: value for key, value in form.cleaned_data.items() if key != "DELETE"})
+        # Extra rows left blank are not parties; rows that came filled in stay even when unchanged.
+        kept = [form for _index, form in kept_forms(self)]
+        data = [row_data(form) for form in kept]
         if with_forms:
             self._kept = kept
         return data

@@ -18,6 +18,16 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 MINUTES_HELP = _("Blank line between paragraphs; start a line with “- ” for a list.")
 
 
+def _guests_field() -> forms.CharField:
+    """Who else attended (guests, people without an account): free text, one per line."""
+    return forms.CharField(
+        label=_("Other attendees and guests"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line."),
+    )
+
+
 class MeetingForm(_CrispyMixin, forms.Form):
     """Schedule or edit a joint meeting: time, place, host, attendees, guests and the typed agenda."""
 
@@ -32,12 +42,7 @@ class MeetingForm(_CrispyMixin, forms.Form):
     attendees = PeopleChoiceField(
         label=_("Attendees"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    guests = forms.CharField(
-        label=_("Other attendees and guests"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line."),
-    )
+    guests = _guests_field()
     agenda = forms.CharField(
         label=_("Agenda"),
         required=False,
@@ -77,12 +82,7 @@ class MinutesForm(_CrispyMixin, forms.Form):
     attendees = PeopleChoiceField(
         label=_("Attendance"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    guests = forms.CharField(
-        label=_("Other attendees and guests"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line."),
-    )
+    guests = _guests_field()
 
     def __init__(self, *args, attendee_choices=None, **kwargs):
         super().__init__(*args, **kwargs)

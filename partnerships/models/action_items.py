@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -21,6 +20,7 @@ from partnerships.models.directory import (
 from partnerships.models.meetings import Decision
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, date_range_check
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
 
@@ -80,39 +80,17 @@ class ActionItem(models.Model):
     responsible_party = models.ForeignKey(
         Organization, verbose_name=_("responsible party"), on_delete=models.PROTECT, related_name="action_items"
     )
-    responsible_person = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("responsible person"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="action_items",
-    )
+    responsible_person = user_ref(_("responsible person"), related_name="action_items")
     due_on = UserDateField(_("due on"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.OPEN)
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     cancel_reason = models.TextField(_("reason for cancellation"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("confirmed by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    confirmed_by = user_ref(_("confirmed by"))
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = user_ref(_("created by"))
+    created_at, updated_at = timestamps()
 
     objects = ActionItemQuerySet.as_manager()
     history = HistoricalRecords()
@@ -192,9 +170,7 @@ class ActionItemUpdate(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PROGRESS)
     note = models.TextField(_("note"))
     percent = models.PositiveSmallIntegerField(_("progress (%)"), null=True, blank=True)
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    author = user_ref(_("author"), blank=False)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -15,6 +14,7 @@ from partnerships.models.directory import (
 )
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, date_range_check
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -90,11 +90,8 @@ class Agreement(models.Model):
     predecessor = models.OneToOneField(
         "self", verbose_name=_("renews"), null=True, blank=True, on_delete=models.SET_NULL, related_name="successor"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = user_ref(_("created by"), blank=False)
+    created_at, updated_at = timestamps()
 
     objects = AgreementQuerySet.as_manager()
     history = HistoricalRecords(m2m_fields=[dimensions])
@@ -155,14 +152,7 @@ class AgreementParty(models.Model):
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PARTNER)
     signatory = models.CharField(_("signatory"), max_length=40, blank=True)
-    liaison = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("liaison officer"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="liaison_parties",
-    )
+    liaison = user_ref(_("liaison officer"), related_name="liaison_parties")
     commitments = models.TextField(_("commitments"), blank=True)
 
     objects = ScopedQuerySet.as_manager()

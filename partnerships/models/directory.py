@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from portal.dates import PARTY_FOUNDED, UserDateField, date_range_check
+from portal.fields import timestamps
 from portal.scoping import ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
 
 PHONE_REGEX = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8})$"
@@ -73,8 +74,7 @@ class Organization(MP_Node):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.CharField(_("address"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     node_order_by = None
     objects = OrganizationManager()
@@ -158,8 +158,7 @@ class Member(models.Model):
         on_delete=models.SET_NULL,
         related_name="member",
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = MemberQuerySet.as_manager()
     history = HistoricalRecords()

@@ -18,6 +18,7 @@ from partnerships.models.directory import (
 )
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, UserDateTimeField, date_range_check, datetime_range_check
+from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
 
@@ -50,22 +51,14 @@ class JointMeeting(models.Model):
     )
     minutes_version = models.PositiveSmallIntegerField(_("minutes version"), default=0)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    published_by = user_ref(_("published by"))
     # Raised each time the attendees are told of a change (time, place, title, host, attendees, cancellation): the
     # occurrence of the "meeting changed" notice and the SEQUENCE of its calendar entry.
     # Database defaults too, so rows inserted in bulk by raw SQL (the scale seeder) need not name them.
     revision = models.PositiveIntegerField(_("revision"), default=0, db_default=0)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.TextField(_("reason for cancellation"), blank=True, default="", db_default="")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -110,9 +103,7 @@ class MinutesVersion(models.Model):
     body = models.TextField(_("minutes"))
     reason = models.CharField(_("reason for correction"), max_length=200, blank=True)
     published_at = models.DateTimeField(_("published at"))
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    published_by = user_ref(_("published by"), blank=False)
 
     class Meta:
         verbose_name = _("minutes version")

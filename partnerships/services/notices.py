@@ -19,6 +19,7 @@ removes it (METHOD:CANCEL); the entry itself is built by ``selectors.meetings.me
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -93,91 +94,90 @@ def meeting_people(meeting: JointMeeting, *also) -> list:
 # --- action items --------------------------------------------------------------------------------------------
 
 
-def _item_notice(kind: str, *, actor, item: ActionItem, occurrence: str, recipients, title: str, body: str) -> int:
+def _in_site_language(builder):
+    """A notice is written in the site's language, whoever's request sends it."""
+
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return builder(*args, **kwargs)
+
+    return build
+
+
+def _notice(kind: str, *, actor, target, occurrence: str, recipients, title, body) -> int:
+    """One notice about ``target`` (an action item or a meeting), linking to its page."""
     return notify_event(
         kind,
         actor=actor,
-        target=item,
+        target=target,
         occurrence=occurrence,
         recipients=recipients,
         title=title,
         body=body,
-        url=item.get_absolute_url(),
+        url=target.get_absolute_url(),
     )
 
 
+@_in_site_language
 def item_assigned(*, actor, item: ActionItem) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _item_notice(
-            ITEM_ASSIGNED,
-            actor=actor,
-            item=item,
-            occurrence="created",
-            recipients=responsible_people(item),
-            title=_("New action item for %(party)s: %(title)s")
-            % {"party": item.responsible_party.name, "title": item.title},
-            body=_("Agreement: %(agreement)s. Due on %(due)s. Raised by %(actor)s.")
-            % {"agreement": item.agreement.title, "due": item.due_on.isoformat(), "actor": _name(actor)},
-        )
+    return _notice(
+        ITEM_ASSIGNED,
+        actor=actor,
+        target=item,
+        occurrence="created",
+        recipients=responsible_people(item),
+        title=_("New action item for %(party)s: %(title)s")
+        % {"party": item.responsible_party.name, "title": item.title},
+        body=_("Agreement: %(agreement)s. Due on %(due)s. Raised by %(actor)s.")
+        % {"agreement": item.agreement.title, "due": item.due_on.isoformat(), "actor": _name(actor)},
+    )
 
 
+@_in_site_language
 def item_awaiting_confirmation(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _item_notice(
-            ITEM_AWAITING_CONFIRMATION,
-            actor=actor,
-            item=item,
-            occurrence=f"update:{update.pk}",
-            recipients=confirmers(item),
-            title=_("Closure awaits your confirmation: %(title)s") % {"title": item.title},
-            body=_("%(party)s submitted the item for closure: %(note)s")
-            % {"party": item.responsible_party.name, "note": update.note},
-        )
+    return _notice(
+        ITEM_AWAITING_CONFIRMATION,
+        actor=actor,
+        target=item,
+        occurrence=f"update:{update.pk}",
+        recipients=confirmers(item),
+        title=_("Closure awaits your confirmation: %(title)s") % {"title": item.title},
+        body=_("%(party)s submitted the item for closure: %(note)s")
+        % {"party": item.responsible_party.name, "note": update.note},
+    )
 
 
+@_in_site_language
 def item_confirmed(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        body = _("%(actor)s confirmed that the item is done.") % {"actor": _name(actor)}
-        if update.note:
-            body = f"{body} {update.note}"
-        return _item_notice(
-            ITEM_CONFIRMED,
-            actor=actor,
-            item=item,
-            occurrence=f"update:{update.pk}",
-            recipients=responsible_people(item),
-            title=_("Closure confirmed: %(title)s") % {"title": item.title},
-            body=body,
-        )
+    body = _("%(actor)s confirmed that the item is done.") % {"actor": _name(actor)}
+    if update.note:
+        body = f"{body} {update.note}"
+    return _notice(
+        ITEM_CONFIRMED,
+        actor=actor,
+        target=item,
+        occurrence=f"update:{update.pk}",
+        recipients=responsible_people(item),
+        title=_("Closure confirmed: %(title)s") % {"title": item.title},
+        body=body,
+    )
 
 
+@_in_site_language
 def item_sent_back(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _item_notice(
-            ITEM_SENT_BACK,
-            actor=actor,
-            item=item,
-            occurrence=f"update:{update.pk}",
-            recipients=responsible_people(item),
-            title=_("Closure sent back: %(title)s") % {"title": item.title},
-            body=_("%(actor)s sent the item back: %(reason)s") % {"actor": _name(actor), "reason": update.note},
-        )
+    return _notice(
+        ITEM_SENT_BACK,
+        actor=actor,
+        target=item,
+        occurrence=f"update:{update.pk}",
+        recipients=responsible_people(item),
+        title=_("Closure sent back: %(title)s") % {"title": item.title},
+        body=_("%(actor)s sent the item back: %(reason)s") % {"actor": _name(actor), "reason": update.note},
+    )
 
 
 # --- joint meetings ------------------------------------------------------------------------------------------
-
-
-def _meeting_notice(kind: str, *, actor, meeting: JointMeeting, occurrence: str, recipients, title, body) -> int:
-    return notify_event(
-        kind,
-        actor=actor,
-        target=meeting,
-        occurrence=occurrence,
-        recipients=recipients,
-        title=title,
-        body=body,
-        url=meeting.get_absolute_url(),
-    )
 
 
 def _meeting_facts(meeting: JointMeeting) -> str:
@@ -193,62 +193,61 @@ def describe_meeting(meeting: JointMeeting) -> str:
     return f"{meeting.title}. {_meeting_facts(meeting)}"
 
 
+@_in_site_language
 def meeting_scheduled(*, actor, meeting: JointMeeting) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _meeting_notice(
-            MEETING_SCHEDULED,
-            actor=actor,
-            meeting=meeting,
-            occurrence="scheduled",
-            recipients=meeting_people(meeting),
-            title=_("Joint meeting scheduled for %(when)s: %(title)s")
-            % {"when": _when(meeting.starts_at), "title": meeting.title},
-            body=_meeting_facts(meeting),
-        )
+    return _notice(
+        MEETING_SCHEDULED,
+        actor=actor,
+        target=meeting,
+        occurrence="scheduled",
+        recipients=meeting_people(meeting),
+        title=_("Joint meeting scheduled for %(when)s: %(title)s")
+        % {"when": _when(meeting.starts_at), "title": meeting.title},
+        body=_meeting_facts(meeting),
+    )
 
 
+@_in_site_language
 def meeting_changed(*, actor, meeting: JointMeeting, before: str, former_attendees=()) -> int:
     """``before`` describes the meeting as it was; attendees taken off the list hear of the change too."""
-    with translation.override(settings.LANGUAGE_CODE):
-        body = _("Now: %(facts)s Before: %(before)s") % {"facts": _meeting_facts(meeting), "before": before}
-        return _meeting_notice(
-            MEETING_CHANGED,
-            actor=actor,
-            meeting=meeting,
-            occurrence=f"revision:{meeting.revision}",
-            recipients=meeting_people(meeting, former_attendees),
-            title=_("Joint meeting changed: %(title)s") % {"title": meeting.title},
-            body=body,
-        )
+    body = _("Now: %(facts)s Before: %(before)s") % {"facts": _meeting_facts(meeting), "before": before}
+    return _notice(
+        MEETING_CHANGED,
+        actor=actor,
+        target=meeting,
+        occurrence=f"revision:{meeting.revision}",
+        recipients=meeting_people(meeting, former_attendees),
+        title=_("Joint meeting changed: %(title)s") % {"title": meeting.title},
+        body=body,
+    )
 
 
+@_in_site_language
 def meeting_cancelled(*, actor, meeting: JointMeeting) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _meeting_notice(
-            MEETING_CANCELLED,
-            actor=actor,
-            meeting=meeting,
-            occurrence="cancelled",
-            recipients=meeting_people(meeting),
-            title=_("Joint meeting cancelled: %(title)s") % {"title": meeting.title},
-            body=_("The meeting of %(when)s at %(place)s will not take place. Reason: %(reason)s")
-            % {"when": _when(meeting.starts_at), "place": meeting.place, "reason": meeting.cancel_reason},
-        )
+    return _notice(
+        MEETING_CANCELLED,
+        actor=actor,
+        target=meeting,
+        occurrence="cancelled",
+        recipients=meeting_people(meeting),
+        title=_("Joint meeting cancelled: %(title)s") % {"title": meeting.title},
+        body=_("The meeting of %(when)s at %(place)s will not take place. Reason: %(reason)s")
+        % {"when": _when(meeting.starts_at), "place": meeting.place, "reason": meeting.cancel_reason},
+    )
 
 
+@_in_site_language
 def minutes_published(*, actor, meeting: JointMeeting) -> int:
-    with translation.override(settings.LANGUAGE_CODE):
-        return _meeting_notice(
-            MINUTES_PUBLISHED,
-            actor=actor,
-            meeting=meeting,
-            occurrence=f"minutes:{meeting.minutes_version}",
-            recipients=meeting_people(meeting),
-            title=_("Minutes published for the meeting of %(date)s: %(title)s")
-            % {"date": timezone.localdate(meeting.starts_at).isoformat(), "title": meeting.title},
-            body=_("Published by %(actor)s. Read the minutes and the decisions in the portal.")
-            % {"actor": _name(actor)},
-        )
+    return _notice(
+        MINUTES_PUBLISHED,
+        actor=actor,
+        target=meeting,
+        occurrence=f"minutes:{meeting.minutes_version}",
+        recipients=meeting_people(meeting),
+        title=_("Minutes published for the meeting of %(date)s: %(title)s")
+        % {"date": timezone.localdate(meeting.starts_at).isoformat(), "title": meeting.title},
+        body=_("Published by %(actor)s. Read the minutes and the decisions in the portal.") % {"actor": _name(actor)},
+    )
 
 
 # --- the calendar entry ----------------------------------------------------------------------------------------

@@ -13,12 +13,9 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 from django.core.management.color import no_style
-from django.db import transaction
 from django.db.models import Count
-from django.test import override_settings
 from django.utils import timezone
 
 from activities.models import (
@@ -43,6 +40,7 @@ from demo.engine.context import DemoContext
 from partnerships.models import Agreement, Organization
 from portal.models import Membership
 from tests.conftest import seed_reference_rows
+from tests.demo_support import rolled_back, seed_demo
 
 Status = Activity.Status
 
@@ -65,25 +63,13 @@ MODELS = (
 )
 
 
-def seed_demo() -> str:
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            # Whatever ran before (a transactional test's flush empties the data migrations' rows too).
-            seed_reference_rows()
-            yield seed_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        # Whatever ran before (a transactional test's flush empties the data migrations' rows too).
+        seed_reference_rows()
+        yield seed_demo()
 
 
 def user(username: str):

@@ -4,16 +4,12 @@ nothing."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
-from django.test import override_settings
 
 from assessments.models import (
     CATEGORY_FIELDS,
@@ -31,27 +27,16 @@ from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollup_totals as services
 from demo.clock import DemoClock
 from partnerships.models import Organization
+from tests.demo_support import rolled_back, seed_demo
 
 pytestmark = pytest.mark.django_db
-
-
-def seed_demo() -> str:
-    out = io.StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield seed_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        yield seed_demo()
 
 
 def quarters() -> list[tuple[int, int]]:

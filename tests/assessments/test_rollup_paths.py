@@ -17,9 +17,8 @@ from assessments.models import Indicator, IndicatorScore, QuarterRollup
 from assessments.services import rollup_sql as rollup_sql_services
 from assessments.services import rollups as rollup_services
 from assessments.services import schemes as scheme_services
-from tests.assessments.test_rollups import NOW, Q, Y, at
+from tests.assessments.test_rollups import NOW, Q, Y, joint_meeting
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
-from tests.factories import JointMeetingFactory
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the SQL path is PostgreSQL's")
 
@@ -100,14 +99,7 @@ def test_both_paths_write_the_same_results_scores_and_history_run_after_run(asse
     a_scores.filter(indicator__name="工作创新").update(self_points=D("2.5"))
     a_scores.filter(indicator__metric="joint_meetings").update(adjustment=D("-1.0"), adjustment_reason="记录不全")
     QuarterRollup.objects.filter(subject=b).update(status=QuarterRollup.Status.PUBLISHED, total=D("88.0"))
-    JointMeetingFactory(
-        agreement=assess.agreement,
-        title="补充会议",
-        starts_at=at(6, 28),
-        place="会议室",
-        host=w.branch_a,
-        minutes_status="published",
-    )
+    joint_meeting(assess.agreement, w.branch_a)
     rollups, scores, history, _rollup_history = _both_paths(monkeypatch, final=True, now=LATER)
     assert rollups[b][4:6] == (QuarterRollup.Status.PUBLISHED, D("88.0"))
     assert rollups[a][4] == QuarterRollup.Status.FINAL

@@ -12,9 +12,9 @@ import pytest
 from assessments import metrics
 from assessments.models import IndicatorScore, QuarterRollup
 from assessments.services import rollups as services
-from tests.assessments.test_rollups import NOW, Q, Y, at
+from tests.assessments.test_rollups import NOW, Q, Y, at, joint_meeting
 from tests.assessments.test_rollups import assess as rollup_world  # noqa: F401 (a fixture)
-from tests.factories import ActivityFactory, JointMeetingFactory
+from tests.factories import ActivityFactory
 
 D = Decimal
 LATER = NOW + dt.timedelta(days=1)
@@ -60,14 +60,7 @@ def test_a_rerun_rewrites_and_records_only_what_changed(assess):
     a, b, agr = (f"org:{w.branch_a.pk}", f"org:{w.branch_b.pk}", f"agr:{assess.agreement.pk}")
     total_b = QuarterRollup.objects.get(subject=b).total
     # New evidence: a published joint meeting hosted by branch_b, under the agreement (whose party branch_a is).
-    JointMeetingFactory(
-        agreement=assess.agreement,
-        title="补充会议",
-        starts_at=at(6, 28),
-        place="会议室",
-        host=w.branch_b,
-        minutes_status="published",
-    )
+    joint_meeting(assess.agreement, w.branch_b)
 
     services.rollup_compute(year=Y, quarter=Q, now=LATER)
 
@@ -96,14 +89,7 @@ def test_the_history_of_a_recomputed_score_keeps_its_manual_points(assess):
     a = f"org:{w.branch_a.pk}"
     score = _score(a, "joint_meetings")
     IndicatorScore.objects.filter(pk=score.pk).update(adjustment=D("-1.0"), adjustment_reason="会议记录不全")
-    JointMeetingFactory(
-        agreement=assess.agreement,
-        title="补充会议",
-        starts_at=at(6, 28),
-        place="会议室",
-        host=w.branch_a,
-        minutes_status="published",
-    )
+    joint_meeting(assess.agreement, w.branch_a)
 
     services.rollup_compute(year=Y, quarter=Q, now=LATER)
 

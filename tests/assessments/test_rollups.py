@@ -52,6 +52,18 @@ def at(month, day, hour=9, minute=0, year=2025):
     return dt.datetime(year, month, day, hour, minute, tzinfo=SH)
 
 
+def joint_meeting(agreement, host, starts_at=None, *, title="补充会议", minutes_status="published"):
+    """A joint meeting of the agreement; by default new evidence: a published one on 28 June, late in the quarter."""
+    return JointMeetingFactory(
+        agreement=agreement,
+        title=title,
+        starts_at=starts_at or at(6, 28),
+        place="会议室",
+        host=host,
+        minutes_status=minutes_status,
+    )
+
+
 @dataclass
 class Assess:
     world: object
@@ -121,14 +133,7 @@ def assess(world) -> Assess:
 
     # Joint meetings: one published in the quarter counts; a draft and one after the quarter do not.
     for start, status in [(at(4, 15), "published"), (at(5, 10), "draft"), (at(7, 5), "published")]:
-        JointMeetingFactory(
-            agreement=agreement,
-            title="联席会议",
-            starts_at=start,
-            place="会议室",
-            host=w.branch_a,
-            minutes_status=status,
-        )
+        joint_meeting(agreement, w.branch_a, start, title="联席会议", minutes_status=status)
 
     plan = ActivityPlanFactory(agreement=agreement, year=2025, title="2025年计划")
     volunteer = ActivityType.objects.get(code="volunteer")
@@ -137,73 +142,34 @@ def assess(world) -> Assess:
         rows[key] = PlannedActivityFactory(plan=plan, month=month, theme=key, type=volunteer, lead=lead)
     rows["R2"].co_organizers.add(w.branch_a)
 
+    # Activities: key, lead, type, start, status, plan row (rows are the agreement's), logged how long after, extra.
     acts: dict = {}
-    x1 = _activity(
-        "X1",
-        acts,
-        lead=w.branch_a,
-        type_code="study",
-        start=at(4, 10),
-        status="logged",
-        agreement=agreement,
-        plan_row=rows["R1"],
-        logged_after=dt.timedelta(days=3),
-        publicity_title="报道",
-    )
-    x1.participants.add(m["m1"], m["m2"], p1)
-    x2 = _activity(
-        "X2",
-        acts,
-        lead=w.partner,
-        type_code="volunteer",
-        start=at(5, 20),
-        status="held",
-        agreement=agreement,
-        plan_row=rows["R2"],
-    )
-    x2.co_organizers.add(w.branch_a)
-    x2.participants.add(m["m3"])
-    _activity(
-        "X3",
-        acts,
-        lead=w.branch_a,
-        type_code="volunteer",
-        start=at(6, 10),
-        status="cancelled",
-        agreement=agreement,
-        plan_row=rows["R3"],
-    )
-    x4 = _activity(
-        "X4",
-        acts,
-        lead=w.branch_a,
-        type_code="volunteer",
-        start=at(6, 20),
-        status="logged",
-        logged_after=dt.timedelta(days=10),
-        publicity_url="https://example.com/news",
-    )
-    x4.participants.add(m["m1"])
-    x5 = _activity(
-        "X5",
-        acts,
-        lead=w.branch_b,
-        type_code="study",
-        start=at(5, 5),
-        status="logged",
-        logged_after=dt.timedelta(days=1),
-    )
-    x5.participants.add(n1)
-    x6 = _activity(
-        "X6",
-        acts,
-        lead=w.branch_a,
-        type_code="study",
-        start=at(7, 2),
-        status="logged",
-        logged_after=dt.timedelta(days=1),
-    )
-    x6.participants.add(m["m4"])
+    for key, lead, type_code, start, status, row, logged_days, extra in [
+        ("X1", w.branch_a, "study", at(4, 10), "logged", "R1", 3, {"publicity_title": "报道"}),
+        ("X2", w.partner, "volunteer", at(5, 20), "held", "R2", None, {}),
+        ("X3", w.branch_a, "volunteer", at(6, 10), "cancelled", "R3", None, {}),
+        ("X4", w.branch_a, "volunteer", at(6, 20), "logged", None, 10, {"publicity_url": "https://example.com/news"}),
+        ("X5", w.branch_b, "study", at(5, 5), "logged", None, 1, {}),
+        ("X6", w.branch_a, "study", at(7, 2), "logged", None, 1, {}),
+    ]:
+        _activity(
+            key,
+            acts,
+            lead=lead,
+            type_code=type_code,
+            start=start,
+            status=status,
+            agreement=agreement if row else None,
+            plan_row=rows.get(row),
+            logged_after=dt.timedelta(days=logged_days) if logged_days else None,
+            **extra,
+        )
+    acts["X1"].participants.add(m["m1"], m["m2"], p1)
+    acts["X2"].co_organizers.add(w.branch_a)
+    acts["X2"].participants.add(m["m3"])
+    acts["X4"].participants.add(m["m1"])
+    acts["X5"].participants.add(n1)
+    acts["X6"].participants.add(m["m4"])
 
     done, cancelled, in_progress = ActionItem.Status.DONE, ActionItem.Status.CANCELLED, ActionItem.Status.IN_PROGRESS
     _item(agreement, w.branch_a, dt.date(2025, 4, 30), done, at(4, 28))  # on time
@@ -220,25 +186,20 @@ def assess(world) -> Assess:
     z1 = ResponsibilityZoneFactory(project=project, name="一区", area="1号站", lead=w.branch_a)
     z2 = ResponsibilityZoneFactory(project=project, name="二区", area="2号站", lead=w.partner)
     ZoneCheckFactory(zone=z1, checked_on=dt.date(2025, 4, 5))
-    ZoneCheckFactory(
-        zone=z1,
-        checked_on=dt.date(2025, 5, 5),
-        category="safety",
-        finding="护栏缺失",
-        fix_due_on=dt.date(2025, 5, 20),
-        fixed_on=dt.date(2025, 5, 18),
-    )
-    ZoneCheckFactory(
-        zone=z1,
-        checked_on=dt.date(2025, 6, 1),
-        category="quality",
-        finding="渗水",
-        fix_due_on=dt.date(2025, 6, 10),
-        fixed_on=dt.date(2025, 6, 15),
-    )
-    ZoneCheckFactory(
-        zone=z2, checked_on=dt.date(2025, 6, 2), category="safety", finding="临边防护", fix_due_on=dt.date(2025, 6, 25)
-    )
+    # Findings: zone, checked, category, finding, fix due, fixed (fixed in time, fixed late, still open).
+    for zone, checked, category, finding, due, fixed in [
+        (z1, (5, 5), "safety", "护栏缺失", (5, 20), (5, 18)),
+        (z1, (6, 1), "quality", "渗水", (6, 10), (6, 15)),
+        (z2, (6, 2), "safety", "临边防护", (6, 25), None),
+    ]:
+        ZoneCheckFactory(
+            zone=zone,
+            checked_on=dt.date(2025, *checked),
+            category=category,
+            finding=finding,
+            fix_due_on=dt.date(2025, *due),
+            fixed_on=dt.date(2025, *fixed) if fixed else None,
+        )
     ZoneCheckFactory(zone=z1, checked_on=dt.date(2025, 3, 20))
     return Assess(world=w, agreement=agreement, activities=acts, rows=rows)
 
@@ -385,14 +346,7 @@ def test_a_published_result_is_never_overwritten(assess):
         row for row in published[1] if row[1] == QuarterRollup.objects.get(organization=assess.world.branch_b).pk
     ]
     # New evidence for branch_b after publication.
-    JointMeetingFactory(
-        agreement=assess.agreement,
-        title="补充会议",
-        starts_at=at(6, 28),
-        place="会议室",
-        host=assess.world.branch_b,
-        minutes_status="published",
-    )
+    joint_meeting(assess.agreement, assess.world.branch_b)
 
     summary = rollup_services.rollup_compute(year=Y, quarter=Q, final=True, now=NOW)
 

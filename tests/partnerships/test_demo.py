@@ -6,14 +6,14 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.management.base import CommandError, OutputWrapper
 from django.core.management.color import no_style
 
 from demo.engine import partnerships as demo
-from demo.engine.context import DemoContext
+from demo.engine.context import DEMO_PASSWORD, DemoContext
 from partnerships.models import Member, Organization
 from portal.models import Membership
+from tests import demo_support
 
 Kind = Organization.Kind
 Sector = Organization.Sector
@@ -23,10 +23,8 @@ pytestmark = pytest.mark.django_db
 
 
 def seed_demo(*args: str) -> str:
-    out = io.StringIO()
     # The later apps' demo data is their tests' business; this file checks the partnerships part.
-    call_command("seed_demo", "--upto", "partnerships", *args, stdout=out)
-    return out.getvalue()
+    return demo_support.seed_demo("--upto", "partnerships", *args)
 
 
 def role_orgs(username: str, role: str) -> list[Organization]:
@@ -162,7 +160,7 @@ def test_it_gives_new_users_the_demo_password_but_leaves_existing_ones_alone(deb
 
     seed_demo()
 
-    assert User.objects.get(username="secretary1").check_password(demo.DEMO_PASSWORD)
+    assert User.objects.get(username="secretary1").check_password(DEMO_PASSWORD)
     assert User.objects.get(username="secretary2").check_password("my-own-secret")
 
 

@@ -32,7 +32,6 @@ from tests.factories import (
     UserFactory,
     cast_agreement,
 )
-from tests.portal.test_webhooks import Robot
 from tests.upload_files import pdf_bytes
 
 PDF = pdf_bytes()  # a real PDF: uploads are parsed, not sniffed
@@ -40,13 +39,6 @@ PDF = pdf_bytes()  # a real PDF: uploads are parsed, not sniffed
 
 def pdf():
     return SimpleUploadedFile("验收单.pdf", PDF, content_type="application/pdf")
-
-
-@pytest.fixture
-def robot():
-    server = Robot()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from portal import reminders, sweep
 from portal.celery import app
 from portal.models import Notification, ReminderRule, TaskRun, WebhookDelivery
 from portal.reminders import Candidate
-from tests.portal.test_webhooks import Robot, endpoint
+from tests.portal.test_webhooks import endpoint
 
 Y, Q = 2024, 2
 PUBLISHED = "assessment.published"
@@ -65,13 +65,6 @@ def broker_down():
         finally:
             _reset_connections()
             app.conf.update(saved)
-
-
-@pytest.fixture
-def robot():
-    server = Robot()
-    yield server
-    server.close()
 
 
 def warnings_about(caplog, task_name: str) -> list[str]:

@@ -5,17 +5,14 @@ answering 500 to a user."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from assessments.models import QuarterRollup, SelfAssessment
 from partnerships.models import Agreement, JointMeeting
+from tests.demo_support import rolled_back, seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -23,15 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The whole demo, seeded once for the module and rolled back after its last test."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("seed_demo", stdout=io.StringIO())
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        seed_demo()
+        yield
 
 
 def _detail_urls() -> list[str]:

@@ -10,32 +10,17 @@ PostgreSQL and Redis, fails under CI (``require``). Run it with
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from openpyxl import load_workbook
 
 from portal import exports
 from portal.models import ExportJob, Notification
 from tests.activities.test_activities import at, make_activity, make_agreement
-from tests.conftest import require
-from tests.workers_support import WorkerHarness, postgres_url, redis_available, wait_until
+from tests.workers_support import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def harness(transactional_db, tmp_path):
-    require(connection.vendor == "postgresql", "real workers need PostgreSQL (DATABASE_URL=postgres://…)")
-    redis_url = os.environ.get("REDIS_URL")
-    require(redis_available(redis_url), "real workers need a reachable Redis (REDIS_URL=redis://…)")
-    harness = WorkerHarness(database_url=postgres_url(connection.settings_dict), redis_url=redis_url, tmp_path=tmp_path)
-    try:
-        yield harness
-    finally:
-        harness.close()
 
 
 def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings, tmp_path):

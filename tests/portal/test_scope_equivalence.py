@@ -6,15 +6,11 @@ user, so each shape is checked against the reference on every scope of the demo)
 
 from __future__ import annotations
 
-import io
 from dataclasses import asdict
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Q
-from django.test import override_settings
 
 from activities.models import Activity, ActivityPhoto, PioneerPost, Team
 from activities.models.activities import _org_q
@@ -22,6 +18,7 @@ from activities.selectors.activities import ledger_organizations
 from assessments.models import QuarterRollup
 from partnerships.models import AgreementParty, Organization, agreement_ids_for
 from portal.scoping import UserScope, get_scope
+from tests.demo_support import rolled_back, seed_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +38,10 @@ class NarrowShape(UserScope):
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            call_command("seed_demo", stdout=io.StringIO())
-            get_user_model().objects.create_user("nobody", password="x")  # no membership at all
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with rolled_back(django_db_blocker):
+        seed_demo()
+        get_user_model().objects.create_user("nobody", password="x")  # no membership at all
+        yield
 
 
 def demo_scopes():

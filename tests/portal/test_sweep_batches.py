@@ -25,7 +25,6 @@ from portal.models import Notification, WebhookDelivery, WebhookEndpoint
 from portal.webhooks import client as webhook_client
 from portal.webhooks import deliver as webhook_deliver
 from portal.webhooks import plan as webhook_plan
-from tests.portal.test_webhooks import Robot
 
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))
 KIND = "export.ready"  # an event kind: planning leaves its rows alone, the sweep delivers them
@@ -205,13 +204,6 @@ def test_the_batch_mailer_opens_one_connection_for_many_messages(world, settings
 
 
 # --- group robots -------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def robot():
-    server = Robot()
-    yield server
-    server.close()
 
 
 def owed(organization, url: str, n: int, *, body_bytes: int = 0) -> WebhookEndpoint:

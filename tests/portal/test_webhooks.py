@@ -7,13 +7,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import os
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -30,81 +27,15 @@ from portal.webhooks import deliver as webhook_deliver
 from portal.webhooks import plan as webhook_plan
 from portal.webhooks import services as webhook_services
 from tests.factories import ActionItemFactory, MembershipFactory, cast_agreement
+from tests.robot_support import KEY
 
 TODAY = dt.date(2026, 11, 25)
 NOW = timezone.make_aware(dt.datetime(2026, 11, 25, 10, 0))  # Asia/Shanghai, after the 08:00 reminder hour
 SECRET = "SEC0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd"
-KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 
 
 def minutes(n: int) -> dt.timedelta:
     return dt.timedelta(minutes=n)
-
-
-class Robot:
-    """A local stand-in for both platforms' robot servers. The path picks the behaviour: ``/ok`` answers
-    ``{"errcode": 0}``, ``/500`` an HTTP 500, ``/errcode`` ``{"errcode": 93000}``, ``/hang`` nothing until released."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.release = threading.Event()
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                parts = urlsplit(self.path)
-                robot.requests.append(
-                    {
-                        "path": parts.path,
-                        "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
-                        "body": json.loads(self.rfile.read(length).decode("utf-8")),
-                        "content_type": self.headers.get("Content-Type"),
-                    }
-                )
-                if parts.path.startswith("/hang"):
-                    robot.release.wait(10)
-                status, reply = 200, {"errcode": 0, "errmsg": "ok"}
-                if parts.path.startswith("/500"):
-                    status, reply = 500, {"message": "boom"}
-                elif parts.path.startswith("/errcode"):
-                    reply = {"errcode": 93000, "errmsg": "invalid webhook url"}
-                data = json.dumps(reply).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (the hanging case)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/ok") -> str:
-        host, port = self.server.server_address
-        return f"http://{host}:{port}{path}?key={KEY}"
-
-    def to(self, path: str) -> list[dict]:
-        return [request for request in self.requests if request["path"] == path]
-
-    def close(self):
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def robot():
-    server = Robot()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from collections import Counter
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,14 +29,10 @@ from partnerships.models import Organization
 from portal import claims
 from portal.claims import STALE_AFTER
 from portal.models import Notification
-from tests.conftest import require
 from tests.factories import ActionItemFactory, cast_agreement
 from tests.workers_support import (
-    WorkerHarness,
     notification_key,
-    postgres_url,
     process_gone,
-    redis_available,
     sent_counts,
     wait_until,
 )
@@ -47,20 +42,6 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 SWEEP = "portal.tasks.sweep_reminders"
 PING = "worker_proof.ping"  # not a registered kind: the sweep's plan() neither creates nor cancels these rows
 SENT, SENDING, PENDING = Notification.Status.SENT, Notification.Status.SENDING, Notification.Status.PENDING
-
-
-@pytest.fixture
-def harness(transactional_db, tmp_path):
-    """Workers on the test database and Redis; stopped (and their Redis keys deleted) before the tables are
-    flushed, whatever the test did."""
-    require(connection.vendor == "postgresql", "real workers need PostgreSQL (DATABASE_URL=postgres://…)")
-    redis_url = os.environ.get("REDIS_URL")
-    require(redis_available(redis_url), "real workers need a reachable Redis (REDIS_URL=redis://…)")
-    harness = WorkerHarness(database_url=postgres_url(connection.settings_dict), redis_url=redis_url, tmp_path=tmp_path)
-    try:
-        yield harness
-    finally:
-        harness.close()
 
 
 def due_notifications(world, count: int) -> None:
