@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 from django.core.management.color import no_style
-from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
 from django.utils import timezone
@@ -43,6 +42,7 @@ from demo.engine.context import DemoContext
 from partnerships.models import Agreement, Organization
 from portal.models import Membership
 from tests.conftest import seed_reference_rows
+from tests.rollback import rolled_back
 
 Status = Activity.Status
 
@@ -75,15 +75,10 @@ def seed_demo() -> str:
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
+        with rolled_back():
             # Whatever ran before (a transactional test's flush empties the data migrations' rows too).
             seed_reference_rows()
             yield seed_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def user(username: str):

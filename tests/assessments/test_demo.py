@@ -11,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
@@ -31,6 +30,7 @@ from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollup_totals as services
 from demo.clock import DemoClock
 from partnerships.models import Organization
+from tests.rollback import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -45,13 +45,8 @@ def seed_demo() -> str:
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
+        with rolled_back():
             yield seed_demo()
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def quarters() -> list[tuple[int, int]]:

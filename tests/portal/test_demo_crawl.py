@@ -10,12 +10,12 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from assessments.models import QuarterRollup, SelfAssessment
 from partnerships.models import Agreement, JointMeeting
+from tests.rollback import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,9 @@ pytestmark = pytest.mark.django_db
 def demo(django_db_setup, django_db_blocker):
     """The whole demo, seeded once for the module and rolled back after its last test."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
+        with rolled_back():
             call_command("seed_demo", stdout=io.StringIO())
             yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def _detail_urls() -> list[str]:

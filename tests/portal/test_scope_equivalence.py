@@ -12,7 +12,6 @@ from dataclasses import asdict
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Q
 from django.test import override_settings
 
@@ -22,6 +21,7 @@ from activities.selectors.activities import ledger_organizations
 from assessments.models import QuarterRollup
 from partnerships.models import AgreementParty, Organization, agreement_ids_for
 from portal.scoping import UserScope, get_scope
+from tests.rollback import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -42,15 +42,10 @@ class NarrowShape(UserScope):
 def seeded(django_db_setup, django_db_blocker):
     """The demo, seeded once for the module and rolled back after its last test."""
     with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
+        with rolled_back():
             call_command("seed_demo", stdout=io.StringIO())
             get_user_model().objects.create_user("nobody", password="x")  # no membership at all
             yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def demo_scopes():
