@@ -20,7 +20,7 @@ from portal.scoping import forget_scope
 HOUSEKEEPING = "housekeeping"
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def membership_grant(*, actor, user, organization, role: str) -> Membership:
     """Give ``user`` a role in ``organization`` (admins only); idempotent."""
     if not actor.is_superuser:
@@ -30,7 +30,7 @@ def membership_grant(*, actor, user, organization, role: str) -> Membership:
     return membership
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def housekeeping_request(*, actor) -> TaskRun:
     """Queue a housekeeping run now (admins), recorded as queued; the task is sent after commit."""
     from portal.tasks import housekeeping  # noqa: PLC0415 (a service queueing its own task: the task calls services)
@@ -52,14 +52,14 @@ def housekeeping_run(*, now=None) -> dict:
     Records its start and result in ``TaskRun`` so the admin's 工作台 shows when it last ran.
     """
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         run, _created = TaskRun.objects.select_for_update().get_or_create(name=HOUSEKEEPING)
         run.status = TaskRun.Status.RUNNING
         run.started_at = now
         run.save(update_fields=["status", "started_at"])
     summary: dict[str, int] = {}
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             summary["expired_sessions"] = Session.objects.filter(expire_date__lt=now).delete()[0]
             cutoff = now - timedelta(hours=settings.AXES_COOLOFF_TIME)
             summary["stale_login_failures"] = AccessAttempt.objects.filter(attempt_time__lt=cutoff).delete()[0]

@@ -7,8 +7,9 @@ import contextlib
 import io
 
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
+
+from tests import rollback
 
 
 def seed_demo(*args: str) -> str:
@@ -20,12 +21,6 @@ def seed_demo(*args: str) -> str:
 @contextlib.contextmanager
 def rolled_back(django_db_blocker):
     """The database open to a module-scoped fixture (DEBUG on, as the demo wants), in one transaction that is
-    rolled back at the end."""
-    with django_db_blocker.unblock(), override_settings(DEBUG=True):
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    rolled back at the end (``tests.rollback``: marked like a TestCase's, so the durable services run inside it)."""
+    with django_db_blocker.unblock(), override_settings(DEBUG=True), rollback.rolled_back():
+        yield

@@ -179,7 +179,7 @@ def _drop_leavers(activity: Activity, participating: Iterable[int]) -> None:
 # --- services -----------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_create(
     *,
     actor: AbstractBaseUser,
@@ -237,7 +237,7 @@ def activity_create(
     return activity
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) -> Activity:
     """Edit an activity's details (any of ``EDITABLE_FIELDS``); same rules as ``activity_create``.
 
@@ -288,7 +288,7 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     return activity
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_log(
     *,
     actor: AbstractBaseUser,
@@ -392,7 +392,7 @@ def _remove_photos(activity: Activity, photos: Iterable) -> None:
     transaction.on_commit(delete_files)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str) -> Activity:
     """Cancel a planned or held activity with a reason (not once logged, not once locked)."""
     ensure_editable(actor, activity)
@@ -415,7 +415,7 @@ def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str)
     return activity
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activities_mark_held(*, now: dt.datetime | None = None) -> int:
     """Mark every planned activity whose end has passed as held (awaiting its log); return how many changed.
 

@@ -113,7 +113,7 @@ def _lock(plan: ActivityPlan) -> ActivityPlan:
 # --- services ------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_plan_create(
     *,
     actor: AbstractBaseUser,
@@ -150,7 +150,7 @@ def activity_plan_create(
     return plan
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def activity_plan_update(
     *,
     actor: AbstractBaseUser,

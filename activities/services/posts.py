@@ -30,7 +30,7 @@ def _check_post_member(actor, member: Member | None) -> dict[str, list]:
     return {}
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def pioneer_post_create(
     *,
     actor: AbstractBaseUser,
@@ -74,7 +74,7 @@ def pioneer_post_create(
     return pioneer_post
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def pioneer_post_update(
     *,
     actor: AbstractBaseUser,

@@ -59,7 +59,7 @@ def _check_owner(actor, agreement: Agreement, owner: Organization | None) -> dic
 # --- key projects -------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def key_project_create(
     *,
     actor: AbstractBaseUser,
@@ -111,7 +111,7 @@ def key_project_create(
     return project
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def key_project_update(
     *, actor: AbstractBaseUser, project: KeyProject, owner: Organization | None = None, **fields: Any
 ) -> KeyProject:

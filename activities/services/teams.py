@@ -56,7 +56,7 @@ def _write_team_members(team: Team, members: Sequence[dict]) -> None:
             current.save(update_fields=["role"])
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def team_create(
     *,
     actor: AbstractBaseUser,
@@ -100,7 +100,7 @@ def team_create(
     return team
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def team_update(
     *,
     actor: AbstractBaseUser,

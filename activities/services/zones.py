@@ -50,7 +50,7 @@ def _check_lead(project: KeyProject, lead: Organization | None) -> dict[str, lis
     return {}
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def zone_create(
     *,
     actor: AbstractBaseUser,
@@ -89,7 +89,7 @@ def zone_create(
     return zone
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def zone_update(
     *,
     actor: AbstractBaseUser,
@@ -123,7 +123,7 @@ def zone_update(
     return zone
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def zone_set_members(*, actor: AbstractBaseUser, zone: ResponsibilityZone, assignments: Sequence[dict]) -> list:
     """Replace the zone's claims (``ZoneAssignment``) with ``assignments`` — dicts of ``member``, ``role``, ``post``.
 
@@ -178,7 +178,7 @@ def _photos(photos, errors: dict[str, list], field: str = "photos") -> tuple[lis
         return [], _merge(errors, exc.message_dict)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def zone_check_create(
     *,
     actor: AbstractBaseUser,
@@ -225,7 +225,7 @@ def zone_check_create(
     return check
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def zone_check_fix(
     *, actor: AbstractBaseUser, check: ZoneCheck, fix: str, fixed_on: dt.date, photos: Sequence = ()
 ) -> ZoneCheck:

@@ -14,6 +14,12 @@ weeks, items due soon and overdue.
 
 Idempotent: agreements are keyed by number, and an agreement that exists already is skipped with everything under
 it; users by username; roles through ``membership_grant`` (which does nothing when the role is held).
+
+Transactions: each agreement's story (the agreement, its meetings, minutes and items, the renewal of its
+predecessor) is written in one ``transaction.atomic()`` of its own, through the services' private bodies
+(``_agreement_create`` …, the public services being their durable wrappers), so the skip above is safe: an agreement
+is there with its whole story or not at all, and a re-run after an interruption tells the missing ones. The liaisons
+go through the public services, each its own transaction (every step is keyed, a re-run completes it).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import random
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone, translation
 
 from demo.clock import DemoClock
@@ -58,22 +65,22 @@ from demo.engine.joint_story import (
 from demo.engine.liaisons import ensure_liaisons
 from partnerships.models import ActionItem, Agreement, Decision, Dimension, JointMeeting
 from partnerships.services.action_items import (
-    action_item_cancel,
-    action_item_close,
-    action_item_confirm,
-    action_item_create,
-    action_item_send_back,
-    action_item_update_progress,
+    _action_item_cancel,
+    _action_item_close,
+    _action_item_confirm,
+    _action_item_create,
+    _action_item_send_back,
+    _action_item_update_progress,
 )
 from partnerships.services.agreements import (
-    agreement_activate,
-    agreement_attach_document,
-    agreement_create,
-    agreement_renew,
-    agreement_terminate,
-    agreement_update,
+    _agreement_activate,
+    _agreement_attach_document,
+    _agreement_create,
+    _agreement_renew,
+    _agreement_terminate,
+    _agreement_update,
 )
-from partnerships.services.meetings import meeting_schedule, minutes_correct, minutes_publish, minutes_save_draft
+from partnerships.services.meetings import _meeting_schedule, _minutes_correct, _minutes_publish, _minutes_save_draft
 
 # --- building one agreement -------------------------------------------------------------------------------------
 
@@ -220,7 +227,7 @@ class Builder:
         spec = self.spec
         actor = self.users["admin"] if spec.actor == "admin" else self.keeper(spec.actor)
         if spec.renews:
-            self.agreement = agreement_renew(
+            self.agreement = _agreement_renew(
                 actor=actor,
                 agreement=self.predecessor,
                 number=spec.number,
@@ -243,7 +250,7 @@ class Builder:
         goals = spec.goals
         if spec.key == "draft":
             goals = goals.rsplit("\n", 1)[0]  # the last line is added while negotiating (revise_draft)
-        self.agreement = agreement_create(
+        self.agreement = _agreement_create(
             actor=actor,
             number=spec.number,
             title=spec.title,
@@ -264,25 +271,25 @@ class Builder:
         return self.story.day(spec.term_start) + dt.timedelta(days=spec.term_days - 1)
 
     def revise_draft(self) -> None:
-        self.agreement = agreement_update(
+        self.agreement = _agreement_update(
             actor=self.keeper(self.spec.actor), agreement=self.agreement, goals=self.spec.goals
         )
 
     def sign(self) -> None:
         actor = self.users["admin"] if self.spec.actor == "admin" else self.keeper(self.spec.actor)
         signed_on = self.story.day(self.spec.signed)
-        self.agreement = agreement_update(actor=actor, agreement=self.agreement, signed_on=signed_on)
-        self.agreement = agreement_activate(actor=actor, agreement=self.agreement)
+        self.agreement = _agreement_update(actor=actor, agreement=self.agreement, signed_on=signed_on)
+        self.agreement = _agreement_activate(actor=actor, agreement=self.agreement)
 
     def attach_document(self) -> None:
         scan = pdf_upload(self.spec.document, f"Agreement {self.spec.number}", "Signed and sealed by all parties")
-        self.agreement = agreement_attach_document(
+        self.agreement = _agreement_attach_document(
             actor=self.keeper(self.spec.actor), agreement=self.agreement, document=scan
         )
 
     def terminate(self) -> None:
         day, reason = self.spec.terminated
-        self.agreement = agreement_terminate(
+        self.agreement = _agreement_terminate(
             actor=self.users["admin"],
             agreement=self.agreement,
             reason=reason,
@@ -291,7 +298,7 @@ class Builder:
 
     def schedule(self, meeting: Meeting) -> None:
         starts_at = timezone.make_aware(dt.datetime.combine(self.story.day(meeting.day), dt.time(14, 30)))
-        self.meetings[meeting.title] = meeting_schedule(
+        self.meetings[meeting.title] = _meeting_schedule(
             actor=self.keeper(meeting.host),
             agreement=self.agreement,
             title=meeting.title,
@@ -322,7 +329,7 @@ class Builder:
             elif ruling.outcome == Outcome.REASSIGN:
                 row["responsible_party"] = self.orgs[ruling.party]
             decisions.append(row)
-        self.meetings[meeting.title] = minutes_save_draft(
+        self.meetings[meeting.title] = _minutes_save_draft(
             actor=self.keeper(meeting.host),
             meeting=self.meetings[meeting.title],
             minutes=self.minutes_text(meeting),
@@ -332,7 +339,7 @@ class Builder:
         )
 
     def publish(self, meeting: Meeting) -> None:
-        self.meetings[meeting.title] = minutes_publish(
+        self.meetings[meeting.title] = _minutes_publish(
             actor=self.keeper(meeting.host), meeting=self.meetings[meeting.title]
         )
 
@@ -340,7 +347,7 @@ class Builder:
         reason, old, new = meeting.correction
         current = self.meetings[meeting.title]
         current.refresh_from_db()
-        minutes_correct(
+        _minutes_correct(
             actor=self.keeper(meeting.host), meeting=current, minutes=current.minutes.replace(old, new), reason=reason
         )
 
@@ -353,7 +360,7 @@ class Builder:
 
     def _create_item(self, actor, item: Item, day: int, decision: Decision | None) -> None:
         person = self.users.get(KEEPER.get(item.party, ""))
-        self.items[item.title] = action_item_create(
+        self.items[item.title] = _action_item_create(
             actor=actor,
             agreement=self.agreement,
             title=item.title,
@@ -374,7 +381,7 @@ class Builder:
 
     def progress(self, item: Item, note: str, percent: int, with_photo: bool) -> None:
         evidence = [png_upload(self.rng, self.rng.choice(PHOTO_NAMES))] if with_photo else []
-        action_item_update_progress(
+        _action_item_update_progress(
             actor=self.owner(item), item=self.items[item.title], note=note, percent=percent, evidence=evidence
         )
 
@@ -385,22 +392,22 @@ class Builder:
         note = item.close or "已按要求办结，佐证材料见附件。"
         if again:
             note = f"已按退回意见补充完善。{note}"
-        self.items[item.title] = action_item_close(
+        self.items[item.title] = _action_item_close(
             actor=self.owner(item), item=self.items[item.title], note=note, evidence=evidence
         )
 
     def confirm(self, item: Item, host: str | None) -> None:
-        self.items[item.title] = action_item_confirm(
+        self.items[item.title] = _action_item_confirm(
             actor=self.confirmer(item, host), item=self.items[item.title], note=self.rng.choice(CONFIRM_NOTES)
         )
 
     def send_back(self, item: Item, host: str | None) -> None:
-        self.items[item.title] = action_item_send_back(
+        self.items[item.title] = _action_item_send_back(
             actor=self.confirmer(item, host), item=self.items[item.title], reason=item.back
         )
 
     def cancel(self, item: Item) -> None:
-        self.items[item.title] = action_item_cancel(
+        self.items[item.title] = _action_item_cancel(
             actor=self.owner(item), item=self.items[item.title], reason=item.cancel
         )
 
@@ -427,12 +434,15 @@ def seed(ctx: DemoContext) -> None:
             else:
                 builder = Builder(spec, ctx, orgs, users, random.Random(f"{SEED}-{spec.key}"), Story(ctx.clock))
                 builder.predecessor = agreements.get(spec.renews)
-                builder.plan()
-                builder.story.run()
-                builder.agreement.refresh_from_db()
+                # One agreement's whole story is one transaction (the services' private bodies, see the module's
+                # docstring): a run interrupted mid-story leaves no half-told agreement for a re-run to skip.
+                with transaction.atomic():
+                    builder.plan()
+                    builder.story.run()
+                    builder.agreement.refresh_from_db()
+                    if spec.key == "joint":
+                        _schedule_upcoming(builder, today)
                 agreements[spec.key] = builder.agreement
-                if spec.key == "joint":
-                    _schedule_upcoming(builder, today)
                 created += 1
             ctx.progress("agreements", done, len(AGREEMENTS))
         for agreement in agreements.values():
@@ -469,7 +479,7 @@ def resume_clock(clock: DemoClock) -> DemoClock:
 def _schedule_upcoming(builder: Builder, today: dt.date) -> None:
     """The next joint meeting, in the coming days: scheduled now, so its agenda carries over every open item."""
     starts_at = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=UPCOMING.day), dt.time(14, 30)))
-    meeting_schedule(
+    _meeting_schedule(
         actor=builder.keeper(UPCOMING.host),
         agreement=builder.agreement,
         title=UPCOMING.title,

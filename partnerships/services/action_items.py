@@ -2,8 +2,10 @@
 
 Each function checks who may act, validates, writes the item and one ``ActionItemUpdate`` (the item's story, shown
 as its timeline) inside one transaction; simple_history records the item row itself (the 变更记录 tab).
-The functions use plain ``transaction.atomic`` rather than ``durable=True``: minutes publishing (carry-over rulings
-that extend or reassign an item) calls them inside its own transaction.
+Each public service is its private body (``_action_item_create`` …) in an outermost, durable transaction: no
+caller can fold it into a bigger transaction that might roll it back after its notices were sent. The demo seeder
+calls the bodies inside its own transaction (one per agreement story); minutes publishing applies its carry-over
+rulings with its own ``_apply_ruling``, not through these.
 """
 
 from __future__ import annotations
@@ -109,8 +111,7 @@ def _check_person(person, party: Organization) -> None:
 # --- services -----------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def action_item_create(
+def _action_item_create(
     *,
     actor: AbstractBaseUser,
     agreement: Agreement,
@@ -157,7 +158,10 @@ def action_item_create(
     return item
 
 
-@transaction.atomic
+action_item_create = transaction.atomic(durable=True)(_action_item_create)
+
+
+@transaction.atomic(durable=True)
 def action_item_edit(
     *,
     actor: AbstractBaseUser,
@@ -224,8 +228,7 @@ def _person(user) -> str:
     return display_name(user)
 
 
-@transaction.atomic
-def action_item_update_progress(
+def _action_item_update_progress(
     *,
     actor: AbstractBaseUser,
     item: ActionItem,
@@ -254,8 +257,10 @@ def action_item_update_progress(
     return update
 
 
-@transaction.atomic
-def action_item_close(
+action_item_update_progress = transaction.atomic(durable=True)(_action_item_update_progress)
+
+
+def _action_item_close(
     *, actor: AbstractBaseUser, item: ActionItem, note: str, evidence: Sequence[UploadedFile]
 ) -> ActionItem:
     """Ask the other side to confirm the item is done: at least one evidence file; status → awaiting confirmation."""
@@ -279,6 +284,9 @@ def action_item_close(
     return item
 
 
+action_item_close = transaction.atomic(durable=True)(_action_item_close)
+
+
 def _confirmer_checks(actor, item: ActionItem) -> ActionItem:
     """Who may act first, then the state: someone without the right is refused whatever state the item is in."""
     if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
@@ -291,8 +299,7 @@ def _confirmer_checks(actor, item: ActionItem) -> ActionItem:
     return item
 
 
-@transaction.atomic
-def action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str = "") -> ActionItem:
+def _action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str = "") -> ActionItem:
     """Confirm a closure (验收确认): the other party's liaison or the meeting host, never the responsible party."""
     item = _confirmer_checks(actor, item)
     now = timezone.now()
@@ -308,8 +315,10 @@ def action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str 
     return item
 
 
-@transaction.atomic
-def action_item_send_back(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
+action_item_confirm = transaction.atomic(durable=True)(_action_item_confirm)
+
+
+def _action_item_send_back(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
     """Refuse a closure with a reason (the same people who may confirm); the item goes back to in progress."""
     item = _confirmer_checks(actor, item)
     reason = _require_text(reason, "reason", _("Say why the item is sent back."))
@@ -322,8 +331,10 @@ def action_item_send_back(*, actor: AbstractBaseUser, item: ActionItem, reason: 
     return item
 
 
-@transaction.atomic
-def action_item_cancel(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
+action_item_send_back = transaction.atomic(durable=True)(_action_item_send_back)
+
+
+def _action_item_cancel(*, actor: AbstractBaseUser, item: ActionItem, reason: str) -> ActionItem:
     """Cancel an open item with a reason (the responsible party, or an admin)."""
     ensure_editable(actor, item)
     item = _lock(item)
@@ -337,3 +348,6 @@ def action_item_cancel(*, actor: AbstractBaseUser, item: ActionItem, reason: str
     _record(item, actor, ActionItemUpdate.Kind.CANCEL, reason)
     ensure_editable(actor, item)
     return item
+
+
+action_item_cancel = transaction.atomic(durable=True)(_action_item_cancel)

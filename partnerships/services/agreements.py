@@ -2,6 +2,10 @@
 
 Errors are ``ValidationError``s keyed by the form field they belong to (``term_end``, ``parties``, ``liaison``,
 ``document``, ``reason`` …) so the pages can show each one next to its field; a refused call writes nothing.
+
+Each public service runs in an outermost, durable transaction; it is the durable wrapper of a private body
+(``_agreement_update`` …), which ``agreement_attach_document`` and the demo seeder (one transaction per agreement
+story) call inside their own transaction.
 """
 
 from __future__ import annotations
@@ -122,8 +126,7 @@ def _write_parties(agreement: Agreement, parties: Sequence[dict], actor) -> None
 # --- services ------------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def agreement_create(
+def _agreement_create(
     *,
     actor: AbstractBaseUser,
     number: str,
@@ -174,8 +177,10 @@ def agreement_create(
     return agreement
 
 
-@transaction.atomic
-def agreement_update(
+agreement_create = transaction.atomic(durable=True)(_agreement_create)
+
+
+def _agreement_update(
     *,
     actor: AbstractBaseUser,
     agreement: Agreement,
@@ -218,14 +223,18 @@ def agreement_update(
     return agreement
 
 
-@transaction.atomic
-def agreement_attach_document(*, actor: AbstractBaseUser, agreement: Agreement, document) -> Agreement:
+agreement_update = transaction.atomic(durable=True)(_agreement_update)
+
+
+def _agreement_attach_document(*, actor: AbstractBaseUser, agreement: Agreement, document) -> Agreement:
     """Attach (or replace) the signed scan: a PDF or image by content, at most 10 MB. Closed records keep theirs."""
-    return agreement_update(actor=actor, agreement=agreement, document=document)
+    return _agreement_update(actor=actor, agreement=agreement, document=document)
 
 
-@transaction.atomic
-def agreement_activate(*, actor: AbstractBaseUser, agreement: Agreement) -> Agreement:
+agreement_attach_document = transaction.atomic(durable=True)(_agreement_attach_document)
+
+
+def _agreement_activate(*, actor: AbstractBaseUser, agreement: Agreement) -> Agreement:
     """Put a draft agreement in force (draft → active). Its term must not be over already."""
     ensure_editable(actor, agreement)
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
@@ -245,8 +254,10 @@ def agreement_activate(*, actor: AbstractBaseUser, agreement: Agreement) -> Agre
     return agreement
 
 
-@transaction.atomic
-def agreement_terminate(
+agreement_activate = transaction.atomic(durable=True)(_agreement_activate)
+
+
+def _agreement_terminate(
     *, actor: AbstractBaseUser, agreement: Agreement, reason: str, on: dt.date | None = None
 ) -> Agreement:
     """End a draft or active agreement early, with the reason (required) and the date (default: today)."""
@@ -267,8 +278,10 @@ def agreement_terminate(
     return agreement
 
 
-@transaction.atomic
-def agreement_renew(
+agreement_terminate = transaction.atomic(durable=True)(_agreement_terminate)
+
+
+def _agreement_renew(
     *,
     actor: AbstractBaseUser,
     agreement: Agreement,
@@ -320,7 +333,10 @@ def agreement_renew(
     return successor
 
 
-@transaction.atomic
+agreement_renew = transaction.atomic(durable=True)(_agreement_renew)
+
+
+@transaction.atomic(durable=True)
 def agreements_expire(*, today: dt.date | None = None) -> int:
     """Mark every active agreement whose term ended before ``today`` as expired; return how many changed.
 

@@ -31,7 +31,7 @@ ORGANIZATION_FIELDS = (
 MEMBER_FIELDS = ("name", "gender", "title", "status", "joined_party_on", "phone", "user")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def organization_create(*, actor: AbstractBaseUser, parent: Organization | None, **fields: Any) -> Organization:
     """Create an organization under ``parent`` (or a new root, for admins) after checking the actor may."""
     if not may_create_organization(actor, parent):
@@ -46,7 +46,7 @@ def organization_create(*, actor: AbstractBaseUser, parent: Organization | None,
     return Organization.objects.add_child(parent, instance=organization)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def organization_update(*, actor: AbstractBaseUser, organization: Organization, **fields: Any) -> Organization:
     """Change an organization's directory entry (name, kind, contacts…); its place in the tree is unchanged."""
     ensure_editable(actor, organization)
@@ -58,7 +58,7 @@ def organization_update(*, actor: AbstractBaseUser, organization: Organization, 
     return organization
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def member_create(*, actor: AbstractBaseUser, organization: Organization, **fields: Any) -> Member:
     """Add a member to an organization's roster; only that organization's secretary (or an admin) may."""
     if not may_write_roster(actor, organization):
@@ -69,7 +69,7 @@ def member_create(*, actor: AbstractBaseUser, organization: Organization, **fiel
     return member
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def member_update(
     *, actor: AbstractBaseUser, member: Member, organization: Organization | None = None, **fields: Any
 ) -> Member:
@@ -89,7 +89,7 @@ def member_update(
     return member
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def member_import(*, actor: AbstractBaseUser, organization: Organization, rows: Iterable[dict]) -> list[Member]:
     """Add many members at once: all rows or none.
 

@@ -14,6 +14,8 @@ Rules kept here:
 
 Rulings on carried-over items keep their parameters on the decision (``new_due_on`` for extend,
 ``new_responsible_party`` for reassign) until the minutes are published and the ruling is applied.
+
+Public services are durable (outermost) transactions; those the demo batches wrap private bodies (``_minutes_publish``…).
 """
 
 from __future__ import annotations
@@ -132,8 +134,7 @@ def _lock(meeting: JointMeeting) -> JointMeeting:
 # --- scheduling --------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def meeting_schedule(
+def _meeting_schedule(
     *,
     actor: AbstractBaseUser,
     agreement: Agreement,
@@ -166,12 +167,15 @@ def meeting_schedule(
     return meeting
 
 
+meeting_schedule = transaction.atomic(durable=True)(_meeting_schedule)
+
+
 def _facts(meeting: JointMeeting) -> tuple:
     """What the attendees are told about: a change to any of these is a new revision of the meeting."""
     return (meeting.title, meeting.starts_at, meeting.place, meeting.host_id)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def meeting_update(
     *,
     actor: AbstractBaseUser,
@@ -217,7 +221,7 @@ def meeting_update(
     return meeting
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def meeting_cancel(*, actor: AbstractBaseUser, meeting: JointMeeting, reason: str) -> JointMeeting:
     """Call a meeting off with a reason (its host's secretary or liaison), before its minutes are recorded.
 
@@ -284,8 +288,7 @@ def _validate_ruling(
     raise ValidationError({"outcome": _("Choose extend, reassign or close for a carried-over item.")})
 
 
-@transaction.atomic
-def minutes_save_draft(
+def _minutes_save_draft(
     *,
     actor: AbstractBaseUser,
     meeting: JointMeeting,
@@ -316,6 +319,9 @@ def minutes_save_draft(
     meeting.attendees.set(attendee_ids)
     _save_decisions(meeting, decisions)
     return meeting
+
+
+minutes_save_draft = transaction.atomic(durable=True)(_minutes_save_draft)
 
 
 def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) -> None:
@@ -390,8 +396,7 @@ def _ruling(
     return text, params, item
 
 
-@transaction.atomic
-def minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointMeeting:
+def _minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointMeeting:
     """Publish the minutes: lock them as version 1 and apply the meeting's rulings on carried-over items."""
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
@@ -414,6 +419,9 @@ def minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointM
     ensure_editable(actor, meeting)
     notices.minutes_published(actor=actor, meeting=meeting)
     return meeting
+
+
+minutes_publish = transaction.atomic(durable=True)(_minutes_publish)
 
 
 def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: datetime.datetime) -> None:
@@ -458,8 +466,7 @@ def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: date
     )
 
 
-@transaction.atomic
-def minutes_correct(*, actor: AbstractBaseUser, meeting: JointMeeting, minutes: str, reason: str) -> MinutesVersion:
+def _minutes_correct(*, actor: AbstractBaseUser, meeting: JointMeeting, minutes: str, reason: str) -> MinutesVersion:
     """Correct published minutes: a new version with its reason; earlier versions stay as they were."""
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
@@ -488,3 +495,6 @@ def minutes_correct(*, actor: AbstractBaseUser, meeting: JointMeeting, minutes: 
     meeting.save(update_fields=["minutes", "minutes_version", "updated_at"])
     ensure_editable(actor, meeting)
     return version
+
+
+minutes_correct = transaction.atomic(durable=True)(_minutes_correct)

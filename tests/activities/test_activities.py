@@ -16,7 +16,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -591,6 +591,13 @@ def test_mark_held_is_idempotent(world):
     assert services.activities_mark_held() == 1
     assert services.activities_mark_held() == 0
     assert Activity.history.filter(history_change_reason="held").count() == 1
+
+
+def test_a_service_is_the_outermost_transaction_and_refuses_to_run_inside_a_callers(world):
+    make_activity(world, starts=at(-1), status="planned")
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.activities_mark_held()
+    assert Activity.objects.filter(status="planned").count() == 1
 
 
 def _ended_planned(world, n):

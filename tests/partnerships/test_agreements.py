@@ -400,6 +400,17 @@ def test_expiry_is_set_based_and_idempotent(world):
     assert expired.history.first().status == Agreement.Status.EXPIRED  # the 变更记录 tab shows the expiry
 
 
+def test_a_service_is_the_outermost_transaction_and_refuses_to_run_inside_a_callers(world):
+    agreement = make(world)
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.agreement_update(actor=world.secretary1, agreement=agreement, title="改名")
+    # Its private body is what a caller that batches on purpose (the demo seeder) runs inside its own transaction.
+    with transaction.atomic():
+        services._agreement_update(actor=world.secretary1, agreement=agreement, title="改名")
+    agreement.refresh_from_db()
+    assert agreement.title == "改名"
+
+
 # --- scope -----------------------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -51,6 +52,12 @@ def test_running_it_twice_is_harmless(world):
     services.housekeeping_run()
     assert services.housekeeping_run()["expired_sessions"] == 0
     assert TaskRun.objects.get(name="housekeeping").run_count == 2
+
+
+def test_a_service_is_the_outermost_transaction_and_refuses_to_run_inside_a_callers(world):
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        services.housekeeping_request(actor=world.admin)
+    assert not TaskRun.objects.filter(name="housekeeping").exists()
 
 
 def test_it_is_scheduled_once_in_settings(settings):

@@ -1,4 +1,10 @@
-"""``manage.py seed_demo``: load (or top up) the demo world. Idempotent: running it twice changes nothing."""
+"""``manage.py seed_demo``: load (or top up) the demo world. Idempotent: running it twice changes nothing.
+
+Transactions: the partnerships seeder writes through the public services, each its own outermost (durable)
+transaction, and tells each agreement's story in one transaction (``demo.engine.joint_work``); the activities and
+assessments seeders, bulk ORM writes batched on purpose, run each in one transaction here. Every step is keyed on
+natural keys and commits whole, so a re-run after an interruption completes what the interrupted run left.
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -7,11 +13,12 @@ from django.db import transaction
 from demo.engine import activities, assessments, partnerships
 from demo.engine.context import DemoContext
 
-# (story, seed function) in the order they run: each builds on what the previous ones made.
+# (story, seed function) in the order they run: each builds on what the previous ones made. The partnerships seeder
+# calls the services, whose transactions are durable: it must run outside any atomic block.
 SEEDERS = (
     ("partnerships", partnerships.seed),
-    ("activities", activities.seed),
-    ("assessments", assessments.seed),
+    ("activities", transaction.atomic(activities.seed)),
+    ("assessments", transaction.atomic(assessments.seed)),
 )
 
 
@@ -46,6 +53,5 @@ class Command(BaseCommand):
             found = found[: labels.index(options["upto"]) + 1]
         for number, (label, seed) in enumerate(found, start=1):
             self.stdout.write(self.style.MIGRATE_HEADING(f"[{number}/{len(found)}] {label}"))
-            with transaction.atomic():
-                seed(ctx)
+            seed(ctx)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
