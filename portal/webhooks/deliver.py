@@ -88,9 +88,10 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
         for endpoint_id, error in batch.errors.items():
             WebhookEndpoint.objects.filter(pk=endpoint_id).update(last_error=error[:2000], last_error_at=now)
     tokens = batch.tokens()
+    failed = len(batch.failures)  # counted before the outcomes are written (writing clears them)
     sent = _write_outcomes(batch, now)
     log.discard(tokens)  # the states are written: the log is no longer needed
-    return {"sent": sent, "failed": len(batch.failures)}
+    return {"sent": sent, "failed": failed}
 
 
 def _post_robot(rows: list[WebhookDelivery], batch: _Batch, log, now: dt.datetime) -> None:

@@ -245,8 +245,9 @@ def test_a_failing_robot_is_retried_with_backoff_and_never_blocks_the_others(wor
     endpoint(world.branch_a, robot.url(bad), name="坏的群")
     endpoint(world.branch_a, robot.url("/ok"), name="好的群")
 
-    sweep(NOW)
+    summary = sweep(NOW)
 
+    assert summary["webhooks"]["sent"] == 1 and summary["webhooks"]["failed"] == 1  # the sweep reports the failure
     good = deliveries(endpoint__name="好的群").get()
     failing = deliveries(endpoint__name="坏的群").get()
     assert good.status == WebhookDelivery.Status.SENT
