@@ -54,6 +54,25 @@ def name_expr(prefix: str = "", view: str | None = None):
     return Coalesce(*names, output_field=CharField())
 
 
+def short_expr(prefix: str = "", view: str | None = None):
+    """The subject's short label for charts, where long names get cut: a branch's short name (or name), an
+    agreement's brand (or, without one, its number). ``chart_labels`` adds the number where two brands coincide."""
+    agreement = Coalesce(NullIf(f"{prefix}agreement__brand", Value("")), f"{prefix}agreement__number")
+    if view == AGREEMENTS:
+        return agreement
+    names = [NullIf(f"{prefix}organization__short_name", Value("")), f"{prefix}organization__name"]
+    if view != ORGANIZATIONS:
+        names.append(agreement)
+    return Coalesce(*names, output_field=CharField())
+
+
+def code_expr(prefix: str = "", view: str | None = None):
+    """The subject's code: an agreement's number (empty for a branch)."""
+    if view == ORGANIZATIONS:
+        return Value("", output_field=CharField())
+    return Coalesce(f"{prefix}agreement__number", Value(""), output_field=CharField())
+
+
 def search_q(search: str, prefix: str = "", view: str | None = None) -> Q:
     if not search:
         return Q()
