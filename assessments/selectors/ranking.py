@@ -155,7 +155,7 @@ def subject_row(values: dict, status_labels: dict) -> SubjectRow:
         subject_pk=pk,
         name=values["name"],
         short=values.get("short") or values["name"],
-        code=values.get("code") or "",
+        code=(values.get("code") or "") if values["agreement_id"] else "",
         subject_url=reverse(url_name, args=[pk]),
         total=values["total"],
         status=values["status"],

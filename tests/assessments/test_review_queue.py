@@ -7,6 +7,8 @@ under the committee; the agreement of 甲 with the street community is reviewed 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -339,3 +341,25 @@ def test_chart_labels_tell_agreements_with_the_same_brand_apart():
         "agr:3": "红色引擎·共建地铁",
     }
     assert len(set(labels.values())) == 3
+
+
+TERM = {"term_start": dt.date(2024, 1, 1), "term_end": dt.date(2027, 12, 31)}
+
+
+def test_the_agreements_charts_label_by_brand_and_number_with_the_title_on_hover(world, client_for):
+    first = cast_agreement(
+        world, number="HD5-QY-001", title="甲支部与社区党委“数智先锋”结对共建协议", brand="数智先锋", **TERM
+    )
+    renewed = cast_agreement(
+        world, number="HD5-QY-002", title="甲支部与社区党委“数智先锋”结对共建协议（续签）", brand="数智先锋", **TERM
+    )
+    plain = cast_agreement(world, number="KCC-GJ-001", title="甲支部与社区党委结对共建协议", **TERM)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)
+    response = client_for(world.committee).get(
+        reverse("assessments:dashboard"), {"year": Y, "quarter": Q, "view": "agreements"}
+    )
+    match = re.search(r'<script id="gj-dashboard-data" type="application/json">(.*?)</script>', response.text, re.S)
+    bars = {bar["full"]: bar["name"] for bar in json.loads(match[1])["ranking"]}
+    assert bars[first.title] == "数智先锋（HD5-QY-001）"
+    assert bars[renewed.title] == "数智先锋（HD5-QY-002）"
+    assert bars[plain.title] == "KCC-GJ-001"
