@@ -150,6 +150,9 @@ ATTACHMENT_MAX_BYTES = 10 * MB
 ATTACHMENT_MAX_FILES = 10  # per save
 ATTACHMENT_MAX_TOTAL = 20  # per self-assessment
 TENTH = Decimal("0.1")
+# "Publish all reviewed" publishes at most this many results a time: its confirmation page lists every one of them
+# (the list shown is the list published), and a committee of 10,000 branches publishes in rounds.
+PUBLISH_ALL_LIMIT = 100
 
 
 def locked_message() -> str:

@@ -1,5 +1,5 @@
-from assessments.views import dashboard, review, schemes
+from assessments.views import dashboard, review, review_queue, schemes
 
 app_name = "assessments"
 
-urlpatterns = [*dashboard.urlpatterns, *review.urlpatterns, *schemes.urlpatterns]
+urlpatterns = [*dashboard.urlpatterns, *review.urlpatterns, *review_queue.urlpatterns, *schemes.urlpatterns]

@@ -25,6 +25,12 @@ WORKING = (ActionItem.Status.OPEN, ActionItem.Status.IN_PROGRESS)
 DOCUMENT_MAX_BYTES = 10 * MB
 EVIDENCE_MAX_BYTES = 10 * MB
 EVIDENCE_MAX_FILES = 10
+# "Expiring soon": active agreements whose term ends within this many days — the committee's to-do and the agreement
+# list's filter. Two months: time enough to agree the renewal (续签) before the term runs out.
+AGREEMENT_EXPIRING_DAYS = 60
+# 督办升级: an item still open this many days after its due date is escalated to the committee — the default of the
+# ``action_item.escalated`` reminder rule, which admins may change (the to-do reads the rule as it stands).
+ESCALATE_AFTER_DAYS = 7
 
 
 def may_create_agreement(actor) -> bool:

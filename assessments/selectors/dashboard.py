@@ -40,7 +40,15 @@ from assessments.selectors.ranking import (
     subject_row,
     with_row_values,
 )
-from assessments.selectors.subjects import ORGANIZATIONS, bytewise, name_expr, scoped_results, search_q
+from assessments.selectors.subjects import (
+    ORGANIZATIONS,
+    bytewise,
+    code_expr,
+    name_expr,
+    scoped_results,
+    search_q,
+    short_expr,
+)
 
 TREND_LINES = 3  # besides the average: the selected quarter's best subjects (and the selected one)
 
@@ -355,7 +363,12 @@ def _overdue(dashboard: Dashboard, selected, status_labels: dict) -> None:
     on the result), in ONE statement; how many have any comes with the ranking's statement."""
     found = (
         selected.filter(overdue_items__gt=0)
-        .annotate(name=name_expr(view=dashboard.view), previous=Value(None, output_field=DecimalField()))
+        .annotate(
+            name=name_expr(view=dashboard.view),
+            short=short_expr(view=dashboard.view),
+            code=code_expr(view=dashboard.view),
+            previous=Value(None, output_field=DecimalField()),
+        )
         .order_by("-overdue_items", "name", bytewise("subject"))
         .values(*ROW_VALUES, "overdue_items")[:OVERDUE_TOP]
     )

@@ -10,7 +10,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Subqu
 from django.urls import reverse
 
 from assessments.models import CATEGORY_FIELDS, QuarterRollup
-from assessments.selectors.subjects import bytewise, name_expr
+from assessments.selectors.subjects import bytewise, code_expr, name_expr, short_expr
 
 ZERO = Decimal(0)
 TENTH = Decimal("0.1")
@@ -51,6 +51,8 @@ class SubjectRow:
     overdue: Decimal | None = None
     trend: dict[tuple[int, int], Decimal] = field(default_factory=dict)
     heat: list[dict] = field(default_factory=list)
+    short: str = ""  # the chart label (``short_expr``); the full name is ``name``
+    code: str = ""  # an agreement's number
 
     @cached_property
     def url(self) -> str:
@@ -117,17 +119,29 @@ class Distribution:
         return bins
 
 
-ROW_VALUES = ("pk", "subject", "total", "status", "organization_id", "agreement_id", "name", "previous")
+ROW_VALUES = (
+    "pk",
+    "subject",
+    "total",
+    "status",
+    "organization_id",
+    "agreement_id",
+    "name",
+    "short",
+    "code",
+    "previous",
+)
 STORED_VALUES = (*CATEGORY_FIELDS.values(), "overdue_items")  # what a result keeps for the dashboard
 
 
 def with_row_values(qs, previous: tuple[int, int] | None, view: str | None = None):
     """Annotate the subject's name and its previous quarter's total (one index lookup per row; with ``previous``
     None the total is left empty, for the caller to read for the few rows it shows)."""
+    labels = {"name": name_expr(view=view), "short": short_expr(view=view), "code": code_expr(view=view)}
     if previous is None:
-        return qs.annotate(name=name_expr(view=view), previous=Value(None, output_field=DecimalField()))
+        return qs.annotate(**labels, previous=Value(None, output_field=DecimalField()))
     before = QuarterRollup.objects.filter(subject=OuterRef("subject"), year=previous[0], quarter=previous[1])
-    return qs.annotate(name=name_expr(view=view), previous=Subquery(before.values("total")[:1]))
+    return qs.annotate(**labels, previous=Subquery(before.values("total")[:1]))
 
 
 def subject_row(values: dict, status_labels: dict) -> SubjectRow:
@@ -140,6 +154,8 @@ def subject_row(values: dict, status_labels: dict) -> SubjectRow:
         subject=values["subject"],
         subject_pk=pk,
         name=values["name"],
+        short=values.get("short") or values["name"],
+        code=(values.get("code") or "") if values["agreement_id"] else "",
         subject_url=reverse(url_name, args=[pk]),
         total=values["total"],
         status=values["status"],

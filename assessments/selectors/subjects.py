@@ -54,6 +54,30 @@ def name_expr(prefix: str = "", view: str | None = None):
     return Coalesce(*names, output_field=CharField())
 
 
+# The chart label and code are read beside ``name`` in the ranking's statement, which Django wraps in an outer query
+# to filter on its window functions; it keeps one column per distinct expression, so neither may repeat ``name`` or
+# another column read with it (the columns would shift). ``subject_row`` falls back to the name for an empty label.
+
+
+def short_expr(prefix: str = "", view: str | None = None):
+    """The subject's short label for charts, where long names get cut: a branch's short name (empty without one:
+    its name then), an agreement's brand (or, without one, its number). ``chart_labels`` adds the number where two
+    brands coincide."""
+    agreement = Coalesce(NullIf(f"{prefix}agreement__brand", Value("")), f"{prefix}agreement__number")
+    if view == AGREEMENTS:
+        return agreement
+    if view == ORGANIZATIONS:
+        return F(f"{prefix}organization__short_name")
+    return Coalesce(NullIf(f"{prefix}organization__short_name", Value("")), agreement, output_field=CharField())
+
+
+def code_expr(prefix: str = "", view: str | None = None):
+    """The subject's code: an agreement's number; none for a branch (NULL, without joining the agreements)."""
+    if view == ORGANIZATIONS:
+        return NullIf(F(f"{prefix}subject"), F(f"{prefix}subject"))
+    return F(f"{prefix}agreement__number")
+
+
 def search_q(search: str, prefix: str = "", view: str | None = None) -> Q:
     if not search:
         return Q()

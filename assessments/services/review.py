@@ -11,12 +11,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
 
 from assessments import reminders
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment, SelfAssessmentAttachment
 from assessments.rules import (
     ATTACHMENT_MAX_TOTAL,
     MANUAL,
+    PUBLISH_ALL_LIMIT,
     TENTH,
     check_attachments,
     locked_message,
@@ -26,6 +29,7 @@ from assessments.rules import (
 )
 from assessments.scoring import final_points_of
 from assessments.selectors.review import missing_review_points
+from assessments.selectors.review_queue import reviewed_results, state_conditions
 from assessments.services.rollup_totals import rollup_totals_refresh
 from portal.scoping import ensure_editable, get_scope
 from portal.uploads import CheckedUpload
@@ -412,6 +416,50 @@ def rollup_publish_quarter(*, actor, year: int, quarter: int) -> dict:
     if published:
         _after_publish(published)
     return {"published": len(published), "skipped": skipped}
+
+
+def stale_list_message(changed: int) -> str:
+    return ngettext(
+        "The list has changed since it was shown: %(n)s result is no longer ready to publish. Nothing was "
+        "published; check the list again.",
+        "The list has changed since it was shown: %(n)s results are no longer ready to publish. Nothing was "
+        "published; check the list again.",
+        changed,
+    ) % {"n": changed}
+
+
+@transaction.atomic(durable=True)
+def rollup_publish_listed(*, actor, rollup_ids: Sequence[int]) -> list[int]:
+    """ "Publish all reviewed": publish exactly the results listed on the confirmation page (``rollup_ids``), all or
+    none. Each is re-checked under lock in this transaction — in the actor's scope, final, reviewed, every manual
+    indicator scored, not published — and a list that no longer holds (someone published, returned or changed one
+    meanwhile) is refused whole with ``code="stale"``. Set-based: a fixed number of statements for the whole list."""
+    if not may_request_rollup(actor):
+        raise PermissionDenied
+    ids = sorted({int(pk) for pk in rollup_ids})
+    if not ids:
+        raise ValidationError(_("There is nothing to publish."), code="empty")
+    if len(ids) > PUBLISH_ALL_LIMIT:
+        raise ValidationError(_("Publish at most %(n)s results at a time.") % {"n": PUBLISH_ALL_LIMIT}, code="too_many")
+    locked = list(QuarterRollup.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
+    ready = set(
+        reviewed_results(actor)
+        .filter(pk__in=ids, status=QuarterRollup.Status.FINAL)
+        .filter(state_conditions()["reviewed"])
+        .values_list("pk", flat=True)
+    )
+    if ready != set(ids) or len(locked) != len(ids):
+        raise ValidationError(stale_list_message(len(set(ids) - ready)), code="stale")
+    now = timezone.now()
+    for rollup in locked:
+        rollup.status = QuarterRollup.Status.PUBLISHED
+    bulk_update_with_history(locked, QuarterRollup, ["status"], default_user=actor, default_date=now)
+    reviews = list(Review.objects.select_for_update().filter(rollup_id__in=ids).order_by("pk"))
+    for review in reviews:
+        review.published_at, review.published_by = now, actor
+    bulk_update_with_history(reviews, Review, ["published_at", "published_by"], default_user=actor, default_date=now)
+    _after_publish(ids)
+    return ids
 
 
 @transaction.atomic(durable=True)

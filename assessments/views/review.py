@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import ListView, View
@@ -31,12 +31,21 @@ from assessments.forms.review import ReturnForm, ReviewForm, SelfAssessmentForm
 from assessments.models import QuarterRollup, SelfAssessment, SelfAssessmentAttachment
 from assessments.sections.review import result_url
 from assessments.selectors import review as review_selectors
+from assessments.selectors import review_queue as queue_selectors
 from assessments.selectors import rollups as rollup_selectors
 from assessments.services import review as services
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
+
+
+def safe_next(request, default: str) -> str:
+    """The ``next`` the form carries (the queue the reviewer came from), if it stays on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
 
 
 class _RollupFormView(ScopedObjectMixin, ServiceFormView):
@@ -187,6 +196,8 @@ class ReviewView(_RollupFormView):
             can_return=bool(sa) and sa.status == SelfAssessment.Status.SUBMITTED and not context["locked"],
             missing=review_selectors.missing_review_points(self.object),
             can_publish=self.object.status == QuarterRollup.Status.FINAL,
+            queue_url=safe_next(self.request, reverse("assessments:review_queue")),
+            from_queue=bool(self.request.GET.get("next") or self.request.POST.get("next")),
         )
         return context
 
@@ -200,7 +211,15 @@ class ReviewView(_RollupFormView):
         }
 
     def get_success_url(self):
-        return reverse("assessments:review", kwargs={"pk": self.object.pk})
+        queue = safe_next(self.request, "")
+        if self.request.POST.get("action") == "next":
+            following = queue_selectors.next_to_review(self.request.user, self.object)
+            if following is None:
+                return queue or reverse("assessments:review_queue")
+            url = reverse("assessments:review", kwargs={"pk": following.pk})
+            return f"{url}?{urlencode({'next': queue})}" if queue else url
+        url = reverse("assessments:review", kwargs={"pk": self.object.pk})
+        return f"{url}?{urlencode({'next': queue})}" if queue else url
 
 
 class SelfAssessmentReturnView(ScopedViewMixin, SingleObjectMixin, View):
@@ -233,10 +252,10 @@ class RollupPublishView(ServiceActionView):
     join_errors = True
 
     def get_error_url(self):
-        return reverse("assessments:review", kwargs={"pk": self.object.pk})
+        return safe_next(self.request, reverse("assessments:review", kwargs={"pk": self.object.pk}))
 
     def get_success_url(self):
-        return result_url(self.object)
+        return safe_next(self.request, result_url(self.object))
 
 
 class RollupPublishQuarterView(View):

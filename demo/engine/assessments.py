@@ -13,7 +13,8 @@ what the automatic indicators measure). What it makes, all invented:
 * **Reviews**: the committee's points on the manual indicators (usually a little below the self scores; lower for
   the weaker subjects), 闪光点 drawn from the subject's best indicators and 薄弱点 from its weakest.
 * **Publication**: the three oldest closed quarters are published; the latest closed quarter is left submitted and
-  unreviewed, so the committee has a quarter to review and publish.
+  mostly unreviewed — ``REVIEWED_WAITING`` of its results are reviewed but not published — so the committee's
+  review queue has results to review (已提交), to publish (已评审) and with manual scores missing.
 
 No historical activities are added: the activities seeder already covers the past year, and its invariants (every
 logged activity has photos, headcounts…) are its own. Weak quarters (held but not logged, nobody named as taking
@@ -47,6 +48,9 @@ from portal.models import Membership
 
 SEED = 20261121
 PUBLISHED_QUARTERS = 3
+# In the latest closed quarter (waiting for the committee), this many submitted self-assessments are reviewed already
+# — every manual indicator scored, not published — so the review queue shows 已评审 results beside 已提交 ones.
+REVIEWED_WAITING = 3
 HALF = Decimal("0.5")
 
 STORY = story("assessments")  # demo/stories/assessments.toml
@@ -196,8 +200,9 @@ def _self_assess(rollup, scores, manual, strength: float, now: dt.datetime, auth
     SelfAssessment.objects.filter(pk=sa.pk).update(created_at=submitted_at, updated_at=submitted_at)
 
 
-def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Random) -> None:
-    """The committee's review: manual points cut from the self-scored ones, comments, reviewed and published."""
+def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Random, now=None) -> None:
+    """The committee's review: manual points cut from the self-scored ones, comments, reviewed and published — or,
+    with ``now`` (the latest closed quarter), reviewed by then and left unpublished."""
     end = _end_day(rollup.year, rollup.quarter)
     for score in manual:
         cut = rng.choice((0, 0.5, 0.5, 1, 1.5)) + (1.5 if strength < 0.55 else 0)
@@ -206,6 +211,10 @@ def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Rando
     highlights, weaknesses = _comments(scores, rng)
     reviewed_at = _at(end + dt.timedelta(days=rng.randint(14, 18)), 15, rng)
     published_at = _at(end + dt.timedelta(days=20), 9, random.Random(f"{SEED}:{rollup.year}Q{rollup.quarter}"))
+    if now is not None:  # waiting for publication: reviewed after the self-assessment came in, before now
+        submitted = rollup.self_assessment.submitted_at
+        reviewed_at = min(reviewed_at, submitted + (now - submitted) * 0.8)
+        published_at = None
     review = Review(
         rollup=rollup,
         highlights=highlights,
@@ -213,10 +222,10 @@ def _review(rollup, scores, manual, strength: float, reviewer, rng: random.Rando
         reviewer=reviewer,
         reviewed_at=reviewed_at,
         published_at=published_at,
-        published_by=reviewer,
+        published_by=reviewer if published_at else None,
     )
     review._history_user = reviewer
-    review._history_date = published_at
+    review._history_date = published_at or reviewed_at
     review.save()
 
 
@@ -252,6 +261,7 @@ def seed(ctx: DemoContext) -> None:
         scores_of.setdefault(score.rollup_id, []).append(score)
 
     to_publish = set(closed[:PUBLISHED_QUARTERS])
+    waiting_quarter, reviewed_waiting = closed[-1], 0
     made_sa = made_reviews = 0
     changed_scores: list[IndicatorScore] = []
     for rollup in rollups:
@@ -261,12 +271,17 @@ def seed(ctx: DemoContext) -> None:
         strength = float(sum((s.points for s in automatic), Decimal(0))) / 90  # 0 … 1: how the records look
         manual = [s for s in scores if s.indicator.source == MANUAL]
         # A weak subject sometimes never writes its self-assessment; the others submit within the due window.
-        if rng.random() < 0.6 + 0.4 * strength or not manual:
+        submitted = rng.random() < 0.6 + 0.4 * strength or not manual
+        if submitted:
             _self_assess(rollup, scores, manual, strength, clock.now, authors.get(rollup.pk), rng)
             made_sa += 1
         if (rollup.year, rollup.quarter) in to_publish:
             _review(rollup, scores, manual, strength, reviewer, rng)
             made_reviews += 1
+        elif submitted and (rollup.year, rollup.quarter) == waiting_quarter and reviewed_waiting < REVIEWED_WAITING:
+            _review(rollup, scores, manual, strength, reviewer, rng, now=clock.now)
+            made_reviews += 1
+            reviewed_waiting += 1
         for score in manual:
             score.final_points = final_points_of(
                 score.indicator,
@@ -283,5 +298,5 @@ def seed(ctx: DemoContext) -> None:
     ctx.step(
         f"self-assessments: {made_sa} created; reviews: {made_reviews}; results published: {published} "
         f"({', '.join(f'{y}Q{q}' for y, q in closed[:PUBLISHED_QUARTERS])}); "
-        f"{closed[-1][0]}Q{closed[-1][1]} awaits review"
+        f"{closed[-1][0]}Q{closed[-1][1]} awaits review ({reviewed_waiting} reviewed, not published)"
     )

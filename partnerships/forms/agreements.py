@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, AgreementParty, Dimension, Organization
-from partnerships.rules import DOCUMENT_MAX_BYTES, term_errors
+from partnerships.rules import AGREEMENT_EXPIRING_DAYS, DOCUMENT_MAX_BYTES, term_errors
 from partnerships.selectors.agreements import liaison_candidates, party_errors
 from partnerships.services.agreements import AGREEMENT_FIELDS
 from portal.dates import BoundedDateField
@@ -227,7 +227,7 @@ class RenewForm(_CrispyMixin, forms.Form):
         return cleaned
 
 
-EXPIRING_DAYS = 30
+EXPIRING_DAYS = AGREEMENT_EXPIRING_DAYS
 
 
 class AgreementFilter(django_filters.FilterSet):
@@ -243,7 +243,7 @@ class AgreementFilter(django_filters.FilterSet):
         label=_("Dimension"), queryset=Dimension.objects.all(), field_name="dimensions"
     )
     expiring = django_filters.BooleanFilter(
-        label=_("Expiring within 30 days"), method="by_expiring", widget=forms.CheckboxInput
+        label=_("Expiring within 60 days"), method="by_expiring", widget=forms.CheckboxInput
     )
 
     class Meta:

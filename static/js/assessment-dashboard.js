@@ -33,6 +33,30 @@
     return PHONE.matches ? 90 : 150;
   }
 
+  // Charts label subjects by a short name (a brand, an agreement's number) and name them in full on hover.
+  // The tooltips are HTML: every name in them is escaped.
+  function esc(text) {
+    return String(text === null || text === undefined ? "" : text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function fullName(rows, index, fallback) {
+    var row = rows[index];
+    return esc((row && (row.full || row.name)) || fallback);
+  }
+
+  function barTooltip(rows) {
+    return {
+      trigger: "axis",
+      axisPointer: { type: "shadow" },
+      formatter: function (params) {
+        var p = params[0];
+        return fullName(rows, p.dataIndex, p.name) + "<br>" + p.marker + esc(p.seriesName) + " " + esc(p.value);
+      },
+    };
+  }
+
   function openUrl(url) {
     if (url) {
       window.location.href = url;
@@ -46,7 +70,7 @@
       height: Math.max(300, rows.length * 26 + 60),
       option: {
         color: [RED],
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        tooltip: barTooltip(rows),
         grid: { left: 8, right: 40, top: 10, bottom: 24 },
         xAxis: { type: "value", max: 100 },
         yAxis: {
@@ -112,8 +136,19 @@
     return {
       option: {
         color: ["#718096"].concat(firstLine === 2 ? ["#4a5568"] : [], PALETTE),
-        tooltip: { trigger: "axis" },
-        legend: { type: "scroll", top: 0 },
+        tooltip: {
+          trigger: "axis",
+          formatter: function (params) {
+            var lines = [params.length ? esc(params[0].axisValueLabel) : ""];
+            params.forEach(function (p) {
+              var s = data.trend.series[p.seriesIndex - firstLine];
+              var value = p.value === null || p.value === undefined ? "—" : p.value;
+              lines.push(p.marker + esc(s ? (s.full || s.name) : p.seriesName) + " " + esc(value));
+            });
+            return lines.join("<br>");
+          },
+        },
+        legend: { type: "scroll", top: 0, tooltip: { show: true } },
         grid: { left: 8, right: 16, top: 40, bottom: 24 },
         xAxis: { type: "category", data: data.trend.periods, boundaryGap: false },
         yAxis: { type: "value", min: 0, max: 100 },
@@ -130,8 +165,16 @@
     return {
       option: {
         color: ["#718096"].concat(PALETTE),
-        tooltip: { trigger: "item" },
-        legend: { type: "scroll", bottom: 0 },
+        tooltip: {
+          trigger: "item",
+          formatter: function (p) {
+            var s = data.radar.series[p.dataIndex] || {};
+            return esc(s.full || p.name) + "<br>" + data.radar.indicators.map(function (indicator, i) {
+              return esc(indicator.name) + " " + esc(p.value[i] === null ? "—" : p.value[i]);
+            }).join("<br>");
+          },
+        },
+        legend: { type: "scroll", bottom: 0, tooltip: { show: true } },
         radar: {
           indicator: data.radar.indicators,
           radius: PHONE.matches ? "55%" : "65%",
@@ -153,7 +196,7 @@
       height: Math.max(200, rows.length * 26 + 50),
       option: {
         color: ["#dd6b20"],
-        tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+        tooltip: barTooltip(rows),
         grid: { left: 8, right: 30, top: 10, bottom: 24 },
         xAxis: { type: "value", minInterval: 1 },
         yAxis: {
@@ -175,6 +218,7 @@
 
   function heat(data) {
     var subjects = data.heat.subjects.slice().reverse();
+    var fullNames = (data.heat.full || data.heat.subjects).slice().reverse();
     var last = subjects.length - 1;
     var cells = data.heat.cells.map(function (c) {
       // [month index, subject index, rate or null (not due yet), planned, done]
@@ -186,7 +230,7 @@
         tooltip: {
           formatter: function (p) {
             var d = p.data;
-            return subjects[d.value[1]] + " · " + data.heat.months[d.value[0]] + "<br>" +
+            return esc(fullNames[d.value[1]]) + " · " + esc(data.heat.months[d.value[0]]) + "<br>" +
               data.labels.done + " " + d.done + " / " + data.labels.planned + " " + d.planned +
               (d.value[2] === "-" ? "" : "<br>" + data.labels.rate + " " + d.value[2] + "%");
           },

@@ -210,6 +210,7 @@ def test_overdue_items_come_from_the_overdue_metric_of_the_rollup(client_for, wo
     assert _charts(response)["overdue"] == [
         {
             "name": world.branch_b.name,
+            "full": world.branch_b.name,
             "value": 1.0,
             "url": reverse("assessments:rollup_detail", args=[_rollup(world.branch_b).pk]),
         }

@@ -23,9 +23,11 @@ from assessments.models import (
 from assessments.selectors import dashboard as dashboard_selectors
 from assessments.selectors import dashboard_export as export_selectors
 from assessments.selectors import ranking as ranking_selectors
+from assessments.selectors import review_queue as queue_selectors
 from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollup_totals as services
 from demo.clock import DemoClock
+from demo.engine.assessments import REVIEWED_WAITING
 from partnerships.models import Organization
 from tests.demo_support import rolled_back, seed_demo
 
@@ -108,7 +110,12 @@ def test_the_latest_closed_quarter_is_submitted_but_not_yet_published(seeded):
     assert set(rollups.values_list("status", flat=True)) == {QuarterRollup.Status.FINAL}
     submitted = SelfAssessment.objects.filter(rollup__in=rollups, status=SelfAssessment.Status.SUBMITTED)
     assert submitted.count() >= rollups.count() // 2
-    assert not Review.objects.filter(rollup__in=rollups).exists()
+    assert not Review.objects.filter(rollup__year=year, rollup__quarter=quarter, published_at__isnull=False).exists()
+    # The committee's queue has results to review, a few reviewed waiting to be published, and unscored ones.
+    committee = get_user_model().objects.get(username="committee")
+    counts = queue_selectors.queue_counts(committee, (year, quarter))
+    assert counts["reviewed"] == REVIEWED_WAITING and counts["submitted"] > 0 and counts["unscored"] > 0
+    assert counts["published"] == 0
     narrative = submitted.first().narrative
     assert f"{year}年第{quarter}季度" in narrative and "%" in narrative
 

@@ -128,4 +128,17 @@ CASES: dict[str, Case] = {
         get_ok=False,
         outsider_status=405,
     ),
+    # The committee's review queue and "publish all reviewed": the reviewers' work, 403 for everyone else.
+    "assessments:review_queue": Case(
+        lambda w, o: reverse("assessments:review_queue"),
+        owner="committee",
+        outsider_status=403,
+    ),
+    "assessments:publish_all": Case(
+        lambda w, o: reverse("assessments:publish_all"),
+        owner="committee",
+        owner_post=lambda w, o: {"rollup": [o["rv_submitted"].pk]},
+        read_only=("secretary1", "member1", "liaison1"),
+        outsider_status=403,
+    ),
 }

@@ -1,0 +1,116 @@
+"""The committee's review queue (评审队列): the results it reviews, by where they stand, and what "publish all
+reviewed" would publish.
+
+A result's place in the queue is read from its rows, never stored:
+
+* ``submitted`` (已提交) — its self-assessment is submitted and no review has been saved yet;
+* ``in_review`` (评审中) — a review is saved but a manual indicator still lacks the reviewer's points;
+* ``reviewed`` (已评审) — a review is saved and every manual indicator is scored: ready to publish once final;
+* ``published`` (已发布) — published (locked);
+* ``unscored`` (缺人工评分) — across the others: a closed quarter's final result, unpublished, with a manual indicator
+  still unscored (whether or not its self-assessment came in).
+
+Every count of the tabs is ONE aggregate statement and every tab ONE page query, whatever the size of the scope.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+
+from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
+from assessments.rules import MANUAL, PUBLISH_ALL_LIMIT
+from portal.scoping import get_scope
+
+QUEUE_STATES = ("submitted", "in_review", "reviewed", "published", "unscored")
+PUBLISHED, FINAL = QuarterRollup.Status.PUBLISHED, QuarterRollup.Status.FINAL
+
+
+def _reviewed() -> Exists:
+    return Exists(Review.objects.filter(rollup=OuterRef("pk"), reviewed_at__isnull=False))
+
+
+def _unscored() -> Exists:
+    return Exists(
+        IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__source=MANUAL, review_points__isnull=True)
+    )
+
+
+def _submitted() -> Exists:
+    return Exists(SelfAssessment.objects.filter(rollup=OuterRef("pk"), status=SelfAssessment.Status.SUBMITTED))
+
+
+def state_conditions() -> dict[str, Q]:
+    """Each state of the queue as a condition on results."""
+    open_ = ~Q(status=PUBLISHED)
+    return {
+        "submitted": open_ & Q(_submitted()) & ~Q(_reviewed()),
+        "in_review": open_ & Q(_reviewed()) & Q(_unscored()),
+        "reviewed": open_ & Q(_reviewed()) & ~Q(_unscored()),
+        "published": Q(status=PUBLISHED),
+        "unscored": open_ & Q(status=FINAL) & Q(_unscored()),
+    }
+
+
+def reviewed_results(user) -> QuerySet[QuarterRollup]:
+    """The results the user reviews and publishes (reviewers over the subject; admins all)."""
+    if get_scope(user).is_anonymous:
+        return QuarterRollup.objects.none()
+    return QuarterRollup.objects.editable_by(user)
+
+
+def _in_quarter(queryset, quarter: tuple[int, int] | None):
+    return queryset.filter(year=quarter[0], quarter=quarter[1]) if quarter else queryset
+
+
+def queue_counts(user, quarter: tuple[int, int] | None = None) -> dict[str, int]:
+    """How many results are in each state of the queue (one statement)."""
+    conditions = state_conditions()
+    found = (
+        _in_quarter(reviewed_results(user), quarter)
+        .order_by()
+        .aggregate(**{state: Count("pk", filter=condition) for state, condition in conditions.items()})
+    )
+    return {state: found[state] or 0 for state in QUEUE_STATES}
+
+
+def queue(user, state: str, quarter: tuple[int, int] | None = None) -> QuerySet[QuarterRollup]:
+    """One tab of the queue: the results in ``state``, with their subject joined, when they were submitted, reviewed
+    and published, and whether a manual score is missing (``unscored``); oldest submission first (the published:
+    latest first). One statement per page."""
+    rows = (
+        _in_quarter(reviewed_results(user), quarter)
+        .filter(state_conditions()[state])
+        .select_related("organization", "agreement")
+        .annotate(
+            unscored=_unscored(),
+            submitted_at=F("self_assessment__submitted_at"),
+            reviewed_at=F("review__reviewed_at"),
+            published_at=F("review__published_at"),
+        )
+    )
+    if state == "published":
+        return rows.order_by("-year", "-quarter", "-review__published_at", "subject", "pk")
+    return rows.order_by("-year", "-quarter", "self_assessment__submitted_at", "subject", "pk")
+
+
+def next_to_review(user, after: QuarterRollup) -> QuarterRollup | None:
+    """The next submitted result waiting for a review (the queue's first, other than ``after``)."""
+    return queue(user, "submitted").exclude(pk=after.pk).first()
+
+
+def publishable(user, quarter: tuple[int, int] | None = None) -> QuerySet[QuarterRollup]:
+    """What "publish all reviewed" publishes: reviewed, final results, at most ``PUBLISH_ALL_LIMIT`` at a time (the
+    confirmation page lists them all; the rest follow on the next round)."""
+    rows = queue(user, "reviewed", quarter).filter(status=FINAL).order_by("year", "quarter", "subject", "pk")
+    return rows[:PUBLISH_ALL_LIMIT]
+
+
+def reviewed_not_final(user, quarter: tuple[int, int] | None = None) -> int:
+    """Reviewed results that cannot be published yet: their quarter is still open (one statement)."""
+    return (
+        _in_quarter(reviewed_results(user), quarter)
+        .filter(state_conditions()["reviewed"])
+        .exclude(status=FINAL)
+        .order_by()
+        .count()
+    )
