@@ -63,7 +63,11 @@ class ListTab:
 
 
 def list_tabs(
-    labels: dict[str, str], querysets: dict[str, QuerySet], *, current: str, paginator: CheapCountPaginator | None = None
+    labels: dict[str, str],
+    querysets: dict[str, QuerySet],
+    *,
+    current: str,
+    paginator: CheapCountPaginator | None = None,
 ) -> list[ListTab]:
     """The tabs of a list, each with its cheap count: the current tab's comes from the page's paginator, every other
     tab's reads at most ``COUNT_LIMIT + 1`` keys (one query per tab), so the tab bar costs the same at 1M rows."""

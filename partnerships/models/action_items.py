@@ -21,8 +21,8 @@ from partnerships.models.meetings import Decision
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, date_range_check
 from portal.fields import timestamps, user_ref
-from portal.uploads import EVIDENCE, IMAGES
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
+from portal.uploads import EVIDENCE, IMAGES
 
 
 class ActionItemQuerySet(ScopedQuerySet):
