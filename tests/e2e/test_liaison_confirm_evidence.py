@@ -19,7 +19,7 @@ from partnerships.services.action_items import action_item_create
 from partnerships.services.agreements import agreement_activate, agreement_create
 from portal.models import Membership
 from tests.e2e.conftest import assert_accessible, sign_in
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import ActivityFactory, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -131,3 +131,37 @@ def test_the_other_sides_liaison_confirms_with_the_note_and_photo_in_view(page, 
     assert_accessible(page)
     item.refresh_from_db()
     assert item.status == ActionItem.Status.DONE and item.confirmed_by.username == "liaison_a"
+
+
+def test_the_ledgers_open_on_what_matters(page, world, item):
+    """督办台账 on the items still worked on, 活动台账 on what was held; each tab with its count, no sideways scroll."""
+    now = timezone.now()
+    for title, days in [("上周主题党日", -7), ("下周联合党课", 7)]:
+        ActivityFactory(
+            title=title,
+            lead=world.branch_a,
+            starts_at=now + dt.timedelta(days=days),
+            hours=2,
+            status="held" if days < 0 else "planned",
+        )
+    sign_in(page, "secretary1")
+    page.goto("/items/")
+    tabs = page.get_by_test_id("ledger-tabs")
+    expect(tabs.locator("[aria-current=page]")).to_contain_text("未办结")
+    expect(tabs.locator("[data-count=open]")).to_have_text("2")
+    expect(tabs.locator("[data-count=closed]")).to_have_text("0")
+    _no_sideways_scroll(page)
+    assert_accessible(page)
+
+    page.goto("/activities/")
+    tabs = page.get_by_test_id("ledger-tabs")
+    expect(tabs.locator("[aria-current=page]")).to_contain_text("已举办")
+    expect(tabs.locator("[data-count=upcoming]")).to_have_text("1")
+    expect(page.get_by_test_id("activity-table")).to_contain_text("上周主题党日")
+    expect(page.get_by_test_id("activity-table")).not_to_contain_text("下周联合党课")
+    _no_sideways_scroll(page)
+    assert_accessible(page)
+    page.screenshot(path=f"/tmp/shots-items/activities-{page.viewport_width}.png", full_page=True)
+    tabs.locator("[data-tab=upcoming]").click()
+    expect(page.get_by_test_id("activity-table")).to_contain_text("下周联合党课")
+    assert_accessible(page)
