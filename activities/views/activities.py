@@ -82,7 +82,7 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         self.object_list = tabs[tab]
         context = super().get_context_data(object_list=self.object_list, **kwargs)
         context["tab"] = tab
-        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"])
+        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"], total="all")
         context["can_create"] = may_create_activities(self.request.user)
         return context
 

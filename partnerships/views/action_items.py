@@ -86,7 +86,7 @@ class ActionItemListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         self.object_list = selectors.with_viewer_confirms(tabs[tab], self.request.user)
         context = super().get_context_data(object_list=self.object_list, **kwargs)
         context["tab"] = tab
-        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"])
+        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"], total="all")
         return context
 
 

@@ -128,3 +128,15 @@ def test_the_tabs_cost_the_same_queries_at_few_and_many_activities(client_for, w
     for day in range(2, 30):
         make_activity(world, agreement=agreement, title=f"活动{day}", starts=hours_from_now(24 * day))
     assert count() == few
+
+
+def test_the_all_count_is_the_sum_of_held_and_upcoming_without_a_query(client_for, world, dated):
+    client = client_for(world.secretary1)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL)
+    counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT COUNT(*) FROM (SELECT "activities')]
+    assert len(counts) == 2  # held (the page's paginator) and upcoming; 全部 = their sum
+    assert _counts(response)["all"] == (6, False)
+    # On 全部 itself, its paginator counts it.
+    assert _counts(client.get(URL, {"tab": "all"})) == {"held": (3, False), "upcoming": (3, False), "all": (6, False)}
