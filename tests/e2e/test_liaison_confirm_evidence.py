@@ -100,6 +100,17 @@ def test_the_other_sides_liaison_confirms_with_the_note_and_photo_in_view(page, 
     assert_accessible(page)
     page.screenshot(path=f"/tmp/shots-items/workspace-{page.viewport_width}.png", full_page=True)
 
+    # The 督办台账 offers the same way in (查看并确认), never a confirm button.
+    page.goto("/items/?tab=awaiting")
+    ledger_row = page.get_by_test_id("item-table").locator(f"[data-item='{item.pk}']")
+    expect(ledger_row.get_by_test_id("review-closure")).to_have_text("查看并确认")
+    expect(page.get_by_test_id("ledger-tabs").locator("[data-count=awaiting]")).to_have_text("1")
+    _no_sideways_scroll(page)
+    assert_accessible(page)
+    page.screenshot(path=f"/tmp/shots-items/ledger-{page.viewport_width}.png", full_page=True)
+
+    page.goto("/items/mine/")
+    tabs = page.get_by_test_id("workspace-tabs")
     tabs.locator("[data-tab=awaiting]").click()
     page.wait_for_url("**/items/mine/?tab=awaiting")
     row = page.get_by_test_id("workspace-items").locator(f"[data-item='{item.pk}']")
