@@ -14,6 +14,8 @@ is exact below the limit and bounded above it, on SQLite as on PostgreSQL.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
@@ -47,3 +49,42 @@ class CheapCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return min(self._capped_count, self.count_limit)
+
+
+@dataclass(frozen=True)
+class ListTab:
+    """One tab of a list page (我的督办, 督办台账, 活动台账): its key, label and row count, capped like the paginator's."""
+
+    key: str
+    label: str
+    count: int
+    capped: bool = False
+    alert: bool = False  # shown in red when it holds rows (overdue items)
+
+
+def list_tabs(
+    labels: dict[str, str],
+    querysets: dict[str, QuerySet],
+    *,
+    current: str,
+    paginator: CheapCountPaginator | None = None,
+    total: str | None = None,
+) -> list[ListTab]:
+    """The tabs of a list, each with its cheap count: the current tab's comes from the page's paginator, every other
+    tab's reads at most ``COUNT_LIMIT + 1`` keys (one query per tab), so the tab bar costs the same at 1M rows.
+
+    ``total`` names a tab that holds the union of the others (全部, when the others split the rows without overlap):
+    unless it is the current tab, its count is their sum, capped the same way, at no query."""
+    counts: dict[str, tuple[int, bool]] = {}
+    for key in labels:
+        if key == total and key != current:
+            continue
+        counter = paginator if key == current and paginator is not None else CheapCountPaginator(querysets[key], 1)
+        counts[key] = (counter.count, counter.capped)
+    if total in labels and total not in counts:
+        limit = CheapCountPaginator.count_limit
+        summed = sum(count for count, _ in counts.values())
+        counts[total] = (min(summed, limit), summed > limit or any(capped for _, capped in counts.values()))
+    return [
+        ListTab(key=key, label=str(label), count=counts[key][0], capped=counts[key][1]) for key, label in labels.items()
+    ]

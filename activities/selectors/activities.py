@@ -64,6 +64,22 @@ def activity_list(user) -> QuerySet[Activity]:
     return ledger_rows(Activity.objects.visible_to(user)).order_by("-starts_at", "-pk")
 
 
+# The ledger's tabs: what was held (started before now) newest first — where it opens —, what is coming soonest
+# first, and everything newest first. Each order is read off ``activity_ledger_order_idx`` (-starts_at, -id), the
+# upcoming one by scanning it backwards, so the first page never sorts the visible activities.
+LEDGER_TABS = ("held", "upcoming", "all")
+
+
+def ledger_tab(queryset: QuerySet[Activity], tab: str, now: dt.datetime | None = None) -> QuerySet[Activity]:
+    """One tab of the ledger over ``queryset`` (already scoped and filtered). ``tab`` is one of ``LEDGER_TABS``."""
+    now = now or timezone.now()
+    if tab == "held":
+        return queryset.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
+    if tab == "upcoming":
+        return queryset.filter(starts_at__gte=now).order_by("starts_at", "pk")
+    return queryset.order_by("-starts_at", "-pk")
+
+
 def ledger_agreements(user) -> QuerySet[Agreement]:
     return Agreement.objects.visible_to(user).order_by("-term_start", "-pk")
 

@@ -31,7 +31,7 @@ from activities.services import activities as services
 from partnerships.models import Agreement, Organization
 from portal import exports
 from portal.models import ExportJob
-from portal.pagination import CheapCountPaginator
+from portal.pagination import CheapCountPaginator, list_tabs
 from portal.scoping import ScopedViewMixin
 from portal.views.base import ScopedObjectMixin, ServiceFormView
 
@@ -60,11 +60,29 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     paginate_by = 25
     paginator_class = CheapCountPaginator
 
+    TAB_LABELS = {
+        "held": gettext_lazy("Held"),
+        "upcoming": gettext_lazy("Upcoming"),
+        "all": gettext_lazy("All"),
+    }
+
+    def get_tab(self) -> str:
+        tab = self.request.GET.get("tab", "held")
+        return tab if tab in selectors.LEDGER_TABS else "held"
+
     def get_queryset(self):
         return selectors.activity_list(self.request.user)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+        # The filters apply to every tab; the page shows the current tab, the tab bar counts each (capped, cheap).
+        filtered = kwargs.pop("object_list", self.object_list)
+        now = timezone.now()
+        tab = self.get_tab()
+        tabs = {key: selectors.ledger_tab(filtered, key, now) for key in selectors.LEDGER_TABS}
+        self.object_list = tabs[tab]
+        context = super().get_context_data(object_list=self.object_list, **kwargs)
+        context["tab"] = tab
+        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"], total="all")
         context["can_create"] = may_create_activities(self.request.user)
         return context
 

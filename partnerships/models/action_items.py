@@ -22,6 +22,7 @@ from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField, date_range_check
 from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope, get_scope
+from portal.uploads import EVIDENCE, IMAGES
 
 
 class ActionItemQuerySet(ScopedQuerySet):
@@ -200,3 +201,13 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        """Shown as a thumbnail (its content was checked to be an image when it was uploaded)."""
+        return self.content_type in IMAGES
+
+    @property
+    def type_label(self) -> str:
+        """The file's kind as people name it: PDF, DOCX, XLSX, PNG…"""
+        return EVIDENCE.get(self.content_type, "").lstrip(".").upper() or self.content_type

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from partnerships.models import (
@@ -13,6 +13,7 @@ from partnerships.models import (
     ActionItemUpdate,
     Agreement,
     AgreementParty,
+    Evidence,
     Organization,
 )
 from partnerships.rules import WORKING
@@ -44,6 +45,30 @@ def action_item_list(user) -> QuerySet[ActionItem]:
     return _rows(ActionItem.objects.visible_to(user)).order_by("due_on", "priority", "pk")
 
 
+# The ledger's tabs. It opens on the items still being worked on, earliest due first, so the overdue ones (worked
+# on and due before today) lead; closures waiting for the other side, and closed or cancelled items, have their own
+# tabs. Every order is read off ``actionitem_ledger_order_idx`` (due_on, priority, id), forwards or backwards.
+LEDGER_TABS = ("open", "awaiting", "closed", "all")
+
+
+def ledger_tab(queryset: QuerySet[ActionItem], tab: str) -> QuerySet[ActionItem]:
+    """One tab of the ledger over ``queryset`` (already scoped and filtered). ``tab`` is one of ``LEDGER_TABS``."""
+    if tab == "open":
+        return queryset.filter(status__in=WORKING).order_by("due_on", "priority", "pk")
+    if tab == "awaiting":
+        return queryset.filter(status=ActionItem.Status.AWAITING_CONFIRMATION).order_by("due_on", "priority", "pk")
+    if tab == "closed":
+        closed = (ActionItem.Status.DONE, ActionItem.Status.CANCELLED)
+        return queryset.filter(status__in=closed).order_by("-due_on", "-priority", "-pk")
+    return queryset.order_by("due_on", "priority", "pk")
+
+
+def with_viewer_confirms(queryset: QuerySet[ActionItem], user) -> QuerySet[ActionItem]:
+    """Annotate ``viewer_confirms``: the item awaits a confirmation that this user gives (a row's 查看并确认 link)."""
+    confirmable = ActionItem.objects.confirmable_by(user).filter(pk=OuterRef("pk"))
+    return queryset.annotate(viewer_confirms=Exists(confirmable))
+
+
 def my_organization_ids(user) -> set[int]:
     """Organizations whose items are "mine": where the user is secretary or liaison."""
     return get_scope(user).org_ids(ROLE_SECRETARY, ROLE_LIAISON)
@@ -68,6 +93,11 @@ def my_action_items(user, tab: str, today: dt.date | None = None) -> QuerySet[Ac
     queryset = _rows(ActionItem.objects.visible_to(user).filter(condition))
     if tab == "closed":
         return queryset.order_by("-closed_at", "-pk")
+    if tab == "open":
+        # Overdue first (worked on, due before today; an item awaiting confirmation is not overdue), then by due
+        # date. The tab holds one person's organizations' open items, a few hundred at most: sorting them is cheap.
+        overdue = Case(When(status__in=WORKING, due_on__lt=today, then=Value(0)), default=Value(1))
+        return queryset.order_by(overdue, "due_on", "priority", "pk")
     return queryset.order_by("due_on", "priority", "pk")
 
 
@@ -91,6 +121,30 @@ def item_timeline(item: ActionItem) -> list[ActionItemUpdate]:
     return list(
         item.updates.select_related("author").prefetch_related(Prefetch("evidence")).order_by("-created_at", "-pk")
     )
+
+
+def closure_request(item: ActionItem) -> ActionItemUpdate | None:
+    """The closure the other side rules on: the item's newest closure request, with its author and its evidence
+    (two queries). None for an item never submitted for closure."""
+    return (
+        item.updates.filter(kind=ActionItemUpdate.Kind.CLOSE_REQUEST)
+        .select_related("author")
+        .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("pk")))
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+EARLIER_EVIDENCE_LIMIT = 20
+
+
+def earlier_evidence(item: ActionItem, closure: ActionItemUpdate | None) -> list[Evidence]:
+    """Evidence posted with the item's earlier updates (progress, earlier closure requests), newest first, at most
+    ``EARLIER_EVIDENCE_LIMIT`` files (one query); the item's timeline holds them all."""
+    files = Evidence.objects.filter(update__item=item).select_related("update")
+    if closure is not None:
+        files = files.exclude(update=closure)
+    return list(files.order_by("-update__created_at", "-pk")[:EARLIER_EVIDENCE_LIMIT])
 
 
 def raisable_agreements(user) -> QuerySet[Agreement]:

@@ -35,7 +35,7 @@ from partnerships.services import action_items as services
 from portal import exports
 from portal.models import ExportJob
 from portal.names import display_name
-from portal.pagination import CheapCountPaginator
+from portal.pagination import CheapCountPaginator, ListTab, list_tabs
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
@@ -64,8 +64,30 @@ class ActionItemListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     paginate_by = 25
     paginator_class = CheapCountPaginator
 
+    TAB_LABELS = {
+        "open": gettext_lazy("Not yet closed"),
+        "awaiting": gettext_lazy("Awaiting confirmation"),
+        "closed": gettext_lazy("Closed or cancelled"),
+        "all": gettext_lazy("All"),
+    }
+
+    def get_tab(self) -> str:
+        tab = self.request.GET.get("tab", "open")
+        return tab if tab in selectors.LEDGER_TABS else "open"
+
     def get_queryset(self):
         return selectors.action_item_list(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        # The filters apply to every tab; the page shows the current tab, the tab bar counts each (capped, cheap).
+        filtered = kwargs.pop("object_list", self.object_list)
+        tab = self.get_tab()
+        tabs = {key: selectors.ledger_tab(filtered, key) for key in selectors.LEDGER_TABS}
+        self.object_list = selectors.with_viewer_confirms(tabs[tab], self.request.user)
+        context = super().get_context_data(object_list=self.object_list, **kwargs)
+        context["tab"] = tab
+        context["tabs"] = list_tabs(self.TAB_LABELS, tabs, current=tab, paginator=context["paginator"], total="all")
+        return context
 
 
 class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
@@ -167,7 +189,10 @@ class MyActionItemsView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         context = super().get_context_data(**kwargs)
         counts = selectors.workspace_counts(self.request.user)
         context["tab"] = self.get_tab()
-        context["tabs"] = [(key, self.TAB_LABELS[key], counts[key]) for key in selectors.WORKSPACE_TABS]
+        context["tabs"] = [
+            ListTab(key=key, label=str(self.TAB_LABELS[key]), count=counts[key], alert=key == "overdue")
+            for key in selectors.WORKSPACE_TABS
+        ]
         context["counts"] = counts
         context["has_organizations"] = bool(selectors.my_organization_ids(self.request.user))
         return context
@@ -330,11 +355,26 @@ class ActionItemCloseView(_ItemFormView):
 
 
 class _ConfirmerView(_ItemFormView):
-    """Confirm or send back: the other party's liaison or the meeting host, not the responsible party."""
+    """Confirm or send back: the other party's liaison or the meeting host, not the responsible party.
+
+    Both pages show what is being accepted above their form — the closure note and its evidence (image thumbnails,
+    other files by name, type and size), every file through the scoped download view — so nobody confirms a closure
+    without having it in view."""
 
     scope_action = "view"
     allowed = (ActionItem.Status.AWAITING_CONFIRMATION,)
     state_message = gettext_lazy("This item is not awaiting confirmation.")
+    template_name = "partnerships/action_items/confirm_form.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        closure = selectors.closure_request(self.object)
+        files = list(closure.evidence.all()) if closure else []
+        context["closure"] = closure
+        context["images"] = [f for f in files if f.is_image]
+        context["files"] = [f for f in files if not f.is_image]
+        context["earlier_evidence"] = selectors.earlier_evidence(self.object, closure)
+        return context
 
     def needs_edit(self) -> bool:
         return False  # confirming is not editing: the check below decides

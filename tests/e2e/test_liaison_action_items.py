@@ -1,7 +1,8 @@
 """The liaisons' main job: an action item moves from progress with evidence to closure confirmed by the other side.
 
 secretary1 (the responsible branch) posts progress with a photo from a phone and submits for closure; liaison1
-(the other party's liaison) finds it under 我的督办 → awaiting confirmation and confirms it.
+(the other party's liaison) finds it under 我的督办 → awaiting confirmation and confirms it, the closure note and its
+photo in view.
 """
 
 import datetime as dt
@@ -80,6 +81,10 @@ def test_progress_closure_and_confirmation(page, browser, live_server, world, it
     liaison.goto("/items/mine/?tab=awaiting")
     liaison.get_by_role("link", name="协调施工围挡夜间降噪").first.click()
     liaison.get_by_test_id("confirm").click()
+    # The confirm page shows what is being accepted: the closure note and the photo's thumbnail.
+    expect(liaison.get_by_test_id("closure-note")).to_have_text("围挡降噪措施全部落实，居民回访满意。")
+    expect(liaison.get_by_test_id("evidence-thumbnail")).to_have_count(1)
+    expect(liaison.get_by_test_id("earlier-evidence")).to_contain_text("现场照片.png")
     liaison.locator("main form [type=submit]").first.click()
     liaison.wait_for_url(f"**/items/{item.pk}/")
     other.close()
