@@ -80,7 +80,8 @@ from partnerships.services.agreements import (
     _agreement_terminate,
     _agreement_update,
 )
-from partnerships.services.meetings import _meeting_schedule, _minutes_correct, _minutes_publish, _minutes_save_draft
+from partnerships.services.meetings import _meeting_schedule
+from partnerships.services.minutes import _minutes_correct, _minutes_publish, _minutes_save_draft
 
 # --- building one agreement -------------------------------------------------------------------------------------
 

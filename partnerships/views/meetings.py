@@ -26,6 +26,7 @@ from partnerships.forms.meetings import (
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
 from partnerships.selectors.meetings import annotate_meeting, eligible_attendees, meeting_detail_queryset
 from partnerships.services import meetings as services
+from partnerships.services import minutes as minutes_services
 from portal.forms import show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
@@ -229,7 +230,7 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
             existing = rulings_by_item.get(data["carried_item"])
             decisions.append({**data, "id": existing.pk if existing else None})
         try:
-            services.minutes_save_draft(
+            minutes_services.minutes_save_draft(
                 actor=request.user,
                 meeting=self.object,
                 minutes=form.cleaned_data["minutes"],
@@ -237,7 +238,7 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
                 guests=form.cleaned_data["guests"],
                 decisions=decisions,
             )
-        except services.RulingError as exc:
+        except minutes_services.RulingError as exc:
             target = next((f for f in ruling_formset if f.cleaned_data.get("carried_item") == exc.item_id), None)
             show_service_errors(target or form, exc)
             return self.render_to_response(self.get_context_data(**context))
@@ -252,7 +253,7 @@ class MeetingPublishView(_MeetingObjectMixin, ServiceActionView):
     """Publish the draft minutes (POST): they lock, become version 1, and rulings reach the items."""
 
     http_method_names = ["post"]
-    service = services.minutes_publish
+    service = minutes_services.minutes_publish
     object_kwarg = "meeting"
     success_message = gettext_lazy("Minutes published.")
 
@@ -266,7 +267,7 @@ class MeetingCorrectView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView
     scope_action = "edit"
     form_class = CorrectionForm
     template_name = "partnerships/meetings/meeting_correct.html"
-    service = services.minutes_correct
+    service = minutes_services.minutes_correct
     success_message = gettext_lazy("Correction published as version %(number)s.")
 
     def refuse(self):
