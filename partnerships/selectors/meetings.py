@@ -24,7 +24,10 @@ from partnerships.models import (
     Decision,
     JointMeeting,
     MinutesVersion,
+    Organization,
 )
+from portal.models import Membership
+from portal.names import choice_labels
 from portal.reminders import Attachment
 from portal.webhooks.client import absolute_url
 
@@ -39,7 +42,9 @@ def meeting_detail_queryset(user) -> QuerySet[JointMeeting]:
     """The visible meetings, each prefetched for the detail, minutes and print pages."""
     agenda = AgendaItem.objects.select_related("carried_item__responsible_party", "carried_item__responsible_person")
     items = ActionItem.objects.select_related("responsible_party", "responsible_person").order_by("due_on", "pk")
-    decisions = Decision.objects.select_related("carried_item").prefetch_related(Prefetch("items", queryset=items))
+    decisions = Decision.objects.select_related(
+        "carried_item", "responsible_party", "responsible_person"
+    ).prefetch_related(Prefetch("items", queryset=items))
     return (
         JointMeeting.objects.visible_to(user)
         .select_related("agreement", "host", "published_by")
@@ -86,6 +91,42 @@ class Ruling:
 def decision_ruling(decision: Decision) -> Ruling:
     """The decision's text and ruling parameters, as one value for pages and the publishing step."""
     return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
+
+
+@dataclass(frozen=True)
+class DecisionChoices:
+    """What every decision row of the minutes form offers, read once for the whole form (not once per row): the
+    agreement's parties, the people of those parties (labelled by name) and which parties each person belongs to."""
+
+    parties: list[tuple[int, str]]
+    people: list[tuple[int, str]]
+    person_orgs: dict[int, set[int]]
+    meeting_date: datetime.date
+
+
+def decision_choices(meeting: JointMeeting) -> DecisionChoices:
+    """The choices of the decision rows (责任单位, 责任人) for ``meeting``, in three queries whatever the row count."""
+    parties = list(
+        Organization.objects.filter(agreement_parties__agreement_id=meeting.agreement_id)
+        .order_by("path")
+        .values_list("pk", "name")
+    )
+    party_ids = [pk for pk, _name in parties]
+    person_orgs: dict[int, set[int]] = {}
+    for user_id, org_id in Membership.objects.filter(organization_id__in=party_ids, user__is_active=True).values_list(
+        "user_id", "organization_id"
+    ):
+        person_orgs.setdefault(user_id, set()).add(org_id)
+    people = list(
+        get_user_model().objects.filter(pk__in=sorted(person_orgs)).order_by("last_name", "first_name", "username")
+    )
+    labels = choice_labels(people)
+    return DecisionChoices(
+        parties=parties,
+        people=[(person.pk, labels[person.pk]) for person in people],
+        person_orgs=person_orgs,
+        meeting_date=timezone.localtime(meeting.starts_at).date(),
+    )
 
 
 def eligible_attendees(agreement: Agreement):

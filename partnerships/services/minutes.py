@@ -29,8 +29,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerships.models import ActionItem, ActionItemUpdate, Decision, JointMeeting, MinutesVersion, Organization
+from partnerships.models.meetings import ItemPriority
 from partnerships.selectors.meetings import decision_ruling
 from partnerships.services import notices
+from partnerships.services.action_items import _action_item_create
 from partnerships.services.meetings import (
     _check_host_and_attendees,
     _ensure_not_cancelled,
@@ -38,6 +40,7 @@ from partnerships.services.meetings import (
     _lock,
     _party_ids,
 )
+from portal.models import Membership
 from portal.scoping import ensure_editable
 
 Outcome = Decision.Outcome
@@ -100,8 +103,11 @@ def _minutes_save_draft(
 
     ``decisions`` is the full list; each dict has ``text`` and optionally ``id`` (an existing decision to keep),
     ``outcome`` (``new`` by default) and, for a ruling on a carried-over item, ``carried_item`` with ``due_on``
-    (extend) or ``responsible_party`` (reassign); a closing ruling's ``text`` is its note. Decisions left out are
-    removed, unless action items were already raised from them.
+    (extend) or ``responsible_party`` (reassign); a closing ruling's ``text`` is its note. A new decision may
+    carry the action item it becomes on publication: ``responsible_party`` (a party of the agreement), with
+    ``due_on`` (not before the meeting), ``responsible_person`` (of that party) and ``priority``. Decisions left out
+    are removed, unless action items were already raised from them. A bad new decision raises ``DecisionError``
+    naming its place in ``decisions``; a bad ruling ``RulingError`` naming its item.
     """
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
@@ -140,6 +146,10 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
         decision = _decision_row(meeting, existing, data.get("id"), kept)
         if outcome == Outcome.NEW:
             text, params, item = (data.get("text") or "").strip(), {}, None
+            try:
+                _assign(decision, meeting, data, party_ids)
+            except ValidationError as exc:
+                raise DecisionError(exc, index - 1) from exc
         else:
             text, params, item = _ruling(meeting, carried, ruled, outcome, data, party_ids)
         if not text and outcome in (Outcome.NEW, Outcome.CLOSE):
@@ -158,6 +168,53 @@ def _save_decisions(meeting: JointMeeting, decisions: Sequence[dict[str, Any]]) 
     Decision.objects.filter(pk__in=dropped).delete()
     for decision in to_save:
         decision.save()
+
+
+class DecisionError(ValidationError):
+    """A bad new decision, naming its position in the list given (so a page can show it next to that row)."""
+
+    def __init__(self, error: ValidationError, index: int):
+        super().__init__(error.error_dict if hasattr(error, "error_dict") else {"text": error.messages})
+        self.index = index
+
+
+def _assign(decision: Decision, meeting: JointMeeting, data: dict[str, Any], party_ids: set[int]) -> None:
+    """Set a new decision's assignment (the action item it becomes on publication), checked."""
+    party = _ref(data.get("responsible_party"))
+    person = _ref(data.get("responsible_person"))
+    due_on = data.get("due_on")
+    if (person or due_on) and not party:
+        raise ValidationError(
+            {"responsible_party": _("Choose the responsible party that carries the decision out.")}, code="no_party"
+        )
+    if party:
+        if party not in party_ids:
+            raise ValidationError(
+                {"responsible_party": _("The responsible party must be a party of the agreement.")}, code="not_a_party"
+            )
+        if not due_on:
+            raise ValidationError({"due_on": _("A decision with a responsible party needs a due date.")}, code="due")
+        meeting_date = timezone.localtime(meeting.starts_at).date()
+        if due_on < meeting_date:
+            raise ValidationError(
+                {"due_on": _("The due date cannot be before the meeting (%(date)s).") % {"date": meeting_date}},
+                code="before_meeting",
+            )
+        if person and not Membership.objects.filter(user_id=person, organization_id=party).exists():
+            raise ValidationError(
+                {"responsible_person": _("The responsible person must belong to the responsible party.")},
+                code="not_in_party",
+            )
+    decision.responsible_party_id = party
+    decision.responsible_person_id = person if party else None
+    decision.due_on = due_on if party else None
+    decision.priority = int(data.get("priority") or ItemPriority.NORMAL)
+
+
+def _ref(value) -> int | None:
+    """An object's or an id's primary key (None for nothing)."""
+    value = getattr(value, "pk", value)
+    return int(value) if value else None
 
 
 def _decision_row(meeting: JointMeeting, existing: dict[int, Decision], decision_id, kept: set[int]) -> Decision:
@@ -196,7 +253,8 @@ def _ruling(
 
 
 def _minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> JointMeeting:
-    """Publish the minutes: lock them as version 1 and apply the meeting's rulings on carried-over items."""
+    """Publish the minutes: lock them as version 1, apply the meeting's rulings on carried-over items, and raise an
+    action item from every new decision that names a responsible party (all in this one transaction)."""
     ensure_editable(actor, meeting)
     meeting = _lock(meeting)
     _ensure_not_published(meeting)
@@ -215,12 +273,43 @@ def _minutes_publish(*, actor: AbstractBaseUser, meeting: JointMeeting) -> Joint
     rulings = meeting.decisions.exclude(outcome=Outcome.NEW).filter(carried_item__isnull=False)
     for decision in rulings.select_related("carried_item").order_by("order", "pk"):
         _apply_ruling(actor=actor, meeting=meeting, decision=decision, now=now)
+    _raise_items(actor=actor, meeting=meeting)
     ensure_editable(actor, meeting)
     notices.minutes_published(actor=actor, meeting=meeting)
     return meeting
 
 
 minutes_publish = transaction.atomic(durable=True)(_minutes_publish)
+
+
+def _raise_items(*, actor: AbstractBaseUser, meeting: JointMeeting) -> list[ActionItem]:
+    """Turn every new decision that names a responsible party into a supervised action item, with the decision's
+    person, due date and priority; a decision that already has items gets none (so nothing is raised twice)."""
+    decisions = (
+        meeting.decisions.filter(outcome=Outcome.NEW, responsible_party__isnull=False, items__isnull=True)
+        .select_related("meeting", "responsible_party", "responsible_person")
+        .order_by("order", "pk")
+    )
+    title_length = ActionItem._meta.get_field("title").max_length
+    raised = []
+    for decision in decisions:
+        text = decision.text.strip()
+        first_line = text.splitlines()[0].strip() if text else ""
+        title = first_line if len(first_line) <= title_length else first_line[: title_length - 1] + "…"
+        raised.append(
+            _action_item_create(
+                actor=actor,
+                agreement=meeting.agreement,
+                title=title,
+                description=text if text != title else "",
+                responsible_party=decision.responsible_party,
+                responsible_person=decision.responsible_person,
+                due_on=decision.due_on,
+                priority=decision.priority,
+                decision=decision,
+            )
+        )
+    return raised
 
 
 def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: datetime.datetime) -> None:

@@ -24,10 +24,15 @@ from partnerships.forms.meetings import (
     RulingFormSet,
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
-from partnerships.selectors.meetings import annotate_meeting, eligible_attendees, meeting_detail_queryset
+from partnerships.selectors.meetings import (
+    annotate_meeting,
+    decision_choices,
+    eligible_attendees,
+    meeting_detail_queryset,
+)
 from partnerships.services import meetings as services
 from partnerships.services import minutes as minutes_services
-from portal.forms import show_service_errors
+from portal.forms import error_summary, show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
@@ -180,7 +185,20 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         data = self.request.POST if self.request.method == "POST" else None
         new_decisions = [d for d in meeting.decision_rows if d.outcome == Decision.Outcome.NEW]
         decisions = DecisionFormSet(
-            data, prefix="decisions", initial=[{"id": d.pk, "text": d.ruling.text} for d in new_decisions]
+            data,
+            prefix="decisions",
+            initial=[
+                {
+                    "id": d.pk,
+                    "text": d.ruling.text,
+                    "responsible_party": d.responsible_party_id,
+                    "responsible_person": d.responsible_person_id,
+                    "due_on": d.due_on,
+                    "priority": d.priority,
+                }
+                for d in new_decisions
+            ],
+            form_kwargs={"choices": decision_choices(meeting)},
         )
         rulings_by_item = {d.carried_item_id: d for d in meeting.decision_rows if d.carried_item_id}
         initial = []
@@ -209,7 +227,35 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         if "decision_formset" not in kwargs:
             context["decision_formset"], context["ruling_formset"], _unused = self._formsets()
         context["meeting"] = self.object
+        context["error_summary"] = self._error_summary(
+            context["form"], context["decision_formset"], context["ruling_formset"]
+        )
         return context
+
+    def _error_summary(self, form, decision_formset, ruling_formset) -> list[dict]:
+        """Every error of the page, each linking to its field: the minutes, then each decision, then each ruling."""
+        if not form.is_bound:
+            return []
+        parts: list = [form, (decision_formset, _("Decisions"))]
+        parts += [
+            (row, _("Decision %(number)s") % {"number": number}) for number, row in enumerate(decision_formset, 1)
+        ]
+        parts.append((ruling_formset, _("Rulings on carried-over action items")))
+        for ruling_form in ruling_formset:
+            row = getattr(ruling_form, "agenda_row", None)
+            parts.append((ruling_form, row.carried_item.title if row else _("Ruling")))
+        return error_summary(*parts)
+
+    def _new_decisions(self, decision_formset) -> list[tuple[dict, object]]:
+        """The decision rows to save (blank rows and rows ticked for removal left out), each with its form."""
+        kept = []
+        for decision_form in decision_formset:
+            data = decision_form.cleaned_data
+            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
+                continue
+            fields = ("id", "text", "responsible_party", "responsible_person", "due_on", "priority")
+            kept.append(({**{key: data.get(key) for key in fields}, "outcome": Decision.Outcome.NEW}, decision_form))
+        return kept
 
     def post(self, request, *args, **kwargs):
         form = self.get_form()
@@ -217,12 +263,8 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         context = {"form": form, "decision_formset": decision_formset, "ruling_formset": ruling_formset}
         if not (form.is_valid() and decision_formset.is_valid() and ruling_formset.is_valid()):
             return self.render_to_response(self.get_context_data(**context))
-        decisions = []
-        for decision_form in decision_formset:
-            data = decision_form.cleaned_data
-            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
-                continue
-            decisions.append({"id": data.get("id"), "text": data["text"], "outcome": Decision.Outcome.NEW})
+        new_decisions = self._new_decisions(decision_formset)
+        decisions = [data for data, _form in new_decisions]
         for ruling_form in ruling_formset:
             data = ruling_form.cleaned_data
             if not data.get("outcome"):
@@ -238,6 +280,10 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
                 guests=form.cleaned_data["guests"],
                 decisions=decisions,
             )
+        except minutes_services.DecisionError as exc:
+            target = new_decisions[exc.index][1] if exc.index < len(new_decisions) else form
+            show_service_errors(target, exc)
+            return self.render_to_response(self.get_context_data(**context))
         except minutes_services.RulingError as exc:
             target = next((f for f in ruling_formset if f.cleaned_data.get("carried_item") == exc.item_id), None)
             show_service_errors(target or form, exc)
