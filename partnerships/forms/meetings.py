@@ -7,6 +7,7 @@ from __future__ import annotations
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import AgendaItem, Decision, JointMeeting, Organization
@@ -119,7 +120,7 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, choices: DecisionChoices | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.choices = choices
-        empty = [("", _("Please choose"))]
+        empty = [("", pgettext_lazy("decision row", "Please choose"))]
         self.fields["responsible_party"].choices = empty + list(choices.parties if choices else [])
         self.fields["responsible_person"].choices = empty + list(choices.people if choices else [])
 

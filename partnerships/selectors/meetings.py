@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -21,6 +21,7 @@ from partnerships.models import (
     ActionItemUpdate,
     AgendaItem,
     Agreement,
+    AgreementParty,
     Decision,
     JointMeeting,
     MinutesVersion,
@@ -143,9 +144,56 @@ def eligible_attendees(agreement: Agreement):
 MEETING_LENGTH = dt.timedelta(hours=2)
 
 
-def meeting_uid(meeting: JointMeeting) -> str:
-    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
-    return f"joint-meeting-{meeting.pk}@gongjian"
+# What the activity calendar and its iCal feed show of a meeting (named tuples, no model instances).
+CALENDAR_MEETING_VALUES = (
+    "pk",
+    "title",
+    "starts_at",
+    "place",
+    "cancelled_at",
+    "cancel_reason",
+    "revision",
+    "created_at",
+    "updated_at",
+    "host__name",
+    "agreement__title",
+)
+
+
+def calendar_meetings(
+    user,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int,
+    agreement: Agreement | None = None,
+    organization: Organization | None = None,
+) -> tuple[list, bool]:
+    """Joint meetings the user may see that overlap ``[start, end)`` (a meeting lasts ``MEETING_LENGTH``), optionally
+    of one agreement or with one organization as host or party, in start order: the first ``limit`` as rows of
+    ``CALENDAR_MEETING_VALUES``, and whether there are more. One query, whatever the number of meetings."""
+    queryset = JointMeeting.objects.visible_to(user).filter(starts_at__gt=start - MEETING_LENGTH, starts_at__lt=end)
+    if agreement is not None:
+        queryset = queryset.filter(agreement=agreement)
+    if organization is not None:
+        parties = AgreementParty.objects.filter(organization=organization).values("agreement_id")
+        queryset = queryset.filter(Q(host=organization) | Q(agreement_id__in=parties))
+    rows = list(queryset.order_by("starts_at", "pk").values_list(*CALENDAR_MEETING_VALUES, named=True)[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def feed_meetings(user, *, now: dt.datetime, past_days: int, future_days: int, limit: int) -> tuple[list, bool]:
+    """The joint meetings of a user's iCal feed: visible, starting from ``past_days`` back to ``future_days`` ahead,
+    in start order, at most ``limit`` (rows of ``CALENDAR_MEETING_VALUES``), and whether some were left out."""
+    return calendar_meetings(
+        user, start=now - dt.timedelta(days=past_days), end=now + dt.timedelta(days=future_days), limit=limit
+    )
+
+
+def meeting_uid(meeting: JointMeeting | int) -> str:
+    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has; the same in
+    the invitations e-mailed and in the personal iCal feed, so an app holding both keeps one entry."""
+    return f"joint-meeting-{getattr(meeting, 'pk', meeting)}@gongjian"
 
 
 def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:

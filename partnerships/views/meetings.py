@@ -4,8 +4,6 @@ through ``partnerships.services.meetings``. Each module lists its own routes in 
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -24,6 +22,7 @@ from partnerships.forms.meetings import (
     RulingFormSet,
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
+from partnerships.rules import default_meeting_start
 from partnerships.selectors.meetings import (
     annotate_meeting,
     decision_choices,
@@ -78,7 +77,7 @@ class MeetingCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
         return {
             "host": host,
             "title": _("Joint meeting no. %(number)s") % {"number": count + 1},
-            "starts_at": timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=7),
+            "starts_at": default_meeting_start(),
         }
 
     def get_context_data(self, **kwargs):
