@@ -236,9 +236,9 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         if not form.is_bound:
             return []
         parts: list = [form, (decision_formset, _("Decisions"))]
-        parts += [
-            (row, _("Decision %(number)s") % {"number": number}) for number, row in enumerate(decision_formset, 1)
-        ]
+        # Rows are numbered as the page shows them: a row removed on the page (absent from the post) takes no number.
+        shown = [row for row in decision_formset if f"{row.prefix}-text" in form.data]
+        parts += [(row, _("Decision %(number)s") % {"number": number}) for number, row in enumerate(shown, 1)]
         parts.append((ruling_formset, _("Rulings on carried-over action items")))
         for ruling_form in ruling_formset:
             row = getattr(ruling_form, "agenda_row", None)

@@ -117,7 +117,7 @@ def test_errors_keep_the_typed_rows_and_show_a_summary_linking_to_the_fields(cli
     }
     html = response.content.decode()
     block = re.search(r'<div class="alert alert-danger" role="alert" id="error-summary".*?</div>', html, re.S).group(0)
-    assert 'href="#id_decisions-1-due_on"' in block and "决议 2" in block
+    assert 'href="#id_decisions-1-due_on"' in block and "决定事项 2" in block
     assert "请更正以下 4 处错误" in block
     for entry in summary:
         assert f'id="{entry["id"]}"' in html  # every link lands on a field of the page
