@@ -59,6 +59,7 @@ from demo.engine.joint_story import (
     Meeting,
     Outcome,
     Story,
+    assignment,
     pdf_upload,
     png_upload,
 )
@@ -322,7 +323,8 @@ class Builder:
         return "\n\n".join(lines)
 
     def record_minutes(self, meeting: Meeting) -> None:
-        decisions: list[dict] = [{"text": dec.text, "outcome": Outcome.NEW} for dec in meeting.decisions]
+        day = self.story.day
+        decisions = [assignment(dec, self.orgs, self.users, day(meeting.day + dec.due)) for dec in meeting.decisions]
         for ruling in meeting.rulings:
             row: dict = {"outcome": ruling.outcome, "carried_item": self.items[ruling.item], "text": ruling.text}
             if ruling.outcome == Outcome.EXTEND:

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from demo.engine.joint_story import AGREEMENTS, assignment
 from partnerships.models import ActionItem, Decision
 from partnerships.models.meetings import ItemPriority
 from partnerships.rules import WORKING_HOURS, default_meeting_start
@@ -303,3 +304,11 @@ def test_the_schedule_form_offers_the_working_hours_default(client_for, world, a
     assert start.time() == datetime.time(9, 30) and start.weekday() < 5
     assert start.date() > TODAY
     assert 'value="' + start.strftime("%Y-%m-%dT09:30") + '"' in str(form["starts_at"])
+
+
+def test_the_demo_has_draft_minutes_whose_decisions_become_items_when_published():
+    drafts = [meeting for spec in AGREEMENTS for meeting in spec.meetings if meeting.minutes and not meeting.publish]
+    assigned = [dec for meeting in drafts for dec in meeting.decisions if dec.party]
+    assert len(assigned) >= 2 and all(dec.due > 0 and not dec.items for dec in assigned)
+    row = assignment(assigned[0], {assigned[0].party: "org"}, {}, TODAY)
+    assert row["responsible_party"] == "org" and row["due_on"] == TODAY and row["outcome"] == "new"
