@@ -6,10 +6,14 @@ and reminders all check against, so each rule is written once.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partnerships.models import ActionItem, Agreement, AgreementParty, Organization
@@ -31,6 +35,20 @@ AGREEMENT_EXPIRING_DAYS = 60
 # 督办升级: an item still open this many days after its due date is escalated to the committee — the default of the
 # ``action_item.escalated`` reminder rule, which admins may change (the to-do reads the rule as it stands).
 ESCALATE_AFTER_DAYS = 7
+
+# A new joint meeting is offered for the next working day (Monday to Friday) at half past nine, project time.
+MEETING_DEFAULT_TIME = dt.time(9, 30)
+WORKING_HOURS = (dt.time(8, 30), dt.time(18, 0))
+
+
+def default_meeting_start(now: dt.datetime | None = None) -> dt.datetime:
+    """When a meeting being scheduled starts unless the user says otherwise: the next working day after ``now`` at
+    ``MEETING_DEFAULT_TIME`` in the project's time zone (Asia/Shanghai), whatever the hour or the user's zone."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    day = (now or timezone.now()).astimezone(zone).date() + dt.timedelta(days=1)
+    while day.weekday() >= 5:  # Saturday, Sunday
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, MEETING_DEFAULT_TIME, tzinfo=zone)
 
 
 def may_create_agreement(actor) -> bool:

@@ -81,6 +81,26 @@ def show_service_errors(form, exc: ValidationError, formset=None) -> None:
             form.add_error(None, errors)
 
 
+def error_summary(*parts) -> list[dict]:
+    """The entries of a form page's error summary (``templates/includes/error_summary.html``): one per message, each
+    with the field's label and the id of its input (the summary links there). ``parts`` are forms, formsets, or
+    ``(form, prefix)`` pairs whose prefix (say "决议 2") goes before the label. Messages not about one field
+    (non-field and formset-wide errors) have no link."""
+    entries: list[dict] = []
+    for part in parts:
+        form, prefix = part if isinstance(part, tuple) else (part, "")
+        if isinstance(form, forms.BaseFormSet):
+            entries += [{"label": prefix, "message": str(error), "id": ""} for error in form.non_form_errors()]
+            continue
+        for name, errors in form.errors.items():
+            field = form[name] if name != NON_FIELD_ERRORS and name in form.fields else None
+            label = str(field.label) if field is not None else ""
+            label = "：".join(text for text in (prefix, label) if text)
+            target = (field.id_for_label or field.auto_id or "") if field is not None else ""
+            entries += [{"label": label, "message": str(error), "id": target} for error in errors]
+    return entries
+
+
 class WebhookEndpointForm(forms.Form):
     """A group robot's settings. The stored address and secret are never put back in the page: on edit, an empty
     address or secret keeps the stored one, and "remove the secret" clears it."""

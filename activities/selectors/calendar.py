@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from activities.models import Activity, ActivityType, CalendarToken
+from activities.selectors.meeting_events import meeting_events, meeting_vevents
 from partnerships.models import Agreement, Organization
+from partnerships.selectors import meetings
 from portal import ics
 from portal.names import display_name
 from portal.scoping import get_scope
@@ -166,10 +168,12 @@ def calendar_event(row, context: _EventContext | None = None) -> dict:
 
 
 def calendar_events(user, **filters) -> tuple[list[dict], bool]:
-    """The JSON feed's body (``calendar_activities`` as FullCalendar event objects) and whether it was cut short."""
+    """The JSON feed's body (``calendar_activities`` as FullCalendar event objects, then the visible joint meetings
+    of the window, ``meeting_events``) and whether either was cut short."""
     activities, truncated = calendar_activities(user, **filters)
     context = _EventContext()
-    return [calendar_event(activity, context) for activity in activities], truncated
+    meetings, meetings_truncated = meeting_events(user, limit=MAX_EVENTS, **filters)
+    return [calendar_event(activity, context) for activity in activities] + meetings, truncated or meetings_truncated
 
 
 # --- the filters' choices -----------------------------------------------------------------------------------
@@ -301,6 +305,17 @@ def feed_activities(user, now: dt.datetime | None = None) -> tuple[list, bool]:
     return kept, len(rows) > limit
 
 
+def feed_meetings(user, now: dt.datetime | None = None) -> tuple[list, bool]:
+    """The joint meetings of the user's feed, in the activities' window and cap (one query)."""
+    return meetings.feed_meetings(
+        user,
+        now=now or timezone.now(),
+        past_days=FEED_PAST_DAYS,
+        future_days=FEED_FUTURE_DAYS,
+        limit=FEED_MAX_EVENTS,
+    )
+
+
 def activity_uid(pk: int) -> str:
     """The VEVENT UID: stable for the activity's life, so calendar apps update an event instead of duplicating it."""
     return f"activity-{pk}@gongjian"
@@ -341,6 +356,7 @@ def ical_text(
     absolute_url: Callable[[str], str],
     now: dt.datetime | None = None,
     truncated: bool = False,
+    meeting_rows: Iterable = (),
 ) -> str:
     """The feed as iCalendar text (rows from ``feed_activities``): one VEVENT per activity, times in UTC, cancelled
     ones marked CANCELLED, written line by line (``portal.ics``) with what every event shares computed once.
@@ -412,5 +428,6 @@ def ical_text(
             ics.line("URL", f"{url_head}{row.pk}{url_tail}"),
             "END:VEVENT\r\n",
         ]
+    out += meeting_vevents(meeting_rows, stamp=stamp, absolute_url=absolute_url)
     out.append("END:VCALENDAR\r\n")
     return "".join(out)

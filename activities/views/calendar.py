@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
@@ -22,6 +23,7 @@ from django.views.generic import TemplateView, View
 
 from activities.forms.calendar import CalendarEventsForm, CalendarFilterForm
 from activities.selectors import calendar as selectors
+from activities.selectors import meeting_events
 from activities.services import calendar as services
 
 ZH_LOCALE_ASSET = "vendor/fullcalendar/locales/zh-cn.min.js"
@@ -52,6 +54,10 @@ class CalendarView(TemplateView):
         context["fc_locale"] = "zh-cn" if chinese and _has_zh_locale() else "en"
         context["fc_locale_asset"] = ZH_LOCALE_ASSET
         context["cancelled_color"] = selectors.CANCELLED_COLOR
+        context["meeting_color"] = meeting_events.MEETING_COLOR
+        context["meeting_label"] = meeting_events.meeting_label()
+        # Times are shown in the project's zone (Asia/Shanghai) whatever the browser's (static/js/calendar.js).
+        context["time_zone"] = settings.TIME_ZONE
         context["max_events"] = selectors.MAX_EVENTS
         context["feed_window"] = selectors.feed_window_text()
         return context
@@ -95,7 +101,14 @@ def ical_feed(request, token: str):
         return _feed_not_found()
     services.calendar_token_touch(token=found)
     rows, truncated = selectors.feed_activities(found.user)
-    body = selectors.ical_text(found.user, rows, absolute_url=request.build_absolute_uri, truncated=truncated)
+    meeting_rows, meetings_truncated = selectors.feed_meetings(found.user)
+    body = selectors.ical_text(
+        found.user,
+        rows,
+        absolute_url=request.build_absolute_uri,
+        truncated=truncated or meetings_truncated,
+        meeting_rows=meeting_rows,
+    )
     response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="gongjian.ics"'
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -95,8 +95,23 @@ class Item:
 
 @dataclass(frozen=True)
 class Dec:
+    """A decision. One of draft minutes may name its ``party`` (with ``due`` days after the meeting and ``priority``):
+    publishing the minutes makes it an action item (shown to demo users before they publish)."""
+
     text: str
     items: tuple[Item, ...] = ()
+    party: str = ""
+    due: int = 0
+    priority: int = Priority.NORMAL
+
+
+def assignment(dec: Dec, orgs: dict, users: dict, due_on: dt.date) -> dict:
+    """A new decision as the minutes form sends it; one naming a party becomes an action item when published."""
+    row: dict = {"text": dec.text, "outcome": Outcome.NEW}
+    if dec.party:
+        person = users.get(KEEPER.get(dec.party, ""))
+        row.update(responsible_party=orgs[dec.party], responsible_person=person, due_on=due_on, priority=dec.priority)
+    return row
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ from demo.engine.joint_story import (
     Meeting,
     Outcome,
     Story,
+    assignment,
     pdf_upload,
     png_upload,
 )
@@ -80,7 +81,8 @@ from partnerships.services.agreements import (
     _agreement_terminate,
     _agreement_update,
 )
-from partnerships.services.meetings import _meeting_schedule, _minutes_correct, _minutes_publish, _minutes_save_draft
+from partnerships.services.meetings import _meeting_schedule
+from partnerships.services.minutes import _minutes_correct, _minutes_publish, _minutes_save_draft
 
 # --- building one agreement -------------------------------------------------------------------------------------
 
@@ -321,7 +323,8 @@ class Builder:
         return "\n\n".join(lines)
 
     def record_minutes(self, meeting: Meeting) -> None:
-        decisions: list[dict] = [{"text": dec.text, "outcome": Outcome.NEW} for dec in meeting.decisions]
+        day = self.story.day
+        decisions = [assignment(dec, self.orgs, self.users, day(meeting.day + dec.due)) for dec in meeting.decisions]
         for ruling in meeting.rulings:
             row: dict = {"outcome": ruling.outcome, "carried_item": self.items[ruling.item], "text": ruling.text}
             if ruling.outcome == Outcome.EXTEND:

@@ -7,9 +7,12 @@ from __future__ import annotations
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import AgendaItem, Decision, JointMeeting, Organization
+from partnerships.models.meetings import ItemPriority
+from partnerships.selectors.meetings import DecisionChoices
 from portal.dates import BoundedDateField, BoundedDateTimeField
 from portal.forms import bounded_formset_factory
 from portal.names import PeopleChoiceField
@@ -91,14 +94,63 @@ class MinutesForm(_CrispyMixin, forms.Form):
 
 
 class DecisionForm(forms.Form):
-    """One new decision of the meeting; action items are raised from it afterwards."""
+    """One new decision of the meeting. Naming a responsible party (with its due date, and optionally the person and
+    priority) makes it a supervised action item when the minutes are published; without one it stays a decision."""
 
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label=_("Decision"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    responsible_party = forms.TypedChoiceField(
+        label=_("Responsible party"), coerce=int, required=False, empty_value=None
+    )
+    responsible_person = forms.TypedChoiceField(
+        label=_("Responsible person"), coerce=int, required=False, empty_value=None
+    )
+    due_on = BoundedDateField(
+        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=ItemPriority.choices,
+        coerce=int,
+        initial=ItemPriority.NORMAL,
+        required=False,
+        empty_value=ItemPriority.NORMAL,
+    )
+
+    def __init__(self, *args, choices: DecisionChoices | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.choices = choices
+        empty = [("", pgettext_lazy("decision row", "Please choose"))]
+        self.fields["responsible_party"].choices = empty + list(choices.parties if choices else [])
+        self.fields["responsible_person"].choices = empty + list(choices.people if choices else [])
+
+    def clean(self):
+        data = super().clean()
+        text = (data.get("text") or "").strip()
+        party, person, due_on = data.get("responsible_party"), data.get("responsible_person"), data.get("due_on")
+        if (party or person or due_on) and not text:
+            self.add_error("text", _("A decision needs its text."))
+        if (person or due_on) and not party:
+            self.add_error("responsible_party", _("Choose the responsible party that carries the decision out."))
+        if party and not due_on and "due_on" not in self.errors:
+            self.add_error("due_on", _("A decision with a responsible party needs a due date."))
+        if party and person and self.choices and party not in self.choices.person_orgs.get(person, ()):
+            self.add_error("responsible_person", _("The responsible person must belong to the responsible party."))
+        if due_on and self.choices and due_on < self.choices.meeting_date:
+            self.add_error(
+                "due_on",
+                _("The due date cannot be before the meeting (%(date)s).")
+                % {"date": self.choices.meeting_date.isoformat()},
+            )
+        return data
 
 
 MAX_DECISIONS = 50
-DecisionFormSet = bounded_formset_factory(DecisionForm, max_num=MAX_DECISIONS, extra=2, can_delete=True)
+# One blank row to start with; the "add decision" button (static/js/formset-rows.js) adds more. Only saved decisions
+# can be ticked for removal; a row added on the page is removed with its own button.
+DecisionFormSet = bounded_formset_factory(
+    DecisionForm, max_num=MAX_DECISIONS, extra=1, can_delete=True, can_delete_extra=False
+)
 
 
 class RulingForm(forms.Form):

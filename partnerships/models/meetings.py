@@ -149,8 +149,20 @@ class AgendaItem(models.Model):
         return self.title
 
 
+class ItemPriority(models.IntegerChoices):
+    """An action item's priority (优先级); ``ActionItem.Priority`` has the same values, a decision carries one for
+    the item it becomes."""
+
+    HIGH = 1, _("High")
+    NORMAL = 2, _("Normal")
+    LOW = 3, _("Low")
+
+
 class Decision(models.Model):
-    """A decision recorded in a meeting's minutes; it may yield action items or rule on a carried-over one."""
+    """A decision recorded in a meeting's minutes; it may yield action items or rule on a carried-over one.
+
+    A new decision naming a responsible party (with its person, due date and priority) becomes a supervised action
+    item when the minutes are published (``partnerships.services.minutes``)."""
 
     class Outcome(ColouredChoices, models.TextChoices):
         NEW = "new", _("New decision")
@@ -184,12 +196,29 @@ class Decision(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A new decision's assignment, the action item it becomes on publication: 责任单位, 责任人, 时限, 优先级.
+    responsible_party = models.ForeignKey(
+        Organization,
+        verbose_name=_("responsible party"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    responsible_person = user_ref(_("responsible person"))
+    due_on = UserDateField(_("due on"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=ItemPriority.choices, default=ItemPriority.NORMAL
+    )
 
     class Meta:
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["meeting", "order", "pk"]
-        constraints = [date_range_check("decision", "new_due_on", null=True)]
+        constraints = [
+            date_range_check("decision", "new_due_on", null=True),
+            date_range_check("decision", "due_on", null=True),
+        ]
 
     def __str__(self) -> str:
         return self.text[:40]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -21,10 +21,14 @@ from partnerships.models import (
     ActionItemUpdate,
     AgendaItem,
     Agreement,
+    AgreementParty,
     Decision,
     JointMeeting,
     MinutesVersion,
+    Organization,
 )
+from portal.models import Membership
+from portal.names import choice_labels
 from portal.reminders import Attachment
 from portal.webhooks.client import absolute_url
 
@@ -39,7 +43,9 @@ def meeting_detail_queryset(user) -> QuerySet[JointMeeting]:
     """The visible meetings, each prefetched for the detail, minutes and print pages."""
     agenda = AgendaItem.objects.select_related("carried_item__responsible_party", "carried_item__responsible_person")
     items = ActionItem.objects.select_related("responsible_party", "responsible_person").order_by("due_on", "pk")
-    decisions = Decision.objects.select_related("carried_item").prefetch_related(Prefetch("items", queryset=items))
+    decisions = Decision.objects.select_related(
+        "carried_item", "responsible_party", "responsible_person"
+    ).prefetch_related(Prefetch("items", queryset=items))
     return (
         JointMeeting.objects.visible_to(user)
         .select_related("agreement", "host", "published_by")
@@ -88,6 +94,42 @@ def decision_ruling(decision: Decision) -> Ruling:
     return Ruling(text=decision.text or "", due_on=decision.new_due_on, party_id=decision.new_responsible_party_id)
 
 
+@dataclass(frozen=True)
+class DecisionChoices:
+    """What every decision row of the minutes form offers, read once for the whole form (not once per row): the
+    agreement's parties, the people of those parties (labelled by name) and which parties each person belongs to."""
+
+    parties: list[tuple[int, str]]
+    people: list[tuple[int, str]]
+    person_orgs: dict[int, set[int]]
+    meeting_date: datetime.date
+
+
+def decision_choices(meeting: JointMeeting) -> DecisionChoices:
+    """The choices of the decision rows (责任单位, 责任人) for ``meeting``, in three queries whatever the row count."""
+    parties = list(
+        Organization.objects.filter(agreement_parties__agreement_id=meeting.agreement_id)
+        .order_by("path")
+        .values_list("pk", "name")
+    )
+    party_ids = [pk for pk, _name in parties]
+    person_orgs: dict[int, set[int]] = {}
+    for user_id, org_id in Membership.objects.filter(organization_id__in=party_ids, user__is_active=True).values_list(
+        "user_id", "organization_id"
+    ):
+        person_orgs.setdefault(user_id, set()).add(org_id)
+    people = list(
+        get_user_model().objects.filter(pk__in=sorted(person_orgs)).order_by("last_name", "first_name", "username")
+    )
+    labels = choice_labels(people)
+    return DecisionChoices(
+        parties=parties,
+        people=[(person.pk, labels[person.pk]) for person in people],
+        person_orgs=person_orgs,
+        meeting_date=timezone.localtime(meeting.starts_at).date(),
+    )
+
+
 def eligible_attendees(agreement: Agreement):
     """Users who may be listed as attendees: those holding any role in one of the agreement's parties."""
     return (
@@ -102,9 +144,56 @@ def eligible_attendees(agreement: Agreement):
 MEETING_LENGTH = dt.timedelta(hours=2)
 
 
-def meeting_uid(meeting: JointMeeting) -> str:
-    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has."""
-    return f"joint-meeting-{meeting.pk}@gongjian"
+# What the activity calendar and its iCal feed show of a meeting (named tuples, no model instances).
+CALENDAR_MEETING_VALUES = (
+    "pk",
+    "title",
+    "starts_at",
+    "place",
+    "cancelled_at",
+    "cancel_reason",
+    "revision",
+    "created_at",
+    "updated_at",
+    "host__name",
+    "agreement__title",
+)
+
+
+def calendar_meetings(
+    user,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int,
+    agreement: Agreement | None = None,
+    organization: Organization | None = None,
+) -> tuple[list, bool]:
+    """Joint meetings the user may see that overlap ``[start, end)`` (a meeting lasts ``MEETING_LENGTH``), optionally
+    of one agreement or with one organization as host or party, in start order: the first ``limit`` as rows of
+    ``CALENDAR_MEETING_VALUES``, and whether there are more. One query, whatever the number of meetings."""
+    queryset = JointMeeting.objects.visible_to(user).filter(starts_at__gt=start - MEETING_LENGTH, starts_at__lt=end)
+    if agreement is not None:
+        queryset = queryset.filter(agreement=agreement)
+    if organization is not None:
+        parties = AgreementParty.objects.filter(organization=organization).values("agreement_id")
+        queryset = queryset.filter(Q(host=organization) | Q(agreement_id__in=parties))
+    rows = list(queryset.order_by("starts_at", "pk").values_list(*CALENDAR_MEETING_VALUES, named=True)[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def feed_meetings(user, *, now: dt.datetime, past_days: int, future_days: int, limit: int) -> tuple[list, bool]:
+    """The joint meetings of a user's iCal feed: visible, starting from ``past_days`` back to ``future_days`` ahead,
+    in start order, at most ``limit`` (rows of ``CALENDAR_MEETING_VALUES``), and whether some were left out."""
+    return calendar_meetings(
+        user, start=now - dt.timedelta(days=past_days), end=now + dt.timedelta(days=future_days), limit=limit
+    )
+
+
+def meeting_uid(meeting: JointMeeting | int) -> str:
+    """Stable for the meeting's life, so a calendar app updates (or removes) the entry it already has; the same in
+    the invitations e-mailed and in the personal iCal feed, so an app holding both keeps one entry."""
+    return f"joint-meeting-{getattr(meeting, 'pk', meeting)}@gongjian"
 
 
 def meeting_ics(meeting: JointMeeting, *, recipient=None, now: dt.datetime | None = None) -> bytes:

@@ -4,8 +4,6 @@ through ``partnerships.services.meetings``. Each module lists its own routes in 
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
@@ -24,9 +22,16 @@ from partnerships.forms.meetings import (
     RulingFormSet,
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
-from partnerships.selectors.meetings import annotate_meeting, eligible_attendees, meeting_detail_queryset
+from partnerships.rules import default_meeting_start
+from partnerships.selectors.meetings import (
+    annotate_meeting,
+    decision_choices,
+    eligible_attendees,
+    meeting_detail_queryset,
+)
 from partnerships.services import meetings as services
-from portal.forms import show_service_errors
+from partnerships.services import minutes as minutes_services
+from portal.forms import error_summary, show_service_errors
 from portal.scoping import ScopedViewMixin, get_scope
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
@@ -72,7 +77,7 @@ class MeetingCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
         return {
             "host": host,
             "title": _("Joint meeting no. %(number)s") % {"number": count + 1},
-            "starts_at": timezone.localtime().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(days=7),
+            "starts_at": default_meeting_start(),
         }
 
     def get_context_data(self, **kwargs):
@@ -179,7 +184,20 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         data = self.request.POST if self.request.method == "POST" else None
         new_decisions = [d for d in meeting.decision_rows if d.outcome == Decision.Outcome.NEW]
         decisions = DecisionFormSet(
-            data, prefix="decisions", initial=[{"id": d.pk, "text": d.ruling.text} for d in new_decisions]
+            data,
+            prefix="decisions",
+            initial=[
+                {
+                    "id": d.pk,
+                    "text": d.ruling.text,
+                    "responsible_party": d.responsible_party_id,
+                    "responsible_person": d.responsible_person_id,
+                    "due_on": d.due_on,
+                    "priority": d.priority,
+                }
+                for d in new_decisions
+            ],
+            form_kwargs={"choices": decision_choices(meeting)},
         )
         rulings_by_item = {d.carried_item_id: d for d in meeting.decision_rows if d.carried_item_id}
         initial = []
@@ -208,7 +226,35 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         if "decision_formset" not in kwargs:
             context["decision_formset"], context["ruling_formset"], _unused = self._formsets()
         context["meeting"] = self.object
+        context["error_summary"] = self._error_summary(
+            context["form"], context["decision_formset"], context["ruling_formset"]
+        )
         return context
+
+    def _error_summary(self, form, decision_formset, ruling_formset) -> list[dict]:
+        """Every error of the page, each linking to its field: the minutes, then each decision, then each ruling."""
+        if not form.is_bound:
+            return []
+        parts: list = [form, (decision_formset, _("Decisions"))]
+        # Rows are numbered as the page shows them: a row removed on the page (absent from the post) takes no number.
+        shown = [row for row in decision_formset if f"{row.prefix}-text" in form.data]
+        parts += [(row, _("Decision %(number)s") % {"number": number}) for number, row in enumerate(shown, 1)]
+        parts.append((ruling_formset, _("Rulings on carried-over action items")))
+        for ruling_form in ruling_formset:
+            row = getattr(ruling_form, "agenda_row", None)
+            parts.append((ruling_form, row.carried_item.title if row else _("Ruling")))
+        return error_summary(*parts)
+
+    def _new_decisions(self, decision_formset) -> list[tuple[dict, object]]:
+        """The decision rows to save (blank rows and rows ticked for removal left out), each with its form."""
+        kept = []
+        for decision_form in decision_formset:
+            data = decision_form.cleaned_data
+            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
+                continue
+            fields = ("id", "text", "responsible_party", "responsible_person", "due_on", "priority")
+            kept.append(({**{key: data.get(key) for key in fields}, "outcome": Decision.Outcome.NEW}, decision_form))
+        return kept
 
     def post(self, request, *args, **kwargs):
         form = self.get_form()
@@ -216,12 +262,8 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
         context = {"form": form, "decision_formset": decision_formset, "ruling_formset": ruling_formset}
         if not (form.is_valid() and decision_formset.is_valid() and ruling_formset.is_valid()):
             return self.render_to_response(self.get_context_data(**context))
-        decisions = []
-        for decision_form in decision_formset:
-            data = decision_form.cleaned_data
-            if not data or data.get("DELETE") or not (data.get("text") or "").strip():
-                continue
-            decisions.append({"id": data.get("id"), "text": data["text"], "outcome": Decision.Outcome.NEW})
+        new_decisions = self._new_decisions(decision_formset)
+        decisions = [data for data, _form in new_decisions]
         for ruling_form in ruling_formset:
             data = ruling_form.cleaned_data
             if not data.get("outcome"):
@@ -229,7 +271,7 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
             existing = rulings_by_item.get(data["carried_item"])
             decisions.append({**data, "id": existing.pk if existing else None})
         try:
-            services.minutes_save_draft(
+            minutes_services.minutes_save_draft(
                 actor=request.user,
                 meeting=self.object,
                 minutes=form.cleaned_data["minutes"],
@@ -237,7 +279,11 @@ class MeetingMinutesView(_MeetingObjectMixin, ScopedObjectMixin, FormView):
                 guests=form.cleaned_data["guests"],
                 decisions=decisions,
             )
-        except services.RulingError as exc:
+        except minutes_services.DecisionError as exc:
+            target = new_decisions[exc.index][1] if exc.index < len(new_decisions) else form
+            show_service_errors(target, exc)
+            return self.render_to_response(self.get_context_data(**context))
+        except minutes_services.RulingError as exc:
             target = next((f for f in ruling_formset if f.cleaned_data.get("carried_item") == exc.item_id), None)
             show_service_errors(target or form, exc)
             return self.render_to_response(self.get_context_data(**context))
@@ -252,7 +298,7 @@ class MeetingPublishView(_MeetingObjectMixin, ServiceActionView):
     """Publish the draft minutes (POST): they lock, become version 1, and rulings reach the items."""
 
     http_method_names = ["post"]
-    service = services.minutes_publish
+    service = minutes_services.minutes_publish
     object_kwarg = "meeting"
     success_message = gettext_lazy("Minutes published.")
 
@@ -266,7 +312,7 @@ class MeetingCorrectView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView
     scope_action = "edit"
     form_class = CorrectionForm
     template_name = "partnerships/meetings/meeting_correct.html"
-    service = services.minutes_correct
+    service = minutes_services.minutes_correct
     success_message = gettext_lazy("Correction published as version %(number)s.")
 
     def refuse(self):

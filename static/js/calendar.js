@@ -3,6 +3,8 @@
  *
  * Everything is wired from data attributes (no inline scripts):
  *   #gj-calendar[data-events-url][data-locale][data-error-text]  the FullCalendar page (needs the vendor bundles)
+ *   #gj-calendar[data-time-zone]                                   the project's zone (Asia/Shanghai): times show in it
+ *                                                                  whatever the browser's zone
  *   #gj-calendar-truncated                                         shown when the feed says it left events out
  *                                                                  (response header X-Events-Truncated: 1)
  *   #gj-calendar-filters                                           its filter form: a change refetches the events
@@ -57,6 +59,42 @@
     };
   }
 
+  // FullCalendar's named time zones need a plugin; this one asks the browser's Intl for the zone's wall clock.
+  function IntlZone(name) {
+    this.timeZoneName = name;
+    this.format = new Intl.DateTimeFormat("en-US", {
+      timeZone: name,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+  }
+  IntlZone.prototype.timestampToArray = function (ms) {
+    var parts = {};
+    this.format.formatToParts(new Date(ms)).forEach(function (part) {
+      parts[part.type] = parseInt(part.value, 10);
+    });
+    return [parts.year, parts.month - 1, parts.day, parts.hour % 24, parts.minute, parts.second, ms % 1000];
+  };
+  IntlZone.prototype.offsetForArray = function (a) {
+    var wall = Date.UTC.apply(null, a);
+    var offset = (Date.UTC.apply(null, this.timestampToArray(wall)) - wall) / 60000;
+    var moment = wall - offset * 60000;
+    return (Date.UTC.apply(null, this.timestampToArray(moment)) - moment) / 60000;
+  };
+
+  function zonePlugin() {
+    var fc = window.FullCalendar;
+    if (!fc.createPlugin || !window.Intl || !Intl.DateTimeFormat.prototype.formatToParts) {
+      return []; // without it a named zone still shows the server's wall-clock times (its +08:00 offsets)
+    }
+    return [fc.createPlugin({ name: "gj-intl-zone", namedTimeZonedImpl: IntlZone })];
+  }
+
   function initCalendar(element) {
     if (typeof window.FullCalendar === "undefined") {
       return;
@@ -88,6 +126,9 @@
 
     var calendar = new window.FullCalendar.Calendar(element, {
       locale: element.dataset.locale || "en",
+      // Beijing times whatever the browser's zone: events, "today", the now line and the windows asked for.
+      timeZone: element.dataset.timeZone || "local",
+      plugins: zonePlugin(),
       initialView: isPhone ? "listMonth" : "dayGridMonth",
       // ?date=YYYY-MM-DD opens the month of that day (links from an activity's page).
       initialDate: /^\d{4}-\d{2}-\d{2}$/.test(new URLSearchParams(window.location.search).get("date") || "")
@@ -125,6 +166,7 @@
         var props = info.event.extendedProps || {};
         info.el.setAttribute("data-testid", "calendar-event");
         info.el.setAttribute("data-activity-id", info.event.id);
+        info.el.setAttribute("data-kind", props.kind || "activity");
         info.el.setAttribute("data-status", props.status || "");
         info.el.title = [info.event.title, props.typeName, props.lead, props.place, props.statusLabel]
           .filter(Boolean)

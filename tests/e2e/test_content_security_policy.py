@@ -2,9 +2,13 @@
 blocked, FullCalendar's stylesheet admitted by its nonce, ECharts' tooltips drawn) and no script error, for the
 main pages of a secretary, the committee's dashboard and the Django admin."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from partnerships.services.meetings import meeting_schedule
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_committee_dashboard import quarter_results  # noqa: F401 - fixture
 from tests.e2e.test_liaison_action_items import item  # noqa: F401 - fixture
@@ -99,3 +103,22 @@ def test_the_admin_works_under_the_policy(watched_page, world):
     ):
         _visit(page, url)
     expect(page.locator("#user_form, #content-main form").first).to_be_visible()
+
+
+def test_the_minutes_form_adds_decision_rows_without_a_csp_violation(watched_page, world, item):  # noqa: F811
+    meeting = meeting_schedule(
+        actor=world.secretary1,
+        agreement=item.agreement,
+        title="联席会议",
+        starts_at=timezone.now() - dt.timedelta(hours=2),
+        place="项目部会议室",
+        host=world.branch_a,
+    )
+    page = watched_page
+    sign_in(page, "secretary1")
+    _visit(page, f"/meetings/{meeting.pk}/minutes/")
+    page.get_by_test_id("add-decision").click()
+    expect(page.get_by_test_id("decision-row")).to_have_count(2)
+    page.get_by_test_id("decision-row").last.get_by_test_id("remove-decision").click()
+    expect(page.get_by_test_id("decision-row")).to_have_count(1)
+    assert page.evaluate("window.__cspViolations") + page.problems == []

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from partnerships.services import meetings as services
+from partnerships.services import minutes as minutes_services
 from tests.factories import cast_agreement
 from tests.matrix import Case
 
@@ -35,7 +36,7 @@ def objects(world) -> dict:
         attendees=[world.secretary1, world.liaison1],
         agenda=["通报共建计划"],
     )
-    meeting = services.minutes_save_draft(
+    meeting = minutes_services.minutes_save_draft(
         actor=world.secretary1, meeting=meeting, minutes="会议讨论了共建计划。", attendee_ids=[world.secretary1.pk]
     )
     published = services.meeting_schedule(
@@ -47,8 +48,8 @@ def objects(world) -> dict:
         host=world.branch_a,
         agenda=["总结"],
     )
-    services.minutes_save_draft(actor=world.secretary1, meeting=published, minutes="会议总结了上季度工作。")
-    published = services.minutes_publish(actor=world.secretary1, meeting=published)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=published, minutes="会议总结了上季度工作。")
+    published = minutes_services.minutes_publish(actor=world.secretary1, meeting=published)
     upcoming = services.meeting_schedule(
         actor=world.secretary1,
         agreement=agreement,

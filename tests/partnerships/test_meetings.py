@@ -22,6 +22,7 @@ from partnerships.models import (
     MinutesVersion,
 )
 from partnerships.services import meetings as services
+from partnerships.services import minutes as minutes_services
 from tests.conftest import FIXED_NOW
 from tests.factories import ActionItemFactory, ActionItemUpdateFactory, cast_agreement
 
@@ -199,7 +200,7 @@ def test_updating_a_meeting_keeps_carried_items_and_adds_items_opened_since(worl
 
 def test_items_decided_at_a_meeting_are_not_carried_over_to_that_same_meeting(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"text": "开展联合党课"}]
     )
     make_item(agreement, world.branch_a, "联合党课", decision=meeting.decisions.get())
@@ -220,9 +221,9 @@ def test_items_decided_at_a_meeting_are_not_carried_over_to_that_same_meeting(wo
 
 def test_publishing_locks_the_minutes_as_version_1(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="第一段\n\n- 要点一")
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="第一段\n\n- 要点一")
 
-    meeting = services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    meeting = minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
 
     meeting.refresh_from_db()
     assert meeting.is_published
@@ -234,11 +235,11 @@ def test_publishing_locks_the_minutes_as_version_1(world, agreement):
 
 def test_saving_a_draft_over_published_minutes_is_refused(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
 
     with pytest.raises(ValidationError) as exc:
-        services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="偷偷改掉")
+        minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="偷偷改掉")
 
     assert "minutes" in exc.value.message_dict
     meeting.refresh_from_db()
@@ -247,8 +248,8 @@ def test_saving_a_draft_over_published_minutes_is_refused(world, agreement):
 
 def test_posting_to_the_minutes_page_of_a_published_meeting_changes_nothing(client_for, world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     client = client_for(world.secretary1)
 
     response = client.post(
@@ -274,8 +275,8 @@ def test_posting_to_the_minutes_page_of_a_published_meeting_changes_nothing(clie
 
 def test_a_published_meeting_can_no_longer_be_edited(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     with pytest.raises(ValidationError):
         services.meeting_update(
             actor=world.secretary1,
@@ -290,21 +291,23 @@ def test_a_published_meeting_can_no_longer_be_edited(world, agreement):
 def test_publishing_twice_or_without_minutes_is_refused(world, agreement):
     meeting = schedule(world, agreement)
     with pytest.raises(ValidationError) as exc:
-        services.minutes_publish(actor=world.secretary1, meeting=meeting)
+        minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     assert "minutes" in exc.value.message_dict
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     with pytest.raises(ValidationError):
-        services.minutes_publish(actor=world.secretary1, meeting=meeting)
+        minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     assert MinutesVersion.objects.filter(meeting=meeting).count() == 1
 
 
 def test_a_correction_creates_version_2_with_its_reason_and_keeps_version_1(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
 
-    version = services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="更正后纪要", reason="人名有误")
+    version = minutes_services.minutes_correct(
+        actor=world.secretary1, meeting=meeting, minutes="更正后纪要", reason="人名有误"
+    )
 
     meeting.refresh_from_db()
     assert (version.number, version.reason, version.body) == (2, "人名有误", "更正后纪要")
@@ -314,13 +317,13 @@ def test_a_correction_creates_version_2_with_its_reason_and_keeps_version_1(worl
 
 def test_a_correction_needs_a_reason_and_a_change(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     with pytest.raises(ValidationError) as exc:
-        services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="新纪要", reason="  ")
+        minutes_services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="新纪要", reason="  ")
     assert "reason" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="原纪要", reason="无")
+        minutes_services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="原纪要", reason="无")
     assert "minutes" in exc.value.message_dict
     assert MinutesVersion.objects.filter(meeting=meeting).count() == 1
 
@@ -328,13 +331,13 @@ def test_a_correction_needs_a_reason_and_a_change(world, agreement):
 def test_unpublished_minutes_are_not_corrected(world, agreement):
     meeting = schedule(world, agreement)
     with pytest.raises(ValidationError):
-        services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="x", reason="y")
+        minutes_services.minutes_correct(actor=world.secretary1, meeting=meeting, minutes="x", reason="y")
 
 
 def test_the_correction_page_shows_both_versions_on_the_meeting(client_for, world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="原纪要")
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     client = client_for(world.secretary1)
 
     response = client.post(
@@ -352,7 +355,7 @@ def test_the_correction_page_shows_both_versions_on_the_meeting(client_for, worl
 
 def test_minutes_are_sanitised(client_for, world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1,
         meeting=meeting,
         minutes='会议决定：\n\n- 第一条<script>alert("x")</script>\n- <img src=x onerror="alert(1)">第二条',
@@ -376,7 +379,7 @@ def ruled(world, agreement):
     close = make_item(agreement, world.partner, "办结事项", ActionItem.Status.IN_PROGRESS)
     meeting = schedule(world, agreement)
     new_due = TODAY + datetime.timedelta(days=30)
-    services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1,
         meeting=meeting,
         minutes="会议逐项研究了督办事项。",
@@ -406,7 +409,7 @@ def test_rulings_are_not_applied_while_the_minutes_are_a_draft(ruled):
 
 
 def test_rulings_on_carried_items_are_applied_on_publish_and_recorded_in_their_history(world, ruled):
-    services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
     extend, reassign, close = (ActionItem.objects.get(pk=ruled[key].pk) for key in ("extend", "reassign", "close"))
 
     assert extend.due_on == ruled["new_due"] and extend.status == ActionItem.Status.IN_PROGRESS
@@ -433,7 +436,7 @@ def test_rulings_show_without_their_parameters_on_the_meeting_page(client_for, w
 
 def test_a_ruling_on_an_item_closed_before_publication_is_skipped(world, ruled):
     ActionItem.objects.filter(pk=ruled["extend"].pk).update(status=ActionItem.Status.DONE)
-    services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
     assert not ActionItemUpdate.objects.filter(item=ruled["extend"]).exists()
 
 
@@ -455,7 +458,7 @@ def test_bad_rulings_are_refused_with_the_field_named(world, agreement, ruling, 
     if isinstance(ruling.get("responsible_party"), str):
         ruling["responsible_party"] = getattr(world, ruling["responsible_party"])
     with pytest.raises(ValidationError) as exc:
-        services.minutes_save_draft(
+        minutes_services.minutes_save_draft(
             actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"carried_item": item, **ruling}]
         )
     assert field in exc.value.message_dict
@@ -467,7 +470,7 @@ def test_a_ruling_on_an_item_that_was_not_carried_over_is_refused(world, agreeme
     meeting = schedule(world, agreement)
     late = make_item(agreement, world.branch_a)
     with pytest.raises(ValidationError) as exc:
-        services.minutes_save_draft(
+        minutes_services.minutes_save_draft(
             actor=world.secretary1,
             meeting=meeting,
             minutes="纪要",
@@ -478,10 +481,12 @@ def test_a_ruling_on_an_item_that_was_not_carried_over_is_refused(world, agreeme
 
 def test_a_decision_that_already_has_action_items_cannot_be_dropped(world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"text": "甲"}])
+    minutes_services.minutes_save_draft(
+        actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"text": "甲"}]
+    )
     make_item(agreement, world.branch_a, decision=meeting.decisions.get())
     with pytest.raises(ValidationError):
-        services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[])
+        minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[])
     assert meeting.decisions.count() == 1
 
 
@@ -553,7 +558,9 @@ def test_the_publish_button_publishes_and_applies_rulings(client_for, world, rul
 
 def test_decisions_show_their_action_items_on_the_meeting_page(client_for, world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"text": "甲"}])
+    minutes_services.minutes_save_draft(
+        actor=world.secretary1, meeting=meeting, minutes="纪要", decisions=[{"text": "甲"}]
+    )
     make_item(agreement, world.partner, "由决定产生的事项", decision=meeting.decisions.get())
     page = client_for(world.committee).get(meeting.get_absolute_url()).content.decode()
     assert "由决定产生的事项" in page
@@ -578,20 +585,20 @@ def test_the_non_host_liaison_sees_the_meeting_but_may_not_write(client_for, wor
         assert client.post(url, {"minutes": "改"}).status_code == 403, url
     assert client.get(reverse("partnerships:meeting_minutes", args=[meeting.pk])).status_code == 403
     with pytest.raises(PermissionDenied):
-        services.minutes_save_draft(actor=world.liaison1, meeting=meeting, minutes="改")
+        minutes_services.minutes_save_draft(actor=world.liaison1, meeting=meeting, minutes="改")
     meeting.refresh_from_db()
     assert meeting.minutes == ""
 
 
 def test_the_reviewer_reads_and_may_not_write(client_for, world, agreement):
     meeting = schedule(world, agreement)
-    services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
+    minutes_services.minutes_save_draft(actor=world.secretary1, meeting=meeting, minutes="纪要")
     client = client_for(world.committee)
     assert client.get(meeting.get_absolute_url()).status_code == 200
     for url in _write_urls(meeting):
         assert client.post(url, {}).status_code == 403, url
     with pytest.raises(PermissionDenied):
-        services.minutes_publish(actor=world.committee, meeting=meeting)
+        minutes_services.minutes_publish(actor=world.committee, meeting=meeting)
 
 
 @pytest.mark.parametrize("username", ["outsider", "secretary2"])
@@ -625,7 +632,7 @@ def _meeting_with(world, number, count):
         ActionItemUpdateFactory(item=item, note=f"进展{index}-1", percent=10, author=world.liaison1)
         ActionItemUpdateFactory(item=item, note=f"进展{index}-2", percent=40, author=world.liaison1)
     meeting = schedule(world, agreement, agenda=[f"议题{i}" for i in range(count)])
-    services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1,
         meeting=meeting,
         minutes="纪要",
@@ -633,7 +640,7 @@ def _meeting_with(world, number, count):
     )
     for decision in meeting.decisions.all():
         make_item(agreement, world.branch_a, f"由{decision.text}产生", decision=decision)
-    services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     return meeting
 
 
@@ -655,7 +662,7 @@ def test_meeting_pages_take_the_same_number_of_queries_for_3_and_30_items(client
 
 
 def test_the_print_view_renders_the_minutes_for_a4(client_for, world, ruled):
-    services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
     meeting = ruled["meeting"]
     page = client_for(world.liaison1).get(reverse("partnerships:meeting_print", args=[meeting.pk])).content.decode()
     assert 'href="/static/css/meeting-print.css"' in page  # no inline style under the Content-Security-Policy

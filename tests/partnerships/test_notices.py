@@ -21,6 +21,7 @@ from icalendar import Calendar
 from partnerships.models import ActionItem
 from partnerships.services import action_items as item_services
 from partnerships.services import meetings as meeting_services
+from partnerships.services import minutes as minutes_services
 from partnerships.services import notices
 from portal.models import Membership, Notification, ReminderRule, WebhookDelivery, WebhookEndpoint
 from portal.sweep import sweep
@@ -363,10 +364,10 @@ def test_the_day_before_reminder_reaches_the_attendees_once_with_the_ics(partner
 
 def test_published_minutes_reach_attendees_and_parties(partnership, world, robot):
     meeting = schedule(partnership, world, starts_at=timezone.now() - dt.timedelta(days=1))
-    meeting_services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1, meeting=meeting, minutes="会议纪要正文", attendee_ids=[world.liaison1.pk]
     )
-    meeting_services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     # The attendance recorded in the minutes (member1 did not come) and the parties' officers.
     assert recipients(notices.MINUTES_PUBLISHED) == {"liaison1", "liaison_a"}
     outbox = delivered(notices.MINUTES_PUBLISHED)

@@ -21,7 +21,7 @@ from partnerships.forms.agreements import PartyForm
 from partnerships.forms.meetings import MeetingForm
 from partnerships.models import Organization
 from partnerships.selectors.agreements import liaison_candidates
-from partnerships.services import meetings as meeting_services
+from partnerships.services import minutes as minutes_services
 from portal import notifications
 from portal.models import Notification
 from portal.names import display_name
@@ -84,10 +84,10 @@ def test_pages_show_chinese_names_family_name_first(client_for, world, named):
 
 def test_printed_minutes_show_chinese_names_family_name_first(client_for, world, named):
     _, meeting = named
-    meeting_services.minutes_save_draft(
+    minutes_services.minutes_save_draft(
         actor=world.secretary1, meeting=meeting, minutes="纪要", attendee_ids=[world.secretary1.pk, world.liaison1.pk]
     )
-    meeting_services.minutes_publish(actor=world.secretary1, meeting=meeting)
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=meeting)
     page = client_for(world.secretary1).get(reverse("partnerships:meeting_print", args=[meeting.pk])).content.decode()
     assert page.count("周振华") >= 2  # attendee and publisher
     assert "振华 周" not in page
