@@ -5,8 +5,10 @@ import functools
 from django import template
 from django.apps import apps
 from django.db.models import Model
+from django.urls import reverse
 from django.utils.html import format_html
 
+from portal import history
 from portal.choices import NEUTRAL, ColouredChoices
 from portal.names import display_name
 from portal.richtext import render
@@ -97,3 +99,15 @@ def badge(obj, field: str = "status", *, value=None, label=None, testid: str = "
         "" if value is None else value,
         "" if label is None else label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def history_page(context, records):
+    """One page of a record's 变更记录 (``portal.history.page``), its number from ``?history_page=``; the page also
+    carries ``export_url``, the record's history as Excel."""
+    request = context.get("request")
+    number = request.GET.get("history_page") if request is not None else None
+    page = history.page(records, number)
+    key = history.export_key(records) if page.paginator.count else None
+    page.export_url = reverse("history_export", args=[key[0], key[1]]) if key else ""
+    return page
