@@ -27,6 +27,7 @@ from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
 from portal.dates import BoundedDateField
+from portal.empty_labels import CHOOSE
 from portal.forms import bounded_formset_factory, kept_forms
 from portal.widgets import SearchSelect
 
@@ -50,7 +51,7 @@ class MemberChoiceField(forms.ChoiceField):
     def __init__(self, *, members=(), **kwargs):
         members = list(members)
         self.members = {str(member.pk): member for member in members}
-        kwargs.setdefault("choices", [("", "---------"), *((member.pk, member_label(member)) for member in members)])
+        kwargs.setdefault("choices", [("", CHOOSE), *((member.pk, member_label(member)) for member in members)])
         super().__init__(**kwargs)
 
     def clean(self, value):
