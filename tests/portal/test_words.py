@@ -10,12 +10,15 @@ from pathlib import Path
 import polib
 import pytest
 from django import forms
+from django.urls import reverse
 from django.utils import translation
 
 from activities.models import Activity
 from partnerships.forms.directory import MemberForm
 from partnerships.forms.filters import MemberFilter
+from portal.search import spellings
 from portal.templatetags.gongjian import count, measure, number, percent
+from tests.activities.test_activities import make_activity, make_agreement
 from tests.test_access_matrix import CASES, objs  # noqa: F401 (the matrix's objects fixture)
 
 PO = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -112,3 +115,19 @@ def test_a_measure_takes_its_form_from_the_unit():
     assert measure(Decimal("76.92"), "%") == "76.9%"
     assert measure(Decimal("3.00"), "次") == "3 次"
     assert number(Decimal("95.0")) == "95" and number(Decimal("-0.04")) == "0"
+
+
+# --- one term per concept ------------------------------------------------------------------------------------
+
+
+def test_the_other_names_of_a_red_flag_zone_find_it():
+    assert set(spellings("红色责任区检查")) == {"红色责任区检查", "红旗责任区检查", "党员责任区检查"}
+    assert spellings("主题党日") == ["主题党日"]
+
+
+def test_searching_activities_by_another_name_of_the_zone_finds_them(client_for, world):
+    agreement = make_agreement(world)
+    wanted = make_activity(world, agreement=agreement, title="红旗责任区公示牌更新")
+    make_activity(world, agreement=agreement, title="联合党课")
+    response = client_for(world.secretary1).get(reverse("activities:activity_list"), {"q": "红色责任区"})
+    assert [a.pk for a in response.context["object_list"]] == [wanted.pk]
