@@ -16,6 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -45,6 +46,7 @@ class Entry:
     record: object
     kind: str  # "created" / "changed" / "deleted"
     changes: list[Change] = field(default_factory=list)
+    what: str = ""  # which record, when a history mixes several (a scheme's with its indicators')
 
     @property
     def when(self) -> dt.datetime:
@@ -142,6 +144,9 @@ def display(f: models.Field, value, names: dict) -> str:
         return formats.date_format(timezone.localtime(value), "Y-m-d H:i")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        text = f"{value:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, (list, tuple)):
         return "、".join(str(v) for v in value) or "—"
     text = str(value)
@@ -164,6 +169,10 @@ def entries(records: Iterable) -> list[Entry]:
         if kind == "changed" and not changes and id(record) in previous:
             continue  # a save that changed only bookkeeping fields
         out.append(Entry(record=record, kind=kind, changes=changes))
+    if len({type(entry.record) for entry in out}) > 1:
+        for entry in out:
+            model = entry.record.instance_type
+            entry.what = f"{model._meta.verbose_name}“{entry.record.instance}”"
     return out
 
 

@@ -155,10 +155,15 @@ def badge(obj, field: str = "status", *, value=None, label=None, testid: str = "
 @register.simple_tag(takes_context=True)
 def history_page(context, records):
     """One page of a record's 变更记录 (``portal.history.page``), its number from ``?history_page=``; the page also
-    carries ``export_url``, the record's history as Excel."""
+    carries ``export_url``, the history of the include's ``subject`` (default: the record the rows belong to) as
+    Excel."""
     request = context.get("request")
+    subject = context.get("subject")
     number = request.GET.get("history_page") if request is not None else None
     page = history.page(records, number)
-    key = history.export_key(records) if page.paginator.count else None
+    if isinstance(subject, Model):
+        key = (subject._meta.label_lower, subject.pk)
+    else:
+        key = history.export_key(records) if page.paginator.count else None
     page.export_url = reverse("history_export", args=[key[0], key[1]]) if key else ""
     return page

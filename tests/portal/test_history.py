@@ -4,6 +4,8 @@ of queries, and exported to Excel for whoever may see the record."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -11,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from assessments.models import Indicator
 from partnerships.models import ActionItem, Organization
 from portal import history
 from portal.history import PER_PAGE
-from tests.factories import ActionItemFactory, OrganizationFactory, cast_agreement
+from tests.factories import ActionItemFactory, AssessmentSchemeFactory, OrganizationFactory, cast_agreement
 from tests.xlsx_checks import assert_print_ready, table
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -138,3 +141,16 @@ def test_an_outsider_or_an_unaudited_model_gets_404(client_for, world, item, lab
 def test_the_reviewer_may_export_what_it_sees(client_for, world, item):
     url = reverse("history_export", args=["partnerships.actionitem", item.pk])
     assert client_for(world.committee).get(url).status_code == 200
+
+
+def test_a_history_of_several_models_names_the_record_of_each_entry(client_for, world):
+    scheme = AssessmentSchemeFactory(indicators=[{"name": "品牌特色"}])
+    indicator = scheme.indicators.get()
+    indicator.points = Decimal("5")
+    indicator.save()
+    response = client_for(world.committee).get(reverse("assessments:scheme_detail", args=[scheme.pk]))
+    text = response.content.decode()
+    with translation.override("zh-hans"):
+        assert f"{Indicator._meta.verbose_name}“品牌特色”" in text
+    assert re.search(r"<del[^>]*>10</del> → <ins[^>]*>5</ins>", text)
+    assert f'href="/history/assessments.assessmentscheme/{scheme.pk}.xlsx"' in text
