@@ -270,7 +270,14 @@ def test_the_outsider_sees_an_empty_dashboard_and_404_on_every_result(client_for
     workbook = load_workbook(
         io.BytesIO(client.get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q}).content)
     )
-    assert [sheet.max_row for sheet in workbook.worksheets] == [2, 3, 2, 2, 2, 2]  # title, headers (and an empty average)
+    assert [sheet.max_row for sheet in workbook.worksheets] == [
+        2,
+        3,
+        2,
+        2,
+        2,
+        2,
+    ]  # title, headers (and an empty average)
 
 
 def test_secretary2_gets_404_for_branch_a_s_result(client_for, world, results):
@@ -415,7 +422,7 @@ def test_the_export_has_one_sheet_per_view_and_the_rollup_values(client_for, wor
             for n in ("Ranking", "Trend", "Categories", "Overdue items", "Plan completion", "Indicator scores")
         ]
     assert workbook.sheetnames == names
-    assert_print_ready(response.content, world.group.name)
+    assert_print_ready(response.content, world.group.name, f"{Y}年第{Q}季度")
     ranking = workbook[names[0]]
     a = _rollup(world.branch_a)
     assert ranking["A3"].value == 1 and ranking["B3"].value == world.branch_a.name
