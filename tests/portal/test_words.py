@@ -10,6 +10,7 @@ from pathlib import Path
 import polib
 import pytest
 from django import forms
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
@@ -131,3 +132,25 @@ def test_searching_activities_by_another_name_of_the_zone_finds_them(client_for,
     make_activity(world, agreement=agreement, title="联合党课")
     response = client_for(world.secretary1).get(reverse("activities:activity_list"), {"q": "红色责任区"})
     assert [a.pk for a in response.context["object_list"]] == [wanted.pk]
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# A label then an ASCII colon: in Chinese it must be "：", so templates write {% colon %} (translated) instead.
+LABEL_THEN_ASCII_COLON = re.compile(r"(\{% translate (\"[^\"]*\"|'[^']*') %\}|\{% endblocktranslate %\}):")
+
+
+def test_templates_put_a_translated_colon_after_a_label():
+    offenders = [
+        f"{path.relative_to(TEMPLATES)}: {match.group(0)}"
+        for path in TEMPLATES.rglob("*.html")
+        for match in LABEL_THEN_ASCII_COLON.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, offenders
+
+
+def test_the_label_colon_is_chinese_in_chinese_and_spaced_in_english():
+    template = Template('{% load i18n gongjian %}{% translate "Result" %}{% colon %}48.7')
+    with translation.override("zh-hans"):
+        assert template.render(Context()) == "结果：48.7"
+    with translation.override("en"):
+        assert template.render(Context()) == "Result: 48.7"
