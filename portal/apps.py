@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from portal import empty_labels
+
 
 class PortalConfig(AppConfig):
     name = "portal"
@@ -14,6 +16,7 @@ class PortalConfig(AppConfig):
         from portal import home, notifications, reminders, search, tasks  # noqa: F401, PLC0415
         from portal.webhooks import deliver, sections  # noqa: F401, PLC0415
 
+        empty_labels.install()
         home.autodiscover()
         reminders.autodiscover()
         search.autodiscover()

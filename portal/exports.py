@@ -99,6 +99,7 @@ class ExportSpec:
     sheets: Callable[[], list[Sheet]] | None = None
     total: Callable[[], int] | None = None
     params: QueryDict | None = None
+    scope: str | None = None  # the title row's scope; default: the requester's organizations (``scope_label``)
 
     def is_big(self, threshold: int | None = None) -> bool:
         """More than ``threshold`` rows? One query, bounded: ``SELECT COUNT(*) FROM (… LIMIT threshold + 1)``."""
@@ -142,7 +143,8 @@ class ExportSpec:
 def respond(request, spec: ExportSpec) -> HttpResponse:
     """What an export view answers: the file now when it is small, otherwise a job and a redirect to its page."""
     if not spec.is_big():
-        return xlsx_response(spec.filename, build_workbook(spec.workbook()))
+        scope = spec.scope if spec.scope is not None else scope_label(request.user)
+        return xlsx_response(spec.filename, build_workbook(spec.workbook(), scope=scope))
     params = request.GET if spec.params is None else spec.params
     job = job_request(actor=request.user, kind=spec.kind, params=params)
     messages.info(
@@ -151,6 +153,21 @@ def respond(request, spec: ExportSpec) -> HttpResponse:
         % {"count": settings.EXPORT_ROW_THRESHOLD},
     )
     return redirect("export_job", job.pk)
+
+
+SCOPE_NAMES = 3  # organizations named in a title row before "等"
+
+
+def scope_label(user) -> str:
+    """Whose ledger it is, for the title row: the organizations the user holds a role in (the first few, then
+    "等"), or "all organizations" for an administrator without one."""
+    names = list(
+        dict.fromkeys(user.memberships.order_by("organization__path").values_list("organization__name", flat=True)[:20])
+    )
+    if not names:
+        return _("All organizations") if user.is_superuser else ""
+    shown = "、".join(names[:SCOPE_NAMES])
+    return shown + "等" if len(names) > SCOPE_NAMES else shown
 
 
 def job_request(*, actor, kind: str, params: QueryDict) -> ExportJob:
@@ -245,6 +262,7 @@ def job_run(job_id: int) -> dict:
             written = write_sheets(
                 partial,
                 sheets,
+                scope=spec.scope if spec.scope is not None else scope_label(job.requester),
                 progress=lambda done: _update(job.pk, rows_done=done),
                 every=PROGRESS_EVERY,
             )

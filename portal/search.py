@@ -13,8 +13,10 @@ portal never imports a domain app)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.db.models import Q, QuerySet
 from django.http import Http404, JsonResponse
@@ -31,6 +33,24 @@ MAX_QUERY = 100
 ORGANIZATION_FIELDS = ("name", "short_name")
 AGREEMENT_FIELDS = ("number", "title")
 USER_FIELDS = ("username", "first_name", "last_name")
+
+# Words users say for one thing (GLOSSARY.md): the UI says the first; a search for any of them finds them all.
+SYNONYMS = (("红旗责任区", "红色责任区", "党员责任区"),)
+
+
+def spellings(text: str) -> list[str]:
+    """``text`` and the same words as users also write them: "红色责任区" also looks for "红旗责任区"."""
+    found = [text]
+    for group in SYNONYMS:
+        for word in group:
+            if word in text:
+                found += [text.replace(word, other) for other in group if other != word]
+    return list(dict.fromkeys(found))
+
+
+def icontains_any(fields: Iterable[str], text: str) -> Q:
+    """Rows where any of ``fields`` contains ``text`` or one of its ``spellings`` (case-insensitive)."""
+    return reduce(or_, (Q(**{f"{name}__icontains": variant}) for name in fields for variant in spellings(text)))
 
 
 @dataclass(frozen=True)

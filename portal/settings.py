@@ -180,6 +180,8 @@ ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, mi
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# A list filter's empty choice reads "全部" (forms get "请选择": portal/empty_labels.py).
+FILTERS_EMPTY_CHOICE_LABEL = _("All")
 
 _email = env.email("EMAIL_URL", "console://" if DEBUG else "smtp://localhost:25")
 EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")

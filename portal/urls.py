@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from portal import search
 from portal.views import exports as views_exports
+from portal.views import history as views_history
 from portal.views import notifications as views_notifications
 from portal.views import shell as views
 from portal.views import webhooks as views_webhooks
@@ -30,6 +31,7 @@ urlpatterns = [
     path("exports/", views_exports.ExportJobListView.as_view(), name="export_jobs"),
     path("exports/<int:pk>/", views_exports.ExportJobView.as_view(), name="export_job"),
     path("exports/<int:pk>/download/", views_exports.export_download, name="export_download"),
+    path("history/<str:label>/<int:pk>.xlsx", views_history.history_export, name="history_export"),
     path("webhooks/", views_webhooks.WebhookListView.as_view(), name="webhook_list"),
     path("webhooks/new/", views_webhooks.WebhookCreateView.as_view(), name="webhook_create"),
     path("webhooks/<int:pk>/", views_webhooks.WebhookDetailView.as_view(), name="webhook_detail"),

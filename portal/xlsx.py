@@ -6,6 +6,11 @@ or an error value, whatever it starts with (CWE-1236). A title ``=HYPERLINK(...)
 shown as them; text that Excel would read as a formula when a user edits the cell (``= + - @``, a tab or a carriage
 return first) also gets Excel's "quote prefix" style, so re-entering it keeps it text. The text itself is never
 changed by a leading apostrophe: what the user typed is what the ledger shows and what a re-import reads back.
+
+Every sheet opens ready to print (``print_setup``, one place for both writers): landscape A4, fit to one page wide
+(as many pages tall as it takes), the header row repeated on each printed page, and a title row above the header
+naming the ledger, its scope and the date ("督办台账 · 某某党委 · 2026-12-02"); the panes freeze below the header.
+So row 1 is the title, row 2 the header, data from row 3 (``HEADER_ROW``, ``FIRST_DATA_ROW``).
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ from urllib.parse import quote
 
 import xlsxwriter
 from django.http import HttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TITLE_ROW, HEADER_ROW, FIRST_DATA_ROW = 1, 2, 3  # 1-based, as Excel numbers them
+TITLE_SEPARATOR = " · "
+
+
+def caption(title: str, scope: str = "", on: dt.date | None = None) -> str:
+    """The title row's text: the ledger's name, its scope (when there is one) and the date it was made."""
+    on = on or timezone.localdate()
+    return TITLE_SEPARATOR.join(str(part) for part in (title, scope, on.isoformat()) if part)
 
 
 def _width(value) -> int:
@@ -65,26 +80,31 @@ def write_row(ws, row: int, values: Sequence) -> None:
         set_cell(ws.cell(row=row, column=column), value)
 
 
-def build_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
-    """``sheets`` is a list of (title, headers, rows). Returns the .xlsx bytes."""
+def build_workbook(
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]], *, scope: str = "", on: dt.date | None = None
+) -> bytes:
+    """``sheets`` is a list of (title, headers, rows). Returns the .xlsx bytes. ``scope`` and ``on`` go into each
+    sheet's title row (``caption``)."""
     wb = Workbook()
     wb.remove(wb.active)
     for title, headers, rows in sheets:
         ws = wb.create_sheet(title=str(title)[:31])
-        write_row(ws, 1, [str(h) for h in headers])
+        set_cell(ws.cell(row=TITLE_ROW, column=1), caption(title, scope, on))
+        ws.cell(row=TITLE_ROW, column=1).font = Font(bold=True, size=14)
+        write_row(ws, HEADER_ROW, [str(h) for h in headers])
         widths = [_width(h) for h in headers]
-        for number, row in enumerate(rows, start=2):
+        for number, row in enumerate(rows, start=FIRST_DATA_ROW):
             values = [_cell(v) for v in row]
             write_row(ws, number, values)
             for index, value in enumerate(values):
                 widths[index] = max(widths[index], min(_width(value), 60))
-        for cell in ws[1]:
+        for cell in ws[HEADER_ROW]:
             cell.font = Font(bold=True, color="FFFFFF")
             cell.fill = PatternFill("solid", fgColor="C8161D")
             cell.alignment = Alignment(vertical="center")
         for index, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(index)].width = max(width + 2, 8)
-        for row in ws.iter_rows(min_row=2):
+        for row in ws.iter_rows(min_row=FIRST_DATA_ROW):
             for cell in row:
                 if isinstance(cell.value, dt.datetime):
                     cell.number_format = "yyyy-mm-dd hh:mm"
@@ -92,12 +112,34 @@ def build_workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]
                     cell.number_format = "yyyy-mm-dd"
                 elif isinstance(cell.value, str) and len(cell.value) > 40:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.freeze_panes = "A2"
-        if ws.max_row > 1:
-            ws.auto_filter.ref = ws.dimensions
+        if headers and ws.max_row >= FIRST_DATA_ROW:
+            ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{ws.max_row}"
+        print_setup(ws)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def print_setup(ws) -> None:
+    """An openpyxl sheet ready to print: landscape A4, one page wide, the header row on every page, frozen below it."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.print_options.horizontalCentered = True
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+
+
+def _print_setup_xlsxwriter(ws) -> None:
+    """``print_setup`` for an XlsxWriter sheet (0-based rows)."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW - 1)
+    ws.center_horizontally()
+    ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
 
 
 def write_streaming(
@@ -108,10 +150,12 @@ def write_streaming(
     *,
     progress: Callable[[int], None] | None = None,
     every: int = 1000,
+    scope: str = "",
+    on: dt.date | None = None,
 ) -> int:
     """Write one sheet to ``target`` (a path or a binary file), streaming: ``write_sheets`` with a single sheet.
     Returns the number of rows."""
-    return write_sheets(target, [(title, headers, rows)], progress=progress, every=every)
+    return write_sheets(target, [(title, headers, rows)], progress=progress, every=every, scope=scope, on=on)
 
 
 def write_sheets(
@@ -120,6 +164,8 @@ def write_sheets(
     *,
     progress: Callable[[int], None] | None = None,
     every: int = 1000,
+    scope: str = "",
+    on: dt.date | None = None,
 ) -> int:
     """Write (title, headers, rows) sheets to ``target`` (a path or a binary file) with XlsxWriter in constant-memory
     mode: each row goes to disk as it comes, so memory stays flat at a million rows. XlsxWriter writes a cell as a few
@@ -129,7 +175,7 @@ def write_sheets(
     a formula, XML-illegal characters dropped), a bold white-on-red header row, frozen, with a filter; column widths
     come from the headers, as they must be set before the first row. ``progress(rows_written)`` — the rows of every
     sheet so far — is called every ``every`` rows and once at the end. Returns the number of rows written (headers
-    not counted)."""
+    not counted). Each sheet is set up to print as ``print_setup`` does, its title row naming ``scope`` and ``on``."""
     wb = xlsxwriter.Workbook(target, {"constant_memory": True})
     header_style = {"bold": True, "font_color": "#FFFFFF", "pattern": 1, "bg_color": "#C8161D"}
     formats = {
@@ -138,28 +184,33 @@ def write_sheets(
         "quoted": wb.add_format({"quote_prefix": True}),
         "datetime": wb.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+        "title": wb.add_format({"bold": True, "font_size": 14}),
     }
     written = 0
     try:
         for title, headers, rows in sheets:
             ws = wb.add_worksheet(str(title)[:31])
+            ws.write_string(TITLE_ROW - 1, 0, _text(caption(title, scope, on)), formats["title"])
             for index, header in enumerate(headers):
                 ws.set_column(index, index, _xlsxwriter_width(max(_width(header) + 2, 12)))
                 text = _text(header)
                 ws.write_string(
-                    0, index, text, formats["header_quoted" if text.startswith(FORMULA_TRIGGERS) else "header"]
+                    HEADER_ROW - 1,
+                    index,
+                    text,
+                    formats["header_quoted" if text.startswith(FORMULA_TRIGGERS) else "header"],
                 )
-            ws.freeze_panes(1, 0)
+            _print_setup_xlsxwriter(ws)
             write = _row_writer(ws, formats)
             in_sheet = 0
             for row in rows:
+                write(HEADER_ROW + in_sheet, row)
                 in_sheet += 1
-                write(in_sheet, row)
                 written += 1
                 if progress is not None and written % every == 0:
                     progress(written)
             if headers:
-                ws.autofilter(0, 0, in_sheet, len(headers) - 1)
+                ws.autofilter(HEADER_ROW - 1, 0, HEADER_ROW - 1 + in_sheet, len(headers) - 1)
     finally:
         wb.close()
     if progress is not None:

@@ -31,3 +31,28 @@ def text_cells(content: bytes, text: str) -> list:
     for cell in found:
         assert cell.data_type == "s", (cell.coordinate, cell.data_type)
     return found
+
+
+def assert_print_ready(content: bytes, *title_parts: str) -> list:
+    """Every sheet prints as a ledger should: landscape A4, one page wide (any number tall), the header row (row 2)
+    repeated on each page, frozen below it, and a title row holding ``title_parts`` (name, scope, date). Returns the
+    sheets."""
+    workbook = load_workbook(io.BytesIO(content))
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert int(setup.paperSize) == 9, sheet.title  # A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        # OOXML defaults fitToWidth to 1 (XlsxWriter leaves it out); fitToHeight 0 means "as many pages as needed".
+        assert int(setup.fitToWidth or 1) == 1 and setup.fitToHeight is not None and int(setup.fitToHeight) == 0
+        assert str(sheet.print_title_rows) == "$2:$2", (sheet.title, sheet.print_title_rows)
+        assert sheet.freeze_panes == "A3", sheet.title
+        title = sheet["A1"].value
+        for part in title_parts:
+            assert part in title, (title, part)
+    return workbook.worksheets
+
+
+def table(sheet) -> list[tuple]:
+    """A ledger sheet's header row and data rows (the title row above them left out)."""
+    return list(sheet.iter_rows(min_row=2, values_only=True))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.models import Activity, ActivityPlan, ActivityType
 from partnerships.models import Agreement, Organization
 from portal.dates import BoundedDateFilter
+from portal.search import icontains_any
 from portal.widgets import SearchSelect
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -63,7 +64,7 @@ class ActivityFilter(django_filters.FilterSet):
             self.filters["type"].queryset = types
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(place__icontains=value))
+        return queryset.filter(icontains_any(("title", "place"), value))
 
     def by_organization(self, queryset, name, value):
         joined = Activity.co_organizers.through.objects.filter(organization=value).values("activity_id")

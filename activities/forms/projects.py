@@ -6,7 +6,6 @@ from __future__ import annotations
 import django_filters
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +26,9 @@ from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
 from portal.dates import BoundedDateField
+from portal.empty_labels import CHOOSE
 from portal.forms import bounded_formset_factory, kept_forms
+from portal.search import icontains_any
 from portal.widgets import SearchSelect
 
 DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
@@ -50,7 +51,7 @@ class MemberChoiceField(forms.ChoiceField):
     def __init__(self, *, members=(), **kwargs):
         members = list(members)
         self.members = {str(member.pk): member for member in members}
-        kwargs.setdefault("choices", [("", "---------"), *((member.pk, member_label(member)) for member in members)])
+        kwargs.setdefault("choices", [("", CHOOSE), *((member.pk, member_label(member)) for member in members)])
         super().__init__(**kwargs)
 
     def clean(self, value):
@@ -162,12 +163,7 @@ class KeyProjectFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(name__icontains=value)
-            | Q(code__icontains=value)
-            | Q(location__icontains=value)
-            | Q(agreement__title__icontains=value)
-            | Q(agreement__number__icontains=value)
-            | Q(owner__name__icontains=value)
+            icontains_any(("name", "code", "location", "agreement__title", "agreement__number", "owner__name"), value)
         )
 
 

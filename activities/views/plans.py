@@ -227,7 +227,9 @@ class PlanExportView(ScopedViewMixin, SingleObjectMixin, View):
             [_("Held"), done.done],
             [_("Completion (%)"), done.percent],
         ]
-        content = build_workbook([(_("Plan"), headers, lines), (_("Summary"), [_("Item"), _("Value")], summary)])
+        content = build_workbook(
+            [(_("Plan"), headers, lines), (_("Summary"), [_("Item"), _("Value")], summary)], scope=str(plan.agreement)
+        )
         return xlsx_response(f"{plan.title}.xlsx", content)
 
 

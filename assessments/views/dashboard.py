@@ -168,6 +168,8 @@ def export_spec(request) -> exports.ExportSpec:
         sheets=lambda: export_selectors.dashboard_sheets(user, **period),
         total=lambda: export_selectors.dashboard_export_rows(user, **period),
         params=params,
+        # The title row: whose results and which quarter ("集团党委 2026年第3季度").
+        scope=f"{exports.scope_label(user)} {quarter_selectors.quarter_label(year, quarter)}".strip(),
     )
 
 

@@ -1,12 +1,16 @@
 """Template helpers shared by every app."""
 
 import functools
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.apps import apps
 from django.db.models import Model
+from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import pgettext
 
+from portal import history
 from portal.choices import NEUTRAL, ColouredChoices
 from portal.names import display_name
 from portal.richtext import render
@@ -45,6 +49,55 @@ def person(user) -> str:
 def thousands(number) -> str:
     """``10000`` → ``10,000`` (list counts; the same in Chinese and English)."""
     return f"{int(number):,}"
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+@register.simple_tag
+def colon() -> str:
+    """The colon after a label: "：" in Chinese text, ": " in English (its translation, context "label separator")."""
+    return pgettext("label separator", ": ")
+
+
+@register.filter
+def number(value, places: int = 1) -> str:
+    """A score or measure as people write it: at most ``places`` decimals, no trailing zeros (95.0 → 95, 76.92 →
+    76.9, 4.00 → 4); "—" for none."""
+    amount = _decimal(value)
+    if amount is None:
+        return "—"
+    step = Decimal(1).scaleb(-int(places))
+    text = f"{amount.quantize(step, rounding=ROUND_HALF_UP):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@register.filter
+def percent(value) -> str:
+    """A rate already in per cent, one decimal at most: 76.92 → "76.9%", 100.00 → "100%"; "—" for none."""
+    text = number(value)
+    return text if text == "—" else f"{text}%"
+
+
+@register.filter
+def count(value, unit: str = "") -> str:
+    """A count with its unit: 4.00 and "次" → "4 次"; "—" for none."""
+    text = number(value)
+    return text if text == "—" or not unit else f"{text} {unit}"
+
+
+@register.filter
+def measure(value, unit: str = "") -> str:
+    """A metric's value in its unit: "%" makes a percentage, any other unit a count."""
+    return percent(value) if unit == "%" else count(value, unit)
 
 
 @functools.cache
@@ -97,3 +150,20 @@ def badge(obj, field: str = "status", *, value=None, label=None, testid: str = "
         "" if value is None else value,
         "" if label is None else label,
     )
+
+
+@register.simple_tag(takes_context=True)
+def history_page(context, records):
+    """One page of a record's 变更记录 (``portal.history.page``), its number from ``?history_page=``; the page also
+    carries ``export_url``, the history of the include's ``subject`` (default: the record the rows belong to) as
+    Excel."""
+    request = context.get("request")
+    subject = context.get("subject")
+    number = request.GET.get("history_page") if request is not None else None
+    page = history.page(records, number)
+    if isinstance(subject, Model):
+        key = (subject._meta.label_lower, subject.pk)
+    else:
+        key = history.export_key(records) if page.paginator.count else None
+    page.export_url = reverse("history_export", args=[key[0], key[1]]) if key else ""
+    return page

@@ -29,7 +29,7 @@ from activities.services import activities as services
 from partnerships.models import Member
 from tests.activities.test_activities import at, jpeg, make_activity, make_agreement, png, theme_day
 from tests.factories import ActivityPlanFactory, MemberFactory, PlannedActivityFactory
-from tests.xlsx_checks import FORMULA_TITLE, text_cells
+from tests.xlsx_checks import FORMULA_TITLE, assert_print_ready, table, text_cells
 
 
 @pytest.fixture
@@ -110,7 +110,8 @@ def _read(response):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert_print_ready(response.content, timezone.localdate().isoformat())
+    rows = table(workbook.worksheets[0])
     return rows[0], rows[1:]
 
 

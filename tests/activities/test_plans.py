@@ -21,7 +21,7 @@ from activities.models import Activity, ActivityPlan, ActivityType, PlannedActiv
 from activities.selectors.plans import plan_rows_as_data
 from activities.services import plans as services
 from tests.activities.test_activities import at, make_activity, make_agreement, theme_day
-from tests.xlsx_checks import FORMULA_TITLE, text_cells
+from tests.xlsx_checks import FORMULA_TITLE, assert_print_ready, table, text_cells
 
 
 def year() -> int:
@@ -344,12 +344,13 @@ def test_the_plan_exports_to_excel(client_for, world, plan, planned):
     response = client_for(world.liaison1).get(reverse("activities:plan_export", args=[plan.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(io.BytesIO(response.content))
-    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    assert_print_ready(response.content, str(plan.agreement))
+    rows = table(workbook.worksheets[0])
     assert len(rows) == 4
     march = rows[1]
     assert march[0] == 3 and march[1] == "学雷锋" and march[4] == world.branch_a.name
     assert march[5] == world.partner.name and march[6] == 2
-    summary = dict(list(workbook.worksheets[1].iter_rows(values_only=True))[1:])
+    summary = dict(table(workbook.worksheets[1])[1:])
     assert 33 in summary.values()
 
 

@@ -50,7 +50,7 @@ from tests.factories import (
     PlannedActivityFactory,
     cast_agreement,
 )
-from tests.xlsx_checks import FORMULA_TITLE, text_cells
+from tests.xlsx_checks import FORMULA_TITLE, assert_print_ready, table, text_cells
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 10, 10, 12, 0, tzinfo=SH)
@@ -271,7 +271,14 @@ def test_the_outsider_sees_an_empty_dashboard_and_404_on_every_result(client_for
     workbook = load_workbook(
         io.BytesIO(client.get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q}).content)
     )
-    assert [sheet.max_row for sheet in workbook.worksheets] == [1, 2, 1, 1, 1, 1]  # headers (and an empty average)
+    assert [sheet.max_row for sheet in workbook.worksheets] == [
+        2,
+        3,
+        2,
+        2,
+        2,
+        2,
+    ]  # title, headers (and an empty average)
 
 
 def test_secretary2_gets_404_for_branch_a_s_result(client_for, world, results):
@@ -416,25 +423,26 @@ def test_the_export_has_one_sheet_per_view_and_the_rollup_values(client_for, wor
             for n in ("Ranking", "Trend", "Categories", "Overdue items", "Plan completion", "Indicator scores")
         ]
     assert workbook.sheetnames == names
+    assert_print_ready(response.content, world.group.name, f"{Y}年第{Q}季度")
     ranking = workbook[names[0]]
     a = _rollup(world.branch_a)
-    assert ranking["A2"].value == 1 and ranking["B2"].value == world.branch_a.name
-    assert ranking["C2"].value == float(a.total)
-    assert ranking.max_row == 4
+    assert ranking["A3"].value == 1 and ranking["B3"].value == world.branch_a.name
+    assert ranking["C3"].value == float(a.total)
+    assert ranking.max_row == 5
     trend = workbook[names[1]]
-    assert trend["A2"].value == gettext("Average") and trend.max_column == 9
+    assert trend["A3"].value == gettext("Average") and trend.max_column == 9
     detail = workbook[names[5]]
-    assert detail.max_row == 1 + 3 * 12  # every indicator of every branch
-    rows = [[c.value for c in row] for row in detail.iter_rows(min_row=2)]
+    assert detail.max_row == 2 + 3 * 12  # every indicator of every branch
+    rows = [[c.value for c in row] for row in detail.iter_rows(min_row=3)]
     brand_a = next(r for r in rows if r[0] == world.branch_a.name and r[1] == BRAND)
     assert brand_a[7] == 5.0 and brand_a[10] == 5.0
     heat = workbook[names[4]]
-    assert [world.branch_a.name, 7, 1, 1, 100.0] in [[c.value for c in row] for row in heat.iter_rows(min_row=2)]
+    assert [world.branch_a.name, 7, 1, 1, 100.0] in [[c.value for c in row] for row in heat.iter_rows(min_row=3)]
 
 
 def _workbook_values(content: bytes) -> dict[str, list[tuple]]:
     workbook = load_workbook(io.BytesIO(content))
-    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
+    return {sheet.title: table(sheet) for sheet in workbook.worksheets}
 
 
 @pytest.fixture
@@ -800,7 +808,7 @@ def test_the_export_lists_every_subject_of_a_large_scope(client_for, world, resu
     response = client_for(world.committee).get(reverse("assessments:dashboard_export"), {"year": Y, "quarter": Q})
     workbook = load_workbook(io.BytesIO(response.content))
     ranking = workbook.worksheets[0]
-    assert ranking.max_row == 1 + 33
-    ranks = [row[0].value for row in ranking.iter_rows(min_row=2)]
+    assert ranking.max_row == 2 + 33
+    ranks = [row[0].value for row in ranking.iter_rows(min_row=3)]
     assert ranks == [r["rank"] for r in _reference(world.committee)]
-    assert workbook.worksheets[1].max_row == 2 + 33  # the average and every subject
+    assert workbook.worksheets[1].max_row == 3 + 33  # the average and every subject

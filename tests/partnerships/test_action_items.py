@@ -40,7 +40,7 @@ from tests.factories import (
     cast_agreement,
 )
 from tests.upload_files import FORGED_PDF, bomb_png, docx_bytes, pdf_bytes, png_bytes
-from tests.xlsx_checks import FORMULA_TITLE, text_cells
+from tests.xlsx_checks import FORMULA_TITLE, assert_print_ready, table, text_cells
 
 PDF = pdf_bytes()
 PNG = png_bytes()
@@ -716,7 +716,7 @@ def _read_sheet(response):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     workbook = load_workbook(io.BytesIO(response.content))
     sheet = workbook.worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = table(sheet)
     return rows[0], rows[1:]
 
 
@@ -727,7 +727,9 @@ def test_the_ledger_export_applies_the_filters_and_counts_days_overdue(client_fo
     make_item(partnership, world, due_on=days(6), title="未到期")
     client = client_for(world.secretary1)
 
-    header, rows = _read_sheet(client.get(reverse("partnerships:action_item_export") + "?overdue=on"))
+    response = client.get(reverse("partnerships:action_item_export") + "?overdue=on")
+    assert_print_ready(response.content, world.branch_a.name, timezone.localdate().isoformat())
+    header, rows = _read_sheet(response)
     assert len(header) == 12
     assert len(rows) == 1
     row = rows[0]

@@ -74,7 +74,7 @@ def test_nothing_is_sent_twice_on_a_second_run(world):
 
     _sent(world.secretary1, 1, kind=OVERDUE)  # a new one arrives: only it goes in the next digest
     notifications.digest_send_all()
-    assert len(mail.outbox) == 2 and "(1" in mail.outbox[1].subject
+    assert len(mail.outbox) == 2 and "（1" in mail.outbox[1].subject
 
 
 def test_users_without_the_digest_get_none(world):

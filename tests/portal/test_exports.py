@@ -23,9 +23,10 @@ from openpyxl import load_workbook
 from portal import exports, reminders, services
 from portal.celery import app
 from portal.models import ExportJob, Notification
+from portal.xlsx import HEADER_ROW
 from tests.activities.test_activities import at, make_activity, make_agreement
 from tests.factories import ActionItemFactory
-from tests.xlsx_checks import FORMULA_TITLE
+from tests.xlsx_checks import FORMULA_TITLE, assert_print_ready
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def ask(django_capture_on_commit_callbacks):
 
 def rows_of(content: bytes) -> list[tuple]:
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
-    return list(sheet.iter_rows(values_only=True))
+    return list(sheet.iter_rows(min_row=HEADER_ROW, values_only=True))
 
 
 def job_file(job: ExportJob) -> bytes:
@@ -99,8 +100,8 @@ def test_a_big_export_becomes_a_job_written_with_the_same_rows(ask, client_for, 
     assert job.filename.endswith(".xlsx") and job.enqueued_at and job.finished_at
     written = rows_of(job_file(job))
     assert normalise(written) == normalise(immediate(client, url, {"q": "共建"}))
-    sheet = load_workbook(io.BytesIO(job_file(job))).worksheets[0]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q5"
+    (sheet,) = assert_print_ready(job_file(job), world.branch_a.name)  # the requester's scope, from the worker
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:Q6"
     assert Path(django_settings.EXPORTS_DIR) in exports.file_path(job).parents
     assert not str(exports.file_path(job)).startswith(str(django_settings.MEDIA_ROOT))
 

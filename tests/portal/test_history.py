@@ -1,0 +1,156 @@
+"""The 变更记录: field-by-field changes (choices by label, related objects by name), paginated, in a bounded number
+of queries, and exported to Excel for whoever may see the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from assessments.models import Indicator
+from partnerships.models import ActionItem, Organization
+from portal import history
+from portal.history import PER_PAGE
+from tests.factories import ActionItemFactory, AssessmentSchemeFactory, OrganizationFactory, cast_agreement
+from tests.xlsx_checks import assert_print_ready, table
+
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
+
+@pytest.fixture
+def item(world):
+    agreement = cast_agreement(world, number="GJ-HIST-1", title="甲项目与和平街道结对共建协议")
+    return ActionItemFactory(agreement=agreement, title="宣传栏", responsible_party=world.branch_a)
+
+
+def _edit(item, user=None, **fields):
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item._history_user = user
+    item.save()
+    del item._history_user
+
+
+def _changes(entry) -> dict[str, tuple[str, str]]:
+    return {change.label: (change.old, change.new) for change in entry.changes}
+
+
+def test_a_change_lists_each_field_old_to_new_with_choice_labels_and_related_names(world, item):
+    _edit(
+        item,
+        world.secretary1,
+        status=ActionItem.Status.IN_PROGRESS,
+        responsible_party=world.partner,
+        priority=ActionItem.Priority.HIGH,
+        due_on=dt.date(2027, 1, 15),
+    )
+    with translation.override("zh-hans"):
+        changed, created = history.entries(item.history.all())
+        changes = _changes(changed)
+        assert changed.kind == "changed" and changed.user == world.secretary1
+        assert changes[str(ActionItem._meta.get_field("status").verbose_name)] == (
+            str(ActionItem.Status.OPEN.label),
+            str(ActionItem.Status.IN_PROGRESS.label),
+        )
+        assert changes[str(ActionItem._meta.get_field("responsible_party").verbose_name)] == (
+            world.branch_a.name,
+            world.partner.name,
+        )
+        assert changes[str(ActionItem._meta.get_field("priority").verbose_name)][1] == str(
+            ActionItem.Priority.HIGH.label
+        )
+        assert changes[str(ActionItem._meta.get_field("due_on").verbose_name)][1] == "2027-01-15"
+        assert len(changes) == 4  # updated_at and the like are not listed
+        assert created.kind == "created" and created.kind_label == "创建"
+
+
+def test_a_deleted_record_shows_as_deleted(world):
+    org = OrganizationFactory(name="临时党支部", parent=world.general_1)
+    pk = org.pk
+    org.delete()
+    records = Organization.history.filter(id=pk).order_by("-history_date", "-history_id")
+    assert [entry.kind for entry in history.entries(records)] == ["deleted", "created"]
+
+
+def test_the_oldest_change_of_a_page_is_compared_with_the_row_before_it(world, item):
+    for progress in range(1, 4):
+        _edit(item, progress=progress * 10)
+    newest_two = item.history.order_by("-history_date", "-history_id")[:2]
+    (newest, older) = history.entries(newest_two)
+    assert _changes(older)[str(ActionItem._meta.get_field("progress").verbose_name)] == ("10", "20")
+    assert _changes(newest)[str(ActionItem._meta.get_field("progress").verbose_name)] == ("20", "30")
+
+
+def _detail(client, item, page=None):
+    url = reverse("partnerships:action_item_detail", args=[item.pk])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"history_page": page} if page else {})
+    assert response.status_code == 200
+    return response, len(queries)
+
+
+def test_the_tab_is_paginated_and_its_queries_do_not_grow_with_the_changes(client_for, world, item):
+    client = client_for(world.secretary1)
+    for n in range(PER_PAGE + 5):  # two pages: the oldest change on page 1 is compared with one on page 2
+        _edit(item, world.secretary1, progress=n + 1, responsible_party=[world.branch_a, world.partner][n % 2])
+    _, few = _detail(client, item)
+    for n in range(PER_PAGE + 5, 3 * PER_PAGE + 5):
+        _edit(item, world.secretary1, progress=n + 1, responsible_party=[world.branch_a, world.partner][n % 2])
+    response, many = _detail(client, item)
+    assert few == many, (few, many)
+    text = response.content.decode()
+    assert text.count('data-testid="history-entry"') == PER_PAGE and "history_page=2" in text
+    assert "→" in text and world.partner.name in text
+    assert 'data-testid="history-export"' in text
+    last, _ = _detail(client, item, page=4)
+    text = last.content.decode()
+    assert text.count('data-testid="history-entry"') == 6  # 66 rows: the creation and 65 changes
+    assert "history_page=3" in text and "history_page=5" not in text
+
+
+def test_the_history_exports_to_excel_ready_to_print(client_for, world, item):
+    _edit(item, world.secretary1, status=ActionItem.Status.IN_PROGRESS, responsible_party=world.partner)
+    url = reverse("history_export", args=["partnerships.actionitem", item.pk])
+    with translation.override("zh-hans"):
+        response = client_for(world.secretary1).get(url)
+        assert response.status_code == 200
+        (sheet,) = assert_print_ready(response.content, "宣传栏", timezone.localdate().isoformat())
+        header, *rows = table(sheet)
+        assert len(header) == 6
+        by_field = {row[3]: row for row in rows if row[3]}
+        party = by_field[str(ActionItem._meta.get_field("responsible_party").verbose_name)]
+        assert party[4:] == (world.branch_a.name, world.partner.name)
+        assert party[2] == "修改" and party[1]
+        assert rows[-1][2] == "创建"
+
+
+@pytest.mark.parametrize(
+    "label", ["partnerships.actionitem", "partnerships.nosuchmodel", "portal.exportjob", "auth.user", "bad"]
+)
+def test_an_outsider_or_an_unaudited_model_gets_404(client_for, world, item, label):
+    url = reverse("history_export", args=[label, item.pk])
+    assert client_for(world.outsider).get(url).status_code == 404
+
+
+def test_the_reviewer_may_export_what_it_sees(client_for, world, item):
+    url = reverse("history_export", args=["partnerships.actionitem", item.pk])
+    assert client_for(world.committee).get(url).status_code == 200
+
+
+def test_a_history_of_several_models_names_the_record_of_each_entry(client_for, world):
+    scheme = AssessmentSchemeFactory(indicators=[{"name": "品牌特色"}])
+    indicator = scheme.indicators.get()
+    indicator.points = Decimal("5")
+    indicator.save()
+    response = client_for(world.committee).get(reverse("assessments:scheme_detail", args=[scheme.pk]))
+    text = response.content.decode()
+    with translation.override("zh-hans"):
+        assert f"{Indicator._meta.verbose_name}“品牌特色”" in text
+    assert re.search(r"<del[^>]*>10</del> → <ins[^>]*>5</ins>", text)
+    assert f'href="/history/assessments.assessmentscheme/{scheme.pk}.xlsx"' in text
