@@ -84,7 +84,16 @@ class ActivityForm(_CrispyMixin, forms.Form):
         else:
             # Any organization: search as you type (a plain list while there are few organizations).
             # Any organization: removable chips, searched as you type (static/js/search-select.js).
-            field.widget = SearchSelectMultiple("organizations", "all", attrs={"size": 6, "data-gj-chips": ""})
+            field.widget = SearchSelectMultiple(
+                "organizations",
+                "all",
+                attrs={
+                    "size": 6,
+                    "data-gj-chips": "",
+                    "data-placeholder": _("Type to search…"),
+                    "data-no-results": _("No matches"),
+                },
+            )
             field.widget.choices = field.choices
         field.queryset = co_organizers
         self.fields["plan_row"].queryset = plan_rows

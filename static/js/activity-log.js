@@ -1,7 +1,7 @@
 /* The activity log form (templates/activities/activities/log_form.html), one-handed on a phone:
    - each participating organization's block (data-gj-org) gets a 全选 toggle (data-gj-select-all, hidden without
-     JavaScript) and its headcount (data-gj-headcount) follows the ticked names: ticked + guests, where the guests
-     are what the user typed above the ticked count (never below it);
+     JavaScript) and its headcount (data-gj-headcount) follows the ticked names: the number ticked, or what the user
+     typed when that is more (guests who are not on a roster), never less than the ticked names;
    - photos (data-gj-photos) upload as soon as they are picked; each becomes a thumbnail holding a hidden
      pending_photos input, so a validation error does not lose it; "Remove" drops it from the form.
    Without JavaScript the plain checkboxes, number inputs and file input work as before. */
@@ -19,18 +19,18 @@
         return box.checked;
       }).length;
     }
-    var guests = 0;
-    if (headcount) {
-      var start = parseInt(headcount.value, 10);
-      guests = isNaN(start) ? 0 : Math.max(0, start - ticked());
-    }
+    // What the user typed (or the saved headcount): a total that the ticks can raise but never lower.
+    var typed = headcount ? parseInt(headcount.value, 10) : NaN;
 
     function sync() {
       var n = ticked();
       if (headcount) {
         headcount.min = String(n);
-        if (n > 0 || headcount.value !== "") {
-          headcount.value = String(n + guests);
+        var total = isNaN(typed) ? n : Math.max(typed, n);
+        if (n > 0 || !isNaN(typed)) {
+          headcount.value = String(total);
+        } else {
+          headcount.value = "";
         }
       }
       if (all) {
@@ -53,14 +53,13 @@
     }
     if (headcount) {
       headcount.addEventListener("input", function () {
-        var value = parseInt(headcount.value, 10);
-        guests = isNaN(value) ? 0 : Math.max(0, value - ticked());
+        typed = parseInt(headcount.value, 10);
       });
       headcount.addEventListener("change", function () {
-        var value = parseInt(headcount.value, 10);
-        if (!isNaN(value) && value < ticked()) {
-          headcount.value = String(ticked());
-          guests = 0;
+        // Below the ticked names is never right: back up to them (the server refuses it too).
+        if (!isNaN(typed) && typed < ticked()) {
+          typed = ticked();
+          headcount.value = String(typed);
         }
       });
     }
