@@ -335,15 +335,8 @@ def activity_log(
     publicity_text = (publicity_text or "").strip()
     publicity_url = (publicity_url or "").strip()
     errors = _merge(errors, publicity_errors(publicity_title, publicity_text, publicity_url))
-    checked, pending = [], []
-    try:
-        checked = check_photos(photos)
-    except ValidationError as exc:
-        errors = _merge(errors, exc.message_dict)
-    try:
-        pending = pending_photos_for(actor, pending_photos)
-    except ValidationError as exc:
-        errors = _merge(errors, exc.message_dict)
+    checked, pending, photo_errors = _checked_photos(actor, photos, pending_photos)
+    errors = _merge(errors, photo_errors)
 
     activity.summary = summary
     activity.outcomes = (outcomes or "").strip()
@@ -379,6 +372,20 @@ def activity_log(
     attach_pending_photos(actor=actor, activity=activity, photos=pending)
     ensure_editable(actor, activity)
     return activity
+
+
+def _checked_photos(actor, photos: Sequence[UploadedFile], pending_photos: Iterable) -> tuple[list, list, dict]:
+    """The new files checked and the actor's own pending photos, with what is wrong with either (key ``photos``)."""
+    checked, pending, errors = [], [], {}
+    try:
+        checked = check_photos(photos)
+    except ValidationError as exc:
+        errors = _merge(errors, exc.message_dict)
+    try:
+        pending = pending_photos_for(actor, pending_photos)
+    except ValidationError as exc:
+        errors = _merge(errors, exc.message_dict)
+    return checked, pending, errors
 
 
 def _remove_photos(activity: Activity, photos: Iterable) -> None:
