@@ -37,7 +37,35 @@
         all.checked = n > 0 && n === boxes.length;
         all.indeterminate = n > 0 && n < boxes.length;
       }
+      groups.forEach(function (group) {
+        var on = group.boxes.filter(function (box) {
+          return box.checked;
+        }).length;
+        group.toggle.checked = on > 0 && on === group.boxes.length;
+        group.toggle.indeterminate = on > 0 && on < group.boxes.length;
+      });
     }
+
+    // Each 党小组 heading becomes its own select-all (the plain heading stays without JavaScript).
+    var groups = [];
+    block.querySelectorAll("[data-gj-bucket]").forEach(function (bucket) {
+      var label = bucket.querySelector("[data-gj-select-group]");
+      if (!label) return;
+      var group = {
+        toggle: label.querySelector("input"),
+        boxes: Array.prototype.slice.call(bucket.querySelectorAll("input[data-gj-member]")),
+      };
+      var plain = bucket.querySelector("[data-gj-group-name]");
+      if (plain) plain.hidden = true;
+      label.hidden = false;
+      group.toggle.addEventListener("change", function () {
+        group.boxes.forEach(function (box) {
+          box.checked = group.toggle.checked;
+        });
+        sync();
+      });
+      groups.push(group);
+    });
 
     boxes.forEach(function (box) {
       box.addEventListener("change", sync);
@@ -63,9 +91,10 @@
         }
       });
     }
-    if (all) {
-      all.checked = boxes.length > 0 && ticked() === boxes.length;
-      all.indeterminate = ticked() > 0 && ticked() < boxes.length;
+    if (all || groups.length) {
+      var value = headcount ? headcount.value : "";
+      sync();
+      if (headcount) headcount.value = value; // opening the page never changes the saved headcount
     }
   }
 

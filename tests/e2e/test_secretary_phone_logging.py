@@ -100,8 +100,16 @@ def test_secretary_logs_on_a_phone_with_select_all_and_a_photo_that_survives_an_
     expect(branch.get_by_test_id("headcount")).to_have_value("4")
     branch.locator("label.gj-pick", has_text="张伟").click()  # untick one: the headcount follows
     expect(branch.get_by_test_id("headcount")).to_have_value("3")
+    expect(branch.get_by_test_id("select-all").locator("input")).not_to_be_checked()
+    first_group = branch.get_by_test_id("select-group").filter(has_text="第一党小组")
+    first_group.click()  # the 党小组's own 全选: off, then on again
+    expect(branch.get_by_label("王建国")).not_to_be_checked()
+    expect(branch.get_by_label("刘芳")).not_to_be_checked()
+    expect(branch.get_by_test_id("headcount")).to_have_value("1")
+    first_group.click()
     branch.locator("label.gj-pick", has_text="张伟").click()
     expect(branch.get_by_test_id("headcount")).to_have_value("4")
+    expect(branch.get_by_test_id("select-all").locator("input")).to_be_checked()
 
     partner.locator("label.gj-pick", has_text="陈秀英").click()
     expect(partner.get_by_test_id("headcount")).to_have_value("1")
