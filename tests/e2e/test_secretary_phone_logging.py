@@ -76,16 +76,23 @@ def test_secretary_logs_on_a_phone_with_select_all_and_a_photo_that_survives_an_
     photo = tmp_path / "现场合影.png"
     photo.write_bytes(png_bytes((640, 480)))
     sign_in(page, "secretary1")
-    page.goto(f"/activities/{held_activity.pk}/log/")
-    assert_accessible(page)
-    _no_sideways_scroll(page)
-
     tab_bar = page.get_by_test_id("tab-bar")
     if page.viewport_size["width"] == PHONE[0]:
+        # On the phone, the bottom tab bar: 活动 opens the activities waiting to be logged.
         expect(tab_bar).to_be_visible()
+        expect(tab_bar.get_by_test_id("tab-home")).to_have_attribute("aria-current", "page")
+        tab_bar.get_by_test_id("tab-activities").click()
+        page.wait_for_url("**/activities/to-log/")
         expect(tab_bar.get_by_test_id("tab-activities")).to_have_attribute("aria-current", "page")
     else:
         expect(tab_bar).to_be_hidden()
+        page.goto("/activities/to-log/")
+    assert_accessible(page)
+    _no_sideways_scroll(page)
+    page.get_by_test_id("log-button").first.click()
+    page.wait_for_url(f"**/activities/{held_activity.pk}/log/")
+    assert_accessible(page)
+    _no_sideways_scroll(page)
 
     branch = page.get_by_test_id(f"org-{world.branch_a.pk}")
     partner = page.get_by_test_id(f"org-{world.partner.pk}")
