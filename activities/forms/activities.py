@@ -213,9 +213,8 @@ class ActivityLogForm(forms.Form):
             bucket["choices"].append(choice)
             section["count"] += 1
         for section in sections.values():
-            section["groups"] = sorted(
-                section["groups"].values(), key=lambda g: (g["group"] is not None, g["group"] and g["group"].path)
-            )
+            # The organization's own members first (no group), then its 党小组 in tree order.
+            section["groups"] = sorted(section["groups"].values(), key=lambda g: g["group"].path if g["group"] else "")
         return list(sections.values()), others
 
     def clean_photos(self):
