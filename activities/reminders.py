@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from activities.models import Activity
+
+# Imported for what it registers: the nightly housekeeping's expiry of photos uploaded but never attached.
+from activities.services import photo_uploads  # noqa: F401
 from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
 from portal.scoping import ROLE_SECRETARY
 
@@ -49,7 +52,8 @@ def upcoming(now: dt.datetime, rule) -> list[Candidate]:
                 recipients=recipients,
                 due_at=at_local(start - dt.timedelta(days=offset)),
                 title=_("Activity on %(date)s: %(title)s") % {"date": start, "title": activity.title},
-                body=_("Place: %(place)s. Lead: %(lead)s.") % {"place": activity.place, "lead": activity.lead.name},
+                body=_("Activity place: %(place)s. Lead: %(lead)s.")
+                % {"place": activity.place, "lead": activity.lead.name},
                 url=activity.get_absolute_url(),
             )
         )

@@ -157,14 +157,17 @@ def headcount_errors(
     headcounts: Mapping,
     participants: Sequence[Member],
     names: Mapping[int, str],
+    groups: Mapping[int, int] | None = None,
 ) -> tuple[dict[int, int], dict[str, list[str]]]:
     """Normalise headcounts to ``{organization id: n}`` and check them against the named participants.
 
-    Errors about one organization's headcount are keyed ``headcount_<organization id>`` (the log form's fields).
+    ``groups`` maps a party group (党小组) to the participating organization it belongs to: its members count
+    towards that organization. Errors about one organization's headcount are keyed ``headcount_<organization id>``
+    (the log form's fields).
     """
     errors: dict[str, list[str]] = {}
     counts = _read_headcounts(participating, headcounts, names, errors)
-    _check_named(participating, counts, participants, names, errors)
+    _check_named(participating, counts, participants, names, errors, groups or {})
     return {org_id: counts[org_id] for org_id in participating if isinstance(counts.get(org_id), int)}, errors
 
 
@@ -202,17 +205,18 @@ def _check_named(
     participants: Sequence[Member],
     names: Mapping[int, str],
     errors: dict[str, list[str]],
+    groups: Mapping[int, int],
 ) -> None:
-    """Named participants come from the organizations taking part, and no more of them than their headcount."""
-    outsiders = [member for member in participants if member.organization_id not in participating]
+    """Named participants come from the organizations taking part (or their party groups), and no more of them than
+    their organization's headcount."""
+    homes = {member: groups.get(member.organization_id, member.organization_id) for member in participants}
+    outsiders = [member for member, home in homes.items() if home not in participating]
     if outsiders:
         errors["participants"] = [
             _("%(names)s: named participants must be members of an organization taking part.")
             % {"names": "、".join(member.name for member in outsiders)}
         ]
-    named: dict[int, int] = {}
-    for member in participants:
-        named[member.organization_id] = named.get(member.organization_id, 0) + 1
+    named = count_named(participants, groups)
     for org_id, count in named.items():
         value = counts.get(org_id)
         if org_id in participating and isinstance(value, int) and value < count:
@@ -220,6 +224,15 @@ def _check_named(
                 _("%(org)s: the headcount (%(headcount)s) is below the %(named)s participants named from it.")
                 % {"org": names[org_id], "headcount": value, "named": count}
             )
+
+
+def count_named(participants: Sequence[Member], groups: Mapping[int, int]) -> dict[int, int]:
+    """``{participating organization id: named participants}``, a party group's members counted to its branch."""
+    named: dict[int, int] = {}
+    for member in participants:
+        home = groups.get(member.organization_id, member.organization_id)
+        named[home] = named.get(home, 0) + 1
+    return named
 
 
 def publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:

@@ -19,9 +19,24 @@ def shell(request):
             "is_reviewer": scope.has_role(ROLE_REVIEWER),
             "has_roster": scope.is_superuser or bool(scope.roles),
         },
-        # A callable, so the count query runs only when a page actually shows the badge (once, in base.html).
-        "unread_notifications": partial(_unread_count, user),
+        # A callable, so the count query runs only when a page actually shows the badge; counted once however many
+        # places show it (the navbar's bell and the phone's tab bar).
+        "unread_notifications": _Once(partial(_unread_count, user)),
     }
+
+
+class _Once:
+    """A callable that runs ``func`` on its first call and returns that value ever after."""
+
+    def __init__(self, func):
+        self.func = func
+        self.value = None
+        self.done = False
+
+    def __call__(self):
+        if not self.done:
+            self.value, self.done = self.func(), True
+        return self.value
 
 
 def _unread_count(user) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.apps import apps
@@ -20,6 +20,22 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 GRACE_PERIOD = timedelta(hours=24)
+
+# Rows that hold files only for a while (a photo uploaded ahead of its form): each domain app registers a function
+# ``expire(*, now) -> int`` deleting its stale rows; housekeeping runs them before the orphan sweep, which then
+# removes their files (portal never imports the domain apps).
+_EXPIRIES: list[Callable[..., int]] = []
+
+
+def register_expiry(expire: Callable[..., int]) -> Callable[..., int]:
+    if expire not in _EXPIRIES:
+        _EXPIRIES.append(expire)
+    return expire
+
+
+def expire_temporary_rows(*, now: datetime) -> int:
+    """Run every registered expiry (inside the caller's transaction); returns how many rows they deleted."""
+    return sum(expire(now=now) for expire in _EXPIRIES)
 
 
 def _file_fields(model) -> list[models.FileField]:

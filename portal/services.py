@@ -66,6 +66,7 @@ def housekeeping_run(*, now=None) -> dict:
             summary["inactive_user_memberships"] = Membership.objects.filter(
                 user__in=get_user_model().objects.filter(is_active=False)
             ).delete()[0]
+            summary["expired_temporary_uploads"] = housekeeping_files.expire_temporary_rows(now=now)
         # Files are not transactional: swept after the database work, outside any transaction.
         summary["orphan_files_removed"] = housekeeping_files.remove_orphaned_files(now=now)
         summary["expired_exports_removed"] = exports.remove_expired(now=now)

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
+from activities.models import Activity, ActivityPhoto, ActivityType, PendingPhoto, PlannedActivity
 from activities.photos import PHOTO_MAX_FILES, check_photos
+from activities.rules import count_named
 from partnerships.forms.action_items import MultipleFileField, MultipleFileInput
 from partnerships.forms.directory import _CrispyMixin
 from partnerships.models import Agreement, Member, Organization
@@ -32,6 +33,18 @@ def _datetime_field(label) -> BoundedDateTimeField:
 class OrganizationChoices(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
         return obj.name
+
+
+def preselect_single(form: forms.Form, names) -> None:
+    """A required choice with exactly one option starts on it (no empty “请选择” to tap past): one LIMIT 2 query each."""
+    for name in names:
+        field = form.fields[name]
+        if not field.required or form.initial.get(name) not in (None, ""):
+            continue
+        options = list(field.queryset[:2])
+        if len(options) == 1:
+            form.initial[name] = options[0].pk
+            field.empty_label = None
 
 
 class ActivityForm(_CrispyMixin, forms.Form):
@@ -56,7 +69,7 @@ class ActivityForm(_CrispyMixin, forms.Form):
     )
     starts_at = _datetime_field(_("Starts at"))
     ends_at = _datetime_field(_("Ends at"))
-    place = forms.CharField(label=_("Place"), max_length=Activity._meta.get_field("place").max_length)
+    place = forms.CharField(label=_("Activity place"), max_length=Activity._meta.get_field("place").max_length)
     description = forms.CharField(label=_("Arrangements"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, leads, agreements, co_organizers, plan_rows, types, parties_only=False, **kwargs):
@@ -70,17 +83,28 @@ class ActivityForm(_CrispyMixin, forms.Form):
             field.help_text = _("Only the parties of the agreement can co-organize.")
         else:
             # Any organization: search as you type (a plain list while there are few organizations).
-            field.widget = SearchSelectMultiple("organizations", "all", attrs={"size": 6})
+            # Any organization: removable chips, searched as you type (static/js/search-select.js).
+            field.widget = SearchSelectMultiple(
+                "organizations",
+                "all",
+                attrs={
+                    "size": 6,
+                    "data-gj-chips": "",
+                    "data-placeholder": _("Type to search…"),
+                    "data-no-results": _("No matches"),
+                },
+            )
             field.widget.choices = field.choices
         field.queryset = co_organizers
         self.fields["plan_row"].queryset = plan_rows
         self.fields["type"].queryset = types
+        preselect_single(self, ("lead", "type"))
         self.helper = self._helper(
             Layout(
                 "title",
                 Row(Column("type", css_class="col-md-4"), Column("agreement", css_class="col-md-8")),
                 Row(Column("lead", css_class="col-md-6"), Column("co_organizers", css_class="col-md-6")),
-                Row(Column("starts_at", css_class="col-6"), Column("ends_at", css_class="col-6")),
+                Row(Column("starts_at", css_class="col-12 col-sm-6"), Column("ends_at", css_class="col-12 col-sm-6")),
                 "place",
                 "description",
                 "plan_row",
@@ -126,6 +150,12 @@ class ActivityLogForm(forms.Form):
         widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}),
         help_text=_("Images only, up to 10 MB each, at most %(n)s at a time.") % {"n": PHOTO_MAX_FILES},
     )
+    pending_photos = forms.ModelMultipleChoiceField(
+        queryset=PendingPhoto.objects.none(),
+        required=False,
+        widget=forms.MultipleHiddenInput,
+        error_messages={"invalid_choice": _("A photo uploaded earlier is no longer available; pick it again.")},
+    )
     remove_photos = PhotoChoices(
         label=_("Remove photos"),
         queryset=ActivityPhoto.objects.none(),
@@ -140,11 +170,15 @@ class ActivityLogForm(forms.Form):
         label=_("Publicity report link"), required=False, assume_scheme="https", max_length=200
     )
 
-    def __init__(self, *args, organizations, members, photos, **kwargs):
+    def __init__(self, *args, organizations, members, photos, groups=None, pending=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organizations = list(organizations)
+        # {party group id: participating organization id}: a 党小组's members count towards their branch.
+        self.groups = dict(groups or {})
         self.fields["participants"].queryset = members
         self.fields["remove_photos"].queryset = photos
+        if pending is not None:
+            self.fields["pending_photos"].queryset = pending
         for org in self.organizations:
             self.fields[self.headcount_field(org.pk)] = forms.IntegerField(
                 label=org.name, min_value=0, max_value=100000, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
@@ -158,6 +192,31 @@ class ActivityLogForm(forms.Form):
         """The bound headcount fields in participation order (lead first), for the template."""
         return [self[self.headcount_field(org.pk)] for org in self.organizations]
 
+    def participant_sections(self) -> tuple[list[dict], list]:
+        """One section per participating organization (lead first) — its headcount field and its members grouped by
+        党小组 (the organization's own members first) — and the named participants of no participating organization
+        (kept from an earlier log), for the template."""
+        sections = {
+            org.pk: {"organization": org, "headcount": self[self.headcount_field(org.pk)], "groups": {}, "count": 0}
+            for org in self.organizations
+        }
+        others = []
+        for choice in self["participants"]:
+            member = choice.data["value"].instance
+            home = self.groups.get(member.organization_id, member.organization_id)
+            section = sections.get(home)
+            if section is None:
+                others.append(choice)
+                continue
+            group = member.organization if member.organization_id in self.groups else None
+            bucket = section["groups"].setdefault(member.organization_id, {"group": group, "choices": []})
+            bucket["choices"].append(choice)
+            section["count"] += 1
+        for section in sections.values():
+            # The organization's own members first (no group), then its 党小组 in tree order.
+            section["groups"] = sorted(section["groups"].values(), key=lambda g: g["group"].path if g["group"] else "")
+        return list(sections.values()), others
+
     def clean_photos(self):
         files = self.cleaned_data.get("photos") or []
         try:
@@ -168,9 +227,7 @@ class ActivityLogForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        named: dict[int, int] = {}
-        for member in data.get("participants") or ():
-            named[member.organization_id] = named.get(member.organization_id, 0) + 1
+        named = count_named(data.get("participants") or (), self.groups)
         for org in self.organizations:
             field = self.headcount_field(org.pk)
             headcount = data.get(field)
@@ -191,6 +248,7 @@ class ActivityLogForm(forms.Form):
             "headcounts": {org.pk: data.get(self.headcount_field(org.pk)) for org in self.organizations},
             "participants": list(data.get("participants") or ()),
             "photos": data.get("photos") or [],
+            "pending_photos": list(data.get("pending_photos") or ()),
             "remove_photos": list(data.get("remove_photos") or ()),
             "publicity_title": data.get("publicity_title", ""),
             "publicity_text": data.get("publicity_text", ""),

@@ -21,6 +21,7 @@ from activities.models.activities import (
     ActivityQuerySet,
     ActivityType,
     CalendarToken,
+    PendingPhoto,
     Photo,
     PlannedActivity,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "ActivityParticipation",
     "Photo",
     "ActivityPhoto",
+    "PendingPhoto",
     "KeyProject",
     "ZoneDimension",
     "ResponsibilityZone",

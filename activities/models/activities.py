@@ -187,7 +187,7 @@ class Activity(models.Model):
     )
     starts_at = UserDateTimeField(_("starts at"))
     ends_at = UserDateTimeField(_("ends at"))
-    place = models.CharField(_("place"), max_length=120)
+    place = models.CharField(_("activity place"), max_length=120)
     description = models.TextField(_("arrangements"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
     # Filled in when the activity is logged.
@@ -326,6 +326,21 @@ class ActivityPhoto(Photo):
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:
         return Q(activity__in=Activity.objects.filter(Activity.scope_editable_q(scope)).values("pk"))
+
+
+class PendingPhoto(Photo):
+    """A photo uploaded from the log form as soon as it is picked, before the form is saved.
+
+    It belongs to its uploader only (no one else may see, attach or remove it), so a validation error does not lose
+    it: the form carries its id and saving the log turns it into an ``ActivityPhoto`` (the same stored files). One
+    not attached within ``PENDING_PHOTO_TTL`` is deleted by the nightly housekeeping, and its files with it.
+    """
+
+    class Meta:
+        verbose_name = _("pending photo")
+        verbose_name_plural = _("pending photos")
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["created_at"])]
 
 
 class CalendarToken(models.Model):

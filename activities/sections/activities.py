@@ -40,7 +40,7 @@ def agreement_activity_section(user, agreement) -> dict | None:
     )
     if may_lead:
         section["action_url"] = f"{reverse('activities:activity_create')}?agreement={agreement.pk}"
-        section["action_label"] = _("New activity")
+        section["action_label"] = _("Schedule an activity")
     return section
 
 

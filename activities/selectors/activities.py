@@ -180,12 +180,29 @@ def agreement_activities(agreement: Agreement, limit: int = 10) -> list[Activity
     return list(agreement.activities.select_related("type", "lead").order_by("-starts_at", "-pk")[:limit])
 
 
-def participant_choices(organization_ids, chosen_ids=()) -> QuerySet[Member]:
-    """Roster members of the participating organizations (plus anyone already named), by organization then name.
+def participant_groups(organization_ids) -> dict[int, int]:
+    """``{party group id: participating organization id}``: the 党小组 directly under each participating organization
+    (one query, a few rows), whose members take part under their branch."""
+    parents = list(Organization.objects.filter(pk__in=list(organization_ids)).values_list("pk", "path", "depth"))
+    if not parents:
+        return {}
+    condition = Q()
+    for _pk, path, depth in parents:
+        condition |= Q(path__startswith=path, depth=depth + 1)
+    groups = Organization.objects.filter(condition, kind=Organization.Kind.GROUP).values_list("pk", "path")
+    by_path = {path: pk for pk, path, _depth in parents}
+    step = Organization.steplen
+    return {pk: by_path[path[:-step]] for pk, path in groups if path[:-step] in by_path}
+
+
+def participant_choices(organization_ids, chosen_ids=(), groups=None) -> QuerySet[Member]:
+    """Roster members of the participating organizations and of their party groups (plus anyone already named), by
+    organization then name.
 
     The log form shows names with their organization only: phone numbers stay on the roster pages.
     """
-    condition = Q(organization_id__in=list(organization_ids)) & ~Q(status=Member.Status.TRANSFERRED_OUT)
+    organization_ids = [*organization_ids, *(groups or {})]
+    condition = Q(organization_id__in=organization_ids) & ~Q(status=Member.Status.TRANSFERRED_OUT)
     if chosen_ids:
         condition |= Q(pk__in=list(chosen_ids))
     return Member.objects.filter(condition).select_related("organization").order_by("organization__path", "name", "pk")

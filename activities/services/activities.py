@@ -31,7 +31,8 @@ from activities.rules import (
     may_create_activities,
     publicity_errors,
 )
-from activities.selectors.activities import participating_ids
+from activities.selectors.activities import participant_groups, participating_ids
+from activities.services.photo_uploads import attach_pending_photos, pending_photos_for
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, ensure_editable, get_scope
 
@@ -298,6 +299,7 @@ def activity_log(
     participants: Sequence[Member] = (),
     outcomes: str = "",
     photos: Sequence[UploadedFile] = (),
+    pending_photos: Iterable = (),
     remove_photos: Iterable = (),
     publicity_title: str = "",
     publicity_text: str = "",
@@ -305,11 +307,12 @@ def activity_log(
 ) -> Activity:
     """Log (or re-log) an activity that has started: summary, outcomes, a headcount for each participating
     organization (``headcounts``: organization or its id → number), named participants from their rosters, photos
-    to add and to remove, and an optional publicity report (title, with text or a link).
+    to add and to remove, and an optional publicity report (title, with text or a link). ``pending_photos`` are
+    photos the actor uploaded ahead (``PendingPhoto`` or ids); they become the activity's photos.
 
     Refuses a participant from an organization not taking part (``participants``), a headcount below the number of
-    named participants from that organization (``headcount_<organization id>``), a file that is not an image or is
-    over 10 MB (``photos``). Nothing is saved when anything is refused. The first log time and logger are kept.
+    named participants from that organization or its party groups (``headcount_<organization id>``), a file that is
+    not an image or is over 10 MB, or a pending photo that is not the actor's (``photos``). Nothing is saved when anything is refused. The first log time and logger are kept.
     """
     ensure_editable(actor, activity)
     activity = _lock_row(activity)
@@ -323,7 +326,8 @@ def activity_log(
     participating = participating_ids(activity)
     names = dict(Organization.objects.filter(pk__in=participating).values_list("pk", "name"))
     participants = list(participants or ())
-    counts, errors = headcount_errors(activity, participating, headcounts, participants, names)
+    groups = participant_groups(participating)
+    counts, errors = headcount_errors(activity, participating, headcounts, participants, names, groups)
     summary = (summary or "").strip()
     if not summary:
         errors = _merge(errors, {"summary": [_("Write a short summary of what happened.")]})
@@ -331,11 +335,8 @@ def activity_log(
     publicity_text = (publicity_text or "").strip()
     publicity_url = (publicity_url or "").strip()
     errors = _merge(errors, publicity_errors(publicity_title, publicity_text, publicity_url))
-    checked = []
-    try:
-        checked = check_photos(photos)
-    except ValidationError as exc:
-        errors = _merge(errors, exc.message_dict)
+    checked, pending, photo_errors = _checked_photos(actor, photos, pending_photos)
+    errors = _merge(errors, photo_errors)
 
     activity.summary = summary
     activity.outcomes = (outcomes or "").strip()
@@ -368,8 +369,23 @@ def activity_log(
     _remove_photos(activity, remove_photos)
     for upload in checked:
         store_photo(ActivityPhoto, upload=upload, uploaded_by=actor, activity=activity)
+    attach_pending_photos(actor=actor, activity=activity, photos=pending)
     ensure_editable(actor, activity)
     return activity
+
+
+def _checked_photos(actor, photos: Sequence[UploadedFile], pending_photos: Iterable) -> tuple[list, list, dict]:
+    """The new files checked and the actor's own pending photos, with what is wrong with either (key ``photos``)."""
+    checked, pending, errors = [], [], {}
+    try:
+        checked = check_photos(photos)
+    except ValidationError as exc:
+        errors = _merge(errors, exc.message_dict)
+    try:
+        pending = pending_photos_for(actor, pending_photos)
+    except ValidationError as exc:
+        errors = _merge(errors, exc.message_dict)
+    return checked, pending, errors
 
 
 def _remove_photos(activity: Activity, photos: Iterable) -> None:

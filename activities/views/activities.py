@@ -28,6 +28,7 @@ from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities
 from activities.selectors import activities as selectors
 from activities.services import activities as services
+from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization
 from portal import exports
 from portal.models import ExportJob
@@ -106,7 +107,7 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
             _("Starts at"),
             _("Type"),
             _("Title"),
-            _("Place"),
+            _("Activity place"),
             _("Agreement"),
             _("Lead organization"),
             _("Co-organizers"),
@@ -396,10 +397,13 @@ class ActivityLogView(_ActivityFormView):
         org_ids = selectors.participating_ids(activity)
         organizations = {org.pk: org for org in Organization.objects.filter(pk__in=org_ids)}
         chosen = list(activity.participants.values_list("pk", flat=True))
+        groups = selectors.participant_groups(org_ids)
         kwargs.update(
             organizations=[organizations[pk] for pk in org_ids],
-            members=selectors.participant_choices(org_ids, chosen),
+            members=selectors.participant_choices(org_ids, chosen, groups),
+            groups=groups,
             photos=activity.photos.order_by("pk"),
+            pending=own_pending(self.request.user),
         )
         return kwargs
 
@@ -419,7 +423,12 @@ class ActivityLogView(_ActivityFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        form = context["form"]
         context["photos"] = list(self.object.photos.order_by("pk"))
+        context["sections"], context["other_participants"] = form.participant_sections()
+        # Photos uploaded as they were picked survive an invalid post: shown again, with their ids still in the form.
+        posted = [value for value in form["pending_photos"].value() or () if str(value).isdigit()]
+        context["pending_photos"] = list(own_pending(self.request.user).filter(pk__in=posted)) if posted else []
         return context
 
     def get_service_kwargs(self, form):

@@ -1,6 +1,7 @@
 /* Search-as-you-type selects (portal/widgets.py): a <select data-search-url> holds only its selected option(s);
    Tom Select asks the scoped endpoint for at most 20 matches as the user types. Selects without the attribute
-   (small scopes) stay plain. Runs on page load and on every htmx swap. */
+   (small scopes) stay plain, except a multi-select marked data-gj-chips, which becomes chips over its own options.
+   Runs on page load and on every htmx swap. */
 (function () {
   "use strict";
 
@@ -21,11 +22,46 @@
       });
   }
 
+  function keepLabel(select) {
+    // Tom Select points the <label for> at its own input; the hidden <select> keeps its name through the label too.
+    var control = select.tomselect;
+    var input = control && control.control_input;
+    var label = input && input.id ? document.querySelector('label[for="' + input.id + '"]') : null;
+    if (!label) return;
+    if (!label.id) label.id = select.id + "-label";
+    select.setAttribute("aria-labelledby", label.id);
+    select.removeAttribute("title");
+  }
+
+  function chips(select) {
+    // A many-option multi-select whose choices are all on the page (data-gj-chips, no search URL): removable chips
+    // with type-to-filter, instead of a ctrl-click list box a phone cannot use.
+    new window.TomSelect(select, {
+      plugins: ["remove_button"],
+      maxOptions: null,
+      hidePlaceholder: true,
+      placeholder: select.getAttribute("data-placeholder") || "",
+      render: {
+        no_results: function () {
+          var div = document.createElement("div");
+          div.className = "no-results";
+          div.textContent = select.getAttribute("data-no-results") || "";
+          return div;
+        },
+      },
+    });
+    keepLabel(select);
+  }
+
   function enhance(select) {
     if (select.tomselect || typeof window.TomSelect === "undefined") {
       return;
     }
     var url = select.getAttribute("data-search-url");
+    if (!url) {
+      chips(select);
+      return;
+    }
     var noResults = select.getAttribute("data-no-results") || "";
     var settings = {
       valueField: "id",
@@ -67,7 +103,7 @@
 
   function enhanceAll(root) {
     var scope = root && root.querySelectorAll ? root : document;
-    scope.querySelectorAll("select[data-search-url]").forEach(enhance);
+    scope.querySelectorAll("select[data-search-url], select[multiple][data-gj-chips]").forEach(enhance);
   }
 
   if (document.readyState === "loading") {

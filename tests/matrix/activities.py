@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from activities.models import Activity, ActivityPhoto, ActivityType
+from activities.models import Activity, ActivityPhoto, ActivityType, PendingPhoto
 from activities.photos import check_photos, store_photo
 from tests.factories import ActivityFactory, ActivityPlanFactory, PlannedActivityFactory, cast_agreement
 from tests.matrix import Case
@@ -60,7 +60,9 @@ def objects(world) -> dict:
     photo = store_photo(
         ActivityPhoto, upload=check_photos([_png()])[0], uploaded_by=world.secretary1, activity=activity
     )
+    pending = store_photo(PendingPhoto, upload=check_photos([_png()])[0], uploaded_by=world.secretary1)
     return {
+        "act_pending_photo": pending,
         "act_agreement": agreement,
         "act_plan": plan,
         "act_plan_row": row,
@@ -143,6 +145,17 @@ def _must_not_see_activity(w, o):
 
 
 CASES: dict[str, Case] = {
+    # Photos uploaded as soon as they are picked: only those who may log activities upload (read-only users 403);
+    # the outsider is a secretary of their own organization, so the endpoint answers their GET with 405 like anyone's.
+    "activities:pending_photo_upload": Case(
+        lambda w, o: reverse("activities:pending_photo_upload"),
+        owner="secretary1",
+        get_ok=False,
+        read_only=READ_ONLY,
+        outsider_status=405,
+    ),
+    # A pending photo is its uploader's alone: everyone else, the committee included, gets 404.
+    "activities:pending_photo_thumb": Case(_url("pending_photo_thumb", "act_pending_photo"), owner="secretary1"),
     "activities:plan_list": Case(
         lambda w, o: reverse("activities:plan_list"),
         owner="secretary1",

@@ -38,6 +38,7 @@ def test_it_cleans_expired_sessions_stale_failures_and_inactive_members(world):
         "expired_sessions": 1,
         "stale_login_failures": 1,
         "inactive_user_memberships": 1,
+        "expired_temporary_uploads": 0,
         "orphan_files_removed": 0,
         "expired_exports_removed": 0,
     }
