@@ -76,6 +76,15 @@ def test_every_page_links_the_icons_and_the_manifest(client_for, world):
     assert {"192x192", "512x512"} <= sizes
 
 
+def test_pages_are_compressed_for_browsers_that_ask(client_for, world):
+    response = client_for(world.secretary1).get("/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    page = gzip.decompress(response.content)
+    assert len(response.content) < len(page) / 2
+    assert "Accept-Encoding" in response["Vary"]
+
+
 def test_favicon_ico_is_served_at_the_site_root(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200
