@@ -3,7 +3,8 @@
 against the app as production serves it: gunicorn (gunicorn.conf.py) with DEBUG off and the static files collected
 by WhiteNoise's CompressedManifestStaticFilesStorage (hashed names, compressed copies, far-future caching).
 
-    bench/lighthouse.py                 prints the scores of each page (exit status 1 when a target is missed)
+    bench/lighthouse.py                 prints the scores of each page (exit status 1 when a target is missed;
+                                        a page below a target is audited twice more and scored by the median)
     bench/lighthouse.py --json out.json the same, and every audit that lost points, as JSON
 
 Everything lives in a temporary folder: a SQLite database with the demo (seed_demo --no-passwords), STATIC_ROOT,
@@ -20,6 +21,7 @@ import os
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,7 @@ class Result:
     target: Target
     scores: dict[str, int]
     lost: list[dict] = field(default_factory=list)
+    runs: list[dict[str, int]] = field(default_factory=list)  # each run's scores when the median of three was taken
 
     @property
     def missed(self) -> list[str]:
@@ -185,6 +188,24 @@ def _lost_points(report: dict) -> list[dict]:
     return lost
 
 
+def _audit_target(target: Target, url: str, cookies: dict[str, str], folder: Path) -> Result:
+    """One run; when it misses a target, two more and the median of the three (Lighthouse's advice for variance:
+    its simulated throttling multiplies the CPU time it observes, so a busy machine looks like a slower phone)."""
+    runs: list[Result] = []
+    while len(runs) < 3:
+        report = audit(url, cookies[target.username], folder)
+        final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
+        if "/accounts/login/" in final:
+            raise RuntimeError(f"{target.name}: Lighthouse was sent to the sign-in page")
+        scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
+        runs.append(Result(target, scores, _lost_points(report)))
+        if len(runs) == 1 and not runs[0].missed:
+            return runs[0]
+    median = {c: statistics.median_low(r.scores[c] for r in runs) for c in CATEGORIES}
+    typical = min(runs, key=lambda r: abs(r.scores["performance"] - median["performance"]))
+    return Result(target, median, typical.lost, runs=[r.scores for r in runs])
+
+
 def run(targets: list[Target] = TARGETS) -> list[Result]:
     if not LIGHTHOUSE.exists():
         raise RuntimeError(f"{LIGHTHOUSE} is missing: run `make assets` (npm ci)")
@@ -198,12 +219,7 @@ def run(targets: list[Target] = TARGETS) -> list[Result]:
         cookies = {t.username: _manage(env, "shell", "-c", MAKE_SESSION % t.username).split()[-1] for t in targets}
         with gunicorn(env, port):
             for target in targets:
-                report = audit(f"http://127.0.0.1:{port}{target.path}", cookies[target.username], folder)
-                final = report.get("finalDisplayedUrl") or report.get("finalUrl", "")
-                if "/accounts/login/" in final:
-                    raise RuntimeError(f"{target.name}: Lighthouse was sent to the sign-in page")
-                scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
-                results.append(Result(target, scores, _lost_points(report)))
+                results.append(_audit_target(target, f"http://127.0.0.1:{port}{target.path}", cookies, folder))
         shutil.rmtree(folder, ignore_errors=True)
     return results
 
@@ -213,6 +229,8 @@ def format_table(results: list[Result]) -> str:
     for r in results:
         cells = [f"{r.scores[c]:>3} (≥{r.target.minimum[c]})" for c in CATEGORIES]
         lines.append(f"{r.target.name:<24} {cells[0]:>12} {cells[1]:>14} {cells[2]:>15}")
+        if r.runs:
+            lines.append("    median of three runs: " + "; ".join(", ".join(map(str, s.values())) for s in r.runs))
         lines += [f"    - {item['category']}: {item['id']} {item['value'] or ''}" for item in r.lost]
     return "\n".join(lines)
 
