@@ -91,6 +91,8 @@ def production_env(folder: Path, port: int) -> dict[str, str]:
     """DEBUG off, as portal/settings.py requires it: a real secret, hosts, the site URL, a broker; plain http."""
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL", "REDIS_URL"}}
     env.update(
+        # The production settings, even when run from the test suite (pytest-django exports tests.settings).
+        DJANGO_SETTINGS_MODULE="portal.settings",
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",

@@ -36,7 +36,7 @@
       }
       confirmed.delete(asker);
     });
-  });
+  }, true); // capture: asked before the element's own handlers (htmx's hx-post) see the click
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -47,6 +47,7 @@
       return;
     }
     event.preventDefault();
+    event.stopImmediatePropagation();
     ask(form.getAttribute("data-gj-confirm"), actionLabel(submitter || form), submitter).then(function (yes) {
       if (!yes) return;
       confirmed.add(form);
