@@ -34,7 +34,7 @@ help:
 	@echo "make test     run the tests (extra arguments: make test PYTEST_ARGS='-k roster -x')"
 	@echo "make lint     ruff check + ruff format --check"
 	@echo "make install  create $(VENV) and install the project with its test extras"
-	@echo "make assets   install the pinned npm packages and copy them into static/vendor/"
+	@echo "make assets   install the pinned npm packages, copy them into static/vendor/ and build the custom ECharts"
 	@echo "make messages compile locale/*/LC_MESSAGES/django.po into .mo files"
 
 # --- Python -------------------------------------------------------------------------------------------
@@ -57,8 +57,9 @@ $(NPM_STAMP): package-lock.json package.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# copy_assets.py is stdlib-only, so it does not wait for the virtualenv.
-$(ASSETS_STAMP): $(NPM_STAMP) scripts/copy_assets.py
+# copy_assets.py is stdlib-only, so it does not wait for the virtualenv; it also runs esbuild (pinned in package.json)
+# to make the custom ECharts build from scripts/echarts-entry.js.
+$(ASSETS_STAMP): $(NPM_STAMP) scripts/copy_assets.py scripts/echarts-entry.js
 	$(PYTHON) scripts/copy_assets.py
 	touch $@
 

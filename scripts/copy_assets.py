@@ -13,12 +13,16 @@ Layout produced (stable paths the templates rely on):
     static/vendor/bootstrap-icons/bootstrap-icons.min.css
     static/vendor/bootstrap-icons/fonts/bootstrap-icons.woff2, .woff
     static/vendor/htmx/htmx.min.js
-    static/vendor/echarts/echarts.min.js
+    static/vendor/echarts/echarts.custom.min.js   (built, not copied: see build_echarts below)
     static/vendor/fullcalendar/core.min.js, daygrid.min.js, timegrid.min.js, list.min.js
     static/vendor/fullcalendar/locales/zh-cn.min.js   (when the core package ships it)
     static/vendor/tom-select/tom-select.complete.min.js, tom-select.bootstrap5.min.css (+ .map)
 
 A missing source file stops the script with exit status 1 before anything is touched.
+
+ECharts is not copied whole (1.1 MB): esbuild (pinned in devDependencies) bundles scripts/echarts-entry.js, which
+imports only the charts and components the pages draw, from the pinned ``echarts`` package into
+static/vendor/echarts/echarts.custom.min.js (window.echarts, as the dist file defines it).
 """
 
 from __future__ import annotations
@@ -26,12 +30,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "static" / "vendor"
+ESBUILD = NODE_MODULES / ".bin" / "esbuild"
+ECHARTS_ENTRY = ROOT / "scripts" / "echarts-entry.js"
+ECHARTS_BUILD = VENDOR / "echarts" / "echarts.custom.min.js"
 
 # (source under node_modules/, destination under static/vendor/)
 FILES: list[tuple[str, str]] = [
@@ -40,7 +48,6 @@ FILES: list[tuple[str, str]] = [
     # The icon CSS loads its fonts from "fonts/…" relative to itself: keep that folder beside it.
     ("bootstrap-icons/font/bootstrap-icons.min.css", "bootstrap-icons/bootstrap-icons.min.css"),
     ("htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"),
-    ("echarts/dist/echarts.min.js", "echarts/echarts.min.js"),
     # FullCalendar's browser-global bundles: core defines window.FullCalendar, the plugins attach to it,
     # so templates must load core.min.js first.
     ("@fullcalendar/core/index.global.min.js", "fullcalendar/core.min.js"),
@@ -72,6 +79,7 @@ PACKAGES = [
     "@fullcalendar/timegrid",
     "@fullcalendar/list",
     "tom-select",
+    "esbuild",
 ]
 
 # Django's ManifestStaticFilesStorage (used by whitenoise in production) rewrites sourceMappingURL comments and
@@ -144,6 +152,34 @@ def plan() -> list[tuple[Path, Path]]:
     return pairs
 
 
+def build_echarts() -> int:
+    """Bundle the custom ECharts build with esbuild; returns its size in bytes (stops the script on failure)."""
+    if not ESBUILD.exists():
+        fail(f"{ESBUILD} does not exist; run `npm ci` first (or `make assets`).")
+    version = package_version("echarts")
+    command = [
+        str(ESBUILD),
+        str(ECHARTS_ENTRY),
+        "--bundle",
+        "--minify",
+        "--format=iife",
+        "--target=es2017",
+        "--legal-comments=none",
+        # ECharts' development-only warnings are behind process.env.NODE_ENV checks: drop them.
+        '--define:process.env.NODE_ENV="production"',
+        f"--banner:js=/*! ECharts {version} (Apache-2.0, see node_modules/echarts/LICENSE), custom build:"
+        " scripts/echarts-entry.js */",
+        f"--outfile={ECHARTS_BUILD}",
+        "--log-level=warning",
+    ]
+    result = subprocess.run(command, cwd=ROOT, check=False)
+    if result.returncode != 0 or not ECHARTS_BUILD.is_file():
+        fail(f"esbuild could not build {ECHARTS_BUILD.relative_to(ROOT)} (exit status {result.returncode}).")
+    size = ECHARTS_BUILD.stat().st_size
+    print(f"  {ECHARTS_ENTRY.relative_to(ROOT)} -> {ECHARTS_BUILD.relative_to(ROOT)} ({size / 1024:.1f} KiB, esbuild)")
+    return size
+
+
 def main() -> int:
     print("Packages: " + ", ".join(f"{name}@{package_version(name)}" for name in PACKAGES))
     pairs = plan()
@@ -156,6 +192,7 @@ def main() -> int:
         size = destination.stat().st_size
         total += size
         print(f"  {source.relative_to(NODE_MODULES)} -> {destination.relative_to(ROOT)} ({size / 1024:.1f} KiB)")
+    total += build_echarts()
     print(f"Copied {len(pairs)} files ({total / 1024 / 1024:.1f} MiB) into {VENDOR.relative_to(ROOT)}/.")
     return 0
 

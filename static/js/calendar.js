@@ -9,7 +9,6 @@
  *                                                                  (response header X-Events-Truncated: 1)
  *   #gj-calendar-filters                                           its filter form: a change refetches the events
  *   [data-gj-copy="#input"][data-gj-copied="Copied"]               copy an input's value to the clipboard
- *   form[data-gj-confirm="Question?"]                              ask before submitting
  */
 (function () {
   "use strict";
@@ -95,6 +94,18 @@
     return [fc.createPlugin({ name: "gj-intl-zone", namedTimeZonedImpl: IntlZone })];
   }
 
+  // FullCalendar draws its arrows as role="img" icons without a name inside buttons named by their title: the icon
+  // is decoration, the button carries the name (as aria-label too, which screen readers announce reliably).
+  function quietIcons(element) {
+    element.querySelectorAll(".fc-icon[role=img]").forEach(function (icon) {
+      icon.removeAttribute("role");
+      icon.setAttribute("aria-hidden", "true");
+    });
+    element.querySelectorAll(".fc-button[title]:not([aria-label])").forEach(function (button) {
+      button.setAttribute("aria-label", button.getAttribute("title"));
+    });
+  }
+
   function initCalendar(element) {
     if (typeof window.FullCalendar === "undefined") {
       return;
@@ -145,6 +156,18 @@
       // On a phone a month cell is too narrow for time and title: keep the title.
       views: { dayGridMonth: { displayEventTime: !isPhone } },
       navLinks: true,
+      // The arrows are named after the view (上一月, 下一周…; the zh-cn locale ships no hints of its own); 今天 by its text.
+      buttonHints: /^zh/.test(element.dataset.locale || "")
+        ? { prev: "上一$0", next: "下一$0", today: "今天" }
+        : { prev: "Previous $0", next: "Next $0", today: "Today" },
+      // A day cell named only by its date hides its events from a screen reader's name of the cell: let the cell
+      // speak its content (the day number link keeps the full date as its own name).
+      dayCellDidMount: function (info) {
+        info.el.removeAttribute("aria-labelledby");
+      },
+      datesSet: function () {
+        quietIcons(element);
+      },
       eventSources: [
         {
           id: "activities",
@@ -179,6 +202,7 @@
       },
     });
     calendar.render();
+    quietIcons(element);
 
     // Crossing the phone breakpoint (rotation, resizing) swaps the toolbars; the chosen view stays.
     var query = window.matchMedia(PHONE);
@@ -186,6 +210,7 @@
       var next = toolbars(event.matches);
       calendar.setOption("headerToolbar", next.headerToolbar);
       calendar.setOption("footerToolbar", next.footerToolbar);
+      quietIcons(element);
     };
     if (query.addEventListener) {
       query.addEventListener("change", onChange);
@@ -249,13 +274,6 @@
     document.querySelectorAll("[data-gj-select-on-focus]").forEach(function (input) {
       input.addEventListener("focus", function () {
         input.select();
-      });
-    });
-    document.querySelectorAll("form[data-gj-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-gj-confirm"))) {
-          event.preventDefault();
-        }
       });
     });
   }

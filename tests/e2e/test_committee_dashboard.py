@@ -50,6 +50,8 @@ def test_committee_opens_the_dashboard_and_drills_into_a_branch_s_evidence(page,
     page.goto(f"/assessments/?year={Y}&quarter={Q}")
 
     for chart in ("ranking", "trend", "radar", "heat"):
+        # A chart is drawn when it comes near the screen.
+        page.get_by_test_id(f"chart-{chart}").scroll_into_view_if_needed()
         expect(page.locator(f"[data-testid=chart-{chart}] canvas").first).to_be_visible()
     ranking = page.get_by_test_id("ranking-table")
     expect(ranking.get_by_test_id("ranking-link")).to_have_count(3)
