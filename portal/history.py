@@ -23,6 +23,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import formats, timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from portal.names import display_name
@@ -149,7 +150,7 @@ def display(f: models.Field, value, names: dict) -> str:
         return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, (list, tuple)):
         return "、".join(str(v) for v in value) or "—"
-    text = str(value)
+    text = strip_tags(str(value)) if isinstance(f, models.TextField) else str(value)  # rich text read as words
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q
 
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, self_assessor_q
+from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment, self_assessor_q
 from assessments.rules import MANUAL
 from portal.scoping import get_scope
 
@@ -41,3 +41,20 @@ def missing_review_points(rollup: QuarterRollup) -> list[Indicator]:
         .select_related("indicator")
         .order_by("indicator__order", "pk")
     ]
+
+
+HISTORY_LIMIT = 60
+
+
+def rollup_history(rollup: QuarterRollup) -> list:
+    """One subject's quarter as its 变更记录 shows it: the result's own changes (status, manual totals, publication)
+    with its self-assessment's and its review's, newest first (each history read in one query, bounded)."""
+    records = []
+    for history in (
+        rollup.history.all(),
+        SelfAssessment.history.filter(rollup_id=rollup.pk),
+        Review.history.filter(rollup_id=rollup.pk),
+    ):
+        records += history.select_related("history_user").order_by("-history_date", "-history_id")[:HISTORY_LIMIT]
+    records.sort(key=lambda record: record.history_date, reverse=True)
+    return records[:HISTORY_LIMIT]

@@ -29,6 +29,7 @@ from assessments.selectors import dashboard_export as export_selectors
 from assessments.selectors import evidence as evidence_selectors
 from assessments.selectors import plan_heat as plan_heat_selectors
 from assessments.selectors import quarters as quarter_selectors
+from assessments.selectors import review as review_selectors
 from assessments.selectors import rollups as rollup_selectors
 from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollups as services
@@ -245,6 +246,7 @@ class RollupDetailView(TemplateView):
                 subject_selectors.ORGANIZATIONS if rollup.organization_id else subject_selectors.AGREEMENTS,
             )
             + f"&subject={rollup.subject}",
+            history=review_selectors.rollup_history(rollup),
         )
         context.update(rollup_review_context(self.request.user, rollup))
         return context

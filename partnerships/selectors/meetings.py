@@ -242,3 +242,8 @@ def meeting_ics_attachment(notification) -> list[Attachment]:
     if meeting is None:
         return []
     return [("meeting.ics", meeting_ics(meeting, recipient=notification.recipient), "text/calendar")]
+
+
+def meeting_history(meeting: JointMeeting):
+    """The meeting's 变更记录 (scheduling, revisions, cancellation, minutes publication), newest first."""
+    return meeting.history.order_by("-history_date", "-history_id")

@@ -28,6 +28,7 @@ from partnerships.selectors.meetings import (
     decision_choices,
     eligible_attendees,
     meeting_detail_queryset,
+    meeting_history,
 )
 from partnerships.services import meetings as services
 from partnerships.services import minutes as minutes_services
@@ -99,6 +100,7 @@ class MeetingDetailView(_MeetingObjectMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_edit"] = self.can_edit(self.object)
+        context["history"] = meeting_history(self.object)
         return context
 
 

@@ -13,11 +13,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from assessments.models import Indicator
+from assessments.models import Indicator, SelfAssessment
 from partnerships.models import ActionItem, Organization
 from portal import history
 from portal.history import PER_PAGE
-from tests.factories import ActionItemFactory, AssessmentSchemeFactory, OrganizationFactory, cast_agreement
+from tests.factories import (
+    ActionItemFactory,
+    AssessmentSchemeFactory,
+    JointMeetingFactory,
+    OrganizationFactory,
+    QuarterRollupFactory,
+    cast_agreement,
+)
 from tests.xlsx_checks import assert_print_ready, table
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -154,3 +161,34 @@ def test_a_history_of_several_models_names_the_record_of_each_entry(client_for, 
         assert f"{Indicator._meta.verbose_name}“品牌特色”" in text
     assert re.search(r"<del[^>]*>10</del> → <ins[^>]*>5</ins>", text)
     assert f'href="/history/assessments.assessmentscheme/{scheme.pk}.xlsx"' in text
+
+
+def test_the_meeting_page_shows_its_change_history_field_by_field(client_for, world):
+    agreement = cast_agreement(world, number="GJ-HIST-M", title="会议变更记录协议")
+    meeting = JointMeetingFactory(agreement=agreement, title="第一次联席会议", place="项目部会议室")
+    meeting.place = "街道党群服务中心"
+    meeting._history_user = world.secretary1
+    meeting.save()
+    response = client_for(world.secretary1).get(reverse("partnerships:meeting_detail", args=[meeting.pk]))
+    assert response.status_code == 200
+    text = response.text
+    assert 'data-testid="history"' in text
+    assert re.search(r"项目部会议室</del>\s*→\s*<ins[^>]*>街道党群服务中心", text)
+    assert reverse("history_export", args=["partnerships.jointmeeting", meeting.pk]) in text
+    # The other side of no agreement sees neither the page nor its history.
+    assert client_for(world.outsider).get(reverse("partnerships:meeting_detail", args=[meeting.pk])).status_code == 404
+    export = reverse("history_export", args=["partnerships.jointmeeting", meeting.pk])
+    assert client_for(world.outsider).get(export).status_code == 404
+
+
+def test_the_result_page_shows_the_result_s_self_assessment_and_review_changes(client_for, world):
+    rollup = QuarterRollupFactory(organization=world.branch_a)
+    self_assessment = SelfAssessment.objects.create(rollup=rollup, narrative="第一稿")
+    self_assessment.narrative = "第二稿：补充了佐证"
+    self_assessment._history_user = world.secretary1
+    self_assessment.save()
+    response = client_for(world.committee).get(reverse("assessments:rollup_detail", args=[rollup.pk]))
+    assert response.status_code == 200
+    assert re.search(r"第一稿</del>\s*→\s*<ins[^>]*>第二稿：补充了佐证", response.text)
+    assert reverse("history_export", args=["assessments.quarterrollup", rollup.pk]) in response.text
+    assert client_for(world.secretary2).get(reverse("assessments:rollup_detail", args=[rollup.pk])).status_code == 404
