@@ -76,9 +76,10 @@ def _instance_key(record) -> tuple:
 
 def _predecessors(records: Sequence) -> dict[int, object]:
     """Each record's previous history row (same object, earlier), by ``id(record)``: from the list itself when it
-    holds it, else one query per history model for the rest."""
+    holds it, else from one query per history model on the page. That query is asked for every history model on the
+    page whether or not its oldest rows were creations, so a page costs the same whatever the length of the history."""
     found: dict[int, object] = {}
-    missing: dict[type, list] = defaultdict(list)
+    oldest: dict[type, list] = defaultdict(list)
     by_instance: dict[tuple, list] = defaultdict(list)
     for record in records:
         by_instance[_instance_key(record)].append(record)
@@ -86,24 +87,21 @@ def _predecessors(records: Sequence) -> dict[int, object]:
         rows.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
         for newer, older in zip(rows, rows[1:], strict=False):
             found[id(newer)] = older
-        if rows[-1].history_type != "+":
-            missing[type(rows[-1])].append(rows[-1])
-    for history_model, rows in missing.items():
+        oldest[type(rows[-1])].append(rows[-1])
+    for history_model, rows in oldest.items():
         pk_name = history_model.instance_type._meta.pk.attname
         earlier = history_model.objects.filter(**{pk_name: OuterRef(pk_name)}).filter(
             Q(history_date__lt=OuterRef("history_date"))
             | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
         )
-        previous = (
-            history_model.objects.filter(history_id__in=[r.history_id for r in rows])
-            .annotate(previous_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1]))
-            .values_list("history_id", "previous_id")
+        previous_ids = history_model.objects.filter(history_id__in=[r.history_id for r in rows]).values(
+            previous_id=Subquery(earlier.order_by("-history_date", "-history_id").values("history_id")[:1])
         )
-        links = {hid: pid for hid, pid in previous if pid is not None}
-        olders = history_model.objects.in_bulk(list(links.values()))
+        # One row per object at most: only each object's oldest row on the page looks for its predecessor.
+        olders = {getattr(row, pk_name): row for row in history_model.objects.filter(history_id__in=previous_ids)}
         for record in rows:
-            older = olders.get(links.get(record.history_id))
-            if older is not None:
+            older = olders.get(getattr(record, pk_name))
+            if older is not None and record.history_type != "+":
                 found[id(record)] = older
     return found
 

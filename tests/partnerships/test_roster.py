@@ -232,7 +232,9 @@ def test_list_pages_cost_the_same_at_5_and_50_rows(client_for, world, url_name):
         OrganizationFactory(parent=world.general_2)
     many = _queries(client, url)
     assert few == many
-    assert many <= 12
+    assert many <= (
+        14 if url_name == "home" else 12
+    )  # the committee's home adds its to-do (reviews, escalations, expiring)
 
 
 def test_scoped_querysets_compose_without_duplicates(world, member_a):
