@@ -19,6 +19,7 @@ from portal import exports
 from portal.models import ExportJob, Notification
 from tests.activities.test_activities import at, make_activity, make_agreement
 from tests.workers_support import wait_until
+from tests.xlsx_checks import table
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +42,7 @@ def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings,
     assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total == 7
     assert worker.task_results(task_id) == [{"job": job.pk, "rows": 7}]
     sheet = load_workbook(io.BytesIO(exports.file_path(job).read_bytes())).worksheets[0]
-    titles = sorted(row[3] for row in sheet.iter_rows(min_row=2, values_only=True))
+    titles = sorted(row[3] for row in table(sheet)[1:])  # below the title and header rows
     assert titles == [f"导出活动{i}" for i in range(7)]
     assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.secretary1).count() == 1
 
@@ -74,8 +75,8 @@ def test_a_worker_writes_the_dashboard_export_with_every_sheet(harness, world, s
     workbook = load_workbook(io.BytesIO(exports.file_path(job).read_bytes()))
     expected = export_selectors.dashboard_sheets(world.committee, year=2025, quarter=3)
     assert len(workbook.worksheets) == len(expected) == 6
-    ranking = list(workbook.worksheets[0].iter_rows(min_row=2, values_only=True))
+    ranking = table(workbook.worksheets[0])[1:]
     assert sorted(row[1] for row in ranking) == sorted(subject_selectors.subject_name(r) for r in branches)
-    scores = list(workbook.worksheets[5].iter_rows(min_row=2, values_only=True))
+    scores = table(workbook.worksheets[5])[1:]
     assert len(scores) == export_selectors.dashboard_export_scores(world.committee, year=2025, quarter=3).count()
     assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.committee).count() == 1
