@@ -170,9 +170,16 @@ def entries(records: Iterable) -> list[Entry]:
         out.append(Entry(record=record, kind=kind, changes=changes))
     if len({type(entry.record) for entry in out}) > 1:
         for entry in out:
-            model = entry.record.instance_type
-            entry.what = f"{model._meta.verbose_name}“{entry.record.instance}”"
+            entry.what = _what(entry.record)
     return out
+
+
+def _what(record) -> str:
+    """Which record a row of a mixed history is about: its kind and, when it has one, its own name or title (read
+    from the row itself: a ``__str__`` that follows relations would cost a query per row)."""
+    kind = record.instance_type._meta.verbose_name
+    label = getattr(record, "name", None) or getattr(record, "title", None)
+    return f"{kind}“{label}”" if isinstance(label, str) and label else str(kind)
 
 
 def unlimited(records):

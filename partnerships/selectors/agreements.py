@@ -62,8 +62,14 @@ def agreement_action_items(agreement: Agreement) -> QuerySet[ActionItem]:
     )
 
 
-def agreement_history(agreement: Agreement, limit: int = 30):
-    return agreement.history.select_related("history_user").order_by("-history_date")[:limit]
+def agreement_history(agreement: Agreement, limit: int = 60) -> list:
+    """The agreement's 变更记录 with its parties' (who joined, left, changed liaison), newest first; each history read
+    in one bounded query."""
+    records = []
+    for history in (agreement.history.all(), AgreementParty.history.filter(agreement_id=agreement.pk)):
+        records += history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
+    records.sort(key=lambda record: (record.history_date, record.history_id), reverse=True)
+    return records[:limit]
 
 
 def liaison_candidates() -> QuerySet:

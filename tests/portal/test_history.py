@@ -192,3 +192,36 @@ def test_the_result_page_shows_the_result_s_self_assessment_and_review_changes(c
     assert re.search(r"第一稿</del>\s*→\s*<ins[^>]*>第二稿：补充了佐证", response.text)
     assert reverse("history_export", args=["assessments.quarterrollup", rollup.pk]) in response.text
     assert client_for(world.secretary2).get(reverse("assessments:rollup_detail", args=[rollup.pk])).status_code == 404
+
+
+def test_the_result_page_s_history_costs_the_same_at_few_and_many_changes(client_for, world):
+    def queries_for(rollup, edits):
+        self_assessment = SelfAssessment.objects.create(rollup=rollup, narrative="稿0")
+        for n in range(1, edits + 1):
+            self_assessment.narrative = f"稿{n}"
+            self_assessment.save()
+        rollup.computed_at = timezone.now()
+        rollup.save()  # the newest row is the result's own: both kinds of record on the first page, few or many rows
+        client = client_for(world.committee)
+        url = reverse("assessments:rollup_detail", args=[rollup.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    few = queries_for(QuarterRollupFactory(organization=world.branch_a), 2)
+    many = queries_for(QuarterRollupFactory(organization=world.branch_b), 25)
+    assert few == many
+
+
+def test_the_agreement_page_lists_its_parties_changes_with_its_own(client_for, world):
+    agreement = cast_agreement(world, number="GJ-HIST-P", title="结对共建协议")
+    party = agreement.parties.get(organization=world.partner)
+    party.commitments = "开放社区活动场地"
+    party._history_user = world.secretary1
+    party.save()
+    response = client_for(world.secretary1).get(agreement.get_absolute_url())
+    assert response.status_code == 200
+    assert re.search(r"—</del>\s*→\s*<ins[^>]*>开放社区活动场地", response.text)
+    # The export link is the agreement's own history, not its party's.
+    assert reverse("history_export", args=["partnerships.agreement", agreement.pk]) in response.text
