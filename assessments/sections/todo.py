@@ -13,6 +13,7 @@ from assessments.selectors import review_queue as queue_selectors
 from partnerships.rules import AGREEMENT_EXPIRING_DAYS
 from partnerships.selectors import escalations
 from portal.home import register_panel
+from portal.pagination import CheapCountPaginator
 from portal.scoping import get_scope
 
 TODO_LIST = 5  # escalated items and expiring agreements named on the panel (the rest behind the link)
@@ -34,6 +35,9 @@ def committee_todo(user) -> dict | None:
     escalated = escalations.escalated_items(user, due_by=due_by)
     expiring = escalations.expiring_agreements(user, today)
     ledger = reverse("partnerships:action_item_list")
+    # Counted like every list's count: exact up to COUNT_LIMIT rows, "10,000+" past it (a 10k-branch subtree).
+    escalated_counter = CheapCountPaginator(escalated, 1)
+    expiring_counter = CheapCountPaginator(expiring, 1)
     return {
         "template": "assessments/review/home_todo.html",
         "title": _("To do"),
@@ -64,10 +68,12 @@ def committee_todo(user) -> dict | None:
                 "url": _queue("reviewed"),
             },
         ],
-        "escalated_count": escalated.count(),
+        "escalated_count": escalated_counter.count,
+        "escalated_capped": escalated_counter.capped,
         "escalated": list(escalated[:TODO_LIST]),
         "escalated_url": f"{ledger}?{urlencode({'overdue': 'on', 'due_to': due_by.isoformat()})}",
-        "expiring_count": expiring.count(),
+        "expiring_count": expiring_counter.count,
+        "expiring_capped": expiring_counter.capped,
         "expiring": list(expiring[:TODO_LIST]),
         "expiring_url": f"{reverse('partnerships:agreement_list')}?{urlencode({'expiring': 'on'})}",
         "expiring_days": AGREEMENT_EXPIRING_DAYS,
