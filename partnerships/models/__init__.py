@@ -1,5 +1,5 @@
 """Organizations (the party tree and external partners), the member roster, co-construction agreements, joint
-meetings and supervised action items.
+meetings, supervised action items, and the partners' needs and resources (三张清单).
 
 One module per area; every model is imported here, where Django and the callers find them."""
 
@@ -23,6 +23,7 @@ from partnerships.models.directory import (
     phone_validator,
 )
 from partnerships.models.meetings import AgendaItem, Decision, JointMeeting, MinutesVersion
+from partnerships.models.resources import Need, Resource, partner_org_ids
 
 __all__ = [
     "PHONE_REGEX",
@@ -47,4 +48,7 @@ __all__ = [
     "ActionItem",
     "ActionItemUpdate",
     "Evidence",
+    "Need",
+    "Resource",
+    "partner_org_ids",
 ]
