@@ -10,7 +10,8 @@ A result's place in the queue is read from its rows, never stored:
 * ``unscored`` (缺人工评分) — across the others: a closed quarter's final result, unpublished, with a manual indicator
   still unscored (whether or not its self-assessment came in).
 
-Every count of the tabs is ONE aggregate statement and every tab ONE page query, whatever the size of the scope.
+The tab counts are two statements (the open work in one aggregate; the published, which grow every quarter, a
+capped count) and every tab ONE page query, whatever the size of the scope and the years of history.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
 from assessments.rules import MANUAL, PUBLISH_ALL_LIMIT
+from portal.pagination import CheapCountPaginator
 from portal.scoping import get_scope
 
 QUEUE_STATES = ("submitted", "in_review", "reviewed", "published", "unscored")
@@ -63,14 +65,19 @@ def _in_quarter(queryset, quarter: tuple[int, int] | None):
 
 
 def queue_counts(user, quarter: tuple[int, int] | None = None) -> dict[str, int]:
-    """How many results are in each state of the queue (one statement)."""
+    """How many results are in each state of the queue, in two statements whatever the years of history: one
+    aggregate over the results not yet published (the open work), and the published ones counted like every list's
+    count — exact up to ``COUNT_LIMIT``, capped past it (``published_capped`` then says "10,000+")."""
     conditions = state_conditions()
-    found = (
-        _in_quarter(reviewed_results(user), quarter)
-        .order_by()
-        .aggregate(**{state: Count("pk", filter=condition) for state, condition in conditions.items()})
+    results = _in_quarter(reviewed_results(user), quarter).order_by()
+    found = results.exclude(status=PUBLISHED).aggregate(
+        **{state: Count("pk", filter=condition) for state, condition in conditions.items() if state != "published"}
     )
-    return {state: found[state] or 0 for state in QUEUE_STATES}
+    published = CheapCountPaginator(results.filter(status=PUBLISHED), 1)
+    counts = {state: found.get(state) or 0 for state in QUEUE_STATES}
+    counts["published"] = published.count
+    counts["published_capped"] = published.capped
+    return counts
 
 
 def queue(user, state: str, quarter: tuple[int, int] | None = None) -> QuerySet[QuarterRollup]:

@@ -44,6 +44,13 @@ def parse_quarter(raw: str | None) -> tuple[int, int] | None:
     return (year, quarter) if 1 <= quarter <= 4 and 2000 <= year <= 2100 else None
 
 
+def _shown(counts: dict, key: str) -> str:
+    """A tab's count as shown: the published tab's is capped like every list's ("10,000+")."""
+    if key == "published" and counts.get("published_capped"):
+        return f"{counts[key]:,}+"
+    return str(counts[key])
+
+
 def queue_url(state: str = "", quarter: tuple[int, int] | None = None) -> str:
     params = {}
     if state:
@@ -83,7 +90,8 @@ class ReviewQueueView(_ReviewerOnly, ListView):
             state=self.state,
             state_label=STATE_LABELS[self.state],
             tabs=[
-                (key, STATE_LABELS[key], counts[key], queue_url(key, self.quarter)) for key in selectors.QUEUE_STATES
+                (key, STATE_LABELS[key], counts[key], queue_url(key, self.quarter), _shown(counts, key))
+                for key in selectors.QUEUE_STATES
             ],
             counts=counts,
             quarter=self.quarter,

@@ -27,6 +27,7 @@ from assessments.services import review as review_services
 from assessments.services import rollups as rollup_services
 from partnerships.models import ActionItem
 from portal.models import Notification
+from portal.pagination import CheapCountPaginator
 from tests.conftest import FIXED_NOW
 from tests.factories import ActionItemFactory, OrganizationFactory, cast_agreement
 
@@ -92,7 +93,7 @@ def test_a_result_moves_through_the_queue_states_and_the_counts_follow(world, re
     assert a.pk in states["submitted"] and a.pk in states["unscored"]
     assert b.pk not in states["submitted"] and b.pk in states["unscored"]  # never submitted, but still unscored
     counts = queue.queue_counts(world.committee)
-    assert counts == {state: len(pks) for state, pks in states.items()}
+    assert {state: counts[state] for state in states} == {state: len(pks) for state, pks in states.items()}
 
     review(world, a, partial=True)
     states = states_of(world)
@@ -110,10 +111,24 @@ def test_a_result_moves_through_the_queue_states_and_the_counts_follow(world, re
     assert queue.queue_counts(world.committee, (Y, 3))["published"] == 0
 
 
+def test_the_published_count_is_capped_like_every_list_count_as_results_pile_up(
+    world, results, client_for, monkeypatch
+):
+    for rollup in results:
+        review(world, rollup)
+        review_services.rollup_publish(actor=world.committee, rollup=rollup)
+    assert queue.queue_counts(world.committee)["published"] == len(results)
+    monkeypatch.setattr(CheapCountPaginator, "count_limit", 1)
+    counts = queue.queue_counts(world.committee)
+    assert (counts["published"], counts["published_capped"]) == (1, True)
+    page = client_for(world.committee).get(reverse("assessments:review_queue")).content.decode()
+    assert 'data-count="published">1+<' in page
+
+
 def test_the_queue_is_empty_for_people_who_review_nothing(world, results):
     submit(results[0], world.secretary1)
     for user in (world.secretary1, world.liaison1, world.outsider):
-        assert not any(queue.queue_counts(user).values())
+        assert not any(queue.queue_counts(user)[state] for state in queue.QUEUE_STATES)
 
 
 def test_the_queue_page_shows_the_tabs_with_their_counts_and_the_rows(world, results, client_for):
