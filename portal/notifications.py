@@ -120,15 +120,17 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
         # Out of time: what went out is written now, the rows not tried go back; the one in flight is recovered as
         # stale (it may have gone).
         _mark_mailed([(row.pk, in_app, row.channels) for row, in_app in mailed], now)
-        claims.release(Notification, [row.pk for row, _pref in to_mail if row.pk not in tried])
-        claims.release(Notification, [pk for pks in in_app_only.values() for pk in pks])
+        # Only rows still under this batch's claims go back: one recovered and re-claimed meanwhile is not ours.
+        tokens = {row.claim_token for row in rows}
+        claims.release(Notification, [row.pk for row, _pref in to_mail if row.pk not in tried], claim_token__in=tokens)
+        claims.release(Notification, [pk for pks in in_app_only.values() for pk in pks], claim_token__in=tokens)
         log.discard({row.claim_token for row, _in_app in mailed})
         raise
     finally:
         mailer.close()
     sent = _mark_mailed([(row.pk, in_app, row.channels) for row, in_app in mailed], now)
     for row, exc in failures:
-        claims.record_failure(Notification, row, exc, now)
+        claims.record_failure(Notification, row, exc, now, claim_token=row.claim_token)
     for (in_app, email), pks in in_app_only.items():
         sent += Notification.objects.filter(pk__in=pks, status=Notification.Status.SENDING).update(
             status=Notification.Status.SENT, sent_at=now, in_app=in_app, channels={"email": email}

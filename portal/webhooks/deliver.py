@@ -79,7 +79,11 @@ def send(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]:
         # flight stays ``sending`` and is recovered as stale (from the log if it went).
         tokens = batch.tokens()
         _write_outcomes(batch, now)
-        claims.release(WebhookDelivery, [row.pk for row in rows if row.pk not in batch.tried])
+        claims.release(
+            WebhookDelivery,
+            [row.pk for row in rows if row.pk not in batch.tried],
+            claim_token__in={row.claim_token for row in rows},
+        )
         log.discard(tokens)
         raise
     finally:

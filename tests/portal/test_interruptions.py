@@ -157,3 +157,33 @@ def test_a_time_limit_stops_the_digest_run_and_gives_the_rows_back(world, interr
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert notifications.digest_send_all(now=NOW) == {"emails": 2, "notifications": 4}
+
+
+class TakenOverThenRefused:
+    """A mail backend whose send is slow enough that the claim goes stale: meanwhile recovery gives the row back and
+    another worker claims it (a new token); then the server refuses the message."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        return True
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        Notification.objects.update(claim_token="anotherworker")
+        raise ConnectionError("the mail server hung up")
+
+
+def test_a_failed_email_whose_claim_was_taken_over_leaves_the_new_claim_alone(world, settings):
+    (row,) = _pending_notifications(world.secretary1, 1)
+    settings.EMAIL_BACKEND = f"{__name__}.TakenOverThenRefused"
+    assert claims.claim_ids(Notification, [row.pk], NOW) == [row.pk]
+
+    assert notifications.deliver([row.pk], now=NOW) == {"sent": 0, "failed": 1}
+
+    row.refresh_from_db()
+    # The other worker's claim stands: not put back to pending, no attempt spent on its behalf.
+    assert (row.status, row.claim_token, row.attempts, row.last_error) == ("sending", "anotherworker", 0, "")
