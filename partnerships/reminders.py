@@ -281,6 +281,7 @@ register(
 register_event(notices.ITEM_ASSIGNED, label=gettext_lazy("Action item assigned to you"))
 register_event(notices.ITEM_AWAITING_CONFIRMATION, label=gettext_lazy("Action item closure awaiting confirmation"))
 register_event(notices.ITEM_CONFIRMED, label=gettext_lazy("Action item closure confirmed"))
+register_event(notices.ITEM_RULED, label=gettext_lazy("Joint meeting ruling on an action item"))
 register_event(notices.ITEM_SENT_BACK, label=gettext_lazy("Action item closure sent back"))
 register_event(
     notices.MEETING_SCHEDULED, label=gettext_lazy("Joint meeting scheduled"), attachments=meeting_ics_attachment

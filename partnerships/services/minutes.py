@@ -18,6 +18,7 @@ Public services are durable (outermost) transactions; those the demo batches wra
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -318,6 +319,7 @@ def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: date
     if not item.is_open:
         return  # closed or cancelled since the meeting: nothing left to rule on
     ruling = decision_ruling(decision)
+    former = None
     if decision.outcome == Outcome.EXTEND and ruling.due_on:
         what = _("due date moved from %(old)s to %(new)s") % {"old": item.due_on, "new": ruling.due_on}
     elif decision.outcome == Outcome.REASSIGN and ruling.party_id:
@@ -332,6 +334,7 @@ def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: date
         item.due_on = ruling.due_on
         kind, fields = ActionItemUpdate.Kind.EXTEND, ["due_on", "updated_at"]
     elif decision.outcome == Outcome.REASSIGN and ruling.party_id:
+        former = copy.copy(item)
         item.responsible_party_id = ruling.party_id
         item.responsible_person = None  # the person belonged to the previous party
         kind, fields = ActionItemUpdate.Kind.REASSIGN, ["responsible_party", "responsible_person", "updated_at"]
@@ -349,9 +352,10 @@ def _apply_ruling(*, actor, meeting: JointMeeting, decision: Decision, now: date
     item.full_clean(exclude=[field.name for field in ActionItem._meta.fields if field.name not in fields])
     item._history_user = actor
     item.save(update_fields=fields)
-    ActionItemUpdate.objects.create(
+    update = ActionItemUpdate.objects.create(
         item=item, kind=kind, note=note, author=actor, percent=100 if kind == ActionItemUpdate.Kind.CONFIRM else None
     )
+    notices.item_ruled(actor=actor, item=item, update=update, former=former)
 
 
 def _minutes_correct(*, actor: AbstractBaseUser, meeting: JointMeeting, minutes: str, reason: str) -> MinutesVersion:

@@ -8,7 +8,9 @@ so they appear on the preference and robot pages.
 Action items: a new item reaches the responsible party (its liaisons — the people holding the liaison role and the
 liaison the agreement names for it, or its secretaries when it has none — and the responsible person); a closure
 awaiting confirmation reaches those who may confirm it (``ActionItem.objects.confirmer_rights``: the other parties'
-liaisons and the deciding meeting's host); a confirmation or a send-back reaches the responsible party again.
+liaisons and the deciding meeting's host); a confirmation or a send-back reaches the responsible party again, and so
+does a joint meeting's ruling on an open item (closed, extended or reassigned — a reassignment reaches the former
+party too).
 
 Joint meetings: scheduled, changed, cancelled and minutes published reach the attendees and the parties'
 secretaries and liaisons. Meeting notices (and the day-before reminder) carry the meeting's calendar entry as an
@@ -34,6 +36,7 @@ ITEM_ASSIGNED = "action_item.assigned"
 ITEM_AWAITING_CONFIRMATION = "action_item.awaiting_confirmation"
 ITEM_CONFIRMED = "action_item.confirmed"
 ITEM_SENT_BACK = "action_item.sent_back"
+ITEM_RULED = "action_item.ruled"
 MEETING_SCHEDULED = "meeting.scheduled"
 MEETING_CHANGED = "meeting.changed"
 MEETING_CANCELLED = "meeting.cancelled"
@@ -161,6 +164,22 @@ def item_confirmed(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
         recipients=responsible_people(item),
         title=_("Closure confirmed: %(title)s") % {"title": item.title},
         body=body,
+    )
+
+
+@_in_site_language
+def item_ruled(*, actor, item: ActionItem, update: ActionItemUpdate, former=None) -> int:
+    """A joint meeting ruled on the item (``update`` holds what it decided); ``former``: the item before a
+    reassignment, whose party hears of it too."""
+    recipients = unique_users(responsible_people(item), responsible_people(former) if former is not None else [])
+    return _notice(
+        ITEM_RULED,
+        actor=actor,
+        target=item,
+        occurrence=f"update:{update.pk}",
+        recipients=recipients,
+        title=_("Joint meeting ruling: %(title)s") % {"title": item.title},
+        body=update.note,
     )
 
 

@@ -23,6 +23,8 @@ from partnerships.models import (
 )
 from partnerships.services import meetings as services
 from partnerships.services import minutes as minutes_services
+from partnerships.services.notices import ITEM_RULED
+from portal.models import Notification
 from tests.conftest import FIXED_NOW
 from tests.factories import ActionItemFactory, ActionItemUpdateFactory, cast_agreement
 
@@ -425,6 +427,21 @@ def test_rulings_on_carried_items_are_applied_on_publish_and_recorded_in_their_h
     assert "现场查看已完成" in ActionItemUpdate.objects.get(item=close).note
     assert extend.history.first().history_user == world.secretary1
     assert reassign.history.count() == 2
+
+
+def test_each_ruling_reaches_the_responsible_party_and_a_reassignment_the_former_one_too(world, ruled):
+    ActionItem.objects.filter(pk=ruled["reassign"].pk).update(responsible_person=world.member1)
+    minutes_services.minutes_publish(actor=world.secretary1, meeting=ruled["meeting"])
+    heard: dict[int, set[str]] = {}
+    for target_id, username in Notification.objects.filter(kind=ITEM_RULED).values_list(
+        "target_id", "recipient__username"
+    ):
+        heard.setdefault(target_id, set()).add(username)
+    assert heard[ruled["close"].pk] == {"liaison1"}  # the partner's liaison: the meeting closed its item
+    assert heard[ruled["reassign"].pk] == {"liaison1", "member1"}  # the new party and the former responsible person
+    assert ruled["extend"].pk not in heard  # its only responsible person published the minutes: never the actor
+    note = Notification.objects.get(kind=ITEM_RULED, target_id=ruled["close"].pk)
+    assert "现场查看已完成" in note.body and "办结事项" in note.title
 
 
 def test_rulings_show_without_their_parameters_on_the_meeting_page(client_for, world, ruled):
