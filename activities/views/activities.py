@@ -89,7 +89,7 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
 
 
 class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
-    """The ledger as Excel: the list's filters applied, one row per activity."""
+    """The ledger as Excel: the list's filters and tab applied, one row per activity."""
 
     model = Activity
 
@@ -102,6 +102,10 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     def export_spec(self) -> exports.ExportSpec:
         filterset = self.get_filterset(self.get_filterset_class())
         activities = filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+        # The tab the ledger showed (the page's link carries it); a link without one exports every activity.
+        tab = self.request.GET.get("tab", "all")
+        tab = tab if tab in selectors.LEDGER_TABS else "all"
+        activities = selectors.ledger_tab(activities, tab)
         headers = [
             _("Date"),
             _("Starts at"),
@@ -124,7 +128,7 @@ class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         return exports.ExportSpec(
             kind=ExportJob.Kind.ACTIVITIES,
             filename=_("Activity ledger %(date)s.xlsx") % {"date": timezone.localdate().strftime("%Y%m%d")},
-            title=_("Activities"),
+            title=_("Activities") if tab == "all" else f"{_('Activities')} · {ActivityListView.TAB_LABELS[tab]}",
             headers=headers,
             queryset=selectors.for_export(activities),
             # The status labels in the export's language, looked up once rather than once per row.

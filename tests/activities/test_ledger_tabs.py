@@ -8,6 +8,7 @@ day the suite runs.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -17,7 +18,7 @@ from django.urls import reverse
 from activities.selectors.activities import LEDGER_TABS, activity_list, ledger_tab
 from portal.pagination import CheapCountPaginator
 from tests.activities.test_activities import make_activity, make_agreement
-from tests.activities.test_ledger import _bulk
+from tests.activities.test_ledger import _bulk, _read
 from tests.conftest import FIXED_NOW
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -140,3 +141,16 @@ def test_the_all_count_is_the_sum_of_held_and_upcoming_without_a_query(client_fo
     assert _counts(response)["all"] == (6, False)
     # On 全部 itself, its paginator counts it.
     assert _counts(client.get(URL, {"tab": "all"})) == {"held": (3, False), "upcoming": (3, False), "all": (6, False)}
+
+
+def test_the_export_link_carries_the_tab_and_the_export_holds_what_the_tab_showed(client_for, world, dated):
+    client = client_for(world.secretary1)
+    page = client.get(URL, {"tab": "upcoming", "page": "1"})
+    link = re.search(r'href="([^"]+)" data-testid="export"', page.content.decode()).group(1).replace("&amp;", "&")
+    assert "tab=upcoming" in link and "page=" not in link
+    _, rows = _read(client.get(link))
+    assert [row[3] for row in rows] == ["两小时后", "明天", "下周"]
+    _, rows = _read(client.get(reverse("activities:activity_export"), {"tab": "held"}))
+    assert [row[3] for row in rows] == ["一小时前开始", "三天前", "上周"]
+    _, rows = _read(client.get(reverse("activities:activity_export")))  # an old link without a tab: everything
+    assert len(rows) == 6
