@@ -244,8 +244,9 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     """Edit an activity's details (any of ``EDITABLE_FIELDS``); same rules as ``activity_create``.
 
     Not once cancelled, not once locked (ended more than 30 days ago; superusers excepted). Moving the times moves a
-    planned activity to held and back, and its venue bookings with it (refused when a venue is taken then); a logged activity cannot be moved to start in the future. An organization
-    that stops taking part loses its headcount and named participants from the log.
+    planned activity to held and back, and its venue bookings with it (refused when a venue is taken then); a logged
+    activity cannot be moved to start in the future. An organization that stops taking part loses its headcount and
+    named participants from the log.
     """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
