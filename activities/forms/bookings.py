@@ -6,6 +6,7 @@ from __future__ import annotations
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from activities.forms.activities import _datetime_field
 from activities.models import VenueBooking
@@ -21,7 +22,11 @@ class VenueChoice(forms.ModelChoiceField):
 
 
 class VenueBookingForm(_CrispyMixin, forms.Form):
-    venue = VenueChoice(label=_("Venue"), queryset=Resource.objects.none(), widget=SearchSelect("venues", "booking"))
+    venue = VenueChoice(
+        label=pgettext_lazy("booking", "Venue"),
+        queryset=Resource.objects.none(),
+        widget=SearchSelect("venues", "booking"),
+    )
     starts_at = _datetime_field(_("From"))
     ends_at = _datetime_field(_("Until"))
     note = forms.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from activities.models import VenueBooking
 from activities.selectors import bookings as selectors
@@ -38,7 +39,11 @@ def booking_section(user, event, *, can_book: bool) -> dict:
     for booking in bookings:
         booking.cancellable = booking.pk in cancellable
         booking.warning = _capacity_warning(booking, expected)
-    section = {"template": "activities/bookings/section.html", "title": _("Venue"), "bookings": bookings}
+    section = {
+        "template": "activities/bookings/section.html",
+        "title": pgettext("booking", "Venue"),
+        "bookings": bookings,
+    }
     if can_book:
         name = "activities:meeting_book_venue" if is_meeting else "activities:activity_book_venue"
         section["action_url"] = reverse(name, args=[event.pk])
