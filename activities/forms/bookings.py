@@ -27,8 +27,8 @@ class VenueBookingForm(_CrispyMixin, forms.Form):
         queryset=Resource.objects.none(),
         widget=SearchSelect("venues", "booking"),
     )
-    starts_at = _datetime_field(_("From"))
-    ends_at = _datetime_field(_("Until"))
+    starts_at = _datetime_field(_("Starts at"))
+    ends_at = _datetime_field(_("Ends at"))
     note = forms.CharField(
         label=_("Note"),
         required=False,

@@ -21,7 +21,7 @@ from django.utils import timezone
 from activities.models import Activity, VenueBooking
 from activities.services import activities as activity_services
 from activities.services import bookings as services
-from partnerships.models import JointMeeting, Resource
+from partnerships.models import Resource
 from partnerships.services import meetings as meeting_services
 from portal.models import Notification
 from portal.sweep import sweep
