@@ -492,8 +492,7 @@ def seed(ctx: DemoContext) -> None:
     world = load_world(ctx, Pictures())
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
-    made = projects.seed_projects(ctx, world)
-    made.update(bookings.seed_bookings(ctx, world))
+    made = {**projects.seed_projects(ctx, world), **bookings.seed_bookings(ctx, world)}
     ctx.data["activities"] = {
         "today": world.today,
         "plans": {(draft.key, draft.year): draft.plan for draft in plans},
