@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -120,7 +121,8 @@ def booking_upcoming(now: dt.datetime, rule) -> list[Candidate]:
                     "owner": venue.organization.name,
                     "address": f"，{venue.address}" if venue.address else "",
                 },
-                url=booking.get_absolute_url(),
+                # The venue's schedule, which both organizations may open (the event's page may be only the booker's).
+                url=f"{reverse('activities:venue_schedule', args=[venue.pk])}?from={start.date().isoformat()}",
             )
         )
     return candidates

@@ -501,6 +501,8 @@ def test_the_day_before_reminder_reaches_both_organizations_once(world, venue, a
     rows = Notification.objects.filter(kind="venue_booking.upcoming", target_id=booking.pk)
     assert set(rows.values_list("recipient__username", flat=True)) == {"secretary1", "liaison1"}
     assert rows.count() == 2 and set(rows.values_list("status", flat=True)) == {"sent"}
+    # Both may open the venue's schedule (the activity's page may be only the booker's).
+    assert rows.first().url.startswith(reverse("activities:venue_schedule", args=[venue.pk]))
 
 
 def test_a_cancelled_booking_gets_no_reminder(world, venue, agreement):
