@@ -2,6 +2,7 @@
 scoped selector its form field or list filter validates against."""
 
 from activities.selectors import activities as activity_selectors
+from activities.selectors import bookings as booking_selectors
 from activities.selectors import calendar as calendar_selectors
 from activities.selectors import plans as plan_selectors
 from activities.selectors import projects as project_selectors
@@ -16,3 +17,10 @@ register("agreements", "calendar", calendar_selectors.calendar_agreements, AGREE
 # forms
 register("agreements", "plannable", plan_selectors.plannable_agreements, AGREEMENT_FIELDS)
 register("agreements", "projects", project_selectors.creatable_agreements, AGREEMENT_FIELDS)
+register(
+    "venues",
+    "booking",
+    booking_selectors.bookable_venues,
+    ("title", "organization__name", "address"),
+    booking_selectors.venue_label,
+)

@@ -1,10 +1,11 @@
-from activities.views import activities, calendar, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import activities, bookings, calendar, photo_uploads, plans, posts, projects, teams, zones
 
 app_name = "activities"
 
 urlpatterns = [
     *plans.urlpatterns,
     *activities.urlpatterns,
+    *bookings.urlpatterns,
     *photo_uploads.urlpatterns,
     *calendar.urlpatterns,
     *projects.urlpatterns,

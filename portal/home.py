@@ -5,7 +5,7 @@ Domain apps register a function with ``@register_panel(order)`` (home page: ``pa
 object or ``None``). The page renders what they return: a dict with ``template`` (an include), ``title`` and whatever
 that template needs. portal and partnerships never import a later app; each app's ``sections`` package (one module
 per area, imported by the package) is imported by ``autodiscover``. Pages that take sections: ``"home"``, ``"profile"``, ``"organization_detail"``,
-``"agreement_detail"``.
+``"agreement_detail"``, ``"meeting_detail"``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
   of the parties (``ZoneAssignment``) and checked periodically (``ZoneCheck``).
 * Pioneer posts (``PioneerPost``) and commando / vanguard teams (``Team`` + ``TeamMember``).
 * A personal, revocable iCal feed token (``CalendarToken``).
+* Venue bookings (``VenueBooking``): a partner's shared venue booked for an activity or a joint meeting.
 
 Scope (DESIGN.md §4): an organization's people see what it leads or co-organizes and what any agreement it is party
 to touches; reviewers see their subtree; only the owning organization's secretary edits.
@@ -25,6 +26,7 @@ from activities.models.activities import (
     Photo,
     PlannedActivity,
 )
+from activities.models.bookings import VenueBooking, VenueBookingQuerySet
 from activities.models.projects import (
     KeyProject,
     PioneerPost,
@@ -57,4 +59,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "CalendarToken",
+    "VenueBookingQuerySet",
+    "VenueBooking",
 ]

@@ -32,6 +32,7 @@ from activities.rules import (
     publicity_errors,
 )
 from activities.selectors.activities import participant_groups, participating_ids
+from activities.services import bookings
 from activities.services.photo_uploads import attach_pending_photos, pending_photos_for
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, ensure_editable, get_scope
@@ -243,8 +244,9 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     """Edit an activity's details (any of ``EDITABLE_FIELDS``); same rules as ``activity_create``.
 
     Not once cancelled, not once locked (ended more than 30 days ago; superusers excepted). Moving the times moves a
-    planned activity to held and back; a logged activity cannot be moved to start in the future. An organization
-    that stops taking part loses its headcount and named participants from the log.
+    planned activity to held and back, and its venue bookings with it (refused when a venue is taken then); a logged
+    activity cannot be moved to start in the future. An organization that stops taking part loses its headcount and
+    named participants from the log.
     """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -255,6 +257,7 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     if activity.status == Status.CANCELLED:
         raise ValidationError(_("A cancelled activity can no longer be changed."), code="cancelled")
     _check_not_locked(actor, activity, now)
+    previous_start, previous_end = activity.starts_at, activity.ends_at
     co_organizers = fields.pop("co_organizers", None)
     if co_organizers is None:
         co_organizers = list(activity.co_organizers.all())
@@ -285,6 +288,8 @@ def activity_update(*, actor: AbstractBaseUser, activity: Activity, **fields) ->
     if {org.pk for org in co_organizers} != set(activity.co_organizers.values_list("pk", flat=True)):
         activity.co_organizers.set(co_organizers)
     _drop_leavers(activity, [activity.lead_id, *(org.pk for org in co_organizers)])
+    # Its venue bookings move with it (or the move is refused when it would double-book a venue).
+    bookings.follow_event(actor=actor, event=activity, previous_start=previous_start, previous_end=previous_end)
     ensure_editable(actor, activity)
     return activity
 
@@ -410,7 +415,8 @@ def _remove_photos(activity: Activity, photos: Iterable) -> None:
 
 @transaction.atomic(durable=True)
 def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str) -> Activity:
-    """Cancel a planned or held activity with a reason (not once logged, not once locked)."""
+    """Cancel a planned or held activity with a reason (not once logged, not once locked); its venue bookings are
+    cancelled with it."""
     ensure_editable(actor, activity)
     activity = _lock_row(activity)
     now = timezone.now()
@@ -427,6 +433,7 @@ def activity_cancel(*, actor: AbstractBaseUser, activity: Activity, reason: str)
     activity.full_clean(exclude=["created_by", "logged_by"])
     activity._history_user = actor
     activity.save(update_fields=["status", "cancel_reason", "updated_at"])
+    bookings.cancel_with_event(actor=actor, event=activity)
     ensure_editable(actor, activity)
     return activity
 

@@ -26,6 +26,7 @@ from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities
+from activities.sections.bookings import booking_section
 from activities.selectors import activities as selectors
 from activities.services import activities as services
 from activities.views.photo_uploads import own_pending
@@ -314,6 +315,9 @@ class ActivityDetailView(ScopedViewMixin, DetailView):
             total_headcount=sum(p.headcount for p in activity.headcounts),
             participants=list(activity.participants.all()),
         )
+        context["booking_sections"] = [
+            booking_section(self.request.user, activity, can_book=context["can_edit"] and not activity.ends_at <= now)
+        ]
         return context
 
 

@@ -36,6 +36,7 @@ from partnerships.models import (
 from partnerships.rules import SCHEDULABLE_STATUSES
 from partnerships.selectors.meetings import eligible_attendees
 from partnerships.services import notices
+from partnerships.signals import meeting_cancelled, meeting_rescheduled
 from portal.scoping import ensure_editable
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -184,6 +185,7 @@ def meeting_update(
     _ensure_not_published(meeting, "__all__")
     _ensure_not_cancelled(meeting)
     before = _facts(meeting)
+    previous_start, previous_host = meeting.starts_at, meeting.host_id
     with translation.override(settings.LANGUAGE_CODE):
         described = notices.describe_meeting(meeting)
     former = list(meeting.attendees.all())
@@ -196,6 +198,9 @@ def meeting_update(
     meeting.attendees.set(attendees)
     _set_agenda(meeting, _agenda_lines(agenda))
     _carry_over(meeting)
+    if meeting.starts_at != previous_start or meeting.host_id != previous_host:
+        # What follows the meeting (its venue bookings) moves with it, or refuses the change.
+        meeting_rescheduled.send(sender=JointMeeting, meeting=meeting, previous_starts_at=previous_start, actor=actor)
     # Handing the meeting to another party's host is allowed; it must stay within the actor's sight.
     if not JointMeeting.objects.visible_to(actor).filter(pk=meeting.pk).exists():
         raise PermissionDenied
@@ -227,5 +232,6 @@ def meeting_cancel(*, actor: AbstractBaseUser, meeting: JointMeeting, reason: st
     meeting.revision += 1
     meeting._history_user = actor
     meeting.save(update_fields=["cancelled_at", "cancel_reason", "revision", "updated_at"])
+    meeting_cancelled.send(sender=JointMeeting, meeting=meeting, actor=actor)
     notices.meeting_cancelled(actor=actor, meeting=meeting)
     return meeting

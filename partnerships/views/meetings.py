@@ -33,6 +33,7 @@ from partnerships.selectors.meetings import (
 from partnerships.services import meetings as services
 from partnerships.services import minutes as minutes_services
 from portal.forms import error_summary, show_service_errors
+from portal.home import sections_for
 from portal.scoping import ScopedViewMixin, get_scope
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceActionView, ServiceFormView
 
@@ -101,6 +102,7 @@ class MeetingDetailView(_MeetingObjectMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["can_edit"] = self.can_edit(self.object)
         context["history"] = meeting_history(self.object)
+        context["sections"] = sections_for("meeting_detail", self.request.user, self.object)
         return context
 
 
