@@ -131,7 +131,7 @@ def chart_labels() -> dict[str, str]:
         "activities": _("Joint activities held"),
         "zone_checks": _("Zone checks"),
         "items_closed": _("Action items closed"),
-        "progress_axis": _("Progress"),
+        "progress_axis": _("Project progress"),
         "work_axis": _("Joint work"),
     }
 
