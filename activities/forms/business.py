@@ -30,15 +30,9 @@ class ProjectMilestoneForm(_CrispyMixin, forms.Form):
 
     def __init__(self, *args, instance=None, **kwargs):
         if instance is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "name": instance.name,
-                    "planned_on": instance.planned_on,
-                    "actual_on": instance.actual_on,
-                    "order": instance.order,
-                },
-            )
+            # FormView passes its own (empty) initial: the milestone's values go under it.
+            values = {name: getattr(instance, name) for name in ("name", "planned_on", "actual_on", "order")}
+            kwargs["initial"] = {**values, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         self.helper = self._helper(
             Layout(

@@ -380,3 +380,9 @@ def test_the_committee_panel_lists_lagging_projects_scoped(client_for, world, dj
     with django_assert_max_num_queries(len(small.captured_queries)):
         overview = selectors.schedule_overview(world.committee)
     assert overview["counts"]["behind"] == 13 and len(overview["lagging"]) == selectors.LAGGING_TOP
+
+
+def test_the_milestone_page_opens_with_the_milestone_filled_in(client_for, world, project):
+    made = milestone(project, "主体结构封顶", planned_on=days(-10))
+    page = client_for(world.secretary1).get(reverse("activities:milestone_update", args=[made.pk])).content.decode()
+    assert 'value="主体结构封顶"' in page and f'value="{days(-10).isoformat()}"' in page
