@@ -39,8 +39,8 @@
     chart.setOption({
       color: [RED, "#f6c343", "#2b6cb0", "#2f855a"],
       tooltip: { trigger: "axis" },
-      legend: { top: 0, type: "scroll" },
-      grid: { left: PHONE.matches ? 36 : 48, right: PHONE.matches ? 30 : 48, top: 48, bottom: 36 },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: PHONE.matches ? 36 : 48, right: PHONE.matches ? 30 : 48, top: 36, bottom: 64 },
       xAxis: { type: "category", data: data.months },
       yAxis: [
         { type: "value", name: labels.progress_axis, min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
