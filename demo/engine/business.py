@@ -117,5 +117,7 @@ def seed_business(ctx: DemoContext, world: World, made: dict) -> dict:
         projects[project.name] = project
         milestones += _milestones(world, project, spec["milestones"])
         figures += _figures(world, project, spec)
-    ctx.step(f"党建+业务: projects: {len(projects)}; milestones: {milestones} created; monthly figures: {figures} created")
+    ctx.step(
+        f"党建+业务: projects: {len(projects)}; milestones: {milestones} created; monthly figures: {figures} created"
+    )
     return {"business_projects": projects}

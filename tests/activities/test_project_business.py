@@ -298,9 +298,7 @@ def _joint_work(world, project, months: int):
     now = timezone.now()
     for back in range(months):
         when = now - dt.timedelta(days=30 * back + 1)
-        ActivityFactory(
-            lead=world.branch_a, agreement=project.agreement, starts_at=when, status=Activity.Status.HELD
-        )
+        ActivityFactory(lead=world.branch_a, agreement=project.agreement, starts_at=when, status=Activity.Status.HELD)
         ZoneCheckFactory(zone=zone, checked_on=timezone.localdate(when), category=ZoneCheck.Category.NONE)
         ActionItemFactory(
             agreement=project.agreement, status=ActionItem.Status.DONE, closed_at=when, due_on=timezone.localdate(when)
