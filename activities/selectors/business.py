@@ -272,7 +272,8 @@ def _when_milestones(value):
 
 def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_TOP) -> dict:
     """The committee's panel: how many of the projects it sees (under way) are 超前 / 按计划 / 滞后 (and without
-    milestones), and the most lagging ones with their days behind. Two queries, whatever the number of projects."""
+    milestones), and the most lagging ones with their days behind. Two queries (one when none lags), whatever the
+    number of projects."""
     today = today or timezone.localdate()
     tolerance = dt.timedelta(days=SCHEDULE_TOLERANCE_DAYS)
     projects = with_deviation(KeyProject.objects.visible_to(user).filter(status=KeyProject.Status.UNDER_WAY), today)
@@ -282,9 +283,13 @@ def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_T
         on_schedule=Count("pk", filter=Q(deviation__gt=-tolerance, deviation__lt=tolerance)),
         unplanned=Count("pk", filter=Q(deviation__isnull=True)),
     )
-    lagging = list(
-        projects.filter(deviation__gte=tolerance).select_related("owner").order_by("-deviation", "name", "pk")[:limit]
-    )
+    lagging = []
+    if counts["behind"]:
+        lagging = list(
+            projects.filter(deviation__gte=tolerance)
+            .select_related("owner")
+            .order_by("-deviation", "name", "pk")[:limit]
+        )
     for project in lagging:
         project.days_behind = _days(project.deviation)
     return {"counts": counts, "lagging": lagging, "tolerance_days": SCHEDULE_TOLERANCE_DAYS}
