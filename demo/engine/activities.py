@@ -34,7 +34,7 @@ from activities.models import (
     PlannedActivity,
 )
 from activities.photos import store_photo
-from demo.engine import business, projects
+from demo.engine import projects
 from demo.engine.context import DemoContext
 from demo.engine.plans import (
     DILIGENCE,
@@ -493,7 +493,6 @@ def seed(ctx: DemoContext) -> None:
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
     made = projects.seed_projects(ctx, world)
-    made.update(business.seed_business(ctx, world, made))
     ctx.data["activities"] = {
         "today": world.today,
         "plans": {(draft.key, draft.year): draft.plan for draft in plans},
