@@ -244,3 +244,21 @@ def publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:
     if not (text or url):
         errors["publicity_text"] = [_("Give the publicity report's text or a link to it.")]
     return errors
+
+
+# --- 党建+业务: a key project's milestones and monthly figures ---------------------------------------------------
+
+# A project is 按计划 (on schedule) while its deviation stays within this many days either way; beyond it, 超前
+# (ahead, deviation ≤ −7) or 滞后 (behind, deviation ≥ +7). A week is the granularity the monthly figures and the
+# weekly site meetings work at: a few days either way is noise, not a status. See
+# ``activities.selectors.business.project_deviation`` for how a project's deviation is read from its milestones.
+SCHEDULE_TOLERANCE_DAYS = 7
+
+
+def may_edit_project_business(actor, project) -> bool:
+    """The project's branch keeps its milestones and monthly figures: the secretary of the project's responsible
+    organization (or an admin). The committee and the other parties read them."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    return scope.is_superuser or project.owner_id in scope.org_ids(ROLE_SECRETARY)

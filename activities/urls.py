@@ -1,4 +1,4 @@
-from activities.views import activities, bookings, calendar, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import activities, bookings, business, calendar, photo_uploads, plans, posts, projects, teams, zones
 
 app_name = "activities"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     *photo_uploads.urlpatterns,
     *calendar.urlpatterns,
     *projects.urlpatterns,
+    *business.urlpatterns,
     *zones.urlpatterns,
     *posts.urlpatterns,
     *teams.urlpatterns,

@@ -45,7 +45,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import Activity, PlannedActivity, ZoneCheck
+from activities.models import Activity, PlannedActivity, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
 from partnerships.models import ActionItem, Agreement, JointMeeting, Member
 
 ORG = "org"
@@ -131,7 +131,8 @@ class Metric:
     key: str
     label: str
     unit: str
-    # "count": the value is SUM(n); "rate": 100 × SUM(n) / SUM(d), in per cent.
+    # "count": the value is SUM(n); "rate": 100 × SUM(n) / SUM(d), in per cent; "all": 1 when every record
+    # counted holds (SUM(n) = SUM(d)), else 0.
     kind: str
     # base(period) -> queryset of records annotated with integer ``n`` and ``d``
     base: Callable[[Period], QuerySet]
@@ -181,13 +182,17 @@ class Metric:
             return Decimal(n)
         if not d:
             return None
+        if self.kind == "all":
+            return Decimal(1) if n == d else Decimal(0)
         return (Decimal(n) * HUNDRED / Decimal(d)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     def empty_value(self) -> Decimal | None:
         """The value of a subject with no record: 0 for counts; 100 or None for rates (see ``when_empty``)."""
         if self.kind == "count":
             return Decimal(0)
-        return HUNDRED if self.when_empty == "full" else None
+        if self.when_empty != "full":
+            return None
+        return Decimal(1) if self.kind == "all" else HUNDRED
 
     def records(self, subject, year: int, quarter: int, *, now: dt.datetime | None = None) -> QuerySet:
         """The records behind ``subject``'s value (an Organization or an Agreement), annotated with ``n``/``d``."""
@@ -416,6 +421,56 @@ def _joint_study(p: Period) -> QuerySet:
 
 
 register(Metric("joint_study", _("Joint study sessions"), _("sessions"), "count", _joint_study, ACTIVITY_LINKS))
+
+
+# --- 党建+业务: key projects' business indicators --------------------------------------------------------------
+
+# A project's milestones and monthly figures count for the organization that owns the project (its branch) and for
+# the agreement it lies under.
+PROJECT_LINKS = {ORG: ("project__owner",), AGR: ("project__agreement",)}
+
+
+def _milestones_on_time(p: Period) -> QuerySet:
+    # Milestones planned in the quarter: met on time when reached on or before the plan date; one not reached yet
+    # counts only once its plan date has passed (by the cutoff).
+    return ProjectMilestone.objects.filter(planned_on__gte=p.start, planned_on__lt=p.end).annotate(
+        n=_flag(Q(actual_on__isnull=False, actual_on__lte=F("planned_on"))),
+        d=_flag(Q(actual_on__isnull=False) | Q(planned_on__lt=p.cutoff)),
+    )
+
+
+register(
+    Metric(
+        "milestones_on_time",
+        _("Project milestones met on time"),
+        "%",
+        "rate",
+        _milestones_on_time,
+        PROJECT_LINKS,
+        when_empty="full",
+    )
+)
+
+
+def _zero_safety_incidents(p: Period) -> QuerySet:
+    # The quarter's monthly figures: 1 when none of them reports a safety incident.
+    return ProjectMonthlyFigure.objects.filter(month__gte=p.start, month__lt=p.end).annotate(
+        n=_flag(Q(safety_incidents=0)), d=ONE
+    )
+
+
+register(
+    Metric(
+        "zero_safety_incidents",
+        _("Zero safety incidents on key projects"),
+        "",
+        "all",
+        _zero_safety_incidents,
+        PROJECT_LINKS,
+        # No figures reported in the quarter: no incident reported (as a rate with nothing due counts full).
+        when_empty="full",
+    )
+)
 
 
 # --- points ------------------------------------------------------------------------------------------------------

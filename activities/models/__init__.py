@@ -4,7 +4,8 @@
 * Activities (``Activity``) scheduled from a plan row or on their own, then logged by the lead organization's
   secretary with headcounts (``ActivityParticipation``), named participants, photos and a publicity note.
 * Key projects (``KeyProject``) divided into red responsibility zones (``ResponsibilityZone``) claimed by members
-  of the parties (``ZoneAssignment``) and checked periodically (``ZoneCheck``).
+  of the parties (``ZoneAssignment``) and checked periodically (``ZoneCheck``);
+  their milestones (``ProjectMilestone``) and monthly business figures (``ProjectMonthlyFigure``) — 党建+业务.
 * Pioneer posts (``PioneerPost``) and commando / vanguard teams (``Team`` + ``TeamMember``).
 * A personal, revocable iCal feed token (``CalendarToken``).
 * Venue bookings (``VenueBooking``): a partner's shared venue booked for an activity or a joint meeting.
@@ -27,6 +28,7 @@ from activities.models.activities import (
     PlannedActivity,
 )
 from activities.models.bookings import VenueBooking, VenueBookingQuerySet
+from activities.models.business import ProjectMilestone, ProjectMonthlyFigure
 from activities.models.projects import (
     KeyProject,
     PioneerPost,
@@ -40,6 +42,8 @@ from activities.models.projects import (
 )
 
 __all__ = [
+    "ProjectMilestone",
+    "ProjectMonthlyFigure",
     "ActivityType",
     "ActivityPlan",
     "PlannedActivity",

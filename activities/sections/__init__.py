@@ -1,3 +1,4 @@
-"""Page sections by area, imported by ``portal.home.autodiscover``: plans, activities, calendar, projects, venue bookings."""
+"""Page sections by area, imported by ``portal.home.autodiscover``: plans, activities, calendar, projects, business,
+venue bookings."""
 
-from activities.sections import activities, bookings, calendar, plans, projects  # noqa: F401
+from activities.sections import activities, bookings, business, calendar, plans, projects  # noqa: F401

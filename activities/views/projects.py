@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView
 from django_filters.views import FilterView
@@ -19,7 +20,8 @@ from activities.forms.projects import (
     KeyProjectForm,
 )
 from activities.models import KeyProject
-from activities.rules import may_add_on_project
+from activities.rules import may_add_on_project, may_edit_project_business
+from activities.selectors import business as business_selectors
 from activities.selectors import projects as selectors
 from activities.services import projects as services
 from partnerships.models import Agreement, Organization
@@ -115,7 +117,23 @@ class ProjectDetailView(ScopedViewMixin, DetailView):
         context.update(selectors.project_detail(self.request.user, project))
         context["can_edit"] = self.can_edit(project)
         context["can_add_here"] = may_add_on_project(self.request.user, context["parties"])
+        business = business_selectors.project_business(project)
+        context["business"] = business
+        context["can_edit_business"] = may_edit_project_business(self.request.user, project)
+        context["business_chart"] = {**business["chart"].as_json(), "labels": chart_labels()}
         return context
+
+
+def chart_labels() -> dict[str, str]:
+    """The 党建+业务 chart's series and axis names, in the user's language."""
+    return {
+        "progress": _("Business progress (%)"),
+        "activities": _("Joint activities held"),
+        "zone_checks": _("Zone checks"),
+        "items_closed": _("Action items closed"),
+        "progress_axis": _("Project progress"),
+        "work_axis": _("Joint work"),
+    }
 
 
 class ProjectUpdateView(ScopedObjectMixin, ServiceFormView):

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, PlannedActivity, ZoneCheck
+from activities.models import Activity, PlannedActivity, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
 from assessments import metrics
 from assessments.models import IndicatorScore
 from partnerships.models import ActionItem, JointMeeting, Member
@@ -102,6 +102,28 @@ def evidence_columns(model) -> tuple[tuple[str, ...], list[EvidenceColumn], Call
                 Col(_("Full name"), lambda r: r.name, link=True),
                 Col(_("Organization"), lambda r: r.organization.display_name),
                 Col(_("Party status"), lambda r: r.get_status_display()),
+            ],
+            lambda r: r.get_absolute_url(),
+        )
+    if model is ProjectMilestone:
+        return (
+            ("project",),
+            [
+                Col(_("Key project"), lambda r: r.project.name, link=True),
+                Col(_("Milestone"), lambda r: r.name),
+                Col(_("Planned date"), lambda r: _local(r.planned_on)),
+                Col(_("Actual date"), lambda r: _local(r.actual_on)),
+            ],
+            lambda r: r.get_absolute_url(),
+        )
+    if model is ProjectMonthlyFigure:
+        return (
+            ("project",),
+            [
+                Col(_("Key project"), lambda r: r.project.name, link=True),
+                Col(_("Month"), lambda r: r.month.strftime("%Y-%m")),
+                Col(_("Safety incidents"), lambda r: r.safety_incidents),
+                Col(_("Progress (%)"), lambda r: r.progress),
             ],
             lambda r: r.get_absolute_url(),
         )

@@ -120,9 +120,10 @@ def _indicator_columns(indicators) -> list[list]:
 
 def _value_sql(n: str = "v.n", d: str = "v.d", kind: str = "i.metric_kind", empty: str = "i.empty_value") -> str:
     """``Metric._value`` with ``Metric.empty_value`` as SQL: a count is ``n``, a rate ``100 × n / d`` to 0.01,
-    half up, and a subject without any record (``n``, ``d`` NULL) or with nothing due takes the empty value."""
+    half up, an "all" 1 when ``n = d`` (else 0), and a subject without any record (``n``, ``d`` NULL) or with nothing due takes the empty value."""
     return (
         f"CASE WHEN {kind} = 'count' THEN COALESCE({n}, 0) WHEN COALESCE({d}, 0) = 0 THEN {empty} "
+        f"WHEN {kind} = 'all' THEN CASE WHEN {n} = {d} THEN 1 ELSE 0 END "
         f"ELSE round(COALESCE({n}, 0) * 100 / {d}, 2) END"
     )
 

@@ -28,6 +28,7 @@ from activities.models import (
 )
 from activities.photos import store_photo
 from demo.clock import as_of
+from demo.engine import business
 from demo.engine.context import DemoContext
 from demo.engine.stories import build, plain, story
 from demo.engine.world import SEED, World, at
@@ -147,7 +148,9 @@ def seed_projects(ctx: DemoContext, world: World) -> dict:
         f"zone checks: {ZoneCheck.objects.filter(zone__project=project).count()}; "
         f"pioneer posts: {len(posts)}; teams: {len(teams)}"
     )
-    return {"key_project": project, "zones": zones, "posts": posts, "teams": teams}
+    made = {"key_project": project, "zones": zones, "posts": posts, "teams": teams}
+    # 党建+业务: the project's milestones and monthly figures, and the depot beside it (demo/engine/business.py).
+    return {**made, **business.seed_business(ctx, world, made)}
 
 
 def _ensure_zones(ctx: DemoContext, world: World, project: KeyProject) -> list[ResponsibilityZone]:

@@ -26,6 +26,8 @@ from activities.models import (
     KeyProject,
     PioneerPost,
     PlannedActivity,
+    ProjectMilestone,
+    ProjectMonthlyFigure,
     ResponsibilityZone,
     Team,
     TeamMember,
@@ -47,6 +49,8 @@ Status = Activity.Status
 pytestmark = pytest.mark.django_db
 
 MODELS = (
+    ProjectMilestone,
+    ProjectMonthlyFigure,
     ActivityPlan,
     PlannedActivity,
     Activity,
@@ -182,7 +186,7 @@ def test_most_past_activities_are_logged_with_headcounts_participants_and_photos
 
 
 def test_the_key_project_has_four_zones_claimed_by_at_least_two_parties(seeded):
-    project = KeyProject.objects.get()
+    project = KeyProject.objects.get(code="LJGD5-TJ01")  # the metro line (the depot is 党建+业务's)
     assert project.is_joint and project.honours and project.supervision_phone
     assert project.owner == org_of("secretary1")
     parties = parties_of(project.agreement)
@@ -252,6 +256,22 @@ def test_secretary1_has_activities_to_log_and_activities_this_week(seeded):
     assert mine.filter(status=Status.PLANNED, starts_at__gt=now).exists()
 
 
+def test_the_key_projects_show_business_beside_party_work(seeded):
+    """党建+业务: the metro line runs 45 days ahead, the depot lags; a year and more of monthly figures each."""
+    from activities.selectors.business import project_business, schedule_overview
+
+    metro = KeyProject.objects.get(code="LJGD5-TJ01")
+    depot = KeyProject.objects.get(code="LJGD5-CL02")
+    ahead, behind = project_business(metro), project_business(depot)
+    assert (ahead["schedule"], ahead["deviation"]) == (ProjectMilestone.Schedule.AHEAD, -45)
+    assert behind["schedule"] == ProjectMilestone.Schedule.BEHIND and behind["deviation"] >= 30
+    assert len(ahead["figures"]) >= 12 and len(behind["figures"]) >= 12
+    assert sum(ahead["chart"].activities) > 0 and sum(ahead["chart"].zone_checks) > 0
+    overview = schedule_overview(user("committee"))
+    assert overview["counts"]["ahead"] >= 1 and [p.pk for p in overview["lagging"]][:1] == [depot.pk]
+    assert not KeyProject.objects.visible_to(user("secretary2")).exists()
+
+
 def test_a_second_run_creates_nothing(seeded):
     before = counts()
 
@@ -270,7 +290,7 @@ def test_it_hands_its_results_to_later_seeders(seeded):
 
     assert counts() == before
     data = ctx.data["activities"]
-    assert data["key_project"] == KeyProject.objects.get()
+    assert data["key_project"] == KeyProject.objects.get(code="LJGD5-TJ01")
     assert len(data["zones"]) == 4 and len(data["teams"]) == 2 and data["posts"]
     year = timezone.localdate().year
     assert data["plans"][("joint", year)] == ActivityPlan.objects.get(agreement__number="HD5-LJ-001", year=year)

@@ -126,7 +126,8 @@ def _sql_values(rows: list[tuple], expression: str, columns: str, types: tuple[s
 def test_the_sql_value_of_a_metric_is_the_python_one(db):
     rows, expected = [], []
     counts = [(None, None), (0, 0), (3, 0), (0, 7), (1, 3), (2, 3), (5, 8), (1, 8), (7, 7), (10, 9), (1, 6), (2, 7)]
-    for key in ("joint_meetings", "logged_in_time", "plan_completion", "items_on_time", "overdue_items"):
+    keys = ("joint_meetings", "logged_in_time", "plan_completion", "items_on_time", "overdue_items")
+    for key in (*keys, "milestones_on_time", "zero_safety_incidents"):
         metric = metrics.REGISTRY[key]
         for n, d in counts:
             python = metric._value(n, d) if n is not None else None  # no record at all: not in the aggregate
