@@ -1,4 +1,15 @@
-from activities.views import activities, bookings, business, calendar, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import (
+    activities,
+    bookings,
+    business,
+    calendar,
+    photo_uploads,
+    plans,
+    posts,
+    projects,
+    teams,
+    zones,
+)
 
 app_name = "activities"
 
