@@ -13,11 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities import notices
 from activities.models import Activity
 
 # Imported for what it registers: the nightly housekeeping's expiry of photos uploaded but never attached.
 from activities.services import photo_uploads  # noqa: F401
-from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from portal.reminders import (
+    LOOKBACK_DAYS,
+    Candidate,
+    at_local,
+    register,
+    register_event,
+    unique_users,
+    users_by_organization,
+)
 from portal.scoping import ROLE_SECRETARY
 
 LAST_DAY_OFFSET = 1  # the second, fixed reminder: the day before
@@ -96,3 +105,5 @@ register(
     default_offset_days=2,
     candidates=not_logged,
 )
+register_event(notices.PUBLICITY_SUBMITTED, label=gettext_lazy("Publicity item awaiting your review"))
+register_event(notices.PUBLICITY_RULED, label=gettext_lazy("Your publicity item approved or returned"))
