@@ -263,9 +263,7 @@ def may_edit_branch_brand(actor, organization: Organization) -> bool:
     if scope.is_anonymous:
         return False
     return (
-        scope.is_superuser
-        or organization.pk in scope.org_ids(ROLE_SECRETARY)
-        or scope.reviews_path(organization.path)
+        scope.is_superuser or organization.pk in scope.org_ids(ROLE_SECRETARY) or scope.reviews_path(organization.path)
     )
 
 

@@ -33,7 +33,8 @@ def reviewer_q(scope: UserScope, prefix: str = "") -> Q:
     """Items whose reviewing organization the user reviews for (set-based, for lists and the to-do count)."""
     committee = Q(**{f"{prefix}reviewer_org__kind__in": COMMITTEE_KINDS})
     return scope.in_orgs_q(f"{prefix}reviewer_org_id", ROLE_SECRETARY) | (
-        committee & (scope.in_orgs_q(f"{prefix}reviewer_org_id", ROLE_REVIEWER) | scope.subtree_q(f"{prefix}reviewer_org__path"))
+        committee
+        & (scope.in_orgs_q(f"{prefix}reviewer_org_id", ROLE_REVIEWER) | scope.subtree_q(f"{prefix}reviewer_org__path"))
     )
 
 

@@ -50,7 +50,9 @@ def brand_reviewer(activity: Activity) -> Organization:
         if party is not None:
             return party.organization
     lead = activity.lead
-    committee = lead.get_ancestors().filter(kind__in=COMMITTEE_KINDS).order_by("-depth").first()
+    step = Organization.steplen
+    above = [lead.path[:end] for end in range(step, len(lead.path), step)]
+    committee = Organization.objects.filter(path__in=above, kind__in=COMMITTEE_KINDS).order_by("-depth").first()
     return committee or lead
 
 
@@ -174,7 +176,9 @@ def _brand(activities, zones, posts, now) -> dict:
     current_posts = posts.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today), starts_on__lte=today)
     return {
         "series": monthly_series(activities, now),
-        "zones": list(zones.select_related("project", "lead").order_by("project__name", "name", "pk")[: BRAND_LIST + 1]),
+        "zones": list(
+            zones.select_related("project", "lead").order_by("project__name", "name", "pk")[: BRAND_LIST + 1]
+        ),
         "posts": list(current_posts.select_related("member", "project").order_by("post", "pk")[: BRAND_LIST + 1]),
         "list_limit": BRAND_LIST,
     }

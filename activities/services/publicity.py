@@ -46,7 +46,10 @@ def publicity_item_create(*, actor: AbstractBaseUser, activity: Activity) -> Pub
     credited to its agreement (or to its lead branch for the branch's own activity)."""
     activity = Activity.objects.select_related("agreement", "lead").get(pk=activity.pk)
     if not may_publicize(actor, activity):
-        if activity.status != Activity.Status.LOGGED and Activity.objects.editable_by(actor).filter(pk=activity.pk).exists():
+        if (
+            activity.status != Activity.Status.LOGGED
+            and Activity.objects.editable_by(actor).filter(pk=activity.pk).exists()
+        ):
             raise ValidationError(_("Log the activity before turning it into a publicity item."), code="not_logged")
         raise PermissionDenied
     text = activity.summary

@@ -26,8 +26,8 @@ from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities, may_publicize
-from activities.selectors.publicity import publicity_items_of
 from activities.selectors import activities as selectors
+from activities.selectors.publicity import publicity_items_of
 from activities.services import activities as services
 from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization

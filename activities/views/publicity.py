@@ -232,7 +232,9 @@ class AgreementBrandView(_BrandPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        agreement = get_object_or_404(Agreement.objects.visible_to(self.request.user).exclude(brand=""), pk=kwargs["pk"])
+        agreement = get_object_or_404(
+            Agreement.objects.visible_to(self.request.user).exclude(brand=""), pk=kwargs["pk"]
+        )
         context.update(
             self.brand_context(selectors.approved_items(agreement=agreement), selectors.agreement_brand(agreement))
         )
