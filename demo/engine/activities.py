@@ -50,6 +50,7 @@ from demo.engine.plans import (
     month_range,
     parties_of,
 )
+from demo.engine.publicity import seed_publicity
 from demo.engine.stories import plain, story
 from demo.engine.world import SEED, Pictures, World, at, load_world
 from partnerships.models import Agreement, Member, Organization
@@ -493,6 +494,7 @@ def seed(ctx: DemoContext) -> None:
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
     made = projects.seed_projects(ctx, world)
+    seed_publicity(ctx, world, STORY.get("publicity", {}), STORY.get("tidy", []))
     ctx.data["activities"] = {
         "today": world.today,
         "plans": {(draft.key, draft.year): draft.plan for draft in plans},
