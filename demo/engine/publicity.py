@@ -23,6 +23,7 @@ from demo.engine.context import DemoContext
 from partnerships.models import Organization
 
 PHOTOS = 3  # photos chosen per item
+Status = PublicityItem.Status
 
 
 def seed_publicity(ctx: DemoContext, world, story: dict, tidy: list[str]) -> None:
@@ -65,32 +66,8 @@ def _items(world, reasons: list[str], tidy: list[str]) -> int:
         key = (activity.agreement_id, activity.lead_id)
         if key not in reviewers:
             reviewers[key] = brand_reviewer(activity)
-        reviewer = reviewers[key]
-        submitted = min(activity.logged_at + dt.timedelta(hours=rng.randint(2, 30)), now)
-        reviewed = min(submitted + dt.timedelta(days=rng.randint(1, 3)), now)
-        status = Status.APPROVED
-        if rank == 0:
-            status = Status.SUBMITTED
-        elif rank == 1 and activity.lead_id in tidy_ids:
-            status = Status.RETURNED
-        elif rank == 2 and activity.lead_id in tidy_ids:
-            status = Status.DRAFT
-        item = PublicityItem(
-            activity=activity,
-            title=activity.publicity_title or activity.title,
-            text=activity.publicity_text or activity.summary,
-            link=activity.publicity_url,
-            agreement=activity.agreement,
-            branch=None if activity.agreement_id else activity.lead,
-            reviewer_org=reviewer,
-            status=status,
-            created_by_id=activity.logged_by_id,
-            submitted_at=None if status == Status.DRAFT else submitted,
-            reviewed_at=reviewed if status in (Status.APPROVED, Status.RETURNED) else None,
-            reviewed_by=world.secretaries.get(reviewer.pk) if status in (Status.APPROVED, Status.RETURNED) else None,
-            return_reason=rng.choice(reasons) if status == Status.RETURNED else "",
-        )
-        items.append(item)
+        status = _status(rank, activity.lead_id in tidy_ids)
+        items.append(_item(world, rng, activity, reviewers[key], status, reasons, now))
         chosen.append(photos.get(activity.pk, []))
     PublicityItem.objects.bulk_create(items)
     through = PublicityItem.photos.through
@@ -109,4 +86,34 @@ def _items(world, reasons: list[str], tidy: list[str]) -> int:
     return len(items)
 
 
-Status = PublicityItem.Status
+def _status(rank: int, tidy: bool) -> str:
+    """The newest item of a lead waits for review; in the demo's signed-in branches the next was returned and the
+    one after is a draft; the rest were approved."""
+    if rank == 0:
+        return Status.SUBMITTED
+    if tidy and rank == 1:
+        return Status.RETURNED
+    if tidy and rank == 2:
+        return Status.DRAFT
+    return Status.APPROVED
+
+
+def _item(world, rng, activity, reviewer, status, reasons, now) -> PublicityItem:
+    submitted = min(activity.logged_at + dt.timedelta(hours=rng.randint(2, 30)), now)
+    reviewed = min(submitted + dt.timedelta(days=rng.randint(1, 3)), now)
+    ruled = status in (Status.APPROVED, Status.RETURNED)
+    return PublicityItem(
+        activity=activity,
+        title=activity.publicity_title or activity.title,
+        text=activity.publicity_text or activity.summary,
+        link=activity.publicity_url,
+        agreement=activity.agreement,
+        branch=None if activity.agreement_id else activity.lead,
+        reviewer_org=reviewer,
+        status=status,
+        created_by_id=activity.logged_by_id,
+        submitted_at=None if status == Status.DRAFT else submitted,
+        reviewed_at=reviewed if ruled else None,
+        reviewed_by=world.secretaries.get(reviewer.pk) if ruled else None,
+        return_reason=rng.choice(reasons) if status == Status.RETURNED else "",
+    )

@@ -43,7 +43,7 @@
       ],
       series: [
         { name: data.labels.activities, type: "bar", data: data.activities, barMaxWidth: 24 },
-        { name: data.labels.headcounts, type: "line", yAxisIndex: 1, data: data.headcounts, smooth: true },
+        { name: data.labels.headcounts, type: "line", yAxisIndex: 1, data: data.headcounts, smooth: false },
       ],
     });
     window.addEventListener("resize", function () {
