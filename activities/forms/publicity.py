@@ -21,7 +21,7 @@ class PublicityItemForm(_CrispyMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=PublicityItem._meta.get_field("title").max_length)
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
     link = forms.URLField(
-        label=_("Published at"),
+        label=_("Report link"),
         required=False,
         assume_scheme="https",
         max_length=200,

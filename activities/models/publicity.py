@@ -54,7 +54,7 @@ class PublicityItem(models.Model):
     )
     title = models.CharField(_("title"), max_length=120)
     text = models.TextField(_("text"))
-    link = models.URLField(_("published at"), blank=True, help_text=_("Where the report was published, if online."))
+    link = models.URLField(_("report link"), blank=True, help_text=_("Where the report was published, if online."))
     photos = models.ManyToManyField(ActivityPhoto, verbose_name=_("photos"), blank=True, related_name="+")
     # The brand credit: the activity's agreement, or the lead branch for the branch's own activity.
     agreement = models.ForeignKey(
