@@ -161,7 +161,8 @@ def _ledger_row(activity: Activity, *, statuses: dict[str, str]) -> list:
         activity.outcomes,
         activity.photo_count,
         f"{plan_row.plan.year} · {plan_row.month} · {plan_row.theme}" if plan_row else "",
-        f"{activity.publicity_title} {activity.publicity_url}".strip(),
+        getattr(activity, "publicity_item_title", None)
+        or f"{activity.publicity_title} {activity.publicity_url}".strip(),
     ]
 
 

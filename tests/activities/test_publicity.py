@@ -339,3 +339,11 @@ def test_the_publicity_metric_counts_approved_items_only_with_evidence(world, lo
     assert evidence.model is PublicityItem
     assert set(evidence) == {made[3], made[4]}
     assert all(record.get_absolute_url().startswith("/") for record in evidence)
+
+
+def test_the_ledger_export_names_the_approved_item(client_for, world, logged):
+    from tests.activities.test_ledger import _read
+
+    _items(world, logged, 1)
+    header, rows = _read(client_for(world.secretary1).get(reverse("activities:activity_export")))
+    assert rows[0][16] == "报道0"
