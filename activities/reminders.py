@@ -15,11 +15,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from activities import notices
 from activities.models import Activity, VenueBooking
 
 # Imported for what it registers: the nightly housekeeping's expiry of photos uploaded but never attached.
 from activities.services import photo_uploads  # noqa: F401
-from portal.reminders import LOOKBACK_DAYS, Candidate, at_local, register, unique_users, users_by_organization
+from portal.reminders import (
+    LOOKBACK_DAYS,
+    Candidate,
+    at_local,
+    register,
+    register_event,
+    unique_users,
+    users_by_organization,
+)
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
 
 LAST_DAY_OFFSET = 1  # the second, fixed reminder: the day before
@@ -146,3 +155,5 @@ register(
     default_offset_days=1,
     candidates=booking_upcoming,
 )
+register_event(notices.PUBLICITY_SUBMITTED, label=gettext_lazy("Publicity item awaiting your review"))
+register_event(notices.PUBLICITY_RULED, label=gettext_lazy("Your publicity item approved or returned"))

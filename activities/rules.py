@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity
+from activities.models import COMMITTEE_KINDS, Activity
 from partnerships.models import Agreement, AgreementParty, Member, Organization
-from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
+from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY, get_scope
 
 # A held or logged activity that ended more than this many days ago is locked: only a superuser may change it.
 LOCK_DAYS = 30
@@ -235,15 +235,44 @@ def count_named(participants: Sequence[Member], groups: Mapping[int, int]) -> di
     return named
 
 
-def publicity_errors(title: str, text: str, url: str) -> dict[str, list[str]]:
-    if not (title or text or url):
-        return {}
-    errors: dict[str, list[str]] = {}
-    if not title:
-        errors["publicity_title"] = [_("Give the publicity report a title.")]
-    if not (text or url):
-        errors["publicity_text"] = [_("Give the publicity report's text or a link to it.")]
-    return errors
+def may_publicize(actor, activity: Activity) -> bool:
+    """Whether ``actor`` may turn ``activity`` into a publicity item: its lead's secretary (or an admin), once logged."""
+    scope = get_scope(actor)
+    if scope.is_anonymous or activity.status != Activity.Status.LOGGED:
+        return False
+    return scope.is_superuser or activity.lead_id in scope.org_ids(ROLE_SECRETARY)
+
+
+def may_review_publicity(actor, item) -> bool:
+    """The reviewing organization's secretary; for a committee-level one also its reviewers (上级党委) and those
+    reviewing above it; admins. The same rule as ``activities.models.reviewer_q``, for one item."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    if scope.is_superuser:
+        return True
+    org = item.reviewer_org
+    if org.pk in scope.org_ids(ROLE_SECRETARY):
+        return True
+    return org.kind in COMMITTEE_KINDS and (org.pk in scope.org_ids(ROLE_REVIEWER) or scope.reviews_path(org.path))
+
+
+def may_edit_branch_brand(actor, organization: Organization) -> bool:
+    """The branch's secretary (一支部一特色 is the branch's own), its committee's reviewers, or an admin."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    return (
+        scope.is_superuser or organization.pk in scope.org_ids(ROLE_SECRETARY) or scope.reviews_path(organization.path)
+    )
+
+
+def may_see_branch_brand(actor, organization: Organization) -> bool:
+    """A branch's brand page: its own people (any role), the committees reviewing it, admins."""
+    scope = get_scope(actor)
+    if scope.is_anonymous:
+        return False
+    return scope.is_superuser or organization.pk in scope.org_ids() or scope.reviews_path(organization.path)
 
 
 # --- 党建+业务: a key project's milestones and monthly figures ---------------------------------------------------

@@ -7,6 +7,7 @@ from activities.views import (
     plans,
     posts,
     projects,
+    publicity,
     teams,
     zones,
 )
@@ -24,4 +25,5 @@ urlpatterns = [
     *zones.urlpatterns,
     *posts.urlpatterns,
     *teams.urlpatterns,
+    *publicity.urlpatterns,
 ]

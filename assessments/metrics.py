@@ -45,7 +45,14 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from activities.models import Activity, PlannedActivity, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
+from activities.models import (
+    Activity,
+    PlannedActivity,
+    ProjectMilestone,
+    ProjectMonthlyFigure,
+    PublicityItem,
+    ZoneCheck,
+)
 from partnerships.models import ActionItem, Agreement, JointMeeting, Member
 
 ORG = "org"
@@ -404,14 +411,15 @@ register(
 
 
 def _publicity(p: Period) -> QuerySet:
-    return (
-        Activity.objects.filter(status=Activity.Status.LOGGED, starts_at__gte=p.start_dt, starts_at__lt=p.end_dt)
-        .filter(~Q(publicity_title="") | ~Q(publicity_text="") | ~Q(publicity_url=""))
-        .annotate(n=ONE, d=ONE)
-    )
+    # Approved publicity items (宣传), counted in the quarter they were approved; drafts, items awaiting review and
+    # returned ones do not count. The evidence lists the items themselves.
+    return PublicityItem.objects.filter(
+        status=PublicityItem.Status.APPROVED, reviewed_at__gte=p.start_dt, reviewed_at__lt=p.end_dt
+    ).annotate(n=ONE, d=ONE)
 
 
-register(Metric("publicity", _("Publicity reports"), _("reports"), "count", _publicity, ACTIVITY_LINKS))
+PUBLICITY_LINKS = {ORG: ("activity__lead", "activity__co_organizers"), AGR: ("agreement",)}
+register(Metric("publicity", _("Publicity reports"), _("reports"), "count", _publicity, PUBLICITY_LINKS))
 
 
 def _joint_study(p: Period) -> QuerySet:

@@ -133,7 +133,7 @@ class PhotoChoices(forms.ModelMultipleChoiceField):
 
 class ActivityLogForm(forms.Form):
     """The quick log: summary, outcomes, one headcount per participating organization, named participants, photos
-    to add or remove, and an optional publicity report. Headcount fields are named ``headcount_<organization id>``
+    to add or remove (publicity is written afterwards, as a publicity item). Headcount fields are named ``headcount_<organization id>``
     so the service's errors land next to them."""
 
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -161,13 +161,6 @@ class ActivityLogForm(forms.Form):
         queryset=ActivityPhoto.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-    )
-    publicity_title = forms.CharField(label=_("Publicity report title"), max_length=120, required=False)
-    publicity_text = forms.CharField(
-        label=_("Publicity report text"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    publicity_url = forms.URLField(
-        label=_("Publicity report link"), required=False, assume_scheme="https", max_length=200
     )
 
     def __init__(self, *args, organizations, members, photos, groups=None, pending=None, **kwargs):
@@ -250,9 +243,6 @@ class ActivityLogForm(forms.Form):
             "photos": data.get("photos") or [],
             "pending_photos": list(data.get("pending_photos") or ()),
             "remove_photos": list(data.get("remove_photos") or ()),
-            "publicity_title": data.get("publicity_title", ""),
-            "publicity_text": data.get("publicity_text", ""),
-            "publicity_url": data.get("publicity_url", ""),
         }
 
 

@@ -2,7 +2,8 @@
 
 * Yearly plans (``ActivityPlan`` + ``PlannedActivity``) agreed per agreement, with a rotating lead unit.
 * Activities (``Activity``) scheduled from a plan row or on their own, then logged by the lead organization's
-  secretary with headcounts (``ActivityParticipation``), named participants, photos and a publicity note.
+  secretary with headcounts (``ActivityParticipation``), named participants, photos; a logged activity becomes publicity items
+  (``PublicityItem``), reviewed and credited to its agreement's or branch's brand.
 * Key projects (``KeyProject``) divided into red responsibility zones (``ResponsibilityZone``) claimed by members
   of the parties (``ZoneAssignment``) and checked periodically (``ZoneCheck``);
   their milestones (``ProjectMilestone``) and monthly business figures (``ProjectMonthlyFigure``) — 党建+业务.
@@ -40,6 +41,7 @@ from activities.models.projects import (
     ZoneCheckPhoto,
     ZoneDimension,
 )
+from activities.models.publicity import COMMITTEE_KINDS, PublicityItem, reviewer_q
 
 __all__ = [
     "ProjectMilestone",
@@ -65,4 +67,7 @@ __all__ = [
     "CalendarToken",
     "VenueBookingQuerySet",
     "VenueBooking",
+    "PublicityItem",
+    "COMMITTEE_KINDS",
+    "reviewer_q",
 ]

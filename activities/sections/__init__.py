@@ -1,4 +1,4 @@
 """Page sections by area, imported by ``portal.home.autodiscover``: plans, activities, calendar, projects, business,
-venue bookings."""
+venue bookings, publicity."""
 
-from activities.sections import activities, bookings, business, calendar, plans, projects  # noqa: F401
+from activities.sections import activities, bookings, business, calendar, plans, projects, publicity  # noqa: F401

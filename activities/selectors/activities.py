@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType
+from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType, PublicityItem
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, get_scope
 
@@ -54,8 +54,13 @@ def ledger_rows(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
 def for_export(queryset: QuerySet[Activity]) -> QuerySet[Activity]:
     """``ledger_rows`` for an export, its co-organizers as a plain list (``ledger_co_organizers``): prefetched into the
     related manager, Django builds a queryset per activity to hold them, a third of an export batch's time."""
-    return queryset.prefetch_related(None).prefetch_related(
-        Prefetch("co_organizers", to_attr="ledger_co_organizers"), participations_prefetch()
+    # The publicity column: the latest approved publicity item's title (a subquery, no query per row).
+    approved = PublicityItem.objects.filter(activity_id=OuterRef("pk"), status=PublicityItem.Status.APPROVED)
+    latest = approved.order_by("-reviewed_at", "-pk").values("title")[:1]
+    return (
+        queryset.prefetch_related(None)
+        .prefetch_related(Prefetch("co_organizers", to_attr="ledger_co_organizers"), participations_prefetch())
+        .annotate(publicity_item_title=Subquery(latest))
     )
 
 

@@ -1,4 +1,4 @@
-"""Every write to joint activities: schedule, edit, log (headcounts, participants, photos, publicity), cancel, and
+"""Every write to joint activities: schedule, edit, log (headcounts, participants, photos), cancel, and
 the sweep that marks ended activities as held.
 
 Rules (issue 4): only the lead organization's secretary (or an admin) writes an activity; under an agreement the
@@ -29,7 +29,6 @@ from activities.rules import (
     lock_message,
     locked_for,
     may_create_activities,
-    publicity_errors,
 )
 from activities.selectors.activities import participant_groups, participating_ids
 from activities.services import bookings
@@ -306,13 +305,10 @@ def activity_log(
     photos: Sequence[UploadedFile] = (),
     pending_photos: Iterable = (),
     remove_photos: Iterable = (),
-    publicity_title: str = "",
-    publicity_text: str = "",
-    publicity_url: str = "",
 ) -> Activity:
     """Log (or re-log) an activity that has started: summary, outcomes, a headcount for each participating
     organization (``headcounts``: organization or its id → number), named participants from their rosters, photos
-    to add and to remove, and an optional publicity report (title, with text or a link). ``pending_photos`` are
+    to add and to remove (publicity is a separate item: ``activities.services.publicity``). ``pending_photos`` are
     photos the actor uploaded ahead (``PendingPhoto`` or ids); they become the activity's photos.
 
     Refuses a participant from an organization not taking part (``participants``), a headcount below the number of
@@ -336,18 +332,11 @@ def activity_log(
     summary = (summary or "").strip()
     if not summary:
         errors = _merge(errors, {"summary": [_("Write a short summary of what happened.")]})
-    publicity_title = (publicity_title or "").strip()
-    publicity_text = (publicity_text or "").strip()
-    publicity_url = (publicity_url or "").strip()
-    errors = _merge(errors, publicity_errors(publicity_title, publicity_text, publicity_url))
     checked, pending, photo_errors = _checked_photos(actor, photos, pending_photos)
     errors = _merge(errors, photo_errors)
 
     activity.summary = summary
     activity.outcomes = (outcomes or "").strip()
-    activity.publicity_title = publicity_title
-    activity.publicity_text = publicity_text
-    activity.publicity_url = publicity_url
     activity.status = Status.LOGGED
     activity.logged_at = activity.logged_at or now
     activity.logged_by = activity.logged_by or actor

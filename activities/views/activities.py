@@ -25,9 +25,10 @@ from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLo
 from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
-from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities
+from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities, may_publicize
 from activities.sections.bookings import booking_section
 from activities.selectors import activities as selectors
+from activities.selectors.publicity import publicity_items_of
 from activities.services import activities as services
 from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization
@@ -165,7 +166,8 @@ def _ledger_row(activity: Activity, *, statuses: dict[str, str]) -> list:
         activity.outcomes,
         activity.photo_count,
         f"{plan_row.plan.year} · {plan_row.month} · {plan_row.theme}" if plan_row else "",
-        f"{activity.publicity_title} {activity.publicity_url}".strip(),
+        getattr(activity, "publicity_item_title", None)
+        or f"{activity.publicity_title} {activity.publicity_url}".strip(),
     ]
 
 
@@ -314,6 +316,8 @@ class ActivityDetailView(ScopedViewMixin, DetailView):
             history=selectors.activity_history(activity),
             total_headcount=sum(p.headcount for p in activity.headcounts),
             participants=list(activity.participants.all()),
+            can_publicize=may_publicize(self.request.user, activity),
+            publicity_items=list(publicity_items_of(self.request.user, activity)),
         )
         context["booking_sections"] = [
             booking_section(self.request.user, activity, can_book=context["can_edit"] and not activity.ends_at <= now)
@@ -386,7 +390,7 @@ class ActivityUpdateView(_ActivityFormView):
 
 
 class ActivityLogView(_ActivityFormView):
-    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos, publicity."""
+    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos."""
 
     form_class = ActivityLogForm
     template_name = "activities/activities/log_form.html"
@@ -421,9 +425,6 @@ class ActivityLogView(_ActivityFormView):
             "summary": activity.summary,
             "outcomes": activity.outcomes,
             "participants": list(activity.participants.values_list("pk", flat=True)),
-            "publicity_title": activity.publicity_title,
-            "publicity_text": activity.publicity_text,
-            "publicity_url": activity.publicity_url,
         }
         for participation in activity.participations.all():
             initial[ActivityLogForm.headcount_field(participation.organization_id)] = participation.headcount

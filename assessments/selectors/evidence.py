@@ -10,7 +10,14 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, PlannedActivity, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
+from activities.models import (
+    Activity,
+    PlannedActivity,
+    ProjectMilestone,
+    ProjectMonthlyFigure,
+    PublicityItem,
+    ZoneCheck,
+)
 from assessments import metrics
 from assessments.models import IndicatorScore
 from partnerships.models import ActionItem, JointMeeting, Member
@@ -44,6 +51,17 @@ def evidence_columns(model) -> tuple[tuple[str, ...], list[EvidenceColumn], Call
                 Col(_("Lead organization"), lambda r: r.lead.display_name),
                 Col(_("Status"), lambda r: r.get_status_display()),
                 Col(_("Logged at"), lambda r: _local(r.logged_at)),
+            ],
+            lambda r: r.get_absolute_url(),
+        )
+    if model is PublicityItem:
+        return (
+            ("activity__lead",),
+            [
+                Col(_("Approved on"), lambda r: _local(r.reviewed_at)),
+                Col(_("Title"), lambda r: r.title, link=True),
+                Col(_("Activity"), lambda r: r.activity.title),
+                Col(_("Lead organization"), lambda r: r.activity.lead.display_name),
             ],
             lambda r: r.get_absolute_url(),
         )

@@ -1,15 +1,15 @@
 """Demo activities for ``manage.py seed_demo``: five quarters of activities (most logged with headcounts, participants
 and photos), on the plans of ``demo.engine.plans``; ``demo.engine.projects`` adds the key project and its zones.
 
-Built on ``ctx.data["partnerships"]`` (organizations, rosters, users, agreements). What it makes, all invented:
+Built on ``ctx.data["partnerships"]`` (organizations, rosters, users, agreements). What it makes, all invented: a
+yearly plan for every agreement and year its term overlaps the demo window (``demo.engine.plans``), and:
 
-* **Plans**: a yearly plan for every agreement, for each year its term overlaps the demo window (``demo.engine.plans``).
 * **Activities**: every plan row's sessions inside the window (a row may recur monthly or quarterly), the company
   branches' own activities (主题党日, 党课, 理论学习 …, no agreement), and a few fixed ones for ``secretary1``'s branch
   so its home page has work: held but not logged in the last week, planned in the current week. Past ones are
   mostly logged (summary, outcomes, headcount per participating organization, named participants from those
-  organizations' rosters, 1–3 photos, sometimes a publicity note); some are held but not logged, a few cancelled
-  with a reason, a few plan rows were never held. ``secretary2``'s branch has activities of its own (some
+  organizations' rosters, 1–3 photos, sometimes a publicity note, made an item by ``demo.engine.publicity``); some
+  are held but not logged, a few cancelled with a reason, a few plan rows were never held. ``secretary2``'s branch has activities of its own (some
   co-organized with other head-office branches) and shares none with ``secretary1``'s branch or its partners.
 
 Direct ORM writes (seed data, in bulk), every row within the models' constraints and the services' rules; timestamps
@@ -34,7 +34,7 @@ from activities.models import (
     PlannedActivity,
 )
 from activities.photos import store_photo
-from demo.engine import bookings, projects
+from demo.engine import bookings, projects, publicity
 from demo.engine.context import DemoContext
 from demo.engine.plans import (
     DILIGENCE,
@@ -493,8 +493,5 @@ def seed(ctx: DemoContext) -> None:
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
     made = {**projects.seed_projects(ctx, world), **bookings.seed_bookings(ctx, world)}
-    ctx.data["activities"] = {
-        "today": world.today,
-        "plans": {(draft.key, draft.year): draft.plan for draft in plans},
-        **made,
-    }
+    publicity.seed_publicity(ctx, world, STORY.get("publicity", {}), STORY.get("tidy", []))
+    ctx.data["activities"] = {"today": world.today, "plans": {(d.key, d.year): d.plan for d in plans}, **made}

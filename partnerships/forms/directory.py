@@ -66,6 +66,7 @@ class OrganizationForm(_CrispyMixin, forms.ModelForm):
                 ),
                 "address",
                 "description",
+                Row(Column("brand", css_class="col-md-4"), Column("brand_description", css_class="col-md-8")),
             )
         )
 

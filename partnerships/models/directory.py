@@ -74,6 +74,9 @@ class Organization(MP_Node):
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True, validators=[phone_validator])
     address = models.CharField(_("address"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # 一支部一特色: a branch's own party-building brand, shown on its brand page.
+    brand = models.CharField(_("distinctive brand"), max_length=60, blank=True)
+    brand_description = models.CharField(_("brand description"), max_length=300, blank=True)
     created_at, updated_at = timestamps()
 
     node_order_by = None

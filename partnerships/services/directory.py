@@ -27,6 +27,8 @@ ORGANIZATION_FIELDS = (
     "contact_phone",
     "address",
     "description",
+    "brand",
+    "brand_description",
 )
 MEMBER_FIELDS = ("name", "gender", "title", "status", "joined_party_on", "phone", "user")
 

@@ -33,6 +33,7 @@ from activities.photos import check_photos, store_photo
 from activities.rules import is_locked
 from activities.selectors.activities import participating_ids
 from activities.services import activities as services
+from activities.services import publicity as publicity_services
 from partnerships.models import Agreement, Member
 from portal.models import Membership
 from tests.factories import (
@@ -312,14 +313,12 @@ def test_an_organization_that_stops_taking_part_takes_its_log_entries_along(worl
 # --- logging ------------------------------------------------------------------------------------------------
 
 
-def test_logging_records_headcounts_participants_photos_and_publicity(world, partnership, held, member_a):
+def test_logging_records_headcounts_participants_and_photos(world, partnership, held, member_a):
     activity = services.activity_log(
         actor=world.secretary1,
         activity=held,
         outcomes="形成共建清单",
         photos=[png(), jpeg()],
-        publicity_title="甲项目与社区联合开展主题党日",
-        publicity_url="https://example.cn/news/1",
         **log_kwargs(world, participants=[member_a]),
     )
     assert activity.status == Activity.Status.LOGGED
@@ -423,26 +422,15 @@ def test_every_problem_is_reported_at_once(world, partnership, held, member_b):
     assert {"summary", "participants", "photos"} <= set(caught.value.message_dict)
 
 
-def test_a_publicity_report_needs_a_title_and_its_text_or_link(world, partnership, held):
-    with pytest.raises(ValidationError) as caught:
-        services.activity_log(actor=world.secretary1, activity=held, publicity_text="报道正文", **log_kwargs(world))
-    assert list(caught.value.message_dict) == ["publicity_title"]
-    with pytest.raises(ValidationError) as caught:
+def test_publicity_is_written_as_an_item_not_in_the_log(client_for, world, partnership, held):
+    # The log no longer takes a publicity report: a logged activity becomes a publicity item (tests/activities/
+    # test_publicity.py), reviewed before it counts.
+    with pytest.raises(TypeError):
         services.activity_log(actor=world.secretary1, activity=held, publicity_title="报道", **log_kwargs(world))
-    assert list(caught.value.message_dict) == ["publicity_text"]
-    with pytest.raises(ValidationError) as caught:
-        services.activity_log(
-            actor=world.secretary1,
-            activity=held,
-            publicity_title="报道",
-            publicity_url="not a link",
-            **log_kwargs(world),
-        )
-    assert "publicity_url" in caught.value.message_dict
-    activity = services.activity_log(
-        actor=world.secretary1, activity=held, publicity_title="报道", publicity_text="正文", **log_kwargs(world)
-    )
-    assert activity.publicity_title == "报道"
+    page = client_for(world.secretary1).get(reverse("activities:activity_log", args=[held.pk])).content.decode()
+    assert "publicity_title" not in page
+    activity = services.activity_log(actor=world.secretary1, activity=held, **log_kwargs(world))
+    assert activity.publicity_items.count() == 0
 
 
 def test_relogging_changes_the_log_and_adds_and_removes_photos(
@@ -776,8 +764,6 @@ def test_the_log_page_saves_headcounts_participants_and_several_photos(client_fo
             world,
             participants=[member_a.pk],
             photos=[png(), jpeg()],
-            publicity_title="报道",
-            publicity_url="https://example.cn/a",
         ),
     )
     assert response.status_code == 302
@@ -858,10 +844,9 @@ def test_the_detail_page_shows_the_log_photos_and_history(client_for, world, par
         actor=world.secretary1,
         activity=held,
         photos=[png()],
-        publicity_title="联合主题党日见报",
-        publicity_text="报道正文",
         **log_kwargs(world, participants=[member_a]),
     )
+    item = publicity_services.publicity_item_create(actor=world.secretary1, activity=held)
     response = client_for(world.liaison1).get(held.get_absolute_url())
     body = response.content.decode()
     photo = held.photos.get()
@@ -869,7 +854,7 @@ def test_the_detail_page_shows_the_log_photos_and_history(client_for, world, par
     assert reverse("activities:activity_photo_thumb", args=[photo.pk]) in body
     assert reverse("activities:activity_photo", args=[photo.pk]) in body
     assert member_a.name in body and member_a.phone not in body
-    assert 'data-testid="publicity"' in body
+    assert 'data-testid="publicity"' in body and item.title in body
     assert response.context["history"][0].history_user == world.secretary1
 
 

@@ -28,6 +28,7 @@ from activities.models import (
     PlannedActivity,
     ProjectMilestone,
     ProjectMonthlyFigure,
+    PublicityItem,
     ResponsibilityZone,
     Team,
     TeamMember,
@@ -54,6 +55,7 @@ MODELS = (
     ActivityPlan,
     PlannedActivity,
     Activity,
+    PublicityItem,
     ActivityParticipation,
     ActivityPhoto,
     KeyProject,
@@ -163,7 +165,8 @@ def test_most_past_activities_are_logged_with_headcounts_participants_and_photos
     logged = past.filter(status=Status.LOGGED).prefetch_related(
         "participations", "participants", "photos", "co_organizers"
     )
-    assert logged.exclude(publicity_title="").exists()
+    # The publicity notes became publicity items (demo/engine/publicity.py); the log's old columns are cleared.
+    assert not logged.exclude(publicity_title="").exists()
     for activity in logged:
         assert activity.summary and activity.outcomes and activity.logged_at >= activity.ends_at
         taking_part = {activity.lead_id, *(org.pk for org in activity.co_organizers.all())}
@@ -183,6 +186,19 @@ def test_most_past_activities_are_logged_with_headcounts_participants_and_photos
     assert ActivityPhoto.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=200)).exists()
     assert Activity.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=200)).exists()
     assert Activity.history.filter(history_date__lt=timezone.now() - dt.timedelta(days=200)).exists()
+
+
+def test_publicity_items_in_every_state_and_branch_brands(seeded):
+    states = Counter(PublicityItem.objects.values_list("status", flat=True))
+    assert all(states[state] >= 1 for state in PublicityItem.Status.values), states
+    assert states[PublicityItem.Status.APPROVED] > states[PublicityItem.Status.SUBMITTED]
+    for item in PublicityItem.objects.filter(status=PublicityItem.Status.RETURNED):
+        assert item.return_reason
+    assert PublicityItem.objects.filter(activity__status=Status.LOGGED).count() == PublicityItem.objects.count()
+    assert Organization.objects.exclude(brand="").filter(kind=Organization.Kind.BRANCH).count() >= 2
+    assert Agreement.objects.exclude(brand="").filter(publicity_items__status="approved").exists()
+    secretary1 = user("secretary1")
+    assert PublicityItem.objects.editable_by(secretary1).filter(status=PublicityItem.Status.RETURNED).exists()
 
 
 def test_the_key_project_has_four_zones_claimed_by_at_least_two_parties(seeded):

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from activities.models import PublicityItem
 from assessments import metrics
 from assessments.models import IndicatorScore, QuarterRollup
 from assessments.services import rollups as services
@@ -107,7 +108,7 @@ def test_the_history_of_a_recomputed_score_keeps_its_manual_points(assess):
 def test_a_lead_also_listed_as_co_organizer_counts_once(assess):
     w = assess.world
     before = metrics.REGISTRY["joint_study"].values(metrics.ORG, Y, Q, now=NOW)
-    ActivityFactory(
+    x7 = ActivityFactory(
         title="X7",
         type_code="study",
         lead=w.branch_b,
@@ -117,8 +118,16 @@ def test_a_lead_also_listed_as_co_organizer_counts_once(assess):
         status="logged",
         summary="小结",
         logged_at=at(5, 9),
-        publicity_title="报道",
         co_organizers=[w.branch_b, w.branch_a],
+    )
+    PublicityItem.objects.create(
+        activity=x7,
+        title="X7 报道",
+        text="报道正文",
+        branch=w.branch_b,
+        reviewer_org=w.branch_b,
+        status=PublicityItem.Status.APPROVED,
+        reviewed_at=at(5, 9),
     )
 
     study = metrics.REGISTRY["joint_study"].values(metrics.ORG, Y, Q, now=NOW)

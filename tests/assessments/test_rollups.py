@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from activities.models import (
     Activity,
     ActivityType,
+    PublicityItem,
 )
 from assessments import metrics, rules
 from assessments.models import AssessmentScheme, IndicatorScore, QuarterRollup, RollupRun
@@ -72,7 +73,10 @@ class Assess:
     rows: dict
 
 
-def _activity(key, store, *, lead, type_code, start, status, agreement=None, plan_row=None, logged_after=None, **kw):
+def _activity(
+    key, store, *, lead, type_code, start, status, agreement=None, plan_row=None, logged_after=None, publicity=0, **kw
+):
+    """An activity; ``publicity`` approved publicity items of it, approved when it was logged."""
     ends = start + dt.timedelta(hours=2)
     extra = {}
     if status == Activity.Status.LOGGED:
@@ -92,6 +96,17 @@ def _activity(key, store, *, lead, type_code, start, status, agreement=None, pla
         **extra,
         **kw,
     )
+    for n in range(publicity):
+        PublicityItem.objects.create(
+            activity=activity,
+            title=f"{key} 报道{n}",
+            text="报道正文",
+            agreement=agreement,
+            branch=None if agreement else lead,
+            reviewer_org=lead,
+            status=PublicityItem.Status.APPROVED,
+            reviewed_at=activity.logged_at,
+        )
     store[key] = activity
     return activity
 
@@ -145,10 +160,10 @@ def assess(world) -> Assess:
     # Activities: key, lead, type, start, status, plan row (rows are the agreement's), logged how long after, extra.
     acts: dict = {}
     for key, lead, type_code, start, status, row, logged_days, extra in [
-        ("X1", w.branch_a, "study", at(4, 10), "logged", "R1", 3, {"publicity_title": "报道"}),
+        ("X1", w.branch_a, "study", at(4, 10), "logged", "R1", 3, {"publicity": 1}),
         ("X2", w.partner, "volunteer", at(5, 20), "held", "R2", None, {}),
         ("X3", w.branch_a, "volunteer", at(6, 10), "cancelled", "R3", None, {}),
-        ("X4", w.branch_a, "volunteer", at(6, 20), "logged", None, 10, {"publicity_url": "https://example.com/news"}),
+        ("X4", w.branch_a, "volunteer", at(6, 20), "logged", None, 10, {"publicity": 1}),
         ("X5", w.branch_b, "study", at(5, 5), "logged", None, 1, {}),
         ("X6", w.branch_a, "study", at(7, 2), "logged", None, 1, {}),
     ]:
@@ -283,7 +298,7 @@ def test_the_evidence_lists_exactly_the_records_behind_a_value(assess):
     plan = metrics.REGISTRY["plan_completion"].records(a, Y, Q, now=NOW)
     assert {r.theme: r.n for r in plan} == {"R1": 1, "R2": 1, "R3": 0}
     publicity = metrics.REGISTRY["publicity"].records(assess.agreement, Y, Q, now=NOW)
-    assert list(publicity) == [acts["X1"]]
+    assert [item.activity for item in publicity] == [acts["X1"]]
 
 
 def _snapshot():
