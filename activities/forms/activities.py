@@ -169,6 +169,9 @@ class ActivityLogForm(forms.Form):
     publicity_url = forms.URLField(
         label=_("Publicity report link"), required=False, assume_scheme="https", max_length=200
     )
+    # The idempotency key of this filling of the form, made by static/js/offline-log.js when the form opens (an
+    # offline draft keeps it): the same key sent twice logs once.
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organizations, members, photos, groups=None, pending=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -253,6 +256,7 @@ class ActivityLogForm(forms.Form):
             "publicity_title": data.get("publicity_title", ""),
             "publicity_text": data.get("publicity_text", ""),
             "publicity_url": data.get("publicity_url", ""),
+            "client_key": data.get("client_key"),
         }
 
 

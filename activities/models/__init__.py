@@ -21,6 +21,7 @@ from activities.models.activities import (
     ActivityQuerySet,
     ActivityType,
     CalendarToken,
+    LogSubmission,
     PendingPhoto,
     Photo,
     PlannedActivity,
@@ -57,4 +58,5 @@ __all__ = [
     "Team",
     "TeamMember",
     "CalendarToken",
+    "LogSubmission",
 ]

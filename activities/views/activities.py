@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
@@ -31,6 +31,7 @@ from activities.services import activities as services
 from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization
 from portal import exports
+from portal.forms import show_service_errors
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator, list_tabs
 from portal.scoping import ScopedViewMixin
@@ -378,12 +379,68 @@ class ActivityUpdateView(_ActivityFormView):
 
 
 class ActivityLogView(_ActivityFormView):
-    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos, publicity."""
+    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos, publicity.
+
+    A POST asking for JSON (``Accept: application/json``: the log form sent by script, or an offline draft synced
+    from the 待同步 list) goes through the same form and service and is answered in JSON: 200 with the activity's
+    URL (``replayed`` when its ``client_key`` was already applied), 400 with the field errors, 403/404/409 with the
+    reason the user may no longer log this activity."""
 
     form_class = ActivityLogForm
     template_name = "activities/activities/log_form.html"
     success_message = gettext_lazy("Activity logged.")
     service = services.activity_log
+
+    def wants_json(self) -> bool:
+        return self.request.method == "POST" and "application/json" in self.request.headers.get("Accept", "")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.wants_json():
+            return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Http404:
+            return self.json_gone(status=404)
+        except PermissionDenied:
+            return self.json_gone(status=403)
+
+    def json_gone(self, *, status: int, reason: str = ""):
+        message = _("This activity can no longer be logged by you (it was reassigned or cancelled).")
+        return JsonResponse({"gone": f"{message} {reason}".strip()}, status=status)
+
+    def refuse(self):
+        if self.wants_json():
+            refusal = self.refusal()
+            return self.json_gone(status=409, reason=refusal) if refusal else None
+        return super().refuse()
+
+    def form_valid(self, form):
+        if not self.wants_json():
+            response = super().form_valid(form)
+            if getattr(self.result, "log_replayed", False):
+                messages.info(self.request, _("This log had already been saved."))
+            return response
+        try:
+            self.result = self.perform(form)
+        except ValidationError as exc:
+            show_service_errors(form, exc)
+            return self.form_invalid(form)
+        replayed = self.result.log_replayed
+        messages.success(self.request, _("This log had already been saved.") if replayed else self.success_message)
+        return JsonResponse({"ok": True, "replayed": replayed, "url": self.object.get_absolute_url()})
+
+    def form_invalid(self, form):
+        if not self.wants_json():
+            return super().form_invalid(form)
+        errors = [
+            {
+                "field": name,
+                "label": str(form.fields[name].label or "") if name in form.fields else "",
+                "messages": [str(message) for message in messages_],
+            }
+            for name, messages_ in form.errors.items()
+        ]
+        return JsonResponse({"errors": errors}, status=400)
 
     def refusal(self):
         refusal = super().refusal()
