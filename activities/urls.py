@@ -1,4 +1,4 @@
-from activities.views import activities, calendar, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import activities, calendar, outbox, photo_uploads, plans, posts, projects, teams, zones
 
 app_name = "activities"
 
@@ -6,6 +6,7 @@ urlpatterns = [
     *plans.urlpatterns,
     *activities.urlpatterns,
     *photo_uploads.urlpatterns,
+    *outbox.urlpatterns,
     *calendar.urlpatterns,
     *projects.urlpatterns,
     *zones.urlpatterns,

@@ -414,6 +414,24 @@ class ActivityLogView(_ActivityFormView):
             return self.json_gone(status=409, reason=refusal) if refusal else None
         return super().refuse()
 
+    def post(self, request, *args, **kwargs):
+        # A draft sent again after it was applied (the answer was lost on the way back) is answered as applied
+        # before its form is checked: its uploaded photos are the activity's by now.
+        if self.already_applied():
+            return self.replayed()
+        return super().post(request, *args, **kwargs)
+
+    def already_applied(self) -> bool:
+        key = self.request.POST.get("client_key")
+        return bool(key) and selectors.log_key_applied(self.request.user, self.object, key)
+
+    def replayed(self):
+        message = _("This log had already been saved.")
+        if self.wants_json():
+            messages.info(self.request, message)
+            return JsonResponse({"ok": True, "replayed": True, "url": self.object.get_absolute_url()})
+        return self.turn_away(message)
+
     def form_valid(self, form):
         if not self.wants_json():
             response = super().form_valid(form)
@@ -430,6 +448,8 @@ class ActivityLogView(_ActivityFormView):
         return JsonResponse({"ok": True, "replayed": replayed, "url": self.object.get_absolute_url()})
 
     def form_invalid(self, form):
+        if self.already_applied():
+            return self.replayed()  # the same draft, applied by a request that ran alongside this one
         if not self.wants_json():
             return super().form_invalid(form)
         errors = [
