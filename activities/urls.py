@@ -1,10 +1,11 @@
-from activities.views import activities, calendar, outbox, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import activities, calendar, log, outbox, photo_uploads, plans, posts, projects, teams, zones
 
 app_name = "activities"
 
 urlpatterns = [
     *plans.urlpatterns,
     *activities.urlpatterns,
+    *log.urlpatterns,
     *photo_uploads.urlpatterns,
     *outbox.urlpatterns,
     *calendar.urlpatterns,

@@ -1,5 +1,5 @@
 """Activities: the ledger (活动台账) and its Excel export, the 记录活动 landing, schedule/edit, an activity's page,
-the quick log, cancellation, and its photos.
+cancellation, and its photos (the quick log: activities/views/log.py).
 
 Thin: querysets come from the scoped managers and the selectors, writes from ``activities.services.activities``.
 The 30-day lock: the pages hide the buttons, and opening or posting a locked activity's edit, log or cancel form
@@ -11,8 +11,8 @@ from __future__ import annotations
 from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
@@ -21,17 +21,15 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
 from django_filters.views import FilterView
 
-from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLogForm, CancelForm
+from activities.forms.activities import DATETIME_LOCAL, ActivityForm, CancelForm
 from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities
 from activities.selectors import activities as selectors
 from activities.services import activities as services
-from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization
 from portal import exports
-from portal.forms import show_service_errors
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator, list_tabs
 from portal.scoping import ScopedViewMixin
@@ -378,140 +376,6 @@ class ActivityUpdateView(_ActivityFormView):
         return data
 
 
-class ActivityLogView(_ActivityFormView):
-    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos, publicity.
-
-    A POST asking for JSON (``Accept: application/json``: the log form sent by script, or an offline draft synced
-    from the 待同步 list) goes through the same form and service and is answered in JSON: 200 with the activity's
-    URL (``replayed`` when its ``client_key`` was already applied), 400 with the field errors, 403/404/409 with the
-    reason the user may no longer log this activity."""
-
-    form_class = ActivityLogForm
-    template_name = "activities/activities/log_form.html"
-    success_message = gettext_lazy("Activity logged.")
-    service = services.activity_log
-
-    def wants_json(self) -> bool:
-        return self.request.method == "POST" and "application/json" in self.request.headers.get("Accept", "")
-
-    def dispatch(self, request, *args, **kwargs):
-        if not self.wants_json():
-            return super().dispatch(request, *args, **kwargs)
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except Http404:
-            return self.json_gone(status=404)
-        except PermissionDenied:
-            return self.json_gone(status=403)
-
-    def json_gone(self, *, status: int, reason: str = ""):
-        message = _("This activity can no longer be logged by you (it was reassigned or cancelled).")
-        return JsonResponse({"gone": f"{message} {reason}".strip()}, status=status)
-
-    def refuse(self):
-        if self.wants_json():
-            refusal = self.refusal()
-            return self.json_gone(status=409, reason=refusal) if refusal else None
-        return super().refuse()
-
-    def post(self, request, *args, **kwargs):
-        # A draft sent again after it was applied (the answer was lost on the way back) is answered as applied
-        # before its form is checked: its uploaded photos are the activity's by now.
-        if self.already_applied():
-            return self.replayed()
-        return super().post(request, *args, **kwargs)
-
-    def already_applied(self) -> bool:
-        key = self.request.POST.get("client_key")
-        return bool(key) and selectors.log_key_applied(self.request.user, self.object, key)
-
-    def replayed(self):
-        message = _("This log had already been saved.")
-        if self.wants_json():
-            messages.info(self.request, message)
-            return JsonResponse({"ok": True, "replayed": True, "url": self.object.get_absolute_url()})
-        return self.turn_away(message)
-
-    def form_valid(self, form):
-        if not self.wants_json():
-            response = super().form_valid(form)
-            if getattr(self.result, "log_replayed", False):
-                messages.info(self.request, _("This log had already been saved."))
-            return response
-        try:
-            self.result = self.perform(form)
-        except ValidationError as exc:
-            show_service_errors(form, exc)
-            return self.form_invalid(form)
-        replayed = self.result.log_replayed
-        messages.success(self.request, _("This log had already been saved.") if replayed else self.success_message)
-        return JsonResponse({"ok": True, "replayed": replayed, "url": self.object.get_absolute_url()})
-
-    def form_invalid(self, form):
-        if self.already_applied():
-            return self.replayed()  # the same draft, applied by a request that ran alongside this one
-        if not self.wants_json():
-            return super().form_invalid(form)
-        errors = [
-            {
-                "field": name,
-                "label": str(form.fields[name].label or "") if name in form.fields else "",
-                "messages": [str(message) for message in messages_],
-            }
-            for name, messages_ in form.errors.items()
-        ]
-        return JsonResponse({"errors": errors}, status=400)
-
-    def refusal(self):
-        refusal = super().refusal()
-        if refusal is None and not has_started(self.object):
-            refusal = _("An activity can be logged once it has started.")
-        return refusal
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        activity = self.object
-        org_ids = selectors.participating_ids(activity)
-        organizations = {org.pk: org for org in Organization.objects.filter(pk__in=org_ids)}
-        chosen = list(activity.participants.values_list("pk", flat=True))
-        groups = selectors.participant_groups(org_ids)
-        kwargs.update(
-            organizations=[organizations[pk] for pk in org_ids],
-            members=selectors.participant_choices(org_ids, chosen, groups),
-            groups=groups,
-            photos=activity.photos.order_by("pk"),
-            pending=own_pending(self.request.user),
-        )
-        return kwargs
-
-    def get_initial(self):
-        activity = self.object
-        initial = {
-            "summary": activity.summary,
-            "outcomes": activity.outcomes,
-            "participants": list(activity.participants.values_list("pk", flat=True)),
-            "publicity_title": activity.publicity_title,
-            "publicity_text": activity.publicity_text,
-            "publicity_url": activity.publicity_url,
-        }
-        for participation in activity.participations.all():
-            initial[ActivityLogForm.headcount_field(participation.organization_id)] = participation.headcount
-        return initial
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        form = context["form"]
-        context["photos"] = list(self.object.photos.order_by("pk"))
-        context["sections"], context["other_participants"] = form.participant_sections()
-        # Photos uploaded as they were picked survive an invalid post: shown again, with their ids still in the form.
-        posted = [value for value in form["pending_photos"].value() or () if str(value).isdigit()]
-        context["pending_photos"] = list(own_pending(self.request.user).filter(pk__in=posted)) if posted else []
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"activity": self.object, **form.service_kwargs()}
-
-
 class ActivityCancelView(_ActivityFormView):
     """Cancel a planned or held activity with a reason."""
 
@@ -544,7 +408,6 @@ urlpatterns = [
     path("activities/new/", ActivityCreateView.as_view(), name="activity_create"),
     path("activities/<int:pk>/", ActivityDetailView.as_view(), name="activity_detail"),
     path("activities/<int:pk>/edit/", ActivityUpdateView.as_view(), name="activity_update"),
-    path("activities/<int:pk>/log/", ActivityLogView.as_view(), name="activity_log"),
     path("activities/<int:pk>/cancel/", ActivityCancelView.as_view(), name="activity_cancel"),
     path("activity-photos/<int:pk>/", ActivityPhotoView.as_view(), name="activity_photo"),
     path("activity-photos/<int:pk>/thumb/", ActivityPhotoView.as_view(thumbnail=True), name="activity_photo_thumb"),

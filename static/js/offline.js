@@ -289,7 +289,7 @@
       });
       document.querySelectorAll("form[data-gj-logout]").forEach(function (form) {
         if (anyone > 0) {
-          form.setAttribute("data-gj-confirm", data.msgLogout.replace("%(n)s", String(anyone)));
+          form.setAttribute("data-gj-confirm", data.msgLogout.replace("{n}", String(anyone)));
         } else {
           form.removeAttribute("data-gj-confirm");
         }
@@ -346,6 +346,26 @@
     if (last && last !== USER && window.caches) caches.delete("gj-pages");
   }
 
+  // The to-log list marks its log forms (data-gj-offline-warm): those not kept yet are fetched once while there is
+  // a signal, so each can be opened and filled in later without one (the worker reads them from "gj-pages").
+  function warmPages() {
+    if (!window.caches || navigator.onLine === false) return;
+    var links = Array.prototype.slice.call(document.querySelectorAll("a[data-gj-offline-warm]"), 0, 20);
+    if (!links.length) return;
+    caches.open("gj-pages").then(function (cache) {
+      links.reduce(function (chain, link) {
+        return chain.then(function () {
+          return cache.match(link.href).then(function (hit) {
+            if (hit) return;
+            return fetch(link.href, { credentials: "same-origin" }).then(function (response) {
+              if (response.ok && !response.redirected) return cache.put(link.href, response);
+            });
+          });
+        });
+      }, Promise.resolve()).catch(function () {});
+    });
+  }
+
   function registerWorker() {
     if (!("serviceWorker" in navigator) || !data.sw) return;
     navigator.serviceWorker.register(data.sw, { scope: "/" }).catch(function () {
@@ -371,6 +391,7 @@
   forgetOtherUsersPages();
   registerWorker();
   refreshCount();
+  warmPages();
   window.addEventListener("online", function () {
     syncAll();
   });

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from activities.models import Activity, ActivityPhoto, LogSubmission
@@ -83,8 +84,6 @@ def test_a_key_used_for_another_activity_is_refused(world, held):
 def test_the_database_refuses_a_second_row_for_one_key(world, held):
     key = uuid.uuid4()
     LogSubmission.objects.create(key=key, activity=held, user=world.secretary1)
-    from django.db import IntegrityError, transaction
-
     with pytest.raises(IntegrityError), transaction.atomic():
         LogSubmission.objects.create(key=key, activity=held, user=world.secretary1)
 
