@@ -7,6 +7,8 @@ refused by the server stays in 待同步 with the reason until it is fixed in it
 waiting asks first, then clears the phone's copy.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -148,12 +150,15 @@ def test_signing_out_with_a_log_waiting_asks_then_clears_the_phone(phone, world,
     dialog = page.get_by_test_id("confirm-dialog")
     expect(dialog).to_contain_text("1 条活动记录尚未同步")
     page.get_by_test_id("confirm-cancel").click()
+    expect(dialog).to_be_hidden()
     assert page.evaluate(COUNT_DRAFTS) == 1  # cancelled: nothing lost
+    expect(page).to_have_url(re.compile(r".*/activities/outbox/$"))
 
     page.get_by_test_id("user-menu").click()
     page.get_by_role("button", name="退出登录").click()
+    expect(dialog).to_be_visible()
     page.get_by_test_id("confirm-ok").click()
-    page.wait_for_url("**/accounts/login/**")
+    page.wait_for_url(re.compile(r".*/accounts/login/"))
     assert page.evaluate(COUNT_DRAFTS) == 0
     assert page.evaluate("async () => (await caches.keys()).filter((name) => name.startsWith('gj-')).length") == 0
     assert not LogSubmission.objects.exists()
