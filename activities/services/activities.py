@@ -329,11 +329,9 @@ def activity_log(
     """
     ensure_editable(actor, activity)
     activity = _lock_row(activity)
-    activity.log_replayed = False
-    if client_key is not None:
-        if _claim_log_key(actor, activity, client_key):
-            activity.log_replayed = True
-            return activity
+    activity.log_replayed = _claim_log_key(actor, activity, client_key)
+    if activity.log_replayed:
+        return activity
     now = timezone.now()
     if activity.status == Status.CANCELLED:
         raise ValidationError(_("A cancelled activity cannot be logged."), code="cancelled")
@@ -392,9 +390,11 @@ def activity_log(
     return activity
 
 
-def _claim_log_key(actor, activity: Activity, key: uuid.UUID) -> bool:
+def _claim_log_key(actor, activity: Activity, key: uuid.UUID | None) -> bool:
     """Record ``key`` as applied to ``activity`` by ``actor`` (rolled back with the log if the log is refused);
-    True when the same actor had already applied it to the same activity."""
+    True when the same actor had already applied it to the same activity. No key, nothing to record."""
+    if key is None:
+        return False
     try:
         with transaction.atomic():
             LogSubmission.objects.create(key=key, activity=activity, user=actor)
