@@ -46,7 +46,8 @@
       notice.appendChild(link);
     }
     notice.hidden = false;
-    notice.scrollIntoView({ block: "nearest" });
+    // The answer to 保存 is shown where the thumb is; a draft filled in on opening leaves the page at its top.
+    if (withLink) notice.scrollIntoView({ block: "center" });
   }
 
   function fields() {
