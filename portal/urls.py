@@ -9,6 +9,7 @@ from portal import search
 from portal.views import exports as views_exports
 from portal.views import history as views_history
 from portal.views import notifications as views_notifications
+from portal.views import pwa as views_pwa
 from portal.views import shell as views
 from portal.views import webhooks as views_webhooks
 
@@ -40,7 +41,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/test/", views_webhooks.WebhookTestView.as_view(), name="webhook_test"),
     path("webhooks/tests/<int:pk>/", views_webhooks.WebhookTestStatusView.as_view(), name="webhook_test_status"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", views_pwa.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
@@ -54,6 +55,10 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("system/housekeeping/", views.housekeeping_run_now, name="housekeeping_run_now"),
     path("healthz", views.healthz, name="healthz"),
+    # The installable app (PWA): the service worker at the root (its scope is the whole site) and its offline page.
+    path("sw.js", views_pwa.service_worker, name="service_worker"),
+    path("offline/", views_pwa.offline, name="offline"),
+    path("csrf-token/", views_pwa.csrf_token, name="csrf_token"),
     path("search/<slug:kind>/", search.search_view, name="search"),
     path("admin/", admin.site.urls),
     path("", include("partnerships.urls")),

@@ -14,7 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.matrix import Case
 
-PUBLIC = {"login", "set_language", "healthz", "activities:ical_feed"}  # the feed's token is its credential
+# The feed's token is its credential; the service worker and the offline page carry nothing of anyone's.
+PUBLIC = {"login", "set_language", "healthz", "activities:ical_feed", "service_worker", "offline"}
 EXEMPT_NAMESPACES = {"admin"}  # Django's own admin: staff only, checked in test_admin_is_for_staff_only
 
 

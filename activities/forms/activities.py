@@ -162,6 +162,9 @@ class ActivityLogForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The idempotency key of this filling of the form, made by static/js/offline-log.js when the form opens (an
+    # offline draft keeps it): the same key sent twice logs once.
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organizations, members, photos, groups=None, pending=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -243,6 +246,7 @@ class ActivityLogForm(forms.Form):
             "photos": data.get("photos") or [],
             "pending_photos": list(data.get("pending_photos") or ()),
             "remove_photos": list(data.get("remove_photos") or ()),
+            "client_key": data.get("client_key"),
         }
 
 

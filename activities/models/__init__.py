@@ -24,6 +24,7 @@ from activities.models.activities import (
     ActivityQuerySet,
     ActivityType,
     CalendarToken,
+    LogSubmission,
     PendingPhoto,
     Photo,
     PlannedActivity,
@@ -70,4 +71,5 @@ __all__ = [
     "PublicityItem",
     "COMMITTEE_KINDS",
     "reviewer_q",
+    "LogSubmission",
 ]

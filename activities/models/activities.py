@@ -359,3 +359,26 @@ class CalendarToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.created_at:%Y-%m-%d})"
+
+
+class LogSubmission(models.Model):
+    """One applied log of an activity, keyed by the client's idempotency key (``client_key``, a UUID the log form
+    makes when it is opened and an offline draft keeps). The unique key is what makes a retried sync log once:
+    the second submission with the same key finds this row and changes nothing."""
+
+    key = models.UUIDField(_("idempotency key"), unique=True)
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.CASCADE, related_name="log_submissions"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("log submission")
+        verbose_name_plural = _("log submissions")
+        indexes = [models.Index(fields=["activity", "created_at"])]
+
+    def __str__(self) -> str:
+        return str(self.key)

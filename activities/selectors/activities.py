@@ -4,12 +4,20 @@ home panel's week, the agreement page's latest activities."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType, PublicityItem
+from activities.models import (
+    Activity,
+    ActivityParticipation,
+    ActivityPhoto,
+    ActivityType,
+    LogSubmission,
+    PublicityItem,
+)
 from partnerships.models import Agreement, AgreementParty, Member, Organization
 from portal.scoping import ROLE_SECRETARY, get_scope
 
@@ -106,6 +114,15 @@ def ledger_organizations(user) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=visible.order_by().values("lead_id").union(joined, all=True)).order_by(
         "path"
     )
+
+
+def log_key_applied(user, activity: Activity, key) -> bool:
+    """Whether ``key`` (a log form's ``client_key``, any text) was already applied by ``user`` to ``activity``."""
+    try:
+        key = uuid.UUID(str(key))
+    except ValueError:
+        return False
+    return LogSubmission.objects.filter(key=key, user_id=user.pk, activity_id=activity.pk).exists()
 
 
 def activity_types() -> QuerySet[ActivityType]:

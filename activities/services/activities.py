@@ -10,16 +10,24 @@ activity that ended more than ``LOCK_DAYS`` days ago is locked: only a superuser
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities.models import Activity, ActivityParticipation, ActivityPhoto, ActivityType, PlannedActivity
+from activities.models import (
+    Activity,
+    ActivityParticipation,
+    ActivityPhoto,
+    ActivityType,
+    LogSubmission,
+    PlannedActivity,
+)
 from activities.photos import check_photos, store_photo
 from activities.rules import (
     CLOSED_AGREEMENT,
@@ -305,6 +313,7 @@ def activity_log(
     photos: Sequence[UploadedFile] = (),
     pending_photos: Iterable = (),
     remove_photos: Iterable = (),
+    client_key: uuid.UUID | None = None,
 ) -> Activity:
     """Log (or re-log) an activity that has started: summary, outcomes, a headcount for each participating
     organization (``headcounts``: organization or its id → number), named participants from their rosters, photos
@@ -314,9 +323,16 @@ def activity_log(
     Refuses a participant from an organization not taking part (``participants``), a headcount below the number of
     named participants from that organization or its party groups (``headcount_<organization id>``), a file that is
     not an image or is over 10 MB, or a pending photo that is not the actor's (``photos``). Nothing is saved when anything is refused. The first log time and logger are kept.
+
+    ``client_key`` is the form's idempotency key (an offline draft keeps it across retries): a key already applied
+    changes nothing and returns the activity with ``log_replayed`` set; a key used by someone else or for another
+    activity is refused. The unique key in the database decides a race between two submissions of one draft.
     """
     ensure_editable(actor, activity)
     activity = _lock_row(activity)
+    activity.log_replayed = _claim_log_key(actor, activity, client_key)
+    if activity.log_replayed:
+        return activity
     now = timezone.now()
     if activity.status == Status.CANCELLED:
         raise ValidationError(_("A cancelled activity cannot be logged."), code="cancelled")
@@ -366,6 +382,24 @@ def activity_log(
     attach_pending_photos(actor=actor, activity=activity, photos=pending)
     ensure_editable(actor, activity)
     return activity
+
+
+def _claim_log_key(actor, activity: Activity, key: uuid.UUID | None) -> bool:
+    """Record ``key`` as applied to ``activity`` by ``actor`` (rolled back with the log if the log is refused);
+    True when the same actor had already applied it to the same activity. No key, nothing to record."""
+    if key is None:
+        return False
+    try:
+        with transaction.atomic():
+            LogSubmission.objects.create(key=key, activity=activity, user=actor)
+    except IntegrityError:
+        earlier = LogSubmission.objects.filter(key=key).first()
+        if earlier is None or earlier.user_id != actor.pk or earlier.activity_id != activity.pk:
+            raise ValidationError(
+                _("This log was already sent for another activity; open the form again."), code="key_reused"
+            ) from None
+        return True
+    return False
 
 
 def _checked_photos(actor, photos: Sequence[UploadedFile], pending_photos: Iterable) -> tuple[list, list, dict]:

@@ -1,5 +1,5 @@
 """Activities: the ledger (活动台账) and its Excel export, the 记录活动 landing, schedule/edit, an activity's page,
-the quick log, cancellation, and its photos.
+cancellation, and its photos (the quick log: activities/views/log.py).
 
 Thin: querysets come from the scoped managers and the selectors, writes from ``activities.services.activities``.
 The 30-day lock: the pages hide the buttons, and opening or posting a locked activity's edit, log or cancel form
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
 from django_filters.views import FilterView
 
-from activities.forms.activities import DATETIME_LOCAL, ActivityForm, ActivityLogForm, CancelForm
+from activities.forms.activities import DATETIME_LOCAL, ActivityForm, CancelForm
 from activities.forms.filters import ActivityFilter
 from activities.models import Activity, ActivityPhoto, ActivityType, PlannedActivity
 from activities.photos import photo_response
@@ -30,7 +30,6 @@ from activities.sections.bookings import booking_section
 from activities.selectors import activities as selectors
 from activities.selectors.publicity import publicity_items_of
 from activities.services import activities as services
-from activities.views.photo_uploads import own_pending
 from partnerships.models import Agreement, Organization
 from portal import exports
 from portal.models import ExportJob
@@ -389,61 +388,6 @@ class ActivityUpdateView(_ActivityFormView):
         return data
 
 
-class ActivityLogView(_ActivityFormView):
-    """The quick log (记录活动), built for a phone: summary, headcounts, participants, photos."""
-
-    form_class = ActivityLogForm
-    template_name = "activities/activities/log_form.html"
-    success_message = gettext_lazy("Activity logged.")
-    service = services.activity_log
-
-    def refusal(self):
-        refusal = super().refusal()
-        if refusal is None and not has_started(self.object):
-            refusal = _("An activity can be logged once it has started.")
-        return refusal
-
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        activity = self.object
-        org_ids = selectors.participating_ids(activity)
-        organizations = {org.pk: org for org in Organization.objects.filter(pk__in=org_ids)}
-        chosen = list(activity.participants.values_list("pk", flat=True))
-        groups = selectors.participant_groups(org_ids)
-        kwargs.update(
-            organizations=[organizations[pk] for pk in org_ids],
-            members=selectors.participant_choices(org_ids, chosen, groups),
-            groups=groups,
-            photos=activity.photos.order_by("pk"),
-            pending=own_pending(self.request.user),
-        )
-        return kwargs
-
-    def get_initial(self):
-        activity = self.object
-        initial = {
-            "summary": activity.summary,
-            "outcomes": activity.outcomes,
-            "participants": list(activity.participants.values_list("pk", flat=True)),
-        }
-        for participation in activity.participations.all():
-            initial[ActivityLogForm.headcount_field(participation.organization_id)] = participation.headcount
-        return initial
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        form = context["form"]
-        context["photos"] = list(self.object.photos.order_by("pk"))
-        context["sections"], context["other_participants"] = form.participant_sections()
-        # Photos uploaded as they were picked survive an invalid post: shown again, with their ids still in the form.
-        posted = [value for value in form["pending_photos"].value() or () if str(value).isdigit()]
-        context["pending_photos"] = list(own_pending(self.request.user).filter(pk__in=posted)) if posted else []
-        return context
-
-    def get_service_kwargs(self, form):
-        return {"activity": self.object, **form.service_kwargs()}
-
-
 class ActivityCancelView(_ActivityFormView):
     """Cancel a planned or held activity with a reason."""
 
@@ -476,7 +420,6 @@ urlpatterns = [
     path("activities/new/", ActivityCreateView.as_view(), name="activity_create"),
     path("activities/<int:pk>/", ActivityDetailView.as_view(), name="activity_detail"),
     path("activities/<int:pk>/edit/", ActivityUpdateView.as_view(), name="activity_update"),
-    path("activities/<int:pk>/log/", ActivityLogView.as_view(), name="activity_log"),
     path("activities/<int:pk>/cancel/", ActivityCancelView.as_view(), name="activity_cancel"),
     path("activity-photos/<int:pk>/", ActivityPhotoView.as_view(), name="activity_photo"),
     path("activity-photos/<int:pk>/thumb/", ActivityPhotoView.as_view(thumbnail=True), name="activity_photo_thumb"),

@@ -3,7 +3,9 @@
      JavaScript) and its headcount (data-gj-headcount) follows the ticked names: the number ticked, or what the user
      typed when that is more (guests who are not on a roster), never less than the ticked names;
    - photos (data-gj-photos) upload as soon as they are picked; each becomes a thumbnail holding a hidden
-     pending_photos input, so a validation error does not lose it; "Remove" drops it from the form.
+     pending_photos input, so a validation error does not lose it; "Remove" drops it from the form. A photo larger
+     than 1600 px is first made smaller on the phone (canvas, JPEG). Picked without a signal (or when the upload
+     finds no network), it stays on the phone (zone.gjLocalPhotos) for the offline draft (static/js/offline-log.js).
    Without JavaScript the plain checkboxes, number inputs and file input work as before. */
 (function () {
   "use strict";
@@ -131,6 +133,50 @@
     return card;
   }
 
+  var MAX_SIDE = 1600;
+
+  // The photo made at most MAX_SIDE px on its longer side (JPEG), or the file itself when it is small enough, is
+  // not an image the browser can draw, or the browser cannot do it.
+  function resized(file) {
+    if (!/^image\//.test(file.type || "") || typeof window.createImageBitmap !== "function") {
+      return Promise.resolve({ blob: file, name: file.name });
+    }
+    return createImageBitmap(file)
+      .then(function (bitmap) {
+        var side = Math.max(bitmap.width, bitmap.height);
+        if (side <= MAX_SIDE) return { blob: file, name: file.name };
+        var scale = MAX_SIDE / side;
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        return new Promise(function (resolve) {
+          canvas.toBlob(
+            function (blob) {
+              resolve(blob ? { blob: blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" } : { blob: file, name: file.name });
+            },
+            "image/jpeg",
+            0.85
+          );
+        });
+      })
+      .catch(function () {
+        return { blob: file, name: file.name };
+      });
+  }
+
+  function localCard(zone, photo) {
+    var card = pendingCard(zone, { id: "", name: photo.name, thumbnail: URL.createObjectURL(photo.blob) });
+    card.querySelector("input[type=hidden]").remove();
+    card.setAttribute("data-gj-local-photo", photo.id);
+    card.setAttribute("data-testid", "local-photo");
+    var note = document.createElement("div");
+    note.className = "small text-muted";
+    note.textContent = zone.getAttribute("data-local-label") || "";
+    card.insertBefore(note, card.querySelector("button"));
+    return card;
+  }
+
   function setupPhotos(zone) {
     var form = zone.closest("form");
     var input = zone.querySelector("input[type=file]");
@@ -139,14 +185,32 @@
     var url = zone.getAttribute("data-upload-url");
     if (!form || !input || !list || !url || typeof window.fetch !== "function") return;
     var busy = 0;
+    var counter = 0;
+    zone.gjLocalPhotos = [];
 
     function say(text) {
       if (status) status.textContent = text;
     }
 
-    function upload(file) {
+    // Keep a photo on the phone until the connection returns (it goes with the offline draft).
+    function keepLocal(photo) {
+      var kept = { id: photo.id || "local-" + Date.now() + "-" + (counter += 1), blob: photo.blob, name: photo.name };
+      zone.gjLocalPhotos.push(kept);
+      list.appendChild(localCard(zone, kept));
+    }
+    zone.gjKeepLocal = keepLocal;
+    zone.gjAddPending = function (photo) {
+      if (list.querySelector("input[name=pending_photos][value='" + String(photo.id) + "']")) return;
+      list.appendChild(pendingCard(zone, photo));
+    };
+
+    function upload(photo) {
+      if (navigator.onLine === false) {
+        keepLocal(photo);
+        return Promise.resolve("");
+      }
       var body = new FormData();
-      body.append("photo", file);
+      body.append("photo", photo.blob, photo.name);
       busy += 1;
       say(zone.getAttribute("data-uploading-label") || "");
       return fetch(url, {
@@ -173,7 +237,9 @@
           return (result.data.errors || [zone.getAttribute("data-failed-label") || ""]).join(" ");
         })
         .catch(function () {
-          return zone.getAttribute("data-failed-label") || "";
+          // No network: the photo waits on the phone with the rest of the log.
+          keepLocal(photo);
+          return "";
         })
         .then(function (problem) {
           busy -= 1;
@@ -184,15 +250,21 @@
     input.addEventListener("change", function () {
       var files = Array.prototype.slice.call(input.files || []);
       if (!files.length) return;
-      Promise.all(files.map(upload)).then(function (problems) {
-        say(
-          problems
-            .filter(function (problem) {
-              return problem;
-            })
-            .join(" ")
-        );
-      });
+      busy += 1; // resizing counts as busy too: the form waits for it
+      Promise.all(files.map(resized))
+        .then(function (photos) {
+          busy -= 1;
+          return Promise.all(photos.map(upload));
+        })
+        .then(function (problems) {
+          say(
+            problems
+              .filter(function (problem) {
+                return problem;
+              })
+              .join(" ")
+          );
+        });
       // The files now travel as pending uploads: the form must not send them a second time.
       input.value = "";
     });
@@ -201,7 +273,15 @@
       var button = event.target instanceof Element ? event.target.closest("[data-gj-remove-pending]") : null;
       if (!button) return;
       var card = button.closest("[data-gj-pending-photo]");
-      if (card) card.remove();
+      if (card) {
+        var local = card.getAttribute("data-gj-local-photo");
+        if (local) {
+          zone.gjLocalPhotos = zone.gjLocalPhotos.filter(function (photo) {
+            return photo.id !== local;
+          });
+        }
+        card.remove();
+      }
       input.focus();
     });
 
@@ -209,6 +289,7 @@
       if (busy > 0) {
         // Wait for the uploads to finish, then send the form with their ids.
         event.preventDefault();
+        event.stopImmediatePropagation();
         var wait = window.setInterval(function () {
           if (busy === 0) {
             window.clearInterval(wait);
