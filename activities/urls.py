@@ -1,4 +1,4 @@
-from activities.views import activities, calendar, photo_uploads, plans, posts, projects, teams, zones
+from activities.views import activities, calendar, checkins, photo_uploads, plans, posts, projects, teams, zones
 
 app_name = "activities"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *zones.urlpatterns,
     *posts.urlpatterns,
     *teams.urlpatterns,
+    *checkins.urlpatterns,
 ]

@@ -25,6 +25,7 @@ from activities.models.activities import (
     Photo,
     PlannedActivity,
 )
+from activities.models.checkins import ActivityCheckIn, ActivityCheckInCode
 from activities.models.projects import (
     KeyProject,
     PioneerPost,
@@ -57,4 +58,6 @@ __all__ = [
     "Team",
     "TeamMember",
     "CalendarToken",
+    "ActivityCheckInCode",
+    "ActivityCheckIn",
 ]

@@ -23,6 +23,7 @@ from partnerships.forms.meetings import (
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
 from partnerships.rules import default_meeting_start
+from partnerships.selectors.checkins import meeting_checkins
 from partnerships.selectors.meetings import (
     annotate_meeting,
     decision_choices,
@@ -101,6 +102,7 @@ class MeetingDetailView(_MeetingObjectMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["can_edit"] = self.can_edit(self.object)
         context["history"] = meeting_history(self.object)
+        context["checkins"] = meeting_checkins(self.object)
         return context
 
 
