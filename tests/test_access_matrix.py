@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.matrix import Case
 
-PUBLIC = {"login", "set_language", "healthz", "activities:ical_feed"}  # the feed's token is its credential
+PUBLIC = {"login", "set_language", "healthz", "activities:ical_feed", "activities:checkin"}  # tokens are credentials
 EXEMPT_NAMESPACES = {"admin"}  # Django's own admin: staff only, checked in test_admin_is_for_staff_only
 
 
