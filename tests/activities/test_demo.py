@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from activities.models import (
     Activity,
+    ActivityCheckIn,
+    ActivityCheckInCode,
     ActivityParticipation,
     ActivityPhoto,
     ActivityPlan,
@@ -47,6 +49,8 @@ Status = Activity.Status
 pytestmark = pytest.mark.django_db
 
 MODELS = (
+    ActivityCheckIn,
+    ActivityCheckInCode,
     ActivityPlan,
     PlannedActivity,
     Activity,
@@ -250,6 +254,20 @@ def test_secretary1_has_activities_to_log_and_activities_this_week(seeded):
     this_week = mine.filter(starts_at__date__gte=monday, starts_at__date__lt=monday + dt.timedelta(days=7))
     assert this_week.count() >= 2
     assert mine.filter(status=Status.PLANNED, starts_at__gt=now).exists()
+
+
+def test_secretary1s_activities_to_log_have_check_ins_to_start_the_log_from(seeded):
+    recent = Activity.objects.editable_by(user("secretary1")).filter(
+        status=Status.HELD, ends_at__gte=timezone.now() - dt.timedelta(days=7)
+    )
+    assert recent.exists()
+    for activity in recent:
+        assert ActivityCheckInCode.objects.filter(activity=activity).exists()
+        rows = list(ActivityCheckIn.objects.filter(activity=activity))
+        members = [row for row in rows if row.member_id]
+        assert members and any(row.member_id is None and row.unit for row in rows)
+        assert all(row.organization_id == row.member.organization_id for row in members)
+        assert all(activity.starts_at - dt.timedelta(minutes=31) <= row.created_at <= activity.ends_at for row in rows)
 
 
 def test_a_second_run_creates_nothing(seeded):

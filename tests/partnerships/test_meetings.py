@@ -657,7 +657,8 @@ def test_meeting_pages_take_the_same_number_of_queries_for_3_and_30_items(client
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    assert counts[1] <= 18, counts  # 18: the 变更记录 tab's page of history and its rows' predecessors
+    # 18: the 变更记录 tab's page of history and its rows' predecessors; the detail page adds its 签到名单 (one query).
+    assert counts[1] <= (19 if name == "partnerships:meeting_detail" else 18), counts
     assert "进展29-2" in response.content.decode()
 
 
