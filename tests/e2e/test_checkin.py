@@ -131,6 +131,6 @@ def test_the_code_page_and_its_print_at_1366(browser, live_server, world, activi
     old = page.get_by_test_id("checkin-link").get_attribute("href")
     page.get_by_test_id("regenerate").click()
     page.get_by_test_id("confirm-ok").click()
-    page.wait_for_load_state("networkidle")
-    assert page.get_by_test_id("checkin-link").get_attribute("href") != old
+    expect(page.get_by_test_id("checkin-link")).not_to_have_attribute("href", old)
+    expect(page.get_by_role("alert")).to_contain_text("已生成新的签到码")
     context.close()
