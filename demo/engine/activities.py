@@ -34,7 +34,7 @@ from activities.models import (
     PlannedActivity,
 )
 from activities.photos import store_photo
-from demo.engine import checkins, projects
+from demo.engine import projects
 from demo.engine.context import DemoContext
 from demo.engine.plans import (
     DILIGENCE,
@@ -492,7 +492,6 @@ def seed(ctx: DemoContext) -> None:
     world = load_world(ctx, Pictures())
     plans = ensure_plans(ctx, world)
     ensure_activities(ctx, world, activity_drafts(world, plans))
-    checkins.seed_checkins(ctx, world)
     made = projects.seed_projects(ctx, world)
     ctx.data["activities"] = {
         "today": world.today,

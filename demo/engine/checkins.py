@@ -14,21 +14,27 @@ import random
 from activities.models import Activity, ActivityCheckIn, ActivityCheckInCode
 from demo.engine.context import DemoContext
 from demo.engine.stories import plain, story
-from demo.engine.world import SEED, World
+from demo.engine.world import ACTIVE_MEMBERS, SEED
+from partnerships.models import Member
 from partnerships.services.checkins import new_token
+from portal.models import Membership
 
 STORY = plain(story("activities")["checkin"])
 
 
-def seed_checkins(ctx: DemoContext, world: World) -> None:
-    branch_a = world.orgs.get("branch_a")
+def seed(ctx: DemoContext) -> None:
+    """The hook (after the activities seeder): check-ins at secretary1's branch's activities still to log."""
+    branch_a = ctx.data.get("partnerships", {}).get("organizations", {}).get("branch_a")
     if branch_a is None:
+        ctx.step("check-ins: skipped (no partnerships demo data)")
         return
+    now = ctx.clock.now
+    secretary = Membership.objects.filter(organization=branch_a, role=Membership.Role.SECRETARY).order_by("pk").first()
     recent = Activity.objects.filter(
         lead=branch_a,
         status=Activity.Status.HELD,
-        ends_at__gte=world.now - dt.timedelta(days=7),
-        ends_at__lte=world.now,
+        ends_at__gte=now - dt.timedelta(days=7),
+        ends_at__lte=now,
     ).order_by("starts_at", "pk")
     made = 0
     for activity in recent.prefetch_related("co_organizers"):
@@ -39,14 +45,14 @@ def seed_checkins(ctx: DemoContext, world: World) -> None:
             activity=activity,
             defaults={
                 "token": new_token(),
-                "created_by": world.secretaries.get(branch_a.pk),
+                "created_by": secretary.user if secretary else None,
                 "created_at": activity.starts_at - dt.timedelta(hours=2),
             },
         )
         low, high = STORY["member_share"]
         rows = []
         for org in [activity.lead, *activity.co_organizers.all()]:
-            roster = world.rosters.get(org.pk, [])
+            roster = list(Member.objects.filter(organization=org, status__in=ACTIVE_MEMBERS).order_by("name", "pk"))
             share = rng.uniform(low, high) * (1 if org == activity.lead else 0.5)
             for member in rng.sample(roster, min(len(roster), round(len(roster) * share))):
                 rows.append(ActivityCheckIn(activity=activity, member=member, name=member.name, organization=org))
