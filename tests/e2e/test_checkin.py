@@ -129,8 +129,11 @@ def test_the_code_page_and_its_print_at_1366(browser, live_server, world, activi
     # 重新生成 asks first, then the shown code changes.
     page.goto(f"/activities/{activity.pk}/checkin/")
     old = page.get_by_test_id("checkin-link").get_attribute("href")
+    dialog = page.get_by_role("dialog", name="请确认")
     page.get_by_test_id("regenerate").click()
-    page.get_by_test_id("confirm-ok").click()
+    expect(dialog).to_be_visible()
+    with page.expect_navigation():
+        dialog.get_by_test_id("confirm-ok").click()
     expect(page.get_by_test_id("checkin-link")).not_to_have_attribute("href", old)
     expect(page.get_by_role("alert")).to_contain_text("已生成新的签到码")
     context.close()
