@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from activities.models import COMMITTEE_KINDS, Activity
 from partnerships.models import Agreement, AgreementParty, Member, Organization
+from partnerships.rules import checkin_window
 from portal.scoping import ROLE_LIAISON, ROLE_REVIEWER, ROLE_SECRETARY, get_scope
 
 # A held or logged activity that ended more than this many days ago is locked: only a superuser may change it.
@@ -291,3 +292,13 @@ def may_edit_project_business(actor, project) -> bool:
     if scope.is_anonymous:
         return False
     return scope.is_superuser or project.owner_id in scope.org_ids(ROLE_SECRETARY)
+
+
+def activity_checkin_window(activity: Activity) -> tuple[dt.datetime, dt.datetime]:
+    """When the activity's check-in page takes check-ins: an hour before it starts until it ends."""
+    return checkin_window(activity.starts_at, activity.ends_at)
+
+
+def may_manage_activity_checkin(actor, activity: Activity) -> bool:
+    """Who shows and regenerates an activity's check-in code: who logs it (the lead's secretary, or an admin)."""
+    return Activity.objects.editable_by(actor).filter(pk=activity.pk).exists()

@@ -3,6 +3,7 @@ from activities.views import (
     bookings,
     business,
     calendar,
+    checkins,
     log,
     outbox,
     photo_uploads,
@@ -30,4 +31,5 @@ urlpatterns = [
     *posts.urlpatterns,
     *teams.urlpatterns,
     *publicity.urlpatterns,
+    *checkins.urlpatterns,
 ]

@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerships.models import ActionItem, Agreement, AgreementParty, Organization
+from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
@@ -119,3 +119,29 @@ def may_create_organization(user, parent: Organization | None) -> bool:
     if scope.is_superuser:
         return True
     return parent is not None and scope.reviews_path(parent.path)
+
+
+# --- 扫码签到 (check-in with a QR code) -------------------------------------------------------------------------
+# The check-in page opens an hour before an event starts and closes when it ends.
+CHECKIN_OPENS_BEFORE = dt.timedelta(hours=1)
+# A joint meeting has a start but no end: check-in stays open three hours after it starts (the calendar shows a
+# two-hour slot; meetings run over, and late arrivals still sign the attendance).
+MEETING_CHECKIN_LENGTH = dt.timedelta(hours=3)
+# Attempts (posts of the check-in form) allowed per client address and per event in each window. An address is
+# often shared — a site's Wi-Fi, a carrier's NAT — so the first is generous; the second caps a flood on one event.
+CHECKIN_RATE_PER_ADDRESS = "30/10m"
+CHECKIN_RATE_PER_EVENT = "300/10m"
+
+
+def checkin_window(starts_at: dt.datetime, ends_at: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When an event's check-in page accepts check-ins: from an hour before the start to the end."""
+    return starts_at - CHECKIN_OPENS_BEFORE, ends_at
+
+
+def meeting_checkin_window(meeting) -> tuple[dt.datetime, dt.datetime]:
+    return checkin_window(meeting.starts_at, meeting.starts_at + MEETING_CHECKIN_LENGTH)
+
+
+def may_manage_meeting_checkin(actor, meeting) -> bool:
+    """Who shows and regenerates a meeting's check-in code: who edits the meeting (the host's secretary or liaison)."""
+    return JointMeeting.objects.editable_by(actor).filter(pk=meeting.pk).exists()

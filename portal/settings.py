@@ -32,6 +32,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxies in front of gunicorn: a request from one of them is from the address X-Forwarded-For names
+# (portal/client_address.py; the public check-in page limits attempts per address).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 # The address users reach the portal at: links in emails and group-robot messages are made absolute with it.
 SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000" if DEBUG else None)
 if not DEBUG and not SITE_URL:

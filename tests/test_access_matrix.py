@@ -14,8 +14,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.matrix import Case
 
-# The feed's token is its credential; the service worker and the offline page carry nothing of anyone's.
-PUBLIC = {"login", "set_language", "healthz", "activities:ical_feed", "service_worker", "offline"}
+# Tokens are credentials (the iCal feed's, a check-in code's); the service worker and the offline page carry nothing
+# of anyone's.
+PUBLIC = {
+    "login",
+    "set_language",
+    "healthz",
+    "activities:ical_feed",
+    "activities:checkin",
+    "service_worker",
+    "offline",
+}
 EXEMPT_NAMESPACES = {"admin"}  # Django's own admin: staff only, checked in test_admin_is_for_staff_only
 
 

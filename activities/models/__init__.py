@@ -31,6 +31,7 @@ from activities.models.activities import (
 )
 from activities.models.bookings import VenueBooking, VenueBookingQuerySet
 from activities.models.business import ProjectMilestone, ProjectMonthlyFigure
+from activities.models.checkins import ActivityCheckIn, ActivityCheckInCode
 from activities.models.projects import (
     KeyProject,
     PioneerPost,
@@ -72,4 +73,6 @@ __all__ = [
     "COMMITTEE_KINDS",
     "reviewer_q",
     "LogSubmission",
+    "ActivityCheckInCode",
+    "ActivityCheckIn",
 ]

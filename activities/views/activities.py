@@ -28,6 +28,7 @@ from activities.photos import photo_response
 from activities.rules import has_started, is_locked, lock_message, locked_for, may_create_activities, may_publicize
 from activities.sections.bookings import booking_section
 from activities.selectors import activities as selectors
+from activities.selectors import checkins as checkin_selectors
 from activities.selectors.publicity import publicity_items_of
 from activities.services import activities as services
 from partnerships.models import Agreement, Organization
@@ -317,6 +318,9 @@ class ActivityDetailView(ScopedViewMixin, DetailView):
             participants=list(activity.participants.all()),
             can_publicize=may_publicize(self.request.user, activity),
             publicity_items=list(publicity_items_of(self.request.user, activity)),
+            checkins=checkin_selectors.activity_checkins(activity),
+            # The code is worth showing until the activity ends (its check-in window closes then).
+            can_manage_checkin=editable and activity.status != Status.CANCELLED and now <= activity.ends_at,
         )
         context["booking_sections"] = [
             booking_section(self.request.user, activity, can_book=context["can_edit"] and not activity.ends_at <= now)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from activities.forms.activities import ActivityLogForm
 from activities.rules import has_started
 from activities.selectors import activities as selectors
+from activities.selectors import checkins as checkin_selectors
 from activities.services import activities as services
 from activities.views.activities import _ActivityFormView
 from activities.views.photo_uploads import own_pending
@@ -140,12 +141,26 @@ class ActivityLogView(_ActivityFormView):
         }
         for participation in activity.participations.all():
             initial[ActivityLogForm.headcount_field(participation.organization_id)] = participation.headcount
+        # 扫码签到: the checked-in members start ticked and the headcounts at least the check-ins (the secretary
+        # still confirms the log); a re-log keeps what was logged and adds whoever checked in since.
+        members, counts, self.checked_in = checkin_selectors.log_suggestion(
+            activity, checkin_selectors.participating_ids(activity)
+        )
+        if members:
+            initial["participants"] = [
+                *initial["participants"],
+                *(m for m in members if m not in initial["participants"]),
+            ]
+        for org_id, count in counts.items():
+            field = ActivityLogForm.headcount_field(org_id)
+            initial[field] = max(initial.get(field) or 0, count)
         return initial
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = context["form"]
         context["photos"] = list(self.object.photos.order_by("pk"))
+        context["checked_in"] = getattr(self, "checked_in", 0)
         context["sections"], context["other_participants"] = form.participant_sections()
         # Photos uploaded as they were picked survive an invalid post: shown again, with their ids still in the form.
         posted = [value for value in form["pending_photos"].value() or () if str(value).isdigit()]

@@ -12,6 +12,7 @@ from partnerships.models.agreements import (
     agreement_ids_for,
     in_scope_agreements,
 )
+from partnerships.models.checkins import CheckInCode, CheckInEntry, MeetingCheckIn, MeetingCheckInCode
 from partnerships.models.directory import (
     PHONE_MESSAGE,
     PHONE_REGEX,
@@ -51,4 +52,8 @@ __all__ = [
     "Need",
     "Resource",
     "partner_org_ids",
+    "CheckInCode",
+    "CheckInEntry",
+    "MeetingCheckInCode",
+    "MeetingCheckIn",
 ]

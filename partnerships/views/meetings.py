@@ -23,6 +23,7 @@ from partnerships.forms.meetings import (
 )
 from partnerships.models import Agreement, Decision, JointMeeting, Organization
 from partnerships.rules import default_meeting_start
+from partnerships.selectors.checkins import meeting_checkins
 from partnerships.selectors.meetings import (
     annotate_meeting,
     decision_choices,
@@ -97,12 +98,15 @@ class MeetingDetailView(_MeetingObjectMixin, DetailView):
 
     template_name = "partnerships/meetings/meeting_detail.html"
     context_object_name = "meeting"
+    show_checkins = True  # the 签到名单 (扫码签到)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_edit"] = self.can_edit(self.object)
         context["history"] = meeting_history(self.object)
         context["sections"] = sections_for("meeting_detail", self.request.user, self.object)
+        if self.show_checkins:
+            context["checkins"] = meeting_checkins(self.object)
         return context
 
 
@@ -110,6 +114,7 @@ class MeetingPrintView(MeetingDetailView):
     """The minutes on A4 paper."""
 
     template_name = "partnerships/meetings/meeting_print.html"
+    show_checkins = False
 
 
 class MeetingUpdateView(_MeetingObjectMixin, ScopedObjectMixin, ServiceFormView):

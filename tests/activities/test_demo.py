@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from activities.models import (
     Activity,
+    ActivityCheckIn,
+    ActivityCheckInCode,
     ActivityParticipation,
     ActivityPhoto,
     ActivityPlan,
@@ -52,6 +54,8 @@ pytestmark = pytest.mark.django_db
 MODELS = (
     ProjectMilestone,
     ProjectMonthlyFigure,
+    ActivityCheckIn,
+    ActivityCheckInCode,
     ActivityPlan,
     PlannedActivity,
     Activity,
@@ -286,6 +290,20 @@ def test_the_key_projects_show_business_beside_party_work(seeded):
     overview = schedule_overview(user("committee"))
     assert overview["counts"]["ahead"] >= 1 and [p.pk for p in overview["lagging"]][:1] == [depot.pk]
     assert not KeyProject.objects.visible_to(user("secretary2")).exists()
+
+
+def test_secretary1s_activities_to_log_have_check_ins_to_start_the_log_from(seeded):
+    recent = Activity.objects.editable_by(user("secretary1")).filter(
+        status=Status.HELD, ends_at__gte=timezone.now() - dt.timedelta(days=7)
+    )
+    assert recent.exists()
+    for activity in recent:
+        assert ActivityCheckInCode.objects.filter(activity=activity).exists()
+        rows = list(ActivityCheckIn.objects.filter(activity=activity))
+        members = [row for row in rows if row.member_id]
+        assert members and any(row.member_id is None and row.unit for row in rows)
+        assert all(row.organization_id == row.member.organization_id for row in members)
+        assert all(activity.starts_at - dt.timedelta(minutes=31) <= row.created_at <= activity.ends_at for row in rows)
 
 
 def test_a_second_run_creates_nothing(seeded):

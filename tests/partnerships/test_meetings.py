@@ -674,8 +674,9 @@ def test_meeting_pages_take_the_same_number_of_queries_for_3_and_30_items(client
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
-    # 18: the 变更记录 tab's page of history and its rows' predecessors; +1: the venue bookings card's bookings.
-    assert counts[1] <= 19, counts
+    # 18: the 变更记录 tab's page of history and its rows' predecessors; +1: the venue bookings card's bookings; the
+    # detail page adds its 签到名单 (one query).
+    assert counts[1] <= (20 if name == "partnerships:meeting_detail" else 19), counts
     assert "进展29-2" in response.content.decode()
 
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from demo.engine import activities, assessments, partnerships
+from demo.engine import activities, assessments, checkins, partnerships
 from demo.engine.context import DemoContext
 
 # (story, seed function) in the order they run: each builds on what the previous ones made. The partnerships seeder
@@ -18,6 +18,7 @@ from demo.engine.context import DemoContext
 SEEDERS = (
     ("partnerships", partnerships.seed),
     ("activities", transaction.atomic(activities.seed)),
+    ("check-ins", transaction.atomic(checkins.seed)),
     ("assessments", transaction.atomic(assessments.seed)),
 )
 
