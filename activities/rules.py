@@ -246,12 +246,14 @@ def may_publicize(actor, activity: Activity) -> bool:
 
 def may_review_publicity(actor, item) -> bool:
     """The reviewing organization's secretary; for a committee-level one also its reviewers (上级党委) and those
-    reviewing above it; admins. The same rule as ``activities.models.reviewer_q``, for one item."""
+    reviewing above it; admins — never the item's own author. The same rule as ``activities.models.reviewer_q``, for one item."""
     scope = get_scope(actor)
     if scope.is_anonymous:
         return False
     if scope.is_superuser:
         return True
+    if item.created_by_id == scope.user_id:
+        return False  # nobody approves their own report
     org = item.reviewer_org
     if org.pk in scope.org_ids(ROLE_SECRETARY):
         return True

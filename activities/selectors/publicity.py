@@ -38,8 +38,9 @@ BRAND_LIST = 20  # zones and pioneer posts named on a brand page (the rest count
 
 
 def brand_reviewer(activity: Activity) -> Organization:
-    """Who reviews an item of ``activity``: the agreement's host (its initiating party, else its first party); for a
-    branch's own activity the nearest committee above the lead (else the lead itself)."""
+    """Who reviews an item of ``activity``: the agreement's host (its initiating party, else its first party) — unless
+    the host led the activity itself, since nobody approves their own report; then, as for a branch's own activity,
+    the nearest committee above the lead (else the lead itself, for a lead with no committee above it)."""
     if activity.agreement_id:
         party = (
             AgreementParty.objects.filter(agreement_id=activity.agreement_id)
@@ -47,7 +48,7 @@ def brand_reviewer(activity: Activity) -> Organization:
             .order_by("role", "pk")  # "initiator" sorts before "partner"
             .first()
         )
-        if party is not None:
+        if party is not None and party.organization_id != activity.lead_id:
             return party.organization
     lead = activity.lead
     step = Organization.steplen
@@ -81,7 +82,7 @@ def awaiting_review(user) -> QuerySet[PublicityItem]:
         return submitted.none()
     if scope.is_superuser:
         return submitted
-    return submitted.filter(reviewer_q(scope))
+    return submitted.filter(reviewer_q(scope)).exclude(created_by_id=scope.user_id)  # never one's own item
 
 
 def is_reviewer_somewhere(user) -> bool:

@@ -20,10 +20,12 @@ from PIL import Image
 
 from activities.models import Activity, ActivityParticipation, ActivityPhoto, PublicityItem
 from activities.photos import check_photos, store_photo
+from activities.selectors import publicity as selectors
 from activities.services import publicity as services
 from assessments import metrics
-from portal.models import Notification
-from tests.factories import ActivityFactory, cast_agreement
+from portal.models import Membership, Notification
+from portal.scoping import forget_scope
+from tests.factories import ActivityFactory, MembershipFactory, cast_agreement
 
 Status = PublicityItem.Status
 
@@ -151,6 +153,32 @@ def test_the_committee_reviews_a_branch_own_item(world, own_logged):
     assert Notification.objects.filter(kind="publicity.submitted", recipient=world.committee).exists()
     item = services.publicity_item_approve(actor=world.committee, item=item)
     assert item.status == Status.APPROVED
+
+
+def test_nobody_approves_their_own_report_when_the_host_led_the_activity_itself(world):
+    hosted = cast_agreement(world, world.branch_a, world.partner, number="GJ-PUB-02", title="甲支部发起的共建协议")
+    activity = _logged(world, hosted)
+    item = services.publicity_item_submit(
+        actor=world.secretary1, item=services.publicity_item_create(actor=world.secretary1, activity=activity)
+    )
+    # The host is the lead's own branch: the item goes up to the committee above it, as a branch's own item does.
+    assert item.reviewer_org == world.group
+    assert not selectors.awaiting_review(world.secretary1).filter(pk=item.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.publicity_item_approve(actor=world.secretary1, item=item)
+    assert selectors.awaiting_review(world.committee).filter(pk=item.pk).exists()
+    assert services.publicity_item_approve(actor=world.committee, item=item).status == Status.APPROVED
+
+
+def test_the_author_never_reviews_their_own_item_even_as_the_reviewing_secretary(world, logged):
+    item = services.publicity_item_submit(
+        actor=world.secretary1, item=services.publicity_item_create(actor=world.secretary1, activity=logged)
+    )
+    MembershipFactory(user=world.secretary1, organization=item.reviewer_org, role=Membership.Role.SECRETARY)
+    forget_scope(world.secretary1)
+    assert not selectors.awaiting_review(world.secretary1).filter(pk=item.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.publicity_item_approve(actor=world.secretary1, item=item)
 
 
 def test_a_draft_cannot_be_approved(world, logged):
