@@ -290,3 +290,5 @@ register_event(
     notices.MEETING_CANCELLED, label=gettext_lazy("Joint meeting cancelled"), attachments=meeting_ics_attachment
 )
 register_event(notices.MINUTES_PUBLISHED, label=gettext_lazy("Joint meeting minutes published"))
+register_event(notices.PAIRING_PROPOSED, label=gettext_lazy("A partner offers help with a need"))
+register_event(notices.PAIRING_DECIDED, label=gettext_lazy("An offer accepted or declined"))

@@ -23,7 +23,7 @@ from partnerships.models.directory import (
     phone_validator,
 )
 from partnerships.models.meetings import AgendaItem, Decision, JointMeeting, MinutesVersion
-from partnerships.models.resources import Need, Resource, partner_org_ids
+from partnerships.models.resources import Need, Pairing, Resource, partner_org_ids
 
 __all__ = [
     "PHONE_REGEX",
@@ -50,5 +50,6 @@ __all__ = [
     "Evidence",
     "Need",
     "Resource",
+    "Pairing",
     "partner_org_ids",
 ]
