@@ -121,7 +121,9 @@ def need_withdraw(*, actor: AbstractBaseUser, need: Need) -> Need:
 
 
 @transaction.atomic(durable=True)
-def resource_create(*, actor: AbstractBaseUser, organization: Organization, kind: str, title: str, **fields) -> Resource:
+def resource_create(
+    *, actor: AbstractBaseUser, organization: Organization, kind: str, title: str, **fields
+) -> Resource:
     """List a resource the organization can share (its secretary or liaison): free or paid, with its terms."""
     _check_publisher(actor, organization)
     resource = Resource(organization=organization, kind=kind, title=(title or "").strip(), created_by=actor)
@@ -212,9 +214,7 @@ def pairing_offer(
         raise ValidationError(
             {"agreement": _("Both organizations must be parties of an agreement in force.")}, code="not_shared"
         )
-    if resource is not None and (
-        resource.organization_id != offered_by.pk or resource.status != Resource.Status.OPEN
-    ):
+    if resource is not None and (resource.organization_id != offered_by.pk or resource.status != Resource.Status.OPEN):
         raise ValidationError(
             {"resource": _("Offer an available resource of the offering organization.")}, code="not_own"
         )
