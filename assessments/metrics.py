@@ -46,7 +46,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from activities.models import Activity, PlannedActivity, ZoneCheck
-from partnerships.models import ActionItem, Agreement, JointMeeting, Member
+from partnerships.models import ActionItem, Agreement, JointMeeting, Member, Need, Pairing
 
 ORG = "org"
 AGR = "agr"
@@ -417,6 +417,51 @@ def _joint_study(p: Period) -> QuerySet:
 
 register(Metric("joint_study", _("Joint study sessions"), _("sessions"), "count", _joint_study, ACTIVITY_LINKS))
 
+
+# --- 资源共享: the partners' lists (三张清单) ------------------------------------------------------------------------
+
+
+def _needs_met(p: Period) -> QuerySet:
+    # A need is met when its joint project's closure is confirmed (``Need.met_at``).
+    return Need.objects.filter(status=Need.Status.MET, met_at__gte=p.start_dt, met_at__lt=p.end_dt).annotate(
+        n=ONE, d=ONE
+    )
+
+
+register(
+    Metric(
+        "needs_met",
+        _("Needs met through partners"),
+        _("needs"),
+        "count",
+        _needs_met,
+        # The organization that published the need, and the partner that met it as the project's owner (only an
+        # accepted pairing has a project, and a need has at most one).
+        {
+            ORG: ("organization", "pairings__action_item__responsible_party"),
+            AGR: ("pairings__action_item__agreement",),
+        },
+    )
+)
+
+
+def _resources_shared(p: Period) -> QuerySet:
+    return Pairing.objects.filter(
+        status=Pairing.Status.ACCEPTED, decided_at__gte=p.start_dt, decided_at__lt=p.end_dt
+    ).annotate(n=ONE, d=ONE)
+
+
+register(
+    Metric(
+        "resources_shared",
+        _("Resources shared with partners"),
+        _("pairings"),
+        "count",
+        _resources_shared,
+        # The organization whose resource was used (or that took the need on): the one that offered.
+        {ORG: ("offered_by",), AGR: ("agreement",)},
+    )
+)
 
 # --- points ------------------------------------------------------------------------------------------------------
 
