@@ -179,7 +179,7 @@ class ActionItemFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ActionItem.Status.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=ActionItem.Priority.choices)
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ActionItem.Kind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Item kind"), choices=ActionItem.Kind.choices)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="only_overdue", widget=forms.CheckboxInput)
     due_from = BoundedDateFilter(label=_("Due from"), field_name="due_on", lookup_expr="gte", widget=DATE_WIDGET)
     due_to = BoundedDateFilter(label=_("Due until"), field_name="due_on", lookup_expr="lte", widget=DATE_WIDGET)

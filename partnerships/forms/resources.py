@@ -59,7 +59,7 @@ class ResourceForm(_CrispyMixin, forms.Form):
     service; free or paid, with its terms."""
 
     organization = _OrganizationChoice(label=_("Organization"), queryset=Organization.objects.none())
-    kind = forms.ChoiceField(label=_("Kind"), choices=Resource.Kind.choices)
+    kind = forms.ChoiceField(label=_("Resource kind"), choices=Resource.Kind.choices)
     title = forms.CharField(label=_("Resource"), max_length=120)
     details = forms.CharField(
         label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
@@ -157,7 +157,7 @@ class AcceptForm(_CrispyMixin, forms.Form):
         queryset=Organization.objects.none(),
         help_text=_("The party doing the work; the other side confirms its closure."),
     )
-    title = forms.CharField(label=_("Joint project"), max_length=200)
+    title = forms.CharField(label=_("Co-construction project"), max_length=200)
     description = forms.CharField(label=_("Goal"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     due_on = BoundedDateField(label=_("Due on"), widget=DATE_WIDGET)
 
@@ -201,7 +201,7 @@ class NeedFilter(_ListFilter):
 
 
 class ResourceFilter(_ListFilter):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Resource.Kind.choices)
+    kind = django_filters.ChoiceFilter(label=_("Resource kind"), choices=Resource.Kind.choices)
     is_paid = django_filters.ChoiceFilter(
         label=_("Free or paid"),
         choices=[("false", _("Free")), ("true", _("Paid"))],

@@ -73,7 +73,7 @@ class ActionItem(models.Model):
 
     class Kind(ColouredChoices, models.TextChoices):
         ITEM = "item", _("Action item")
-        PROJECT = "project", _("Joint project")
+        PROJECT = "project", _("Co-construction project")
 
         colours = Colours(project="info", otherwise="secondary")
 

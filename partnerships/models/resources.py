@@ -71,7 +71,7 @@ class Need(_OrganizationListEntry):
     """A need (需求): what an organization wants help with, by when (需求清单)."""
 
     class Status(ColouredChoices, models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", _("Awaiting a match")
         MATCHED = "matched", _("Matched")
         MET = "met", _("Met")
         WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -202,7 +202,7 @@ class Pairing(models.Model):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     action_item = models.OneToOneField(
         ActionItem,
-        verbose_name=_("joint project"),
+        verbose_name=_("co-construction project"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

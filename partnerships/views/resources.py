@@ -255,7 +255,7 @@ class ResourceExportView(_ExportMixin, _ListMixin, FilterView):
     def headers(self):
         return [
             _("Organization"),
-            _("Kind"),
+            _("Resource kind"),
             _("Resource"),
             _("Details"),
             _("Free or paid"),
@@ -506,7 +506,7 @@ class ProjectExportView(_ExportMixin, _ListMixin, FilterView):
     def headers(self):
         return [
             _("Agreement"),
-            _("Joint project"),
+            _("Co-construction project"),
             _("Need"),
             _("Resource"),
             _("Owner"),
