@@ -1,6 +1,7 @@
 """The partnerships app's search-as-you-type purposes (portal/search.py, discovered at start-up): each names the
 scoped selector its form field or list filter validates against."""
 
+from partnerships import rules
 from partnerships.models import Organization
 from partnerships.selectors import action_items as item_selectors
 from partnerships.selectors import agreements as agreement_selectors
@@ -18,5 +19,6 @@ register("agreements", "items", item_selectors.raisable_agreements, AGREEMENT_FI
 # forms
 register("organizations", "all", lambda user: Organization.objects.order_by("path"), ORGANIZATION_FIELDS)
 register("organizations", "parents", directory_selectors.organization_creatable_parents, ORGANIZATION_FIELDS)
+register("organizations", "list-keepers", lambda user: rules.list_keepers(user).order_by("path"), ORGANIZATION_FIELDS)
 register("organizations", "roster-write", directory_selectors.roster_writable_organizations, ORGANIZATION_FIELDS)
 register("users", "liaisons", lambda user: agreement_selectors.liaison_candidates(), USER_FIELDS, display_name)

@@ -24,7 +24,11 @@ class _OrganizationChoice(forms.ModelChoiceField):
 class NeedForm(_CrispyMixin, forms.Form):
     """A need: what the organization wants help with, in which dimension, by when."""
 
-    organization = _OrganizationChoice(label=_("Organization"), queryset=Organization.objects.none())
+    organization = _OrganizationChoice(
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        widget=SearchSelect("organizations", "list-keepers"),
+    )
     title = forms.CharField(label=_("Need"), max_length=120)
     details = forms.CharField(
         label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=2000
@@ -41,8 +45,9 @@ class NeedForm(_CrispyMixin, forms.Form):
             del self.fields["organization"]
         else:
             self.fields["organization"].queryset = organizations
-            if organizations is not None and len(organizations) == 1:
-                self.fields["organization"].initial = organizations[0].pk
+            first_two = list(organizations[:2]) if organizations is not None else []
+            if len(first_two) == 1:
+                self.fields["organization"].initial = first_two[0].pk
         self.helper = self._helper(
             Layout(
                 *([] if editing else ["organization"]),
@@ -58,7 +63,11 @@ class ResourceForm(_CrispyMixin, forms.Form):
     """A resource: a venue (capacity, opening hours, address), lecturers, a volunteer team, equipment, funds or a
     service; free or paid, with its terms."""
 
-    organization = _OrganizationChoice(label=_("Organization"), queryset=Organization.objects.none())
+    organization = _OrganizationChoice(
+        label=_("Organization"),
+        queryset=Organization.objects.none(),
+        widget=SearchSelect("organizations", "list-keepers"),
+    )
     kind = forms.ChoiceField(label=_("Resource kind"), choices=Resource.Kind.choices)
     title = forms.CharField(label=_("Resource"), max_length=120)
     details = forms.CharField(
@@ -88,8 +97,9 @@ class ResourceForm(_CrispyMixin, forms.Form):
             del self.fields["organization"]
         else:
             self.fields["organization"].queryset = organizations
-            if organizations is not None and len(organizations) == 1:
-                self.fields["organization"].initial = organizations[0].pk
+            first_two = list(organizations[:2]) if organizations is not None else []
+            if len(first_two) == 1:
+                self.fields["organization"].initial = first_two[0].pk
         self.helper = self._helper(
             Layout(
                 *([] if editing else ["organization"]),

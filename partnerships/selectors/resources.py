@@ -4,7 +4,7 @@ query per row)."""
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from partnerships.models import ActionItem, Agreement, Need, Organization, Pairing, Resource, partner_org_ids
@@ -25,13 +25,21 @@ def _open_offers() -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+# Open needs first (they wait for an offer), then matched, met and withdrawn ones.
+_STATUS_RANK = Case(
+    *(When(status=value, then=Value(rank)) for rank, value in enumerate(Need.Status.values)),
+    default=Value(9),
+    output_field=IntegerField(),
+)
+
+
 def need_list(user) -> QuerySet[Need]:
     """Every need the user may see, with its organization, dimension and open offers (one query per page)."""
     return (
         Need.objects.visible_to(user)
         .select_related("organization", "dimension")
-        .annotate(open_offers=_open_offers())
-        .order_by("status", "wanted_by", "pk")
+        .annotate(open_offers=_open_offers(), status_rank=_STATUS_RANK)
+        .order_by("status_rank", "wanted_by", "pk")
     )
 
 

@@ -144,8 +144,7 @@ class _CreateMixin(ScopedViewMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.organizations = list(list_keepers(request.user).order_by("path")[:200])
-            if not self.organizations:
+            if not list_keepers(request.user).exists():
                 raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
