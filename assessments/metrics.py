@@ -139,6 +139,8 @@ class Metric:
     links: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # A rate with nothing due: "full" (nothing was late) or "zero" (nothing was done).
     when_empty: str = "zero"
+    # Part of the default scheme (``DEFAULT_INDICATORS``); False for metrics a committee adds to its scheme itself.
+    in_default_scheme: bool = True
 
     def values(self, kind: str, year: int, quarter: int, *, now: dt.datetime | None = None) -> dict[int, Decimal]:
         """The metric for every subject of ``kind`` in one statement: ``{subject_id: value}``.
@@ -441,6 +443,8 @@ register(
             ORG: ("organization", "pairings__action_item__responsible_party"),
             AGR: ("pairings__action_item__agreement",),
         },
+        # Opt-in: the default scheme's 100 points stay as they are; a committee adds it under 资源共享.
+        in_default_scheme=False,
     )
 )
 
@@ -460,6 +464,7 @@ register(
         _resources_shared,
         # The organization whose resource was used (or that took the need on): the one that offered.
         {ORG: ("offered_by",), AGR: ("agreement",)},
+        in_default_scheme=False,
     )
 )
 
