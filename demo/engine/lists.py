@@ -136,7 +136,10 @@ def _tell_need(run: Story, row: dict, orgs, keeper, dimensions, resources) -> No
             16,
             0,
             lambda: item_services.action_item_close(
-                actor=worker, item=project(), note=close["note"], evidence=[pdf_upload(close["file"], close["note"])]
+                actor=worker,
+                item=project(),
+                note=close["note"],
+                evidence=[pdf_upload(close["file"], "Joint project closure evidence")],
             ),
         )
     confirm = row.get("confirm")
