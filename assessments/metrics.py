@@ -53,7 +53,7 @@ from activities.models import (
     PublicityItem,
     ZoneCheck,
 )
-from partnerships.models import ActionItem, Agreement, JointMeeting, Member
+from partnerships.models import ActionItem, Agreement, JointMeeting, Member, Need, Pairing
 
 ORG = "org"
 AGR = "agr"
@@ -147,6 +147,8 @@ class Metric:
     links: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # A rate with nothing due: "full" (nothing was late) or "zero" (nothing was done).
     when_empty: str = "zero"
+    # Part of the default scheme (``DEFAULT_INDICATORS``); False for metrics a committee adds to its scheme itself.
+    in_default_scheme: bool = True
 
     def values(self, kind: str, year: int, quarter: int, *, now: dt.datetime | None = None) -> dict[int, Decimal]:
         """The metric for every subject of ``kind`` in one statement: ``{subject_id: value}``.
@@ -431,6 +433,55 @@ def _joint_study(p: Period) -> QuerySet:
 register(Metric("joint_study", _("Joint study sessions"), _("sessions"), "count", _joint_study, ACTIVITY_LINKS))
 
 
+# --- 资源共享: the partners' lists (三张清单) ------------------------------------------------------------------------
+
+
+def _needs_met(p: Period) -> QuerySet:
+    # A need is met when its joint project's closure is confirmed (``Need.met_at``).
+    return Need.objects.filter(status=Need.Status.MET, met_at__gte=p.start_dt, met_at__lt=p.end_dt).annotate(
+        n=ONE, d=ONE
+    )
+
+
+register(
+    Metric(
+        "needs_met",
+        _("Needs met through partners"),
+        _("needs"),
+        "count",
+        _needs_met,
+        # The organization that published the need, and the partner that met it as the project's owner (only an
+        # accepted pairing has a project, and a need has at most one).
+        {
+            ORG: ("organization", "pairings__action_item__responsible_party"),
+            AGR: ("pairings__action_item__agreement",),
+        },
+        # Opt-in: the default scheme's 100 points stay as they are; a committee adds it under 资源共享.
+        in_default_scheme=False,
+    )
+)
+
+
+def _resources_shared(p: Period) -> QuerySet:
+    return Pairing.objects.filter(
+        status=Pairing.Status.ACCEPTED, decided_at__gte=p.start_dt, decided_at__lt=p.end_dt
+    ).annotate(n=ONE, d=ONE)
+
+
+register(
+    Metric(
+        "resources_shared",
+        _("Resources shared with partners"),
+        _("pairings"),
+        "count",
+        _resources_shared,
+        # The organization whose resource was used (or that took the need on): the one that offered.
+        {ORG: ("offered_by",), AGR: ("agreement",)},
+        in_default_scheme=False,
+    )
+)
+
+
 # --- 党建+业务: key projects' business indicators --------------------------------------------------------------
 
 # A project's milestones and monthly figures count for the organization that owns the project (its branch) and for
@@ -456,6 +507,7 @@ register(
         _milestones_on_time,
         PROJECT_LINKS,
         when_empty="full",
+        in_default_scheme=False,
     )
 )
 
@@ -477,6 +529,7 @@ register(
         PROJECT_LINKS,
         # No figures reported in the quarter: no incident reported (as a rate with nothing due counts full).
         when_empty="full",
+        in_default_scheme=False,
     )
 )
 

@@ -3,7 +3,18 @@ from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from partnerships.models import ActionItem, Agreement, AgreementParty, Dimension, JointMeeting, Member, Organization
+from partnerships.models import (
+    ActionItem,
+    Agreement,
+    AgreementParty,
+    Dimension,
+    JointMeeting,
+    Member,
+    Need,
+    Organization,
+    Pairing,
+    Resource,
+)
 
 
 @admin.register(Organization)
@@ -56,6 +67,34 @@ class JointMeetingAdmin(SimpleHistoryAdmin):
 @admin.register(ActionItem)
 class ActionItemAdmin(SimpleHistoryAdmin):
     list_display = ("title", "agreement", "responsible_party", "due_on", "status", "progress")
-    list_filter = ("status", "priority")
+    list_filter = ("kind", "status", "priority")
     search_fields = ("title", "agreement__number")
     list_select_related = ("agreement", "responsible_party")
+    raw_id_fields = ("agreement", "decision", "responsible_party", "partner")
+
+
+@admin.register(Need)
+class NeedAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "organization", "dimension", "wanted_by", "status")
+    list_filter = ("status", "dimension")
+    search_fields = ("title", "organization__name")
+    list_select_related = ("organization", "dimension")
+    raw_id_fields = ("organization",)
+
+
+@admin.register(Resource)
+class ResourceAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "organization", "kind", "is_paid", "capacity", "status")
+    list_filter = ("kind", "is_paid", "status")
+    search_fields = ("title", "organization__name")
+    list_select_related = ("organization",)
+    raw_id_fields = ("organization",)
+
+
+@admin.register(Pairing)
+class PairingAdmin(admin.ModelAdmin):
+    list_display = ("need", "offered_by", "resource", "agreement", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("need__title", "offered_by__name")
+    list_select_related = ("need", "offered_by", "resource", "agreement")
+    raw_id_fields = ("need", "resource", "agreement", "offered_by", "action_item")

@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
-from partnerships.rules import WORKING
+from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Need, Organization
+from partnerships.rules import NEED_REMINDER_DAYS, WORKING
 from partnerships.selectors.meetings import meeting_ics_attachment
 from partnerships.services import notices
 from portal.models import Membership
@@ -231,6 +231,32 @@ def minutes_unpublished(now: dt.datetime, rule) -> list[Candidate]:
     ]
 
 
+def need_unmatched(now: dt.datetime, rule) -> list[Candidate]:
+    """需求清单: an open need (no accepted offer) whose wanted-by date is ``offset_days`` away or nearer reaches its
+    organization's secretaries and liaisons — once per need and date (a moved date is a new occurrence)."""
+    today = timezone.localdate(now)
+    days = max(rule.offset_days, 1)
+    needs = list(
+        Need.objects.filter(
+            status=Need.Status.OPEN, wanted_by__gte=today, wanted_by__lte=today + dt.timedelta(days=days)
+        ).select_related("organization")
+    )
+    people = users_by_organization({need.organization_id for need in needs}, (ROLE_SECRETARY, ROLE_LIAISON))
+    return [
+        Candidate(
+            target=need,
+            occurrence=f"unmatched:{need.wanted_by.isoformat()}",
+            recipients=people.get(need.organization_id, []),
+            due_at=at_local(need.wanted_by - dt.timedelta(days=days)),
+            title=_("Need still unmatched, wanted by %(date)s: %(title)s")
+            % {"date": need.wanted_by.isoformat(), "title": need.title},
+            body=_("No partner's offer has been accepted yet. Look at the offers or ask your partners directly."),
+            url=need.get_absolute_url(),
+        )
+        for need in needs
+    ]
+
+
 register(
     "action_item.due_soon",
     label=gettext_lazy("Action item due soon"),
@@ -276,6 +302,13 @@ register(
     candidates=minutes_unpublished,
 )
 
+register(
+    "need.unmatched",
+    label=gettext_lazy("Need nearing its date without a match"),
+    default_offset_days=NEED_REMINDER_DAYS,
+    candidates=need_unmatched,
+)
+
 
 # The event notices' kinds (partnerships/services/notices.py writes them).
 register_event(notices.ITEM_ASSIGNED, label=gettext_lazy("Action item assigned to you"))
@@ -291,3 +324,5 @@ register_event(
     notices.MEETING_CANCELLED, label=gettext_lazy("Joint meeting cancelled"), attachments=meeting_ics_attachment
 )
 register_event(notices.MINUTES_PUBLISHED, label=gettext_lazy("Joint meeting minutes published"))
+register_event(notices.PAIRING_PROPOSED, label=gettext_lazy("A partner offers help with a need"))
+register_event(notices.PAIRING_DECIDED, label=gettext_lazy("An offer accepted or declined"))

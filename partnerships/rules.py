@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Organization
+from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Need, Organization, Pairing
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
@@ -145,3 +145,58 @@ def meeting_checkin_window(meeting) -> tuple[dt.datetime, dt.datetime]:
 def may_manage_meeting_checkin(actor, meeting) -> bool:
     """Who shows and regenerates a meeting's check-in code: who edits the meeting (the host's secretary or liaison)."""
     return JointMeeting.objects.editable_by(actor).filter(pk=meeting.pk).exists()
+
+
+# --- the partners' lists (需求清单 / 资源清单) and their pairings --------------------------------------------------
+
+# Agreements under which partners may still pair needs with resources: those that are not closed.
+PAIRING_STATUSES = (Agreement.Status.DRAFT, Agreement.Status.ACTIVE)
+# A need still open this many days before its wanted-by date without an accepted pairing is reminded to its owners.
+NEED_REMINDER_DAYS = 7
+
+
+def list_keepers(actor):
+    """Organizations whose lists the actor keeps: where they are secretary or liaison (every one for an admin)."""
+    scope = get_scope(actor)
+    if scope.is_superuser:
+        return Organization.objects.all()
+    return Organization.objects.filter(pk__in=sorted(scope.org_ids(ROLE_SECRETARY, ROLE_LIAISON)))
+
+
+def may_publish_lists(actor, organization: Organization) -> bool:
+    """The organization's own secretary or liaison (or an admin) publishes and edits its needs and resources."""
+    scope = get_scope(actor)
+    return scope.is_superuser or bool(scope.roles.get(organization.pk, frozenset()) & {ROLE_SECRETARY, ROLE_LIAISON})
+
+
+def shared_agreements(first_org_id: int, second_org_id: int):
+    """Agreements, not closed, that both organizations are party to: what a pairing between them is made under."""
+    return (
+        Agreement.objects.filter(status__in=PAIRING_STATUSES, parties__organization_id=first_org_id)
+        .filter(parties__organization_id=second_org_id)
+        .distinct()
+        .order_by("-term_start", "-pk")
+    )
+
+
+def offering_organizations(actor, need: Need):
+    """The actor's organizations (secretary or liaison) that may answer this need: a partner of the need's
+    organization under an agreement that is not closed — never the need's own organization."""
+    scope = get_scope(actor)
+    partners = AgreementParty.objects.filter(
+        agreement__status__in=PAIRING_STATUSES,
+        agreement__parties__organization_id=need.organization_id,
+    ).exclude(organization_id=need.organization_id)
+    if not scope.is_superuser:
+        partners = partners.filter(organization_id__in=sorted(scope.org_ids(ROLE_SECRETARY, ROLE_LIAISON)))
+    return Organization.objects.filter(pk__in=partners.values("organization_id")).order_by("path")
+
+
+def may_offer(actor, need: Need) -> bool:
+    """Whether the actor may offer a resource against the need or claim it (资源对接 / 认领需求)."""
+    return need.status == Need.Status.OPEN and offering_organizations(actor, need).exists()
+
+
+def may_decide_pairing(actor, pairing: Pairing) -> bool:
+    """The need's organization (its secretary or liaison, or an admin) accepts or declines a proposal."""
+    return may_publish_lists(actor, pairing.need.organization)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partnerships.views import action_items, agreements, meetings
+from partnerships.views import action_items, agreements, meetings, pairings, resources
 from partnerships.views import directory as views
 
 app_name = "partnerships"
@@ -21,4 +21,6 @@ urlpatterns = [
     *agreements.urlpatterns,
     *meetings.urlpatterns,
     *action_items.urlpatterns,
+    *resources.urlpatterns,
+    *pairings.urlpatterns,
 ]

@@ -20,7 +20,7 @@ from activities.models import (
 )
 from assessments import metrics
 from assessments.models import IndicatorScore
-from partnerships.models import ActionItem, JointMeeting, Member
+from partnerships.models import ActionItem, JointMeeting, Member, Need, Pairing
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,28 @@ def evidence_columns(model) -> tuple[tuple[str, ...], list[EvidenceColumn], Call
                 Col(_("Progress (%)"), lambda r: r.progress),
             ],
             lambda r: r.get_absolute_url(),
+        )
+    if model is Need:
+        return (
+            ("organization",),
+            [
+                Col(_("Need"), lambda r: r.title, link=True),
+                Col(_("Organization"), lambda r: r.organization.display_name),
+                Col(_("Wanted by"), lambda r: _local(r.wanted_by)),
+                Col(_("Met at"), lambda r: _local(r.met_at)),
+            ],
+            lambda r: r.get_absolute_url(),
+        )
+    if model is Pairing:
+        return (
+            ("need", "offered_by", "resource"),
+            [
+                Col(_("Need"), lambda r: r.need.title, link=True),
+                Col(_("Offered by"), lambda r: r.offered_by.display_name),
+                Col(_("Resource"), lambda r: r.resource.title if r.resource_id else _("Claimed without a resource")),
+                Col(_("Accepted at"), lambda r: _local(r.decided_at)),
+            ],
+            lambda r: r.need.get_absolute_url(),
         )
     return (), [Col(_("Record"), str, link=True)], lambda r: getattr(r, "get_absolute_url", lambda: "")()
 

@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 from django.core.management.base import CommandError
 
-from demo.engine import joint_work
+from demo.engine import joint_work, lists
 from demo.engine.context import DemoContext, ensure_users
 from demo.engine.stories import build, plain, story
 from partnerships.models import Member, Organization
@@ -363,3 +363,4 @@ def seed(ctx: DemoContext) -> None:
         "users": users,
     }
     joint_work.seed(ctx)
+    lists.seed(ctx)

@@ -179,13 +179,14 @@ class ActionItemFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ActionItem.Status.choices)
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=ActionItem.Priority.choices)
+    kind = django_filters.ChoiceFilter(label=_("Item kind"), choices=ActionItem.Kind.choices)
     overdue = django_filters.BooleanFilter(label=_("Overdue only"), method="only_overdue", widget=forms.CheckboxInput)
     due_from = BoundedDateFilter(label=_("Due from"), field_name="due_on", lookup_expr="gte", widget=DATE_WIDGET)
     due_to = BoundedDateFilter(label=_("Due until"), field_name="due_on", lookup_expr="lte", widget=DATE_WIDGET)
 
     class Meta:
         model = ActionItem
-        fields = ["q", "agreement", "responsible_party", "status", "priority", "overdue", "due_from", "due_to"]
+        fields = ["q", "agreement", "responsible_party", "status", "priority", "kind", "overdue", "due_from", "due_to"]
 
     def __init__(self, *args, agreements=None, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -216,5 +217,5 @@ class WorkspaceFilter(ActionItemFilter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("responsible_party", "status", "overdue", "due_from", "due_to"):
+        for name in ("responsible_party", "status", "kind", "overdue", "due_from", "due_to"):
             self.filters.pop(name, None)

@@ -24,7 +24,7 @@ from partnerships.models.directory import (
     phone_validator,
 )
 from partnerships.models.meetings import AgendaItem, Decision, JointMeeting, MinutesVersion
-from partnerships.models.resources import Need, Resource, partner_org_ids
+from partnerships.models.resources import Need, Pairing, Resource, partner_org_ids
 
 __all__ = [
     "PHONE_REGEX",
@@ -51,6 +51,7 @@ __all__ = [
     "Evidence",
     "Need",
     "Resource",
+    "Pairing",
     "partner_org_ids",
     "CheckInCode",
     "CheckInEntry",

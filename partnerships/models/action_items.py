@@ -50,7 +50,13 @@ class ActionItemQuerySet(ScopedQuerySet):
             agreement_id__in=AgreementParty.objects.filter(organization_id__in=liaison_orgs).values("agreement_id")
         ) & ~Q(responsible_party_id__in=liaison_orgs)
         host = Q(decision__meeting__host_id__in=host_orgs) & ~Q(responsible_party_id__in=host_orgs)
-        return self.filter(other_party | host)
+        # A joint project (共建项目) also lets its partner party's secretary confirm: the side the work was done for.
+        partner = Q(partner_id__in=host_orgs) & ~Q(responsible_party_id__in=host_orgs)
+        return self.filter(other_party | host | partner)
+
+    def projects(self):
+        """共建项目: the items agreed from a need and a partner's offer (项目清单)."""
+        return self.filter(kind=ActionItem.Kind.PROJECT)
 
 
 class ActionItem(models.Model):
@@ -65,6 +71,12 @@ class ActionItem(models.Model):
 
         colours = Colours(awaiting_confirmation="warning", done="success", cancelled="secondary", otherwise="primary")
 
+    class Kind(ColouredChoices, models.TextChoices):
+        ITEM = "item", _("Action item")
+        PROJECT = "project", _("Co-construction project")
+
+        colours = Colours(project="info", otherwise="secondary")
+
     class Priority(models.IntegerChoices):
         HIGH = 1, _("High")
         NORMAL = 2, _("Normal")
@@ -76,12 +88,22 @@ class ActionItem(models.Model):
     decision = models.ForeignKey(
         Decision, verbose_name=_("decision"), null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
     )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.ITEM)
     title = models.CharField(_("action item"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     responsible_party = models.ForeignKey(
         Organization, verbose_name=_("responsible party"), on_delete=models.PROTECT, related_name="action_items"
     )
     responsible_person = user_ref(_("responsible person"), related_name="action_items")
+    # A joint project's other side (the party the owner works with or for); empty on ordinary items.
+    partner = models.ForeignKey(
+        Organization,
+        verbose_name=_("partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="partner_projects",
+    )
     due_on = UserDateField(_("due on"))
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.OPEN)
@@ -105,6 +127,7 @@ class ActionItem(models.Model):
             models.Index(fields=["responsible_party", "status"]),
             # The ledger's order: its first page is read off this index (no sort of every visible item).
             models.Index(fields=["due_on", "priority", "id"], name="actionitem_ledger_order_idx"),
+            models.Index(fields=["kind", "due_on"], name="actionitem_kind_due_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -118,6 +141,11 @@ class ActionItem(models.Model):
                 violation_error_message=_("Cancelling an item needs a reason."),
             ),
             date_range_check("action_item", "due_on"),
+            models.CheckConstraint(
+                condition=Q(partner__isnull=True) | ~Q(partner=models.F("responsible_party")),
+                name="action_item_partner_not_owner",
+                violation_error_message=_("The partner must be another party than the owner."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from partnerships.models.agreements import AgreementParty, Dimension, agreement_ids_for
+from partnerships.models.action_items import ActionItem
+from partnerships.models.agreements import Agreement, AgreementParty, Dimension, agreement_ids_for
 from partnerships.models.directory import Organization
 from portal.choices import ColouredChoices, Colours
 from portal.dates import UserDateField
@@ -70,7 +71,7 @@ class Need(_OrganizationListEntry):
     """A need (需求): what an organization wants help with, by when (需求清单)."""
 
     class Status(ColouredChoices, models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", _("Awaiting a match")
         MATCHED = "matched", _("Matched")
         MET = "met", _("Met")
         WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -79,6 +80,8 @@ class Need(_OrganizationListEntry):
 
     wanted_by = UserDateField(_("wanted by"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # When its joint project's closure was confirmed: the 资源共享 metric counts needs met in a quarter.
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
 
     history = HistoricalRecords()
 
@@ -157,3 +160,105 @@ class Resource(_OrganizationListEntry):
     @property
     def is_venue(self) -> bool:
         return self.kind == self.Kind.VENUE
+
+
+class PairingQuerySet(ScopedQuerySet):
+    def proposed(self):
+        return self.filter(status=Pairing.Status.PROPOSED)
+
+
+class Pairing(models.Model):
+    """A partner's answer to a need (资源对接 / 认领需求): it offers one of its resources against the need, or claims
+    the need without a listed resource, under an agreement both organizations are party to. The need's organization
+    accepts — the pairing becomes a joint project (共建项目, an ``ActionItem`` of kind project) — or declines with a
+    reason; the offering side may withdraw its proposal while it is open."""
+
+    class Status(ColouredChoices, models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+        colours = Colours(proposed="warning", accepted="success", declined="danger", withdrawn="secondary")
+
+    need = models.ForeignKey(Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="pairings")
+    resource = models.ForeignKey(
+        Resource,
+        verbose_name=_("resource"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pairings",
+        help_text=_("Leave empty to claim the need without a listed resource."),
+    )
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="pairings"
+    )
+    offered_by = models.ForeignKey(
+        Organization, verbose_name=_("offered by"), on_delete=models.PROTECT, related_name="pairings_offered"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    note = models.TextField(_("note"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    action_item = models.OneToOneField(
+        ActionItem,
+        verbose_name=_("co-construction project"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pairing",
+    )
+    created_by = user_ref(_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_by = user_ref(_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    objects = PairingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pairing")
+        verbose_name_plural = _("pairings")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "decided_at"]),
+            models.Index(fields=["offered_by", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["need", "offered_by"],
+                condition=Q(status="proposed"),
+                name="pairing_one_live_proposal",
+                violation_error_message=_("Your organization already has an open proposal for this need."),
+            ),
+            models.UniqueConstraint(
+                fields=["need"],
+                condition=Q(status="accepted"),
+                name="pairing_one_accepted_per_need",
+                violation_error_message=_("This need has already been matched."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="pairing_decline_has_reason",
+                violation_error_message=_("Declining needs a reason."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offered_by} → {self.need}"
+
+    def get_absolute_url(self) -> str:
+        return self.need.get_absolute_url()
+
+    @property
+    def is_claim(self) -> bool:
+        return self.resource_id is None
+
+    @classmethod
+    def scope_visible_q(cls, scope: UserScope) -> Q:
+        # The parties of the agreement it is made under (and their reviewers), as everything under an agreement.
+        return Q(agreement_id__in=agreement_ids_for(scope))
+
+    @classmethod
+    def scope_editable_q(cls, scope: UserScope) -> Q:
+        # The offering organization's secretary or liaison (withdraw); accepting is the need's side (rules).
+        return scope.in_orgs_q("offered_by_id", ROLE_SECRETARY, ROLE_LIAISON)

@@ -1,3 +1,3 @@
 """Page sections by area, imported by ``portal.home.autodiscover``: directory, action items."""
 
-from partnerships.sections import action_items, directory  # noqa: F401
+from partnerships.sections import action_items, directory, resources  # noqa: F401

@@ -27,7 +27,9 @@ from partnerships.models import (
     Agreement,
     Decision,
     Evidence,
+    Need,
     Organization,
+    Pairing,
 )
 from partnerships.rules import WORKING, check_evidence, may_raise_items, may_rule_on_closure
 from partnerships.services import notices
@@ -108,6 +110,33 @@ def _check_person(person, party: Organization) -> None:
         )
 
 
+def _project_need(item: ActionItem) -> Need | None:
+    """The need a joint project was agreed for (through its accepted pairing), locked."""
+    return Need.objects.select_for_update().filter(pairings__action_item=item).first()
+
+
+def _need_met(actor, item: ActionItem, now) -> None:
+    """A joint project confirmed closed meets the need it was agreed for (需求 → 已满足)."""
+    need = _project_need(item)
+    if need is None or need.status != Need.Status.MATCHED:
+        return
+    need.status = Need.Status.MET
+    need.met_at = now
+    need._history_user = actor
+    need.save(update_fields=["status", "met_at", "updated_at"])
+
+
+def _need_reopened(actor, item: ActionItem) -> None:
+    """A cancelled joint project gives its need back to the list (open again) and ends its pairing."""
+    need = _project_need(item)
+    Pairing.objects.filter(action_item=item, status=Pairing.Status.ACCEPTED).update(status=Pairing.Status.WITHDRAWN)
+    if need is None or need.status != Need.Status.MATCHED:
+        return
+    need.status = Need.Status.OPEN
+    need._history_user = actor
+    need.save(update_fields=["status", "updated_at"])
+
+
 # --- services -----------------------------------------------------------------------------------------------
 
 
@@ -122,6 +151,8 @@ def _action_item_create(
     priority: int = ActionItem.Priority.NORMAL,
     description: str = "",
     decision: Decision | None = None,
+    kind: str = ActionItem.Kind.ITEM,
+    partner: Organization | None = None,
 ) -> ActionItem:
     """Raise an action item under an agreement, optionally from a meeting decision.
 
@@ -149,6 +180,8 @@ def _action_item_create(
         responsible_person=responsible_person,
         due_on=due_on,
         priority=priority,
+        kind=kind,
+        partner=partner,
         created_by=actor,
     )
     item.full_clean()
@@ -311,6 +344,8 @@ def _action_item_confirm(*, actor: AbstractBaseUser, item: ActionItem, note: str
     update = _record(item, actor, ActionItemUpdate.Kind.CONFIRM, (note or "").strip(), item.progress)
     if not ActionItem.objects.visible_to(actor).filter(pk=item.pk).exists():
         raise PermissionDenied
+    if item.kind == ActionItem.Kind.PROJECT:
+        _need_met(actor, item, now)
     notices.item_confirmed(actor=actor, item=item, update=update)
     return item
 
@@ -346,6 +381,8 @@ def _action_item_cancel(*, actor: AbstractBaseUser, item: ActionItem, reason: st
     item.closed_at = timezone.now()
     _save(item, actor, ["status", "cancel_reason", "closed_at"])
     _record(item, actor, ActionItemUpdate.Kind.CANCEL, reason)
+    if item.kind == ActionItem.Kind.PROJECT:
+        _need_reopened(actor, item)
     ensure_editable(actor, item)
     return item
 

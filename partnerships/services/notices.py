@@ -27,7 +27,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from partnerships.models import ActionItem, ActionItemUpdate, AgreementParty, JointMeeting
+from partnerships.models import ActionItem, ActionItemUpdate, AgreementParty, JointMeeting, Pairing
 from portal.reminders import unique_users, users_by_organization
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY
 from portal.sweep import notify_event
@@ -41,6 +41,8 @@ MEETING_SCHEDULED = "meeting.scheduled"
 MEETING_CHANGED = "meeting.changed"
 MEETING_CANCELLED = "meeting.cancelled"
 MINUTES_PUBLISHED = "meeting.minutes_published"
+PAIRING_PROPOSED = "pairing.proposed"
+PAIRING_DECIDED = "pairing.decided"
 
 
 def _name(user) -> str:
@@ -79,6 +81,8 @@ def confirmers(item: ActionItem) -> list:
     host_id = item.decision.meeting.host_id if item.decision_id else None
     if host_id and host_id != item.responsible_party_id:
         groups += list(users_by_organization([host_id], (ROLE_SECRETARY, ROLE_LIAISON)).values())
+    if item.partner_id and item.partner_id != item.responsible_party_id:
+        groups += list(users_by_organization([item.partner_id], (ROLE_SECRETARY, ROLE_LIAISON)).values())
     return unique_users(*groups)
 
 
@@ -193,6 +197,57 @@ def item_sent_back(*, actor, item: ActionItem, update: ActionItemUpdate) -> int:
         recipients=responsible_people(item),
         title=_("Closure sent back: %(title)s") % {"title": item.title},
         body=_("%(actor)s sent the item back: %(reason)s") % {"actor": _name(actor), "reason": update.note},
+    )
+
+
+# --- pairings (资源对接 / 认领需求) -------------------------------------------------------------------------------
+
+
+def _officers(org_id: int) -> list:
+    return unique_users(*users_by_organization([org_id], (ROLE_SECRETARY, ROLE_LIAISON)).values())
+
+
+@_in_site_language
+def pairing_proposed(*, actor, pairing: Pairing) -> int:
+    """An offer or a claim reaches the need's organization (its secretaries and liaisons)."""
+    need = pairing.need
+    if pairing.resource_id:
+        title = _("%(org)s offers “%(resource)s” for your need: %(need)s") % {
+            "org": pairing.offered_by.name,
+            "resource": pairing.resource.title,
+            "need": need.title,
+        }
+    else:
+        title = _("%(org)s claims your need: %(need)s") % {"org": pairing.offered_by.name, "need": need.title}
+    return _notice(
+        PAIRING_PROPOSED,
+        actor=actor,
+        target=need,
+        occurrence=f"pairing:{pairing.pk}",
+        recipients=_officers(need.organization_id),
+        title=title,
+        body=pairing.note or _("Accept or decline it on the need's page."),
+    )
+
+
+@_in_site_language
+def pairing_decided(*, actor, pairing: Pairing) -> int:
+    """An acceptance or a refusal reaches the offering organization (its secretaries and liaisons)."""
+    need = pairing.need
+    if pairing.status == Pairing.Status.ACCEPTED:
+        title = _("Your offer was accepted; a joint project starts: %(need)s") % {"need": need.title}
+        body = _("Joint project: %(project)s.") % {"project": pairing.action_item.title}
+    else:
+        title = _("Your offer was declined: %(need)s") % {"need": need.title}
+        body = _("Reason: %(reason)s") % {"reason": pairing.decline_reason}
+    return _notice(
+        PAIRING_DECIDED,
+        actor=actor,
+        target=need,
+        occurrence=f"pairing:{pairing.pk}:{pairing.status}",
+        recipients=_officers(pairing.offered_by_id),
+        title=title,
+        body=body,
     )
 
 

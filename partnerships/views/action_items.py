@@ -243,7 +243,14 @@ class ActionItemCreateView(ScopedViewMixin, ParentObjectMixin, ServiceFormView):
 
 def _detail_queryset(user):
     return ActionItem.objects.visible_to(user).select_related(
-        "agreement", "decision__meeting__host", "responsible_party", "responsible_person", "confirmed_by", "created_by"
+        "agreement",
+        "decision__meeting__host",
+        "responsible_party",
+        "responsible_person",
+        "confirmed_by",
+        "created_by",
+        "partner",
+        "pairing__need__organization",
     )
 
 

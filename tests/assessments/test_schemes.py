@@ -22,8 +22,9 @@ def test_the_default_scheme_totals_100_points_and_uses_known_metrics(db):
     indicators = list(scheme.indicators.all())
     assert sum(i.points for i in indicators if not i.is_deduction) == Decimal(100)
     automatic = {i.metric for i in indicators if i.source == Indicator.Source.AUTOMATIC}
-    # Every metric but the key projects' business ones (党建+业务), which a scheme adds when it wants them.
-    assert automatic == set(metrics.REGISTRY) - {"milestones_on_time", "zero_safety_incidents"}
+    # Every metric but the opt-in ones (资源共享's lists, 党建+业务's business), which a scheme adds when it wants them.
+    assert automatic == {key for key, metric in metrics.REGISTRY.items() if metric.in_default_scheme}
+    assert {"milestones_on_time", "zero_safety_incidents", "needs_met", "resources_shared"}.isdisjoint(automatic)
     assert {i.name for i in indicators if i.source == Indicator.Source.MANUAL} == {"品牌特色", "工作创新"}
     assert [i.metric for i in indicators if i.is_deduction] == ["overdue_items"]
     assert scheme.is_active and Indicator.history.count() == len(indicators)

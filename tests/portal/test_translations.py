@@ -21,6 +21,16 @@ def test_the_catalogue_is_complete():
     assert not untranslated and not fuzzy, {"untranslated": untranslated, "fuzzy": fuzzy}
 
 
+def test_each_message_is_defined_once():
+    """Entries appended by parallel work can define one message twice (msgfmt refuses that; a lenient compiler
+    silently keeps one of the two translations): a message used with two meanings gets a context instead."""
+    seen: dict[tuple, int] = {}
+    for entry in polib.pofile(str(PO)):
+        key = (entry.msgctxt, entry.msgid)
+        seen[key] = seen.get(key, 0) + 1
+    assert not [key for key, count in seen.items() if count > 1]
+
+
 def test_placeholders_survive_translation():
     import re
 
