@@ -29,6 +29,7 @@ never imports the tasks (they call it); ``PortalConfig.ready`` imports them in e
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterable
 
@@ -45,6 +46,7 @@ from portal.webhooks import plan as webhook_plan
 BATCH_SIZE = 500  # a batch costs the same queries at any size: what went out is logged, not updated per row
 
 _sweep_task = []  # the task that runs ``sweep``, once ``swept_by`` registered it
+_requests_held: list[bool] = []  # one entry per ``sweep_requests_held`` block around the calls (one thread)
 
 
 def swept_by(task):
@@ -52,6 +54,29 @@ def swept_by(task):
     commit. A decorator: returns the task."""
     _sweep_task[:] = [task]
     return task
+
+
+@contextlib.contextmanager
+def sweep_requests_held():
+    """Inside the block a notice asks for no sweep of its own; one is asked for on the way out if any notice was
+    made (a bulk write — the demo's seeding — makes hundreds: one sweep delivers them all)."""
+    _requests_held.append(False)
+    try:
+        yield
+    finally:
+        wanted = _requests_held.pop()
+        if wanted and _sweep_task:
+            if _requests_held:
+                _requests_held[-1] = True
+            else:
+                _sweep_task[0].delay_on_commit()
+
+
+def _request_sweep() -> None:
+    if _requests_held:
+        _requests_held[-1] = True
+    elif _sweep_task:
+        _sweep_task[0].delay_on_commit()
 
 
 def plan(now: dt.datetime | None = None) -> dict[str, int]:
@@ -195,8 +220,8 @@ def notify(kind: str, candidates: Iterable[Candidate], *, now: dt.datetime | Non
         rows = list(_rows(kind, found).values())
     created = _insert(kind, rows)
     robots = webhook_plan.plan_events({kind: found})
-    if (created or robots) and _sweep_task:
-        _sweep_task[0].delay_on_commit()
+    if created or robots:
+        _request_sweep()
     return created
 
 
