@@ -366,9 +366,9 @@ class Seeder:
         self.series_insert(
             "action items",
             total,
-            "INSERT INTO partnerships_actionitem (agreement_id, title, description, responsible_party_id, due_on, "
-            "priority, status, progress, cancel_reason, closed_at, confirmed_at, created_at, updated_at)",
-            "SELECT a.id, 'bench item ' || s.n, '', "
+            "INSERT INTO partnerships_actionitem (agreement_id, kind, title, description, responsible_party_id, "
+            "due_on, priority, status, progress, cancel_reason, closed_at, confirmed_at, created_at, updated_at)",
+            "SELECT a.id, 'item', 'bench item ' || s.n, '', "
             f"CASE WHEN {h} % 2 = 0 THEN a.lead_id ELSE a.partner_id END, t.day, 2, {status}, "
             f"CASE WHEN {c} >= 6 THEN 100 ELSE 30 END, CASE WHEN {c} = 0 THEN 'bench' ELSE '' END, "
             f"{closed}, {closed}, t.created, t.created "

@@ -406,7 +406,9 @@ def test_the_detail_queries_do_not_grow_with_zones_claims_and_findings(
     add(5, 95)
     with django_assert_max_num_queries(at_five):
         client.get(project.get_absolute_url())
-    assert at_five <= 15  # 15: with the 变更记录's predecessor lookup
+    # 15 with the 变更记录's predecessor lookup; +5 for the 党建+业务 card (milestones, monthly figures, and the
+    # chart's three monthly series of joint work), the same at any size.
+    assert at_five <= 20
 
 
 def test_a_new_branch_under_a_party_does_not_see_projects_by_default(world, agreement):

@@ -137,7 +137,10 @@ def test_the_upcoming_meeting_carries_over_the_open_items(seeded):
     now = timezone.now()
     [upcoming] = JointMeeting.objects.filter(starts_at__gt=now, starts_at__lte=now + dt.timedelta(days=14))
     carried = set(upcoming.agenda.exclude(carried_item=None).values_list("carried_item", flat=True))
-    open_items = set(ActionItem.objects.filter(agreement=upcoming.agreement).open().values_list("pk", flat=True))
+    # The supervised items; the demo's 共建项目 are agreed after the meeting was scheduled, and join its agenda when
+    # the meeting is next edited (partnerships.services.meetings.meeting_update).
+    items = ActionItem.objects.filter(agreement=upcoming.agreement, kind=ActionItem.Kind.ITEM)
+    open_items = set(items.open().values_list("pk", flat=True))
     assert carried == open_items and len(carried) >= 5
     assert upcoming.agenda.filter(carried_item=None).exists()  # typed agenda items first
 
