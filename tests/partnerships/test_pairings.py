@@ -77,7 +77,7 @@ def test_another_organizations_resource_cannot_be_offered(world, lists):
 def test_a_second_open_proposal_from_the_same_organization_is_refused(world, lists):
     _agreement, need, volunteers = lists
     _offer(world, need, volunteers)
-    with pytest.raises(ValidationError, match="already has an open proposal"):
+    with pytest.raises(ValidationError, match="已有一项待答复的对接申请"):
         _offer(world, need)
 
 
