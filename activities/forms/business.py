@@ -51,8 +51,9 @@ class ProjectMilestoneForm(_CrispyMixin, forms.Form):
         return actual_on
 
 
-class MonthField(forms.DateField):
-    """A calendar month (``<input type="month">``, "2026-11"), cleaned to its first day."""
+class MonthField(BoundedDateField):
+    """A calendar month (``<input type="month">``, "2026-11"), cleaned to its first day, within the portal's date
+    range."""
 
     input_formats = ["%Y-%m", "%Y-%m-%d"]
     default_error_messages = {"invalid": _("Enter a month, such as 2026-11.")}

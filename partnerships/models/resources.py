@@ -17,7 +17,7 @@ from partnerships.models.action_items import ActionItem
 from partnerships.models.agreements import Agreement, AgreementParty, Dimension, agreement_ids_for
 from partnerships.models.directory import Organization
 from portal.choices import ColouredChoices, Colours
-from portal.dates import UserDateField
+from portal.dates import UserDateField, date_range_check
 from portal.fields import timestamps, user_ref
 from portal.scoping import ROLE_LIAISON, ROLE_SECRETARY, ScopedQuerySet, UserScope
 
@@ -94,6 +94,7 @@ class Need(_OrganizationListEntry):
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["status", "wanted_by"]),
         ]
+        constraints = [date_range_check("need", "wanted_by", null=True)]
 
     def get_absolute_url(self) -> str:
         return reverse("partnerships:need_detail", args=[self.pk])

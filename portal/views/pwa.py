@@ -12,6 +12,7 @@ import hashlib
 import json
 from functools import cache
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.staticfiles import finders
@@ -72,7 +73,8 @@ def service_worker(request):
         "shell": [static(name) for name in SHELL_FILES],
         "offline": reverse("offline"),
         "pages": list(OFFLINE_PAGES),
-        "static": static(""),
+        # The static prefix itself (``static("")`` has no entry in production's hashed-file manifest: a 500).
+        "static": settings.STATIC_URL,
     }
     response = render(request, "pwa/sw.js", {"config": json.dumps(config)}, content_type="text/javascript")
     response["Cache-Control"] = "no-cache"

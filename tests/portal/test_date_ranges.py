@@ -33,6 +33,16 @@ APPS = ("portal", "partnerships", "activities", "assessments")
 
 # Date columns the code stamps from the clock (or a worker's schedule); no user types them.
 SYSTEM_STAMPED = {
+    # Stamped by the services when the thing happens, never typed in.
+    "partnerships.MeetingCheckInCode.created_at",
+    "partnerships.MeetingCheckIn.created_at",
+    "partnerships.Need.met_at",
+    "partnerships.Pairing.decided_at",
+    "activities.VenueBooking.cancelled_at",
+    "activities.ActivityCheckInCode.created_at",
+    "activities.ActivityCheckIn.created_at",
+    "activities.PublicityItem.submitted_at",
+    "activities.PublicityItem.reviewed_at",
     "activities.Activity.logged_at",
     "activities.CalendarToken.last_used_at",
     "assessments.QuarterRollup.computed_at",
