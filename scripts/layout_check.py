@@ -9,7 +9,7 @@ Rules checked:
   * no other function-local project import, except in an app's ``AppConfig.ready()`` (apps.py): Django's documented
     place for imports made for what they register (signals, registries), which cannot sit at the top of apps.py
     since the models are not loaded yet when it is imported (AppRegistryNotReady);
-  * apps depend one way: demo -> assessments -> activities -> partnerships -> portal; nothing imports upward;
+  * apps depend one way: demo -> api -> archive -> assessments -> activities -> partnerships -> portal; nothing imports upward;
   * no domain app imports the demo app;
   * no non-migration module above 500 lines.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["portal", "partnerships", "activities", "assessments", "demo"]  # lowest floor first
+APPS = ["portal", "partnerships", "activities", "assessments", "archive", "api", "demo"]  # lowest floor first
 FLOOR = {name: index for index, name in enumerate(APPS)}
 MAX_LINES = 500
 
