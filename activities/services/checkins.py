@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from activities.models import Activity, ActivityCheckIn, ActivityCheckInCode
 from activities.rules import activity_checkin_window, may_manage_activity_checkin
 from activities.selectors.activities import participating_ids
-from partnerships.services.checkins import checkin_record, new_token, window_check
+from partnerships.services.checkins import checkin_record, code_get_or_create, code_replace, window_check
 
 
 def _ensure_manager(actor, activity: Activity) -> None:
@@ -30,22 +30,14 @@ def _ensure_manager(actor, activity: Activity) -> None:
 def activity_checkin_code(*, actor, activity: Activity) -> ActivityCheckInCode:
     """The activity's check-in code, made now if it has none (the lead's secretary or an admin only)."""
     _ensure_manager(actor, activity)
-    code = ActivityCheckInCode.objects.filter(activity=activity).first()
-    if code is not None:
-        return code
-    try:
-        with transaction.atomic():
-            return ActivityCheckInCode.objects.create(activity=activity, token=new_token(), created_by=actor)
-    except IntegrityError:
-        return ActivityCheckInCode.objects.get(activity=activity)
+    return code_get_or_create(model=ActivityCheckInCode, event_field="activity", event=activity, actor=actor)
 
 
 @transaction.atomic(durable=True)
 def activity_checkin_code_regenerate(*, actor, activity: Activity) -> ActivityCheckInCode:
     """Replace the activity's check-in token: printed and shown codes stop working at once (their URL is a 404)."""
     _ensure_manager(actor, activity)
-    ActivityCheckInCode.objects.filter(activity=activity).delete()
-    return ActivityCheckInCode.objects.create(activity=activity, token=new_token(), created_by=actor)
+    return code_replace(model=ActivityCheckInCode, event_field="activity", event=activity, actor=actor)
 
 
 @transaction.atomic(durable=True)

@@ -92,6 +92,25 @@ def checkin_record(
         return model.objects.get(**lookup), False
 
 
+def code_get_or_create(*, model, event_field: str, event, actor):
+    """The event's check-in code row (a meeting's or an activity's), made now if it has none; a concurrent first
+    use gets the same row. Called inside the caller's durable transaction, after its permission check."""
+    code = model.objects.filter(**{event_field: event}).first()
+    if code is not None:
+        return code
+    try:
+        with transaction.atomic():
+            return model.objects.create(**{event_field: event}, token=new_token(), created_by=actor)
+    except IntegrityError:
+        return model.objects.get(**{event_field: event})
+
+
+def code_replace(*, model, event_field: str, event, actor):
+    """A new token for the event: the old code's URL is a 404 from this commit on."""
+    model.objects.filter(**{event_field: event}).delete()
+    return model.objects.create(**{event_field: event}, token=new_token(), created_by=actor)
+
+
 def _ensure_manager(actor, meeting: JointMeeting) -> None:
     if not may_manage_meeting_checkin(actor, meeting):
         raise PermissionDenied
@@ -101,22 +120,14 @@ def _ensure_manager(actor, meeting: JointMeeting) -> None:
 def meeting_checkin_code(*, actor, meeting: JointMeeting) -> MeetingCheckInCode:
     """The meeting's check-in code, made now if it has none (who edits the meeting only)."""
     _ensure_manager(actor, meeting)
-    code = MeetingCheckInCode.objects.filter(meeting=meeting).first()
-    if code is not None:
-        return code
-    try:
-        with transaction.atomic():
-            return MeetingCheckInCode.objects.create(meeting=meeting, token=new_token(), created_by=actor)
-    except IntegrityError:
-        return MeetingCheckInCode.objects.get(meeting=meeting)
+    return code_get_or_create(model=MeetingCheckInCode, event_field="meeting", event=meeting, actor=actor)
 
 
 @transaction.atomic(durable=True)
 def meeting_checkin_code_regenerate(*, actor, meeting: JointMeeting) -> MeetingCheckInCode:
     """Replace the meeting's check-in token: printed and shown codes stop working at once (their URL is a 404)."""
     _ensure_manager(actor, meeting)
-    MeetingCheckInCode.objects.filter(meeting=meeting).delete()
-    return MeetingCheckInCode.objects.create(meeting=meeting, token=new_token(), created_by=actor)
+    return code_replace(model=MeetingCheckInCode, event_field="meeting", event=meeting, actor=actor)
 
 
 @transaction.atomic(durable=True)
