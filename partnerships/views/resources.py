@@ -148,6 +148,30 @@ class _CreateMixin(ScopedViewMixin):
         return kwargs
 
 
+class _UpdateMixin(ScopedObjectMixin):
+    """The edit form of a need or a resource: the entry's current values, its service called with the entry."""
+
+    scope_action = "edit"
+    template_name = "partnerships/resources/entry_form.html"
+    success_message = gettext_lazy("Changes saved.")
+    object_kwarg = ""
+    initial_fields: tuple[str, ...] = ()
+    heading = ""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "editing": True}
+
+    def get_initial(self):
+        # A foreign key's initial value is its id (``dimension`` → ``dimension_id``).
+        return {name: self.object.serializable_value(name) for name in self.initial_fields}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading=self.heading, entry=self.object, **kwargs)
+
+    def get_service_kwargs(self, form):
+        return {self.object_kwarg: self.object, **form.cleaned_data}
+
+
 class NeedCreateView(_CreateMixin, ServiceFormView):
     model = Need
     form_class = NeedForm
@@ -182,37 +206,18 @@ class NeedDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class NeedUpdateView(ScopedObjectMixin, ServiceFormView):
+class NeedUpdateView(_UpdateMixin, ServiceFormView):
     model = Need
-    scope_action = "edit"
     form_class = NeedForm
-    template_name = "partnerships/resources/entry_form.html"
     service = services.need_update
-    success_message = gettext_lazy("Changes saved.")
+    object_kwarg = "need"
+    initial_fields = ("title", "details", "dimension", "wanted_by", "contact_name")
+    heading = gettext_lazy("Edit need")
 
     def refuse(self):
         if self.object.status not in (Need.Status.OPEN, Need.Status.MATCHED):
             return self.turn_away(_("A met or withdrawn need can no longer be changed."))
         return None
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "editing": True}
-
-    def get_initial(self):
-        need = self.object
-        return {
-            "title": need.title,
-            "details": need.details,
-            "dimension": need.dimension_id,
-            "wanted_by": need.wanted_by,
-            "contact_name": need.contact_name,
-        }
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(heading=_("Edit need"), entry=self.object, **kwargs)
-
-    def get_service_kwargs(self, form):
-        return {"need": self.object, **form.cleaned_data}
 
 
 class NeedWithdrawView(ServiceActionView):
@@ -304,42 +309,29 @@ class ResourceDetailView(ScopedViewMixin, DetailView):
         return context
 
 
-class ResourceUpdateView(ScopedObjectMixin, ServiceFormView):
+class ResourceUpdateView(_UpdateMixin, ServiceFormView):
     model = Resource
-    scope_action = "edit"
     form_class = ResourceForm
-    template_name = "partnerships/resources/entry_form.html"
     service = services.resource_update
-    success_message = gettext_lazy("Changes saved.")
+    object_kwarg = "resource"
+    initial_fields = (
+        "kind",
+        "title",
+        "details",
+        "dimension",
+        "is_paid",
+        "terms",
+        "capacity",
+        "opening_hours",
+        "address",
+        "contact_name",
+    )
+    heading = gettext_lazy("Edit resource")
 
     def refuse(self):
         if self.object.status != Resource.Status.OPEN:
             return self.turn_away(_("A withdrawn resource can no longer be changed."))
         return None
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "editing": True}
-
-    def get_initial(self):
-        r = self.object
-        return {
-            "kind": r.kind,
-            "title": r.title,
-            "details": r.details,
-            "dimension": r.dimension_id,
-            "is_paid": r.is_paid,
-            "terms": r.terms,
-            "capacity": r.capacity,
-            "opening_hours": r.opening_hours,
-            "address": r.address,
-            "contact_name": r.contact_name,
-        }
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(heading=_("Edit resource"), entry=self.object, **kwargs)
-
-    def get_service_kwargs(self, form):
-        return {"resource": self.object, **form.cleaned_data}
 
 
 class ResourceWithdrawView(ServiceActionView):
