@@ -194,6 +194,9 @@ class Seeder:
                 self.slots(start, end, first_month, now),
             )
 
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM activities_activity")
+            before_activities = cursor.fetchone()[0]
         with transaction.atomic():
             self.plans(orgs, first_month)
         with transaction.atomic():
@@ -202,6 +205,7 @@ class Seeder:
             self.members(orgs * members_per_org)
         with transaction.atomic():
             self.activities(orgs, activities)
+            self.publicity(root.pk, before_activities)
         with transaction.atomic():
             self.action_items(orgs, items)
         with transaction.atomic():
@@ -349,6 +353,26 @@ class Seeder:
             "SELECT x.id, m.id FROM activities_activity x JOIN partnerships_member m ON m.organization_id = x.lead_id "
             "WHERE x.id > %s AND x.id %% 3 = 0 AND x.status IN ('held', 'logged') AND (m.id / %s) %% 10 = x.id %% 10",
             (before, orgs),
+        )
+        bar.update(1)
+        bar.close()
+
+    def publicity(self, reviewer_org_id: int, after_id: int) -> None:
+        """A publicity item for every activity whose log carries a report (a fifth of the logged ones), credited to
+        the agreement's brand (or the lead branch's when the activity is its own): two in three approved by the
+        bench committee two days after the log, the rest waiting for review."""
+        bar = Progress("publicity items", 1, self.stderr, self.progress)
+        approved = "x.id %% 3 <> 0"
+        reviewed = "x.logged_at + interval '2 days'" if self.pg else "datetime(x.logged_at, '+2 days')"
+        self.counts["publicity items"] = self.execute(
+            "INSERT INTO activities_publicityitem (activity_id, title, text, link, agreement_id, branch_id, "
+            "reviewer_org_id, status, submitted_at, reviewed_at, return_reason, created_at, updated_at) "
+            "SELECT x.id, x.title, 'bench publicity', '', x.agreement_id, "
+            "CASE WHEN x.agreement_id IS NULL THEN x.lead_id END, %s, "
+            f"CASE WHEN {approved} THEN 'approved' ELSE 'submitted' END, x.logged_at, "
+            f"CASE WHEN {approved} THEN {reviewed} END, '', x.logged_at, x.logged_at "
+            "FROM activities_activity x WHERE x.id > %s AND x.publicity_title <> ''",
+            (reviewer_org_id, after_id),
         )
         bar.update(1)
         bar.close()

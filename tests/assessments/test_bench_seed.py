@@ -8,7 +8,15 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from activities.models import Activity, ActivityPlan, KeyProject, PlannedActivity, ResponsibilityZone, ZoneCheck
+from activities.models import (
+    Activity,
+    ActivityPlan,
+    KeyProject,
+    PlannedActivity,
+    PublicityItem,
+    ResponsibilityZone,
+    ZoneCheck,
+)
 from assessments import metrics
 from assessments.services import rollups as services
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Member, Organization
@@ -48,9 +56,18 @@ def test_it_seeds_the_promised_rows(db):
     assert ActivityPlan.objects.count() == 4 and PlannedActivity.objects.count() == 12
     assert JointMeeting.objects.count() == 8 and KeyProject.objects.count() == 4
     assert ResponsibilityZone.objects.count() == 8
+    # A publicity item for each logged report, credited to one brand; some approved, some waiting.
+    reported = Activity.objects.exclude(publicity_title="")
+    assert PublicityItem.objects.count() == reported.count() > 0
+    assert PublicityItem.objects.filter(status="approved", reviewed_at__isnull=False).exists()
+    assert PublicityItem.objects.filter(status="submitted", reviewed_at__isnull=True).exists()
+    for item in PublicityItem.objects.select_related("activity"):
+        assert (item.agreement_id, item.branch_id) == (
+            (item.activity.agreement_id, None) if item.activity.agreement_id else (None, item.activity.lead_id)
+        )
     start, end = metrics.quarter_datetimes(Y, Q)
     assert not Activity.objects.exclude(starts_at__gte=start, ends_at__lt=end).exists()  # all in the quarter
-    for model in (Organization, Activity, ActionItem, ZoneCheck):  # rows the models themselves accept
+    for model in (Organization, Activity, ActionItem, ZoneCheck, PublicityItem):  # rows the models themselves accept
         for row in model.objects.order_by("pk")[:25]:
             row.full_clean(exclude=["checked_by"], validate_unique=False)
     assert "activities 200" in output
