@@ -11,21 +11,21 @@ person paging back and forth through a ledger, most of those renderings repeat o
 - the current minute in the site's time zone (so the date, and anything a page derives from the clock such as
   "overdue" or "not yet logged", is never older than the minute it was rendered in: activity times are whole
   minutes, due dates whole days);
-- the **data version**: PostgreSQL's ``pg_current_snapshot()``, read once per request *before* the page is built.
-  Two snapshots are equal only if no transaction committed (or aborted, or started writing) anywhere in the cluster
-  in between, so any committed write — a service, a bulk ``UPDATE``, raw SQL in a rollup, the admin, another host, a
-  worker, a ``psql`` session — changes the key. Every query of the page runs after the snapshot was read and sees at
-  least what it saw, so a stored page is never older than its key. No signal or list of write paths is involved:
-  none can be missed.
+- the **data version** (portal/dataversion.py), read once per request *before* the page is built: a number that
+  every committed write to any table of the database moves on — a service, a bulk ``UPDATE``, raw SQL in a rollup,
+  the admin, a worker on another host, a ``psql`` session — kept by a statement-level trigger on every table, and
+  unknown (nothing cached) while a write is in progress. Every query of the page runs after it was read and sees at
+  least the writes it counts, so a stored page is never older than its key. No signal handler or list of write paths
+  is involved: none can be missed.
 
 Nothing is cached (the view runs as usual) when: the database is not PostgreSQL (the SQLite demo), the request runs
-inside a transaction (the tests' TestCase, where snapshots do not move), the method is not GET, the user is
+inside a transaction (the tests' TestCase), a write is in progress, the method is not GET, the user is
 anonymous, it is an htmx request, there is no session or CSRF cookie yet, or messages are waiting to be shown. A
 rendering is stored only if it is a 200 that set no cookie, left the session and the CSRF secret as they were, queued
 no message and used no CSP nonce (a nonce must be new in every response).
 
 The store is per process, bounded in bytes (``PAGE_CACHE_MB``, 0 turns it off), least recently used first out. An
-entry that can no longer be reached (an older snapshot or minute) simply ages out; there is nothing to invalidate.
+entry that can no longer be reached (an older data version or minute) simply ages out; there is nothing to invalidate.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
+
+from portal import dataversion
 
 # Response headers a stored page keeps; the outer middleware (security headers, Cache-Control, gzip, language) adds
 # the rest on every response, hit or not.
@@ -84,15 +86,6 @@ class PageStore:
 store = PageStore(settings.PAGE_CACHE_MB * 1024 * 1024)
 
 
-def data_version() -> str | None:
-    """The cluster's current snapshot (``xmin:xmax:in-progress``), or None where it cannot version a page."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_snapshot()::text")
-        return cursor.fetchone()[0]
-
-
 def _messages_waiting(request) -> bool:
     storage = getattr(request, "_messages", None)
     if storage is None:
@@ -112,11 +105,11 @@ def page_key(request) -> str | None:
     csrf_secret = request.META.get("CSRF_COOKIE")
     if not session_key or not csrf_secret or _messages_waiting(request):
         return None
-    version = data_version()
+    version = dataversion.current(connection)
     if version is None:
         return None
     minute = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    parts = (str(user.pk), session_key, csrf_secret, translation.get_language() or "", minute, version)
+    parts = (str(user.pk), session_key, csrf_secret, translation.get_language() or "", minute, str(version))
     return hashlib.sha256("\n".join((*parts, request.get_full_path())).encode()).hexdigest()
 
 

@@ -16,7 +16,7 @@ import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from partnerships.models import ActionItem
 from partnerships.services import action_items as item_services
-from portal import pagecache
+from portal import dataversion, pagecache
 from portal.models import Notification
 from tests.conftest import FIXED_NOW, require
 from tests.factories import ActionItemFactory, cast_agreement
@@ -166,3 +166,23 @@ def test_inside_a_transaction_every_request_renders_in_full(world):
     _, second = _get(browser, reverse(LEDGER))
     assert first == second > HIT_QUERIES
     assert pagecache.store.entries == {}
+
+
+def test_every_table_carries_the_data_version_trigger_and_a_write_moves_the_version(world, on_postgres):
+    assert dataversion.tables_without_trigger(connection) == []
+    before = dataversion.current(connection)
+    ActionItem.objects.filter(pk=_item(world).pk).update(title="改")
+    assert dataversion.current(connection) > before
+
+
+def test_while_a_write_is_in_progress_elsewhere_the_version_is_unknown(world, on_postgres):
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(f"UPDATE {ActionItem._meta.db_table} SET title = title")
+        assert dataversion.current(connection) is None
+        other.rollback()
+        assert dataversion.current(connection) is not None
+    finally:
+        other.close()
