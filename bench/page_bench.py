@@ -160,6 +160,8 @@ def wrk_ratio(
                 ["wrk", "-t2", "-c8", f"-d{duration}s", "-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{url}"],
                 capture_output=True, text=True, timeout=duration + 30,
             ).stdout  # fmt: skip
+            for problem in (x for x in out.splitlines() if "errors" in x or "Non-2xx" in x):
+                print(f"    wrk {url}: {problem.strip()}")
             line = next((x for x in out.splitlines() if x.startswith("Requests/sec:")), "Requests/sec: 0")
             return float(line.split()[1])
 
@@ -253,9 +255,9 @@ def main() -> None:
             ):
                 for cache_label, env in (("no page cache", {"PAGE_CACHE_MB": "0"}), ("page cache", {})):
                     rates = wrk_ratio(made["committee"], reverse(name), env=env)
-                    if rates and rates[1]:
+                    if rates:
                         print(f"  {label} req/s ÷ /healthz req/s ({cache_label}): {rates[0]:.1f} ÷ {rates[1]:.1f} = "
-                              f"{rates[0] / rates[1]:.3f}", flush=True)  # fmt: skip
+                              f"{rates[0] / rates[1] if rates[1] else float('nan'):.3f}", flush=True)  # fmt: skip
     finally:
         connection.close()
         if not (args.keep or args.reuse):

@@ -2,9 +2,9 @@
 it shows has changed — a write through a service, a bulk UPDATE, raw SQL, a new notification, a new day — nor for
 another user, another language, an htmx request or a page with messages waiting.
 
-Commits must be real for PostgreSQL's snapshot to move, so these tests are transactional and need PostgreSQL
-(DATABASE_URL=postgres://…); the last one runs everywhere and shows that inside a transaction (every other test of
-the suite) nothing is cached, so the query budgets asserted elsewhere are those of a full rendering.
+Commits must be real for the data version (portal/dataversion.py) to move, so these tests are transactional and
+need PostgreSQL (DATABASE_URL=postgres://…); the last one runs everywhere and shows that inside a transaction (every
+other test of the suite) nothing is cached, so the query budgets asserted elsewhere are those of a full rendering.
 """
 
 from __future__ import annotations
