@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from portal import empty_labels
+from portal import dataversion, empty_labels
 
 
 class PortalConfig(AppConfig):
@@ -17,6 +18,8 @@ class PortalConfig(AppConfig):
         from portal.webhooks import deliver, sections  # noqa: F401, PLC0415
 
         empty_labels.install()
+        # The data version's trigger on every table, a table a migration just added included (portal/dataversion.py).
+        post_migrate.connect(dataversion.install_after_migrate, sender=self)
         home.autodiscover()
         reminders.autodiscover()
         search.autodiscover()

@@ -175,6 +175,9 @@ SENT_LOG_DIR = Path(env.str("SENT_LOG_DIR", str(DATA_DIR / "sent-log")))
 # An export of more rows than this runs as a job; smaller ones answer at once. Files are removed after EXPORT_KEEP_DAYS.
 EXPORT_ROW_THRESHOLD = env.int("EXPORT_ROW_THRESHOLD", 2000, minimum=1)
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", 7, minimum=1)
+# The busiest list pages are kept, per user, in each web process (portal/pagecache.py) and served again while nothing
+# they show can have changed; this bounds that store in megabytes per process (0 turns it off).
+PAGE_CACHE_MB = env.int("PAGE_CACHE_MB", 32, minimum=0)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -34,6 +34,7 @@ from activities.services import activities as services
 from partnerships.models import Agreement, Organization
 from portal import exports
 from portal.models import ExportJob
+from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator, list_tabs
 from portal.scoping import ScopedViewMixin
 from portal.views.base import ScopedObjectMixin, ServiceFormView
@@ -55,7 +56,7 @@ class _LedgerFilterMixin:
         return kwargs
 
 
-class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+class ActivityListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, FilterView):
     """活动台账: every activity the user may see, filtered, searchable, paginated, exportable."""
 
     model = Activity

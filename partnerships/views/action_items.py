@@ -35,6 +35,7 @@ from partnerships.services import action_items as services
 from portal import exports
 from portal.models import ExportJob
 from portal.names import display_name
+from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator, ListTab, list_tabs
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
@@ -55,7 +56,7 @@ class _LedgerFilterMixin:
         return kwargs
 
 
-class ActionItemListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+class ActionItemListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, FilterView):
     """督办台账: every item the user may see, filtered, searchable, paginated, exportable."""
 
     model = ActionItem
@@ -162,7 +163,7 @@ def _ledger_row(item: ActionItem, *, today, statuses: dict[str, str]) -> list:
     ]
 
 
-class MyActionItemsView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
+class MyActionItemsView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, FilterView):
     """我的督办: my organizations' items by tab (open, due in 7 days, overdue, awaiting my confirmation, closed)."""
 
     model = ActionItem

@@ -38,13 +38,14 @@ from portal import exports
 from portal.forms import show_service_errors
 from portal.home import sections_for
 from portal.models import ExportJob
+from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.uploads import content_type_for, serve_upload
 from portal.views.base import ScopedObjectMixin, ServiceActionView, ServiceFormView
 
 
-class AgreementListView(ScopedViewMixin, FilterView):
+class AgreementListView(CachedPageMixin, ScopedViewMixin, FilterView):
     """The agreements the user may see, with filters (status, party, dimension, expiring soon) and search."""
 
     model = Agreement

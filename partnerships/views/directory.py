@@ -20,6 +20,7 @@ from partnerships.rules import may_create_organization
 from partnerships.selectors import directory as selectors
 from partnerships.services import directory as services
 from portal.home import sections_for
+from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator
 from portal.scoping import ScopedViewMixin
 from portal.views.base import ServiceFormMixin, ServiceFormView
@@ -160,7 +161,7 @@ class OrganizationUpdateView(ServiceFormMixin, ScopedViewMixin, UpdateView):
         return {"organization": self.object, **form.cleaned_data}
 
 
-class MemberListView(ScopedViewMixin, FilterView):
+class MemberListView(CachedPageMixin, ScopedViewMixin, FilterView):
     """The roster: the members the user may see, phones only where the user may see them."""
 
     model = Member
