@@ -3,7 +3,7 @@
 With ``DATABASE_REPLICA_URL`` set, ``settings.READ_REPLICA`` names the ``replica`` database. Nothing goes there by
 default: only code wrapped in ``use_replica()`` (a context manager and a decorator, for views and tasks) reads from
 it — the committee's dashboard, the ledgers (活动台账, 督办台账), the export jobs, and the read API, which wraps its
-reads the same way (``@use_replica()`` on an endpoint, or ``with use_replica():``). ``ReplicaRouter`` then sends a
+reads the same way (``@replica_view`` on a view, ``@use_replica()`` on any function, or ``with use_replica():``). ``ReplicaRouter`` then sends a
 read to the replica only while all of these hold, and to ``default`` otherwise:
 
 - a ``use_replica()`` block is active (a context variable: per thread and per asyncio task);
@@ -19,6 +19,7 @@ exports, never for a page that edits.
 from __future__ import annotations
 
 import contextvars
+import functools
 from contextlib import ContextDecorator
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ _active: contextvars.ContextVar[_State | None] = contextvars.ContextVar("gongjia
 class use_replica(ContextDecorator):  # noqa: N801 - used as a function/decorator, like transaction.atomic
     """Within this block (or decorated function), reads go to the replica when one is configured."""
 
+    def _recreate_cm(self):
+        # A decorated function gets a fresh block on every call: one instance is shared by every thread calling it.
+        return type(self)()
+
     def __enter__(self):
         self._token = _active.set(_State())
         return self
@@ -44,6 +49,24 @@ class use_replica(ContextDecorator):  # noqa: N801 - used as a function/decorato
     def __exit__(self, *exc):
         _active.reset(self._token)
         return False
+
+
+def replica_view(view):
+    """A view whose reads may come from the replica: the whole request, its template rendered inside the block too
+    (a ``TemplateResponse`` otherwise renders, and evaluates its querysets, after the view has returned). The
+    signed-in user and the session are read before, from ``default``: a replica a moment behind must never sign
+    someone out. For class-based views: ``@method_decorator(replica_view, name="dispatch")``."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.user.is_authenticated  # noqa: B018 - loads the session and the user from default
+        with use_replica():
+            response = view(request, *args, **kwargs)
+            if callable(getattr(response, "render", None)) and not getattr(response, "is_rendered", True):
+                response = response.render()
+        return response
+
+    return wrapped
 
 
 def replica_alias() -> str | None:

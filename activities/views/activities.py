@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
@@ -35,6 +36,7 @@ from partnerships.models import Agreement, Organization
 from portal import exports
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator, list_tabs
+from portal.replica import replica_view
 from portal.scoping import ScopedViewMixin
 from portal.views.base import ScopedObjectMixin, ServiceFormView
 
@@ -55,6 +57,7 @@ class _LedgerFilterMixin:
         return kwargs
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     """活动台账: every activity the user may see, filtered, searchable, paginated, exportable."""
 
@@ -90,6 +93,7 @@ class ActivityListView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
         return context
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     """The ledger as Excel: the list's filters and tab applied, one row per activity."""
 
