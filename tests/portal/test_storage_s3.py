@@ -136,6 +136,9 @@ def test_evidence_uploaded_on_the_page_lands_in_the_bucket_and_is_served_by_scop
         assert bucket.name not in str(download.headers)
     for user in (world.secretary2, world.outsider):
         assert client_for(user).get(url).status_code == 404, user
+    # An object gone from the bucket is a 404, not a server error.
+    bucket.client.delete_object(Bucket=bucket.name, Key=f"media/{evidence.file.name}")
+    assert client_for(world.secretary1).get(url).status_code == 404
 
 
 def test_a_bad_upload_is_refused_before_anything_reaches_the_bucket(bucket, client_for, world):
