@@ -116,7 +116,7 @@ def run_job(requester, kind: str) -> int:
     """One job end to end through ``exports.job_run``; samples when each progress update lands."""
     from django.conf import settings
 
-    from portal import exports
+    from portal import exports, storage
     from portal.models import ExportJob, Notification
 
     updates: list[tuple[float, dict]] = []
@@ -135,7 +135,7 @@ def run_job(requester, kind: str) -> int:
             exports.job_run(job.pk)
             seconds = time.perf_counter() - started
             job.refresh_from_db()
-            size = exports.file_path(job).stat().st_size
+            size = storage.generated_storage().size(job.file)
         finally:
             Notification.objects.filter(kind=exports.EXPORT_READY, target_id=job.pk).delete()
             job.delete()

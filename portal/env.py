@@ -29,6 +29,9 @@ REDIS_DATABASES = 16  # Redis's default `databases` setting: db 0-15
 # Query parameters whose values are secrets (?password=…, ?secret=…, ?token=…, ?key=…).
 # Schemes whose lone user part is usually a password.
 _PASSWORD_ONLY_SCHEMES = {"redis", "rediss", "unix"}
+# MEDIA_STORAGE_URL: S3 bucket names (the rules shared by AWS and the S3-compatible servers) and query parameters.
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_STORAGE_PARAMETERS = {"endpoint_url", "region", "addressing_style"}
 _SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:[a-z_]*pass(?:word)?|secret|token|key)=)[^&;#]*")
 
 
@@ -248,6 +251,85 @@ class Env:
                 EMAIL_USE_TLS=query.get("tls") in TRUE_VALUES,
             )
         return config
+
+    def media_storage(self, name: str) -> dict | None:
+        """``MEDIA_STORAGE_URL``: where uploads and generated files go when not in the local folders.
+
+        ``s3://[ACCESS_KEY:SECRET@]bucket[/prefix]?endpoint_url=https://host:port&region=…&addressing_style=path``:
+        an S3-compatible bucket (AWS, MinIO, Ceph, OSS/COS in S3 mode), the objects under ``prefix``; without
+        credentials in the URL boto3 takes them from ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (or an
+        instance role). Returns django-storages' ``S3Storage`` options, or ``None`` when unset (local folders)."""
+        value = self.str(name)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "s3":
+            raise ImproperlyConfigured(f"{name} must look like {_STORAGE_EXAMPLE}, not {masked(value)}.")
+        bucket = parts.netloc.rpartition("@")[2]
+        if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+            raise ImproperlyConfigured(
+                f"{name} must name a bucket (3-63 lower-case letters, digits, dots or hyphens) after s3://, "
+                f"e.g. {_STORAGE_EXAMPLE}, not {masked(value)}."
+            )
+        prefix = parts.path.strip("/")
+        if prefix and any(segment in ("", ".", "..") for segment in prefix.split("/")):
+            raise ImproperlyConfigured(f"{name} has an invalid prefix (empty, . or .. segments): {masked(value)}.")
+        options = {"bucket_name": bucket, "location": prefix}
+        options.update(_storage_parameters(name, value, parts.query))
+        options.update(_storage_credentials(name, value, parts))
+        return options
+
+
+_STORAGE_EXAMPLE = "s3://bucket/prefix?endpoint_url=https://s3.example.cn&region=cn-north-1"
+
+
+def _storage_parameters(name: str, value: str, query_string: str) -> dict:
+    """The query parameters of ``MEDIA_STORAGE_URL`` as ``S3Storage`` options, each checked."""
+    try:
+        query = parse_qs(query_string, keep_blank_values=True, strict_parsing=bool(query_string))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a malformed query string: {masked(value)}.") from None
+    unknown = sorted(set(query) - _STORAGE_PARAMETERS)
+    if unknown or any(len(values) != 1 or not values[0] for values in query.values()):
+        raise ImproperlyConfigured(
+            f"{name} accepts each of {', '.join(sorted(_STORAGE_PARAMETERS))} once and with a value"
+            f"{' (not ' + ', '.join(unknown) + ')' if unknown else ''}: {masked(value)}."
+        )
+    query = {key: values[0] for key, values in query.items()}
+    options = {}
+    if "endpoint_url" in query:
+        endpoint = urlsplit(query["endpoint_url"])
+        try:
+            endpoint.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            endpoint = endpoint._replace(scheme="")
+        if endpoint.scheme not in ("http", "https") or not endpoint.hostname or endpoint.query:
+            raise ImproperlyConfigured(
+                f"{name}: endpoint_url must be an http(s) address such as https://s3.example.cn:9000, "
+                f"not {masked(query['endpoint_url'])}."
+            )
+        options["endpoint_url"] = query["endpoint_url"].rstrip("/")
+    if "region" in query:
+        if not re.fullmatch(r"[a-z]{2}(-[a-z0-9]+)+", query["region"]):
+            raise ImproperlyConfigured(f"{name}: region must look like cn-north-1, not {masked(query['region'])}.")
+        options["region_name"] = query["region"]
+    if "addressing_style" in query:
+        if query["addressing_style"] not in ("path", "virtual", "auto"):
+            raise ImproperlyConfigured(f"{name}: addressing_style must be path, virtual or auto.")
+        options["addressing_style"] = query["addressing_style"]
+    return options
+
+
+def _storage_credentials(name: str, value: str, parts) -> dict:
+    """``s3://KEY:SECRET@bucket`` as ``S3Storage`` options (percent-decoded); none when the URL has none."""
+    if not parts.netloc.rpartition("@")[0]:
+        return {}
+    if not parts.username or not parts.password:
+        raise ImproperlyConfigured(
+            f"{name} must give both the access key and the secret (s3://KEY:SECRET@bucket), or neither "
+            f"(then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY): {masked(value)}."
+        )
+    return {"access_key": unquote(parts.username), "secret_key": unquote(parts.password)}
 
 
 env = Env()

@@ -15,9 +15,13 @@ prefetches) in autocommit. Never one server-side cursor over the whole export: o
 it ``WITH HOLD``, and PostgreSQL materializes the entire result (every join and annotation of a million rows) when
 the declaring statement commits, before the first row comes back; inside a transaction, the progress updates would
 stay invisible until the end. A workbook of several sheets (the assessment dashboard's) streams each sheet
-from its own statement instead. The file lands under ``settings.EXPORTS_DIR`` (never MEDIA_ROOT), is served to the
-requester only (``portal.views.exports``), and is removed with its job by housekeeping after
-``settings.EXPORT_KEEP_DAYS`` days. When it is done the requester gets a notice (``export.ready``) through the
+from its own statement instead. The rows are read inside ``use_replica()`` (portal/replica.py): on the read replica
+when one is configured; the job's own progress and status rows are written to ``default`` by name. The workbook is
+written to a local temporary file, then stored whole in the generated-files storage (``portal.storage``: the
+``EXPORTS_DIR`` folder, or the bucket's ``exports/`` prefix with ``MEDIA_STORAGE_URL``; never MEDIA_ROOT), is
+served to the requester only (``portal.views.exports``, streamed), and is removed with its job by housekeeping after
+``settings.EXPORT_KEEP_DAYS`` days. Other generated files (the yearly archive's bundles) use the same helpers:
+``job_file_name``, ``portal.storage.save_generated``, ``job_file_open``. When it is done the requester gets a notice (``export.ready``) through the
 reminder machinery.
 
 If the broker is down when a job is requested, the job stays queued; ``requeue_stale`` (a beat task every 5 minutes)
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
+import tempfile
 import uuid
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,7 +41,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -46,8 +50,9 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from portal import sweep
+from portal import storage, sweep
 from portal.models import ExportJob
+from portal.replica import use_replica
 from portal.xlsx import XLSX_CONTENT_TYPE as XLSX_CONTENT_TYPE
 from portal.xlsx import build_workbook, write_sheets, xlsx_response
 
@@ -235,47 +240,50 @@ def spec_for(job: ExportJob) -> ExportSpec:
 
 
 def _update(job_id: int, **fields) -> None:
-    ExportJob.objects.filter(pk=job_id).update(**fields)
+    # By name on default: the job's bookkeeping, never a reason to move the export's reads off the replica.
+    ExportJob.objects.using(DEFAULT_DB_ALIAS).filter(pk=job_id).update(**fields)
+
+
+def job_file_name(job: ExportJob, extension: str = ".xlsx") -> str:
+    """A fresh, unguessable storage name for a job's file: ``<requester id>/<job id>-<random><extension>``."""
+    return f"{job.requester_id}/{job.pk}-{uuid.uuid4().hex}{extension}"
 
 
 def job_run(job_id: int) -> dict:
-    """The worker's part: claim, write the file, record it, notify the requester."""
+    """The worker's part: claim, write the file, store it, record it, notify the requester."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
         status=ExportJob.Status.RUNNING, started_at=timezone.now(), rows_done=0, error=""
     )
     if not claimed:
         return {"job": job_id, "skipped": True}
     job = ExportJob.objects.select_related("requester").get(pk=job_id)
-    relative = Path(str(job.requester_id)) / f"{job.pk}-{uuid.uuid4().hex}.xlsx"
-    path = Path(settings.EXPORTS_DIR) / relative
-    partial = path.with_suffix(".part")
     try:
-        with translation.override(settings.LANGUAGE_CODE):
-            spec = spec_for(job)
-            if spec.sheets is None:
-                ids = spec.ordered_ids()
-                total, sheets = len(ids), [(spec.title, spec.headers, spec.batches(ids))]
-            else:
-                total, sheets = spec.rows_total(), spec.workbook()
-            _update(job.pk, rows_total=total)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            written = write_sheets(
-                partial,
-                sheets,
-                scope=spec.scope if spec.scope is not None else scope_label(job.requester),
-                progress=lambda done: _update(job.pk, rows_done=done),
-                every=PROGRESS_EVERY,
-            )
-            os.replace(partial, path)
+        with tempfile.TemporaryDirectory(prefix="gongjian-export-") as folder:
+            local = Path(folder) / "export.xlsx"
+            with translation.override(settings.LANGUAGE_CODE), use_replica():
+                spec = spec_for(job)
+                if spec.sheets is None:
+                    ids = spec.ordered_ids()
+                    total, sheets = len(ids), [(spec.title, spec.headers, spec.batches(ids))]
+                else:
+                    total, sheets = spec.rows_total(), spec.workbook()
+                _update(job.pk, rows_total=total)
+                written = write_sheets(
+                    local,
+                    sheets,
+                    scope=spec.scope if spec.scope is not None else scope_label(job.requester),
+                    progress=lambda done: _update(job.pk, rows_done=done),
+                    every=PROGRESS_EVERY,
+                )
+            stored = storage.save_generated(job_file_name(job), local)
     except Exception as exc:
-        partial.unlink(missing_ok=True)
         _update(job.pk, status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000])
         raise
     _update(
         job.pk,
         status=ExportJob.Status.DONE,
         finished_at=timezone.now(),
-        file=str(relative),
+        file=stored,
         filename=spec.filename,
         rows_done=written,
         rows_total=written,
@@ -297,15 +305,12 @@ def _notify(job: ExportJob, rows: int) -> None:
         )
 
 
-def file_path(job: ExportJob) -> Path | None:
-    """The job's file on disk, when it is done and the file is still there."""
+def job_file_open(job: ExportJob):
+    """The job's stored file opened for reading (a ``File``: close it, or hand it to a ``FileResponse``), when the
+    job is done and the file is still there; else None."""
     if job.status != ExportJob.Status.DONE or not job.file:
         return None
-    root = Path(settings.EXPORTS_DIR).resolve()
-    path = (root / job.file).resolve()
-    if root not in path.parents or not path.is_file():
-        return None
-    return path
+    return storage.open_generated(job.file)
 
 
 def remove_expired(*, now: dt.datetime | None = None) -> int:
@@ -314,9 +319,7 @@ def remove_expired(*, now: dt.datetime | None = None) -> int:
     expired = ExportJob.objects.filter(created_at__lt=now - dt.timedelta(days=settings.EXPORT_KEEP_DAYS))
     removed = 0
     for job in expired.iterator(chunk_size=500):
-        path = file_path(job)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        storage.delete_generated(job.file)
         job.delete()
         removed += 1
     return removed

@@ -113,6 +113,15 @@ def _walk(storage, folder: str) -> Iterator[str]:
         yield from _walk(storage, posixpath.join(folder, directory))
 
 
+def _present(names: Iterator[str]) -> Iterator[str]:
+    """The walk, or nothing when the folder is missing. Not ``storage.exists(folder)``: an object store has no
+    folders, so S3 answers False for a prefix that holds files."""
+    try:
+        yield from names
+    except FileNotFoundError:
+        return
+
+
 def remove_orphaned_files(*, now: datetime | None = None, grace: timedelta = GRACE_PERIOD) -> int:
     """Delete unreferenced files older than ``grace`` under the upload folders; returns how many were removed."""
     now = now or timezone.now()
@@ -120,9 +129,7 @@ def remove_orphaned_files(*, now: datetime | None = None, grace: timedelta = GRA
     referenced = referenced_names()
     removed = 0
     for storage, top in _upload_roots():
-        if not storage.exists(top):
-            continue
-        for name in _walk(storage, top):
+        for name in _present(_walk(storage, top)):
             if name in referenced:
                 continue
             try:

@@ -448,7 +448,8 @@ class ExportJob(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     rows_total = models.PositiveIntegerField(_("rows in total"), null=True, blank=True)
-    # Relative to settings.EXPORTS_DIR (never under MEDIA_ROOT): served by a view that checks the requester.
+    # Its name in the "exports" storage (EXPORTS_DIR, or the bucket's exports/ prefix; never among the uploads):
+    # served by a view that checks the requester.
     file = models.CharField(_("file"), max_length=200, blank=True, editable=False)
     filename = models.CharField(_("file name"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)

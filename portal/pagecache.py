@@ -98,6 +98,10 @@ def page_key(request) -> str | None:
     """The key of this request's page, or None when it must not come from (or go into) the store."""
     if store.max_bytes <= 0 or request.method != "GET" or request.headers.get("HX-Request"):
         return None
+    if settings.READ_REPLICA:
+        # A standby's copy of the version sequence moves in WAL-logged steps of 32, not with every write it replays,
+        # so its number cannot tell a page read there from a newer one: with a replica, pages are always rendered.
+        return None
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None

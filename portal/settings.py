@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from portal.env import celery_redis_url, env, postgres_options
+from portal.storage import storages_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "data")))
@@ -117,6 +118,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3") and str(DATABASES["default
 WEB_PROCESS = env.bool("GONGJIAN_WEB_PROCESS", False)
 DB_STATEMENT_TIMEOUT_MS = env.statement_timeout_ms("DB_STATEMENT_TIMEOUT_MS", 5000)
 postgres_options(DATABASES["default"], web=WEB_PROCESS, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)
+# A read replica (portal/replica.py): only the reads wrapped in use_replica() go there, writes never.
+READ_REPLICA = None
+if env.str("DATABASE_REPLICA_URL") is not None:
+    DATABASES["replica"] = env.database("DATABASE_REPLICA_URL", "")
+    postgres_options(DATABASES["replica"], web=WEB_PROCESS, statement_timeout_ms=DB_STATEMENT_TIMEOUT_MS)
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.redis_url("REDIS_URL")
@@ -178,14 +186,10 @@ EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", 7, minimum=1)
 # The busiest list pages are kept, per user, in each web process (portal/pagecache.py) and served again while nothing
 # they show can have changed; this bounds that store in megabytes per process (0 turns it off).
 PAGE_CACHE_MB = env.int("PAGE_CACHE_MB", 32, minimum=0)
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+# Uploads and generated files: local folders (MEDIA_ROOT, EXPORTS_DIR), or one private S3-compatible bucket when
+# MEDIA_STORAGE_URL is set (portal/storage.py; README "Shared storage and read replica").
+MEDIA_STORAGE = env.media_storage("MEDIA_STORAGE_URL")
+STORAGES = storages_setting(MEDIA_STORAGE, debug=DEBUG)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)

@@ -15,10 +15,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="gongjian-test-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="gongjian-test-static-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# Uploads and generated files as the environment says (local folders unless MEDIA_STORAGE_URL names a bucket: the
+# real-worker tests of tests/portal/test_storage_s3.py start their workers with it), static files unhashed.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+
+# A second alias on the same test database (TEST MIRROR), so tests/portal/test_replica.py can tell which connection
+# a read took; reads only go there when a test sets READ_REPLICA = "replica" (portal/replica.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 
 # Each test starts with an empty cache (tests/conftest.py): a per-process one, never the shared Redis, so a cached
 # figure can neither outlive the test's rolled-back rows nor meet another run's.

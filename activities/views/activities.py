@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView, View
@@ -36,6 +37,7 @@ from portal import exports
 from portal.models import ExportJob
 from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator, list_tabs
+from portal.replica import replica_view
 from portal.scoping import ScopedViewMixin
 from portal.views.base import ScopedObjectMixin, ServiceFormView
 
@@ -56,6 +58,7 @@ class _LedgerFilterMixin:
         return kwargs
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActivityListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, FilterView):
     """活动台账: every activity the user may see, filtered, searchable, paginated, exportable."""
 
@@ -91,6 +94,7 @@ class ActivityListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, Fil
         return context
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActivityExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     """The ledger as Excel: the list's filters and tab applied, one row per activity."""
 

@@ -14,6 +14,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.dates import MONTHS as MONTH_NAMES
+from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,6 +37,7 @@ from assessments.services import rollups as services
 from portal import exports
 from portal.models import ExportJob
 from portal.pagination import CheapCountPaginator
+from portal.replica import replica_view
 
 EVIDENCE_PAGE_SIZE = 25
 
@@ -68,6 +70,7 @@ def _period(request) -> dict:
     }
 
 
+@method_decorator(replica_view, name="dispatch")
 class DashboardView(TemplateView):
     """考核看板: the scope's results for one quarter, read from rollup rows only (≤ 15 queries at any size)."""
 
@@ -141,6 +144,7 @@ class DashboardView(TemplateView):
         return context
 
 
+@method_decorator(replica_view, name="dispatch")
 class DashboardExportView(View):
     """The quarter's results as Excel: one sheet per view of the dashboard, and every indicator score. Small scopes
     get the file at once; a scope with more indicator scores than ``EXPORT_ROW_THRESHOLD`` becomes an export job

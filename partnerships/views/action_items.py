@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, View
@@ -37,6 +38,7 @@ from portal.models import ExportJob
 from portal.names import display_name
 from portal.pagecache import CachedPageMixin
 from portal.pagination import CheapCountPaginator, ListTab, list_tabs
+from portal.replica import replica_view
 from portal.scoping import ScopedViewMixin
 from portal.uploads import serve_upload
 from portal.views.base import ParentObjectMixin, ScopedObjectMixin, ServiceFormView
@@ -56,6 +58,7 @@ class _LedgerFilterMixin:
         return kwargs
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActionItemListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, FilterView):
     """督办台账: every item the user may see, filtered, searchable, paginated, exportable."""
 
@@ -91,6 +94,7 @@ class ActionItemListView(CachedPageMixin, _LedgerFilterMixin, ScopedViewMixin, F
         return context
 
 
+@method_decorator(replica_view, name="dispatch")
 class ActionItemExportView(_LedgerFilterMixin, ScopedViewMixin, FilterView):
     """The ledger as Excel: the list's filters applied, one row per item."""
 

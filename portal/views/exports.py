@@ -6,6 +6,8 @@ requester's scope, which may be wider than the reader's).
 
 from __future__ import annotations
 
+import posixpath
+
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -51,11 +53,15 @@ class ExportJobView(TemplateView):
 
 
 def export_download(request, pk: int):
-    """The job's file, to its requester only; 404 while it is not done or once housekeeping removed it."""
+    """The job's file, to its requester only (streamed from the storage, local or S3); 404 while it is not done or
+    once housekeeping removed it."""
     job = get_object_or_404(_own(request), pk=pk)
-    path = exports.file_path(job)
-    if path is None:
+    handle = exports.job_file_open(job)
+    if handle is None:
         raise Http404
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=job.filename or path.name, content_type=exports.XLSX_CONTENT_TYPE
+        handle,
+        as_attachment=True,
+        filename=job.filename or posixpath.basename(job.file),
+        content_type=exports.XLSX_CONTENT_TYPE,
     )

@@ -471,7 +471,7 @@ def test_a_large_export_becomes_a_job_whose_file_has_the_same_sheets_and_rows(cl
     assert (job.requester, job.kind) == (world.committee, ExportJob.Kind.DASHBOARD)
     assert job.params == {"year": [str(Y)], "quarter": [str(Q)], "view": ["organizations"]}
     assert job.status == ExportJob.Status.DONE and job.filename == immediate_filename(immediate)
-    written = _workbook_values(exports.file_path(job).read_bytes())
+    written = _workbook_values(exports.job_file_open(job).read())
     assert written == _workbook_values(immediate.content)
     # Progress counted every row of every sheet, as announced before the first one.
     assert job.rows_done == job.rows_total == sum(len(rows) - 1 for rows in written.values())
@@ -495,7 +495,7 @@ def test_the_job_reapplies_its_requester_s_scope(client_for, world, results, job
     response = job_path(client_for(world.secretary1), {"year": Y, "quarter": Q})
     assert response.status_code == 302
     job = ExportJob.objects.get()
-    ranking = next(iter(_workbook_values(exports.file_path(job).read_bytes()).values()))
+    ranking = next(iter(_workbook_values(exports.job_file_open(job).read()).values()))
     assert [row[1] for row in ranking[1:]] == [world.branch_a.name]
 
 

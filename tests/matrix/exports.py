@@ -7,13 +7,14 @@ tests/portal/test_exports.py (404 for secretary1's job).
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import ExportJob
+from portal.storage import save_generated
 from portal.xlsx import write_streaming
 from tests.matrix import Case
 
@@ -30,11 +31,11 @@ def objects(world) -> dict:
         filename=FILENAME,
         finished_at=timezone.now(),
     )
-    relative = Path(str(world.secretary1.pk)) / f"{job.pk}-matrix.xlsx"
-    path = Path(settings.EXPORTS_DIR) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_streaming(path, "矩阵", ["标题"], [["矩阵活动"]])
-    ExportJob.objects.filter(pk=job.pk).update(file=str(relative))
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / "matrix.xlsx"
+        write_streaming(local, "矩阵", ["标题"], [["矩阵活动"]])
+        stored = save_generated(f"{world.secretary1.pk}/{job.pk}-matrix.xlsx", local)
+    ExportJob.objects.filter(pk=job.pk).update(file=stored)
     return {"export_job": job}
 
 

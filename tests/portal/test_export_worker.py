@@ -41,7 +41,7 @@ def test_a_worker_on_the_exports_queue_writes_the_file(harness, world, settings,
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total == 7
     assert worker.task_results(task_id) == [{"job": job.pk, "rows": 7}]
-    sheet = load_workbook(io.BytesIO(exports.file_path(job).read_bytes())).worksheets[0]
+    sheet = load_workbook(io.BytesIO(exports.job_file_open(job).read())).worksheets[0]
     titles = sorted(row[3] for row in table(sheet)[1:])  # below the title and header rows
     assert titles == [f"导出活动{i}" for i in range(7)]
     assert Notification.objects.filter(kind=exports.EXPORT_READY, recipient=world.secretary1).count() == 1
@@ -72,7 +72,7 @@ def test_a_worker_writes_the_dashboard_export_with_every_sheet(harness, world, s
     wait_until(lambda: worker.task_done(task_id), 60, "the dashboard export was never written", [worker])
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.rows_done == job.rows_total > 0
-    workbook = load_workbook(io.BytesIO(exports.file_path(job).read_bytes()))
+    workbook = load_workbook(io.BytesIO(exports.job_file_open(job).read()))
     expected = export_selectors.dashboard_sheets(world.committee, year=2025, quarter=3)
     assert len(workbook.worksheets) == len(expected) == 6
     ranking = table(workbook.worksheets[0])[1:]

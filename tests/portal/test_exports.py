@@ -62,9 +62,10 @@ def rows_of(content: bytes) -> list[tuple]:
 
 
 def job_file(job: ExportJob) -> bytes:
-    path = exports.file_path(job)
-    assert path is not None
-    return path.read_bytes()
+    handle = exports.job_file_open(job)
+    assert handle is not None
+    with handle:
+        return handle.read()
 
 
 def immediate(client, url, query=None, **override):
@@ -102,8 +103,8 @@ def test_a_big_export_becomes_a_job_written_with_the_same_rows(ask, client_for, 
     assert normalise(written) == normalise(immediate(client, url, {"q": "共建"}))
     (sheet,) = assert_print_ready(job_file(job), world.branch_a.name)  # the requester's scope, from the worker
     assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref == "A2:Q6"
-    assert Path(django_settings.EXPORTS_DIR) in exports.file_path(job).parents
-    assert not str(exports.file_path(job)).startswith(str(django_settings.MEDIA_ROOT))
+    path = Path(django_settings.EXPORTS_DIR) / job.file
+    assert path.is_file() and not str(path.resolve()).startswith(str(Path(django_settings.MEDIA_ROOT).resolve()))
 
 
 def test_the_job_keeps_text_inert_and_reapplies_the_requesters_scope(ask, client_for, world, activities, big):
@@ -222,13 +223,14 @@ def test_a_failing_job_is_marked_failed_and_leaves_no_file(world, activities, bi
         exports.job_run(job.pk)
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED and "disk full" in job.error and not job.file
-    assert not list(Path(django_settings.EXPORTS_DIR).rglob("*.part"))
+    assert not list(Path(django_settings.EXPORTS_DIR).rglob("*"))
 
 
 def test_housekeeping_removes_old_exports_and_their_files(ask, client_for, world, activities, big):
     ask(client_for(world.secretary1), reverse("activities:activity_export"))
     job = ExportJob.objects.get()
-    path = exports.file_path(job)
+    path = Path(django_settings.EXPORTS_DIR) / job.file
+    assert path.is_file()
     assert services.housekeeping_run()["expired_exports_removed"] == 0
     ExportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(days=big.EXPORT_KEEP_DAYS + 1))
     assert services.housekeeping_run()["expired_exports_removed"] == 1

@@ -158,6 +158,19 @@ def test_a_page_with_messages_waiting_is_neither_served_nor_kept(world, on_postg
     assert pagecache.page_key(request) is None
 
 
+def test_with_a_read_replica_no_page_is_keyed(world, on_postgres, settings):
+    # A standby's version sequence moves in logged steps, not per write: pages read there are never stored.
+    request = RequestFactory().get(reverse(LEDGER))
+    request.user = world.secretary1
+    request.session = SessionStore()
+    request.session.create()
+    request.META["CSRF_COOKIE"] = "x" * 32
+    request._messages = FallbackStorage(request)
+    assert pagecache.page_key(request) is not None
+    settings.READ_REPLICA = "replica"
+    assert pagecache.page_key(request) is None
+
+
 @pytest.mark.django_db
 def test_inside_a_transaction_every_request_renders_in_full(world):
     # The suite's other tests run in a transaction: there the cache stays out of the way of their query budgets.
