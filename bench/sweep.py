@@ -8,6 +8,7 @@ Two runs of the same size: ``email`` (every recipient has an address and the def
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
 import signal
 import subprocess
@@ -121,8 +122,9 @@ class Result:
         return self.sent / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
-def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None = None) -> Result:
-    """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep."""
+def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None = None, profile: str = "") -> Result:
+    """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep.
+    ``profile``: a file to write the sweep's cProfile statistics to (wall clock; the figures then include its cost)."""
     from django.utils import timezone
 
     from portal import sweep
@@ -134,8 +136,14 @@ def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None =
     seed(rows=rows, users=people, now=now, tag=f"{mode}-{time.time_ns()}-")
     with SmtpSink() as sink:
         use_sink(settings, sink.port)
+        profiler = cProfile.Profile() if profile else None
         started, cpu = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
         summary = sweep.sweep(now)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         connections, messages = sink.stop()
     return Result(mode, rows, seconds, summary.get("sent", 0), messages, connections, cpu)
