@@ -157,8 +157,9 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     """Send claimed rows (status ``sending``) on the recipients' channels and record the outcome.
 
     Rows with their recipients are read in one query and preferences in another. E-mails go out over one SMTP
-    connection, rendered from templates loaded once; after each one leaves, its id goes to the claim's ``SentLog``
-    (portal/claims.py), and the batch's states are written at the end in one statement per distinct outcome, so the
+    connection, written from pieces compiled once per kind (``EmailRenderer``), the next one while the server answers
+    the previous; once the server has taken one, its id goes to the claim's ``SentLog`` (portal/claims.py) before the
+    next one leaves, and the batch's states are written at the end in one statement per distinct outcome, so the
     queries do not grow with the rows. A worker dying mid-batch leaves at most the message in flight to be sent
     again: recovery finishes the logged rows (``finish_logged``) instead of sending them twice.
     """
@@ -171,20 +172,47 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     tried: set[int] = set()
     mailer = BatchMailer()
     renderer = EmailRenderer() if to_mail else None
+    in_flight: tuple[Notification, Preference] | None = None  # the e-mail whose answer the server still owes
+
+    def failed(row: Notification, exc: Exception, *, transport: bool = True) -> None:
+        logger.warning("notification %s: email failed: %s", row.pk, exc)
+        failures.append((row, exc))
+        if transport:
+            mailer.failed(exc)
+
     try:
-        for row, pref in to_mail:
-            tried.add(row.pk)
-            try:
-                mailer.send(renderer.render(row))
-            except claims.INTERRUPTIONS:
-                raise
-            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
-                logger.warning("notification %s: email failed: %s", row.pk, exc)
-                failures.append((row, exc))
-                mailer.failed(exc)
-                continue
-            log.add(row.claim_token, [(row.pk, _tag(pref.in_app))])
-            mailed.append((row, pref.in_app))
+        for row, pref in [*to_mail, (None, None)]:
+            message = None
+            if row is not None:
+                try:
+                    message = renderer.render(row)  # while the previous e-mail is with the server
+                except claims.INTERRUPTIONS:
+                    raise
+                except Exception as exc:  # a kind's attachment that cannot be built: only this row fails
+                    tried.add(row.pk)
+                    failed(row, exc, transport=False)
+            if in_flight is not None:
+                done, in_flight = in_flight, None
+                try:
+                    mailer.wait()
+                except claims.INTERRUPTIONS:
+                    raise
+                except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                    failed(done[0], exc)
+                else:
+                    # Logged before the next e-mail leaves: at most one e-mail is ever sent and not logged.
+                    log.add(done[0].claim_token, [(done[0].pk, _tag(done[1].in_app))])
+                    mailed.append((done[0], done[1].in_app))
+            if message is not None:
+                tried.add(row.pk)
+                try:
+                    mailer.submit(message)
+                except claims.INTERRUPTIONS:
+                    raise
+                except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                    failed(row, exc)
+                else:
+                    in_flight = (row, pref)
     except claims.INTERRUPTIONS:
         # Out of time: what went out is written now, the rows not tried go back; the one in flight is recovered as
         # stale (it may have gone).
