@@ -18,6 +18,7 @@ difference (portal/notifications.py).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 
@@ -30,11 +31,28 @@ _PROBE = "<&\"'\n"
 _OPEN, _CLOSE = "\x00gj{}\x01", "\x01gj{}\x00"  # NUL never occurs in a rendered template's text, nor in PostgreSQL text
 _SLOT = re.compile("\x00gj(\\d)\x01(.*?)\x01gj\\1\x00", re.DOTALL)
 
-# How a value was written where it appears, keyed by what the probe became there.
+_NEWLINES = re.compile(r"\r\n|\r")
+
+
+def _escaped(value: str) -> str:
+    """Django's ``escape`` without its lazy-string and safe-string wrapping (the same characters)."""
+    return html.escape(value)
+
+
+def _escaped_lines(value: str) -> str:
+    """Django's ``linebreaksbr`` with autoescape: newlines normalized, escaped, each newline a ``<br>``."""
+    return html.escape(_NEWLINES.sub("\n", value)).replace("\n", "<br>")
+
+
+def _kept(value: str) -> str:
+    return value
+
+
+# How a value was written where it appears, keyed by what the probe became there (through Django's own filters).
 _TRANSFORMS: dict[str, Callable[[str], str]] = {
-    escape(_PROBE): lambda value: str(escape(value)),
-    str(linebreaksbr(_PROBE, autoescape=True)): lambda value: str(linebreaksbr(value, autoescape=True)),
-    _PROBE: lambda value: value,
+    str(escape(_PROBE)): _escaped,
+    str(linebreaksbr(_PROBE, autoescape=True)): _escaped_lines,
+    _PROBE: _kept,
 }
 
 

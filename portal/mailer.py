@@ -33,25 +33,32 @@ _WORD_BYTES = 45  # UTF-8 bytes per RFC 2047 encoded word: 60 base64 characters,
 
 
 def encoded_words(text: str) -> str:
-    """``text`` as RFC 2047 base64 encoded words (only when it is not plain ASCII), folded one word per line."""
+    """``text`` as RFC 2047 base64 encoded words (only when it is not plain ASCII), folded one word per line: each
+    word as many whole characters as fit in ``_WORD_BYTES`` UTF-8 bytes."""
     if text.isascii() and "\n" not in text and "\r" not in text:
         return text
-    words, chunk = [], b""
-    for char in text.replace("\r", " ").replace("\n", " "):
-        encoded = char.encode()
-        if len(chunk) + len(encoded) > _WORD_BYTES:
-            words.append(chunk)
-            chunk = b""
-        chunk += encoded
-    if chunk:
-        words.append(chunk)
+    data = text.replace("\r", " ").replace("\n", " ").encode()
+    words, start = [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never cut a character: back to its first byte
+            end -= 1
+        words.append(data[start:end])
+        start = end
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
+
+
+def base64_lines(data: bytes) -> bytes:
+    """``base64.encodebytes(data)`` with CRLF line ends (76 characters a line), without its loop per line."""
+    encoded = base64.b64encode(data)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"".join(line + b"\r\n" for line in lines)
 
 
 def _part(mimetype: str, content: str) -> bytes:
     return (
         f'Content-Type: {mimetype}; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n'
-    ).encode() + base64.encodebytes(content.encode()).replace(b"\n", b"\r\n")
+    ).encode() + base64_lines(content.encode())
 
 
 def mime_bytes(message: EmailMultiAlternatives, *, from_header: str) -> bytes:
