@@ -171,48 +171,8 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     failures: list[tuple[Notification, Exception]] = []
     tried: set[int] = set()
     mailer = BatchMailer()
-    renderer = EmailRenderer() if to_mail else None
-    in_flight: tuple[Notification, Preference] | None = None  # the e-mail whose answer the server still owes
-
-    def failed(row: Notification, exc: Exception, *, transport: bool = True) -> None:
-        logger.warning("notification %s: email failed: %s", row.pk, exc)
-        failures.append((row, exc))
-        if transport:
-            mailer.failed(exc)
-
     try:
-        for row, pref in [*to_mail, (None, None)]:
-            message = None
-            if row is not None:
-                try:
-                    message = renderer.render(row)  # while the previous e-mail is with the server
-                except claims.INTERRUPTIONS:
-                    raise
-                except Exception as exc:  # a kind's attachment that cannot be built: only this row fails
-                    tried.add(row.pk)
-                    failed(row, exc, transport=False)
-            if in_flight is not None:
-                done, in_flight = in_flight, None
-                try:
-                    mailer.wait()
-                except claims.INTERRUPTIONS:
-                    raise
-                except Exception as exc:  # any transport error: retry later, never block the rest of the batch
-                    failed(done[0], exc)
-                else:
-                    # Logged before the next e-mail leaves: at most one e-mail is ever sent and not logged.
-                    log.add(done[0].claim_token, [(done[0].pk, _tag(done[1].in_app))])
-                    mailed.append((done[0], done[1].in_app))
-            if message is not None:
-                tried.add(row.pk)
-                try:
-                    mailer.submit(message)
-                except claims.INTERRUPTIONS:
-                    raise
-                except Exception as exc:  # any transport error: retry later, never block the rest of the batch
-                    failed(row, exc)
-                else:
-                    in_flight = (row, pref)
+        _send_emails(to_mail, mailer, log, mailed=mailed, failures=failures, tried=tried)
     except claims.INTERRUPTIONS:
         # Out of time: what went out is written now, the rows not tried go back; the one in flight is recovered as
         # stale (it may have gone).
@@ -234,6 +194,52 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
         )
     log.discard({row.claim_token for row, _in_app in mailed})
     return {"sent": sent, "failed": len(failures)}
+
+
+def _send_emails(to_mail, mailer: BatchMailer, log, *, mailed: list, failures: list, tried: set) -> None:
+    """E-mail the rows over ``mailer``, each written while the server answers the previous one; an e-mail the
+    server took is logged (``log``) before the next one leaves. Appends to ``mailed``, ``failures`` and ``tried``."""
+    renderer = EmailRenderer()
+    in_flight: tuple[Notification, Preference] | None = None  # the e-mail whose answer the server still owes
+
+    def failed(row: Notification, exc: Exception, *, transport: bool = True) -> None:
+        logger.warning("notification %s: email failed: %s", row.pk, exc)
+        failures.append((row, exc))
+        if transport:
+            mailer.failed(exc)
+
+    for row, pref in [*to_mail, (None, None)]:
+        message = None
+        if row is not None:
+            try:
+                message = renderer.render(row)  # while the previous e-mail is with the server
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # a kind's attachment that cannot be built: only this row fails
+                tried.add(row.pk)
+                failed(row, exc, transport=False)
+        if in_flight is not None:
+            done, in_flight = in_flight, None
+            try:
+                mailer.wait()
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                failed(done[0], exc)
+            else:
+                # Logged before the next e-mail leaves: at most one e-mail is ever sent and not logged.
+                log.add(done[0].claim_token, [(done[0].pk, _tag(done[1].in_app))])
+                mailed.append((done[0], done[1].in_app))
+        if message is not None:
+            tried.add(row.pk)
+            try:
+                mailer.submit(message)
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                failed(row, exc)
+            else:
+                in_flight = (row, pref)
 
 
 def _by_channel(rows: list[Notification]):
