@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.smtp_sink [--port 0]
 
-Prints ``port N`` once listening; on SIGTERM or SIGINT prints ``connections C messages M`` and exits. It speaks just
+Prints ``port N`` once listening; on SIGTERM or SIGINT prints ``connections C messages M cpu S`` (its CPU seconds) and exits. It speaks just
 enough SMTP for smtplib (EHLO/HELO, MAIL, RCPT, DATA, BDAT, RSET, NOOP, QUIT; commands may be pipelined), without TLS or authentication, so that a
 benchmark measures the sender's side, not a mail server's. Run in its own process (bench/sweep.py starts it).
 """
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import signal
 import sys
+import time
 
 EXTENSIONS: list[bytes] = []  # what EHLO offers besides 8BITMIME (``--offer``)
 REFUSE = b""  # RCPT of an address containing this is refused (``--refuse``)
@@ -91,7 +92,7 @@ async def serve(port: int) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with server:
         await stop.wait()
-    print(f"connections {Counts.connections} messages {Counts.messages}", flush=True)
+    print(f"connections {Counts.connections} messages {Counts.messages} cpu {time.process_time():.3f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

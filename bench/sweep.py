@@ -8,7 +8,10 @@ Two runs of the same size: ``email`` (every recipient has an address and the def
 
 from __future__ import annotations
 
+import cProfile
 import datetime as dt
+import os
+import resource
 import signal
 import subprocess
 import sys
@@ -38,9 +41,11 @@ class SmtpSink:
         self.port = int(line[1])
 
     def stop(self) -> tuple[int, int]:
+        """Stop the sink: (connections, messages) it saw; its CPU seconds are then in ``cpu_seconds``."""
         self.process.send_signal(signal.SIGTERM)
         out, _ = self.process.communicate(timeout=10)
         words = out.split()
+        self.cpu_seconds = float(words[words.index("cpu") + 1])
         return int(words[words.index("connections") + 1]), int(words[words.index("messages") + 1])
 
     def __enter__(self):
@@ -110,7 +115,9 @@ class Result:
     sent: int
     emails: int
     connections: int
-    cpu_seconds: float = 0.0  # of the sweeping process alone (not PostgreSQL's, not the sink's)
+    cpu_seconds: float = 0.0  # of the sweeping processes alone (not PostgreSQL's, not the sink's)
+    sink_cpu_seconds: float = 0.0
+    processes: int = 1
 
     @property
     def per_second(self) -> float:
@@ -121,8 +128,53 @@ class Result:
         return self.sent / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
-def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None = None) -> Result:
-    """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep."""
+def _sweep_in_child(now: dt.datetime) -> None:
+    from portal import sweep
+
+    summary = sweep.sweep(now)
+    os.write(_pipe_out, f"{summary.get('sent', 0)}\n".encode())
+
+
+_pipe_out = -1
+
+
+def sweep_in_processes(now: dt.datetime, processes: int) -> int:
+    """``sweep(now)`` in ``processes`` forked processes at once (as that many Celery worker processes would run it,
+    claiming disjoint batches); how many rows they sent together. Their CPU is the parent's ``RUSAGE_CHILDREN``."""
+    from django.db import connections
+
+    global _pipe_out
+    connections.close_all()  # each child opens its own connection
+    read, _pipe_out = os.pipe()
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _sweep_in_child(now)
+            finally:
+                os._exit(0)
+        children.append(pid)
+    os.close(_pipe_out)
+    for pid in children:
+        os.waitpid(pid, 0)
+    with os.fdopen(read) as results:
+        return sum(int(line) for line in results.read().split())
+
+
+def run(
+    mode: str,
+    *,
+    rows: int,
+    users: int,
+    settings,
+    now: dt.datetime | None = None,
+    profile: str = "",
+    processes: int = 1,
+) -> Result:
+    """Seed ``rows`` due notifications for ``mode`` (``email`` / ``in_app``), sweep them, time the sweep.
+    ``profile``: a file to write the sweep's cProfile statistics to (CPU time of this process; the figures then include the profiler's cost).
+    ``processes`` > 1: that many sweeping processes at once (forked; not with ``profile``)."""
     from django.utils import timezone
 
     from portal import sweep
@@ -134,19 +186,45 @@ def run(mode: str, *, rows: int, users: int, settings, now: dt.datetime | None =
     seed(rows=rows, users=people, now=now, tag=f"{mode}-{time.time_ns()}-")
     with SmtpSink() as sink:
         use_sink(settings, sink.port)
-        started, cpu = time.perf_counter(), time.process_time()
-        summary = sweep.sweep(now)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        profiler = cProfile.Profile(time.process_time) if profile and processes == 1 else None
+        started, cpu = time.perf_counter(), _cpu()
+        if processes > 1:
+            sent = sweep_in_processes(now, processes)
+        else:
+            if profiler is not None:
+                profiler.enable()
+            sent = sweep.sweep(now).get("sent", 0)
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(profile)
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         connections, messages = sink.stop()
-    return Result(mode, rows, seconds, summary.get("sent", 0), messages, connections, cpu)
+    return Result(mode, rows, seconds, sent, messages, connections, cpu, sink.cpu_seconds, processes)
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and of its children that ended."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def format_table(results: list[Result]) -> str:
-    header = ("mode", "rows", "sent", "seconds", "deliveries/s", "per CPU-s", "e-mails", "SMTP conns")
-    lines = ["{:<8} {:>7} {:>7} {:>8} {:>13} {:>10} {:>8} {:>11}".format(*header)]
+    header = (
+        "mode",
+        "procs",
+        "rows",
+        "sent",
+        "seconds",
+        "deliveries/s",
+        "per CPU-s",
+        "e-mails",
+        "SMTP conns",
+        "sink CPU",
+    )
+    lines = ["{:<8} {:>5} {:>7} {:>7} {:>8} {:>13} {:>10} {:>8} {:>11} {:>9}".format(*header)]
     for r in results:
         lines.append(
-            f"{r.mode:<8} {r.rows:>7,} {r.sent:>7,} {r.seconds:>8.2f} {r.per_second:>13,.0f} "
-            f"{r.per_cpu_second:>10,.0f} {r.emails:>8,} {r.connections:>11,}"
+            f"{r.mode:<8} {r.processes:>5} {r.rows:>7,} {r.sent:>7,} {r.seconds:>8.2f} {r.per_second:>13,.0f} "
+            f"{r.per_cpu_second:>10,.0f} {r.emails:>8,} {r.connections:>11,} {r.sink_cpu_seconds:>8.2f}s"
         )
     return "\n".join(lines)

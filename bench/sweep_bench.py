@@ -28,6 +28,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--mode", choices=["email", "in_app", "both"], default="both")
     parser.add_argument("--db", default="gj_sweep_bench", help="The bench database's name (gj_sweep_bench).")
+    parser.add_argument("--processes", type=int, default=1, help="Sweeping processes at once (forked).")
+    parser.add_argument("--profile", default="", help="Write cProfile statistics of the last run to this file.")
     parser.add_argument("--drop", action="store_true", help="Drop the bench database at the end.")
     return parser.parse_args()
 
@@ -54,7 +56,15 @@ def main() -> None:
     try:
         for mode in modes:
             runs = [
-                sweep.run(mode, rows=args.rows, users=args.users, settings=settings) for _ in range(max(args.repeat, 1))
+                sweep.run(
+                    mode,
+                    rows=args.rows,
+                    users=args.users,
+                    settings=settings,
+                    profile=args.profile,
+                    processes=args.processes,
+                )
+                for _ in range(max(args.repeat, 1))
             ]
             results.append(max(runs, key=lambda r: r.per_second))
         print()

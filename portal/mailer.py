@@ -33,25 +33,32 @@ _WORD_BYTES = 45  # UTF-8 bytes per RFC 2047 encoded word: 60 base64 characters,
 
 
 def encoded_words(text: str) -> str:
-    """``text`` as RFC 2047 base64 encoded words (only when it is not plain ASCII), folded one word per line."""
+    """``text`` as RFC 2047 base64 encoded words (only when it is not plain ASCII), folded one word per line: each
+    word as many whole characters as fit in ``_WORD_BYTES`` UTF-8 bytes."""
     if text.isascii() and "\n" not in text and "\r" not in text:
         return text
-    words, chunk = [], b""
-    for char in text.replace("\r", " ").replace("\n", " "):
-        encoded = char.encode()
-        if len(chunk) + len(encoded) > _WORD_BYTES:
-            words.append(chunk)
-            chunk = b""
-        chunk += encoded
-    if chunk:
-        words.append(chunk)
+    data = text.replace("\r", " ").replace("\n", " ").encode()
+    words, start = [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # never cut a character: back to its first byte
+            end -= 1
+        words.append(data[start:end])
+        start = end
     return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
+
+
+def base64_lines(data: bytes) -> bytes:
+    """``base64.encodebytes(data)`` with CRLF line ends (76 characters a line), without its loop per line."""
+    encoded = base64.b64encode(data)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"".join(line + b"\r\n" for line in lines)
 
 
 def _part(mimetype: str, content: str) -> bytes:
     return (
         f'Content-Type: {mimetype}; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n'
-    ).encode() + base64.encodebytes(content.encode()).replace(b"\n", b"\r\n")
+    ).encode() + base64_lines(content.encode())
 
 
 def mime_bytes(message: EmailMultiAlternatives, *, from_header: str) -> bytes:
@@ -92,15 +99,28 @@ def _plain(message: EmailMultiAlternatives) -> bool:
 
 class BatchMailer:
     """One mail connection for a batch of messages: opened at the first ``send``, closed by ``close``; a connection
-    that failed is dropped and the next message opens a new one. ``connections`` counts the ones opened."""
+    that failed is dropped and the next message opens a new one. ``connections`` counts the ones opened.
+
+    ``submit`` hands a message over and, when the session takes MAIL, RCPT and BDAT in one write, returns without
+    waiting for the server's answer; ``wait`` reads it (raising if the message was refused). The caller prepares its
+    next message in between, while the server works, and must ``wait`` before the next ``submit``: at most one
+    message is ever unanswered. ``send`` is both."""
 
     def __init__(self):
         self.backend = None
         self.connections = 0
         self._from: dict[str, tuple[str, str]] = {}
+        self._unanswered: smtplib.SMTP | None = None  # the session whose last message's answer is not read yet
 
     def send(self, message: EmailMultiAlternatives) -> None:
         """Hand one message over; raises if the server did not take it."""
+        self.submit(message)
+        self.wait()
+
+    def submit(self, message: EmailMultiAlternatives) -> None:
+        """Hand one message over; its answer may still be due (``wait``). Raises if it could not be handed over."""
+        if self._unanswered is not None:
+            raise RuntimeError("wait() for the previous message's answer before submitting the next")
         if self.backend is None:
             self.backend = get_connection()
             self.backend.open()
@@ -108,11 +128,32 @@ class BatchMailer:
         session = getattr(self.backend, "connection", None) if isinstance(self.backend, SMTPBackend) else None
         if session is not None and _plain(message):
             envelope, header = self._sender(message.from_email)
-            self._sendmail(session, envelope, message.to[0], mime_bytes(message, from_header=header))
+            data = mime_bytes(message, from_header=header)
+            if session.has_extn("pipelining") and session.has_extn("chunking"):
+                # RFC 3030: the whole message as one last chunk, pipelined with its envelope; answered in ``wait``.
+                session.send(
+                    f"MAIL FROM:<{envelope}>\r\nRCPT TO:<{message.to[0]}>\r\n".encode()
+                    + b"BDAT %d LAST\r\n" % len(data)
+                    + data
+                )
+                self._unanswered = session
+                return
+            self._sendmail(session, envelope, message.to[0], data)
             return
         message.connection = self.backend
         if message.send() != 1:
             raise smtplib.SMTPException("the mail server did not take the message")
+
+    def wait(self) -> None:
+        """Read the answer to the message ``submit`` left unanswered (if any); raises if the server refused it."""
+        session, self._unanswered = self._unanswered, None
+        if session is None:
+            return
+        replies = [session.getreply() for _ in range(3)]
+        if replies[0][0] != 250 or replies[1][0] not in (250, 251) or replies[2][0] != 250:
+            session.rset()
+            code, reply = next(((c, r) for c, r in replies if c not in (250, 251)), replies[2])
+            raise smtplib.SMTPResponseException(code, reply)
 
     def _sender(self, from_email: str) -> tuple[str, str]:
         """(envelope address, From header) of a sender, worked out once per batch."""
@@ -124,20 +165,11 @@ class BatchMailer:
 
     @staticmethod
     def _sendmail(session: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+        """A message over a session without CHUNKING: MAIL, RCPT and DATA pipelined when the server allows it."""
         if not session.has_extn("pipelining"):
             session.sendmail(sender, [recipient], data)
             return
-        envelope = f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode()
-        if session.has_extn("chunking"):
-            # RFC 3030: the whole message as one last chunk, pipelined with its envelope — one round trip.
-            session.send(envelope + b"BDAT %d LAST\r\n" % len(data) + data)
-            replies = [session.getreply() for _ in range(3)]
-            if replies[0][0] != 250 or replies[1][0] not in (250, 251) or replies[2][0] != 250:
-                session.rset()
-                code, reply = next(((c, r) for c, r in replies if c not in (250, 251)), replies[2])
-                raise smtplib.SMTPResponseException(code, reply)
-            return
-        session.send(envelope + b"DATA\r\n")
+        session.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\n".encode() + b"DATA\r\n")
         replies = [session.getreply() for _ in range(3)]
         if replies[0][0] != 250 or replies[1][0] not in (250, 251) or replies[2][0] != 354:
             if replies[2][0] == 354:  # a server that took DATA anyway: end it empty, then reset
@@ -159,6 +191,7 @@ class BatchMailer:
             self.close()
 
     def close(self) -> None:
+        self._unanswered = None
         backend, self.backend = self.backend, None
         if backend is not None:
             try:

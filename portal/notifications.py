@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,10 +25,11 @@ from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from portal import claims, reminders
+from portal import claims, email_pieces, reminders
 from portal.claims import MAX_ATTEMPTS as MAX_ATTEMPTS  # the retry schedule, re-exported for callers
 from portal.mailer import BatchMailer
 from portal.models import Notification, NotificationPreference
+from portal.names import display_name
 
 logger = logging.getLogger(__name__)
 
@@ -58,25 +60,92 @@ def email_templates() -> list:
 def render_email(notification: Notification, templates: list | None = None) -> EmailMultiAlternatives:
     """The email for one notification: subject, plain text and an HTML alternative, in the site language, with the
     files its kind attaches (a meeting's ``.ics``). ``templates``: ``email_templates()``, when rendering many."""
-    templates = templates or email_templates()
+    return _message(notification, *_render_parts(notification, templates or email_templates()))
+
+
+def _context(notification, kind: str, link: str, recipient) -> dict:
+    return {
+        "notification": notification,
+        "kind_label": reminders.label_for(kind),
+        "link": link,
+        "recipient": recipient,
+    }
+
+
+def _render_parts(notification: Notification, templates: list) -> tuple[str, str, str]:
+    """Subject, text and HTML through the template engine, in the site language."""
     with translation.override(settings.LANGUAGE_CODE):
         # One template Context for the three (what the backend's ``render`` would build three times).
         context = Context(
-            {
-                "notification": notification,
-                "kind_label": reminders.label_for(notification.kind),
-                "link": _absolute(notification.url),
-                "recipient": notification.recipient,
-            },
+            _context(notification, notification.kind, _absolute(notification.url), notification.recipient),
             autoescape=templates[0].backend.engine.autoescape,
         )
         subject, text, html = (template.template.render(context) for template in templates)
+    return subject, text, html
+
+
+def _message(notification: Notification, subject: str, text: str, html: str) -> EmailMultiAlternatives:
     subject = settings.EMAIL_SUBJECT_PREFIX + " ".join(subject.split())
     message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient.email])
     message.attach_alternative(html, "text/html")
     for name, content, mimetype in reminders.attachments_for(notification):
         message.attach(name, content, mimetype)
     return message
+
+
+class _StandInRecipient:
+    """The recipient while compiling pieces: no first or last name, so ``person`` shows the login name."""
+
+    first_name = last_name = ""
+
+    def __init__(self, username: str):
+        self.username = username
+
+    def get_username(self) -> str:
+        return self.username
+
+
+class EmailRenderer:
+    """A batch's e-mails, each written from its kind's pre-compiled pieces (portal/email_pieces.py): the templates
+    go through the engine once per (kind, body present, link present), and the first e-mail of each is checked
+    against the engine's own rendering; a variant that cannot be written from pieces, or differs, is rendered by the
+    engine for the whole batch (and logged)."""
+
+    def __init__(self):
+        self.templates = email_templates()
+        self.pieces: dict[tuple[str, bool, bool], list | None] = {}
+
+    def render(self, notification: Notification) -> EmailMultiAlternatives:
+        values = (
+            str(notification.title),
+            str(notification.body),
+            _absolute(notification.url),
+            display_name(notification.recipient),
+        )
+        key = (notification.kind, bool(values[1]), bool(values[2]))
+        if key not in self.pieces:
+            self.pieces[key] = self._compile(notification, key, values)
+        pieces = self.pieces[key]
+        if pieces is None:
+            return render_email(notification, self.templates)
+        return _message(notification, *(part.fill(values) for part in pieces))
+
+    def _compile(self, notification: Notification, key: tuple[str, bool, bool], values: tuple) -> list | None:
+        kind, has_body, has_link = key
+
+        def context_for(stand_ins: dict[str, str]) -> dict:
+            shown = SimpleNamespace(title=stand_ins["title"], body=stand_ins["body"] if has_body else "")
+            return _context(shown, kind, stand_ins["link"] if has_link else "", _StandInRecipient(stand_ins["name"]))
+
+        with translation.override(settings.LANGUAGE_CODE):
+            pieces = email_pieces.compile_pieces(self.templates, context_for)
+        if pieces is not None and tuple(part.fill(values) for part in pieces) != _render_parts(
+            notification, self.templates
+        ):
+            pieces = None
+        if pieces is None:
+            logger.warning("e-mails of kind %s are rendered by the template engine: no pieces for them", kind)
+        return pieces
 
 
 def _absolute(url: str) -> str:
@@ -88,8 +157,9 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     """Send claimed rows (status ``sending``) on the recipients' channels and record the outcome.
 
     Rows with their recipients are read in one query and preferences in another. E-mails go out over one SMTP
-    connection, rendered from templates loaded once; after each one leaves, its id goes to the claim's ``SentLog``
-    (portal/claims.py), and the batch's states are written at the end in one statement per distinct outcome, so the
+    connection, written from pieces compiled once per kind (``EmailRenderer``), the next one while the server answers
+    the previous; once the server has taken one, its id goes to the claim's ``SentLog`` (portal/claims.py) before the
+    next one leaves, and the batch's states are written at the end in one statement per distinct outcome, so the
     queries do not grow with the rows. A worker dying mid-batch leaves at most the message in flight to be sent
     again: recovery finishes the logged rows (``finish_logged``) instead of sending them twice.
     """
@@ -101,21 +171,8 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
     failures: list[tuple[Notification, Exception]] = []
     tried: set[int] = set()
     mailer = BatchMailer()
-    templates = email_templates() if to_mail else None
     try:
-        for row, pref in to_mail:
-            tried.add(row.pk)
-            try:
-                mailer.send(render_email(row, templates))
-            except claims.INTERRUPTIONS:
-                raise
-            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
-                logger.warning("notification %s: email failed: %s", row.pk, exc)
-                failures.append((row, exc))
-                mailer.failed(exc)
-                continue
-            log.add(row.claim_token, [(row.pk, _tag(pref.in_app))])
-            mailed.append((row, pref.in_app))
+        _send_emails(to_mail, mailer, log, mailed=mailed, failures=failures, tried=tried)
     except claims.INTERRUPTIONS:
         # Out of time: what went out is written now, the rows not tried go back; the one in flight is recovered as
         # stale (it may have gone).
@@ -137,6 +194,52 @@ def deliver(ids: list[int], *, now: dt.datetime | None = None) -> dict[str, int]
         )
     log.discard({row.claim_token for row, _in_app in mailed})
     return {"sent": sent, "failed": len(failures)}
+
+
+def _send_emails(to_mail, mailer: BatchMailer, log, *, mailed: list, failures: list, tried: set) -> None:
+    """E-mail the rows over ``mailer``, each written while the server answers the previous one; an e-mail the
+    server took is logged (``log``) before the next one leaves. Appends to ``mailed``, ``failures`` and ``tried``."""
+    renderer = EmailRenderer()
+    in_flight: tuple[Notification, Preference] | None = None  # the e-mail whose answer the server still owes
+
+    def failed(row: Notification, exc: Exception, *, transport: bool = True) -> None:
+        logger.warning("notification %s: email failed: %s", row.pk, exc)
+        failures.append((row, exc))
+        if transport:
+            mailer.failed(exc)
+
+    for row, pref in [*to_mail, (None, None)]:
+        message = None
+        if row is not None:
+            try:
+                message = renderer.render(row)  # while the previous e-mail is with the server
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # a kind's attachment that cannot be built: only this row fails
+                tried.add(row.pk)
+                failed(row, exc, transport=False)
+        if in_flight is not None:
+            done, in_flight = in_flight, None
+            try:
+                mailer.wait()
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                failed(done[0], exc)
+            else:
+                # Logged before the next e-mail leaves: at most one e-mail is ever sent and not logged.
+                log.add(done[0].claim_token, [(done[0].pk, _tag(done[1].in_app))])
+                mailed.append((done[0], done[1].in_app))
+        if message is not None:
+            tried.add(row.pk)
+            try:
+                mailer.submit(message)
+            except claims.INTERRUPTIONS:
+                raise
+            except Exception as exc:  # any transport error: retry later, never block the rest of the batch
+                failed(row, exc)
+            else:
+                in_flight = (row, pref)
 
 
 def _by_channel(rows: list[Notification]):
