@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from assessments import metrics
 from assessments.models import AssessmentScheme, Indicator, QuarterRollup, SelfAssessment, self_assessor_q
 from partnerships.models import Organization
-from portal.scoping import get_scope
+from portal.scoping import ROLE_REVIEWER, get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
 SUBJECT_KINDS = (Organization.Kind.BRANCH, Organization.Kind.JOINT_BRANCH)
@@ -223,8 +223,7 @@ DISPLAY_SEEN_EVERY = dt.timedelta(minutes=1)
 
 
 def may_open_screen(actor, committee: Organization) -> bool:
-    """A committee's big screen, and its display links, are its reviewers' (and admins')."""
+    """A committee's big screen, and its display links, are its reviewers' (and admins'): the organizations a user
+    holds the reviewer role in (a committee, or a 党总支 with its own reviewer), never a subtree they only see."""
     scope = get_scope(actor)
-    if committee.kind not in (Organization.Kind.COMMITTEE, Organization.Kind.WORKING_COMMITTEE):
-        return False
-    return scope.is_superuser or committee.pk in scope.org_ids("reviewer")
+    return scope.is_superuser or committee.pk in scope.org_ids(ROLE_REVIEWER)
