@@ -96,7 +96,7 @@ class ScreenDataView(View):
 
 
 def _too_many() -> HttpResponse:
-    return HttpResponse(_("Too many requests; try again in a minute.\n"), status=429, content_type="text/plain")
+    return HttpResponse(_("Too many requests; try again in a minute."), status=429, content_type="text/plain")
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")
