@@ -90,12 +90,15 @@
     },
     photos: function (data) {
       return data.photos.map(function (photo) {
+        // The caption names the photo; the image itself repeats nothing (alt="").
         var item = element("li");
+        var figure = element("figure");
         var image = element("img");
         image.src = photo.url;
-        image.alt = photo.title;
-        item.appendChild(image);
-        item.appendChild(element("p", "", photo.title));
+        image.alt = "";
+        figure.appendChild(image);
+        figure.appendChild(element("figcaption", "", photo.title));
+        item.appendChild(figure);
         return item;
       });
     },
@@ -149,11 +152,19 @@
     trendChart.setOption({
       animation: false,
       textStyle: { fontSize: 22, color: "#fff" },
-      grid: { left: 70, right: 30, top: 30, bottom: 60 },
+      grid: { left: 70, right: 30, top: 40, bottom: 70 },
       xAxis: {
         type: "category",
         data: data.trend.periods,
-        axisLabel: { color: "#fde8c8", fontSize: 20, interval: 1 },
+        // "2026年第1季度" on two lines: eight quarters fit side by side at a size read from across the room.
+        axisLabel: {
+          color: "#fde8c8",
+          fontSize: 20,
+          interval: 0,
+          formatter: function (value) {
+            return String(value).replace("年", "年\n");
+          },
+        },
         axisLine: { lineStyle: { color: "#fde8c8" } },
       },
       yAxis: {
