@@ -7,7 +7,7 @@ than a reviewer of that committee sees on the dashboard and the ledgers.
 Bounded by construction (DESIGN.md §9): a fixed number of statements, each returning a bounded number of rows, at any
 size of the subtree — the ranking is the first ``RANKING_SIZE`` results in SQL order, the trend one grouped
 aggregate, the overdue heat one grouped aggregate capped at ``HEAT_UNITS`` units, the counts three aggregates, the wall
-the latest ``PHOTO_WALL`` approved publicity items.
+the latest ``PHOTO_WALL`` approved publicity items of activities led in the subtree.
 """
 
 from __future__ import annotations
@@ -199,32 +199,37 @@ def counts(committee: Organization, today: dt.date) -> dict:
     }
 
 
-def _approved_items(scope: UserScope):
-    return PublicityItem.objects.filter(PublicityItem.scope_visible_q(scope), status=PublicityItem.Status.APPROVED)
+def _approved_items(committee: Organization):
+    """The approved publicity items of activities led in the subtree: a part of what a reviewer of the committee sees
+    (``PublicityItem.scope_visible_q``), written as a condition on each item's own activity, so that the newest are
+    read off the (status, reviewed_at) index with a check per row instead of every visible activity first."""
+    return PublicityItem.objects.filter(
+        status=PublicityItem.Status.APPROVED, activity__lead__path__startswith=committee.path
+    )
 
 
-def _wall_photos(scope: UserScope):
-    """Links of approved publicity items of the scope to photos the scope may see."""
+def _wall_photos(committee: Organization):
+    """Links of the wall's items to photos of the item's own activity."""
     through = PublicityItem.photos.through
     return through.objects.filter(
-        publicityitem__in=_approved_items(scope).values("pk"),
-        activityphoto__in=ActivityPhoto.objects.filter(ActivityPhoto.scope_visible_q(scope)).values("pk"),
+        publicityitem__status=PublicityItem.Status.APPROVED,
+        publicityitem__activity__lead__path__startswith=committee.path,
+        activityphoto__activity_id=F("publicityitem__activity_id"),
     )
 
 
 def photo_wall(committee: Organization, photo_url: Callable[[int], str]) -> list[dict]:
     """The latest ``PHOTO_WALL`` approved publicity items of the subtree that carry a photo, newest first, one photo
     each (its first): two statements."""
-    scope = committee_scope(committee)
-    with_photo = _wall_photos(scope).filter(publicityitem_id=OuterRef("pk"))
+    with_photo = _wall_photos(committee).filter(publicityitem_id=OuterRef("pk"))
     items = list(
-        _approved_items(scope)
+        _approved_items(committee)
         .filter(Exists(with_photo))
         .order_by("-reviewed_at", "-pk")
         .values("pk", "title", "reviewed_at")[:PHOTO_WALL]
     )
     first: dict[int, int] = {}
-    links = _wall_photos(scope).filter(publicityitem_id__in=[i["pk"] for i in items]).order_by("activityphoto_id")
+    links = _wall_photos(committee).filter(publicityitem_id__in=[i["pk"] for i in items]).order_by("activityphoto_id")
     for item_id, photo_id in links.values_list("publicityitem_id", "activityphoto_id") if items else []:
         first.setdefault(item_id, photo_id)
     return [
@@ -240,10 +245,9 @@ def photo_wall(committee: Organization, photo_url: Callable[[int], str]) -> list
 
 
 def wall_photo(committee: Organization, pk: int) -> ActivityPhoto | None:
-    """A photo of the committee's wall: on an approved publicity item of the subtree and visible in it."""
-    return ActivityPhoto.objects.filter(
-        pk=pk, pk__in=_wall_photos(committee_scope(committee)).values("activityphoto_id")
-    ).first()
+    """A photo of the committee's wall: on an approved publicity item of an activity led in the subtree."""
+    on_wall = _wall_photos(committee).filter(activityphoto_id=pk)
+    return ActivityPhoto.objects.filter(pk=pk).filter(Exists(on_wall)).first()
 
 
 def screen_data(committee: Organization, *, photo_url: Callable[[int], str], now: dt.datetime | None = None) -> dict:
