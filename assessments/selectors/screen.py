@@ -1,13 +1,16 @@
 """The committee's big screen (大屏): what it shows, read for one committee's subtree.
 
-Every read goes through the models' own scope rules (``scope_visible_q``) with the scope of a reviewer of the
-committee (``committee_scope``): a signed-in reviewer and a display link see the same screen, and neither ever more
-than a reviewer of that committee sees on the dashboard and the ledgers.
+Never more than a reviewer of the committee sees: the results are read through ``QuarterRollup``'s own scope rule
+with the scope of a reviewer of that committee (``committee_scope``); the counts, the overdue heat and the photo wall
+take the subtree's own units' rows (activities led, zones kept, items owned, publicity of activities led by an
+organization under the committee) — a part of what that reviewer sees, written as a condition on each row so that
+PostgreSQL reads them from the row's own indexes instead of building the reviewer's whole visible set first. A
+signed-in reviewer and a display link see the same screen.
 
 Bounded by construction (DESIGN.md §9): a fixed number of statements, each returning a bounded number of rows, at any
 size of the subtree — the ranking is the first ``RANKING_SIZE`` results in SQL order, the trend one grouped
-aggregate, the overdue heat one grouped aggregate capped at ``HEAT_UNITS`` units, the counts three aggregates, the wall
-the latest ``PHOTO_WALL`` approved publicity items of activities led in the subtree.
+aggregate, the overdue heat one grouped aggregate capped at ``HEAT_UNITS`` units, the counts three aggregates, the
+wall the latest ``PHOTO_WALL`` approved publicity items.
 """
 
 from __future__ import annotations
@@ -152,13 +155,10 @@ def overdue_heat(committee: Organization, today: dt.date) -> dict:
     """Overdue action items of the subtree's units, by the unit directly under the committee (the responsible
     party's ancestor one level down, or the committee itself) and by how long overdue: ONE grouped statement,
     capped at the ``HEAT_UNITS`` units with the most, one to name them and one to count them all."""
-    scope = committee_scope(committee)
     depth_path = len(committee.path) + Organization.steplen
-    items = (
-        ActionItem.objects.filter(ActionItem.scope_visible_q(scope))
-        .overdue(today)
-        .filter(responsible_party__path__startswith=committee.path)
-    )
+    # The subtree's own units' items: a party of each item's agreement, so within what a reviewer sees
+    # (``ActionItem.scope_visible_q``), written as one condition on the item's own row.
+    items = ActionItem.objects.overdue(today).filter(responsible_party__path__startswith=committee.path)
     overdue = items.annotate(unit=Substr("responsible_party__path", 1, depth_path)).order_by().values("unit")
     columns = {f"b{i}": Count("pk", filter=_bucket_q(today, *b)) for i, b in enumerate(HEAT_BUCKETS)}
     rows = list(overdue.annotate(n=Count("pk"), **columns).order_by("-n", "unit")[:HEAT_UNITS])
@@ -176,21 +176,26 @@ def overdue_heat(committee: Organization, today: dt.date) -> dict:
 
 
 def counts(committee: Organization, today: dt.date) -> dict:
-    """The open quarter's logged activities of the subtree and the people who took part (the headcounts, 人次), and
-    the subtree's red responsibility zones: three aggregates."""
-    scope = committee_scope(committee)
+    """The open quarter's logged activities led in the subtree and the people who took part (the headcounts, 人次),
+    and the red responsibility zones kept by the subtree's units: three aggregates."""
     year, quarter = metrics.current_quarter(today)
     start, end = quarter_datetimes(year, quarter)
-    activities = Activity.objects.filter(
-        Activity.scope_visible_q(scope), status=Activity.Status.LOGGED, starts_at__gte=start, starts_at__lt=end
-    )
-    done = activities.order_by().aggregate(n=Count("pk"))["n"]
+    # Activities led and zones kept by the subtree's units: within what a reviewer of the committee sees
+    # (``Activity.scope_visible_q``, ``ResponsibilityZone.scope_visible_q``), as conditions on the rows themselves.
+    held = {
+        "lead__path__startswith": committee.path,
+        "status": Activity.Status.LOGGED,
+        "starts_at__gte": start,
+        "starts_at__lt": end,
+    }
+    done = Activity.objects.filter(**held).order_by().aggregate(n=Count("pk"))["n"]
+    # Joined, not ``activity IN (…)``: PostgreSQL then reaches the headcounts from the quarter's activities.
     people = (
-        ActivityParticipation.objects.filter(activity__in=activities.values("pk"))
+        ActivityParticipation.objects.filter(**{f"activity__{key}": value for key, value in held.items()})
         .order_by()
         .aggregate(n=Sum("headcount"))["n"]
     )
-    zones = ResponsibilityZone.objects.filter(ResponsibilityZone.scope_visible_q(scope)).count()
+    zones = ResponsibilityZone.objects.filter(lead__path__startswith=committee.path).count()
     return {
         "period": quarter_label(year, quarter),
         "activities": done,
