@@ -156,13 +156,14 @@
       xAxis: {
         type: "category",
         data: data.trend.periods,
-        // "2026年第1季度" on two lines: eight quarters fit side by side at a size read from across the room.
+        // "2026年第1季度" as "26年" over "1季度": eight quarters fit side by side at a size read across the room.
         axisLabel: {
           color: "#fde8c8",
-          fontSize: 20,
+          fontSize: 18,
           interval: 0,
           formatter: function (value) {
-            return String(value).replace("年", "年\n");
+            var found = /^\d\d(\d\d)年第(\d)季度$/.exec(String(value));
+            return found ? found[1] + "年\n" + found[2] + "季度" : String(value);
           },
         },
         axisLine: { lineStyle: { color: "#fde8c8" } },
