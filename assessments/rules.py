@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from assessments import metrics
 from assessments.models import AssessmentScheme, Indicator, QuarterRollup, SelfAssessment, self_assessor_q
 from partnerships.models import Organization
-from portal.scoping import get_scope
+from portal.scoping import ROLE_REVIEWER, get_scope
 from portal.uploads import EVIDENCE, MB, CheckedUpload, check_upload
 
 SUBJECT_KINDS = (Organization.Kind.BRANCH, Organization.Kind.JOINT_BRANCH)
@@ -208,3 +208,22 @@ def check_attachments(files: Sequence) -> list[CheckedUpload]:
     if problems:
         raise ValidationError({"attachments": problems})
     return checked
+
+
+# --- the big screen (大屏) ------------------------------------------------------------------------------------
+
+# Requests per minute one display link (the screen polling, its photos) or one address (guessing links) may make.
+DISPLAY_RATE_PER_LINK = "240/m"
+DISPLAY_RATE_PER_ADDRESS = "600/m"
+# The screen polls its JSON this often unless the page is opened with ``?refresh=<seconds>``, within these bounds.
+SCREEN_REFRESH_SECONDS = 30
+SCREEN_REFRESH_RANGE = (2, 600)
+# A display link's ``last_seen`` is written at most this often (the screen polls every half minute).
+DISPLAY_SEEN_EVERY = dt.timedelta(minutes=1)
+
+
+def may_open_screen(actor, committee: Organization) -> bool:
+    """A committee's big screen, and its display links, are its reviewers' (and admins'): the organizations a user
+    holds the reviewer role in (a committee, or a 党总支 with its own reviewer), never a subtree they only see."""
+    scope = get_scope(actor)
+    return scope.is_superuser or committee.pk in scope.org_ids(ROLE_REVIEWER)

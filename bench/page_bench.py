@@ -233,7 +233,7 @@ def main() -> None:
             return found.token
 
         month = metrics.quarter_bounds(year, quarter)[0]
-        page_list = [p for p in pages.pages(month=month, ical_token=token) if args.only in p.label]
+        page_list = [p for p in pages.pages(month=month, ical_token=token, committee=root.pk) if args.only in p.label]
         print(f"\n{args.orgs:,} bench branches under {root.name}; secretary1 → {branch.name}; month {month:%Y-%m}\n")
         results = []
         for result in pages.measure_pages(made, page_list, runs=args.runs):

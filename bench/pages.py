@@ -47,9 +47,11 @@ class Measurement:
         return statistics.median(self.times) * 1000 if self.times else float("nan")
 
 
-def pages(*, month: dt.date, ical_token: Callable[[str], str]) -> list[Page]:
+def pages(*, month: dt.date, ical_token: Callable[[str], str], committee: int | None = None) -> list[Page]:
     """Every list, feed, export and dashboard page of the portal. ``month``: the calendar month the feed is asked for;
-    ``ical_token(role)``: the feed token of that role's user (the committee's feed reaches the 500-event cap)."""
+    ``ical_token(role)``: the feed token of that role's user (the committee's feed reaches the 500-event cap);
+    ``committee``: the pk of the committee the ``committee`` role reviews, whose big screen (大屏) and its JSON are
+    measured (the committee's only)."""
     start = month.replace(day=1)
     end = (start + dt.timedelta(days=32)).replace(day=1)
     events = f"{reverse('activities:calendar_events')}?start={start.isoformat()}&end={end.isoformat()}"
@@ -84,6 +86,19 @@ def pages(*, month: dt.date, ical_token: Callable[[str], str]) -> list[Page]:
         Page("待同步 outbox", lambda: reverse("activities:activity_outbox")),
         Page("考核看板 dashboard", lambda: reverse("assessments:dashboard")),
         Page("看板导出 dashboard.xlsx", lambda: reverse("assessments:dashboard_export"), kind="xlsx"),
+        *(
+            [
+                Page("大屏 screen", lambda: reverse("assessments:screen", args=[committee]), roles=("committee",)),
+                Page(
+                    "大屏 JSON",
+                    lambda: reverse("assessments:screen_data", args=[committee]),
+                    roles=("committee",),
+                    kind="json",
+                ),
+            ]
+            if committee is not None
+            else []
+        ),
         Page("自评 self-assessments", lambda: reverse("assessments:self_assessment_list")),
         Page("消息 notifications", lambda: reverse("notifications")),
         Page("群机器人 robots", lambda: reverse("webhook_list")),

@@ -22,6 +22,10 @@ PUBLIC = {
     "healthz",
     "activities:ical_feed",
     "activities:checkin",
+    # The big screen's display links (tests/assessments/test_screen.py: scope, revocation, rate limits).
+    "assessments:display_screen",
+    "assessments:display_data",
+    "assessments:display_photo",
     "service_worker",
     "offline",
 }

@@ -6,6 +6,7 @@
   set-based by ``assessments.services.rollups.rollup_compute``; each automatic score keeps its metric value.
 * ``RollupRun``: one requested or scheduled computation, so a page can show queued / running / done.
 * ``SelfAssessment`` (+ attachments) and ``Review``: the subject's own account of a quarter and the committee's review.
+* ``DisplayLink``: a revocable link that opens a committee's big screen (大屏) without signing in.
 
 Scope (DESIGN.md §4): schemes are read by every signed-in user and edited by admins and reviewers; an
 organization's rollups are seen by its people and its reviewers, an agreement's by its parties and their reviewers.
@@ -23,8 +24,11 @@ from assessments.models.rollups import (
     subject_key,
 )
 from assessments.models.schemes import AssessmentScheme, Indicator, reviewer_q
+from assessments.models.screen import DisplayLink, token_digest
 
 __all__ = [
+    "DisplayLink",
+    "token_digest",
     "AssessmentScheme",
     "Indicator",
     "reviewer_q",

@@ -32,6 +32,7 @@ from assessments.selectors import plan_heat as plan_heat_selectors
 from assessments.selectors import quarters as quarter_selectors
 from assessments.selectors import review as review_selectors
 from assessments.selectors import rollups as rollup_selectors
+from assessments.selectors import screen as screen_selectors
 from assessments.selectors import subjects as subject_selectors
 from assessments.services import rollups as services
 from portal import exports
@@ -127,6 +128,9 @@ class DashboardView(TemplateView):
             ],
             export_url=f"{reverse('assessments:dashboard_export')}?{urlencode({'year': year, 'quarter': quarter, 'view': view})}",
             may_request=may_request,
+            screen_urls=[
+                reverse("assessments:screen", args=[pk]) for pk in screen_selectors.screen_committee_ids(user)
+            ],
             runs=runs,
             run=next((r for r in runs if (r.year, r.quarter) == (year, quarter)), None),
             month_names=[str(MONTH_NAMES[m]) for m in plan_heat_selectors.MONTHS],
