@@ -104,11 +104,11 @@ def subtotal_sql(indicators) -> tuple[list[str], list]:
     return columns, params
 
 
-def subtotals_refresh_from_scores(year: int, quarter: int, indicators) -> int:
-    """``rollup_subtotals_refresh`` of the quarter's computed results, from ``rollup_score`` (which holds every score
-    each of them has once written: their stale scores are deleted, their other scores equal the rows written or
-    left unchanged) rather than from the score table: ONE ``UPDATE … FROM (aggregate)`` touching only the results
-    whose stored values differ — none on a first run, whose results were inserted with them. Returns how many."""
+def subtotals_refresh_from_scores(year: int, quarter: int, indicators, keys: list[str]) -> int:
+    """``rollup_subtotals_refresh`` of the quarter's computed results of subject ``keys``, from ``rollup_score``
+    (which holds every score each of them has once written: their stale scores are deleted, their other scores equal
+    the rows written or left unchanged) rather than from the score table: ONE ``UPDATE … FROM (aggregate)`` touching
+    only the results whose stored values differ. Returns how many."""
     qn = connection.ops.quote_name
     table = qn(QuarterRollup._meta.db_table)
     columns, params = subtotal_sql(indicators)
@@ -116,13 +116,13 @@ def subtotals_refresh_from_scores(year: int, quarter: int, indicators) -> int:
     sql = (
         f"UPDATE {table} SET {', '.join(f'{c} = n.c{i}' for i, c in enumerate(names))} "  # noqa: S608 (model names)
         f"FROM (SELECT s.key, {', '.join(f'{c} AS c{i}' for i, c in enumerate(columns))} "
-        f"FROM {_SCORES_TABLE} s GROUP BY s.key) n "
+        f"FROM {_SCORES_TABLE} s WHERE s.key = ANY(%s::text[]) GROUP BY s.key) n "
         f"WHERE {table}.year = %s AND {table}.quarter = %s AND {table}.subject = n.key AND ("
         + " OR ".join(f"{table}.{c} IS DISTINCT FROM n.c{i}" for i, c in enumerate(names))
         + ")"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, year, quarter])
+        cursor.execute(sql, [*params, pg_array(keys), year, quarter])
         return cursor.rowcount
 
 

@@ -145,7 +145,8 @@ def _persist(
     if subtotals is not None:
         # Inserted with their subtotals: a first run does not update every result it has just written.
         fields, update = [*fields, *SUBTOTAL_FIELDS], [*update, *SUBTOTAL_FIELDS]
-        rows = [(*row, *subtotals[row[2]]) for row in rows]
+        empty = (None,) * len(SUBTOTAL_FIELDS)  # a scheme without indicators: no score, no subtotal
+        rows = [(*row, *subtotals.get(row[2], empty)) for row in rows]
     upsert_with_history(
         QuarterRollup, fields, rows, conflict=["subject", "year", "quarter"], update=update, now=now, reason="rollup"
     )
@@ -157,10 +158,13 @@ def _persist(
     score_write["update"] = ["metric_value", "points", "final_points", "computed_at"]
     if score_rows is None:
         upsert_select_with_history(IndicatorScore, SCORE_FIELDS, *changed_scores_select(ids, now), **score_write)
-        if run.indicators:
-            # The computed results whose subtotals changed with their total unchanged; the quarter's other results
-            # (published, or no longer computed) keep their scores, and so their subtotals.
-            subtotals_refresh_from_scores(year, quarter, run.indicators)
+        # The computed results not written above (their total unchanged) may have new subtotals; those written got
+        # theirs (none left on a first run); the quarter's other results (published, or no longer computed) keep
+        # their scores, and so their subtotals.
+        written = {key for key, *_rest in rollup_rows}
+        unwritten = [key for _kind, _pk, key in run.subjects if key not in written]
+        if run.indicators and unwritten:
+            subtotals_refresh_from_scores(year, quarter, run.indicators, unwritten)
         scores_drop()
         if run.indicators:
             return removed
