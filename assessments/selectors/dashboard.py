@@ -123,23 +123,37 @@ class _Counted:
         return range(self._count)[key]
 
 
-def quarter_distributions(scoped, periods, selected, search: str, view: str) -> tuple[dict, int | None]:
+def quarter_distributions(scoped, periods, selected, search: str, view: str) -> tuple[dict, int | None, dict]:
     """Every quarter's distribution of totals in the window (ONE grouped statement) and, with a search, how many of
-    the selected quarter's results match it."""
+    the selected quarter's results match it; with them, read in the same pass, the selected quarter's category
+    totals and overdue count (``category_totals``' keys), summed over its groups."""
     in_window = reduce(or_, (Q(year=y, quarter=q) for y, q in periods))
-    aggregates = {"n": Count("pk")}
+    in_selected = Q(year=selected[0], quarter=selected[1])
+    aggregates = {"n": Count("pk"), **_selected_totals(in_selected)}
     if search:
-        aggregates["matched"] = Count(
-            "pk", filter=Q(year=selected[0], quarter=selected[1]) & search_q(search, view=view)
-        )
+        aggregates["matched"] = Count("pk", filter=in_selected & search_q(search, view=view))
     grouped = scoped.filter(in_window).order_by().values("year", "quarter", "total").annotate(**aggregates)
     found: dict[tuple[int, int], Distribution] = defaultdict(Distribution)
     matched = 0 if search else None
+    totals = {key: None if key.endswith("__sum") else 0 for key in _selected_totals(in_selected)}
     for row in grouped.order_by("-total"):
         found[(row["year"], row["quarter"])].counts.append((row["total"], row["n"]))
         if search:
             matched += row["matched"]
-    return found, matched
+        if (row["year"], row["quarter"]) == tuple(selected):
+            for key, value in totals.items():
+                if row[key] is not None:
+                    totals[key] = row[key] if value is None else value + row[key]
+    return found, matched, totals
+
+
+def _selected_totals(in_selected: Q) -> dict:
+    """``category_totals``' aggregates, of the selected quarter's rows only (a group of the distribution)."""
+    aggregates = {"overdue__n": Count("pk", filter=in_selected & Q(overdue_items__gt=0))}
+    for key, column in CATEGORY_FIELDS.items():
+        aggregates[f"{key}__sum"] = Sum(column, filter=in_selected)
+        aggregates[f"{key}__n"] = Count(column, filter=in_selected)
+    return aggregates
 
 
 def new_dashboard(year: int, quarter: int, view: str, periods, distributions: dict, **fields) -> Dashboard:
@@ -184,7 +198,7 @@ def dashboard_data(
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
 
-    distributions, matched = quarter_distributions(scoped, periods, (year, quarter), search, view)
+    distributions, matched, totals = quarter_distributions(scoped, periods, (year, quarter), search, view)
     current = distributions.get((year, quarter), Distribution())
     ranks = _Ranks(current, distributions.get(previous, Distribution()))
     dashboard = new_dashboard(
@@ -207,7 +221,7 @@ def dashboard_data(
     # The paginator takes its count from the distribution.
     dashboard.page = Paginator(_Counted(dashboard.matched), PAGE_SIZE).get_page(page)
     shown = _shown_rows(dashboard, selected, previous, focus)
-    totals, by_subject = _place_rows(dashboard, shown, focus, ranks, status_labels)
+    by_subject = _place_rows(dashboard, shown, focus, ranks, status_labels)
     _trend_lines(dashboard, scoped, by_subject, previous, ranks)
     categories_fill(dashboard, totals, list(by_subject.values()))
     dashboard.overdue_count = totals["overdue__n"]
@@ -229,15 +243,6 @@ class _Ranks:
         return row
 
 
-def _scope_totals() -> dict:
-    """The scope's category totals and overdue count, as window aggregates read with the rows shown."""
-    return {
-        **{f"{key}__sum": Window(Sum(column)) for key, column in CATEGORY_FIELDS.items()},
-        **{f"{key}__n": Window(Count(column)) for key, column in CATEGORY_FIELDS.items()},
-        "overdue__n": Window(Count("pk", filter=Q(overdue_items__gt=0))),
-    }
-
-
 def _first_position(dashboard: Dashboard) -> int:
     return (dashboard.page.number - 1) * PAGE_SIZE + 1
 
@@ -245,48 +250,44 @@ def _first_position(dashboard: Dashboard) -> int:
 def _shown_rows(dashboard: Dashboard, selected, previous: tuple[int, int], focus: str | None):
     """ONE statement for every row the page shows: the page of the ranking (its position among the rows matching the
     search, in the order asked for), the best and the last EDGE_COUNT, and the followed subject — row numbers in
-    SQL over the scope, only those rows returned — with the scope's category totals and overdue count beside them
-    (window aggregates over every result, read in the same pass). The last EDGE_COUNT are the first counted from the
-    end: no second sort."""
+    SQL over the scope, only those rows returned. The last EDGE_COUNT are the first counted from the end of the
+    scope's count (known from the distribution): no second sort, no window count. The scope's category totals come
+    with the distributions (``quarter_distributions``), not as window aggregates here: those kept every row of the
+    scope in a window buffer."""
     search, sort, view = dashboard.search, dashboard.sort, dashboard.view
     first = _first_position(dashboard)
-    hit = Case(When(search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
-    scope_totals = _scope_totals()
+    top_n = Window(RowNumber(), order_by=ranking_order())
+    if not search and sort == "rank":
+        # The page's position is the rank's row number: one window (and one pass over the scope) fewer.
+        windows, on_page = {"top_n": top_n}, Q(top_n__gte=first, top_n__lt=first + PAGE_SIZE)
+    else:
+        hit = Case(When(search_q(search, view=view), then=Value(1)), default=Value(0)) if search else Value(1)
+        position = Window(RowNumber(), partition_by=[F("hit")], order_by=sort_order(sort))
+        windows = {"hit": hit, "position": position, "top_n": top_n}
+        on_page = Q(hit=1, position__gte=first, position__lt=first + PAGE_SIZE)
     # Sorting by the change needs every previous total; otherwise they are read for the shown rows only (below).
     return (
         with_row_values(selected, previous if sort in ("change", "-change") else None, view)
-        .annotate(
-            hit=hit,
-            position=Window(RowNumber(), partition_by=[F("hit")], order_by=sort_order(sort)),
-            top_n=Window(RowNumber(), order_by=ranking_order()),
-            how_many=Window(Count("pk")),
-            **scope_totals,
-        )
-        .filter(
-            Q(hit=1, position__gte=first, position__lt=first + PAGE_SIZE)
-            | Q(top_n__lte=EDGE_COUNT)
-            | Q(top_n__gt=F("how_many") - EDGE_COUNT)
-            | Q(subject=focus or "")
-        )
+        .annotate(**windows)
+        .filter(on_page | Q(top_n__lte=EDGE_COUNT) | Q(top_n__gt=dashboard.count - EDGE_COUNT) | Q(subject=focus or ""))
         .order_by()
-        .values(*ROW_VALUES, *STORED_VALUES, "hit", "position", "top_n", "how_many", *scope_totals)
+        .values(*ROW_VALUES, *STORED_VALUES, *windows)
     )
 
 
 def _place_rows(dashboard: Dashboard, shown, focus: str | None, ranks: _Ranks, status_labels: dict):
     """Sort the rows read into the page, the top and the bottom EDGE_COUNT and the followed subject (one object per
-    subject, whichever list it comes from); return the scope's totals and the rows by subject."""
+    subject, whichever list it comes from); return the rows by subject."""
     first = _first_position(dashboard)
-    page_rows, top, bottom, chosen, totals = {}, {}, {}, None, {}
-    total_keys = list(_scope_totals())
+    page_rows, top, bottom, chosen = {}, {}, {}, None
     for values in shown:
         row = ranks.rank(subject_row(values, status_labels))
-        totals = {key: values[key] for key in total_keys}
-        if values["hit"] == 1 and first <= values["position"] < first + PAGE_SIZE:
-            page_rows[values["position"]] = row
+        position = values.get("position", values["top_n"])
+        if values.get("hit", 1) == 1 and first <= position < first + PAGE_SIZE:
+            page_rows[position] = row
         if values["top_n"] <= EDGE_COUNT:
             top[values["top_n"]] = row
-        from_the_end = values["how_many"] - values["top_n"] + 1
+        from_the_end = dashboard.count - values["top_n"] + 1
         if from_the_end <= EDGE_COUNT:
             bottom[from_the_end] = row
         if values["subject"] == focus:
@@ -301,7 +302,7 @@ def _place_rows(dashboard: Dashboard, shown, focus: str | None, ranks: _Ranks, s
     dashboard.top = [by_subject[r.subject] for r in dashboard.top]
     dashboard.bottom = [by_subject[r.subject] for r in dashboard.bottom]
     _pick_best_and_focus(dashboard, chosen)
-    return totals, by_subject
+    return by_subject
 
 
 def _pick_best_and_focus(dashboard: Dashboard, chosen: SubjectRow | None) -> None:

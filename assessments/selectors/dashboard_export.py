@@ -72,7 +72,7 @@ def dashboard_sheets(user, *, year: int, quarter: int, view: str = ORGANIZATIONS
     scoped = scoped_results(user, view)
     selected = scoped.filter(year=year, quarter=quarter)
     status_labels = dict(QuarterRollup.Status.choices)
-    distributions, _matched = quarter_distributions(scoped, periods, (year, quarter), "", view)
+    distributions, _matched, _totals = quarter_distributions(scoped, periods, (year, quarter), "", view)
     dashboard = new_dashboard(year, quarter, view, periods, distributions)
     best_first = with_row_values(selected, previous, view).order_by(*ranking_order())
     best_values = best_first.values(*ROW_VALUES, *STORED_VALUES).first()

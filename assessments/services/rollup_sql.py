@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import connection
 
 from assessments import metrics
-from assessments.models import IndicatorScore
+from assessments.models import CATEGORY_FIELDS, OVERDUE_METRIC, IndicatorScore, QuarterRollup
 from assessments.rules import AUTO
 from portal.bulk import pg_array, pg_numbers
 
@@ -15,7 +15,11 @@ from portal.bulk import pg_array, pg_numbers
 _VALUES_TABLE, _SCORES_TABLE = "rollup_metric_value", "rollup_score"
 
 
-def scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]:
+# What a result stores for the dashboard, in the order of ``subtotal_sql``'s columns.
+SUBTOTAL_FIELDS = [*CATEGORY_FIELDS.values(), "overdue_items"]
+
+
+def scores_in_sql(subjects, existing, indicators, period) -> tuple[dict[str, Decimal], dict[str, tuple]]:
     """The PostgreSQL path: every score of the quarter computed in the database into the temporary table
     ``rollup_score`` (subject, rollup id if the result exists, indicator, value, points, manual scores, final
     points, and whether it is new or changed); returns every subject's total.
@@ -24,7 +28,11 @@ def scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]:
     ``final_points_of``) written as SQL: PostgreSQL's ``round(numeric, n)`` rounds half away from zero, which is
     ``ROUND_HALF_UP`` on the non-negative values rounded here (a deduction is rounded before its sign is taken).
     Statements: one per metric and subject kind (its aggregate, read back as the floor reads it), then the values
-    sent in as arrays, the scores, the totals — the same number whatever the number of subjects."""
+    sent in as arrays, the scores, the totals — the same number whatever the number of subjects.
+
+    Returns every subject's total and its stored subtotals (``SUBTOTAL_FIELDS``, as
+    ``rollup_totals.rollup_subtotals_refresh`` computes them from the scores), both read in ONE grouped statement over
+    ``rollup_score``: a new result is inserted with its subtotals, not updated after its scores are written."""
     with connection.cursor() as cursor:
         _values_table(cursor, indicators, period)
         subject_columns = _subject_columns(subjects, existing)
@@ -67,8 +75,55 @@ def scores_in_sql(subjects, existing, indicators, period) -> dict[str, Decimal]:
                 pg_numbers(rollup_id for rollup_id in subject_columns[3] if rollup_id is not None),
             ],
         )
-        cursor.execute(f"SELECT key, SUM(final_points) FROM {_SCORES_TABLE} GROUP BY key")  # noqa: S608
-        return dict(cursor.fetchall())
+        columns, params = subtotal_sql(indicators)
+        cursor.execute(
+            f"SELECT key, SUM(s.final_points), {', '.join(columns)} FROM {_SCORES_TABLE} s GROUP BY key",  # noqa: S608
+            params,
+        )
+        rows = cursor.fetchall()
+    return {key: total for key, total, *_rest in rows}, {key: tuple(rest) for key, _total, *rest in rows}
+
+
+def subtotal_sql(indicators) -> tuple[list[str], list]:
+    """The ``SUBTOTAL_FIELDS`` as aggregates over scores aliased ``s`` (one group per result): each category's sum of
+    final points, the overdue metric's value — the expressions of ``rollup_subtotals_refresh``, with the indicators'
+    ids as array parameters. A category without an indicator is NULL, as there."""
+    by_category: dict[str, list[int]] = {key: [] for key in CATEGORY_FIELDS}
+    for indicator in indicators:
+        if indicator.category in by_category:
+            by_category[indicator.category].append(indicator.pk)
+    overdue = [indicator.pk for indicator in indicators if indicator.metric == OVERDUE_METRIC]
+    parts = [("SUM", "final_points", by_category[key]) for key in CATEGORY_FIELDS] + [("MAX", "metric_value", overdue)]
+    columns, params = [], []
+    for function, value, ids in parts:
+        if ids:
+            columns.append(f"{function}(CASE WHEN s.indicator_id = ANY(%s::bigint[]) THEN s.{value} END)")
+            params.append(pg_numbers(ids))
+        else:
+            columns.append("CAST(NULL AS NUMERIC)")
+    return columns, params
+
+
+def subtotals_refresh_from_scores(year: int, quarter: int, indicators, keys: list[str]) -> int:
+    """``rollup_subtotals_refresh`` of the quarter's computed results of subject ``keys``, from ``rollup_score``
+    (which holds every score each of them has once written: their stale scores are deleted, their other scores equal
+    the rows written or left unchanged) rather than from the score table: ONE ``UPDATE … FROM (aggregate)`` touching
+    only the results whose stored values differ. Returns how many."""
+    qn = connection.ops.quote_name
+    table = qn(QuarterRollup._meta.db_table)
+    columns, params = subtotal_sql(indicators)
+    names = [qn(name) for name in SUBTOTAL_FIELDS]
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{c} = n.c{i}' for i, c in enumerate(names))} "  # noqa: S608 (model names)
+        f"FROM (SELECT s.key, {', '.join(f'{c} AS c{i}' for i, c in enumerate(columns))} "
+        f"FROM {_SCORES_TABLE} s WHERE s.key = ANY(%s::text[]) GROUP BY s.key) n "
+        f"WHERE {table}.year = %s AND {table}.quarter = %s AND {table}.subject = n.key AND ("
+        + " OR ".join(f"{table}.{c} IS DISTINCT FROM n.c{i}" for i, c in enumerate(names))
+        + ")"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, pg_array(keys), year, quarter])
+        return cursor.rowcount
 
 
 def _values_table(cursor, indicators, period) -> None:

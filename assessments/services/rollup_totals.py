@@ -32,8 +32,10 @@ def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: 
     values differ (a rerun over an unchanged quarter writes nothing). Either ``rollups`` (a queryset of results) or a
     quarter; returns how many results changed.
 
-    Called after every write of final points — the quarter's rollup, ``rollup_totals_refresh`` (manual scores,
-    reviews, removed indicators) — and after a scheme edit that changes an indicator's category or metric."""
+    Called after every write of final points — the quarter's rollup on the portable path (on PostgreSQL the rollup
+    inserts its results with these values and refreshes the rest from its scores' temporary table, the same
+    expressions: ``rollup_sql.subtotal_sql``), ``rollup_totals_refresh`` (manual scores, reviews, removed
+    indicators) — and after a scheme edit that changes an indicator's category or metric."""
     if rollups is None:
         if year is None or quarter is None:
             raise ValueError("rollup_subtotals_refresh needs rollups or a quarter")

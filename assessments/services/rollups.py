@@ -19,7 +19,13 @@ from assessments.models import AssessmentScheme, IndicatorScore, QuarterRollup, 
 from assessments.rules import ROLLUP_DEAD_AFTER, ROLLUP_RECOVER_AFTER, may_request_rollup
 from assessments.scoring import result_rows, score_subjects
 from assessments.selectors.rollups import rollup_existing, rollup_metric_values, rollup_previous_scores, rollup_subjects
-from assessments.services.rollup_sql import changed_scores_select, scores_drop, scores_in_sql
+from assessments.services.rollup_sql import (
+    SUBTOTAL_FIELDS,
+    changed_scores_select,
+    scores_drop,
+    scores_in_sql,
+    subtotals_refresh_from_scores,
+)
 from assessments.services.rollup_totals import rollup_subtotals_refresh
 from assessments.services.schemes import scheme_create_default
 from portal.bulk import among, upsert_select_with_history, upsert_with_history
@@ -55,15 +61,15 @@ def rollup_compute(*, year: int, quarter: int, final: bool = False, now: dt.date
     with transaction.atomic():
         _jit_off()
         run = _read(year, quarter, now)
-        score_rows = None
+        score_rows = subtotals = None
         if _scores_in_database():
-            totals = scores_in_sql(run.subjects, run.existing, run.indicators, run.period)
+            totals, subtotals = scores_in_sql(run.subjects, run.existing, run.indicators, run.period)
         else:
             old_scores = rollup_previous_scores(year, quarter)
             values = rollup_metric_values(run.indicators, run.period)
             totals, score_rows = score_subjects(run.subjects, run.existing, run.indicators, old_scores, values)
         rows = result_rows(run.subjects, run.existing, totals, final=final, scheme_id=run.scheme.pk)
-        removed = _persist(run, rows, score_rows, now)
+        removed = _persist(run, rows, score_rows, subtotals, now)
     return {
         "year": year,
         "quarter": quarter,
@@ -126,18 +132,23 @@ SCORE_FIELDS = ["rollup_id", "indicator_id", "metric_value", "points", "final_po
 SCORE_FIELDS += ["self_points", "review_points", "adjustment", "adjustment_reason", "computed_at"]
 
 
-def _persist(run: _Quarter, rollup_rows: list[tuple], score_rows: list[tuple] | None, now: dt.datetime) -> int:
+def _persist(
+    run: _Quarter, rollup_rows: list[tuple], score_rows: list[tuple] | None, subtotals: dict | None, now: dt.datetime
+) -> int:
     """Write the new or changed results and scores (``score_rows`` None: the SQL path's temporary table holds
-    them), date the unchanged results, remove the scores of indicators that left the scheme; return how many."""
+    them, and ``subtotals`` the results' stored subtotals by subject key, written with them), date the unchanged
+    results, remove the scores of indicators that left the scheme, store the results' subtotals; return how many
+    scores were removed."""
     year, quarter = run.year, run.quarter
+    fields, update = ROLLUP_FIELDS, ["scheme_id", "status", "total", "computed_at"]
+    rows = [(o, a, key, year, quarter, run.scheme.pk, st, total, now) for key, o, a, st, total in rollup_rows]
+    if subtotals is not None:
+        # Inserted with their subtotals: a first run does not update every result it has just written.
+        fields, update = [*fields, *SUBTOTAL_FIELDS], [*update, *SUBTOTAL_FIELDS]
+        empty = (None,) * len(SUBTOTAL_FIELDS)  # a scheme without indicators: no score, no subtotal
+        rows = [(*row, *subtotals.get(row[2], empty)) for row in rows]
     upsert_with_history(
-        QuarterRollup,
-        ROLLUP_FIELDS,
-        [(o, a, key, year, quarter, run.scheme.pk, st, total, now) for key, o, a, st, total in rollup_rows],
-        conflict=["subject", "year", "quarter"],
-        update=["scheme_id", "status", "total", "computed_at"],
-        now=now,
-        reason="rollup",
+        QuarterRollup, fields, rows, conflict=["subject", "year", "quarter"], update=update, now=now, reason="rollup"
     )
     ids = {key: old[0] for key, old in run.existing.items()}
     if any(key not in ids for key, *_rest in rollup_rows):
@@ -147,7 +158,16 @@ def _persist(run: _Quarter, rollup_rows: list[tuple], score_rows: list[tuple] | 
     score_write["update"] = ["metric_value", "points", "final_points", "computed_at"]
     if score_rows is None:
         upsert_select_with_history(IndicatorScore, SCORE_FIELDS, *changed_scores_select(ids, now), **score_write)
+        # The computed results not written above (their total unchanged) may have new subtotals; those written got
+        # theirs (none left on a first run); the quarter's other results (published, or no longer computed) keep
+        # their scores, and so their subtotals.
+        written = {key for key, *_rest in rollup_rows}
+        unwritten = [key for _kind, _pk, key in run.subjects if key not in written]
+        if run.indicators and unwritten:
+            subtotals_refresh_from_scores(year, quarter, run.indicators, unwritten)
         scores_drop()
+        if run.indicators:
+            return removed
     else:
         rows = [(ids[key], indicator_id, *rest, now) for key, indicator_id, *rest in score_rows]
         upsert_with_history(IndicatorScore, SCORE_FIELDS, rows, **score_write)

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 
 from assessments import metrics
-from assessments.models import Indicator, IndicatorScore, QuarterRollup
+from assessments.models import CATEGORY_FIELDS, Indicator, IndicatorScore, QuarterRollup
 from assessments.services import rollup_sql as rollup_sql_services
 from assessments.services import rollups as rollup_services
 from assessments.services import schemes as scheme_services
@@ -28,6 +28,9 @@ LATEST = NOW + dt.timedelta(days=2)
 SCORE_FIELDS = ("metric_value", "points", "self_points", "review_points", "adjustment", "adjustment_reason")
 SCORE_FIELDS += ("final_points", "computed_at")
 ROLLUP_FIELDS = ("organization_id", "agreement_id", "scheme_id", "status", "total", "computed_at")
+# What a result stores for the dashboard (no history): the SQL path inserts it with the result, from its scores'
+# temporary table; the Python path refreshes it from the score table.
+STORED_FIELDS = (*CATEGORY_FIELDS.values(), "overdue_items")
 
 
 @pytest.fixture
@@ -40,7 +43,9 @@ def _state():
     """Results and scores by subject (and indicator), and the history rows, ids replaced by subjects: the ids of
     the rows a step creates differ between two runs of the step (sequences are not rolled back)."""
     subject_of = dict(QuarterRollup.objects.values_list("pk", "subject"))
-    rollups = {row[0]: row[1:] for row in QuarterRollup.objects.values_list("subject", "year", *ROLLUP_FIELDS)}
+    rollups = {
+        row[0]: row[1:] for row in QuarterRollup.objects.values_list("subject", "year", *ROLLUP_FIELDS, *STORED_FIELDS)
+    }
     scores = {
         (subject_of[rollup_id], indicator_id): tuple(rest)
         for rollup_id, indicator_id, *rest in IndicatorScore.objects.values_list(
@@ -110,6 +115,19 @@ def test_both_paths_write_the_same_results_scores_and_history_run_after_run(asse
     before = len(history)
     _rollups, _scores, history, _rollup_history = _both_paths(monkeypatch, now=LATEST)
     assert len(history) == before
+
+    # An indicator moved to another category behind the services' back: no total changes, yet both paths store the
+    # new subtotals of every result they compute (the SQL path from its temporary table, none left stale).
+    QuarterRollup.objects.filter(subject=b).update(status=QuarterRollup.Status.FINAL)
+    moved = scheme_indicators.get(metric="joint_meetings")
+    other = next(key for key in CATEGORY_FIELDS if key != moved.category)
+    scheme_indicators.filter(pk=moved.pk).update(category=other)
+    rollups, _scores, history, _rollup_history = _both_paths(monkeypatch, now=LATEST)
+    stored = dict(zip(STORED_FIELDS, rollups[a][-len(STORED_FIELDS) :], strict=True))
+    in_other = IndicatorScore.objects.filter(rollup__subject=a, indicator__category=other)
+    expected = sum(in_other.values_list("final_points", flat=True), D(0))
+    assert stored[CATEGORY_FIELDS[other]] == expected and moved.pk in in_other.values_list("indicator_id", flat=True)
+    assert len(history) == before  # subtotals have no history
 
 
 def _sql_values(rows: list[tuple], expression: str, columns: str, types: tuple[str, ...]) -> list:
