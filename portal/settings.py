@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "partnerships",
     "activities",
     "assessments",
+    # The read API (/api/v1/, django-ninja; "ninja" serves its Swagger UI from its own static files, no CDN).
+    "ninja",
+    "api",
     "demo",  # the top floor: the demo worlds and seed commands, importing every app, imported by none
 ]
 
@@ -175,6 +178,8 @@ SENT_LOG_DIR = Path(env.str("SENT_LOG_DIR", str(DATA_DIR / "sent-log")))
 # An export of more rows than this runs as a job; smaller ones answer at once. Files are removed after EXPORT_KEEP_DAYS.
 EXPORT_ROW_THRESHOLD = env.int("EXPORT_ROW_THRESHOLD", 2000, minimum=1)
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", 7, minimum=1)
+# Requests one API token may make per minute (api/auth.py); beyond it a 429 with Retry-After.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", 120, minimum=1)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
