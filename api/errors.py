@@ -68,7 +68,10 @@ def install(api: NinjaAPI) -> None:
     def rate_limited(request, exc: RateLimited):
         response = api.create_response(
             request,
-            {"detail": _("Too many requests for this token; try again in %(seconds)d s.") % {"seconds": exc.retry_after}},
+            {
+                "detail": _("Too many requests for this token; try again in %(seconds)d s.")
+                % {"seconds": exc.retry_after}
+            },
             status=429,
         )
         response["Retry-After"] = str(exc.retry_after)

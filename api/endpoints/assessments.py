@@ -8,8 +8,8 @@ import datetime as dt
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Field, Path, Query, Router, Schema
 from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema
 from ninja.decorators import decorate_view
 
 from api import schemas
@@ -128,4 +128,3 @@ def dashboard(request, params: Query[DashboardParams]):
         "average_total": float(data.average_total) if data.average_total is not None else None,
         "charts": chart_selectors.dashboard_charts(data),
     }
-

@@ -66,5 +66,7 @@ def api_token_revoke_view(request, pk: int):
     """Revoke one of the user's own tokens (someone else's is a 404)."""
     token = get_object_or_404(user_tokens(request.user), pk=pk)
     api_token_revoke(actor=request.user, token=token)
-    messages.success(request, _("The token “%(name)s” is revoked; requests with it now get 401.") % {"name": token.name})
+    messages.success(
+        request, _("The token “%(name)s” is revoked; requests with it now get 401.") % {"name": token.name}
+    )
     return redirect(reverse("profile") + "#api-tokens")
