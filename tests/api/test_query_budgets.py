@@ -39,7 +39,7 @@ def _grow(world, n: int) -> dict:
     agreement = cast_agreement(world)
     made = {}
     for i in range(n):
-        OrganizationFactory(parent=world.general_1, name=f"新支部{i}")
+        OrganizationFactory(parent=world.general_1)
         meeting = JointMeetingFactory(agreement=agreement)
         for _ in range(2):
             decision = DecisionFactory(meeting=meeting)
