@@ -128,6 +128,14 @@ def keyset_page(queryset: QuerySet, order: Order, params: ListParams) -> Page:
     return Page(rows=rows, next_cursor=encode_cursor(_cursor_value(order, rows[-1])) if more and rows else None)
 
 
+def check_params(params: ListParams, order: Order) -> None:
+    """Refuse a bad cursor or date range (400) before anything is looked up, so a bad request is a 400 whatever
+    else it names."""
+    if params.cursor:
+        decode_cursor(params.cursor, order)
+    date_range(params)
+
+
 def next_link(request, page: Page) -> str | None:
     """The absolute URL of the next page: the same filters, the new cursor."""
     if not page.next_cursor:

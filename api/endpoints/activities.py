@@ -14,9 +14,20 @@ from activities.selectors import activities as activity_selectors
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, page_url, responses
-from api.paging import ListParams, Order, date_range, filter_dates, keyset_page, next_link, organization_filter
+from api.paging import (
+    ListParams,
+    Order,
+    check_params,
+    date_range,
+    filter_dates,
+    keyset_page,
+    next_link,
+    organization_filter,
+)
 
 router = Router()
+ZONE_ORDER = Order(None)
+ACTIVITY_ORDER = Order("starts_at", descending=True, kind="datetime")
 
 # A zone in a list carries its latest checks; its own page more. Both bounded, however long the zone has existed.
 CHECKS_IN_LIST = 5
@@ -57,12 +68,13 @@ def _activities(user):
 def activity_list(request, params: Query[ListParams]):
     """Activities the user sees, latest first, with headcounts per organization. ``from``/``to``: the day it
     starts; ``organization``: the lead organization."""
+    check_params(params, ACTIVITY_ORDER)
     user = request.auth
     queryset = filter_dates(_activities(user), params, "starts_at", instant=True)
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(lead_id=org.pk)
-    page = keyset_page(queryset, Order("starts_at", descending=True, kind="datetime"), params)
+    page = keyset_page(queryset, ACTIVITY_ORDER, params)
     return {"results": [_activity_out(request, a) for a in page.rows], "next": next_link(request, page)}
 
 
@@ -119,13 +131,14 @@ def _zones(user):
 def zone_list(request, params: Query[ListParams]):
     """Red responsibility zones the user sees, by id, each with its latest 5 checks. ``from``/``to``: which checks
     (by the day of the check); ``organization``: the zone's lead organization."""
+    check_params(params, ZONE_ORDER)
     user = request.auth
     lower, upper = date_range(params)
     queryset = _zones(user).prefetch_related(_checks_prefetch(CHECKS_IN_LIST, lower, upper))
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(lead_id=org.pk)
-    page = keyset_page(queryset, Order(None), params)
+    page = keyset_page(queryset, ZONE_ORDER, params)
     return {"results": [_zone_out(request, z) for z in page.rows], "next": next_link(request, page)}
 
 

@@ -8,15 +8,13 @@ import datetime as dt
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.decorators import decorate_view
 
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, responses
-from api.errors import BadParameter
-from api.paging import ListParams, Order, date_range, keyset_page, next_link, organization_filter
+from api.paging import ListParams, Order, check_params, date_range, keyset_page, next_link, organization_filter
 from assessments.models import CATEGORY_FIELDS, QuarterRollup
 from assessments.selectors import charts as chart_selectors
 from assessments.selectors import dashboard as dashboard_selectors
@@ -24,11 +22,14 @@ from assessments.selectors import quarters as quarter_selectors
 from assessments.selectors import subjects as subject_selectors
 
 router = Router()
+RESULT_ORDER = Order(None, descending=True)
 
 
 class ResultParams(ListParams):
     year: int | None = Field(None, ge=2000, le=2100, description="Only results of this year.")
-    quarter: int | None = Field(None, ge=1, le=4, description="Only results of this quarter (with `year`).")
+    quarter: int | None = Field(
+        None, ge=1, le=4, description="Only results of this quarter (of every year, or `year`'s)."
+    )
 
 
 def _quarter_of(day: dt.date) -> tuple[int, int]:
@@ -75,9 +76,8 @@ def _results(user):
 def result_list(request, params: Query[ResultParams]):
     """Quarterly results the user sees (branches' and agreements'), newest first. ``year``/``quarter``: one
     quarter; ``from``/``to``: quarters overlapping those days; ``organization``: that organization's results."""
+    check_params(params, RESULT_ORDER)
     user = request.auth
-    if params.quarter and not params.year:
-        raise BadParameter("quarter", _("`quarter` needs `year`."))
     queryset = _results(user).filter(_quarters_between(*date_range(params)))
     if params.year:
         queryset = queryset.filter(year=params.year)
@@ -86,7 +86,7 @@ def result_list(request, params: Query[ResultParams]):
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(organization_id=org.pk)
-    page = keyset_page(queryset, Order(None, descending=True), params)
+    page = keyset_page(queryset, RESULT_ORDER, params)
     return {"results": [_result_out(request, r) for r in page.rows], "next": next_link(request, page)}
 
 
@@ -97,8 +97,11 @@ def result_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
 
 
 class DashboardParams(Schema):
-    year: int | None = Field(None, ge=2000, le=2100, description="The quarter's year (default: as on the page).")
-    quarter: int | None = Field(None, ge=1, le=4, description="The quarter (with `year`).")
+    period: str | None = Field(
+        None,
+        pattern=r"^(20[0-9]{2}|2100)Q[1-4]$",
+        description="The quarter, e.g. 2026Q3 (default: the latest closed quarter with results, as on the page).",
+    )
     view: str = Field(
         subject_selectors.ORGANIZATIONS,
         pattern="^(organizations|agreements)$",
@@ -111,12 +114,10 @@ class DashboardParams(Schema):
 def dashboard(request, params: Query[DashboardParams]):
     """The 考核看板's series for one quarter, as its charts draw them: the ranking's first page, the 8-quarter
     trend (average, median, leading lines), the radar by category, overdue items by subject, the plan-completion
-    heat. Without ``year``/``quarter``: the latest closed quarter with results, like the page."""
+    heat. Without ``period``: the latest closed quarter with results, like the page."""
     user = request.auth
-    if bool(params.year) != bool(params.quarter):
-        raise BadParameter("quarter", _("`year` and `quarter` go together."))
-    if params.year:
-        year, quarter = params.year, params.quarter
+    if params.period:
+        year, quarter = int(params.period[:4]), int(params.period[-1])
     else:
         year, quarter = quarter_selectors.default_quarter(quarter_selectors.quarters_with_results(user))
     data = dashboard_selectors.dashboard_data(user, year=year, quarter=quarter, view=params.view)

@@ -12,7 +12,16 @@ from ninja.decorators import decorate_view
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, page_url, responses
-from api.paging import ListParams, Order, date_range, filter_dates, keyset_page, next_link, organization_filter
+from api.paging import (
+    ListParams,
+    Order,
+    check_params,
+    date_range,
+    filter_dates,
+    keyset_page,
+    next_link,
+    organization_filter,
+)
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
@@ -26,6 +35,10 @@ from partnerships.selectors import action_items as item_selectors
 from partnerships.selectors import agreements as agreement_selectors
 
 router = Router()
+ACTION_ITEM_ORDER = Order("due_on", kind="date")
+MEETING_ORDER = Order("starts_at", descending=True, kind="datetime")
+AGREEMENT_ORDER = Order("term_start", descending=True, kind="date")
+ORGANIZATION_ORDER = Order(None)
 
 # A detail page lists at most this many progress updates, newest first.
 ITEM_UPDATES_SHOWN = 50
@@ -67,12 +80,13 @@ def _parents(rows) -> dict[str, int]:
 def organization_list(request, params: Query[ListParams]):
     """The directory (every signed-in user's, DESIGN §4), in tree order by id. ``organization``: that organization's
     subtree. ``from``/``to`` take the day the organization was recorded."""
+    check_params(params, ORGANIZATION_ORDER)
     user = request.auth
     queryset = filter_dates(Organization.objects.visible_to(user), params, "created_at", instant=True)
     root = organization_filter(user, params)
     if root is not None:
         queryset = queryset.filter(path__startswith=root.path)
-    page = keyset_page(queryset, Order(None), params)
+    page = keyset_page(queryset, ORGANIZATION_ORDER, params)
     parents = _parents(page.rows)
     return {"results": [_organization_out(request, o, parents) for o in page.rows], "next": next_link(request, page)}
 
@@ -121,6 +135,7 @@ def _agreement_out(request, agreement) -> dict:
 def agreement_list(request, params: Query[ListParams]):
     """Agreements the user sees, newest term first. ``from``/``to``: the term overlaps those days;
     ``organization``: it is a party."""
+    check_params(params, AGREEMENT_ORDER)
     user = request.auth
     queryset = agreement_selectors.agreement_list(user)
     lower, upper = date_range(params)
@@ -131,7 +146,7 @@ def agreement_list(request, params: Query[ListParams]):
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(_party_of(org))
-    page = keyset_page(queryset, Order("term_start", descending=True, kind="date"), params)
+    page = keyset_page(queryset, AGREEMENT_ORDER, params)
     return {"results": [_agreement_out(request, a) for a in page.rows], "next": next_link(request, page)}
 
 
@@ -170,12 +185,13 @@ def _meetings(user):
 def meeting_list(request, params: Query[ListParams]):
     """Joint meetings the user sees, latest first. ``from``/``to``: the meeting's day; ``organization``: a party of
     its agreement. Minutes and decisions are on a meeting's own page, and only once published."""
+    check_params(params, MEETING_ORDER)
     user = request.auth
     queryset = filter_dates(_meetings(user), params, "starts_at", instant=True)
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(_party_of(org, "agreement_id"))
-    page = keyset_page(queryset, Order("starts_at", descending=True, kind="datetime"), params)
+    page = keyset_page(queryset, MEETING_ORDER, params)
     return {"results": [_meeting_out(request, m) for m in page.rows], "next": next_link(request, page)}
 
 
@@ -243,12 +259,13 @@ def _items(user):
 def action_item_list(request, params: Query[ListParams]):
     """Action items the user sees, soonest due first. ``from``/``to``: the due day; ``organization``: the
     responsible party."""
+    check_params(params, ACTION_ITEM_ORDER)
     user = request.auth
     queryset = filter_dates(_items(user), params, "due_on")
     org = organization_filter(user, params)
     if org is not None:
         queryset = queryset.filter(responsible_party_id=org.pk)
-    page = keyset_page(queryset, Order("due_on", kind="date"), params)
+    page = keyset_page(queryset, ACTION_ITEM_ORDER, params)
     today = timezone.localdate()
     return {"results": [_item_out(request, i, today) for i in page.rows], "next": next_link(request, page)}
 

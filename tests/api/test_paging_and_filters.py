@@ -117,6 +117,7 @@ def test_bad_ids_and_quarters_get_400(api_for, world):
     api = api_for(world.secretary1)
     assert api.get("/api/v1/activities/abc").status_code == 400
     assert api.get("/api/v1/activities/0").status_code == 400
-    assert api.get("/api/v1/results", {"quarter": 2}).status_code == 400
-    assert api.get("/api/v1/dashboard", {"year": 2026, "quarter": 5}).status_code == 400
+    assert api.get("/api/v1/results", {"quarter": 5}).status_code == 400
+    assert api.get("/api/v1/dashboard", {"period": "2026Q5"}).status_code == 400
+    assert api.get("/api/v1/dashboard", {"period": "1999Q1"}).status_code == 400
     assert api.get("/api/v1/dashboard", {"view": "people"}).status_code == 400

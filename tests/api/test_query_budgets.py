@@ -38,7 +38,7 @@ def _grow(world, n: int) -> dict:
     """``n`` of every record on a fresh agreement of secretary1's branch, each with its children."""
     agreement = cast_agreement(world)
     made = {}
-    for i in range(n):
+    for _ in range(n):
         OrganizationFactory(parent=world.general_1)
         meeting = JointMeetingFactory(agreement=agreement)
         for _ in range(2):

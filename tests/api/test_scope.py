@@ -91,8 +91,8 @@ def test_zones_come_with_their_checks(api_for, world, records_a):
 
 def test_the_dashboard_series_are_the_users(api_for, world, records_a):
     result = records_a["result"]
-    mine = api_for(world.secretary1).json("/api/v1/dashboard", {"year": result.year, "quarter": result.quarter})
+    mine = api_for(world.secretary1).json("/api/v1/dashboard", {"period": f"{result.year}Q{result.quarter}"})
     assert mine["count"] == 1
     assert [r["full"] for r in mine["charts"]["ranking"]] == [world.branch_a.display_name]
-    theirs = api_for(world.secretary2).json("/api/v1/dashboard", {"year": result.year, "quarter": result.quarter})
+    theirs = api_for(world.secretary2).json("/api/v1/dashboard", {"period": f"{result.year}Q{result.quarter}"})
     assert theirs["count"] == 0 and theirs["charts"]["ranking"] == []
