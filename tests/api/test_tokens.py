@@ -114,5 +114,5 @@ def test_active_tokens_are_bounded(client_for, world):
         api_token_create(actor=world.secretary1, name=f"系统{n}")
     response = client_for(world.secretary1).post(reverse("api_token_create"), {"name": "再来一个"})
     assert response.status_code == 200
-    assert "请先吊销" in response.content.decode()
+    assert "请先作废" in response.content.decode()
     assert ApiToken.objects.filter(user=world.secretary1).count() == MAX_ACTIVE_TOKENS
