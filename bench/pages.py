@@ -94,15 +94,18 @@ def pages(*, month: dt.date, ical_token: Callable[[str], str]) -> list[Page]:
     ]
 
 
-# The read API's main endpoints, a full page each (limit 200, the largest a client may ask for).
+# The read API's main endpoints: a default page (50 rows) of each list, the largest page (200) of the two biggest
+# tables, and the dashboard's series.
 API_PAGES = [
-    ("API organizations", "/api/v1/organizations?limit=200"),
-    ("API agreements", "/api/v1/agreements?limit=200"),
-    ("API meetings", "/api/v1/meetings?limit=200"),
-    ("API action items", "/api/v1/action-items?limit=200"),
-    ("API activities", "/api/v1/activities?limit=200"),
-    ("API zones", "/api/v1/zones?limit=200"),
-    ("API results", "/api/v1/results?limit=200"),
+    ("API organizations", "/api/v1/organizations"),
+    ("API agreements", "/api/v1/agreements"),
+    ("API meetings", "/api/v1/meetings"),
+    ("API action items", "/api/v1/action-items"),
+    ("API action items ×200", "/api/v1/action-items?limit=200"),
+    ("API activities", "/api/v1/activities"),
+    ("API activities ×200", "/api/v1/activities?limit=200"),
+    ("API zones", "/api/v1/zones"),
+    ("API results", "/api/v1/results"),
     ("API dashboard", "/api/v1/dashboard"),
 ]
 
