@@ -110,6 +110,10 @@ def compute_results(year: int, quarter: int, count: int) -> None:
         cursor.execute("ANALYZE assessments_indicatorscore")
 
 
+def readers_by_role() -> dict[str, str]:
+    return {"committee": "committee", "secretary": "secretary1"}
+
+
 def clients():
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -219,8 +223,11 @@ def main() -> None:
         # The table times the rendering of every page: the per-user page cache (portal/pagecache.py) would answer the
         # repeated requests from its store. The wrk ratios below measure a server with it and one without.
         pagecache.store.max_bytes = 0
+        settings.API_RATE_LIMIT = 1_000_000  # the benchmark's own bursts are not what the limit is for
         root, branch = give_roles()
         made = clients()
+        users = get_user_model().objects
+        made.update(pages.api_clients({r: users.get(username=n) for r, n in readers_by_role().items()}))
 
         readers = {"committee": "committee", "secretary": "secretary1"}
 
@@ -233,7 +240,8 @@ def main() -> None:
             return found.token
 
         month = metrics.quarter_bounds(year, quarter)[0]
-        page_list = [p for p in pages.pages(month=month, ical_token=token, committee=root.pk) if args.only in p.label]
+        everything = [*pages.pages(month=month, ical_token=token, committee=root.pk), *pages.api_pages()]
+        page_list = [p for p in everything if args.only in p.label]
         print(f"\n{args.orgs:,} bench branches under {root.name}; secretary1 → {branch.name}; month {month:%Y-%m}\n")
         results = []
         for result in pages.measure_pages(made, page_list, runs=args.runs):
@@ -246,6 +254,9 @@ def main() -> None:
         page_s, sql_s = pages.sql_time(made["committee"], reverse("assessments:dashboard"), runs=args.runs)
         print(f"  dashboard (committee): page {page_s * 1000:.0f} ms, its SQL {sql_s * 1000:.0f} ms, "
               f"ratio {page_s / sql_s if sql_s else float('nan'):.1f}")  # fmt: skip
+        for label, url in (("API activities", "/api/v1/activities"), ("API dashboard", "/api/v1/dashboard")):
+            full_s, etag_s = pages.etag_times(made["committee api"], url, runs=args.runs)
+            print(f"  {label} (committee): 200 {full_s * 1000:.0f} ms, 304 with If-None-Match {etag_s * 1000:.0f} ms")
         for label, mine, theirs in pages.admin_ratios(made["admin"], runs=args.runs):
             print(f"  {label}: {mine * 1000:.0f} ms ÷ {theirs * 1000:.0f} ms = {mine / theirs:.2f}")
         if args.wrk:

@@ -19,6 +19,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from api.services.tokens import api_token_create
+
 
 @dataclass
 class Page:
@@ -30,6 +32,8 @@ class Page:
     kind: str = "html"  # html | json | ical | xlsx
     # For a page whose address differs by role (the iCal feed: each role's own token), ``url`` is unused.
     role_url: Callable[[str], str] | None = None
+    # Which of the role's clients asks: "" the signed-in browser, " api" the role's API token (``api_clients``).
+    via: str = ""
 
 
 @dataclass
@@ -105,6 +109,51 @@ def pages(*, month: dt.date, ical_token: Callable[[str], str], committee: int | 
     ]
 
 
+# The read API's main endpoints: a default page (50 rows) of each list, the largest page (200) of the two biggest
+# tables, and the dashboard's series.
+API_PAGES = [
+    ("API organizations", "/api/v1/organizations"),
+    ("API agreements", "/api/v1/agreements"),
+    ("API meetings", "/api/v1/meetings"),
+    ("API action items", "/api/v1/action-items"),
+    ("API action items ×200", "/api/v1/action-items?limit=200"),
+    ("API activities", "/api/v1/activities"),
+    ("API activities ×200", "/api/v1/activities?limit=200"),
+    ("API zones", "/api/v1/zones"),
+    ("API results", "/api/v1/results"),
+    ("API dashboard", "/api/v1/dashboard"),
+]
+
+
+def api_pages() -> list[Page]:
+    """The read API's lists and the dashboard series, asked with each role's token (``api_clients``)."""
+    return [Page(label, (lambda u=url: u), kind="json", via=" api") for label, url in API_PAGES]
+
+
+def api_clients(users: dict) -> dict[str, Client]:
+    """A client per role (``{"committee": user, …}``) sending a fresh API token of that role's user."""
+    made = {}
+    for role, user in users.items():
+        _token, secret = api_token_create(actor=user, name=f"bench {time.time_ns()}")
+        made[f"{role} api"] = Client(headers={"Authorization": f"Bearer {secret}"})
+    return made
+
+
+def etag_times(client: Client, url: str, runs: int = 3) -> tuple[float, float]:
+    """(median seconds of a full answer, median seconds of the 304 that answers the same request with its ETag)."""
+    etag = client.get(url)["ETag"]
+    full, revalidated = [], []
+    for _ in range(max(runs, 1)):
+        started = time.perf_counter()
+        client.get(url)
+        full.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        status = client.get(url, headers={"If-None-Match": etag}).status_code
+        revalidated.append(time.perf_counter() - started)
+        assert status == 304, status
+    return statistics.median(full), statistics.median(revalidated)
+
+
 def _body(response) -> bytes:
     if getattr(response, "streaming", False):
         return b"".join(response.streaming_content)
@@ -146,7 +195,7 @@ def measure_pages(clients: dict[str, Client], page_list: Iterable[Page], *, runs
         url = None if page.role_url else page.url()
         for role in page.roles:
             address = page.role_url(role) if page.role_url else url
-            yield measure(clients[role], address, label=page.label, role=role, runs=runs, slow=slow)
+            yield measure(clients[role + page.via], address, label=page.label, role=role, runs=runs, slow=slow)
 
 
 def sql_time(client: Client, url: str, runs: int = 3) -> tuple[float, float]:

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "partnerships",
     "activities",
     "assessments",
+    # The read API (/api/v1/, django-ninja; "ninja" serves its Swagger UI from its own static files, no CDN).
+    "ninja",
+    "api",
     "demo",  # the top floor: the demo worlds and seed commands, importing every app, imported by none
 ]
 
@@ -190,6 +193,8 @@ PAGE_CACHE_MB = env.int("PAGE_CACHE_MB", 32, minimum=0)
 # MEDIA_STORAGE_URL is set (portal/storage.py; README "Shared storage and read replica").
 MEDIA_STORAGE = env.media_storage("MEDIA_STORAGE_URL")
 STORAGES = storages_setting(MEDIA_STORAGE, debug=DEBUG)
+# Requests one API token may make per minute (api/auth.py); beyond it a 429 with Retry-After.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", 120, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from api.main import api as read_api
 from tests.matrix import Case
 
 # Tokens are credentials (the iCal feed's, a check-in code's); the service worker and the offline page carry nothing
@@ -29,7 +30,9 @@ PUBLIC = {
     "service_worker",
     "offline",
 }
-EXEMPT_NAMESPACES = {"admin"}  # Django's own admin: staff only, checked in test_admin_is_for_staff_only
+# Django's own admin: staff only, checked in test_admin_is_for_staff_only. The read API (/api/v1/): token-authenticated
+# JSON, never the sign-in page; checked in test_api_urls_answer_401_without_a_token and by the scope tests in tests/api/.
+EXEMPT_NAMESPACES = {"admin", "api"}
 
 
 def _org_post(world, objs):
@@ -248,3 +251,18 @@ def test_admin_is_for_staff_only(client_for, world):
     response = client_for(world.secretary1).get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert client_for(world.admin).get("/admin/").status_code == 200
+
+
+def test_api_urls_answer_401_without_a_token(client, world):
+    """Every operation of the read API refuses a request without a token (a session is no token), with JSON; its
+    schema and docs describe no one's data and answer anyone."""
+    schema = read_api.get_openapi_schema(path_prefix="/api/v1")
+    paths = [p.replace("{id}", str(world.branch_a.pk)) for p in schema["paths"]]
+    assert len(paths) >= 15
+    client.force_login(world.secretary1)
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert response.json()["detail"]
+    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200

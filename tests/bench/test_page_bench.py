@@ -57,3 +57,24 @@ def test_the_admin_ratios_compare_the_same_models(world):
     ratios = pages.admin_ratios(_client(world.admin), runs=1)
     assert [label for label, _, _ in ratios] == [label for label, _, _ in pages.ADMIN_PAIRS]
     assert all(ours > 0 and admin > 0 for _, ours, admin in ratios)
+
+
+def test_the_api_endpoints_answer_with_tokens_at_a_tiny_scale(world):
+    call_command(
+        "seed_scale", orgs=4, activities=60, year=2025, quarter=2, force=True, no_progress=True,
+        stdout=io.StringIO(), stderr=io.StringIO(),
+    )  # fmt: skip
+    root = Organization.objects.get(depth=1, name=BENCH_ROOT)
+    branch = Organization.objects.filter(path__startswith=root.path, kind="branch").order_by("path").first()
+    Membership.objects.create(user=world.committee, organization=root, role="reviewer")
+    Membership.objects.create(user=world.secretary1, organization=branch, role="secretary")
+    clients = pages.api_clients({"committee": world.committee, "secretary": world.secretary1})
+
+    page_list = pages.api_pages()
+    results = list(pages.measure_pages(clients, page_list, runs=1))
+
+    assert len(results) == 2 * len(pages.API_PAGES)
+    assert [(r.label, r.role, r.status) for r in results if r.status != 200] == []
+    assert all(r.queries > 0 and r.size > 0 for r in results)
+    full, revalidated = pages.etag_times(clients["committee api"], "/api/v1/activities?limit=200", runs=1)
+    assert full > 0 and revalidated > 0
