@@ -73,8 +73,7 @@ def _results(user):
 
 
 @router.get("/results", response=responses(schemas.ResultPage), tags=["results"])
-@decorate_view(etagged)
-@use_replica()
+@decorate_view(etagged, use_replica())
 def result_list(request, params: Query[ResultParams]):
     """Quarterly results the user sees (branches' and agreements'), newest first. ``year``/``quarter``: one
     quarter; ``from``/``to``: quarters overlapping those days; ``organization``: that organization's results."""
@@ -93,8 +92,7 @@ def result_list(request, params: Query[ResultParams]):
 
 
 @router.get("/results/{id}", response=responses(schemas.ResultOut), tags=["results"])
-@decorate_view(etagged)
-@use_replica()
+@decorate_view(etagged, use_replica())
 def result_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     return _result_out(request, get_object_or_404(_results(request.auth), pk=id))
 
@@ -113,8 +111,7 @@ class DashboardParams(Schema):
 
 
 @router.get("/dashboard", response=responses(schemas.DashboardOut), tags=["results"])
-@decorate_view(etagged)
-@use_replica()
+@decorate_view(etagged, use_replica())
 def dashboard(request, params: Query[DashboardParams]):
     """The 考核看板's series for one quarter, as its charts draw them: the ranking's first page, the 8-quarter
     trend (average, median, leading lines), the radar by category, overdue items by subject, the plan-completion

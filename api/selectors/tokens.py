@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import QuerySet
 
 from api.models import ApiToken
@@ -20,8 +21,11 @@ def active_token(secret: str) -> ApiToken | None:
     """The active token whose secret is ``secret``, with its user, or None (unknown, malformed or revoked)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
+    # Always the primary: the API's reads may take a replica (portal/replica.py), and a token made a moment ago must
+    # not be refused by a replica that has not seen it yet.
     return (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.using(DEFAULT_DB_ALIAS)
+        .select_related("user")
         .filter(digest=token_digest(secret), revoked_at__isnull=True, user__is_active=True)
         .first()
     )

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,5 +63,7 @@ def api_token_mark_used(*, token: ApiToken, now: dt.datetime | None = None) -> N
     now = now or timezone.now()
     if token.last_used_at and now - token.last_used_at < LAST_USED_RESOLUTION:
         return
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    # Named database: this bookkeeping write must not turn the request's replica reads back to the primary (the
+    # router's read-your-writes rule is for the request's own data, which this is not).
+    ApiToken.objects.using(DEFAULT_DB_ALIAS).filter(pk=token.pk).update(last_used_at=now)
     token.last_used_at = now
