@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "partnerships",
     "activities",
     "assessments",
+    "archive",  # the yearly ledger archive (年度台账): reads every domain app, imported by none
     "demo",  # the top floor: the demo worlds and seed commands, importing every app, imported by none
 ]
 

@@ -51,11 +51,12 @@ class ExportJobView(TemplateView):
 
 
 def export_download(request, pk: int):
-    """The job's file, to its requester only; 404 while it is not done or once housekeeping removed it."""
+    """The job's file, to its requester only; 404 while it is not done, once housekeeping removed it, or when the
+    requester has since lost the scope the file was made from (a yearly archive)."""
     job = get_object_or_404(_own(request), pk=pk)
     path = exports.file_path(job)
-    if path is None:
+    if path is None or not exports.may_download(job):
         raise Http404
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=job.filename or path.name, content_type=exports.XLSX_CONTENT_TYPE
+        path.open("rb"), as_attachment=True, filename=job.filename or path.name, content_type=exports.content_type(job)
     )
