@@ -15,6 +15,8 @@ class ArchiveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
-        self.fields["year"].choices = [(year, _("Year %(year)s") % {"year": year}) for year in rules.years_offered(today)]
+        self.fields["year"].choices = [
+            (year, _("Year %(year)s") % {"year": year}) for year in rules.years_offered(today)
+        ]
         self.fields["year"].initial = rules.default_year(today)
         self.fields["year"].error_messages["invalid_choice"] = _("Choose one of the years offered.")

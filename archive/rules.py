@@ -54,7 +54,9 @@ def may_start_for_agreement(actor, agreement: Agreement) -> bool:
     if scope.is_superuser:
         return True
     writers = scope.org_ids(ROLE_SECRETARY, ROLE_LIAISON)
-    parties = AgreementParty.objects.filter(agreement_id=agreement.pk).values_list("organization_id", "organization__path")
+    parties = AgreementParty.objects.filter(agreement_id=agreement.pk).values_list(
+        "organization_id", "organization__path"
+    )
     return any(org_id in writers or scope.reviews_path(path) for org_id, path in parties)
 
 

@@ -21,7 +21,9 @@ class ArchiveStartView(ServiceFormView):
     form_class = ArchiveForm
     template_name = "archive/start.html"
     service = services.archive_request
-    success_message = _("The yearly ledger is being prepared: this page shows its progress, and a notice tells you when it is ready.")
+    success_message = _(
+        "The yearly ledger is being prepared: this page shows its progress, and a notice tells you when it is ready."
+    )
     subject_key = ""
 
     def dispatch(self, request, *args, **kwargs):

@@ -114,7 +114,9 @@ def build_ledger(world) -> Ledger:
         ActivityPhoto.objects.create(
             activity=activity,
             image=SimpleUploadedFile(f"合影{index}.jpg", image_bytes("JPEG", (640, 480))),
-            thumbnail=SimpleUploadedFile(f"合影{index}-s.jpg", image_bytes("JPEG", (160, 120))),
+            thumbnail=SimpleUploadedFile(
+                f"合影{index}-s.jpg", image_bytes("JPEG", (160, 120), (200, 22 + 100 * index, 29))
+            ),
             original_name=f"合影{index}.jpg",
             size=1000,
             width=640,
@@ -154,7 +156,11 @@ def check_bundle(content: bytes, ledger: Ledger, world) -> dict[str, bytes]:
     assert all(name.startswith(root + "/") for name in files), sorted(files)
 
     def one(folder: str, suffix: str = ".pdf") -> list[bytes]:
-        return [data for name, data in sorted(files.items()) if name.startswith(f"{root}/{folder}") and name.endswith(suffix)]
+        return [
+            data
+            for name, data in sorted(files.items())
+            if name.startswith(f"{root}/{folder}") and name.endswith(suffix)
+        ]
 
     contents = pdf_text(files[f"{root}/00 目录.pdf"])
     assert "甲项目党支部" in contents and "02 联席会议纪要" in contents
@@ -165,7 +171,8 @@ def check_bundle(content: bytes, ledger: Ledger, world) -> dict[str, bytes]:
     activities = "".join(pdf_text(data) for data in one("03 活动台账"))
     assert "重温入党誓词主题党日" in activities and "乙支部" not in activities
     reader = PdfReader(io.BytesIO(one("03 活动台账")[0]))
-    assert sum(len(page.images) for page in reader.pages) == 2  # both thumbnails, inline
+    shown = sum(len(page.images) for page in reader.pages)
+    assert shown == 2, shown  # both thumbnails, inline
     items = pdf_text(one("04 督办事项/督办事项")[0])
     assert "设置共建宣传栏" in items and "宣传栏已完成设计" in items and "设计稿.txt" in items
     (evidence,) = one("04 督办事项/佐证材料", ".txt")
