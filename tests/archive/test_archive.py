@@ -17,7 +17,7 @@ from django.urls import reverse
 from archive import rules, services
 from portal import exports
 from portal.models import ExportJob, Membership, Notification
-from tests.archive.ledger_world import build_ledger, check_bundle, ledger_year
+from tests.archive.ledger_world import build_ledger, check_bundle
 from tests.factories import ActivityFactory
 
 pytestmark = pytest.mark.django_db
