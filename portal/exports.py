@@ -81,6 +81,7 @@ class JobFailed(Exception):
     """A job that cannot be done, for a reason its requester can act on: the message (translated) is shown on the
     job's page and in the notice, and the job ends failed without a traceback or a retry."""
 
+
 _job_task = []  # the task that runs a job (``portal.tasks.run_export``), once ``run_by`` registered it
 
 
