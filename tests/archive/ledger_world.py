@@ -163,7 +163,10 @@ def check_bundle(content: bytes, ledger: Ledger, world) -> dict[str, bytes]:
         ]
 
     contents = pdf_text(files[f"{root}/00 目录.pdf"])
-    assert "甲项目党支部" in contents and "02 联席会议纪要" in contents
+    assert "02 联席会议纪要" in contents
+    # Every page's header names the organization and the year; its footer numbers the page.
+    first_page = PdfReader(io.BytesIO(files[f"{root}/00 目录.pdf"])).pages[0].extract_text()
+    assert f"甲项目党支部 · {ledger.year}年度台账" in first_page and "1 / " in first_page
     agreements = pdf_text(one("01 共建协议")[0])
     assert "甲项目与和平街道结对共建协议" in agreements and "和平街道社区党委" in agreements
     (minutes,) = [pdf_text(data) for data in one("02 联席会议纪要")]  # the draft meeting is left out
