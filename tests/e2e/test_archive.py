@@ -20,10 +20,12 @@ from portal import exports
 from portal.models import ExportJob
 from tests.archive.ledger_world import build_ledger, check_bundle
 from tests.e2e.conftest import assert_accessible, sign_in
+from tests.portal import conftest as portal_fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 SHOTS = "test-artifacts"
+harness = portal_fixtures.harness  # the real-worker harness of the worker tests
 
 
 class _Publisher:
