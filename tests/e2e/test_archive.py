@@ -57,7 +57,7 @@ def test_secretary_downloads_the_branch_yearly_ledger(page, world, worker, tmp_p
     page.goto(reverse("partnerships:organization_detail", args=[world.branch_a.pk]))
     card = page.get_by_test_id("archive-start")
     expect(card).to_be_visible()
-    card.get_by_label("年份").select_option(str(ledger.year))
+    card.get_by_label("年度").select_option(str(ledger.year))
     assert_accessible(page)
     card.get_by_role("button", name="下载年度台账").click()
     page.wait_for_url("**/exports/*/")
