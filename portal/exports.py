@@ -312,6 +312,7 @@ def job_run(job_id: int) -> dict:
         rows_done=written,
         rows_total=written,
     )
+    job.filename = spec.filename
     _notify(job, written)
     return {"job": job.pk, "rows": written}
 

@@ -52,7 +52,7 @@ def test_secretary_starts_the_branch_archive_and_downloads_every_section(
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     check_bundle(b"".join(download.streaming_content), ledger, world)
     notice = Notification.objects.get(kind=exports.EXPORT_READY, recipient=world.secretary1)
-    assert "年度台账" in notice.title
+    assert notice.title == f"年度台账已生成：{job.filename}"
 
 
 def test_the_agreement_archive_is_for_its_parties_and_the_committee_over_them(
