@@ -6,12 +6,9 @@ them (403); the outsider sees neither (404)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import cast_agreement
 from tests.matrix import Case
 
 
@@ -20,11 +17,7 @@ def _year(world, objs) -> dict:
 
 
 def objects(world) -> dict:
-    today = timezone.localdate()
-    agreement = cast_agreement(
-        world, number="GJ-MX-ARC", term_start=dt.date(today.year - 2, 1, 1), term_end=dt.date(today.year + 1, 12, 31)
-    )
-    return {"archive_agreement": agreement}
+    return {}  # the agreement is tests/matrix/agreements.py's (甲项目党支部 and the street community)
 
 
 CASES: dict[str, Case] = {
@@ -35,7 +28,7 @@ CASES: dict[str, Case] = {
         read_only=("member1",),
     ),
     "archive:agreement": Case(
-        lambda w, o: reverse("archive:agreement", args=[o["archive_agreement"].pk]),
+        lambda w, o: reverse("archive:agreement", args=[o["agreement"].pk]),
         owner="secretary1",
         owner_post=_year,
         read_only=("member1",),
