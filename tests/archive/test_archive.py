@@ -7,6 +7,7 @@ worker on PostgreSQL and Redis.
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -14,10 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from archive import rules, services
+from archive import bundle, rules, services
 from portal import exports
 from portal.models import ExportJob, Membership, Notification
-from tests.archive.ledger_world import build_ledger, check_bundle
+from portal.scoping import get_scope
+from tests.archive.ledger_world import build_ledger, check_bundle, pdf_text
 from tests.factories import ActivityFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +173,45 @@ def test_starting_costs_the_same_queries_whatever_the_year_holds(client_for, wor
         assert client.post(url, {"year": ledger.year}).status_code == 302
     assert len(many.captured_queries) == len(few.captured_queries) <= 12
     assert ExportJob.objects.count() == 2
+
+
+def _bundle(world, ledger, tmp_path, name: str) -> dict[str, bytes]:
+    subject = bundle.subject_from(
+        world.secretary1, {"organization": [str(world.branch_a.pk)], "year": [str(ledger.year)]}
+    )
+    target = tmp_path / name
+    done = []
+    assert bundle.write_bundle(world.secretary1, subject, target, done.append) == len(bundle.SECTIONS)
+    assert done == list(range(1, len(bundle.SECTIONS) + 1))
+    with zipfile.ZipFile(target) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def test_evidence_over_the_budget_is_listed_not_copied(world, media, tmp_path, monkeypatch):
+    ledger = build_ledger(world)
+    monkeypatch.setattr(bundle, "EVIDENCE_BUDGET", 0)
+    files = _bundle(world, ledger, tmp_path, "small.zip")
+    assert not [name for name in files if "佐证材料/" in name]
+    (items,) = [data for name, data in files.items() if "/04 督办事项/督办事项" in name]
+    text = pdf_text(items)
+    assert "设计稿.txt" in text and "未打包（超出大小上限或文件缺失）" in text
+
+
+def test_the_bundle_reads_the_same_queries_for_one_activity_or_many(world, media, tmp_path):
+    ledger = build_ledger(world)
+    get_scope(world.secretary1)  # the requester's scope, read once and kept on the user for both runs
+    with CaptureQueriesContext(connection) as few:
+        _bundle(world, ledger, tmp_path, "few.zip")
+    for index in range(6):
+        ActivityFactory(
+            title=f"追加活动{index}",
+            lead=world.branch_a,
+            agreement=ledger.agreement,
+            starts_at=ledger.activity.starts_at,
+            ends_at=ledger.activity.ends_at,
+        )
+    with CaptureQueriesContext(connection) as many:
+        files = _bundle(world, ledger, tmp_path, "many.zip")
+    assert len(many.captured_queries) == len(few.captured_queries)
+    activities = "".join(pdf_text(data) for name, data in files.items() if "/03 活动台账/" in name)
+    assert all(f"追加活动{index}" in activities for index in range(6))
