@@ -73,7 +73,19 @@ BUILDERS = {
     ExportJob.Kind.ACTION_ITEMS: "partnerships.views.action_items.export_spec",
     ExportJob.Kind.AGREEMENTS: "partnerships.views.agreements.export_spec",
     ExportJob.Kind.DASHBOARD: "assessments.views.dashboard.export_spec",
+    ExportJob.Kind.ARCHIVE: "archive.bundle.export_spec",
 }
+# Kinds whose file may stop being the requester's business after the job was asked for (a yearly archive carries an
+# organization's or an agreement's records): checked again at download, ``check(job) -> bool``.
+DOWNLOAD_CHECKS = {ExportJob.Kind.ARCHIVE: "archive.rules.may_download"}
+SUFFIXES = {ExportJob.Kind.ARCHIVE: ".zip"}  # the file's suffix by kind; a workbook otherwise
+ZIP_CONTENT_TYPE = "application/zip"
+
+
+class JobFailed(Exception):
+    """A job that cannot be done, for a reason its requester can act on: the message (translated) is shown on the
+    job's page and in the notice, and the job ends failed without a traceback or a retry."""
+
 
 _job_task = []  # the task that runs a job (``portal.tasks.run_export``), once ``run_by`` registered it
 
@@ -105,6 +117,9 @@ class ExportSpec:
     total: Callable[[], int] | None = None
     params: QueryDict | None = None
     scope: str | None = None  # the title row's scope; default: the requester's organizations (``scope_label``)
+    # A file that is not one workbook (the yearly archive's ZIP): ``write(path, progress) -> units written``, calling
+    # ``progress(units done)`` as it goes; ``total()`` gives the units (sections) for the progress bar.
+    write: Callable[[Path, Callable[[int], None]], int] | None = None
 
     def is_big(self, threshold: int | None = None) -> bool:
         """More than ``threshold`` rows? One query, bounded: ``SELECT COUNT(*) FROM (… LIMIT threshold + 1)``."""
@@ -259,23 +274,39 @@ def job_run(job_id: int) -> dict:
     job = ExportJob.objects.select_related("requester").get(pk=job_id)
     try:
         with tempfile.TemporaryDirectory(prefix="gongjian-export-") as folder:
-            local = Path(folder) / "export.xlsx"
+            suffix = SUFFIXES.get(job.kind, ".xlsx")
+            local = Path(folder) / f"export{suffix}"
             with translation.override(settings.LANGUAGE_CODE), use_replica():
                 spec = spec_for(job)
-                if spec.sheets is None:
-                    ids = spec.ordered_ids()
-                    total, sheets = len(ids), [(spec.title, spec.headers, spec.batches(ids))]
+                if spec.write is not None:
+                    # A file of its own making (the yearly archive's ZIP), written to the same local path.
+                    _update(job.pk, rows_total=spec.rows_total())
+                    written = spec.write(local, lambda done: _update(job.pk, rows_done=done))
                 else:
-                    total, sheets = spec.rows_total(), spec.workbook()
-                _update(job.pk, rows_total=total)
-                written = write_sheets(
-                    local,
-                    sheets,
-                    scope=spec.scope if spec.scope is not None else scope_label(job.requester),
-                    progress=lambda done: _update(job.pk, rows_done=done),
-                    every=PROGRESS_EVERY,
-                )
-            stored = storage.save_generated(job_file_name(job), local)
+                    if spec.sheets is None:
+                        ids = spec.ordered_ids()
+                        total, sheets = len(ids), [(spec.title, spec.headers, spec.batches(ids))]
+                    else:
+                        total, sheets = spec.rows_total(), spec.workbook()
+                    _update(job.pk, rows_total=total)
+                    written = write_sheets(
+                        local,
+                        sheets,
+                        scope=spec.scope if spec.scope is not None else scope_label(job.requester),
+                        progress=lambda done: _update(job.pk, rows_done=done),
+                        every=PROGRESS_EVERY,
+                    )
+            stored = storage.save_generated(job_file_name(job, suffix), local)
+    except JobFailed as exc:
+        _update(
+            job.pk,
+            status=ExportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            error=repr(exc)[:2000],
+            message=str(exc)[:300],
+        )
+        _notify_failed(job, str(exc))
+        return {"job": job.pk, "failed": str(exc)}
     except Exception as exc:
         _update(job.pk, status=ExportJob.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000])
         raise
@@ -288,21 +319,49 @@ def job_run(job_id: int) -> dict:
         rows_done=written,
         rows_total=written,
     )
+    job.filename = spec.filename
     _notify(job, written)
     return {"job": job.pk, "rows": written}
 
 
 def _notify(job: ExportJob, rows: int) -> None:
     with translation.override(settings.LANGUAGE_CODE):
+        if job.kind == ExportJob.Kind.ARCHIVE:
+            title = _("Your yearly ledger archive is ready: %(name)s") % {"name": job.filename}
+        else:
+            title = _("Your export is ready: %(kind)s, %(rows)s rows") % {"kind": job.get_kind_display(), "rows": rows}
         sweep.notify_event(
             EXPORT_READY,
             actor=None,
             target=job,
             occurrence="done",
             recipients=[job.requester],
-            title=_("Your export is ready: %(kind)s, %(rows)s rows") % {"kind": job.get_kind_display(), "rows": rows},
+            title=title,
             url=reverse("export_job", args=[job.pk]),
         )
+
+
+def _notify_failed(job: ExportJob, message: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        sweep.notify_event(
+            EXPORT_READY,
+            actor=None,
+            target=job,
+            occurrence="failed",
+            recipients=[job.requester],
+            title=_("Your export failed: %(kind)s. %(reason)s") % {"kind": job.get_kind_display(), "reason": message},
+            url=reverse("export_job", args=[job.pk]),
+        )
+
+
+def may_download(job: ExportJob) -> bool:
+    """Whether the requester may still have the job's file (``DOWNLOAD_CHECKS``; every other kind: yes)."""
+    check = DOWNLOAD_CHECKS.get(job.kind)
+    return check is None or bool(import_string(check)(job))
+
+
+def content_type(job: ExportJob) -> str:
+    return ZIP_CONTENT_TYPE if SUFFIXES.get(job.kind) == ".zip" else XLSX_CONTENT_TYPE
 
 
 def job_file_open(job: ExportJob):

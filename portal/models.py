@@ -430,6 +430,7 @@ class ExportJob(models.Model):
         ACTION_ITEMS = "action_items", _("Action item ledger")
         AGREEMENTS = "agreements", _("Agreement ledger")
         DASHBOARD = "dashboard", _("Assessment results")
+        ARCHIVE = "archive", _("Yearly ledger archive")
 
     class Status(ColouredChoices, models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -453,6 +454,8 @@ class ExportJob(models.Model):
     file = models.CharField(_("file"), max_length=200, blank=True, editable=False)
     filename = models.CharField(_("file name"), max_length=200, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Why a job failed, in words its requester can act on (``exports.JobFailed``); ``error`` keeps the technical detail.
+    message = models.CharField(_("message"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     enqueued_at = models.DateTimeField(_("sent to the workers at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

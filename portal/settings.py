@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "partnerships",
     "activities",
     "assessments",
+    "archive",  # the yearly ledger archive (年度台账): reads every domain app, imported by none
     # The read API (/api/v1/, django-ninja; "ninja" serves its Swagger UI from its own static files, no CDN).
     "ninja",
     "api",

@@ -64,6 +64,7 @@ urlpatterns = [
     path("", include("partnerships.urls")),
     path("", include("activities.urls")),
     path("assessments/", include("assessments.urls")),
+    path("archive/", include("archive.urls")),
     path("", include("api.urls")),
 ]
 # Uploaded files (agreement scans, evidence) are never served from MEDIA_URL: each goes through a view that checks

@@ -12,7 +12,8 @@ from portal.settings import *  # noqa: E402,F403
 from portal.settings import REDIS_URL  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="gongjian-test-media-")
+# A real worker started by a test reads the uploads of the test's process: that test names the folder.
+MEDIA_ROOT = os.environ.get("GJ_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="gongjian-test-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="gongjian-test-static-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Uploads and generated files as the environment says (local folders unless MEDIA_STORAGE_URL names a bucket: the

@@ -53,9 +53,12 @@ class ExportJobView(TemplateView):
 
 
 def export_download(request, pk: int):
-    """The job's file, to its requester only (streamed from the storage, local or S3); 404 while it is not done or
-    once housekeeping removed it."""
+    """The job's file, to its requester only (streamed from the storage, local or S3); 404 while it is not done,
+    once housekeeping removed it, or when the requester has since lost the scope the file was made from (a yearly
+    archive)."""
     job = get_object_or_404(_own(request), pk=pk)
+    if not exports.may_download(job):
+        raise Http404
     handle = exports.job_file_open(job)
     if handle is None:
         raise Http404
@@ -63,5 +66,5 @@ def export_download(request, pk: int):
         handle,
         as_attachment=True,
         filename=job.filename or posixpath.basename(job.file),
-        content_type=exports.XLSX_CONTENT_TYPE,
+        content_type=exports.content_type(job),
     )

@@ -1,0 +1,3 @@
+"""Page sections by area, imported by ``portal.home.autodiscover``: the 年度台账 card."""
+
+from archive.sections import archive  # noqa: F401
