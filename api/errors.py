@@ -3,6 +3,8 @@ fails its schema becomes a 400 too, so every bad request reads the same way."""
 
 from __future__ import annotations
 
+import functools
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
@@ -80,3 +82,24 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+def known_query(run):
+    """Wraps an operation's ``run`` (``@decorate_view(known_query, …)``, first in the list so that it wraps ninja's
+    own ``run``): a query parameter the operation does not take is a 400 naming it, as the served schema promises
+    (a misspelt ``form=`` silently ignored would return an unfiltered list as if filtered)."""
+    operation = run.__self__
+    allowed = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            allowed |= set(getattr(model, "__ninja_flatten_map__", None) or model.model_fields)
+
+    @functools.wraps(run)
+    def wrapper(request, *args, **kwargs):
+        unknown = sorted(set(request.GET) - allowed)
+        if unknown:
+            refusal = BadParameter(unknown[0], _("Unknown parameter “%(name)s”.") % {"name": unknown[0]})
+            return operation.api.on_exception(request, refusal)
+        return run(request, *args, **kwargs)
+
+    return wrapper

@@ -14,6 +14,7 @@ from activities.selectors import activities as activity_selectors
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, page_url, responses
+from api.errors import known_query
 from api.paging import (
     ListParams,
     Order,
@@ -65,7 +66,7 @@ def _activities(user):
 
 
 @router.get("/activities", response=responses(schemas.ActivityPage), tags=["activities"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def activity_list(request, params: Query[ListParams]):
     """Activities the user sees, latest first, with headcounts per organization. ``from``/``to``: the day it
     starts; ``organization``: the lead organization."""
@@ -80,7 +81,7 @@ def activity_list(request, params: Query[ListParams]):
 
 
 @router.get("/activities/{id}", response=responses(schemas.ActivityOut), tags=["activities"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def activity_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     return _activity_out(request, get_object_or_404(_activities(request.auth), pk=id))
 
@@ -128,7 +129,7 @@ def _zones(user):
 
 
 @router.get("/zones", response=responses(schemas.ZonePage), tags=["zones"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def zone_list(request, params: Query[ListParams]):
     """Red responsibility zones the user sees, by id, each with its latest 5 checks. ``from``/``to``: which checks
     (by the day of the check); ``organization``: the zone's lead organization."""
@@ -144,7 +145,7 @@ def zone_list(request, params: Query[ListParams]):
 
 
 @router.get("/zones/{id}", response=responses(schemas.ZoneOut), tags=["zones"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def zone_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     """A zone with its latest 50 checks."""
     zone = get_object_or_404(_zones(request.auth).prefetch_related(_checks_prefetch(CHECKS_IN_DETAIL)), pk=id)

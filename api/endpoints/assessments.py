@@ -14,6 +14,7 @@ from ninja.decorators import decorate_view
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, responses
+from api.errors import known_query
 from api.paging import ListParams, Order, check_params, date_range, keyset_page, next_link, organization_filter
 from assessments.models import CATEGORY_FIELDS, QuarterRollup
 from assessments.selectors import charts as chart_selectors
@@ -73,7 +74,7 @@ def _results(user):
 
 
 @router.get("/results", response=responses(schemas.ResultPage), tags=["results"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def result_list(request, params: Query[ResultParams]):
     """Quarterly results the user sees (branches' and agreements'), newest first. ``year``/``quarter``: one
     quarter; ``from``/``to``: quarters overlapping those days; ``organization``: that organization's results."""
@@ -92,7 +93,7 @@ def result_list(request, params: Query[ResultParams]):
 
 
 @router.get("/results/{id}", response=responses(schemas.ResultOut), tags=["results"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def result_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     return _result_out(request, get_object_or_404(_results(request.auth), pk=id))
 
@@ -111,7 +112,7 @@ class DashboardParams(Schema):
 
 
 @router.get("/dashboard", response=responses(schemas.DashboardOut), tags=["results"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def dashboard(request, params: Query[DashboardParams]):
     """The 考核看板's series for one quarter, as its charts draw them: the ranking's first page, the 8-quarter
     trend (average, median, leading lines), the radar by category, overdue items by subject, the plan-completion

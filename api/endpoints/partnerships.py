@@ -12,6 +12,7 @@ from ninja.decorators import decorate_view
 from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, page_url, responses
+from api.errors import known_query
 from api.paging import (
     ListParams,
     Order,
@@ -77,7 +78,7 @@ def _parents(rows) -> dict[str, int]:
 
 
 @router.get("/organizations", response=responses(schemas.OrganizationPage), tags=["organizations"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def organization_list(request, params: Query[ListParams]):
     """The directory (every signed-in user's, DESIGN §4), in tree order by id. ``organization``: that organization's
     subtree. ``from``/``to`` take the day the organization was recorded."""
@@ -93,7 +94,7 @@ def organization_list(request, params: Query[ListParams]):
 
 
 @router.get("/organizations/{id}", response=responses(schemas.OrganizationOut), tags=["organizations"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def organization_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     org = get_object_or_404(Organization.objects.visible_to(request.auth), pk=id)
     return _organization_out(request, org, _parents([org]))
@@ -132,7 +133,7 @@ def _agreement_out(request, agreement) -> dict:
 
 
 @router.get("/agreements", response=responses(schemas.AgreementPage), tags=["agreements"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def agreement_list(request, params: Query[ListParams]):
     """Agreements the user sees, newest term first. ``from``/``to``: the term overlaps those days;
     ``organization``: it is a party."""
@@ -152,7 +153,7 @@ def agreement_list(request, params: Query[ListParams]):
 
 
 @router.get("/agreements/{id}", response=responses(schemas.AgreementOut), tags=["agreements"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def agreement_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     return _agreement_out(request, get_object_or_404(agreement_selectors.agreement_list(request.auth), pk=id))
 
@@ -182,7 +183,7 @@ def _meetings(user):
 
 
 @router.get("/meetings", response=responses(schemas.MeetingPage), tags=["meetings"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def meeting_list(request, params: Query[ListParams]):
     """Joint meetings the user sees, latest first. ``from``/``to``: the meeting's day; ``organization``: a party of
     its agreement. Minutes and decisions are on a meeting's own page, and only once published."""
@@ -197,7 +198,7 @@ def meeting_list(request, params: Query[ListParams]):
 
 
 @router.get("/meetings/{id}", response=responses(schemas.MeetingDetailOut), tags=["meetings"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def meeting_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     """A meeting with its latest published minutes and their decisions; a draft is never shown (``minutes`` null,
     no decisions) — corrections being drafted leave the published version in place."""
@@ -256,7 +257,7 @@ def _items(user):
 
 
 @router.get("/action-items", response=responses(schemas.ActionItemPage), tags=["action items"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def action_item_list(request, params: Query[ListParams]):
     """Action items the user sees, soonest due first. ``from``/``to``: the due day; ``organization``: the
     responsible party."""
@@ -272,7 +273,7 @@ def action_item_list(request, params: Query[ListParams]):
 
 
 @router.get("/action-items/{id}", response=responses(schemas.ActionItemDetailOut), tags=["action items"])
-@decorate_view(etagged, use_replica())
+@decorate_view(known_query, etagged, use_replica())
 def action_item_detail(request, id: int = Path(..., ge=1, le=MAX_ID)):
     """An item with its progress history (newest first, the latest 50), evidence files stay on the portal."""
     item = get_object_or_404(_items(request.auth), pk=id)

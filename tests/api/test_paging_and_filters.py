@@ -98,6 +98,7 @@ def test_organization_filter(api_for, world):
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": encode_cursor(["yesterday", 5])}, "cursor"),
         ({"organization": -3}, "organization"),
+        ({"form": "2026-05-01"}, "form"),  # a misspelt filter is refused, never ignored
     ],
 )
 def test_bad_parameters_get_400_with_the_reason(api_for, world, params, parameter):
@@ -121,3 +122,5 @@ def test_bad_ids_and_quarters_get_400(api_for, world):
     assert api.get("/api/v1/dashboard", {"period": "2026Q5"}).status_code == 400
     assert api.get("/api/v1/dashboard", {"period": "1999Q1"}).status_code == 400
     assert api.get("/api/v1/dashboard", {"view": "people"}).status_code == 400
+    assert api.get("/api/v1/activities/1", {"limit": 5}).status_code == 400  # a detail takes no list parameters
+    assert "未知参数" in api.get("/api/v1/results", {"": "false"}).json()["detail"]
