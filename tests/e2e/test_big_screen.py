@@ -117,5 +117,5 @@ def test_the_reviewer_opens_the_screen_from_the_dashboard_and_a_revoked_link_sto
     page.goto(f"/assessments/screen/{world.group.pk}/links/")
     page.get_by_test_id("revoke-link").click()
     page.get_by_test_id("confirm-ok").click()
-    expect(page.get_by_text("已撤销", exact=True)).to_have_count(1)
+    expect(page.get_by_text("已作废", exact=True)).to_have_count(1)
     assert page.goto(url).status == 404
