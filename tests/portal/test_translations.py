@@ -11,7 +11,18 @@ from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-SOURCES = ["portal", "partnerships", "activities", "assessments", "archive", "api", "demo", "templates", "manage.py", "locale"]
+SOURCES = [
+    "portal",
+    "partnerships",
+    "activities",
+    "assessments",
+    "archive",
+    "api",
+    "demo",
+    "templates",
+    "manage.py",
+    "locale",
+]
 
 
 def test_the_catalogue_is_complete():
