@@ -219,6 +219,9 @@ EMAIL_SUBJECT_PREFIX = "[共建] "
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", 5, minimum=1)
 # 企业微信 and 钉钉 take at most 20 messages a minute per robot and drop the rest: stay under that, per rolling minute.
 WEBHOOK_POSTS_PER_MINUTE = env.int("WEBHOOK_POSTS_PER_MINUTE", 18, minimum=1)
+# A sweep that finds more than one batch of notifications due asks for this many helper sweeps, which only claim and
+# deliver (SKIP LOCKED keeps them apart): the reminders worker's other processes share a burst (portal/sweep.py).
+SWEEP_HELPERS = env.int("SWEEP_HELPERS", 1, minimum=0)
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [] if DEBUG else ["qyapi.weixin.qq.com", "oapi.dingtalk.com"])
 # Addresses are https on the standard port; under DEBUG only (never from the environment), a robot on this machine may
 # also be reached over http on any port — the tests' and a developer's local stand-in robots.

@@ -235,16 +235,36 @@ def claim_ids(ids: list[int], now: dt.datetime) -> list[int]:
     return claims.claim_ids(Notification, ids, now)
 
 
-def sweep(now: dt.datetime | None = None) -> dict:
+def _deliver_asking_for_helpers():
+    """``notifications.deliver`` that, on the first full batch, asks for the helper sweeps (once per sweep)."""
+    asked = []
+
+    def deliver(ids, now):
+        if not asked and len(ids) >= BATCH_SIZE and _sweep_task:
+            asked.append(True)
+            for _ in range(settings.SWEEP_HELPERS):
+                _sweep_task[0].delay(helper=True)
+        return notifications.deliver(ids, now=now)
+
+    return deliver
+
+
+def sweep(now: dt.datetime | None = None, *, helper: bool = False) -> dict:
     """Plan, recover, then claim and deliver everything due, batch by batch. Safe to run in several workers.
+
+    A burst (a first batch that comes back full) asks for ``SWEEP_HELPERS`` helper sweeps (``helper=True``: claim
+    and deliver only, never plan, never ask for more), so the reminders worker's other processes take batches of
+    the same burst; claims keep every row to one sender.
 
     Group-robot messages go last, so a slow robot never delays anyone's notifications; their counts appear under
     ``"webhooks"`` when there was any robot work.
     """
     now = now or timezone.now()
+    if helper:
+        return claims.process_due(Notification, now, notifications.deliver, size=BATCH_SIZE)
     summary = plan(now)
     summary["recovered"] = recover_stale(now)
-    summary.update(claims.process_due(Notification, now, notifications.deliver, size=BATCH_SIZE))
+    summary.update(claims.process_due(Notification, now, _deliver_asking_for_helpers(), size=BATCH_SIZE))
     hooks = {**summary.pop("webhooks", {"created": 0, "cancelled": 0}), **webhook_deliver.deliver_due(now)}
     if any(hooks.values()):
         summary["webhooks"] = hooks

@@ -17,9 +17,10 @@ def housekeeping() -> dict:
 
 @sweep.swept_by
 @shared_task(acks_late=True, soft_time_limit=240, time_limit=290)
-def sweep_reminders() -> dict:
-    """Every 5 minutes: create, cancel, claim and send due reminders (portal/sweep.py)."""
-    return sweep.sweep()
+def sweep_reminders(helper: bool = False) -> dict:
+    """Every 5 minutes: create, cancel, claim and send due reminders (portal/sweep.py); ``helper``: only claim and
+    send, asked for by a sweep in a burst."""
+    return sweep.sweep(helper=helper)
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
