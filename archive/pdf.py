@@ -8,9 +8,15 @@ import base64
 from pathlib import Path
 
 from django.template.loader import render_to_string
+from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import default_url_fetcher
+
+# WeasyPrint (its images module, loaded by the import above) turns on Pillow's process-wide leniency for truncated
+# images, which would let the upload checks (portal/uploads.py) accept a truncated photo in every process that ever
+# imported this module. The bundle only embeds uploads that passed those checks: Pillow's default goes back.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 class PdfWriter:

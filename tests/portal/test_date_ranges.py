@@ -29,7 +29,7 @@ from portal.dates import DATE_MAX, DATE_MIN, DateRangeValidator, _BoundedMixin, 
 from tests.partnerships.test_meetings import make_agreement, make_item
 
 TODAY = timezone.localdate()
-APPS = ("portal", "partnerships", "activities", "assessments")
+APPS = ("portal", "partnerships", "activities", "assessments", "archive", "api")
 
 # Date columns the code stamps from the clock (or a worker's schedule); no user types them.
 SYSTEM_STAMPED = {
@@ -45,6 +45,10 @@ SYSTEM_STAMPED = {
     "activities.PublicityItem.reviewed_at",
     "activities.Activity.logged_at",
     "activities.CalendarToken.last_used_at",
+    "assessments.DisplayLink.revoked_at",
+    "assessments.DisplayLink.last_seen",
+    "api.ApiToken.last_used_at",
+    "api.ApiToken.revoked_at",
     "assessments.QuarterRollup.computed_at",
     "assessments.IndicatorScore.computed_at",
     "assessments.RollupRun.started_at",

@@ -48,8 +48,13 @@ def test_the_nonce_never_reaches_script_src():
 
 def test_no_template_holds_inline_script_or_event_handlers():
     offenders = []
+    # The yearly archive's PDF templates are rendered by WeasyPrint in a worker and never reach a browser: their
+    # stylesheet is inline (no CSP applies to a PDF), but no script or handler either.
+    pdf_templates = TEMPLATES_DIR / "archive" / "pdf"
     for path in TEMPLATES_DIR.rglob("*.html"):
         text = path.read_text()
+        if pdf_templates in path.parents:
+            text = re.sub(r"<style\b.*?</style>", "", text, flags=re.S)
         for match in re.finditer(r"<script\b[^>]*>", text):
             if "src=" not in match.group(0):
                 offenders.append(f"{path}: {match.group(0)}")
