@@ -108,9 +108,18 @@ class Bundle:
     entries: list[tuple[str, str]] = field(default_factory=list)  # (path in the ZIP, what it is)
     agreement_ids: list[int] = field(default_factory=list)
     evidence_bytes: int = 0
+    used: set[str] = field(default_factory=set)  # paths already in the ZIP
 
     def path(self, folder: str, name: str) -> str:
-        return f"{self.root}/{folder}/{name}" if folder else f"{self.root}/{name}"
+        """A new path in the ZIP for ``name``: two meetings of one day with one title, or two evidence files of one
+        name, become "名称.pdf" and "名称 (2).pdf" — unpacked, neither overwrites the other."""
+        stem, dot, extension = name.rpartition(".") if "." in name else (name, "", "")
+        candidate, n = name, 1
+        while (path := f"{self.root}/{folder}/{candidate}" if folder else f"{self.root}/{candidate}") in self.used:
+            n += 1
+            candidate = f"{stem} ({n}){dot}{extension}"
+        self.used.add(path)
+        return path
 
     def add_pdf(self, folder: str, name: str, template: str, context: dict, what: str) -> str:
         target = self.tmp / "part.pdf"

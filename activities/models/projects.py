@@ -69,10 +69,18 @@ class KeyProject(models.Model):
         _("supervision phone"), max_length=20, blank=True, validators=[phone_validator]
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.UNDER_WAY)
+    # What the committee's schedule panel reads of the project's milestones (see activities.selectors.business),
+    # stored so that it counts thousands of projects in one pass, not with subqueries per project; none depends on
+    # the day. Rewritten by ``activities.services.business.project_schedule_refresh`` with every milestone write.
+    has_milestones = models.BooleanField(_("has milestones"), db_default=False, editable=False)
+    reached_delay = models.DurationField(
+        _("delay of the latest reached milestone"), null=True, blank=True, editable=False
+    )
+    open_from = models.DateField(_("earliest plan date not yet reached"), null=True, blank=True, editable=False)
     created_at, updated_at = timestamps()
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["has_milestones", "reached_delay", "open_from"])
 
     class Meta:
         verbose_name = _("key project")

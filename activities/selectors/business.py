@@ -27,12 +27,12 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
+    Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
@@ -40,7 +40,7 @@ from django.utils.translation import ngettext
 
 from activities.models import Activity, KeyProject, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
 from activities.rules import SCHEDULE_TOLERANCE_DAYS
-from partnerships.models import ActionItem
+from partnerships.models import ActionItem, Organization
 
 CHART_MONTHS = 24  # the chart's window: at most the last two years, month by month
 LAGGING_TOP = 5  # lagging projects named on the committee's panel (the rest behind the list's link)
@@ -86,16 +86,27 @@ def timing_label(timing: str, days: int | None) -> str:
     return str(Timing(timing).label)
 
 
+def schedule_fields(milestones: list[ProjectMilestone]) -> dict:
+    """What a project stores of its milestones for the committee's panel, none depending on the day: whether it has
+    any, the delay of the latest reached one (by plan date, then id), the earliest plan date not yet reached."""
+    reached = [m for m in milestones if m.actual_on is not None]
+    latest = max(reached, key=lambda m: (m.planned_on, m.pk or 0), default=None)
+    return {
+        "has_milestones": bool(milestones),
+        "reached_delay": latest.actual_on - latest.planned_on if latest else None,
+        "open_from": min((m.planned_on for m in milestones if m.actual_on is None), default=None),
+    }
+
+
 def project_deviation(milestones: list[ProjectMilestone], today: dt.date) -> int | None:
     """The project's days behind plan (negative: ahead) from its milestones (see the module docstring); None
     without milestones; 0 while none is due."""
-    if not milestones:
+    stored = schedule_fields(milestones)
+    if not stored["has_milestones"]:
         return None
-    reached = [m for m in milestones if m.actual_on is not None]
-    latest = max(reached, key=lambda m: (m.planned_on, m.pk or 0), default=None)
-    reached_days = (latest.actual_on - latest.planned_on).days if latest else None
-    overdue = [m.planned_on for m in milestones if m.actual_on is None and m.planned_on < today]
-    overdue_days = (today - min(overdue)).days if overdue else None
+    reached_days = stored["reached_delay"].days if stored["reached_delay"] is not None else None
+    open_from = stored["open_from"]
+    overdue_days = (today - open_from).days if open_from is not None and open_from < today else None
     values = [v for v in (reached_days, overdue_days) if v is not None]
     if not values:
         return 0
@@ -232,64 +243,52 @@ def _days(value: dt.timedelta | int | None) -> int | None:
 
 def with_deviation(projects: QuerySet[KeyProject], today: dt.date) -> QuerySet[KeyProject]:
     """Annotate ``deviation`` (a duration: days behind plan, negative ahead; NULL without milestones) as
-    ``project_deviation`` computes it, in SQL: two correlated subqueries per project, no row fetched per project."""
-    project = OuterRef("pk")
+    ``project_deviation`` computes it, from what the project stores of its milestones (``schedule_fields``): no
+    subquery, no row fetched per project."""
     duration = DurationField()
-    reached = (
-        ProjectMilestone.objects.filter(project=project, actual_on__isnull=False)
-        .order_by("-planned_on", "-pk")
-        .annotate(delay=ExpressionWrapper(F("actual_on") - F("planned_on"), output_field=duration))
-        .values("delay")[:1]
+    overdue = Case(
+        When(open_from__lt=today, then=ExpressionWrapper(Value(today) - F("open_from"), output_field=duration)),
+        default=None,
+        output_field=duration,
     )
-    earliest_overdue = (
-        ProjectMilestone.objects.filter(project=project, actual_on__isnull=True, planned_on__lt=today)
-        .order_by("planned_on", "pk")
-        .values("planned_on")[:1]
-    )
-    has_milestones = ProjectMilestone.objects.filter(project=project).values("pk")[:1]
-    overdue = ExpressionWrapper(Value(today) - Subquery(earliest_overdue), output_field=duration)
-    reached_delay = Subquery(reached, output_field=duration)
     zero = Value(dt.timedelta(0), output_field=duration)
-    return projects.annotate(
-        reached_delay=reached_delay,
-        overdue_delay=overdue,
-        has_milestones=Subquery(has_milestones),
-    ).annotate(
-        deviation=Coalesce(
-            Greatest(
-                Coalesce(F("overdue_delay"), F("reached_delay")), Coalesce(F("reached_delay"), F("overdue_delay"))
+    return projects.annotate(overdue_delay=overdue).annotate(
+        deviation=Case(
+            When(has_milestones=False, then=None),
+            # GREATEST ignores a NULL on PostgreSQL and returns NULL on SQLite: each side falls back on the other.
+            default=Coalesce(
+                Greatest(
+                    Coalesce(F("overdue_delay"), F("reached_delay")), Coalesce(F("reached_delay"), F("overdue_delay"))
+                ),
+                zero,  # milestones, none reached and none due yet: on schedule
+                output_field=duration,
             ),
-            # Milestones, none due yet: on schedule.
-            _when_milestones(zero),
             output_field=duration,
         )
     )
 
 
-def _when_milestones(value):
-    return Case(When(has_milestones__isnull=False, then=value), default=None, output_field=DurationField())
-
-
 def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_TOP) -> dict:
     """The committee's panel: how many of the projects it sees (under way) are 超前 / 按计划 / 滞后 (and without
-    milestones), and the most lagging ones with their days behind. Two queries (one when none lags), whatever the
-    number of projects."""
+    milestones), and the most lagging ones with their days behind. ONE query, a single pass over the projects' rows
+    whatever their number: the counts are window aggregates over them all, carried by the ``limit`` most lagging rows
+    the query returns; the responsible organization's name is read for those rows only."""
     today = today or timezone.localdate()
     tolerance = dt.timedelta(days=SCHEDULE_TOLERANCE_DAYS)
     projects = with_deviation(KeyProject.objects.visible_to(user).filter(status=KeyProject.Status.UNDER_WAY), today)
-    counts = projects.aggregate(
-        ahead=Count("pk", filter=Q(deviation__lte=-tolerance)),
-        behind=Count("pk", filter=Q(deviation__gte=tolerance)),
-        on_schedule=Count("pk", filter=Q(deviation__gt=-tolerance, deviation__lt=tolerance)),
-        unplanned=Count("pk", filter=Q(deviation__isnull=True)),
+    conditions = {
+        "ahead": Q(deviation__lte=-tolerance),
+        "behind": Q(deviation__gte=tolerance),
+        "on_schedule": Q(deviation__gt=-tolerance, deviation__lt=tolerance),
+        "unplanned": Q(deviation__isnull=True),
+    }
+    rows = list(
+        projects.annotate(**{f"n_{key}": Window(Count("pk", filter=q)) for key, q in conditions.items()})
+        .order_by(F("deviation").desc(nulls_last=True), "name", "pk")
+        .prefetch_related(Prefetch("owner", queryset=Organization.objects.only("name", "short_name")))[:limit]
     )
-    lagging = []
-    if counts["behind"]:
-        lagging = list(
-            projects.filter(deviation__gte=tolerance)
-            .select_related("owner")
-            .order_by("-deviation", "name", "pk")[:limit]
-        )
+    counts = {key: getattr(rows[0], f"n_{key}") if rows else 0 for key in conditions}
+    lagging = [project for project in rows if project.deviation is not None and project.deviation >= tolerance]
     for project in lagging:
         project.days_behind = _days(project.deviation)
     return {"counts": counts, "lagging": lagging, "tolerance_days": SCHEDULE_TOLERANCE_DAYS}

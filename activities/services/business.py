@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from activities.models import KeyProject, ProjectMilestone, ProjectMonthlyFigure
 from activities.rules import may_edit_project_business
+from activities.selectors.business import schedule_fields
 from activities.services._common import _full_clean
 
 FIGURE_FIELDS = ("progress", "safety_incidents", "quality_findings", "civilized_checks", "civilized_passed", "notes")
@@ -39,7 +40,18 @@ def _save_milestone(actor, milestone: ProjectMilestone, fields: dict) -> Project
     _full_clean(milestone, _actual_errors(milestone.actual_on, timezone.localdate()))
     milestone._history_user = actor
     milestone.save()
+    project_schedule_refresh(milestone.project_id)
     return milestone
+
+
+def project_schedule_refresh(project_id: int) -> None:
+    """Store on the project what the committee's schedule panel reads of its milestones
+    (``activities.selectors.business.schedule_fields``), after any of them changed: the project's row is locked
+    first, so two writes to its milestones store the later state. Two statements and one UPDATE."""
+    with transaction.atomic():
+        KeyProject.objects.select_for_update().filter(pk=project_id).values_list("pk").get()
+        milestones = list(ProjectMilestone.objects.filter(project_id=project_id).order_by())
+        KeyProject.objects.filter(pk=project_id).update(**schedule_fields(milestones))
 
 
 @transaction.atomic(durable=True)
@@ -83,6 +95,7 @@ def project_milestone_delete(*, actor: AbstractBaseUser, milestone: ProjectMiles
     _ensure_keeper(actor, milestone.project)
     milestone._history_user = actor
     milestone.delete()
+    project_schedule_refresh(milestone.project_id)
 
 
 @transaction.atomic(durable=True)

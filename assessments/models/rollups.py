@@ -99,11 +99,15 @@ class QuarterRollup(models.Model):
     overdue_items = models.DecimalField(
         _("Overdue action items"), max_digits=12, decimal_places=2, null=True, blank=True, editable=False
     )
+    # How many manual indicators still lack the reviewer's points: what the review queue sorts results by
+    # (评审中 / 已评审 / 缺人工评分), read from this column so that the committee's counts are one pass over its open
+    # results, not a probe of twelve scores each. Derived from the scores with the subtotals above.
+    manual_unscored = models.PositiveSmallIntegerField(_("manual scores missing"), db_default=0, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     # Nothing reads the results' history by subject or scheme (only by result id): those links carry no index.
     history = RollupHistory(
-        excluded_fields=[*CATEGORY_FIELDS.values(), "overdue_items"],
+        excluded_fields=[*CATEGORY_FIELDS.values(), "overdue_items", "manual_unscored"],
         no_db_index=["organization", "agreement", "scheme"],
     )
 
@@ -111,7 +115,13 @@ class QuarterRollup(models.Model):
         verbose_name = _("quarter result")
         verbose_name_plural = _("quarter results")
         ordering = ["-year", "-quarter", "-total", "pk"]
-        indexes = [models.Index(fields=["year", "quarter", "status"], name="quarter_rollup_period_idx")]
+        indexes = [
+            models.Index(fields=["year", "quarter", "status"], name="quarter_rollup_period_idx"),
+            # The review queue's open work (not yet published): read without scanning years of published results.
+            models.Index(
+                fields=["year", "quarter"], condition=~Q(status="published"), name="quarter_rollup_open_idx"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(organization__isnull=False) & Q(agreement__isnull=True))

@@ -1,6 +1,6 @@
 """The committee's to-do (待办) at the top of its 工作台: self-assessments waiting for review, reviews missing manual
 scores, results ready to publish, action items escalated to it (督办升级) and agreements of its scope about to expire
-— each a count linking to its list. A fixed number of queries (seven), whatever the size of the subtree."""
+— each a count linking to its list. A fixed number of queries (six), whatever the size of the subtree."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def committee_todo(user) -> dict | None:
     if not scope.reviewer_paths and not scope.is_superuser:
         return None
     today = timezone.localdate()
-    counts = queue_selectors.queue_counts(user)
+    counts = queue_selectors.queue_counts(user, published=False)
     due_by = escalations.escalated_before(today)
     escalated = escalations.escalated_items(user, due_by=due_by)
     expiring = escalations.expiring_agreements(user, today)

@@ -1,7 +1,8 @@
 """The committee's review queue (评审队列): the results it reviews, by where they stand, and what "publish all
 reviewed" would publish.
 
-A result's place in the queue is read from its rows, never stored:
+A result's place in the queue is read from its rows (whether a manual indicator still lacks the reviewer's points from
+the count stored with the result's subtotals, ``manual_unscored``), never stored itself:
 
 * ``submitted`` (已提交) — its self-assessment is submitted and no review has been saved yet;
 * ``in_review`` (评审中) — a review is saved but a manual indicator still lacks the reviewer's points;
@@ -16,10 +17,10 @@ capped count) and every tab ONE page query, whatever the size of the scope and t
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, QuerySet
 
-from assessments.models import IndicatorScore, QuarterRollup, Review, SelfAssessment
-from assessments.rules import MANUAL, PUBLISH_ALL_LIMIT
+from assessments.models import QuarterRollup, SelfAssessment
+from assessments.rules import PUBLISH_ALL_LIMIT
 from portal.pagination import CheapCountPaginator
 from portal.scoping import get_scope
 
@@ -27,29 +28,29 @@ QUEUE_STATES = ("submitted", "in_review", "reviewed", "published", "unscored")
 PUBLISHED, FINAL = QuarterRollup.Status.PUBLISHED, QuarterRollup.Status.FINAL
 
 
-def _reviewed() -> Exists:
-    return Exists(Review.objects.filter(rollup=OuterRef("pk"), reviewed_at__isnull=False))
+def _reviewed() -> Q:
+    # A result has at most one review and one self-assessment (one-to-one): joined, not probed per result.
+    return Q(review__reviewed_at__isnull=False)
 
 
-def _unscored() -> Exists:
-    return Exists(
-        IndicatorScore.objects.filter(rollup=OuterRef("pk"), indicator__source=MANUAL, review_points__isnull=True)
-    )
+def _unscored() -> Q:
+    # Stored with the result's subtotals whenever a score changes (``rollup_totals.rollup_subtotals_refresh``).
+    return Q(manual_unscored__gt=0)
 
 
-def _submitted() -> Exists:
-    return Exists(SelfAssessment.objects.filter(rollup=OuterRef("pk"), status=SelfAssessment.Status.SUBMITTED))
+def _submitted() -> Q:
+    return Q(self_assessment__status=SelfAssessment.Status.SUBMITTED)
 
 
 def state_conditions() -> dict[str, Q]:
     """Each state of the queue as a condition on results."""
     open_ = ~Q(status=PUBLISHED)
     return {
-        "submitted": open_ & Q(_submitted()) & ~Q(_reviewed()),
-        "in_review": open_ & Q(_reviewed()) & Q(_unscored()),
-        "reviewed": open_ & Q(_reviewed()) & ~Q(_unscored()),
+        "submitted": open_ & _submitted() & ~_reviewed(),
+        "in_review": open_ & _reviewed() & _unscored(),
+        "reviewed": open_ & _reviewed() & ~_unscored(),
         "published": Q(status=PUBLISHED),
-        "unscored": open_ & Q(status=FINAL) & Q(_unscored()),
+        "unscored": open_ & Q(status=FINAL) & _unscored(),
     }
 
 
@@ -64,19 +65,20 @@ def _in_quarter(queryset, quarter: tuple[int, int] | None):
     return queryset.filter(year=quarter[0], quarter=quarter[1]) if quarter else queryset
 
 
-def queue_counts(user, quarter: tuple[int, int] | None = None) -> dict[str, int]:
+def queue_counts(user, quarter: tuple[int, int] | None = None, *, published: bool = True) -> dict[str, int]:
     """How many results are in each state of the queue, in two statements whatever the years of history: one
     aggregate over the results not yet published (the open work), and the published ones counted like every list's
-    count — exact up to ``COUNT_LIMIT``, capped past it (``published_capped`` then says "10,000+")."""
+    count — exact up to ``COUNT_LIMIT``, capped past it (``published_capped`` then says "10,000+"); not counted with
+    ``published=False``."""
     conditions = state_conditions()
     results = _in_quarter(reviewed_results(user), quarter).order_by()
     found = results.exclude(status=PUBLISHED).aggregate(
         **{state: Count("pk", filter=condition) for state, condition in conditions.items() if state != "published"}
     )
-    published = CheapCountPaginator(results.filter(status=PUBLISHED), 1)
     counts = {state: found.get(state) or 0 for state in QUEUE_STATES}
-    counts["published"] = published.count
-    counts["published_capped"] = published.capped
+    if published:  # the queue's tab; the committee's to-do on its home page shows only the open work
+        counter = CheapCountPaginator(results.filter(status=PUBLISHED).order_by("pk"), 1)
+        counts["published"], counts["published_capped"] = counter.count, counter.capped
     return counts
 
 
@@ -89,7 +91,7 @@ def queue(user, state: str, quarter: tuple[int, int] | None = None) -> QuerySet[
         .filter(state_conditions()[state])
         .select_related("organization", "agreement")
         .annotate(
-            unscored=_unscored(),
+            unscored=ExpressionWrapper(_unscored(), output_field=BooleanField()),
             submitted_at=F("self_assessment__submitted_at"),
             reviewed_at=F("review__reviewed_at"),
             published_at=F("review__published_at"),

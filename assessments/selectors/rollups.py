@@ -6,14 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Avg, Count, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Avg, Count, Q, Window
 
 from assessments import metrics
 from assessments.models import Indicator, IndicatorScore, QuarterRollup, RollupRun
 from assessments.rules import AUTO, SUBJECT_KINDS
 from assessments.selectors.quarters import quarter_label
 from assessments.selectors.ranking import ZERO, one_place
+from assessments.selectors.subjects import ORGANIZATIONS, scoped_results
 from partnerships.models import Agreement, Organization
 
 
@@ -81,8 +81,9 @@ def recent_rollups(user, *, organization=None, agreement=None, count: int = 4) -
 
 def podium(user, count: int = 3) -> dict | None:
     """The latest closed quarter's best and last ``count`` branches the user may see, with how many and their
-    average (two queries; the second returns at most 2 × ``count`` rows, row numbers, count and average in SQL)."""
-    scoped = QuarterRollup.objects.visible_to(user).filter(organization__isnull=False)
+    average. Three queries, each at most ``count`` rows: the quarter; the best, carrying the count and the average
+    (window aggregates over the quarter's results, no sort of them all: a top-N); the last, the best left out."""
+    scoped = scoped_results(user, ORGANIZATIONS)  # branches only: the agreements' scope condition is not evaluated
     year, quarter = metrics.current_quarter()
     closed = Q(year__lt=year) | Q(year=year, quarter__lt=quarter)
     # The latest closed quarter: the open one is provisional and half-way, so its ranking says little yet.
@@ -90,29 +91,23 @@ def podium(user, count: int = 3) -> dict | None:
     if latest is None:
         return None
     year, quarter = latest
-    rows = list(
+    rows = (
         scoped.filter(year=year, quarter=quarter)
         .select_related("organization")
         .only("total", "status", "subject", "organization__name", "organization__short_name")
-        .annotate(
-            top_n=Window(RowNumber(), order_by=[F("total").desc(), F("subject").asc()]),
-            bottom_n=Window(RowNumber(), order_by=[F("total").asc(), F("subject").desc()]),
-            how_many=Window(Count("pk")),
-            mean=Window(Avg("total")),
-        )
-        .filter(Q(top_n__lte=count) | Q(bottom_n__lte=count))
-        .order_by("top_n")
     )
-    top = [r for r in rows if r.top_n <= count]
-    bottom = sorted((r for r in rows if r.bottom_n <= count and r.top_n > count), key=lambda r: r.bottom_n)
+    top = list(
+        rows.annotate(how_many=Window(Count("pk")), mean=Window(Avg("total"))).order_by("-total", "subject")[:count]
+    )
+    bottom = list(rows.exclude(pk__in=[r.pk for r in top]).order_by("total", "-subject")[:count]) if top else []
     return {
         "year": year,
         "quarter": quarter,
         "label": quarter_label(year, quarter),
         "top": top,
         "bottom": bottom,
-        "count": rows[0].how_many if rows else 0,
-        "average": one_place(Decimal(rows[0].mean)) if rows else None,
+        "count": top[0].how_many if top else 0,
+        "average": one_place(Decimal(top[0].mean)) if top else None,
     }
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 
 from assessments import metrics
 from assessments.models import CATEGORY_FIELDS, OVERDUE_METRIC, IndicatorScore, QuarterRollup
-from assessments.rules import AUTO
+from assessments.rules import AUTO, MANUAL
 from portal.bulk import pg_array, pg_numbers
 
 # The temporary tables of the SQL path (dropped once the scores are written, or at commit, or with a rollback).
@@ -16,7 +16,10 @@ _VALUES_TABLE, _SCORES_TABLE = "rollup_metric_value", "rollup_score"
 
 
 # What a result stores for the dashboard, in the order of ``subtotal_sql``'s columns.
-SUBTOTAL_FIELDS = [*CATEGORY_FIELDS.values(), "overdue_items"]
+UNSCORED = "manual_unscored"  # manual indicators without the reviewer's points: a count, 0 when none
+SUBTOTAL_FIELDS = [*CATEGORY_FIELDS.values(), "overdue_items", UNSCORED]
+# A result without scores (a scheme without indicators): no subtotal, nothing unscored.
+SUBTOTALS_EMPTY = tuple(0 if name == UNSCORED else None for name in SUBTOTAL_FIELDS)
 
 
 def scores_in_sql(subjects, existing, indicators, period) -> tuple[dict[str, Decimal], dict[str, tuple]]:
@@ -86,7 +89,7 @@ def scores_in_sql(subjects, existing, indicators, period) -> tuple[dict[str, Dec
 
 def subtotal_sql(indicators) -> tuple[list[str], list]:
     """The ``SUBTOTAL_FIELDS`` as aggregates over scores aliased ``s`` (one group per result): each category's sum of
-    final points, the overdue metric's value — the expressions of ``rollup_subtotals_refresh``, with the indicators'
+    final points, the overdue metric's value, the manual scores still without the reviewer's points — the expressions of ``rollup_subtotals_refresh``, with the indicators'
     ids as array parameters. A category without an indicator is NULL, as there."""
     by_category: dict[str, list[int]] = {key: [] for key in CATEGORY_FIELDS}
     for indicator in indicators:
@@ -101,6 +104,9 @@ def subtotal_sql(indicators) -> tuple[list[str], list]:
             params.append(pg_numbers(ids))
         else:
             columns.append("CAST(NULL AS NUMERIC)")
+    manual = [indicator.pk for indicator in indicators if indicator.source == MANUAL]
+    columns.append("COUNT(CASE WHEN s.indicator_id = ANY(%s::bigint[]) AND s.review_points IS NULL THEN 1 END)")
+    params.append(pg_numbers(manual))
     return columns, params
 
 

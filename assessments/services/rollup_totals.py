@@ -9,6 +9,8 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from assessments.models import CATEGORY_FIELDS, OVERDUE_METRIC, Indicator, IndicatorScore, QuarterRollup
+from assessments.rules import MANUAL
+from assessments.services.rollup_sql import UNSCORED
 
 
 def rollup_totals_refresh(rollup_ids) -> int:
@@ -27,8 +29,8 @@ def rollup_totals_refresh(rollup_ids) -> int:
 
 
 def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: int | None = None) -> int:
-    """Store on results what the dashboard aggregates (the ``CATEGORY_FIELDS`` columns and ``overdue_items``),
-    from their indicator scores: ONE set-based ``UPDATE … FROM (aggregate)``, writing only the results whose stored
+    """Store on results what the dashboard aggregates (the ``CATEGORY_FIELDS`` columns and ``overdue_items``) and
+    what the review queue counts (``manual_unscored``), from their indicator scores: ONE set-based ``UPDATE … FROM (aggregate)``, writing only the results whose stored
     values differ (a rerun over an unchanged quarter writes nothing). Either ``rollups`` (a queryset of results) or a
     quarter; returns how many results changed.
 
@@ -46,11 +48,16 @@ def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: 
     # scores by the result's index alone, with no join to the indicators per result.
     by_category: dict[str, list[int]] = {key: [] for key in CATEGORY_FIELDS}
     overdue: list[int] = []
-    for pk, category, metric in Indicator.objects.order_by("pk").values_list("pk", "category", "metric"):
+    manual: list[int] = []
+    for pk, category, metric, source in Indicator.objects.order_by("pk").values_list(
+        "pk", "category", "metric", "source"
+    ):
         if category in by_category:
             by_category[category].append(pk)
         if metric == OVERDUE_METRIC:
             overdue.append(pk)
+        if source == MANUAL:
+            manual.append(pk)
 
     def when(ids: list[int], value: str, function: str, column: str) -> tuple[str, list[int]]:
         if not ids:  # typed: an untyped NULL in a subquery is text to PostgreSQL, not comparable with the column
@@ -60,7 +67,15 @@ def rollup_subtotals_refresh(rollups=None, *, year: int | None = None, quarter: 
 
     parts = [when(by_category[key], "final_points", "SUM", column) for key, column in CATEGORY_FIELDS.items()]
     parts.append(when(overdue, "metric_value", "MAX", "overdue_items"))
-    columns = [*CATEGORY_FIELDS.values(), "overdue_items"]
+    # Counted (0 without manual indicators or scores), like rollup_sql.subtotal_sql's.
+    marks = ", ".join(["%s"] * len(manual)) or "NULL"
+    parts.append(
+        (
+            f"COUNT(CASE WHEN s.indicator_id IN ({marks}) AND s.review_points IS NULL THEN 1 END) AS {qn(UNSCORED)}",
+            manual,
+        )
+    )
+    columns = [*CATEGORY_FIELDS.values(), "overdue_items", UNSCORED]
     chosen, chosen_params = rollups.order_by().values("pk").query.sql_with_params()
     # A result without scores gets empty values (LEFT JOIN): nothing stale is left behind by removed indicators.
     sql = (

@@ -21,6 +21,7 @@ from assessments.scoring import result_rows, score_subjects
 from assessments.selectors.rollups import rollup_existing, rollup_metric_values, rollup_previous_scores, rollup_subjects
 from assessments.services.rollup_sql import (
     SUBTOTAL_FIELDS,
+    SUBTOTALS_EMPTY,
     changed_scores_select,
     scores_drop,
     scores_in_sql,
@@ -145,8 +146,7 @@ def _persist(
     if subtotals is not None:
         # Inserted with their subtotals: a first run does not update every result it has just written.
         fields, update = [*fields, *SUBTOTAL_FIELDS], [*update, *SUBTOTAL_FIELDS]
-        empty = (None,) * len(SUBTOTAL_FIELDS)  # a scheme without indicators: no score, no subtotal
-        rows = [(*row, *subtotals.get(row[2], empty)) for row in rows]
+        rows = [(*row, *subtotals.get(row[2], SUBTOTALS_EMPTY)) for row in rows]
     upsert_with_history(
         QuarterRollup, fields, rows, conflict=["subject", "year", "quarter"], update=update, now=now, reason="rollup"
     )

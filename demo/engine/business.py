@@ -13,6 +13,7 @@ import datetime as dt
 
 from activities.models import KeyProject, ProjectMilestone, ProjectMonthlyFigure
 from activities.selectors.business import add_months
+from activities.services.business import project_schedule_refresh
 from demo.engine.context import DemoContext
 from demo.engine.stories import plain, story
 from demo.engine.world import World
@@ -66,6 +67,8 @@ def _milestones(world: World, project: KeyProject, specs: list[dict]) -> int:
         milestone._history_user = world.secretaries.get(project.owner_id)
         milestone.save()
         made += 1
+    if made:
+        project_schedule_refresh(project.pk)
     return made
 
 

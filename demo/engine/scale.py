@@ -442,3 +442,34 @@ class Seeder:
             f"CASE WHEN {c} IN (7, 8) THEN t.day_plus3 END, t.created, t.created "
             f"FROM {{series}} JOIN bench_zone z ON z.k = s.n % {n_zones} JOIN bench_slot t ON t.k = (s.n * 11) % {SLOTS}",
         )
+        self.milestones(orgs)
+
+    def milestones(self, orgs: int) -> None:
+        """Two milestones per key project within the quarter: the first reached on time, 3 or 7 days late, or not
+        yet (overdue once its day has passed), by project; the second not reached. Then what each project stores of
+        them for the committee's panel (``activities.services.business.project_schedule_refresh``), set-based."""
+        self.series_insert(
+            "milestones",
+            orgs * 2,
+            'INSERT INTO activities_projectmilestone (project_id, name, planned_on, actual_on, "order", created_at, '
+            "updated_at)",
+            f"SELECT a.project_id, 'bench milestone ' || (s.n / {orgs}), "
+            f"CASE WHEN s.n < {orgs} THEN t.day ELSE t.day_plus7 END, "
+            f"CASE WHEN s.n >= {orgs} THEN NULL WHEN s.n % 4 = 0 THEN t.day WHEN s.n % 4 = 1 THEN t.day_plus3 "
+            f"WHEN s.n % 4 = 2 THEN t.day_plus7 END, s.n / {orgs}, t.created, t.created "
+            f"FROM {{series}} JOIN bench_agr a ON a.k = s.n % {orgs} JOIN bench_slot t ON t.k = ((s.n % {orgs}) * 7) % {SLOTS}",
+        )
+        days = (
+            "(m.actual_on - m.planned_on) * INTERVAL '1 day'"
+            if self.pg
+            else ("CAST(ROUND((julianday(m.actual_on) - julianday(m.planned_on)) * 86400000000) AS INTEGER)")
+        )
+        project = "activities_keyproject.id"
+        self.execute(
+            "UPDATE activities_keyproject SET has_milestones = TRUE, "
+            f"open_from = (SELECT MIN(m.planned_on) FROM activities_projectmilestone m WHERE m.project_id = {project} "
+            "AND m.actual_on IS NULL), "
+            f"reached_delay = (SELECT {days} FROM activities_projectmilestone m WHERE m.project_id = {project} "
+            "AND m.actual_on IS NOT NULL ORDER BY m.planned_on DESC, m.id DESC LIMIT 1) "
+            f"WHERE {project} IN (SELECT project_id FROM bench_agr)"
+        )

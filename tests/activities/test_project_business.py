@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from activities.models import Activity, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
+from activities.models import Activity, KeyProject, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
 from activities.selectors import business as selectors
 from activities.services import business as services
 from partnerships.models import ActionItem
@@ -148,6 +148,42 @@ def test_the_branch_secretary_adds_a_milestone_and_records_its_date(world, proje
     )
     assert saved.actual_on == days(-1)
     assert saved.history.first().history_user == world.secretary1
+
+
+def stored_schedule(project: KeyProject) -> dict:
+    project.refresh_from_db()
+    return {name: getattr(project, name) for name in ("has_milestones", "reached_delay", "open_from")}
+
+
+def test_every_milestone_write_keeps_what_the_project_stores_for_the_panel(world, project):
+    """The committee's panel reads the project's stored schedule fields: each write through the services leaves them
+    as the milestones give them, and the overview follows."""
+    nothing = {"has_milestones": False, "reached_delay": None, "open_from": None}
+    assert stored_schedule(project) == nothing
+    first = services.project_milestone_create(actor=world.secretary1, project=project, name="桩基", planned_on=days(-9))
+    assert stored_schedule(project) == {"has_milestones": True, "reached_delay": None, "open_from": days(-9)}
+    assert selectors.schedule_overview(world.committee)["counts"]["behind"] == 1  # 9 days overdue
+    second = services.project_milestone_create(
+        actor=world.secretary1, project=project, name="封顶", planned_on=days(-30), actual_on=days(-40)
+    )
+    assert stored_schedule(project)["reached_delay"] == dt.timedelta(days=-10)
+    services.project_milestone_update(
+        actor=world.secretary1, milestone=first, name="桩基", planned_on=days(-9), actual_on=days(-8)
+    )
+    # The latest reached milestone by plan date speaks now: one day late, on schedule.
+    assert stored_schedule(project) == {
+        "has_milestones": True,
+        "reached_delay": dt.timedelta(days=1),
+        "open_from": None,
+    }
+    assert selectors.schedule_overview(world.committee)["counts"]["on_schedule"] == 1
+    services.project_milestone_delete(actor=world.secretary1, milestone=first)
+    assert stored_schedule(project)["reached_delay"] == dt.timedelta(days=-10)
+    assert selectors.schedule_overview(world.committee)["counts"]["ahead"] == 1
+    services.project_milestone_delete(actor=world.secretary1, milestone=second)
+    assert stored_schedule(project) == nothing
+    assert selectors.schedule_overview(world.committee)["counts"]["unplanned"] == 1
+    assert stored_schedule(project) == selectors.schedule_fields(list(project.milestones.all()))
 
 
 @pytest.mark.parametrize("who", ["committee", "liaison1", "member1", "secretary2", "outsider"])

@@ -16,11 +16,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from archive import bundle, rules, services
+from partnerships.models import JointMeeting
 from portal import exports
 from portal.models import ExportJob, Membership, Notification
 from portal.scoping import get_scope
 from tests.archive.ledger_world import build_ledger, check_bundle, pdf_text
-from tests.factories import ActivityFactory
+from tests.factories import ActivityFactory, JointMeetingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -215,3 +216,22 @@ def test_the_bundle_reads_the_same_queries_for_one_activity_or_many(world, media
     assert len(many.captured_queries) == len(few.captured_queries)
     activities = "".join(pdf_text(data) for name, data in files.items() if "/03 活动台账/" in name)
     assert all(f"追加活动{index}" in activities for index in range(6))
+
+
+def test_two_meetings_of_one_day_with_one_title_are_both_in_the_zip(world, media, tmp_path):
+    """Unpacked, neither file may overwrite the other: the second gets "(2)" in its name."""
+    ledger = build_ledger(world)
+    JointMeetingFactory(
+        agreement=ledger.agreement,
+        title=ledger.meeting.title,
+        starts_at=ledger.meeting.starts_at + dt.timedelta(hours=3),
+        minutes="下午续会。",
+        minutes_status=JointMeeting.MinutesStatus.PUBLISHED,
+        minutes_version=1,
+        published_at=ledger.meeting.published_at,
+    )
+    files = _bundle(world, ledger, tmp_path, "twice.zip")
+    minutes = sorted(name for name in files if "/02 联席会议纪要/" in name)
+    first, second = sorted(minutes, key=len)
+    assert second == first.replace(".pdf", " (2).pdf")
+    assert "下午续会" in "".join(pdf_text(files[name]) for name in minutes)

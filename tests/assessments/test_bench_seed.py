@@ -13,10 +13,12 @@ from activities.models import (
     ActivityPlan,
     KeyProject,
     PlannedActivity,
+    ProjectMilestone,
     PublicityItem,
     ResponsibilityZone,
     ZoneCheck,
 )
+from activities.selectors.business import schedule_fields
 from assessments import metrics
 from assessments.services import rollups as services
 from partnerships.models import ActionItem, Agreement, AgreementParty, JointMeeting, Member, Organization
@@ -65,9 +67,22 @@ def test_it_seeds_the_promised_rows(db):
         assert (item.agreement_id, item.branch_id) == (
             (item.activity.agreement_id, None) if item.activity.agreement_id else (None, item.activity.lead_id)
         )
+    # Two milestones per project, and on each project what its milestones give (as every milestone write stores).
+    assert ProjectMilestone.objects.count() == 8
+    for project in KeyProject.objects.prefetch_related("milestones"):
+        stored = {name: getattr(project, name) for name in ("has_milestones", "reached_delay", "open_from")}
+        assert stored == schedule_fields(list(project.milestones.all()))
+    assert KeyProject.objects.filter(reached_delay__isnull=False).exists()
     start, end = metrics.quarter_datetimes(Y, Q)
     assert not Activity.objects.exclude(starts_at__gte=start, ends_at__lt=end).exists()  # all in the quarter
-    for model in (Organization, Activity, ActionItem, ZoneCheck, PublicityItem):  # rows the models themselves accept
+    for model in (
+        Organization,
+        Activity,
+        ActionItem,
+        ZoneCheck,
+        PublicityItem,
+        ProjectMilestone,
+    ):  # rows the models themselves accept
         for row in model.objects.order_by("pk")[:25]:
             row.full_clean(exclude=["checked_by"], validate_unique=False)
     assert "activities 200" in output

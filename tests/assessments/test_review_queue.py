@@ -19,12 +19,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from assessments.models import Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
+from assessments.models import AssessmentScheme, Indicator, IndicatorScore, QuarterRollup, Review, SelfAssessment
+from assessments.rules import INDICATOR_FIELDS
 from assessments.selectors import review_queue as queue
 from assessments.selectors.charts import chart_labels
 from assessments.selectors.ranking import SubjectRow
 from assessments.services import review as review_services
 from assessments.services import rollups as rollup_services
+from assessments.services import schemes as scheme_services
 from partnerships.models import ActionItem
 from portal.models import Notification
 from portal.pagination import CheapCountPaginator
@@ -82,6 +84,38 @@ def states_of(world) -> dict[str, set[int]]:
 
 
 # --- states and counts ----------------------------------------------------------------------------------------------
+
+
+def test_the_stored_count_of_missing_manual_scores_follows_every_write(world, results):
+    """The queue reads ``manual_unscored`` off the result: the review, a rerun of the rollup and a scheme edit each
+    leave it equal to the result's manual scores without the reviewer's points."""
+    a, b = results
+
+    def stored_and_counted(rollup) -> tuple[int, int]:
+        rollup.refresh_from_db()
+        rows = IndicatorScore.objects.filter(rollup=rollup, indicator__source=MANUAL, review_points__isnull=True)
+        return rollup.manual_unscored, rows.count()
+
+    n = len(manual_ids(a))
+    assert n >= 2 and stored_and_counted(a) == (n, n) and stored_and_counted(b) == (n, n)
+    review(world, a, partial=True)
+    assert stored_and_counted(a) == (n - 1, n - 1)
+    review(world, a)
+    assert stored_and_counted(a) == (0, 0)
+    rollup_services.rollup_compute(year=Y, quarter=Q, final=True)  # a rerun keeps the reviewer's points
+    assert stored_and_counted(a) == (0, 0) and stored_and_counted(b) == (n, n)
+    # A manual indicator becomes automatic: b's score of it no longer waits for the reviewer.
+    scheme = AssessmentScheme.objects.get(year=Y)
+    rows = [
+        {"id": i.pk, **{f: getattr(i, f) for f in INDICATOR_FIELDS}} for i in scheme.indicators.order_by("order", "pk")
+    ]
+    changed = next(r for r in rows if r["source"] == MANUAL)
+    changed.update(source=Indicator.Source.AUTOMATIC, metric="joint_meetings", target=Decimal(2))
+    scheme_services.scheme_update(
+        actor=world.committee, scheme=scheme, name=scheme.name, notes=scheme.notes, indicators=rows
+    )
+    assert stored_and_counted(b) == (n - 1, n - 1)
+    assert queue.queue_counts(world.committee, (Y, Q))["unscored"] == len(queue.queue(world.committee, "unscored"))
 
 
 def test_a_result_moves_through_the_queue_states_and_the_counts_follow(world, results):
@@ -265,9 +299,19 @@ def test_a_stale_list_is_refused_whole_and_nothing_is_published(world, results, 
 def test_a_list_with_a_result_changed_back_to_unscored_is_refused(world, results):
     a, _b = results
     review(world, a)
-    IndicatorScore.objects.filter(rollup=a, indicator__source=MANUAL).update(review_points=None)
+    listed = [a.pk]
+    # Meanwhile the reviewer clears one manual score again.
+    review_services.review_save(
+        actor=world.committee,
+        rollup=a,
+        review_points={manual_ids(a)[0]: None},
+        adjustments={},
+        highlights="亮点",
+        weaknesses="",
+    )
+    assert QuarterRollup.objects.get(pk=a.pk).manual_unscored == 1
     with pytest.raises(ValidationError) as caught:
-        review_services.rollup_publish_listed(actor=world.committee, rollup_ids=[a.pk])
+        review_services.rollup_publish_listed(actor=world.committee, rollup_ids=listed)
     assert caught.value.code == "stale"
 
 

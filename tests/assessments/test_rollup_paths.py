@@ -30,7 +30,7 @@ SCORE_FIELDS += ("final_points", "computed_at")
 ROLLUP_FIELDS = ("organization_id", "agreement_id", "scheme_id", "status", "total", "computed_at")
 # What a result stores for the dashboard (no history): the SQL path inserts it with the result, from its scores'
 # temporary table; the Python path refreshes it from the score table.
-STORED_FIELDS = (*CATEGORY_FIELDS.values(), "overdue_items")
+STORED_FIELDS = (*CATEGORY_FIELDS.values(), "overdue_items", "manual_unscored")
 
 
 @pytest.fixture

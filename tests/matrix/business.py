@@ -13,14 +13,17 @@ import datetime as dt
 from django.urls import reverse
 
 from activities.models import KeyProject, ProjectMilestone, ProjectMonthlyFigure
+from activities.services.business import project_schedule_refresh
 from tests.matrix import Case
 from tests.matrix.projects import days, make_agreement, make_project
 
 
 def milestone(project: KeyProject, name: str = "主体结构封顶", planned_on=None, actual_on=None, order: int = 0):
-    return ProjectMilestone.objects.create(
+    made = ProjectMilestone.objects.create(
         project=project, name=name, planned_on=planned_on or days(30), actual_on=actual_on, order=order
     )
+    project_schedule_refresh(project.pk)  # as every milestone write does (activities.services.business)
+    return made
 
 
 def figure(project: KeyProject, month: dt.date, progress: int = 50, **extra) -> ProjectMonthlyFigure:

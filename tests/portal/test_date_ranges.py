@@ -44,6 +44,8 @@ SYSTEM_STAMPED = {
     "activities.PublicityItem.submitted_at",
     "activities.PublicityItem.reviewed_at",
     "activities.Activity.logged_at",
+    # Copied from the project's milestones (whose plan dates are bounded), never typed in.
+    "activities.KeyProject.open_from",
     "activities.CalendarToken.last_used_at",
     "assessments.DisplayLink.revoked_at",
     "assessments.DisplayLink.last_seen",
