@@ -12,10 +12,11 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -180,3 +181,28 @@ def organization_filter(user, params: ListParams) -> Organization | None:
     if params.organization is None:
         return None
     return get_object_or_404(Organization.objects.visible_to(user).only("pk", "path"), pk=params.organization)
+
+
+# A row's organization, for the ``organization`` filter: the name of the field holding its id (``"lead_id"``), or a
+# function of the Organization giving the condition (its subtree, a party of the row's agreement).
+OrgFilter = str | Callable[[Organization], Q | Exists]
+
+
+def for_organization(user, queryset: QuerySet, params: ListParams, org_filter: OrgFilter) -> QuerySet:
+    """``queryset`` narrowed to the ``organization`` asked for (404 when it is not in the user's directory)."""
+    org = organization_filter(user, params)
+    if org is None:
+        return queryset
+    return queryset.filter(org_filter(org) if callable(org_filter) else Q(**{org_filter: org.pk}))
+
+
+def list_page(
+    request, queryset: QuerySet, order: Order, params: ListParams, serialize, *, org_filter: OrgFilter
+) -> dict:
+    """A list endpoint's body: ``queryset`` (the user's scope, date-filtered) narrowed to the ``organization`` asked
+    for, one keyset page of it in ``order``, each row as ``serialize(request, row)``, and the next page's link.
+
+    The endpoint runs ``check_params`` before it builds ``queryset``, so a bad cursor or date range is a 400 before
+    anything is looked up."""
+    page = keyset_page(for_organization(request.auth, queryset, params, org_filter), order, params)
+    return {"results": [serialize(request, row) for row in page.rows], "next": next_link(request, page)}

@@ -15,16 +15,7 @@ from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, page_url, responses
 from api.errors import known_query
-from api.paging import (
-    ListParams,
-    Order,
-    check_params,
-    date_range,
-    filter_dates,
-    keyset_page,
-    next_link,
-    organization_filter,
-)
+from api.paging import ListParams, Order, check_params, date_range, filter_dates, list_page
 from portal.replica import use_replica
 
 router = Router()
@@ -71,13 +62,8 @@ def activity_list(request, params: Query[ListParams]):
     """Activities the user sees, latest first, with headcounts per organization. ``from``/``to``: the day it
     starts; ``organization``: the lead organization."""
     check_params(params, ACTIVITY_ORDER)
-    user = request.auth
-    queryset = filter_dates(_activities(user), params, "starts_at", instant=True)
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(lead_id=org.pk)
-    page = keyset_page(queryset, ACTIVITY_ORDER, params)
-    return {"results": [_activity_out(request, a) for a in page.rows], "next": next_link(request, page)}
+    queryset = filter_dates(_activities(request.auth), params, "starts_at", instant=True)
+    return list_page(request, queryset, ACTIVITY_ORDER, params, _activity_out, org_filter="lead_id")
 
 
 @router.get("/activities/{id}", response=responses(schemas.ActivityOut), tags=["activities"])
@@ -134,14 +120,9 @@ def zone_list(request, params: Query[ListParams]):
     """Red responsibility zones the user sees, by id, each with its latest 5 checks. ``from``/``to``: which checks
     (by the day of the check); ``organization``: the zone's lead organization."""
     check_params(params, ZONE_ORDER)
-    user = request.auth
     lower, upper = date_range(params)
-    queryset = _zones(user).prefetch_related(_checks_prefetch(CHECKS_IN_LIST, lower, upper))
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(lead_id=org.pk)
-    page = keyset_page(queryset, ZONE_ORDER, params)
-    return {"results": [_zone_out(request, z) for z in page.rows], "next": next_link(request, page)}
+    queryset = _zones(request.auth).prefetch_related(_checks_prefetch(CHECKS_IN_LIST, lower, upper))
+    return list_page(request, queryset, ZONE_ORDER, params, _zone_out, org_filter="lead_id")
 
 
 @router.get("/zones/{id}", response=responses(schemas.ZoneOut), tags=["zones"])

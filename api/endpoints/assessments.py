@@ -15,7 +15,7 @@ from api import schemas
 from api.conditional import etagged
 from api.endpoints.common import MAX_ID, responses
 from api.errors import known_query
-from api.paging import ListParams, Order, check_params, date_range, keyset_page, next_link, organization_filter
+from api.paging import ListParams, Order, check_params, date_range, list_page
 from assessments.models import CATEGORY_FIELDS, QuarterRollup
 from assessments.selectors import charts as chart_selectors
 from assessments.selectors import dashboard as dashboard_selectors
@@ -79,17 +79,12 @@ def result_list(request, params: Query[ResultParams]):
     """Quarterly results the user sees (branches' and agreements'), newest first. ``year``/``quarter``: one
     quarter; ``from``/``to``: quarters overlapping those days; ``organization``: that organization's results."""
     check_params(params, RESULT_ORDER)
-    user = request.auth
-    queryset = _results(user).filter(_quarters_between(*date_range(params)))
+    queryset = _results(request.auth).filter(_quarters_between(*date_range(params)))
     if params.year:
         queryset = queryset.filter(year=params.year)
     if params.quarter:
         queryset = queryset.filter(quarter=params.quarter)
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(organization_id=org.pk)
-    page = keyset_page(queryset, RESULT_ORDER, params)
-    return {"results": [_result_out(request, r) for r in page.rows], "next": next_link(request, page)}
+    return list_page(request, queryset, RESULT_ORDER, params, _result_out, org_filter="organization_id")
 
 
 @router.get("/results/{id}", response=responses(schemas.ResultOut), tags=["results"])

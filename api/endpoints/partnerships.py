@@ -3,7 +3,9 @@ action items with their progress. Reads only, through ``visible_to`` and the par
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch
+from functools import partial
+
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Path, Query, Router
@@ -19,9 +21,10 @@ from api.paging import (
     check_params,
     date_range,
     filter_dates,
+    for_organization,
     keyset_page,
+    list_page,
     next_link,
-    organization_filter,
 )
 from partnerships.models import (
     ActionItem,
@@ -52,6 +55,11 @@ def _party_of(organization: Organization | None, field: str = "pk"):
     return Exists(AgreementParty.objects.filter(agreement_id=OuterRef(field), organization_id=organization.pk))
 
 
+def _party_of_agreement(organization: Organization):
+    """Rows whose agreement (``agreement_id``) has the organization among its parties."""
+    return _party_of(organization, "agreement_id")
+
+
 # Organizations -------------------------------------------------------------------------------------------------
 
 
@@ -72,6 +80,10 @@ def _organization_out(request, org: Organization, parents: dict[str, int]) -> di
     }
 
 
+def _subtree_of(root: Organization) -> Q:
+    return Q(path__startswith=root.path)
+
+
 def _parents(rows) -> dict[str, int]:
     paths = {org.path[: -Organization.steplen] for org in rows if org.depth > 1}
     return dict(Organization.objects.filter(path__in=paths).values_list("path", "pk")) if paths else {}
@@ -85,11 +97,9 @@ def organization_list(request, params: Query[ListParams]):
     check_params(params, ORGANIZATION_ORDER)
     user = request.auth
     queryset = filter_dates(Organization.objects.visible_to(user), params, "created_at", instant=True)
-    root = organization_filter(user, params)
-    if root is not None:
-        queryset = queryset.filter(path__startswith=root.path)
+    queryset = for_organization(user, queryset, params, _subtree_of)
     page = keyset_page(queryset, ORGANIZATION_ORDER, params)
-    parents = _parents(page.rows)
+    parents = _parents(page.rows)  # the whole page's parents at once, so not through list_page's row by row
     return {"results": [_organization_out(request, o, parents) for o in page.rows], "next": next_link(request, page)}
 
 
@@ -138,18 +148,13 @@ def agreement_list(request, params: Query[ListParams]):
     """Agreements the user sees, newest term first. ``from``/``to``: the term overlaps those days;
     ``organization``: it is a party."""
     check_params(params, AGREEMENT_ORDER)
-    user = request.auth
-    queryset = agreement_selectors.agreement_list(user)
+    queryset = agreement_selectors.agreement_list(request.auth)
     lower, upper = date_range(params)
     if lower:
         queryset = queryset.filter(term_end__gte=lower)
     if upper:
         queryset = queryset.filter(term_start__lte=upper)
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(_party_of(org))
-    page = keyset_page(queryset, AGREEMENT_ORDER, params)
-    return {"results": [_agreement_out(request, a) for a in page.rows], "next": next_link(request, page)}
+    return list_page(request, queryset, AGREEMENT_ORDER, params, _agreement_out, org_filter=_party_of)
 
 
 @router.get("/agreements/{id}", response=responses(schemas.AgreementOut), tags=["agreements"])
@@ -188,13 +193,8 @@ def meeting_list(request, params: Query[ListParams]):
     """Joint meetings the user sees, latest first. ``from``/``to``: the meeting's day; ``organization``: a party of
     its agreement. Minutes and decisions are on a meeting's own page, and only once published."""
     check_params(params, MEETING_ORDER)
-    user = request.auth
-    queryset = filter_dates(_meetings(user), params, "starts_at", instant=True)
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(_party_of(org, "agreement_id"))
-    page = keyset_page(queryset, MEETING_ORDER, params)
-    return {"results": [_meeting_out(request, m) for m in page.rows], "next": next_link(request, page)}
+    queryset = filter_dates(_meetings(request.auth), params, "starts_at", instant=True)
+    return list_page(request, queryset, MEETING_ORDER, params, _meeting_out, org_filter=_party_of_agreement)
 
 
 @router.get("/meetings/{id}", response=responses(schemas.MeetingDetailOut), tags=["meetings"])
@@ -262,14 +262,9 @@ def action_item_list(request, params: Query[ListParams]):
     """Action items the user sees, soonest due first. ``from``/``to``: the due day; ``organization``: the
     responsible party."""
     check_params(params, ACTION_ITEM_ORDER)
-    user = request.auth
-    queryset = filter_dates(_items(user), params, "due_on")
-    org = organization_filter(user, params)
-    if org is not None:
-        queryset = queryset.filter(responsible_party_id=org.pk)
-    page = keyset_page(queryset, ACTION_ITEM_ORDER, params)
-    today = timezone.localdate()
-    return {"results": [_item_out(request, i, today) for i in page.rows], "next": next_link(request, page)}
+    queryset = filter_dates(_items(request.auth), params, "due_on")
+    item_out = partial(_item_out, today=timezone.localdate())
+    return list_page(request, queryset, ACTION_ITEM_ORDER, params, item_out, org_filter="responsible_party_id")
 
 
 @router.get("/action-items/{id}", response=responses(schemas.ActionItemDetailOut), tags=["action items"])

@@ -79,6 +79,23 @@ def test_a_list_costs_the_same_at_few_and_many_rows(api_for, world, name):
     assert many <= BUDGETS[name], many
 
 
+@pytest.mark.parametrize("name", sorted(set(BUDGETS) - {"dashboard"}))
+def test_a_list_narrowed_to_an_organization_costs_the_same_at_few_and_many_rows(api_for, world, name):
+    """The ``organization`` filter (by a field, a subtree or a party of the agreement) adds one lookup, never one per
+    row."""
+    api = api_for(world.secretary1)
+    org = world.general_1 if name == "organizations" else world.branch_a
+    path, params = f"/api/v1/{name}", {"limit": 200, "organization": org.pk}
+    _grow(world, 1)
+    shown = len(api.json(path, params)["results"])
+    few = _count(api, path, params)
+    _grow(world, 6)
+    assert len(api.json(path, params)["results"]) > shown > 0
+    many = _count(api, path, params)
+    assert few == many, (few, many)
+    assert many <= BUDGETS[name] + 1, many
+
+
 @pytest.mark.parametrize(
     ("name", "key"),
     [
