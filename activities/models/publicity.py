@@ -14,7 +14,7 @@ lead secretary (who logs it) writes the item.
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -23,7 +23,7 @@ from activities.models.activities import Activity, ActivityPhoto
 from partnerships.models import Organization
 from portal.choices import ColouredChoices, Colours
 from portal.fields import timestamps, user_ref
-from portal.scoping import ROLE_REVIEWER, ROLE_SECRETARY, ScopedQuerySet, UserScope
+from portal.scoping import ROLE_REVIEWER, ROLE_SECRETARY, ScopedQuerySet, UserScope, any_of
 
 # Organizations at the committee level: their brands' items are reviewed by the committee (its reviewers).
 COMMITTEE_KINDS = (Organization.Kind.COMMITTEE, Organization.Kind.WORKING_COMMITTEE)
@@ -132,7 +132,10 @@ class PublicityItem(models.Model):
 
     @classmethod
     def scope_visible_q(cls, scope: UserScope) -> Q:
-        return Q(activity__in=Activity.objects.filter(Activity.scope_visible_q(scope)).values("pk")) | reviewer_q(scope)
+        # An EXISTS probe of the item's own activity for a broad scope (never ``IN`` over the million activities a
+        # committee sees: PostgreSQL cannot hash that many ids and rescans them per item), a union for a narrow one.
+        activity = Exists(Activity.objects.filter(Activity.scope_visible_q(scope), pk=OuterRef("activity_id")))
+        return any_of(scope, cls, reviewer_q(scope), activity)  # the cheap test first: OR stops at it
 
     @classmethod
     def scope_editable_q(cls, scope: UserScope) -> Q:

@@ -276,11 +276,16 @@ def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_T
     today = today or timezone.localdate()
     tolerance = dt.timedelta(days=SCHEDULE_TOLERANCE_DAYS)
     projects = with_deviation(KeyProject.objects.visible_to(user).filter(status=KeyProject.Status.UNDER_WAY), today)
+    # The statuses as plain comparisons of the stored columns (the same as of ``deviation``, which is read for the
+    # rows shown only): behind when a milestone is overdue by the tolerance or the latest reached one was that late;
+    # ahead when none is overdue and the latest reached one was that early.
+    behind = Q(open_from__lte=today - tolerance) | Q(reached_delay__gte=tolerance)
+    ahead = (Q(open_from__isnull=True) | Q(open_from__gte=today)) & Q(reached_delay__lte=-tolerance)
     conditions = {
-        "ahead": Q(deviation__lte=-tolerance),
-        "behind": Q(deviation__gte=tolerance),
-        "on_schedule": Q(deviation__gt=-tolerance, deviation__lt=tolerance),
-        "unplanned": Q(deviation__isnull=True),
+        "ahead": ahead,
+        "behind": behind,
+        "on_schedule": Q(has_milestones=True) & ~behind & ~ahead,
+        "unplanned": Q(has_milestones=False),
     }
     rows = list(
         projects.annotate(**{f"n_{key}": Window(Count("pk", filter=q)) for key, q in conditions.items()})

@@ -118,9 +118,7 @@ class QuarterRollup(models.Model):
         indexes = [
             models.Index(fields=["year", "quarter", "status"], name="quarter_rollup_period_idx"),
             # The review queue's open work (not yet published): read without scanning years of published results.
-            models.Index(
-                fields=["year", "quarter"], condition=~Q(status="published"), name="quarter_rollup_open_idx"
-            ),
+            models.Index(fields=["year", "quarter"], condition=~Q(status="published"), name="quarter_rollup_open_idx"),
         ]
         constraints = [
             models.CheckConstraint(
