@@ -61,9 +61,6 @@ def pages(*, month: dt.date, ical_token: Callable[[str], str], committee: int | 
     events = f"{reverse('activities:calendar_events')}?start={start.isoformat()}&end={end.isoformat()}"
     return [
         Page("工作台 home", lambda: reverse("home")),
-        # The committee's two panels the home page fetches after it is shown (portal.home, deferred panels).
-        Page("工作台 results panel", lambda: reverse("home_panel", args=["results"]), roles=("committee",)),
-        Page("工作台 schedules panel", lambda: reverse("home_panel", args=["schedules"]), roles=("committee",)),
         Page("组织架构 directory", lambda: reverse("partnerships:organization_list")),
         Page("组织树 tree", lambda: reverse("partnerships:organization_tree")),
         Page("党员名册 roster", lambda: reverse("partnerships:member_list")),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.urls import reverse
 from django.utils.module_loading import autodiscover_modules
 
 _SECTIONS: dict[str, list[tuple[int, Callable]]] = {}
@@ -28,40 +27,14 @@ def register_section(page: str, order: int):
     return decorator
 
 
-_DEFERRED: dict[str, tuple[Callable, Callable]] = {}  # key → (panel, shown_to)
-
-
-def register_panel(order: int, *, deferred: str = "", title="", shown_to: Callable | None = None):
-    """A home-page panel: ``panel(user) -> dict | None``.
-
-    ``deferred`` (a key) for a panel whose queries cost as much as the rest of the page at a group's scale (a
-    committee over ten thousand branches): the page then carries its ``title`` and a placeholder that fetches the
-    panel from ``/panels/<key>/`` as soon as the page is shown, so the to-do at the top is not held back by it.
-    ``shown_to(user)`` says, without a query, whether to place it at all (the fetched panel may still turn out empty,
-    and the placeholder then goes)."""
+def register_panel(order: int):
+    """A home-page panel: ``panel(user) -> dict | None``."""
 
     def decorator(func: Callable):
-        if deferred:
-            shown = shown_to or (lambda user: True)
-            _DEFERRED[deferred] = (func, shown)
-            register_section("home", order)(
-                lambda user, obj=None: _placeholder(deferred, title) if shown(user) else None
-            )
-        else:
-            register_section("home", order)(lambda user, obj=None: func(user))
+        register_section("home", order)(lambda user, obj=None: func(user))
         return func
 
     return decorator
-
-
-def _placeholder(key: str, title) -> dict:
-    return {"template": "portal/panel_loading.html", "title": title, "deferred_url": reverse("home_panel", args=[key])}
-
-
-def deferred_panel(key: str, user) -> Callable | None:
-    """The deferred panel ``key`` if it is placed for ``user`` (else None: the page never asks for it)."""
-    func, shown = _DEFERRED.get(key, (None, None))
-    return func if func is not None and shown(user) else None
 
 
 def autodiscover() -> None:

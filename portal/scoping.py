@@ -111,12 +111,6 @@ def get_scope(user) -> UserScope:
     return scope
 
 
-def reviews_some_subtree(user) -> bool:
-    """Whether the user reviews some committee's subtree (or is an admin): the committee's panels and pages."""
-    scope = get_scope(user)
-    return bool(scope.reviewer_paths) or scope.is_superuser
-
-
 def forget_scope(user) -> None:
     """Drop the cached scope after the user's memberships change."""
     if hasattr(user, "_gongjian_scope"):

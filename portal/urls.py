@@ -18,7 +18,6 @@ admin.site.index_title = _("System administration")
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("panels/<slug:key>/", views.home_panel, name="home_panel"),
     path("me/", views.ProfileView.as_view(), name="profile"),
     path("notifications/", views_notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/<int:pk>/", views_notifications.notification_open, name="notification_open"),

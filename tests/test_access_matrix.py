@@ -50,8 +50,6 @@ CASES: dict[str, Case] = {
         outsider_status=200,
         outsider_must_not_see=lambda w, o: w.branch_a.name,
     ),
-    # A 工作台 panel fetched after the page: the committee's results podium (404 for those it is not placed for).
-    "home_panel": Case(lambda w, o: reverse("home_panel", args=["results"]), owner="committee"),
     "profile": Case(
         lambda w, o: reverse("profile"),
         owner="secretary1",

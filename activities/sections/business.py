@@ -8,14 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from activities.selectors import business as selectors
 from portal.home import register_panel
-from portal.scoping import reviews_some_subtree
+from portal.scoping import get_scope
 
 
-@register_panel(7, deferred="schedules", title=_("Key projects by schedule"), shown_to=reviews_some_subtree)
+@register_panel(7)
 def project_schedules(user) -> dict | None:
-    """Reviewers (and admins): the projects they see, by schedule status; nothing when there are no projects.
-    Fetched after the page (one pass over every project the committee sees)."""
-    if not reviews_some_subtree(user):
+    """Reviewers (and admins): the projects they see, by schedule status; nothing when there are no projects."""
+    scope = get_scope(user)
+    if not scope.reviewer_paths and not scope.is_superuser:
         return None
     overview = selectors.schedule_overview(user)
     if not any(overview["counts"].values()):

@@ -9,14 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from assessments.selectors import quarters as quarter_selectors
 from assessments.selectors import rollups as rollup_selectors
 from portal.home import register_panel, register_section
-from portal.scoping import reviews_some_subtree
+from portal.scoping import get_scope
 
 
-@register_panel(15, deferred="results", title=_("Quarterly assessment"), shown_to=reviews_some_subtree)
+@register_panel(15)
 def committee_results(user) -> dict | None:
-    """Reviewers (and admins): the latest quarter's top and bottom three branches, with a link to the dashboard.
-    Fetched after the page (three queries over the quarter's results of the whole subtree)."""
-    if not reviews_some_subtree(user):
+    """Reviewers (and admins): the latest quarter's top and bottom three branches, with a link to the dashboard."""
+    scope = get_scope(user)
+    if not scope.reviewer_paths and not scope.is_superuser:
         return None
     podium = rollup_selectors.podium(user)
     return {

@@ -11,15 +11,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db import Error as DatabaseError
 from django.db import connection
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from portal import selectors, services
 from portal.forms import LoginForm
-from portal.home import deferred_panel, sections_for
+from portal.home import sections_for
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +37,6 @@ class HomeView(TemplateView):
         if user.is_superuser:
             context["jobs"] = selectors.background_jobs()
         return context
-
-
-@require_GET
-def home_panel(request, key: str):
-    """One deferred panel of the 工作台 (``portal.home.register_panel(deferred=…)``), as the page's placeholder fetches
-    it: the panel's section, or nothing when it has nothing for this user (the placeholder then goes); 404 for a panel
-    the page would not place for this user."""
-    func = deferred_panel(key, request.user)
-    if func is None:
-        raise Http404
-    panel = func(request.user)
-    if not panel:
-        return HttpResponse("")
-    return render(request, "portal/panel_section.html", {"panel": panel})
 
 
 class ProfileView(TemplateView):

@@ -142,14 +142,3 @@
     start();
   }
 })();
-
-// A 工作台 panel fetched after the page (portal/panel_section.html): when the fetch fails, say so in its place.
-document.addEventListener("htmx:afterRequest", function (event) {
-  var panel = event.detail.elt;
-  if (!event.detail.failed || !panel || !panel.dataset || !panel.dataset.failed) return;
-  var status = panel.querySelector('[role="status"]');
-  if (status) {
-    status.textContent = panel.dataset.failed;
-    status.classList.add("text-danger");
-  }
-});

@@ -397,11 +397,8 @@ def test_the_committee_panel_lists_lagging_projects_scoped(client_for, world, dj
     milestone(ahead, "封顶", planned_on=days(-50), actual_on=days(-95))
     behind = make_project(world, agreement=make_agreement(world, number="GJ-B"), name="滞后工程")
     milestone(behind, "贯通", planned_on=days(-30))
-    panel_url = reverse("home_panel", args=["schedules"])
-    assert f'hx-get="{panel_url}"' in client_for(world.committee).get(reverse("home")).content.decode()
-    page = client_for(world.committee).get(panel_url).content.decode()
+    page = client_for(world.committee).get(reverse("home")).content.decode()
     assert 'data-testid="lagging-projects"' in page and "滞后工程" in page and "提前工程" not in page
-    assert client_for(world.secretary2).get(panel_url).status_code == 404
     overview = selectors.schedule_overview(world.committee)
     assert overview["counts"] == {"ahead": 1, "behind": 1, "on_schedule": 0, "unplanned": 0}
     assert [(p.name, p.days_behind) for p in overview["lagging"]] == [("滞后工程", 30)]
@@ -423,9 +420,3 @@ def test_the_milestone_page_opens_with_the_milestone_filled_in(client_for, world
     made = milestone(project, "主体结构封顶", planned_on=days(-10))
     page = client_for(world.secretary1).get(reverse("activities:milestone_update", args=[made.pk])).content.decode()
     assert 'value="主体结构封顶"' in page and f'value="{days(-10).isoformat()}"' in page
-
-
-def test_the_schedule_panel_goes_away_without_projects(client_for, world):
-    """Placed for the committee, fetched empty when it sees no project: htmx then removes the placeholder."""
-    response = client_for(world.committee).get(reverse("home_panel", args=["schedules"]))
-    assert response.status_code == 200 and response.content == b""

@@ -644,24 +644,14 @@ def test_run_status_is_only_for_reviewers(client_for, world):
 # --- panels on other pages ----------------------------------------------------------------------------------------
 
 
-def test_the_committee_home_shows_the_best_and_last_three(client, client_for, world, results):
-    """The panel is fetched after the page (htmx): the page places it, its URL renders it."""
-    panel_url = reverse("home_panel", args=["results"])
-    page = client_for(world.committee).get(reverse("home")).text
-    assert f'hx-get="{panel_url}"' in page and 'data-testid="panel-loading"' in page
-    response = client_for(world.committee).get(panel_url)
+def test_the_committee_home_shows_the_best_and_last_three(client_for, world, results):
+    response = client_for(world.committee).get(reverse("home"))
 
     assert 'data-testid="home-podium"' in response.text
     top = response.text.split('data-testid="podium-top"')[1].split("</ol>")[0]
     assert top.index(world.branch_a.name) < top.index(world.branch_b.name) < top.index("丙党支部")
     assert 'data-testid="home-dashboard-link"' in response.text
-    # Not placed for a secretary, and refused when asked for; an outsider too; anonymous users sign in first.
-    assert panel_url not in client_for(world.secretary1).get(reverse("home")).text
-    for user in (world.secretary1, world.outsider):
-        assert client_for(user).get(panel_url).status_code == 404
-    client.logout()
-    assert client.get(panel_url).status_code == 302
-    assert client_for(world.committee).get(reverse("home_panel", args=["nothing"])).status_code == 404
+    assert 'data-testid="home-podium"' not in client_for(world.secretary1).get(reverse("home")).text
 
 
 def test_the_organization_page_shows_its_last_quarters_to_those_who_may_see_them(client_for, world, results):
