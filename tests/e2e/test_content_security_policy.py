@@ -81,6 +81,7 @@ def test_the_dashboard_draws_its_charts_and_tooltips_without_a_csp_violation(wat
     sign_in(page, "committee")
     url = f"/assessments/?year={quarter_results.year}&quarter={quarter_results.quarter}"
     _visit(page, url)
+    page.get_by_test_id("chart-ranking").scroll_into_view_if_needed()  # charts are drawn once on screen
     canvas = page.locator("[data-testid=chart-ranking] canvas").first
     expect(canvas).to_be_visible()
     box = canvas.bounding_box()
