@@ -67,7 +67,10 @@ def setup_django(bench_url: str, data_dir: str) -> None:
     os.environ.setdefault("DEBUG", "true")
     os.environ.setdefault("DATA_DIR", data_dir)
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    Path(os.environ["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    # With no REDIS_URL, the filesystem broker's folders (kombu creates none of them): the sweep asks for helper
+    # sweeps and the pages enqueue after their writes, as in the demo (scripts/run_demo.py).
+    for folder in ("queue", "processed", "control"):
+        (Path(os.environ["DATA_DIR"]) / "broker" / folder).mkdir(parents=True, exist_ok=True)
     django.setup()
 
 

@@ -243,7 +243,8 @@ def _deliver_asking_for_helpers():
         if not asked and len(ids) >= BATCH_SIZE and _sweep_task:
             asked.append(True)
             for _ in range(settings.SWEEP_HELPERS):
-                _sweep_task[0].delay(helper=True)
+                # A hint, like every enqueue: a broker that cannot take it must not stop this sweep mid-batch.
+                _sweep_task[0].send_or_log(kwargs={"helper": True})
         return notifications.deliver(ids, now=now)
 
     return deliver
