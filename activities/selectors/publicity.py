@@ -101,6 +101,11 @@ def detail_queryset(user) -> QuerySet[PublicityItem]:
     )
 
 
+def publicity_history(item: PublicityItem, limit: int = 30):
+    """The item's 变更记录, newest first: each submission, return (with its reason), edit and approval, by whom."""
+    return item.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
+
+
 # --- brand pages ----------------------------------------------------------------------------------------------
 
 

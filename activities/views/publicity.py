@@ -96,6 +96,7 @@ class PublicityDetailView(ScopedViewMixin, DetailView):
             can_submit=editable,
             can_review=item.status == Status.SUBMITTED and may_review_publicity(self.request.user, item),
             photos=list(item.photos.all()),
+            history=selectors.publicity_history(item),
         )
         return context
 

@@ -375,3 +375,39 @@ def test_the_ledger_export_names_the_approved_item(client_for, world, logged):
     _items(world, logged, 1)
     header, rows = _read(client_for(world.secretary1).get(reverse("activities:activity_export")))
     assert rows[0][16] == "报道0"
+
+
+def test_the_item_page_shows_its_change_history_with_the_return_reason(client_for, world, logged):
+    """The author and the reviewer read on the item what happened to it: submitted, returned with the reason, edited,
+    submitted again, approved, and by whom; the history exports to Excel for them, never for an outsider."""
+    item = services.publicity_item_create(actor=world.secretary1, activity=logged)
+    item = services.publicity_item_submit(actor=world.secretary1, item=item)
+    item = services.publicity_item_return(actor=world.secretary2, item=item, reason="请补充活动成效数据。")
+    item = services.publicity_item_update(actor=world.secretary1, item=item, title="联合主题党日见成效", text="补充。")
+    item = services.publicity_item_submit(actor=world.secretary1, item=item)
+    services.publicity_item_approve(actor=world.secretary2, item=item)
+
+    page = client_for(world.secretary1).get(item.get_absolute_url())
+    assert page.status_code == 200
+    history = page.content.decode().split('data-testid="publicity-history"')[1]
+    assert history.count('data-testid="history-entry"') >= 5  # saves that changed only bookkeeping fields show none
+    assert "请补充活动成效数据。" in history
+    assert "联合主题党日见成效" in history
+    for status in (Status.SUBMITTED, Status.RETURNED, Status.APPROVED):
+        assert str(status.label) in history
+
+    export = reverse("history_export", args=["activities.publicityitem", item.pk])
+    assert client_for(world.secretary2).get(export).status_code == 200
+    assert client_for(world.outsider).get(export).status_code == 404
+
+
+@pytest.mark.parametrize("edits", [1, 12])
+def test_the_item_page_costs_the_same_with_a_short_or_long_history(
+    client_for, world, logged, edits, django_assert_max_num_queries
+):
+    item = services.publicity_item_create(actor=world.secretary1, activity=logged)
+    for n in range(edits):
+        item = services.publicity_item_update(actor=world.secretary1, item=item, title=f"第{n}稿", text="正文")
+    client = client_for(world.secretary1)
+    with django_assert_max_num_queries(16):
+        assert client.get(item.get_absolute_url()).status_code == 200
