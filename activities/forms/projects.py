@@ -19,6 +19,7 @@ from activities.models import (
     ZoneCheck,
     ZoneDimension,
 )
+from activities.selectors.business import SCHEDULE_CHOICES, projects_by_schedule
 from activities.selectors.projects import assignment_errors, party_organizations, team_member_errors
 from activities.services.projects import PROJECT_FIELDS
 from activities.services.zones import ZONE_FIELDS
@@ -156,10 +157,15 @@ class KeyProjectForm(_CrispyMixin, _NoModelClean, _PeriodClean, forms.ModelForm)
 class KeyProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=KeyProject.Status.choices)
+    # The committee's panel links each of its counts here (projects under way only, as it counts them).
+    schedule = django_filters.ChoiceFilter(label=_("Schedule"), choices=SCHEDULE_CHOICES, method="by_schedule")
 
     class Meta:
         model = KeyProject
-        fields = ["q", "status"]
+        fields = ["q", "status", "schedule"]
+
+    def by_schedule(self, queryset, name, value):
+        return projects_by_schedule(queryset, value, timezone.localdate())
 
     def search(self, queryset, name, value):
         return queryset.filter(

@@ -36,6 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from activities.models import Activity, KeyProject, ProjectMilestone, ProjectMonthlyFigure, ZoneCheck
@@ -268,6 +269,48 @@ def with_deviation(projects: QuerySet[KeyProject], today: dt.date) -> QuerySet[K
     )
 
 
+UNPLANNED = "unplanned"
+# The project list's schedule filter: the three statuses and "no milestones", as the committee's panel counts them.
+SCHEDULE_CHOICES = [*Schedule.choices, (UNPLANNED, _("No milestones"))]
+
+
+def schedule_conditions(today: dt.date) -> dict[str, Q]:
+    """Each schedule status of a project under way as a plain comparison of its stored columns (the same as of
+    ``deviation``, so it reads no milestone): behind when a milestone is overdue by the tolerance or the latest
+    reached one was that late; ahead when none is overdue and the latest reached one was that early."""
+    tolerance = dt.timedelta(days=SCHEDULE_TOLERANCE_DAYS)
+    behind = Q(open_from__lte=today - tolerance) | Q(reached_delay__gte=tolerance)
+    ahead = (Q(open_from__isnull=True) | Q(open_from__gte=today)) & Q(reached_delay__lte=-tolerance)
+    return {
+        Schedule.AHEAD: ahead,
+        Schedule.BEHIND: behind,
+        Schedule.ON_SCHEDULE: Q(has_milestones=True) & ~behind & ~ahead,
+        UNPLANNED: Q(has_milestones=False),
+    }
+
+
+def projects_by_schedule(projects: QuerySet[KeyProject], status: str, today: dt.date) -> QuerySet[KeyProject]:
+    """The projects under way in one schedule status (``SCHEDULE_CHOICES``), with ``deviation`` and ``days_off``
+    (days behind, negative ahead): the most behind first, or the most ahead first, else by name."""
+    condition = schedule_conditions(today)[status]
+    chosen = with_deviation(projects.filter(status=KeyProject.Status.UNDER_WAY).filter(condition), today)
+    if status == Schedule.BEHIND:
+        return chosen.order_by(F("deviation").desc(nulls_last=True), "name", "pk")
+    if status == Schedule.AHEAD:
+        return chosen.order_by(F("deviation").asc(nulls_last=True), "name", "pk")
+    return chosen.order_by("name", "pk")
+
+
+def schedule_note(deviation: dt.timedelta | None) -> str:
+    """A project's days off plan as the list shows them: "滞后 12 天", "超前 5 天", or "" within the tolerance."""
+    days = _days(deviation)
+    if days is None or abs(days) < SCHEDULE_TOLERANCE_DAYS:
+        return ""
+    if days > 0:
+        return ngettext("%(days)s day behind", "%(days)s days behind", days) % {"days": days}
+    return ngettext("%(days)s day ahead", "%(days)s days ahead", -days) % {"days": -days}
+
+
 def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_TOP) -> dict:
     """The committee's panel: how many of the projects it sees (under way) are 超前 / 按计划 / 滞后 (and without
     milestones), and the most lagging ones with their days behind. ONE query, a single pass over the projects' rows
@@ -276,17 +319,7 @@ def schedule_overview(user, today: dt.date | None = None, limit: int = LAGGING_T
     today = today or timezone.localdate()
     tolerance = dt.timedelta(days=SCHEDULE_TOLERANCE_DAYS)
     projects = with_deviation(KeyProject.objects.visible_to(user).filter(status=KeyProject.Status.UNDER_WAY), today)
-    # The statuses as plain comparisons of the stored columns (the same as of ``deviation``, which is read for the
-    # rows shown only): behind when a milestone is overdue by the tolerance or the latest reached one was that late;
-    # ahead when none is overdue and the latest reached one was that early.
-    behind = Q(open_from__lte=today - tolerance) | Q(reached_delay__gte=tolerance)
-    ahead = (Q(open_from__isnull=True) | Q(open_from__gte=today)) & Q(reached_delay__lte=-tolerance)
-    conditions = {
-        "ahead": ahead,
-        "behind": behind,
-        "on_schedule": Q(has_milestones=True) & ~behind & ~ahead,
-        "unplanned": Q(has_milestones=False),
-    }
+    conditions = {str(key): q for key, q in schedule_conditions(today).items()}
     rows = list(
         projects.annotate(**{f"n_{key}": Window(Count("pk", filter=q)) for key, q in conditions.items()})
         .order_by(F("deviation").desc(nulls_last=True), "name", "pk")

@@ -59,6 +59,11 @@ class ProjectListView(ScopedViewMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_create"] = services.may_create_project(self.request.user)
+        form = self.filterset.form
+        context["schedule"] = form.cleaned_data.get("schedule") if form.is_valid() else ""
+        if context["schedule"]:
+            for project in context["object_list"]:
+                project.schedule_note = business_selectors.schedule_note(project.deviation)
         return context
 
 

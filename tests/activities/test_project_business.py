@@ -133,6 +133,10 @@ def test_project_deviation_and_status(world, project, milestones, deviation, sch
     assert sum(overview["counts"].values()) == 1
     if schedule == Schedule.BEHIND:
         assert [p.days_behind for p in overview["lagging"]] == [deviation]
+    # The project list's schedule filter puts it under the same status, and under no other.
+    for status, _label in selectors.SCHEDULE_CHOICES:
+        found = list(selectors.projects_by_schedule(KeyProject.objects.all(), status, today))
+        assert found == ([project] if status == key[schedule] else []), status
 
 
 # --- the branch's entries -----------------------------------------------------------------------------------------
