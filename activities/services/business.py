@@ -54,6 +54,41 @@ def project_schedule_refresh(project_id: int) -> None:
         KeyProject.objects.filter(pk=project_id).update(**schedule_fields(milestones))
 
 
+def project_schedules_refresh(project_ids=None, *, chunk: int = 2000, progress=None) -> int:
+    """Rewrite, for every project (or those of ``project_ids``), what it stores of its milestones wherever it differs
+    from ``schedule_fields`` of them: the repair after milestones were changed outside the services (a shell, SQL).
+    ``chunk`` projects at a time, each chunk one transaction (two reads and one bulk UPDATE of the differing rows);
+    ``progress(done, total)`` after each. Returns how many projects changed."""
+    projects = KeyProject.objects.order_by("pk")
+    if project_ids is not None:
+        projects = projects.filter(pk__in=project_ids)
+    ids = list(projects.values_list("pk", flat=True))
+    changed = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        with transaction.atomic():
+            rows = list(
+                KeyProject.objects.select_for_update()
+                .filter(pk__in=part)
+                .only("pk", "has_milestones", "reached_delay", "open_from")
+            )
+            milestones: dict[int, list[ProjectMilestone]] = {pk: [] for pk in part}
+            for milestone in ProjectMilestone.objects.filter(project_id__in=part).order_by():
+                milestones[milestone.project_id].append(milestone)
+            stale = []
+            for project in rows:
+                fields = schedule_fields(milestones[project.pk])
+                if any(getattr(project, name) != value for name, value in fields.items()):
+                    for name, value in fields.items():
+                        setattr(project, name, value)
+                    stale.append(project)
+            KeyProject.objects.bulk_update(stale, ["has_milestones", "reached_delay", "open_from"])
+            changed += len(stale)
+        if progress:
+            progress(min(start + chunk, len(ids)), len(ids))
+    return changed
+
+
 @transaction.atomic(durable=True)
 def project_milestone_create(
     *,

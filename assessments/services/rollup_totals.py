@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from assessments.models import CATEGORY_FIELDS, OVERDUE_METRIC, Indicator, IndicatorScore, QuarterRollup
@@ -13,8 +13,16 @@ from assessments.rules import MANUAL
 from assessments.services.rollup_sql import UNSCORED
 
 
-def rollup_totals_refresh(rollup_ids) -> int:
-    """Recompute results' totals from their scores in one UPDATE (after a manual score changes)."""
+def results_repair(rollups) -> tuple[int, int]:
+    """Rewrite the totals that differ from the sum of their scores' final points, then every stored subtotal that
+    differs (``rollup_subtotals_refresh``): the repair after scores were changed outside the services (SQL, a
+    shell). Two UPDATEs, each writing only what differs. Returns (totals changed, subtotals changed)."""
+    stale = rollups.annotate(computed=_computed_total()).exclude(total=F("computed")).order_by().values("pk")
+    totals = QuarterRollup.objects.filter(pk__in=stale).update(total=_computed_total())
+    return totals, rollup_subtotals_refresh(rollups)
+
+
+def _computed_total():
     subtotal = (
         IndicatorScore.objects.filter(rollup=OuterRef("pk"))
         .order_by()
@@ -23,7 +31,12 @@ def rollup_totals_refresh(rollup_ids) -> int:
         .values("t")
     )
     zero = Value(Decimal(0), output_field=DecimalField(max_digits=6, decimal_places=1))
-    updated = QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=Coalesce(Subquery(subtotal), zero))
+    return Coalesce(Subquery(subtotal), zero)
+
+
+def rollup_totals_refresh(rollup_ids) -> int:
+    """Recompute results' totals from their scores in one UPDATE (after a manual score changes)."""
+    updated = QuarterRollup.objects.filter(pk__in=rollup_ids).update(total=_computed_total())
     rollup_subtotals_refresh(QuarterRollup.objects.filter(pk__in=rollup_ids))
     return updated
 
