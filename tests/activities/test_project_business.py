@@ -336,8 +336,12 @@ def _joint_work(world, project, months: int):
     """Per month going back ``months``: a held activity under the agreement, a zone check, a closed item."""
     zone = make_zone(project, world, name=f"责任区{months}")
     now = timezone.now()
+    today = timezone.localdate(now)
     for back in range(months):
-        when = now - dt.timedelta(days=30 * back + 1)
+        # This month: now; each month before: its first day at noon (Shanghai). One per calendar month on any date
+        # (30-day steps put two in one month now and then, e.g. going back from 28 February).
+        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+        when = now if back == 0 else dt.datetime(year, month + 1, 1, 12, tzinfo=SHANGHAI)
         ActivityFactory(lead=world.branch_a, agreement=project.agreement, starts_at=when, status=Activity.Status.HELD)
         ZoneCheckFactory(zone=zone, checked_on=timezone.localdate(when), category=ZoneCheck.Category.NONE)
         ActionItemFactory(
