@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import secrets
 
+from django.contrib.auth import middleware as auth_middleware
 from django.db.utils import OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +141,19 @@ class QueryTimeoutMiddleware:
         response = HttpResponse(render_to_string("query_timeout.html"), status=503)
         response["Retry-After"] = "30"
         return response
+
+
+class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):
+    """Django's: every view needs a signed-in user unless marked ``login_not_required``; the answer is a redirect to
+    the sign-in page. Except for an htmx request (a live count, a progress poll, a tree level): there the answer is
+    a 401, because htmx would follow the redirect and put the whole sign-in page inside the part it refreshes. htmx
+    swaps no 4xx answer, so the page keeps what it showed (a check-in code stays on the organizer's screen), and
+    static/js/gongjian.js shows that the session has ended, with a link to sign in again and come back. A poll that
+    succeeds later (signed in again in another tab) hides the notice."""
+
+    def handle_no_permission(self, request, view_func):
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponse(
+                _("Your session has ended. Sign in again."), status=401, content_type="text/plain; charset=utf-8"
+            )
+        return super().handle_no_permission(request, view_func)

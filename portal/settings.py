@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's, answering an htmx request with 401 instead of the sign-in page (portal/middleware.py).
+    "portal.middleware.LoginRequiredMiddleware",
     # `Cache-Control: private, no-store` on what signed-in users are shown.
     "portal.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -136,6 +136,19 @@
     document.querySelectorAll("input[type=range][data-gj-mirror]").forEach(mirror);
   }
 
+  // A part of the page that refreshes itself through htmx (a live count, a progress bar, a tree level) answered
+  // 401: the session has ended (portal/middleware.py). The page keeps what it shows; the notice says it no longer
+  // updates and links to the sign-in page. A later refresh that succeeds (signed in again elsewhere) hides it.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var notice = document.querySelector("[data-gj-session-ended]");
+    if (xhr && xhr.status === 401 && notice) notice.hidden = false;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var notice = document.querySelector("[data-gj-session-ended]");
+    if (notice && !notice.hidden && event.detail && event.detail.successful) notice.hidden = true;
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

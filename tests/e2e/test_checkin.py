@@ -137,3 +137,35 @@ def test_the_code_page_and_its_print_at_1366(browser, live_server, world, activi
     expect(page.get_by_test_id("checkin-link")).not_to_have_attribute("href", old)
     expect(page.get_by_role("alert")).to_contain_text("已生成新的签到码")
     context.close()
+
+
+def test_the_code_stays_on_screen_when_the_session_ends_and_the_count_resumes_after_signing_in(
+    browser, live_server, world, activity
+):
+    """At the door the organizer's session ends (cookies gone): the next poll of the live count is refused, the QR
+    code and the count stay as they were, a notice says the page no longer updates and links to the sign-in page.
+    Signed in again in another tab, the next poll succeeds and the notice goes."""
+    os.makedirs(SHOTS, exist_ok=True)
+    context = _context(browser, live_server, PHONE)
+    page = context.new_page()
+    sign_in(page, "secretary1")
+    page.goto(f"/activities/{activity.pk}/checkin/")
+    expect(page.get_by_test_id("checkin-count")).to_have_text("0")
+    notice = page.get_by_test_id("session-ended")
+    expect(notice).to_be_hidden()
+
+    context.clear_cookies()
+    expect(notice).to_be_visible(timeout=25_000)  # the poll runs every 10 s
+    expect(page.get_by_test_id("qr").locator("svg")).to_be_visible()
+    expect(page.get_by_test_id("checkin-count")).to_have_text("0")
+    assert page.get_by_test_id("live-count").locator("form").count() == 0  # no sign-in page inside the count
+    assert "next=" in notice.get_by_role("link").get_attribute("href")
+    _no_sideways_scroll(page)
+    page.screenshot(path=f"{SHOTS}/checkin-session-ended-375.png", full_page=True)
+
+    other = context.new_page()
+    sign_in(other, "secretary1")
+    other.close()
+    expect(notice).to_be_hidden(timeout=25_000)
+    expect(page.get_by_test_id("checkin-count")).to_have_text("0")
+    context.close()
