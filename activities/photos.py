@@ -7,7 +7,6 @@ EXIF orientation, so a phone photo lists quickly on a phone.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Sequence
 
@@ -16,13 +15,12 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from portal.uploads import IMAGES, MB, CheckedUpload, check_upload, serve_upload
+from portal.uploads import IMAGES, MB, THUMB_SIZE, CheckedUpload, check_upload, jpeg_thumbnail, serve_upload, upright
 
 PHOTO_MAX_BYTES = 10 * MB
 PHOTO_MAX_FILES = 12
-THUMB_SIZE = 480
 # Refuse decompression bombs: a phone photo is ~12-50 megapixels.
 MAX_PIXELS = 80_000_000
 
@@ -62,11 +60,8 @@ def _decode(upload) -> Image.Image:
 
 def store_photo(model, *, upload: CheckedUpload, uploaded_by, caption: str = "", **owner):
     """Save one checked photo as a ``model`` row (ActivityPhoto, ZoneCheckPhoto) with its thumbnail."""
-    image = ImageOps.exif_transpose(_decode(upload.file))
-    thumb = image.convert("RGB")
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
-    buffer = io.BytesIO()
-    thumb.save(buffer, format="JPEG", quality=82, optimize=True)
+    image = upright(_decode(upload.file))
+    thumbnail = jpeg_thumbnail(image, THUMB_SIZE)
     stem = uuid.uuid4().hex
     photo = model(
         original_name=(upload.original_name or "photo")[-200:],
@@ -79,7 +74,7 @@ def store_photo(model, *, upload: CheckedUpload, uploaded_by, caption: str = "",
     )
     upload.file.seek(0)
     photo.image.save(f"{stem}{upload.extension}", upload.file, save=False)
-    photo.thumbnail.save(f"{stem}.jpg", ContentFile(buffer.getvalue()), save=False)
+    photo.thumbnail.save(f"{stem}.jpg", ContentFile(thumbnail), save=False)
     photo.save()
     return photo
 

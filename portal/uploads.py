@@ -12,6 +12,7 @@ everything else as an attachment, always with ``X-Content-Type-Options: nosniff`
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 import zipfile
@@ -24,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image
+from PIL import Image, ImageOps
 
 # Families of accepted content, by the MIME type ``filetype`` detects.
 IMAGES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
@@ -186,6 +187,24 @@ def _check_office(upload, mime: str) -> None:
         raise ValidationError(
             _("“%(name)s” could not be opened as an Office document."), code="bad_office", params={"name": upload.name}
         )
+
+
+THUMB_SIZE = 480  # pixels on a thumbnail's long side: a phone lists photos and evidence with it
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """The decoded image turned as the camera's EXIF orientation says it was held."""
+    return ImageOps.exif_transpose(image)
+
+
+def jpeg_thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> bytes:
+    """An upright decoded image as a JPEG at most ``size`` pixels on its long side: what a list or a confirmation
+    page shows instead of a phone's multi-megabyte original."""
+    thumb = image.convert("RGB")
+    thumb.thumbnail((size, size))
+    buffer = io.BytesIO()
+    thumb.save(buffer, format="JPEG", quality=82, optimize=True)
+    return buffer.getvalue()
 
 
 def image_header_ok(handle, content_type: str, max_pixels: int = MAX_IMAGE_PIXELS) -> bool:

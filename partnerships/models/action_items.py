@@ -219,6 +219,9 @@ class Evidence(models.Model):
         ActionItemUpdate, verbose_name=_("update"), on_delete=models.CASCADE, related_name="evidence"
     )
     file = models.FileField(_("file"), upload_to="evidence/%Y/%m/")
+    # An image's small JPEG (portal.uploads.jpeg_thumbnail), made on upload: the confirmation page shows it on a
+    # phone instead of the original. Empty for other files and for images stored before thumbnails were made.
+    thumbnail = models.FileField(_("thumbnail"), upload_to="evidence/%Y/%m/thumbs/", blank=True, editable=False)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("content type"), max_length=80)
     size = models.PositiveIntegerField(_("size"))

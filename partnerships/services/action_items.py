@@ -16,10 +16,12 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from partnerships.models import (
     ActionItem,
@@ -36,7 +38,7 @@ from partnerships.services import notices
 from portal.models import Membership
 from portal.names import display_name
 from portal.scoping import ensure_editable
-from portal.uploads import CheckedUpload
+from portal.uploads import IMAGES, CheckedUpload, jpeg_thumbnail, upright
 
 CLOSED_AGREEMENT = (Agreement.Status.EXPIRED, Agreement.Status.TERMINATED)
 UNCHANGED = object()  # action_item_edit: "leave this field as it is" (None means "no responsible person")
@@ -54,9 +56,15 @@ def _store_evidence(update: ActionItemUpdate, checked: list[CheckedUpload]) -> l
             content_type=upload.content_type,
             size=upload.size,
         )
+        stem = uuid.uuid4().hex
+        if upload.content_type in IMAGES:
+            # check_upload decoded the image within its pixel cap: decoding it again for the thumbnail is safe.
+            upload.file.seek(0)
+            with Image.open(upload.file) as image:
+                evidence.thumbnail.save(f"{stem}.jpg", ContentFile(jpeg_thumbnail(upright(image))), save=False)
         upload.file.seek(0)
         # The stored name is ours (random, with the extension the content proved); the user's name is kept as data.
-        evidence.file.save(f"{uuid.uuid4().hex}{upload.extension}", upload.file, save=False)
+        evidence.file.save(f"{stem}{upload.extension}", upload.file, save=False)
         evidence.save()
         stored.append(evidence)
     return stored

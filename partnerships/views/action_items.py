@@ -428,17 +428,29 @@ class ActionItemCancelView(_ItemFormView):
 
 
 class EvidenceDownloadView(View):
-    """An evidence file, for those who may see its item (404 for everyone else)."""
+    """An evidence file, for those who may see its item (404 for everyone else). ``thumbnail``: an image's small
+    JPEG (the original for an image stored before thumbnails were made; 404 for a file that is no image)."""
+
+    thumbnail = False
 
     def get(self, request, pk):
         evidence = get_object_or_404(
             Evidence.objects.all(), pk=pk, update__item__in=ActionItem.objects.visible_to(request.user).values("pk")
         )
+        field, content_type = evidence.file, evidence.content_type
+        if self.thumbnail:
+            if not evidence.is_image:
+                raise Http404
+            if evidence.thumbnail:
+                field, content_type = evidence.thumbnail, "image/jpeg"
         try:
-            handle = evidence.file.open("rb")
+            handle = field.open("rb")
         except FileNotFoundError as exc:
             raise Http404 from exc
-        return serve_upload(handle, filename=evidence.original_name, content_type=evidence.content_type)
+        response = serve_upload(handle, filename=evidence.original_name, content_type=content_type)
+        if self.thumbnail:
+            response["Cache-Control"] = "private, max-age=86400"
+        return response
 
 
 urlpatterns = [
@@ -454,4 +466,5 @@ urlpatterns = [
     path("items/<int:pk>/send-back/", ActionItemSendBackView.as_view(), name="action_item_send_back"),
     path("items/<int:pk>/cancel/", ActionItemCancelView.as_view(), name="action_item_cancel"),
     path("evidence/<int:pk>/", EvidenceDownloadView.as_view(), name="evidence_download"),
+    path("evidence/<int:pk>/thumb/", EvidenceDownloadView.as_view(thumbnail=True), name="evidence_thumb"),
 ]

@@ -126,7 +126,9 @@ def test_the_other_sides_liaison_confirms_with_the_note_and_photo_in_view(page, 
     expect(thumbnail).to_have_attribute("alt", "入户宣传.jpg")
     expect(thumbnail).to_be_visible()
     thumbnail.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=thumbnail.element_handle())
+    # The 640 × 480 photo's small JPEG (480 on its long side) is what the phone loads, not the original.
+    page.wait_for_function("img => img.complete && img.naturalWidth === 480", arg=thumbnail.element_handle())
+    assert "/thumb/" in thumbnail.get_attribute("src")
     box = thumbnail.bounding_box()
     assert box["width"] <= 150 and box["height"] <= 150  # a thumbnail, not the full image
     href = page.get_by_test_id("evidence-thumbnail").get_attribute("href")

@@ -11,12 +11,14 @@ The clock is fixed where dates matter (``fixed_clock``: 2026-11-22 10:00 in Shan
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
 from partnerships.models import ActionItem
 from partnerships.services import action_items as services
@@ -44,6 +46,10 @@ def confirm_url(item) -> str:
 
 def download_url(evidence) -> str:
     return reverse("partnerships:evidence_download", args=[evidence.pk])
+
+
+def thumb_url(evidence) -> str:
+    return reverse("partnerships:evidence_thumb", args=[evidence.pk])
 
 
 @pytest.fixture
@@ -78,9 +84,9 @@ def test_the_confirm_page_shows_the_closure_note_thumbnails_and_files(client_for
     photo, receipt, draft = (evidence_of(reported, n) for n in ("现场照片.png", "验收单.pdf", "设计稿.docx"))
     assert [e.original_name for e in response.context["images"]] == ["现场照片.png"]
     assert [e.original_name for e in response.context["files"]] == ["验收单.pdf"]
-    # The thumbnail is the image itself, through the scoped view, and links to it full size.
+    # The thumbnail is the image's small JPEG, through the scoped view, and links to the original full size.
     assert f'<a href="{download_url(photo)}" data-testid="evidence-thumbnail"' in body
-    assert f'<img class="gj-thumb" src="{download_url(photo)}" alt="现场照片.png"' in body
+    assert f'<img class="gj-thumb" src="{thumb_url(photo)}" alt="现场照片.png"' in body
     # Other files: name, type and size.
     assert f'href="{download_url(receipt)}" data-testid="evidence-file"' in body
     assert '<span data-testid="evidence-type">PDF</span>' in body
@@ -274,3 +280,44 @@ def test_the_ledger_tabs_cost_the_same_queries_at_few_and_many_items(client_for,
     few = count()
     add(60)
     assert count() == few
+
+
+# --- thumbnails of image evidence -------------------------------------------------------------------------------
+
+
+def test_an_image_is_stored_with_a_small_upright_jpeg_served_to_who_sees_the_item(client_for, world, partnership):  # noqa: F811
+    """A phone photo (4000 × 3000, held upright: EXIF orientation 6) gets a 360 × 480 JPEG; the confirm page loads
+    that instead of the original. The thumbnail view answers who may see the item, 404 to anyone else, and 404 for a
+    file that is no image."""
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90°: the camera was held upright
+    Image.new("RGB", (4000, 3000), (200, 22, 29)).save(buffer, format="JPEG", exif=exif, quality=95)
+    item = make_item(partnership, world, title="宣传栏照片", due_on=days(10))
+    services.action_item_close(
+        actor=world.secretary1,
+        item=item,
+        note="已安装。",
+        evidence=[upload("现场.jpg", buffer.getvalue()), upload("验收单.pdf", PDF)],
+    )
+    item.refresh_from_db()
+    photo, receipt = evidence_of(item, "现场.jpg"), evidence_of(item, "验收单.pdf")
+    assert photo.thumbnail and not receipt.thumbnail
+    with photo.thumbnail.open("rb") as handle, Image.open(handle) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (360, 480)
+    assert photo.thumbnail.size < photo.size / 10
+
+    response = client_for(world.liaison1).get(thumb_url(photo))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content) == photo.thumbnail.open("rb").read()
+    for user in (world.outsider, world.secretary2):
+        assert client_for(user).get(thumb_url(photo)).status_code == 404
+    assert client_for(world.liaison1).get(thumb_url(receipt)).status_code == 404
+
+
+def test_an_image_stored_before_thumbnails_shows_its_original(client_for, world, reported):
+    photo = evidence_of(reported, "现场照片.png")
+    type(photo).objects.filter(pk=photo.pk).update(thumbnail="")
+    response = client_for(world.liaison1).get(thumb_url(photo))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == PNG
