@@ -25,7 +25,7 @@ from activities.services import business as services
 from partnerships.models import ActionItem
 from tests.factories import ActionItemFactory, ActivityFactory, ZoneCheckFactory
 from tests.matrix.business import figure, milestone
-from tests.matrix.projects import days, make_agreement, make_project, make_zone
+from tests.matrix.projects import days, make_agreement, make_project, make_zone, months_ago
 from tests.xlsx_checks import assert_print_ready
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -336,12 +336,9 @@ def _joint_work(world, project, months: int):
     """Per month going back ``months``: a held activity under the agreement, a zone check, a closed item."""
     zone = make_zone(project, world, name=f"责任区{months}")
     now = timezone.now()
-    today = timezone.localdate(now)
     for back in range(months):
-        # This month: now; each month before: its first day at noon (Shanghai). One per calendar month on any date
-        # (30-day steps put two in one month now and then, e.g. going back from 28 February).
-        year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
-        when = now if back == 0 else dt.datetime(year, month + 1, 1, 12, tzinfo=SHANGHAI)
+        # This month: now; each month before: its first day at noon (Shanghai), one per calendar month on any date.
+        when = now if back == 0 else dt.datetime.combine(months_ago(back), dt.time(12), tzinfo=SHANGHAI)
         ActivityFactory(lead=world.branch_a, agreement=project.agreement, starts_at=when, status=Activity.Status.HELD)
         ZoneCheckFactory(zone=zone, checked_on=timezone.localdate(when), category=ZoneCheck.Category.NONE)
         ActionItemFactory(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from activities.models import ProjectMilestone, ProjectMonthlyFigure
 from tests.e2e.conftest import assert_accessible, sign_in
 from tests.matrix.business import figure, milestone
-from tests.matrix.projects import days, make_project, make_zone, open_finding
+from tests.matrix.projects import days, make_project, make_zone, months_ago, open_finding
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,8 +20,8 @@ def test_the_branch_enters_figures_and_a_milestone_and_the_page_shows_days_and_c
     project = make_project(world, name="地铁三号线共建工程")
     zone = make_zone(project, world)
     open_finding(zone, checked_on=days(-35))
-    for back, progress in ((150, 20), (120, 27), (90, 33), (60, 41), (30, 48)):
-        figure(project, days(-back), progress=progress, civilized_checks=4, civilized_passed=4)
+    for back, progress in ((5, 20), (4, 27), (3, 33), (2, 41), (1, 48)):
+        figure(project, months_ago(back), progress=progress, civilized_checks=4, civilized_passed=4)
     made = milestone(project, "一号站主体结构封顶", planned_on=days(-10), order=1)
     milestone(project, "区间盾构贯通", planned_on=days(90), order=2)
 

@@ -40,6 +40,14 @@ def days(n: int) -> dt.date:
     return timezone.localdate() + dt.timedelta(days=n)
 
 
+def months_ago(n: int) -> dt.date:
+    """The first day of the calendar month ``n`` months before this one (Shanghai): one per month on any date, where
+    steps of 30 days put two in one month now and then (going back from 28 February, or from a 31st)."""
+    today = timezone.localdate()
+    year, month = divmod(today.year * 12 + today.month - 1 - n, 12)
+    return dt.date(year, month + 1, 1)
+
+
 def png(name: str = "现场.png", size=(40, 30), color=(200, 22, 29)) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, format="PNG")
