@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -46,7 +47,11 @@ def pytest_configure(config):
     global _travel
     when = os.environ.get("GJ_TEST_NOW")
     if when:
-        _travel = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+        destination = dt.datetime.fromisoformat(when)
+        # The real Celery workers the suite starts (tests/worker_settings.py) live on the same clock: they inherit
+        # how far it is from the real one.
+        os.environ["GJ_TEST_CLOCK_OFFSET"] = str(destination.timestamp() - time.time())
+        _travel = time_machine.travel(destination, tick=True)
         _travel.start()
 
 

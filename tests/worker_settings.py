@@ -9,6 +9,9 @@ and GJ_VISIBILITY_TIMEOUT to make a restarted worker take back the messages a ki
 """
 
 import os
+import time
+
+import time_machine
 
 from tests.settings import *  # noqa: F403
 from tests.settings import CELERY_BROKER_TRANSPORT_OPTIONS
@@ -30,3 +33,8 @@ if os.environ.get("GJ_VISIBILITY_TIMEOUT"):
     )
 
 EMAIL_BACKEND = "tests.workers_support.RecordingBackend"
+
+if os.environ.get("GJ_TEST_CLOCK_OFFSET"):
+    # The suite runs on another date (GJ_TEST_NOW, tests/conftest.py): this worker's clock is the suite's, to the
+    # second, so what a test makes due now is due for the worker too.
+    time_machine.travel(time.time() + float(os.environ["GJ_TEST_CLOCK_OFFSET"]), tick=True).start()
