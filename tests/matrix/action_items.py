@@ -7,17 +7,20 @@ An agreement between 甲项目党支部 (secretary1) and the street community (l
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from partnerships.models import (
     ActionItem,
     ActionItemUpdate,
     Evidence,
 )
+from portal.uploads import jpeg_thumbnail
 from tests.factories import (
     ActionItemFactory,
     ActionItemUpdateFactory,
@@ -26,9 +29,10 @@ from tests.factories import (
     cast_agreement,
 )
 from tests.matrix import Case
-from tests.upload_files import pdf_bytes
+from tests.upload_files import pdf_bytes, png_bytes
 
 PDF_BYTES = pdf_bytes()
+PNG_BYTES = png_bytes()
 
 
 def objects(world) -> dict:
@@ -71,12 +75,18 @@ def objects(world) -> dict:
     evidence = Evidence(update=update, original_name="验收单.pdf", content_type="application/pdf", size=len(PDF_BYTES))
     evidence.file.save("matrix-evidence.pdf", ContentFile(PDF_BYTES), save=False)
     evidence.save()
+    photo = Evidence(update=update, original_name="现场.png", content_type="image/png", size=len(PNG_BYTES))
+    photo.file.save("matrix-evidence.png", ContentFile(PNG_BYTES), save=False)
+    with Image.open(io.BytesIO(PNG_BYTES)) as image:
+        photo.thumbnail.save("matrix-evidence.jpg", ContentFile(jpeg_thumbnail(image)), save=False)
+    photo.save()
     return {
         "item_agreement": agreement,
         "item_decision": decision,
         "item": item,
         "item_awaiting": awaiting,
         "item_evidence": evidence,
+        "item_photo": photo,
     }
 
 
@@ -172,5 +182,8 @@ CASES: dict[str, Case] = {
     ),
     "partnerships:evidence_download": Case(
         lambda w, o: reverse("partnerships:evidence_download", args=[o["item_evidence"].pk]), owner="secretary1"
+    ),
+    "partnerships:evidence_thumb": Case(
+        lambda w, o: reverse("partnerships:evidence_thumb", args=[o["item_photo"].pk]), owner="secretary1"
     ),
 }
