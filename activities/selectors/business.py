@@ -290,8 +290,9 @@ def schedule_conditions(today: dt.date) -> dict[str, Q]:
 
 
 def projects_by_schedule(projects: QuerySet[KeyProject], status: str, today: dt.date) -> QuerySet[KeyProject]:
-    """The projects under way in one schedule status (``SCHEDULE_CHOICES``), with ``deviation`` and ``days_off``
-    (days behind, negative ahead): the most behind first, or the most ahead first, else by name."""
+    """The projects under way in one schedule status (``SCHEDULE_CHOICES``), annotated with ``deviation`` (a
+    duration: behind, negative ahead; ``schedule_note`` words it): the most behind first, or the most ahead first,
+    else by name."""
     condition = schedule_conditions(today)[status]
     chosen = with_deviation(projects.filter(status=KeyProject.Status.UNDER_WAY).filter(condition), today)
     if status == Schedule.BEHIND:
